@@ -1,0 +1,106 @@
+// Command sohoa turns scanned paper records into archival packages:
+// searchable PDF/A files with Vietnamese OCR, checksums and a BagIt bag.
+//
+// Usage:
+//
+//	sohoa process BATCH_DIR --out DIR [flags]   run the whole pipeline on this machine
+//	sohoa validate BATCH_DIR [flags]            check a batch without processing it
+//	sohoa verify-bag BAG_DIR                    check a bag's manifests against its files
+//	sohoa version                               print the version
+//
+// Run "sohoa COMMAND --help" for a command's flags.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+// Version is sohoa's release version.
+const Version = "0.1.0"
+
+// Exit codes.
+const (
+	exitOK      = 0
+	exitFailed  = 1 // the run finished but something failed (documents, checks)
+	exitUsage   = 2 // bad command line
+	exitInvalid = 3 // the batch did not validate; nothing was processed
+)
+
+func main() {
+	ensureThreadLimit()
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+// ensureThreadLimit restarts the program with OMP_THREAD_LIMIT=1 when it is
+// unset: Tesseract's OpenMP reads it when the library loads, before main, and
+// with OpenMP threads on a busy machine each page takes several times longer.
+func ensureThreadLimit() {
+	if os.Getenv("OMP_THREAD_LIMIT") != "" {
+		return
+	}
+	os.Setenv("OMP_THREAD_LIMIT", "1")
+	exe, err := os.Executable()
+	if err != nil {
+		return
+	}
+	// On success Exec does not return; on failure go on with OpenMP's default.
+	syscall.Exec(exe, os.Args, os.Environ())
+}
+
+type command struct {
+	name, summary string
+	run           func(ctx context.Context, args []string, stdout, stderr io.Writer) int
+}
+
+func commands() []command {
+	return []command{
+		{"process", "run the whole pipeline on a batch folder, on this machine", runProcess},
+		{"validate", "check a batch folder (metadata, structure, resolution) without processing it", runValidate},
+		{"verify-bag", "check a BagIt bag's manifests against its files", runVerifyBag},
+		{"version", "print the version", runVersion},
+	}
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
+		usage(stdout)
+		if len(args) == 0 {
+			return exitUsage
+		}
+		return exitOK
+	}
+	for _, c := range commands() {
+		if c.name == args[0] {
+			return c.run(ctx, args[1:], stdout, stderr)
+		}
+	}
+	fmt.Fprintf(stderr, "sohoa: unknown command %q\n\n", args[0])
+	usage(stderr)
+	return exitUsage
+}
+
+func usage(w io.Writer) {
+	fmt.Fprintln(w, "sohoa turns scanned paper records into archival packages (searchable PDF/A, checksums, BagIt).")
+	fmt.Fprintln(w, "\nUsage:\n  sohoa COMMAND [arguments] [flags]\n\nCommands:")
+	for _, c := range commands() {
+		fmt.Fprintf(w, "  %-10s  %s\n", c.name, c.summary)
+	}
+	fmt.Fprintln(w, "\nRun 'sohoa COMMAND --help' for a command's flags.")
+}
+
+func newLogger(w io.Writer) *slog.Logger {
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelInfo}))
+}
+
+// isHelp reports whether err is the flag package's -h/--help.
+func isHelp(err error) bool { return errors.Is(err, errHelp) }

@@ -1,0 +1,259 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"runtime"
+	"strings"
+	"time"
+
+	"github.com/schollz/progressbar/v3"
+	"golang.org/x/term"
+
+	"github.com/sohoa-vn/sohoa/configs"
+	"github.com/sohoa-vn/sohoa/pipeline"
+	"github.com/sohoa-vn/sohoa/pipeline/bag"
+	"github.com/sohoa-vn/sohoa/pipeline/pdfa"
+)
+
+type batchFlags struct {
+	config string
+	dpi    float64
+}
+
+func (bf *batchFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&bf.config, "config", "", "configuration file (default $SOHOA_CONFIG; see configs/sohoa.example.yaml)")
+	fs.Float64Var(&bf.dpi, "dpi", 0, "resolution of pages whose files record none or less than 200 dpi")
+}
+
+// load reads the configuration and loads and validates the batch.
+func (bf *batchFlags) load(ctx context.Context, dir string, stderr io.Writer) (*configs.Config, *pipeline.Batch, int) {
+	cfg, err := loadConfig(bf.config)
+	if err != nil {
+		fmt.Fprintln(stderr, "sohoa:", err)
+		return nil, nil, exitUsage
+	}
+	dpi := cfg.Scan.DPI
+	if bf.dpi > 0 {
+		dpi = bf.dpi
+	}
+	b, err := pipeline.Load(ctx, dir, pipeline.LoadOptions{DPI: dpi, Isolated: cfg.Isolated})
+	if err != nil {
+		fmt.Fprintln(stderr, "sohoa:", err)
+		var ve *pipeline.ValidationError
+		if errors.As(err, &ve) {
+			return nil, nil, exitInvalid
+		}
+		return nil, nil, exitFailed
+	}
+	return cfg, b, exitOK
+}
+
+func runValidate(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := newFlagSet("validate", "BATCH_DIR [flags]", "Checks a batch folder: batch.json metadata, folder structure, and every page file's format and resolution.\nNothing is processed or written. Exit status 3 when there are problems, each listed on its own line.", stderr)
+	var bf batchFlags
+	bf.register(fs)
+	pos, err := parseInterspersed(fs, args)
+	if err != nil {
+		return helpOrUsage(err)
+	}
+	if len(pos) != 1 {
+		fs.Usage()
+		return exitUsage
+	}
+	_, b, code := bf.load(ctx, pos[0], stderr)
+	if code != exitOK {
+		return code
+	}
+	fmt.Fprintf(stdout, "batch %s is valid: %d hồ sơ, %d documents, %d pages\n", b.ID, len(b.Files), b.Documents(), b.Pages())
+	return exitOK
+}
+
+func runProcess(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := newFlagSet("process", "BATCH_DIR --out DIR [flags]",
+		"Runs the whole pipeline on one machine: validates the batch, normalizes and OCRs every page,\n"+
+			"writes a searchable PDF/A and a text file per document, and packages everything with the\n"+
+			"untouched originals as a BagIt bag at DIR/<batch id>.\n\n"+
+			"Exit status: 0 all documents done; 1 some documents failed (the bag is written, marked incomplete);\n"+
+			"2 bad usage or configuration; 3 the batch did not validate (nothing processed).", stderr)
+	var bf batchFlags
+	bf.register(fs)
+	out := fs.String("out", "", "output folder; the bag is written to OUT/<batch id> (required)")
+	workers := fs.Int("workers", 0, "pages processed at once (default: configuration, else the number of cores)")
+	lang := fs.String("lang", "", "Tesseract languages, e.g. vie or vie+eng (default: configuration, else vie)")
+	part := fs.String("pdfa", "", "PDF/A part: 2b or 1b (default: configuration, else 2b)")
+	overwrite := fs.Bool("overwrite", false, "replace a finished bag of the same batch in OUT")
+	quiet := fs.Bool("quiet", false, "no progress display")
+	pos, err := parseInterspersed(fs, args)
+	if err != nil {
+		return helpOrUsage(err)
+	}
+	if len(pos) != 1 || *out == "" {
+		fs.Usage()
+		return exitUsage
+	}
+	cfg, b, code := bf.load(ctx, pos[0], stderr)
+	if code != exitOK {
+		return code
+	}
+	if *workers > 0 {
+		cfg.Workers = *workers
+	}
+	if cfg.Workers == 0 {
+		cfg.Workers = runtime.NumCPU()
+	}
+	if *lang != "" {
+		cfg.OCR.Languages = *lang
+	}
+	if *part != "" {
+		cfg.PDF.Part = *part
+	}
+	if err := cfg.Check(); err != nil {
+		fmt.Fprintln(stderr, "sohoa:", err)
+		return exitUsage
+	}
+
+	logger := newLogger(stderr)
+	progress := newProgress(stderr, b.Pages(), *quiet, logger)
+	opts := pipeline.Options{
+		Workers:       cfg.Workers,
+		Languages:     cfg.OCR.Languages,
+		MinConfidence: cfg.OCR.MinConfidence,
+		Overwrite:     *overwrite,
+		PDF:           pdfa.Options{Part: pdfa.Part(cfg.PDF.Part)},
+		Encode:        pdfa.EncodeOptions{JPEGQuality: cfg.PDF.JPEGQuality},
+		Producer:      "sohoa " + Version,
+		Logger:        logger,
+		OnPage:        progress.page,
+	}
+	logger.Info("processing batch", "batch", b.ID, "hoso", len(b.Files), "documents", b.Documents(), "pages", b.Pages(), "workers", cfg.Workers, "lang", cfg.OCR.Languages)
+	rep, err := pipeline.Process(ctx, b, *out, opts)
+	progress.finish()
+	if rep != nil {
+		printSummary(stdout, rep)
+	}
+	switch {
+	case err == nil:
+		return exitOK
+	case errors.Is(err, pipeline.ErrIncomplete):
+		return exitFailed
+	case errors.Is(err, bag.ErrExists):
+		fmt.Fprintln(stderr, "sohoa:", err, "\n(pass --overwrite to replace it)")
+		return exitFailed
+	default:
+		fmt.Fprintln(stderr, "sohoa:", err)
+		return exitFailed
+	}
+}
+
+func helpOrUsage(err error) int {
+	if isHelp(err) {
+		return exitOK
+	}
+	return exitUsage
+}
+
+func printSummary(w io.Writer, r *pipeline.Report) {
+	status := "complete"
+	if !r.Complete {
+		status = "INCOMPLETE"
+	}
+	fmt.Fprintf(w, "\nbatch %s: %s\n", r.BatchID, status)
+	fmt.Fprintf(w, "  documents  %d of %d done\n", r.DocumentsDone, r.Documents)
+	fmt.Fprintf(w, "  pages      %d of %d done, %d flagged for review\n", r.PagesDone, r.Pages, r.Flagged)
+	fmt.Fprintf(w, "  failed     %d document(s)\n", len(r.Failures))
+	for _, f := range r.Failures {
+		fmt.Fprintf(w, "    - %s\n", f)
+	}
+	fmt.Fprintf(w, "  time       %s (%.1f pages/min)\n", r.Elapsed.Round(100*time.Millisecond), r.PagesPerMinute)
+	fmt.Fprintf(w, "  package    %s\n", r.Bag)
+}
+
+// progress shows pages done on a terminal as a bar with an ETA, and as log
+// lines otherwise.
+type progress struct {
+	bar    *progressbar.ProgressBar
+	logger interface{ Info(string, ...any) }
+	total  int
+	last   time.Time
+}
+
+func newProgress(w io.Writer, total int, quiet bool, logger interface{ Info(string, ...any) }) *progress {
+	p := &progress{logger: logger, total: total}
+	if quiet {
+		p.logger = nil
+		return p
+	}
+	if f, ok := w.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+		p.bar = progressbar.NewOptions(total,
+			progressbar.OptionSetWriter(w),
+			progressbar.OptionSetDescription("pages"),
+			progressbar.OptionShowCount(),
+			progressbar.OptionSetPredictTime(true),
+			progressbar.OptionShowElapsedTimeOnFinish(),
+			progressbar.OptionSetWidth(30),
+			progressbar.OptionThrottle(200*time.Millisecond),
+		)
+	}
+	return p
+}
+
+func (p *progress) page(ev pipeline.PageEvent) {
+	if p.bar != nil {
+		p.bar.Add(1)
+		return
+	}
+	if p.logger == nil {
+		return
+	}
+	attrs := []any{"done", ev.Done, "total", ev.Total, "file", ev.Page.File, "filePage", ev.Page.FilePage}
+	if ev.Err != nil {
+		attrs = append(attrs, "error", ev.Err.Error())
+	}
+	if len(ev.Flags) > 0 {
+		attrs = append(attrs, "flags", strings.Join(ev.Flags, ","))
+	}
+	p.logger.Info("page", attrs...)
+}
+
+func (p *progress) finish() {
+	if p.bar != nil {
+		p.bar.Finish()
+		fmt.Fprintln(os.Stderr)
+	}
+}
+
+func runVerifyBag(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := newFlagSet("verify-bag", "BAG_DIR", "Checks a BagIt bag: every manifest line against its file, no unlisted payload file, Payload-Oxum.\nExit status 0 only when all holds; otherwise each problem is printed on its own line.", stderr)
+	pos, err := parseInterspersed(fs, args)
+	if err != nil {
+		return helpOrUsage(err)
+	}
+	if len(pos) != 1 {
+		fs.Usage()
+		return exitUsage
+	}
+	probs, err := bag.Validate(pos[0])
+	if err != nil {
+		fmt.Fprintln(stderr, "sohoa:", err)
+		return exitFailed
+	}
+	for _, p := range probs {
+		fmt.Fprintln(stdout, p)
+	}
+	if len(probs) > 0 {
+		fmt.Fprintf(stdout, "%s: NOT valid (%d problem(s))\n", pos[0], len(probs))
+		return exitFailed
+	}
+	fmt.Fprintf(stdout, "%s: valid bag\n", pos[0])
+	return exitOK
+}
+
+func runVersion(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fmt.Fprintf(stdout, "sohoa %s (%s, %s/%s)\n", Version, runtime.Version(), runtime.GOOS, runtime.GOARCH)
+	return exitOK
+}

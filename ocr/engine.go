@@ -1,0 +1,167 @@
+package ocr
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"image"
+	"strconv"
+	"strings"
+
+	"github.com/otiai10/gosseract/v2"
+	"golang.org/x/text/unicode/norm"
+)
+
+// defaultVariables are the Tesseract variables every Engine sets unless Options.Variables
+// overrides them.
+//
+// Page segmentation is set as a variable because gosseract's SetPageSegMode, called before
+// the first recognition, is lost when the API is initialised.
+func defaultVariables() map[string]string {
+	return map[string]string{
+		"tessedit_pageseg_mode": strconv.Itoa(int(gosseract.PSM_AUTO)),
+	}
+}
+
+// Engine is one Tesseract instance (plus its OSD instance). Not safe for concurrent use.
+type Engine struct {
+	client *gosseract.Client
+	osd    *osdAPI
+	pnm    []byte // reused buffer for the image handed to Tesseract
+}
+
+// NewEngine starts Tesseract with opts and loads its language data.
+// It fails if the languages, the tessdata directory or a variable are not accepted.
+// The caller must Close the Engine.
+func NewEngine(opts Options) (*Engine, error) {
+	langs := opts.Languages
+	if langs == "" {
+		langs = "vie"
+	}
+	client := gosseract.NewClient()
+	e := &Engine{client: client}
+	if err := client.SetLanguage(strings.Split(langs, "+")...); err != nil {
+		e.Close()
+		return nil, fmt.Errorf("ocr: new engine: %w", err)
+	}
+	if opts.TessdataDir != "" {
+		if err := client.SetTessdataPrefix(opts.TessdataDir); err != nil {
+			e.Close()
+			return nil, fmt.Errorf("ocr: new engine: %w", err)
+		}
+	}
+	vars := defaultVariables()
+	for k, v := range opts.Variables {
+		vars[k] = v
+	}
+	for k, v := range vars {
+		if err := client.SetVariable(gosseract.SettableVariable(k), v); err != nil {
+			e.Close()
+			return nil, fmt.Errorf("ocr: new engine: variable %s: %w", k, err)
+		}
+	}
+	// gosseract initialises Tesseract lazily, on the first recognition. Recognise a tiny blank
+	// image now so that bad languages or variables are reported here, not on the first page.
+	blank := image.NewGray(image.Rect(0, 0, 8, 8))
+	for i := range blank.Pix {
+		blank.Pix[i] = 0xff
+	}
+	e.pnm = appendPGM(e.pnm[:0], blank)
+	if err := client.SetImageFromBytes(e.pnm); err != nil {
+		e.Close()
+		return nil, fmt.Errorf("ocr: new engine: %w", err)
+	}
+	if _, err := client.Text(); err != nil {
+		e.Close()
+		return nil, fmt.Errorf("ocr: new engine: languages %q: %w", langs, err)
+	}
+	osd, err := newOSD(opts.TessdataDir)
+	if err != nil {
+		e.Close()
+		return nil, fmt.Errorf("ocr: new engine: %w", err)
+	}
+	e.osd = osd
+	return e, nil
+}
+
+// Recognize finds the words on img.
+//
+// Word boxes are in img's coordinates. ctx is checked before recognition starts; a
+// recognition under way is not interrupted.
+func (e *Engine) Recognize(ctx context.Context, img image.Image) (*Result, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("ocr: recognize: %w", err)
+	}
+	if e.client == nil {
+		return nil, errors.New("ocr: recognize: engine is closed")
+	}
+	g := ToGray(img)
+	b := g.Bounds()
+	if b.Empty() {
+		return &Result{}, nil
+	}
+	e.pnm = appendPGM(e.pnm[:0], g)
+	if err := e.client.SetImageFromBytes(e.pnm); err != nil {
+		return nil, fmt.Errorf("ocr: recognize: %w", err)
+	}
+	boxes, err := e.client.GetBoundingBoxesVerbose()
+	if err != nil {
+		return nil, fmt.Errorf("ocr: recognize: %w", err)
+	}
+	res := &Result{Words: make([]Word, 0, len(boxes))}
+	var sum float64
+	line := 0
+	var prevBlock, prevPar, prevLine int
+	for _, bb := range boxes {
+		text := strings.TrimSpace(norm.NFC.String(bb.Word))
+		if text == "" {
+			continue
+		}
+		if line == 0 || bb.BlockNum != prevBlock || bb.ParNum != prevPar || bb.LineNum != prevLine {
+			line++
+			prevBlock, prevPar, prevLine = bb.BlockNum, bb.ParNum, bb.LineNum
+		}
+		res.Words = append(res.Words, Word{
+			Text:       text,
+			Box:        bb.Box.Add(b.Min),
+			Confidence: max(0, min(100, bb.Confidence)),
+			Block:      bb.BlockNum,
+			Paragraph:  bb.ParNum,
+			Line:       line,
+		})
+		sum += res.Words[len(res.Words)-1].Confidence
+	}
+	if n := len(res.Words); n > 0 {
+		res.MeanConfidence = sum / float64(n)
+	}
+	return res, nil
+}
+
+// Close frees the Tesseract instances. Closing a closed Engine does nothing.
+func (e *Engine) Close() error {
+	if e.client != nil {
+		e.client.Close()
+		e.client = nil
+	}
+	if e.osd != nil {
+		e.osd.close()
+		e.osd = nil
+	}
+	e.pnm = nil
+	return nil
+}
+
+// appendPGM appends g as a binary PGM (P5) image to dst. Leptonica reads PNM with a plain copy,
+// far faster than decoding PNG or TIFF.
+func appendPGM(dst []byte, g *image.Gray) []byte {
+	b := g.Bounds()
+	w, h := b.Dx(), b.Dy()
+	dst = fmt.Appendf(dst, "P5\n%d %d\n255\n", w, h)
+	if g.Stride == w {
+		return append(dst, g.Pix[:w*h]...)
+	}
+	for y := 0; y < h; y++ {
+		dst = append(dst, g.Pix[y*g.Stride:y*g.Stride+w]...)
+	}
+	return dst
+}

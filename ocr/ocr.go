@@ -1,0 +1,75 @@
+// Package ocr recognises Vietnamese text on page images with Tesseract and finds page orientation and skew.
+//
+// An [Engine] wraps one Tesseract instance for recognition (through gosseract) and one for
+// orientation and script detection (through Tesseract's C API). Engines are not safe for
+// concurrent use; a [Pool] hands one to each worker. [DetectSkew] measures the small rotation
+// of an upright page with Leptonica.
+//
+// Tesseract starts OpenMP threads by default, which slows down pages processed in parallel;
+// programs using this package should set OMP_THREAD_LIMIT=1 in their environment before the
+// first Engine is created.
+package ocr
+
+import (
+	"image"
+	"strings"
+)
+
+// Word is one recognised word.
+type Word struct {
+	Text       string          // NFC-normalised (golang.org/x/text/unicode/norm)
+	Box        image.Rectangle // pixel coordinates in the image given to Recognize, origin top-left
+	Confidence float64         // 0..100
+
+	// Block, Paragraph and Line are Tesseract's indices, counted from 1. Paragraph is unique
+	// within its block; Line increases in reading order and is unique within the page.
+	Block, Paragraph, Line int
+}
+
+// Result is the OCR of one page.
+type Result struct {
+	Words          []Word  // in reading order
+	MeanConfidence float64 // mean of word confidences, 0 when there are no words
+}
+
+// Text returns the page text: words of a line joined by one space, lines by "\n",
+// paragraphs/blocks by an empty line.
+func (r *Result) Text() string {
+	var b strings.Builder
+	for i, w := range r.Words {
+		if i > 0 {
+			prev := r.Words[i-1]
+			switch {
+			case w.Block != prev.Block || w.Paragraph != prev.Paragraph:
+				b.WriteString("\n\n")
+			case w.Line != prev.Line:
+				b.WriteByte('\n')
+			default:
+				b.WriteByte(' ')
+			}
+		}
+		b.WriteString(w.Text)
+	}
+	return b.String()
+}
+
+// Orientation is how far a page's content is turned counter-clockwise from upright: 0, 90, 180 or 270.
+// Rotating the image clockwise by Degrees restores it (imaging.Rotate270 for 90, Rotate180, Rotate90 for 270).
+type Orientation struct {
+	Degrees    int
+	Confidence float64 // Tesseract OSD's orientation confidence
+}
+
+// Skew is the small rotation of the content, counter-clockwise positive, in degrees;
+// rotating the image by -Degrees (imaging.Rotate(img, -Degrees, white)) straightens it.
+type Skew struct {
+	Degrees    float64
+	Confidence float64
+}
+
+// Options configures an Engine.
+type Options struct {
+	Languages   string            // Tesseract languages, e.g. "vie" or "vie+eng"; default "vie"
+	TessdataDir string            // "" = Tesseract's default
+	Variables   map[string]string // extra Tesseract variables
+}

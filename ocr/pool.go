@@ -1,0 +1,95 @@
+package ocr
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+)
+
+// Pool holds up to n Engines, one per worker.
+//
+// Engines are started on demand, so a Pool that is never busy keeps only one in memory.
+// All methods are safe for concurrent use.
+type Pool struct {
+	opts  Options
+	slots chan struct{} // one token per Engine handed out by Get
+
+	mu     sync.Mutex
+	idle   []*Engine
+	closed bool
+}
+
+// NewPool returns a Pool of at most n Engines configured by opts. It starts one Engine at
+// once, so that bad options are reported here.
+func NewPool(n int, opts Options) (*Pool, error) {
+	if n < 1 {
+		return nil, fmt.Errorf("ocr: new pool: size %d, want at least 1", n)
+	}
+	e, err := NewEngine(opts)
+	if err != nil {
+		return nil, fmt.Errorf("ocr: new pool: %w", err)
+	}
+	return &Pool{opts: opts, slots: make(chan struct{}, n), idle: []*Engine{e}}, nil
+}
+
+// Get returns a free Engine, starting a new one if fewer than n exist.
+// It blocks until one is free or ctx is done.
+// The caller must give the Engine back with Put and must not Close it.
+func (p *Pool) Get(ctx context.Context) (*Engine, error) {
+	select {
+	case p.slots <- struct{}{}:
+	case <-ctx.Done():
+		return nil, fmt.Errorf("ocr: pool get: %w", ctx.Err())
+	}
+	p.mu.Lock()
+	if p.closed {
+		p.mu.Unlock()
+		<-p.slots
+		return nil, errors.New("ocr: pool get: pool is closed")
+	}
+	if n := len(p.idle); n > 0 {
+		e := p.idle[n-1]
+		p.idle = p.idle[:n-1]
+		p.mu.Unlock()
+		return e, nil
+	}
+	p.mu.Unlock()
+	e, err := NewEngine(p.opts)
+	if err != nil {
+		<-p.slots
+		return nil, fmt.Errorf("ocr: pool get: %w", err)
+	}
+	return e, nil
+}
+
+// Put gives back an Engine returned by Get. After Close, Put closes the Engine.
+func (p *Pool) Put(e *Engine) {
+	if e == nil {
+		return
+	}
+	p.mu.Lock()
+	if p.closed {
+		p.mu.Unlock()
+		e.Close()
+	} else {
+		p.idle = append(p.idle, e)
+		p.mu.Unlock()
+	}
+	<-p.slots
+}
+
+// Close closes the idle Engines; Engines still out are closed when they are Put back.
+// Get fails after Close.
+func (p *Pool) Close() error {
+	p.mu.Lock()
+	idle := p.idle
+	p.idle = nil
+	p.closed = true
+	p.mu.Unlock()
+	var errs []error
+	for _, e := range idle {
+		errs = append(errs, e.Close())
+	}
+	return errors.Join(errs...)
+}

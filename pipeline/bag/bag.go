@@ -1,0 +1,316 @@
+// Package bag writes and validates BagIt 1.0 bags (RFC 8493) with SHA-256 manifests.
+//
+// A Writer builds a bag under a temporary name beside its final place and renames it
+// into place only when every file, manifest and tag manifest is written, so a bag
+// that exists under its final name is always complete.
+package bag
+
+import (
+	"bufio"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+)
+
+// Version is the BagIt version written to bagit.txt.
+const Version = "1.0"
+
+// ErrExists is returned by Create when a bag is already at the target path
+// and overwriting was not asked for.
+var ErrExists = errors.New("a finished bag is already there")
+
+// Entry is one file of a bag with its digest and size.
+type Entry struct {
+	Path   string // slash-separated, relative to the bag root, e.g. "data/a/b.pdf"
+	SHA256 string // lower-case hex
+	Size   int64
+}
+
+// Info holds the bag-info.txt fields, in the order they are written.
+// Fields with an empty value are left out.
+type Info []Field
+
+// Field is one bag-info.txt line.
+type Field struct{ Label, Value string }
+
+// Get returns the first value for label, or "".
+func (in Info) Get(label string) string {
+	for _, f := range in {
+		if strings.EqualFold(f.Label, label) {
+			return f.Value
+		}
+	}
+	return ""
+}
+
+// Writer builds one bag. It is not safe for concurrent use.
+type Writer struct {
+	final   string
+	tmp     string
+	payload map[string]Entry
+	tags    map[string]Entry
+	done    bool
+}
+
+// CreateOptions controls Create.
+type CreateOptions struct {
+	// Overwrite replaces a bag already at the target path once the new one is finished.
+	Overwrite bool
+	// Replaceable, when set, is asked about an existing bag; if it reports true the
+	// bag is replaced even without Overwrite (for example an incomplete earlier run).
+	Replaceable func(dir string) bool
+}
+
+// Create starts a bag that will be at dir when Finish returns. Files are written
+// to a hidden sibling directory until then. Without opts.Overwrite, an existing
+// bag at dir is an ErrExists error.
+func Create(dir string, opts CreateOptions) (*Writer, error) {
+	dir = filepath.Clean(dir)
+	if _, err := os.Stat(dir); err == nil {
+		if !opts.Overwrite && (opts.Replaceable == nil || !opts.Replaceable(dir)) {
+			return nil, fmt.Errorf("bag %s: %w (use overwrite to replace it)", dir, ErrExists)
+		}
+	} else if !errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("bag %s: %w", dir, err)
+	}
+	parent := filepath.Dir(dir)
+	if err := os.MkdirAll(parent, 0o755); err != nil {
+		return nil, fmt.Errorf("bag %s: %w", dir, err)
+	}
+	tmp, err := os.MkdirTemp(parent, "."+filepath.Base(dir)+".partial-")
+	if err != nil {
+		return nil, fmt.Errorf("bag %s: %w", dir, err)
+	}
+	return &Writer{final: dir, tmp: tmp, payload: map[string]Entry{}, tags: map[string]Entry{}}, nil
+}
+
+// Dir returns the temporary directory the bag is being written in.
+func (w *Writer) Dir() string { return w.tmp }
+
+// AddPayload copies r to data/name in the bag, hashing it on the way.
+// name is slash-separated and relative to data/.
+func (w *Writer) AddPayload(name string, r io.Reader) (Entry, error) {
+	e, err := w.add(path.Join("data", name), r)
+	if err != nil {
+		return Entry{}, err
+	}
+	w.payload[e.Path] = e
+	return e, nil
+}
+
+// AddPayloadFile copies the file at src to data/name.
+func (w *Writer) AddPayloadFile(name, src string) (Entry, error) {
+	f, err := os.Open(src)
+	if err != nil {
+		return Entry{}, fmt.Errorf("bag payload %s: %w", name, err)
+	}
+	defer f.Close()
+	return w.AddPayload(name, f)
+}
+
+// AddTag copies r to name (relative to the bag root, outside data/), a tag file
+// listed in the tag manifest.
+func (w *Writer) AddTag(name string, r io.Reader) (Entry, error) {
+	if strings.HasPrefix(name, "data/") {
+		return Entry{}, fmt.Errorf("bag tag %s: tag files cannot be under data/", name)
+	}
+	e, err := w.add(name, r)
+	if err != nil {
+		return Entry{}, err
+	}
+	w.tags[e.Path] = e
+	return e, nil
+}
+
+// Remove deletes a payload or tag file written earlier (for example the outputs
+// of a document that failed after some of its files were written).
+func (w *Writer) Remove(rel string) error {
+	rel = path.Clean(rel)
+	if err := os.Remove(filepath.Join(w.tmp, filepath.FromSlash(rel))); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("bag remove %s: %w", rel, err)
+	}
+	delete(w.payload, rel)
+	delete(w.tags, rel)
+	return nil
+}
+
+func (w *Writer) add(rel string, r io.Reader) (Entry, error) {
+	if w.done {
+		return Entry{}, fmt.Errorf("bag %s: already finished", w.final)
+	}
+	rel = path.Clean(rel)
+	if !validRel(rel) {
+		return Entry{}, fmt.Errorf("bag file %q: not a valid relative path", rel)
+	}
+	dst := filepath.Join(w.tmp, filepath.FromSlash(rel))
+	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+		return Entry{}, fmt.Errorf("bag file %s: %w", rel, err)
+	}
+	f, err := os.Create(dst)
+	if err != nil {
+		return Entry{}, fmt.Errorf("bag file %s: %w", rel, err)
+	}
+	h := sha256.New()
+	n, err := io.Copy(io.MultiWriter(f, h), r)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		os.Remove(dst)
+		return Entry{}, fmt.Errorf("bag file %s: %w", rel, err)
+	}
+	return Entry{Path: rel, SHA256: hex.EncodeToString(h.Sum(nil)), Size: n}, nil
+}
+
+func validRel(rel string) bool {
+	return rel != "." && !strings.HasPrefix(rel, "../") && rel != ".." && !path.IsAbs(rel) && !strings.ContainsAny(rel, "\r\n")
+}
+
+// Payload returns the payload entries written so far, sorted by path.
+func (w *Writer) Payload() []Entry { return sorted(w.payload) }
+
+// Finish writes bagit.txt, bag-info.txt (adding Bagging-Date when absent and
+// Payload-Oxum), manifest-sha256.txt and tagmanifest-sha256.txt, then renames
+// the bag into place. It returns the entries of the tag manifest.
+func (w *Writer) Finish(info Info) ([]Entry, error) {
+	if w.done {
+		return nil, fmt.Errorf("bag %s: already finished", w.final)
+	}
+	payload := sorted(w.payload)
+	var octets int64
+	for _, e := range payload {
+		octets += e.Size
+	}
+	full := Info{}
+	for _, f := range info {
+		if f.Value != "" && !strings.EqualFold(f.Label, "Payload-Oxum") {
+			full = append(full, f)
+		}
+	}
+	if full.Get("Bagging-Date") == "" {
+		full = append(full, Field{"Bagging-Date", time.Now().Format("2006-01-02")})
+	}
+	full = append(full, Field{"Payload-Oxum", fmt.Sprintf("%d.%d", octets, len(payload))})
+
+	if _, err := w.AddTag("bagit.txt", strings.NewReader("BagIt-Version: "+Version+"\nTag-File-Character-Encoding: UTF-8\n")); err != nil {
+		return nil, err
+	}
+	if _, err := w.AddTag("bag-info.txt", strings.NewReader(formatInfo(full))); err != nil {
+		return nil, err
+	}
+	if _, err := w.AddTag("manifest-sha256.txt", strings.NewReader(formatManifest(payload))); err != nil {
+		return nil, err
+	}
+	tags := sorted(w.tags)
+	if _, err := w.add("tagmanifest-sha256.txt", strings.NewReader(formatManifest(tags))); err != nil {
+		return nil, err
+	}
+	if err := w.commit(); err != nil {
+		return nil, err
+	}
+	w.done = true
+	return tags, nil
+}
+
+// commit moves the finished temporary bag to its final name. An old bag there
+// is first moved aside, then removed once the new one is in place.
+func (w *Writer) commit() error {
+	var old string
+	if _, err := os.Stat(w.final); err == nil {
+		old = w.tmp + ".old"
+		if err := os.Rename(w.final, old); err != nil {
+			return fmt.Errorf("bag %s: move old bag aside: %w", w.final, err)
+		}
+	}
+	if err := os.Rename(w.tmp, w.final); err != nil {
+		if old != "" {
+			os.Rename(old, w.final)
+		}
+		return fmt.Errorf("bag %s: %w", w.final, err)
+	}
+	if old != "" {
+		if err := os.RemoveAll(old); err != nil {
+			return fmt.Errorf("bag %s: remove replaced bag: %w", w.final, err)
+		}
+	}
+	return nil
+}
+
+// Abort removes the temporary bag. It is safe to call after Finish.
+func (w *Writer) Abort() error {
+	if w.done {
+		return nil
+	}
+	w.done = true
+	return os.RemoveAll(w.tmp)
+}
+
+func sorted(m map[string]Entry) []Entry {
+	out := make([]Entry, 0, len(m))
+	for _, e := range m {
+		out = append(out, e)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Path < out[j].Path })
+	return out
+}
+
+func formatManifest(es []Entry) string {
+	var b strings.Builder
+	for _, e := range es {
+		fmt.Fprintf(&b, "%s  %s\n", e.SHA256, encodePath(e.Path))
+	}
+	return b.String()
+}
+
+// encodePath percent-encodes CR, LF and % in a manifest path (RFC 8493 §2.1.3).
+func encodePath(p string) string {
+	return strings.NewReplacer("%", "%25", "\r", "%0D", "\n", "%0A").Replace(p)
+}
+
+func decodePath(p string) string {
+	return strings.NewReplacer("%0D", "\r", "%0d", "\r", "%0A", "\n", "%0a", "\n", "%25", "%").Replace(p)
+}
+
+func formatInfo(in Info) string {
+	var b strings.Builder
+	for _, f := range in {
+		v := strings.ReplaceAll(strings.TrimSpace(f.Value), "\n", "\n  ")
+		fmt.Fprintf(&b, "%s: %s\n", f.Label, v)
+	}
+	return b.String()
+}
+
+// ReadInfo parses a bag-info.txt file.
+func ReadInfo(file string) (Info, error) {
+	f, err := os.Open(file)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	var in Info
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		line := sc.Text()
+		if (strings.HasPrefix(line, " ") || strings.HasPrefix(line, "\t")) && len(in) > 0 {
+			in[len(in)-1].Value += "\n" + strings.TrimSpace(line)
+			continue
+		}
+		label, value, ok := strings.Cut(line, ":")
+		if !ok {
+			return nil, fmt.Errorf("%s: malformed line %q", file, line)
+		}
+		in = append(in, Field{strings.TrimSpace(label), strings.TrimSpace(value)})
+	}
+	return in, sc.Err()
+}

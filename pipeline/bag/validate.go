@@ -1,0 +1,157 @@
+package bag
+
+import (
+	"bufio"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+)
+
+// Problem is one way in which a bag is not valid.
+type Problem struct {
+	Path string // the file concerned, relative to the bag root ("" for the bag as a whole)
+	What string // what is wrong
+}
+
+func (p Problem) String() string {
+	if p.Path == "" {
+		return p.What
+	}
+	return p.Path + ": " + p.What
+}
+
+// Validate checks the bag at dir: bagit.txt, every line of manifest-sha256.txt
+// and tagmanifest-sha256.txt against the files, no payload file missing from the
+// manifest, and Payload-Oxum. It returns every problem found (none for a valid bag)
+// and an error only when the bag cannot be read at all.
+func Validate(dir string) ([]Problem, error) {
+	var probs []Problem
+	add := func(p, format string, args ...any) { probs = append(probs, Problem{p, fmt.Sprintf(format, args...)}) }
+
+	if _, err := os.Stat(dir); err != nil {
+		return nil, fmt.Errorf("bag %s: %w", dir, err)
+	}
+	if b, err := os.ReadFile(filepath.Join(dir, "bagit.txt")); err != nil {
+		add("bagit.txt", "missing")
+	} else if !strings.HasPrefix(string(b), "BagIt-Version: ") {
+		add("bagit.txt", "does not start with BagIt-Version")
+	}
+
+	payload, err := readManifest(filepath.Join(dir, "manifest-sha256.txt"))
+	if err != nil {
+		add("manifest-sha256.txt", "%v", err)
+	}
+	tags, err := readManifest(filepath.Join(dir, "tagmanifest-sha256.txt"))
+	if err != nil {
+		add("tagmanifest-sha256.txt", "%v", err)
+	}
+	var octets, count int64
+	for _, m := range []map[string]string{payload, tags} {
+		for _, rel := range sortedKeys(m) {
+			want := m[rel]
+			got, n, err := hashFile(filepath.Join(dir, filepath.FromSlash(rel)))
+			switch {
+			case os.IsNotExist(err):
+				add(rel, "missing (listed in the manifest)")
+			case err != nil:
+				add(rel, "unreadable: %v", err)
+			case got != want:
+				add(rel, "checksum mismatch: manifest says %s, file has %s", want, got)
+			}
+			if err == nil && strings.HasPrefix(rel, "data/") {
+				octets += n
+				count++
+			}
+		}
+	}
+	// Every file under data/ must be listed.
+	root := filepath.Join(dir, "data")
+	filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			if p == root {
+				add("data/", "missing payload directory")
+				return filepath.SkipDir
+			}
+			add(rel(dir, p), "unreadable: %v", err)
+			return nil
+		}
+		if d.IsDir() {
+			return nil
+		}
+		r := rel(dir, p)
+		if _, ok := payload[r]; !ok {
+			add(r, "not listed in manifest-sha256.txt")
+		}
+		return nil
+	})
+	if in, err := ReadInfo(filepath.Join(dir, "bag-info.txt")); err == nil {
+		if oxum := in.Get("Payload-Oxum"); oxum != "" && payload != nil {
+			o, c, _ := strings.Cut(oxum, ".")
+			wo, _ := strconv.ParseInt(o, 10, 64)
+			wc, _ := strconv.ParseInt(c, 10, 64)
+			if wo != octets || wc != count {
+				add("bag-info.txt", "Payload-Oxum %s does not match the payload (%d.%d)", oxum, octets, count)
+			}
+		}
+	} else if !os.IsNotExist(err) {
+		add("bag-info.txt", "%v", err)
+	}
+	return probs, nil
+}
+
+func rel(dir, p string) string {
+	r, _ := filepath.Rel(dir, p)
+	return filepath.ToSlash(r)
+}
+
+func readManifest(file string) (map[string]string, error) {
+	f, err := os.Open(file)
+	if err != nil {
+		if os.IsNotExist(err) {
+			return nil, fmt.Errorf("missing")
+		}
+		return nil, err
+	}
+	defer f.Close()
+	m := map[string]string{}
+	sc := bufio.NewScanner(f)
+	for n := 1; sc.Scan(); n++ {
+		sum, p, ok := strings.Cut(sc.Text(), " ")
+		p = strings.TrimLeft(p, " *")
+		if !ok || len(sum) != 64 || p == "" {
+			return m, fmt.Errorf("line %d is not \"<sha256>  <path>\"", n)
+		}
+		m[decodePath(p)] = strings.ToLower(sum)
+	}
+	return m, sc.Err()
+}
+
+func hashFile(p string) (string, int64, error) {
+	f, err := os.Open(p)
+	if err != nil {
+		return "", 0, err
+	}
+	defer f.Close()
+	h := sha256.New()
+	n, err := io.Copy(h, f)
+	if err != nil {
+		return "", n, err
+	}
+	return hex.EncodeToString(h.Sum(nil)), n, nil
+}
+
+func sortedKeys(m map[string]string) []string {
+	ks := make([]string, 0, len(m))
+	for k := range m {
+		ks = append(ks, k)
+	}
+	sort.Strings(ks)
+	return ks
+}

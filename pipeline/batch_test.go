@@ -1,0 +1,186 @@
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// sampleBatch is the demo batch shipped in testdata.
+const sampleBatch = "../testdata/batch"
+
+func TestLoadSampleBatch(t *testing.T) {
+	b, err := Load(context.Background(), sampleBatch, LoadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b.ID != "demo-2025-001" || len(b.Files) != 2 || b.Documents() != 4 || b.Pages() != 4 {
+		t.Fatalf("batch %s: %d files, %d documents, %d pages", b.ID, len(b.Files), b.Documents(), b.Pages())
+	}
+	f := b.Files[0]
+	if f.Meta.FileCode != "H49.64.33.2024.01.VTLT" || f.Meta.PaperFileCode == "" {
+		t.Errorf("file meta = %+v", f.Meta)
+	}
+	d := f.Documents[0]
+	if d.Meta.CodeNotation != "QĐ-UBND" || d.Meta.DocCode != "H49.64.33.2024.01.VTLT.0000001" || d.Meta.Mode != "01" {
+		t.Errorf("doc meta = %+v", d.Meta)
+	}
+	if d.Pages[0].DPI != 300 || d.Pages[0].File != "H49.64.33.2024.01.VTLT/1/page-001.jpg" {
+		t.Errorf("page = %+v", d.Pages[0])
+	}
+	// Loose files: each is a document, in natural file-name order.
+	if got := b.Files[1].Documents[1].Source; got != "H49.64.33.2025.02.VTLT/02-bb-giao-nhan.jpg" {
+		t.Errorf("second loose document = %s", got)
+	}
+}
+
+// makeBatch writes a batch folder: files maps slash paths to contents; a value
+// starting with "@" copies that sample page.
+func makeBatch(t *testing.T, files map[string]string) string {
+	t.Helper()
+	dir := t.TempDir()
+	for name, content := range files {
+		p := filepath.Join(dir, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		data := []byte(content)
+		if strings.HasPrefix(content, "@") {
+			var err error
+			if data, err = os.ReadFile(filepath.Join("../testdata/samples", content[1:])); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := os.WriteFile(p, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
+
+func TestLoadWithoutSheet(t *testing.T) {
+	dir := makeBatch(t, map[string]string{
+		"H49.64.33.2019.01.VTLT/2/b.jpg":  "@bb-giao-nhan-p01.jpg",
+		"H49.64.33.2019.01.VTLT/10/a.jpg": "@bb-giao-nhan-p01.jpg",
+		"H49.64.33.2019.01.VTLT/2/a.jpg":  "@bb-giao-nhan-p01.jpg",
+		"H49.64.33.2019.01.VTLT/.DS_Store": "junk",
+	})
+	b, err := Load(context.Background(), dir, LoadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	docs := b.Files[0].Documents
+	if len(docs) != 2 || docs[0].Meta.DocOrdinal != 2 || docs[1].Meta.DocOrdinal != 10 {
+		t.Fatalf("documents not in ordinal order: %+v", docs)
+	}
+	if docs[0].Pages[0].File != "H49.64.33.2019.01.VTLT/2/a.jpg" || docs[0].Pages[1].Index != 2 {
+		t.Errorf("pages not in file-name order: %+v %+v", docs[0].Pages[0], docs[0].Pages[1])
+	}
+	if b.Organisation.Identifier != "H49.64.33" || b.Files[0].Meta.ConfidenceLevel != "02" {
+		t.Errorf("defaults: org %+v, file %+v", b.Organisation, b.Files[0].Meta)
+	}
+}
+
+func TestLoadReportsEveryProblem(t *testing.T) {
+	dir := makeBatch(t, map[string]string{
+		"batch.json": `{"id": "b 1", "files": [
+			{"fileCode": "H49.64.33.2019.01.VTLT", "maintenance": "09", "mode": "01", "startDate": "31/02/2019",
+			 "paperFileCode": "X.1.2", "colour": "red",
+			 "documents": [{"docOrdinal": 1, "codeNumber": "5", "codeNotation": "qđ-ubnd", "issuedDate": "2019-02-14"},
+			               {"docOrdinal": 7}]},
+			{"fileCode": "H49.64.33.2019.02.VTLT"}]}`,
+		"H49.64.33.2019.01.VTLT/1/a.jpg": "@bb-giao-nhan-p01.jpg",
+		"H49.64.33.2019.01.VTLT/1/notes.txt": "n",
+		"BADCODE/a.jpg": "@bb-giao-nhan-p01.jpg",
+		"loose.jpg": "@bb-giao-nhan-p01.jpg",
+	})
+	_, err := Load(context.Background(), dir, LoadOptions{})
+	var ve *ValidationError
+	if !errors.As(err, &ve) {
+		t.Fatalf("err = %v, want *ValidationError", err)
+	}
+	msg := err.Error()
+	for _, want := range []string{
+		`id = "b 1"`,
+		`files[0].maintenance = "09": not an allowed code; allowed: 01 Vĩnh viễn`,
+		`files[0].startDate = "31/02/2019": not a valid date`,
+		`files[0].colour: unknown field`,
+		`files[0].documents[0].codeNumber = "5"`,
+		`files[0].documents[0].codeNotation = "qđ-ubnd"`,
+		`files[0].documents[0].issuedDate = "2019-02-14": not a valid date; expected DD/MM/YYYY`,
+		`files[0].documents[1].docOrdinal = "7": no document with that ordinal`,
+		`files[1].fileCode = "H49.64.33.2019.02.VTLT": no folder of that name`,
+		`H49.64.33.2019.01.VTLT/1/notes.txt: not a supported page image`,
+		`BADCODE/: fileCode = "BADCODE": expected <agency identifier`,
+		`loose.jpg: a loose file`,
+	} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("validation error lacks %q\n%s", want, msg)
+		}
+	}
+}
+
+func TestLoadResolution(t *testing.T) {
+	// The PNG sample records its dpi; strip it by writing a 150-dpi JPEG header instead.
+	data, err := os.ReadFile("../testdata/samples/bb-giao-nhan-p01.jpg")
+	if err != nil {
+		t.Fatal(err)
+	}
+	low := append([]byte(nil), data...)
+	// JFIF APP0: density units at offset 13, X density 14-15, Y density 16-17.
+	if string(low[6:10]) != "JFIF" {
+		t.Fatal("sample is not JFIF")
+	}
+	low[13], low[14], low[15], low[16], low[17] = 1, 0, 150, 0, 150
+	none := append([]byte(nil), data...)
+	none[13], none[14], none[15], none[16], none[17] = 0, 0, 1, 0, 1
+	dir := makeBatch(t, map[string]string{
+		"H49.64.33.2019.01.VTLT/low.jpg":  string(low),
+		"H49.64.33.2019.01.VTLT/none.jpg": string(none),
+	})
+	_, err = Load(context.Background(), dir, LoadOptions{})
+	msg := ""
+	if err != nil {
+		msg = err.Error()
+	}
+	for _, want := range []string{
+		"H49.64.33.2019.01.VTLT/low.jpg page 1: resolution 150 dpi is under the 200 dpi minimum",
+		"H49.64.33.2019.01.VTLT/none.jpg page 1: the file records no resolution: give it with --dpi N",
+	} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("error lacks %q\n%s", want, msg)
+		}
+	}
+	b, err := Load(context.Background(), dir, LoadOptions{DPI: 300})
+	if err != nil {
+		t.Fatalf("with --dpi 300: %v", err)
+	}
+	if got := b.Files[0].Documents[0].Pages[0].DPI; got != 300 {
+		t.Errorf("dpi override: %v", got)
+	}
+}
+
+func TestSecretRefusedUnlessIsolated(t *testing.T) {
+	dir := makeBatch(t, map[string]string{
+		"batch.json": `{"files": [{"fileCode": "H49.64.33.2019.01.VTLT", "paperFileCode": "H49.K1.1", "documents": [{"docOrdinal": 1, "mode": "03"}]}]}`,
+		"H49.64.33.2019.01.VTLT/a.jpg": "@bb-giao-nhan-p01.jpg",
+	})
+	_, err := Load(context.Background(), dir, LoadOptions{})
+	if err == nil || !strings.Contains(err.Error(), "secret document") {
+		t.Fatalf("secret document accepted: %v", err)
+	}
+	if _, err := Load(context.Background(), dir, LoadOptions{Isolated: true}); err != nil {
+		t.Fatalf("isolated installation refused a secret document: %v", err)
+	}
+}
+
+func TestNaturalOrder(t *testing.T) {
+	names := []string{"p10.jpg", "p2.jpg", "p1.jpg", "p02b.jpg", "a.jpg"}
+	sortNatural(names)
+	if got := strings.Join(names, " "); got != "a.jpg p1.jpg p2.jpg p02b.jpg p10.jpg" {
+		t.Errorf("natural order: %s", got)
+	}
+}

@@ -1,0 +1,109 @@
+package pipeline
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/sohoa-vn/sohoa/pipeline/pdfa"
+)
+
+// DocumentOptions controls BuildDocument.
+type DocumentOptions struct {
+	PDF      pdfa.Options
+	Producer string    // e.g. "sohoa 0.1.0"
+	Date     time.Time // the creation date written into the PDF
+}
+
+// PDFName returns the file name of a document's PDF: <mã hồ sơ>.<số thứ tự>.pdf (TT 05/2025).
+func PDFName(fileCode string, ordinal int) string {
+	return fmt.Sprintf("%s.%d.pdf", fileCode, ordinal)
+}
+
+// DocumentText returns the plain text of a document's pages, pages separated by a form feed.
+func DocumentText(pages []*PageResult) string {
+	parts := make([]string, len(pages))
+	for i, p := range pages {
+		parts[i] = p.OCR.Text()
+	}
+	return strings.Join(parts, "\n\f") + "\n"
+}
+
+// DocumentID returns a stable identifier of a document's digitized copy,
+// derived from its code and the SHA-256 of its original pages, so that
+// processing the same scans again yields the same identifier.
+func DocumentID(docCode string, pages []*PageResult) string {
+	h := sha256.New()
+	io.WriteString(h, docCode)
+	for _, p := range pages {
+		fmt.Fprintf(h, "\x00%s:%d", p.Original.SHA256, p.Page.FilePage)
+	}
+	sum := hex.EncodeToString(h.Sum(nil))
+	return fmt.Sprintf("uuid:%s-%s-%s-%s-%s", sum[0:8], sum[8:12], sum[12:16], sum[16:20], sum[20:32])
+}
+
+// BuildDocument writes a document's searchable PDF/A to w from its processed pages.
+func BuildDocument(ctx context.Context, w io.Writer, b *Batch, f *File, d *Document, pages []*PageResult, opts DocumentOptions) error {
+	ps := make([]pdfa.Page, len(pages))
+	for i, p := range pages {
+		// Scanners record square pixels; the page's resolution is used for both axes.
+		pp := pdfa.Page{Image: p.Image, DPIX: p.Page.DPI, DPIY: p.Page.DPI}
+		for _, wd := range p.OCR.Words {
+			pp.Words = append(pp.Words, pdfa.Word{Text: wd.Text, Box: wd.Box})
+			pp.Lines = append(pp.Lines, wd.Line)
+		}
+		ps[i] = pp
+	}
+	title := d.Meta.Subject
+	if title == "" {
+		title = f.Meta.Title
+	}
+	if title == "" {
+		title = d.Meta.DocCode
+	}
+	creator := d.Meta.OrganName
+	if creator == "" {
+		creator = b.Organisation.Name
+	}
+	meta := pdfa.Metadata{
+		Title:      title,
+		Creator:    creator,
+		Language:   "vi",
+		Identifier: d.Meta.DocCode,
+		Date:       opts.Date,
+		Producer:   opts.Producer,
+		DocumentID: DocumentID(d.Meta.DocCode, pages),
+		Archive:    archiveFields(f, d),
+	}
+	if err := pdfa.Write(ctx, w, ps, meta, opts.PDF); err != nil {
+		return fmt.Errorf("%s: %s: %w", d.Source, StagePDF, err)
+	}
+	return nil
+}
+
+// archiveFields are the TT 05 fields that travel inside the PDF's XMP.
+func archiveFields(f *File, d *Document) map[string]string {
+	m := map[string]string{
+		"fileCode":        f.Meta.FileCode,
+		"docOrdinal":      fmt.Sprint(d.Meta.DocOrdinal),
+		"docCode":         d.Meta.DocCode,
+		"codeNumber":      d.Meta.CodeNumber,
+		"codeNotation":    d.Meta.CodeNotation,
+		"typeName":        d.Meta.TypeName,
+		"issuedDate":      d.Meta.IssuedDate,
+		"maintenance":     f.Meta.Maintenance,
+		"mode":            d.Meta.Mode,
+		"confidenceLevel": d.Meta.ConfidenceLevel,
+		"paperFileCode":   f.Meta.PaperFileCode,
+	}
+	for k, v := range m {
+		if v == "" {
+			delete(m, k)
+		}
+	}
+	return m
+}

@@ -1,0 +1,313 @@
+package pdfa
+
+import (
+	"bytes"
+	"compress/zlib"
+	"context"
+	"image"
+	"image/color"
+	"image/jpeg"
+	"io"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"golang.org/x/image/tiff"
+)
+
+func TestEncodeImage(t *testing.T) {
+	gray := image.NewGray(image.Rect(10, 20, 110, 70)) // origin not at 0,0
+	for i := range gray.Pix {
+		gray.Pix[i] = uint8(i)
+	}
+	bitonal := image.NewGray(image.Rect(5, 5, 21, 8)) // 16x3, rows of two bytes
+	for y := 5; y < 8; y++ {
+		for x := 5; x < 21; x++ {
+			if (x+y)%3 == 0 {
+				bitonal.SetGray(x, y, color.Gray{255})
+			}
+		}
+	}
+	rgba := image.NewRGBA(image.Rect(0, 0, 64, 32))
+	for i := range rgba.Pix {
+		rgba.Pix[i] = uint8(i * 7)
+	}
+	// A YCbCr image whose colours are all gray must stay RGB: only *image.Gray is gray.
+	ycc := image.NewYCbCr(image.Rect(0, 0, 32, 32), image.YCbCrSubsampleRatio420)
+	for i := range ycc.Cb {
+		ycc.Cb[i], ycc.Cr[i] = 128, 128
+	}
+
+	for _, c := range []struct {
+		name   string
+		img    image.Image
+		filter Filter
+		gray   bool
+		bpc    int
+	}{
+		{"gray", gray, DCT, true, 8},
+		{"bitonal", bitonal, Flate, true, 1},
+		{"rgba", rgba, DCT, false, 8},
+		{"ycbcr", ycc, DCT, false, 8},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			im, err := EncodeImage(c.img, EncodeOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			b := c.img.Bounds()
+			if im.Filter != c.filter || im.Gray != c.gray || im.BitsPerComponent != c.bpc || im.Width != b.Dx() || im.Height != b.Dy() {
+				t.Fatalf("got %v gray=%v bpc=%d %dx%d", im.Filter, im.Gray, im.BitsPerComponent, im.Width, im.Height)
+			}
+			if im.Filter == DCT {
+				cfg, err := jpeg.DecodeConfig(bytes.NewReader(im.Data))
+				if err != nil {
+					t.Fatal(err)
+				}
+				if (cfg.ColorModel == color.GrayModel) != c.gray {
+					t.Errorf("JPEG colour model %T, want gray=%v", cfg.ColorModel, c.gray)
+				}
+				return
+			}
+			// Bitonal is lossless: unpack and compare every pixel.
+			zr, err := zlib.NewReader(bytes.NewReader(im.Data))
+			if err != nil {
+				t.Fatal(err)
+			}
+			raw, err := io.ReadAll(zr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			stride := (im.Width + 7) / 8
+			if len(raw) != stride*im.Height {
+				t.Fatalf("%d bytes, want %d", len(raw), stride*im.Height)
+			}
+			for y := range im.Height {
+				for x := range im.Width {
+					white := raw[y*stride+x/8]&(0x80>>(x%8)) != 0
+					if white != (bitonal.GrayAt(b.Min.X+x, b.Min.Y+y).Y == 255) {
+						t.Fatalf("pixel %d,%d differs", x, y)
+					}
+				}
+			}
+		})
+	}
+
+	if _, err := EncodeImage(gray, EncodeOptions{JPEGQuality: 101}); err == nil {
+		t.Error("quality 101 accepted")
+	}
+	if _, err := EncodeImage(image.NewGray(image.Rect(0, 0, 0, 5)), EncodeOptions{}); err == nil {
+		t.Error("empty image accepted")
+	}
+	small, _ := EncodeImage(rgba, EncodeOptions{JPEGQuality: 20})
+	big, _ := EncodeImage(rgba, EncodeOptions{JPEGQuality: 100})
+	if len(small.Data) >= len(big.Data) {
+		t.Errorf("quality ignored: q20 %d bytes, q100 %d bytes", len(small.Data), len(big.Data))
+	}
+}
+
+func TestPassThroughJPEG(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join(samples, "bb-giao-nhan-p01.jpg"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	im, err := PassThroughJPEG(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if im.Width != 1700 || im.Height != 2370 || im.Gray || im.Filter != DCT || im.BitsPerComponent != 8 || !bytes.Equal(im.Data, data) {
+		t.Fatalf("got %dx%d gray=%v %v", im.Width, im.Height, im.Gray, im.Filter)
+	}
+
+	// Embedded as is: pdfimages gives back the very same bytes.
+	var buf bytes.Buffer
+	if err := Write(context.Background(), &buf, []Page{{Image: im, DPIX: 200, DPIY: 200}}, Metadata{}, Options{Part: PDFA1B}); err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	file := filepath.Join(dir, "p.pdf")
+	if err := os.WriteFile(file, buf.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	run(t, "pdfimages", "-j", file, filepath.Join(dir, "x"))
+	got, err := os.ReadFile(filepath.Join(dir, "x-000.jpg"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, data) {
+		t.Error("embedded JPEG differs from the original file")
+	}
+	if out, ok := preflight(t, file); !ok {
+		t.Errorf("Preflight (page without text):\n%s", out)
+	}
+
+	var g bytes.Buffer
+	jpeg.Encode(&g, image.NewGray(image.Rect(0, 0, 40, 30)), nil)
+	if im, err := PassThroughJPEG(g.Bytes()); err != nil || !im.Gray || im.Width != 40 || im.Height != 30 {
+		t.Errorf("gray JPEG: %+v, %v", im, err)
+	}
+
+	// Change the start-of-frame of a valid JPEG.
+	sof := bytes.Index(data, []byte{0xFF, 0xC0})
+	patch := func(off int, v byte) []byte {
+		b := bytes.Clone(data)
+		b[sof+4+off] = v
+		return b
+	}
+	cmyk := append([]byte{0xFF, 0xD8, 0xFF, 0xC0, 0, 20, 8, 0, 10, 0, 10, 4}, make([]byte, 12)...)
+	cmyk = append(cmyk, 0xFF, 0xD9)
+	for name, bad := range map[string][]byte{
+		"12-bit":      patch(0, 12),
+		"CMYK":        cmyk,
+		"lossless":    append([]byte{0xFF, 0xD8, 0xFF, 0xC3, 0, 11, 8, 0, 10, 0, 10, 1, 1, 0x11, 0}, 0xFF, 0xD9),
+		"truncated":   data[:len(data)/2],
+		"not a JPEG":  []byte("GIF89a......"),
+		"empty":       nil,
+	} {
+		if _, err := PassThroughJPEG(bad); err == nil {
+			t.Errorf("%s JPEG accepted", name)
+		} else if name == "CMYK" && !strings.Contains(err.Error(), "CMYK") || name == "12-bit" && !strings.Contains(err.Error(), "12-bit") {
+			t.Errorf("%s: unexpected error %v", name, err)
+		}
+	}
+}
+
+// flateImage is img stored losslessly (8-bit Flate), the reference for fidelity.
+func flateImage(t testing.TB, img image.Image) Image {
+	b := img.Bounds()
+	g, gray := img.(*image.Gray)
+	var raw []byte
+	if gray {
+		for y := b.Min.Y; y < b.Max.Y; y++ {
+			raw = append(raw, g.Pix[g.PixOffset(b.Min.X, y):][:b.Dx()]...)
+		}
+	} else {
+		rgba := toRGBA(img)
+		raw = make([]byte, 0, 3*b.Dx()*b.Dy())
+		for i := 0; i < len(rgba.Pix); i += 4 {
+			raw = append(raw, rgba.Pix[i:i+3]...)
+		}
+	}
+	z, err := deflate(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return Image{Data: z, Filter: Flate, Width: b.Dx(), Height: b.Dy(), Gray: gray, BitsPerComponent: 8}
+}
+
+// TestImageFidelity measures what the default JPEG quality loses on real,
+// losslessly stored scans (LZW TIFF colour, PNG gray). Each page is written
+// twice, as EncodeImage makes it and losslessly (8-bit Flate), and both are
+// rendered with pdftoppm at the page's resolution: their PSNR is the loss due
+// to the encoding as seen through pdftoppm. pdftoppm (Splash) resamples every
+// image, even at 1:1, by a fraction of a pixel, so its rendering is compared
+// with the source only for information; pdftocairo composites at 1:1 exactly
+// and must match the source as well.
+func TestImageFidelity(t *testing.T) {
+	cases := []struct {
+		file string
+		dpi  int
+	}{
+		{"tt-so-hoa-p01.tif", 200},
+		{"cv-giao-nop-p01.png", 300},
+	}
+	if testing.Short() {
+		cases = cases[:1]
+	}
+	for _, c := range cases {
+		t.Run(c.file, func(t *testing.T) {
+			var src image.Image
+			if strings.HasSuffix(c.file, ".tif") {
+				f, err := os.Open(filepath.Join(samples, c.file))
+				if err != nil {
+					t.Fatal(err)
+				}
+				src, err = tiff.Decode(f)
+				f.Close()
+				if err != nil {
+					t.Fatal(err)
+				}
+			} else {
+				src = loadImage(t, c.file)
+			}
+			enc, err := EncodeImage(src, EncodeOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			ref := flateImage(t, src)
+			dpi := float64(c.dpi)
+			var buf bytes.Buffer
+			if err := Write(context.Background(), &buf, []Page{{Image: enc, DPIX: dpi, DPIY: dpi}, {Image: ref, DPIX: dpi, DPIY: dpi}}, Metadata{}, Options{}); err != nil {
+				t.Fatal(err)
+			}
+			file := filepath.Join(t.TempDir(), "f.pdf")
+			if err := os.WriteFile(file, buf.Bytes(), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			list := run(t, "pdfimages", "-list", file)
+			kind := "rgb     3   8  jpeg"
+			if enc.Gray {
+				kind = "gray    1   8  jpeg"
+			}
+			if !regexp.MustCompile(`(?m)^\s+1\s+0 image\s+\d+\s+\d+\s+` + kind).MatchString(list) {
+				t.Errorf("page 1 is not a %q image:\n%s", kind, list)
+			}
+
+			splashEnc := render(t, "pdftoppm", file, 1, c.dpi)
+			splashRef := render(t, "pdftoppm", file, 2, c.dpi)
+			cairoEnc := render(t, "pdftocairo", file, 1, c.dpi)
+			sb, rb := src.Bounds(), splashEnc.Bounds()
+			if abs(sb.Dx()-rb.Dx()) > 1 || abs(sb.Dy()-rb.Dy()) > 1 {
+				t.Errorf("rendered %v at %d dpi, source is %v", rb.Size(), c.dpi, sb.Size())
+			}
+			loss := psnr(splashEnc, splashRef)
+			cairo := psnr(src, cairoEnc)
+			t.Logf("%s: %d bytes JPEG (%.2f bits/pixel); PSNR pdftoppm JPEG vs lossless %.2f dB, pdftocairo vs source %.2f dB, pdftoppm vs source %.2f dB",
+				c.file, len(enc.Data), 8*float64(len(enc.Data))/float64(sb.Dx()*sb.Dy()), loss, cairo, psnr(src, splashEnc))
+			if loss < 35 || cairo < 35 {
+				t.Errorf("PSNR below 35 dB")
+			}
+		})
+	}
+}
+
+func loadBenchPage(b *testing.B) image.Image {
+	f, err := os.Open(filepath.Join(samples, "qd-chinh-ly-p01.jpg")) // 300 dpi colour A4
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer f.Close()
+	img, err := jpeg.Decode(f)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return img
+}
+
+func BenchmarkEncodeImage(b *testing.B) {
+	img := loadBenchPage(b)
+	gray := image.NewGray(img.Bounds())
+	for i := range gray.Pix {
+		gray.Pix[i] = uint8(i % 253)
+	}
+	bitonal := image.NewGray(img.Bounds())
+	for i := range bitonal.Pix {
+		if i%7 != 0 {
+			bitonal.Pix[i] = 255
+		}
+	}
+	for _, c := range []struct {
+		name string
+		img  image.Image
+	}{{"rgb300dpi", img}, {"gray300dpi", gray}, {"bitonal300dpi", bitonal}} {
+		b.Run(c.name, func(b *testing.B) {
+			for b.Loop() {
+				if _, err := EncodeImage(c.img, EncodeOptions{}); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

@@ -1,0 +1,498 @@
+package pdfa
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"html"
+	"image"
+	"image/draw"
+	"image/jpeg"
+	"image/png"
+	"math"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+	"unicode"
+
+	"golang.org/x/text/unicode/norm"
+)
+
+const samples = "../../testdata/samples"
+
+func TestMain(m *testing.M) {
+	os.Setenv("OMP_THREAD_LIMIT", "1")
+	os.Exit(m.Run())
+}
+
+// run runs a tool and returns its standard output; a missing tool or a failure fails the test.
+func run(t testing.TB, name string, args ...string) string {
+	t.Helper()
+	if _, err := exec.LookPath(name); err != nil {
+		t.Fatalf("%s is required for this test: %v", name, err)
+	}
+	var stdout, stderr bytes.Buffer
+	cmd := exec.Command(name, args...)
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("%s %s: %v\n%s%s", name, strings.Join(args, " "), err, stdout.String(), stderr.String())
+	}
+	return stdout.String()
+}
+
+// preflight runs Apache PDFBox Preflight (PDF/A-1b) on file and returns its report and verdict.
+func preflight(t testing.TB, file string) (string, bool) {
+	t.Helper()
+	var cp []string
+	for _, jar := range []string{"preflight", "pdfbox2", "fontbox2", "xmpbox", "commons-logging", "javax.activation", "jaxb-api"} {
+		p := filepath.Join("/usr/share/java", jar+".jar")
+		if _, err := os.Stat(p); err != nil {
+			t.Fatalf("PDFBox Preflight jar missing: %v", err)
+		}
+		cp = append(cp, p)
+	}
+	if _, err := exec.LookPath("java"); err != nil {
+		t.Fatalf("java is required for Preflight: %v", err)
+	}
+	out, err := exec.Command("java", "-cp", strings.Join(cp, ":"), "org.apache.pdfbox.preflight.Validator_A1b", file).CombinedOutput()
+	valid := strings.Contains(string(out), "is a valid PDF/A-1b file")
+	if err != nil && valid {
+		t.Fatalf("preflight: %v\n%s", err, out)
+	}
+	return string(out), valid
+}
+
+func loadImage(t testing.TB, name string) image.Image {
+	t.Helper()
+	f, err := os.Open(filepath.Join(samples, name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var img image.Image
+	if strings.HasSuffix(name, ".png") {
+		img, err = png.Decode(f)
+	} else {
+		img, err = jpeg.Decode(f)
+	}
+	if err != nil {
+		t.Fatalf("decode %s: %v", name, err)
+	}
+	return img
+}
+
+func gtLines(t testing.TB, name string) []string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(samples, name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var lines []string
+	for _, l := range strings.Split(string(b), "\n") {
+		if l = strings.Join(strings.Fields(l), " "); l != "" {
+			lines = append(lines, l)
+		}
+	}
+	return lines
+}
+
+// layout places text lines on made-up boxes like an OCR engine would report
+// them: a line height of h pixels, boxes that reach up to the cap height only
+// for words with capitals, tall letters or diacritics, down below the baseline
+// only for words with descenders, and small boxes for dashes.
+func layout(lines []string, x0, y0, width, h int) ([]Word, []int) {
+	var words []Word
+	var nums []int
+	y := y0
+	for li, line := range lines {
+		fields := strings.Fields(line)
+		n := 0
+		for _, f := range fields {
+			n += len([]rune(f)) + 1
+		}
+		cw := min(h/2, width/n)
+		x := x0
+		for _, f := range fields {
+			w := len([]rune(f)) * cw
+			top, bottom := y, y+h*3/4 // cap height to baseline
+			tall := strings.ContainsAny(f, "bdfhklt0123456789Đđ") || len(norm.NFD.String(f)) > len(f)
+			for _, r := range f {
+				tall = tall || unicode.IsUpper(r)
+			}
+			if !tall {
+				top = y + h/4 // x-height only
+			}
+			if strings.ContainsAny(f, "gpqyj,;") {
+				bottom = y + h
+			}
+			if f == "-" {
+				top, bottom = y+h*2/5, y+h/2
+			}
+			words = append(words, Word{Text: f, Box: image.Rect(x, top, x+w, bottom)})
+			nums = append(nums, li)
+			x += w + cw
+		}
+		y += h * 3 / 2
+	}
+	return words, nums
+}
+
+// testDoc is a three-page document: a bitonal synthetic page, the colour
+// sample scan and the gray sample scan, each with Vietnamese words.
+type testDoc struct {
+	pages []Page
+	lines [][]string // expected text lines per page
+	src   []image.Image
+	meta  Metadata
+}
+
+func newTestDoc(t testing.TB) *testDoc {
+	t.Helper()
+	d := &testDoc{}
+
+	// Page 1: white with black marks, 200 dpi, words without line numbers.
+	g := image.NewGray(image.Rect(0, 0, 1654, 2339))
+	for i := range g.Pix {
+		g.Pix[i] = 255
+	}
+	for y := 200; y < 260; y++ {
+		for x := 150; x < 1500; x++ {
+			g.Pix[y*g.Stride+x] = 0
+		}
+	}
+	l1 := []string{
+		"Đặng Thị Ngọc Ánh, Nguyễn Văn Ễnh",
+		"ờ ặ ễ Đ ư ơ ỹ Ỵ ừng sự kiện quan trọng",
+		"Số: 312/CCVTLT-NVLT ngày 25/6/2025",
+		"giữ gìn bảo quản tài liệu lưu trữ vĩnh viễn",
+	}
+	w1, _ := layout(l1, 150, 400, 1350, 50)
+	im1, err := EncodeImage(g, EncodeOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.pages = append(d.pages, Page{Image: im1, DPIX: 200, DPIY: 200, Words: w1})
+	d.lines = append(d.lines, l1)
+	d.src = append(d.src, g)
+
+	// Page 2: the colour sample, 200 dpi.
+	c := loadImage(t, "bb-giao-nhan-p01.jpg")
+	l2 := gtLines(t, "bb-giao-nhan-p01.gt.txt")
+	w2, n2 := layout(l2, 150, 150, 1400, 46)
+	im2, err := EncodeImage(c, EncodeOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.pages = append(d.pages, Page{Image: im2, DPIX: 200, DPIY: 200, Words: w2, Lines: n2})
+	d.lines = append(d.lines, l2)
+	d.src = append(d.src, c)
+
+	// Page 3: the gray sample, 300 dpi (landscape as scanned).
+	gr := loadImage(t, "cv-giao-nop-p01.png")
+	l3 := gtLines(t, "cv-giao-nop-p01.gt.txt")[:20]
+	w3, n3 := layout(l3, 200, 200, 3200, 70)
+	im3, err := EncodeImage(gr, EncodeOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.pages = append(d.pages, Page{Image: im3, DPIX: 300, DPIY: 300, Words: w3, Lines: n3})
+	d.lines = append(d.lines, l3)
+	d.src = append(d.src, gr)
+
+	d.meta = Metadata{
+		Title:      "Biên bản giao nhận tài liệu lưu trữ số hóa",
+		Creator:    "Công ty Cổ phần Cấp nước Sông Hồng",
+		Identifier: "H01.2025.01.001",
+		Date:       time.Date(2025, 6, 25, 14, 30, 5, 0, time.FixedZone("ICT", 7*3600)),
+		Producer:   "sohoa 0.1.0",
+		DocumentID: "uuid:8f14e45f-ceea-467f-a8f3-3c8a1c9b2d10",
+		Archive: map[string]string{
+			"fileCode":        "H01.2025.01",
+			"docOrdinal":      "1",
+			"codeNumber":      "15",
+			"codeNotation":    "BB-CTCN",
+			"typeName":        "Biên bản",
+			"maintenance":     "Vĩnh viễn",
+			"mode":            "Thường",
+			"confidenceLevel": "Bản chính",
+			"paperFileCode":   "HS-2025/01 <giấy> & \"bản gốc\"",
+		},
+	}
+	return d
+}
+
+func writeFile(t testing.TB, d *testDoc, part Part) (string, []byte) {
+	t.Helper()
+	var buf bytes.Buffer
+	if err := Write(context.Background(), &buf, d.pages, d.meta, Options{Part: part}); err != nil {
+		t.Fatalf("Write %s: %v", part, err)
+	}
+	name := filepath.Join(t.TempDir(), "doc-"+string(part)+".pdf")
+	if err := os.WriteFile(name, buf.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return name, buf.Bytes()
+}
+
+// TestDocument checks one PDF/A-1b and one PDF/A-2b file built from the same
+// pages with the real tools: conformance, text, word boxes, images, page size,
+// metadata and determinism.
+func TestDocument(t *testing.T) {
+	d := newTestDoc(t)
+	f1, b1 := writeFile(t, d, PDFA1B)
+	f2, b2 := writeFile(t, d, PDFA2B)
+	t.Logf("PDF/A-1b %d bytes, PDF/A-2b %d bytes", len(b1), len(b2))
+
+	t.Run("structure", func(t *testing.T) {
+		for _, b := range [][]byte{b1, b2} {
+			if !bytes.HasPrefix(b, []byte("%PDF-1.4\n%\xE2\xE3\xCF\xD3\n")) {
+				t.Errorf("header = %q", b[:16])
+			}
+			for _, bad := range []string{"/ObjStm", "/XRef", "/Encrypt", "/LZWDecode", "/JavaScript", "/JS", "/SMask", "/Group", "/Interpolate", "/Transparency"} {
+				if bytes.Contains(b, []byte(bad)) {
+					t.Errorf("file contains %s", bad)
+				}
+			}
+			if !bytes.Contains(b, []byte("\nxref\n0 ")) || !bytes.HasSuffix(b, []byte("%%EOF\n")) {
+				t.Error("no classic xref table or no EOF marker at the end")
+			}
+			if !regexp.MustCompile(`/ID\[<[0-9A-F]{32}> ?<[0-9A-F]{32}>\]`).Match(b) {
+				t.Error("no trailer /ID")
+			}
+		}
+	})
+
+	t.Run("qpdf", func(t *testing.T) {
+		for _, f := range []string{f1, f2} {
+			out := run(t, "qpdf", "--check", f)
+			if !strings.Contains(out, "No syntax or stream encoding errors") || strings.Contains(strings.ToLower(out), "warning") {
+				t.Errorf("qpdf --check %s:\n%s", filepath.Base(f), out)
+			}
+		}
+	})
+
+	t.Run("preflight", func(t *testing.T) {
+		out, ok := preflight(t, f1)
+		if !ok {
+			t.Errorf("PDF/A-1b file rejected by Preflight:\n%s", out)
+		}
+		// The PDF/A-1b validator must find nothing in the 2b file but its part number.
+		out, ok = preflight(t, f2)
+		errs := regexp.MustCompile(`(?m)^\d+(\.\d+)* : .*$`).FindAllString(out, -1)
+		if ok || len(errs) != 1 || !strings.Contains(errs[0], "part must be 1") {
+			t.Errorf("Preflight on the PDF/A-2b file: want only the part-number error, got:\n%s", out)
+		}
+	})
+
+	t.Run("metadata", func(t *testing.T) {
+		for _, c := range []struct {
+			file, part string
+		}{{f1, "1"}, {f2, "2"}} {
+			info := run(t, "pdfinfo", c.file)
+			for _, want := range []string{
+				"Title:           " + d.meta.Title,
+				"Author:          " + d.meta.Creator,
+				"Producer:        sohoa 0.1.0",
+				"PDF version:     1.4",
+				"Pages:           3",
+			} {
+				if !strings.Contains(info, want+"\n") {
+					t.Errorf("pdfinfo lacks %q:\n%s", want, info)
+				}
+			}
+			info = run(t, "pdfinfo", "-isodates", c.file)
+			if !strings.Contains(info, "CreationDate:    2025-06-25T14:30:05+07") {
+				t.Errorf("pdfinfo -isodates: creation date wrong:\n%s", info)
+			}
+			xmp := run(t, "pdfinfo", "-meta", c.file)
+			for _, want := range []string{
+				"<pdfaid:part>" + c.part + "</pdfaid:part>",
+				"<pdfaid:conformance>B</pdfaid:conformance>",
+				`<rdf:li xml:lang="x-default">` + d.meta.Title + "</rdf:li>",
+				"<rdf:li>" + d.meta.Creator + "</rdf:li>",
+				"<dc:identifier>H01.2025.01.001</dc:identifier>",
+				"<dc:language><rdf:Bag><rdf:li>vi</rdf:li></rdf:Bag></dc:language>",
+				"<xmp:CreateDate>2025-06-25T14:30:05+07:00</xmp:CreateDate>",
+				"<pdf:Producer>sohoa 0.1.0</pdf:Producer>",
+				"<xmpMM:DocumentID>uuid:8f14e45f-ceea-467f-a8f3-3c8a1c9b2d10</xmpMM:DocumentID>",
+				`xmlns:sohoa="https://sohoa.vn/ns/archive/1.0/"`,
+				"<sohoa:typeName>Biên bản</sohoa:typeName>",
+				"<sohoa:paperFileCode>HS-2025/01 &lt;giấy&gt; &amp; &quot;bản gốc&quot;</sohoa:paperFileCode>",
+				"<pdfaProperty:name>confidenceLevel</pdfaProperty:name>",
+			} {
+				if !strings.Contains(xmp, want) {
+					t.Errorf("part %s XMP lacks %q", c.part, want)
+				}
+			}
+		}
+	})
+
+	t.Run("text", func(t *testing.T) {
+		out := run(t, "pdftotext", "-enc", "UTF-8", f2, "-")
+		pages := strings.Split(out, "\f")
+		if len(pages) < len(d.lines) {
+			t.Fatalf("pdftotext gave %d pages", len(pages))
+		}
+		for i, want := range d.lines {
+			var got []string
+			for _, l := range strings.Split(norm.NFC.String(pages[i]), "\n") {
+				if l = strings.Join(strings.Fields(l), " "); l != "" {
+					got = append(got, l)
+				}
+			}
+			if strings.Join(got, "\n") != strings.Join(want, "\n") {
+				t.Errorf("page %d text:\n got: %q\nwant: %q", i+1, got, want)
+			}
+		}
+	})
+
+	t.Run("boxes", func(t *testing.T) {
+		out := run(t, "pdftotext", "-bbox", "-enc", "UTF-8", f2, "-")
+		pagesXML := strings.Split(out, "<page ")[1:]
+		if len(pagesXML) != len(d.pages) {
+			t.Fatalf("pdftotext -bbox gave %d pages", len(pagesXML))
+		}
+		wordRE := regexp.MustCompile(`<word xMin="([-\d.]+)" yMin="([-\d.]+)" xMax="([-\d.]+)" yMax="([-\d.]+)">([^<]*)</word>`)
+		for i, p := range d.pages {
+			ws := wordRE.FindAllStringSubmatch(pagesXML[i], -1)
+			if len(ws) != len(p.Words) {
+				t.Errorf("page %d: %d words extracted, want %d", i+1, len(ws), len(p.Words))
+				continue
+			}
+			good, minIoU, sum := 0, 1.0, 0.0
+			for j, m := range ws {
+				if txt := html.UnescapeString(m[5]); txt != p.Words[j].Text {
+					t.Errorf("page %d word %d = %q, want %q", i+1, j, txt, p.Words[j].Text)
+				}
+				var v [4]float64
+				for k := range v {
+					v[k], _ = strconv.ParseFloat(m[k+1], 64)
+				}
+				got := [4]float64{v[0] * p.DPIX / 72, v[1] * p.DPIY / 72, v[2] * p.DPIX / 72, v[3] * p.DPIY / 72}
+				iou := iou(got, p.Words[j].Box)
+				sum += iou
+				minIoU = min(minIoU, iou)
+				if iou >= 0.5 {
+					good++
+				}
+			}
+			frac := float64(good) / float64(len(ws))
+			t.Logf("page %d: %d words, IoU>=0.5 for %.1f%%, mean IoU %.3f, min %.3f", i+1, len(ws), 100*frac, sum/float64(len(ws)), minIoU)
+			if frac < 0.95 {
+				t.Errorf("page %d: only %.1f%% of words have IoU >= 0.5", i+1, 100*frac)
+			}
+		}
+	})
+
+	t.Run("images", func(t *testing.T) {
+		out := run(t, "pdfimages", "-list", f2)
+		want := []string{
+			`^\s*1\s+0\s+image\s+1654\s+2339\s+gray\s+1\s+1\s+image\s+no\s+\d+\s+0\s+200\s+200\s`,
+			`^\s*2\s+1\s+image\s+1700\s+2370\s+rgb\s+3\s+8\s+jpeg\s+no\s+\d+\s+0\s+200\s+200\s`,
+			`^\s*3\s+2\s+image\s+3621\s+2643\s+gray\s+1\s+8\s+jpeg\s+no\s+\d+\s+0\s+300\s+300\s`,
+		}
+		lines := strings.Split(strings.TrimSpace(out), "\n")
+		if len(lines) != 2+len(want) {
+			t.Fatalf("pdfimages -list:\n%s", out)
+		}
+		for i, re := range want {
+			if !regexp.MustCompile(re).MatchString(lines[2+i]) {
+				t.Errorf("image %d: %q does not match %s", i+1, lines[2+i], re)
+			}
+		}
+	})
+
+	t.Run("pagesize", func(t *testing.T) {
+		out := run(t, "pdfinfo", "-f", "1", "-l", "3", f2)
+		for i, want := range []string{"595.44 x 842.04 pts", "612 x 853.2 pts", "869.04 x 634.32 pts"} {
+			if !strings.Contains(out, fmt.Sprintf("Page %4d size:  %s", i+1, want)) {
+				t.Errorf("page %d size: want %s in\n%s", i+1, want, out)
+			}
+		}
+	})
+
+	t.Run("bitonal", func(t *testing.T) {
+		// The bitonal page is lossless: rendered at its resolution it gives back the source exactly.
+		img := render(t, "pdftocairo", f2, 1, 200)
+		if p := psnr(d.src[0], img); !math.IsInf(p, 1) {
+			t.Errorf("bitonal page rendered by pdftocairo: PSNR %.2f dB, want identical pixels", p)
+		}
+	})
+
+	t.Run("deterministic", func(t *testing.T) {
+		_, again := writeFile(t, d, PDFA2B)
+		if !bytes.Equal(b2, again) {
+			t.Error("two writes of the same document differ")
+		}
+		if bytes.Equal(b1, b2) {
+			t.Error("1b and 2b files are identical")
+		}
+	})
+}
+
+func abs(v int) int { return max(v, -v) }
+
+// render rasterizes one page of a PDF with pdftoppm or pdftocairo at dpi.
+func render(t testing.TB, tool, file string, page, dpi int) image.Image {
+	t.Helper()
+	prefix := filepath.Join(t.TempDir(), "r")
+	n := fmt.Sprint(page)
+	run(t, tool, "-f", n, "-l", n, "-r", fmt.Sprint(dpi), "-png", "-singlefile", file, prefix)
+	r, err := os.Open(prefix + ".png")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	img, err := png.Decode(r)
+	if err != nil {
+		t.Fatalf("%s output: %v", tool, err)
+	}
+	return img
+}
+
+// iou is the intersection over union of a box in pixels (xMin, yMin, xMax, yMax) and r.
+func iou(a [4]float64, r image.Rectangle) float64 {
+	b := [4]float64{float64(r.Min.X), float64(r.Min.Y), float64(r.Max.X), float64(r.Max.Y)}
+	iw := min(a[2], b[2]) - max(a[0], b[0])
+	ih := min(a[3], b[3]) - max(a[1], b[1])
+	if iw <= 0 || ih <= 0 {
+		return 0
+	}
+	inter := iw * ih
+	return inter / ((a[2]-a[0])*(a[3]-a[1]) + (b[2]-b[0])*(b[3]-b[1]) - inter)
+}
+
+// toRGBA converts img to *image.RGBA with origin (0, 0).
+func toRGBA(img image.Image) *image.RGBA {
+	b := img.Bounds()
+	out := image.NewRGBA(image.Rect(0, 0, b.Dx(), b.Dy()))
+	draw.Draw(out, out.Bounds(), img, b.Min, draw.Src)
+	return out
+}
+
+// psnr compares two images over their common area, on 8-bit RGB.
+func psnr(a, b image.Image) float64 {
+	ra, rb := toRGBA(a), toRGBA(b)
+	w, h := min(ra.Rect.Dx(), rb.Rect.Dx()), min(ra.Rect.Dy(), rb.Rect.Dy())
+	var se float64
+	for y := range h {
+		pa, pb := ra.Pix[y*ra.Stride:], rb.Pix[y*rb.Stride:]
+		for x := range 4 * w {
+			if x%4 == 3 {
+				continue
+			}
+			d := float64(pa[x]) - float64(pb[x])
+			se += d * d
+		}
+	}
+	mse := se / float64(3*w*h)
+	if mse == 0 {
+		return math.Inf(1)
+	}
+	return 10 * math.Log10(255*255/mse)
+}

@@ -1,0 +1,375 @@
+package pipeline
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"path"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/sohoa-vn/sohoa/ocr"
+	"github.com/sohoa-vn/sohoa/pipeline/bag"
+	"github.com/sohoa-vn/sohoa/pipeline/pdfa"
+)
+
+// Options controls Process.
+type Options struct {
+	Workers       int     // pages processed at once; default the number of cores
+	Languages     string  // Tesseract languages; default "vie"
+	MinConfidence float64 // pages under this mean OCR confidence are flagged for review; default 70
+	Overwrite     bool    // replace a finished bag of the same batch
+	PDF           pdfa.Options
+	Encode        pdfa.EncodeOptions
+	Producer      string           // written into PDFs and bag-info; default "sohoa"
+	Now           func() time.Time // clock; default time.Now
+	Logger        *slog.Logger     // default slog.Default()
+	// OnPage, when set, is called after each page, from one goroutine at a time.
+	OnPage func(PageEvent)
+	// Engines, when set, supplies OCR engines instead of a pool made from Languages.
+	Engines *ocr.Pool
+}
+
+// PageEvent reports one finished page to a progress display.
+type PageEvent struct {
+	Done, Total int
+	Page        *Page
+	Err         error // non-nil when the page failed
+	Flags       []string
+}
+
+func (o *Options) defaults() {
+	if o.Workers <= 0 {
+		o.Workers = runtime.NumCPU()
+	}
+	if o.Languages == "" {
+		o.Languages = "vie"
+	}
+	if o.MinConfidence == 0 {
+		o.MinConfidence = 70
+	}
+	if o.Producer == "" {
+		o.Producer = "sohoa"
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+}
+
+// Failure is a document that could not be finished, and why.
+type Failure struct {
+	Document string `json:"document"`       // the document's folder or file
+	File     string `json:"file,omitempty"` // the page file that failed
+	Page     int    `json:"page,omitempty"` // page within that file
+	Stage    string `json:"stage"`
+	Reason   string `json:"reason"`
+}
+
+func (f Failure) String() string {
+	if f.File != "" {
+		return fmt.Sprintf("%s page %d: %s: %s", f.File, f.Page, f.Stage, f.Reason)
+	}
+	return fmt.Sprintf("%s: %s: %s", f.Document, f.Stage, f.Reason)
+}
+
+// Report summarises a run.
+type Report struct {
+	BatchID        string        `json:"batchId"`
+	Bag            string        `json:"bag"` // where the bag is
+	Complete       bool          `json:"complete"`
+	Documents      int           `json:"documents"`
+	DocumentsDone  int           `json:"documentsDone"`
+	Pages          int           `json:"pages"`
+	PagesDone      int           `json:"pagesDone"`
+	Flagged        int           `json:"flagged"`
+	Failures       []Failure     `json:"failures,omitempty"`
+	Elapsed        time.Duration `json:"elapsedNs"`
+	PagesPerMinute float64       `json:"pagesPerMinute"`
+}
+
+// ErrIncomplete is returned (wrapped) by Process when some documents failed.
+// The bag is still written, marked incomplete, without the failed documents' outputs.
+var ErrIncomplete = errors.New("batch incomplete: some documents failed")
+
+// Process runs the whole pipeline on a loaded batch and writes its BagIt package
+// to outDir/<batch id>. Pages are processed by opts.Workers workers and stream
+// through: only the pages of documents in progress are held in memory.
+// A failed page fails its document; the others go on, and the returned error
+// wraps ErrIncomplete. A bag already finished at the target is an error
+// wrapping bag.ErrExists unless opts.Overwrite is set; an incomplete one is replaced.
+func Process(ctx context.Context, b *Batch, outDir string, opts Options) (*Report, error) {
+	opts.defaults()
+	start := opts.Now()
+	rep := &Report{BatchID: b.ID, Documents: b.Documents(), Pages: b.Pages(), Bag: filepath.Join(outDir, b.ID)}
+
+	w, err := bag.Create(rep.Bag, bag.CreateOptions{Overwrite: opts.Overwrite, Replaceable: isIncompleteBag})
+	if err != nil {
+		return nil, err
+	}
+	defer w.Abort()
+
+	pool := opts.Engines
+	if pool == nil {
+		pool, err = ocr.NewPool(opts.Workers, ocr.Options{Languages: opts.Languages})
+		if err != nil {
+			return nil, fmt.Errorf("ocr: %w", err)
+		}
+		defer pool.Close()
+	}
+
+	rec := newRecord(b, opts, start)
+	run := &runner{b: b, opts: opts, w: w, rep: rep, rec: rec, originals: map[string]Original{}}
+	if err := run.pages(ctx, pool); err != nil {
+		return nil, err
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("batch %s: %w", b.ID, err)
+	}
+
+	rep.Complete = len(rep.Failures) == 0
+	rep.Elapsed = opts.Now().Sub(start)
+	if m := rep.Elapsed.Minutes(); m > 0 {
+		rep.PagesPerMinute = float64(rep.PagesDone) / m
+	}
+	rec.finish(rep, run.originals, opts.Now())
+	js, err := json.MarshalIndent(rec, "", "  ")
+	if err != nil {
+		return nil, fmt.Errorf("batch %s: record: %w", b.ID, err)
+	}
+	if _, err := w.AddTag("metadata/batch.json", strings.NewReader(string(js)+"\n")); err != nil {
+		return nil, err
+	}
+	if _, err := w.Finish(bagInfo(b, rep, opts, start)); err != nil {
+		return nil, err
+	}
+	if !rep.Complete {
+		return rep, fmt.Errorf("batch %s: %w (%d of %d documents)", b.ID, ErrIncomplete, rep.Documents-rep.DocumentsDone, rep.Documents)
+	}
+	return rep, nil
+}
+
+// BagStatusLabel is the bag-info label that says whether every document of the batch is in the bag.
+const BagStatusLabel = "Sohoa-Batch-Status"
+
+func bagInfo(b *Batch, rep *Report, opts Options, start time.Time) bag.Info {
+	status := "complete"
+	if !rep.Complete {
+		status = "incomplete"
+	}
+	return bag.Info{
+		{Label: "Source-Organization", Value: b.Organisation.Name},
+		{Label: "Organization-Identifier", Value: b.Organisation.Identifier},
+		{Label: "External-Identifier", Value: b.ID},
+		{Label: "Bagging-Date", Value: start.Format("2006-01-02")},
+		{Label: "Bag-Software-Agent", Value: opts.Producer},
+		{Label: BagStatusLabel, Value: status},
+		{Label: "Sohoa-Documents", Value: fmt.Sprintf("%d of %d", rep.DocumentsDone, rep.Documents)},
+		{Label: "Sohoa-Pages", Value: fmt.Sprintf("%d of %d", rep.PagesDone, rep.Pages)},
+	}
+}
+
+// isIncompleteBag reports whether the bag at dir was left incomplete by an
+// earlier run, so that a new run may replace it.
+func isIncompleteBag(dir string) bool {
+	in, err := bag.ReadInfo(filepath.Join(dir, "bag-info.txt"))
+	return err == nil && in.Get(BagStatusLabel) == "incomplete"
+}
+
+type runner struct {
+	b         *Batch
+	opts      Options
+	w         *bag.Writer
+	rep       *Report
+	rec       *batchRecord
+	originals map[string]Original // by file, as hashed when read for processing
+}
+
+type pageJob struct {
+	doc *docState
+	pg  *Page
+}
+
+type pageDone struct {
+	job pageJob
+	res *PageResult
+	err error
+}
+
+type docState struct {
+	file    *File
+	doc     *Document
+	results []*PageResult
+	errs    []error
+	left    int
+}
+
+// pages feeds every page to the workers in batch order and finishes each
+// document as soon as its last page is back.
+func (r *runner) pages(ctx context.Context, pool *ocr.Pool) error {
+	jobs := make(chan pageJob)
+	done := make(chan pageDone, r.opts.Workers)
+	var wg sync.WaitGroup
+	for i := 0; i < r.opts.Workers; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for j := range jobs {
+				res, err := r.processOne(ctx, pool, j)
+				done <- pageDone{j, res, err}
+			}
+		}()
+	}
+	go func() {
+		defer close(jobs)
+		for _, f := range r.b.Files {
+			for _, d := range f.Documents {
+				st := &docState{file: f, doc: d, results: make([]*PageResult, len(d.Pages)), errs: make([]error, len(d.Pages)), left: len(d.Pages)}
+				if len(d.Pages) == 0 {
+					continue
+				}
+				for _, pg := range d.Pages {
+					select {
+					case jobs <- pageJob{st, pg}:
+					case <-ctx.Done():
+						return
+					}
+				}
+			}
+		}
+	}()
+	go func() { wg.Wait(); close(done) }()
+
+	var firstErr error
+	n := 0
+	for d := range done {
+		n++
+		st := d.job.doc
+		i := d.job.pg.Index - 1
+		st.results[i], st.errs[i] = d.res, d.err
+		st.left--
+		if d.err == nil {
+			r.rep.PagesDone++
+			if len(d.res.Flags) > 0 {
+				r.rep.Flagged++
+			}
+		}
+		if r.opts.OnPage != nil {
+			ev := PageEvent{Done: n, Total: r.rep.Pages, Page: d.job.pg, Err: d.err}
+			if d.res != nil {
+				ev.Flags = d.res.Flags
+			}
+			r.opts.OnPage(ev)
+		}
+		if st.left == 0 && firstErr == nil {
+			if err := r.finishDocument(ctx, st); err != nil {
+				firstErr = err // a bag that cannot be written: stop feeding, drain
+			}
+		}
+	}
+	return firstErr
+}
+
+func (r *runner) processOne(ctx context.Context, pool *ocr.Pool, j pageJob) (*PageResult, error) {
+	if ctx.Err() != nil {
+		return nil, &PageError{j.pg.File, j.pg.FilePage, StageDecode, errCanceled}
+	}
+	eng, err := pool.Get(ctx)
+	if err != nil {
+		return nil, &PageError{j.pg.File, j.pg.FilePage, StageOCR, err}
+	}
+	defer pool.Put(eng)
+	return ProcessPage(ctx, eng, r.b.Dir, j.pg, PageOptions{DPI: j.pg.DPI, MinConfidence: r.opts.MinConfidence, Encode: r.opts.Encode})
+}
+
+// finishDocument writes a document's originals and, when every page succeeded,
+// its PDF/A and text into the bag. Only a bag write error is returned: a failed
+// document is recorded and the batch goes on.
+func (r *runner) finishDocument(ctx context.Context, st *docState) error {
+	d, f := st.doc, st.file
+	var failure *Failure
+	for _, err := range st.errs {
+		if err != nil {
+			failure = failureOf(d, err)
+			break
+		}
+	}
+	// Originals go into the bag whatever happened: nothing is lost.
+	for _, pg := range d.Pages {
+		if _, ok := r.originals[pg.File]; ok {
+			continue
+		}
+		e, err := r.w.AddPayloadFile(path.Join("originals", pg.File), filepath.Join(r.b.Dir, filepath.FromSlash(pg.File)))
+		if err != nil {
+			return err
+		}
+		o := Original{File: pg.File, SHA256: e.SHA256, Size: e.Size}
+		r.originals[pg.File] = o
+		for i, res := range st.results {
+			if res != nil && res.Page.File == pg.File && res.Original.SHA256 != o.SHA256 && failure == nil {
+				failure = failureOf(d, &PageError{pg.File, d.Pages[i].FilePage, StagePackage,
+					fmt.Errorf("the file changed while it was processed (SHA-256 %s, then %s)", res.Original.SHA256, o.SHA256)})
+			}
+		}
+	}
+	docRec := r.rec.document(f, d, st.results, st.errs)
+	if failure == nil {
+		pdfName := path.Join(f.Meta.FileCode, PDFName(f.Meta.FileCode, d.Meta.DocOrdinal))
+		txtName := strings.TrimSuffix(pdfName, ".pdf") + ".txt"
+		var pdf bytes.Buffer
+		err := BuildDocument(ctx, &pdf, r.b, f, d, st.results, DocumentOptions{PDF: r.opts.PDF, Producer: r.opts.Producer, Date: r.rec.Started})
+		if err != nil {
+			failure = &Failure{Document: d.Source, Stage: StagePDF, Reason: err.Error()}
+		} else {
+			pe, err := r.w.AddPayload(pdfName, &pdf)
+			if err != nil {
+				return err
+			}
+			te, err := r.w.AddPayload(txtName, strings.NewReader(DocumentText(st.results)))
+			if err != nil {
+				return err
+			}
+			docRec.PDF, docRec.PDFSHA256 = pe.Path, pe.SHA256
+			docRec.Text, docRec.TextSHA256 = te.Path, te.SHA256
+		}
+	}
+	if failure != nil {
+		docRec.Status, docRec.Error = "failed", failure.String()
+		r.rep.Failures = append(r.rep.Failures, *failure)
+		r.opts.Logger.Error("document failed", "document", d.Source, "file", failure.File, "page", failure.Page, "stage", failure.Stage, "reason", failure.Reason)
+	} else {
+		docRec.Status = "done"
+		r.rep.DocumentsDone++
+	}
+	// Release the document's images.
+	st.results = nil
+	return nil
+}
+
+func failureOf(d *Document, err error) *Failure {
+	f := &Failure{Document: d.Source, Reason: err.Error()}
+	var pe *PageError
+	if errors.As(err, &pe) {
+		f.File, f.Page, f.Stage, f.Reason = pe.File, pe.Page, pe.Stage, pe.Err.Error()
+	}
+	return f
+}
+
+// sortedOriginals lists originals by file.
+func sortedOriginals(m map[string]Original) []Original {
+	out := make([]Original, 0, len(m))
+	for _, o := range m {
+		out = append(out, o)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].File < out[j].File })
+	return out
+}

@@ -1,0 +1,126 @@
+package pipeline
+
+import (
+	"encoding/json"
+	"math"
+	"time"
+)
+
+// batchRecord is metadata/batch.json in the package: all metadata of the batch,
+// plus what was found and done on every page.
+type batchRecord struct {
+	ID           string          `json:"id"`
+	Organisation Organisation    `json:"organisation"`
+	Metadata     json.RawMessage `json:"metadata,omitempty"`
+	Producer     string          `json:"producer"`
+	Languages    string          `json:"ocrLanguages"`
+	Started      time.Time       `json:"started"`
+	Finished     time.Time       `json:"finished"`
+	Files        []*fileRecord   `json:"files"`
+	Originals    []Original      `json:"originals"`
+	Summary      *Report         `json:"summary"`
+
+	byDoc map[*Document]*docRecord
+}
+
+type fileRecord struct {
+	FileMeta
+	Documents []*docRecord `json:"documents"`
+}
+
+type docRecord struct {
+	DocMeta
+	Source         string        `json:"source"` // folder or file in the batch
+	Status         string        `json:"status"` // done, failed
+	Error          string        `json:"error,omitempty"`
+	PDF            string        `json:"pdf,omitempty"`
+	PDFSHA256      string        `json:"pdfSha256,omitempty"`
+	Text           string        `json:"text,omitempty"`
+	TextSHA256     string        `json:"textSha256,omitempty"`
+	MeanConfidence float64       `json:"ocrConfidence"`
+	Pages          []*pageRecord `json:"pages"`
+}
+
+type pageRecord struct {
+	Page          int      `json:"page"`
+	File          string   `json:"file"`
+	FilePage      int      `json:"filePage"`
+	SHA256        string   `json:"sha256,omitempty"`
+	Format        string   `json:"format,omitempty"`
+	Color         string   `json:"color,omitempty"`
+	ScanWidth     int      `json:"scanWidth,omitempty"`
+	ScanHeight    int      `json:"scanHeight,omitempty"`
+	DPI           float64  `json:"dpi"`
+	Geometry      *Geometry `json:"normalization,omitempty"`
+	Crop          []int    `json:"crop,omitempty"` // x0, y0, x1, y1 in the upright, deskewed image
+	Width         int      `json:"width,omitempty"`
+	Height        int      `json:"height,omitempty"`
+	OCRConfidence float64  `json:"ocrConfidence"`
+	Words         int      `json:"words"`
+	Flags         []string `json:"flags,omitempty"`
+	Error         string   `json:"error,omitempty"`
+	TimingsMs     map[string]int64 `json:"timingsMs,omitempty"`
+}
+
+func newRecord(b *Batch, opts Options, start time.Time) *batchRecord {
+	rec := &batchRecord{ID: b.ID, Organisation: b.Organisation, Metadata: b.Extra, Producer: opts.Producer,
+		Languages: opts.Languages, Started: start, byDoc: map[*Document]*docRecord{}}
+	for _, f := range b.Files {
+		fr := &fileRecord{FileMeta: f.Meta}
+		for _, d := range f.Documents {
+			dr := &docRecord{DocMeta: d.Meta, Source: d.Source, Status: "pending"}
+			for _, pg := range d.Pages {
+				dr.Pages = append(dr.Pages, &pageRecord{Page: pg.Index, File: pg.File, FilePage: pg.FilePage, DPI: pg.DPI,
+					Format: string(pg.Info.Format), Color: pg.Info.ColorModel, ScanWidth: pg.Info.Width, ScanHeight: pg.Info.Height})
+			}
+			fr.Documents = append(fr.Documents, dr)
+			rec.byDoc[d] = dr
+		}
+		rec.Files = append(rec.Files, fr)
+	}
+	return rec
+}
+
+// document fills in the record of a document from its page results.
+func (rec *batchRecord) document(f *File, d *Document, results []*PageResult, errs []error) *docRecord {
+	dr := rec.byDoc[d]
+	var sum float64
+	var n int
+	for i, pr := range dr.Pages {
+		if i < len(errs) && errs[i] != nil {
+			pr.Error = errs[i].Error()
+		}
+		if i >= len(results) || results[i] == nil {
+			continue
+		}
+		res := results[i]
+		geo := res.Geometry
+		pr.SHA256 = res.Original.SHA256
+		pr.Geometry = &geo
+		if geo.Cropped {
+			pr.Crop = []int{geo.Crop.Min.X, geo.Crop.Min.Y, geo.Crop.Max.X, geo.Crop.Max.Y}
+		}
+		pr.Width, pr.Height = res.Width, res.Height
+		pr.OCRConfidence = round2(res.OCR.MeanConfidence)
+		pr.Words = len(res.OCR.Words)
+		pr.Flags = res.Flags
+		pr.TimingsMs = map[string]int64{
+			StageDecode: res.Timings.Decode.Milliseconds(), StageNormalize: res.Timings.Normalize.Milliseconds(),
+			StageOCR: res.Timings.OCR.Milliseconds(), StageEncode: res.Timings.Encode.Milliseconds(),
+		}
+		sum += res.OCR.MeanConfidence
+		n++
+	}
+	if n > 0 {
+		dr.MeanConfidence = round2(sum / float64(n))
+	}
+	return dr
+}
+
+func (rec *batchRecord) finish(rep *Report, originals map[string]Original, now time.Time) {
+	rec.Finished = now
+	rec.Summary = rep
+	rec.Originals = sortedOriginals(originals)
+}
+
+func round2(v float64) float64 { return math.Round(v*100) / 100 }

@@ -1,0 +1,215 @@
+package pipeline
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"image"
+	"math"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/sohoa-vn/sohoa/ocr"
+	"github.com/sohoa-vn/sohoa/pipeline/normalize"
+	"github.com/sohoa-vn/sohoa/pipeline/pdfa"
+	"github.com/sohoa-vn/sohoa/pipeline/scan"
+)
+
+// Stage names, used in errors, logs and timings.
+const (
+	StageDecode    = "decode"
+	StageNormalize = "normalize"
+	StageOCR       = "ocr"
+	StageEncode    = "encode"
+	StagePDF       = "pdf"
+	StagePackage   = "package"
+)
+
+// Page flags: reasons a page needs a person's look, without failing it.
+const (
+	FlagLowConfidence       = "low-confidence"
+	FlagBlank               = "blank"
+	FlagOrientationUncertain = "orientation-uncertain"
+)
+
+// PageError is a failure of one page, naming the file, the page and the stage.
+type PageError struct {
+	File  string // slash path relative to the batch folder
+	Page  int    // 1-based page within File
+	Stage string
+	Err   error
+}
+
+func (e *PageError) Error() string {
+	return fmt.Sprintf("%s page %d: %s: %v", e.File, e.Page, e.Stage, e.Err)
+}
+
+func (e *PageError) Unwrap() error { return e.Err }
+
+// Original is the identity of an original scan file, recorded before anything is done to it.
+type Original struct {
+	File   string `json:"file"` // slash path relative to the batch folder
+	SHA256 string `json:"sha256"`
+	Size   int64  `json:"size"`
+}
+
+// Geometry is what normalization found and applied to a page.
+type Geometry struct {
+	Orientation           int             `json:"orientationDeg"` // content was turned counter-clockwise this far; turned back clockwise
+	OrientationConfidence float64         `json:"orientationConfidence"`
+	Skew                  float64         `json:"skewDeg"` // counter-clockwise skew found; rotated back by its negative
+	SkewConfidence        float64         `json:"skewConfidence"`
+	Crop                  image.Rectangle `json:"-"`
+	Cropped               bool            `json:"cropped"`
+}
+
+// Timings is how long each stage of a page took.
+type Timings struct {
+	Decode, Normalize, OCR, Encode time.Duration
+}
+
+// PageOptions controls ProcessPage.
+type PageOptions struct {
+	DPI           float64 // the page's resolution (after any --dpi override)
+	MinConfidence float64 // pages whose mean OCR confidence is lower are flagged
+	Encode        pdfa.EncodeOptions
+}
+
+// PageResult is a processed page: its normalized, encoded image, its words and what was found.
+type PageResult struct {
+	Page     *Page
+	Original Original
+	Geometry Geometry
+	Width    int // normalized image size in pixels
+	Height   int
+	Image    pdfa.Image
+	OCR      *ocr.Result
+	Flags    []string
+	Timings  Timings
+}
+
+// ReadOriginal reads a page's file and records its SHA-256 and size.
+func ReadOriginal(batchDir string, pg *Page) ([]byte, Original, error) {
+	data, err := os.ReadFile(filepath.Join(batchDir, filepath.FromSlash(pg.File)))
+	if err != nil {
+		return nil, Original{}, &PageError{pg.File, pg.FilePage, StageDecode, err}
+	}
+	sum := sha256.Sum256(data)
+	return data, Original{File: pg.File, SHA256: hex.EncodeToString(sum[:]), Size: int64(len(data))}, nil
+}
+
+// Normalize turns a decoded page upright and straight and crops scanner
+// borders. Orientation comes from Tesseract OSD, skew from Leptonica.
+func Normalize(ctx context.Context, eng *ocr.Engine, img image.Image) (image.Image, Geometry, error) {
+	var g Geometry
+	gray := ocr.ToGray(img)
+	o, err := eng.DetectOrientation(ctx, gray)
+	if err != nil {
+		return nil, g, fmt.Errorf("orientation: %w", err)
+	}
+	g.Orientation, g.OrientationConfidence = o.Degrees, o.Confidence
+	if o.Degrees != 0 {
+		if img, err = normalize.Rotate(img, o.Degrees); err != nil {
+			return nil, g, err
+		}
+		if gray, err = rotateGray(gray, o.Degrees); err != nil {
+			return nil, g, err
+		}
+	}
+	s, err := ocr.DetectSkew(gray)
+	if err != nil {
+		return nil, g, fmt.Errorf("skew: %w", err)
+	}
+	g.Skew, g.SkewConfidence = s.Degrees, s.Confidence
+	img = normalize.Deskew(img, s.Degrees)
+	img, g.Crop = normalize.CropBorders(img)
+	g.Cropped = g.Crop != img.Bounds() && g.Crop.Size() != img.Bounds().Size()
+	return img, g, nil
+}
+
+func rotateGray(g *image.Gray, deg int) (*image.Gray, error) {
+	r, err := normalize.Rotate(g, deg)
+	if err != nil {
+		return nil, err
+	}
+	return ocr.ToGray(r), nil
+}
+
+// NeedsNoChange reports whether normalization left the page as scanned, so an
+// original JPEG can go into the PDF without re-encoding.
+func (g Geometry) NeedsNoChange() bool {
+	return g.Orientation == 0 && math.Abs(g.Skew) < normalize.MinSkew && !g.Cropped
+}
+
+// ProcessPage runs the page stages on one page: decode, normalize, OCR and
+// encode. A failure is a *PageError.
+func ProcessPage(ctx context.Context, eng *ocr.Engine, batchDir string, pg *Page, opts PageOptions) (*PageResult, error) {
+	res := &PageResult{Page: pg}
+	fail := func(stage string, err error) (*PageResult, error) {
+		return nil, &PageError{pg.File, pg.FilePage, stage, err}
+	}
+
+	t0 := time.Now()
+	data, orig, err := ReadOriginal(batchDir, pg)
+	if err != nil {
+		return nil, err
+	}
+	res.Original = orig
+	if pg.Unreadable != nil {
+		return fail(StageDecode, pg.Unreadable)
+	}
+	img, info, err := scan.DecodeBytes(data, pg.FilePage)
+	if err != nil {
+		return fail(StageDecode, err)
+	}
+	res.Timings.Decode = time.Since(t0)
+
+	t0 = time.Now()
+	norm, geo, err := Normalize(ctx, eng, img)
+	if err != nil {
+		return fail(StageNormalize, err)
+	}
+	res.Geometry = geo
+	b := norm.Bounds()
+	res.Width, res.Height = b.Dx(), b.Dy()
+	res.Timings.Normalize = time.Since(t0)
+
+	t0 = time.Now()
+	r, err := eng.Recognize(ctx, ocr.ToGray(norm))
+	if err != nil {
+		return fail(StageOCR, err)
+	}
+	res.OCR = r
+	res.Timings.OCR = time.Since(t0)
+	if len(r.Words) == 0 {
+		res.Flags = append(res.Flags, FlagBlank)
+	} else if r.MeanConfidence < opts.MinConfidence {
+		res.Flags = append(res.Flags, FlagLowConfidence)
+	}
+	if geo.OrientationConfidence < minOrientationConfidence && len(r.Words) > 0 {
+		res.Flags = append(res.Flags, FlagOrientationUncertain)
+	}
+
+	t0 = time.Now()
+	if info.Format == scan.JPEG && geo.NeedsNoChange() {
+		res.Image, err = pdfa.PassThroughJPEG(data)
+	}
+	if info.Format != scan.JPEG || !geo.NeedsNoChange() || err != nil {
+		res.Image, err = pdfa.EncodeImage(norm, opts.Encode)
+	}
+	if err != nil {
+		return fail(StageEncode, err)
+	}
+	res.Timings.Encode = time.Since(t0)
+	return res, nil
+}
+
+// minOrientationConfidence is the OSD confidence under which a page is flagged
+// for a person to check its orientation.
+const minOrientationConfidence = 1.0
+
+// errCanceled marks pages not processed because the run was stopped.
+var errCanceled = errors.New("not processed: the run was stopped")
