@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"image"
+	"os"
 	"strconv"
 	"strings"
 
@@ -16,10 +17,12 @@ import (
 // overrides them.
 //
 // Page segmentation is set as a variable because gosseract's SetPageSegMode, called before
-// the first recognition, is lost when the API is initialised.
+// the first recognition, is lost when the API is initialised. Tesseract's chatter on every page
+// ("Estimating resolution as 450") goes to debug_file, here discarded.
 func defaultVariables() map[string]string {
 	return map[string]string{
 		"tessedit_pageseg_mode": strconv.Itoa(int(gosseract.PSM_AUTO)),
+		"debug_file":            os.DevNull,
 	}
 }
 

@@ -5,9 +5,9 @@
 // concurrent use; a [Pool] hands one to each worker. [DetectSkew] measures the small rotation
 // of an upright page with Leptonica.
 //
-// Tesseract starts OpenMP threads by default, which slows down pages processed in parallel;
-// programs using this package should set OMP_THREAD_LIMIT=1 in their environment before the
-// first Engine is created.
+// Tesseract starts OpenMP threads by default, which doubles its CPU time when pages are
+// processed in parallel. OpenMP reads OMP_THREAD_LIMIT only when the program starts, so it must
+// be 1 in the environment the program starts with; see ReexecSingleThreaded and SingleThreaded.
 package ocr
 
 import (

@@ -36,6 +36,7 @@ import (
 	"errors"
 	"fmt"
 	"image"
+	"os"
 	"unsafe"
 )
 
@@ -75,6 +76,10 @@ func newOSD(tessdataDir string) (*osdAPI, error) {
 		C.TessBaseAPIDelete(h)
 		return nil, errors.New("osd: cannot load osd.traineddata")
 	}
+	name, value := C.CString("debug_file"), C.CString(os.DevNull)
+	defer C.free(unsafe.Pointer(name))
+	defer C.free(unsafe.Pointer(value))
+	C.TessBaseAPISetVariable(h, name, value)
 	return &osdAPI{h: h}, nil
 }
 

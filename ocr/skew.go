@@ -38,7 +38,6 @@ import "C"
 
 import (
 	"errors"
-	"fmt"
 	"image"
 	"unsafe"
 )
@@ -57,29 +56,38 @@ const (
 //
 // The page is binarised with Otsu's threshold and the angle is found by Leptonica's
 // sweep-and-search over differential line sums, within ±12°. Confidence is Leptonica's ratio of
-// the best score to the worst; below about 3 (pages with few text lines, blank pages) the angle
-// is unreliable and Degrees is 0.
+// the best score to the worst; Leptonica trusts angles with a confidence of at least 3. On a blank
+// page or one with too little text, DetectSkew returns the zero Skew and no error.
 func DetectSkew(img image.Image) (Skew, error) {
 	g := ToGray(img)
 	b := g.Bounds()
 	if b.Dx() < 32 || b.Dy() < 32 {
 		return Skew{}, nil
 	}
-	thresh := otsu(g)
+	thresh, ink := otsu(g)
+	if ink < minInk*float64(b.Dx()*b.Dy()) {
+		return Skew{}, nil // blank page
+	}
 	var angle, conf C.float
 	r := C.sohoa_find_skew((*C.l_uint8)(unsafe.Pointer(&g.Pix[0])), C.int(b.Dx()), C.int(b.Dy()),
 		C.int(g.Stride), C.int(thresh), skewSweepReduction, skewSearchReduction,
 		skewSweepRange, skewSweepDelta, &angle, &conf)
 	if r != 0 {
-		return Skew{}, fmt.Errorf("ocr: detect skew: %w", errors.New("leptonica failed"))
+		return Skew{}, errors.New("ocr: detect skew: leptonica failed")
 	}
-	// Leptonica reports the clockwise rotation of the content, positive ... TODO sign.
+	// Leptonica's angle, like Skew's, is positive for content turned counter-clockwise.
+	if conf <= 0 {
+		return Skew{}, nil
+	}
 	return Skew{Degrees: float64(angle), Confidence: float64(conf)}, nil
 }
 
-// otsu returns the gray level that best separates ink from paper in g by Otsu's method:
-// pixels below it are ink.
-func otsu(g *image.Gray) int {
+// minInk is the smallest share of ink pixels in which DetectSkew looks for a skew.
+const minInk = 0.0005
+
+// otsu returns the gray level that best separates ink from paper in g by Otsu's method
+// (pixels below it are ink) and the number of ink pixels. On a uniform image it returns 0, 0.
+func otsu(g *image.Gray) (thresh int, ink float64) {
 	var hist [256]int
 	b := g.Bounds()
 	w := b.Dx()
@@ -95,7 +103,7 @@ func otsu(g *image.Gray) int {
 	}
 	var sumB float64
 	var wB int
-	best, bestVar := 128, -1.0
+	best, bestVar := 0, -1.0
 	for t := 0; t < 256; t++ {
 		wB += hist[t]
 		if wB == 0 {
@@ -113,5 +121,9 @@ func otsu(g *image.Gray) int {
 			bestVar, best = v, t+1
 		}
 	}
-	return best
+	var n int
+	for _, c := range hist[:best] {
+		n += c
+	}
+	return best, float64(n)
 }

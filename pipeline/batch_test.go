@@ -63,9 +63,9 @@ func makeBatch(t *testing.T, files map[string]string) string {
 
 func TestLoadWithoutSheet(t *testing.T) {
 	dir := makeBatch(t, map[string]string{
-		"H49.64.33.2019.01.VTLT/2/b.jpg":  "@bb-giao-nhan-p01.jpg",
-		"H49.64.33.2019.01.VTLT/10/a.jpg": "@bb-giao-nhan-p01.jpg",
-		"H49.64.33.2019.01.VTLT/2/a.jpg":  "@bb-giao-nhan-p01.jpg",
+		"H49.64.33.2019.01.VTLT/2/b.jpg":   "@bb-giao-nhan-p01.jpg",
+		"H49.64.33.2019.01.VTLT/10/a.jpg":  "@bb-giao-nhan-p01.jpg",
+		"H49.64.33.2019.01.VTLT/2/a.jpg":   "@bb-giao-nhan-p01.jpg",
 		"H49.64.33.2019.01.VTLT/.DS_Store": "junk",
 	})
 	b, err := Load(context.Background(), dir, LoadOptions{})
@@ -92,10 +92,10 @@ func TestLoadReportsEveryProblem(t *testing.T) {
 			 "documents": [{"docOrdinal": 1, "codeNumber": "5", "codeNotation": "qđ-ubnd", "issuedDate": "2019-02-14"},
 			               {"docOrdinal": 7}]},
 			{"fileCode": "H49.64.33.2019.02.VTLT"}]}`,
-		"H49.64.33.2019.01.VTLT/1/a.jpg": "@bb-giao-nhan-p01.jpg",
+		"H49.64.33.2019.01.VTLT/1/a.jpg":     "@bb-giao-nhan-p01.jpg",
 		"H49.64.33.2019.01.VTLT/1/notes.txt": "n",
-		"BADCODE/a.jpg": "@bb-giao-nhan-p01.jpg",
-		"loose.jpg": "@bb-giao-nhan-p01.jpg",
+		"BADCODE/a.jpg":                      "@bb-giao-nhan-p01.jpg",
+		"loose.jpg":                          "@bb-giao-nhan-p01.jpg",
 	})
 	_, err := Load(context.Background(), dir, LoadOptions{})
 	var ve *ValidationError
@@ -165,7 +165,7 @@ func TestLoadResolution(t *testing.T) {
 
 func TestSecretRefusedUnlessIsolated(t *testing.T) {
 	dir := makeBatch(t, map[string]string{
-		"batch.json": `{"files": [{"fileCode": "H49.64.33.2019.01.VTLT", "paperFileCode": "H49.K1.1", "documents": [{"docOrdinal": 1, "mode": "03"}]}]}`,
+		"batch.json":                   `{"files": [{"fileCode": "H49.64.33.2019.01.VTLT", "paperFileCode": "H49.K1.1", "documents": [{"docOrdinal": 1, "mode": "03"}]}]}`,
 		"H49.64.33.2019.01.VTLT/a.jpg": "@bb-giao-nhan-p01.jpg",
 	})
 	_, err := Load(context.Background(), dir, LoadOptions{})

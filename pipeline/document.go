@@ -9,19 +9,54 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sohoa-vn/sohoa/pipeline/alto"
 	"github.com/sohoa-vn/sohoa/pipeline/pdfa"
 )
 
-// DocumentOptions controls BuildDocument.
+// DocumentOptions controls BuildDocument and WriteALTO.
 type DocumentOptions struct {
-	PDF      pdfa.Options
-	Producer string    // e.g. "sohoa 0.1.0"
-	Date     time.Time // the creation date written into the PDF
+	PDF       pdfa.Options
+	Producer  string    // e.g. "sohoa 0.1.0"
+	Date      time.Time // the creation date written into the PDF
+	OCREngine string    // e.g. "Tesseract 5.3.0 (vie)", recorded in ALTO
 }
 
 // PDFName returns the file name of a document's PDF: <mã hồ sơ>.<số thứ tự>.pdf (TT 05/2025).
 func PDFName(fileCode string, ordinal int) string {
 	return fmt.Sprintf("%s.%d.pdf", fileCode, ordinal)
+}
+
+// TextName returns the file name of a document's plain text: <mã hồ sơ>.<số thứ tự>.txt.
+func TextName(fileCode string, ordinal int) string {
+	return fmt.Sprintf("%s.%d.txt", fileCode, ordinal)
+}
+
+// ALTOName returns the file name of a document's ALTO XML: <mã hồ sơ>.<số thứ tự>.alto.xml.
+func ALTOName(fileCode string, ordinal int) string {
+	return fmt.Sprintf("%s.%d.alto.xml", fileCode, ordinal)
+}
+
+// WriteALTO writes a document's OCR as ALTO XML v4, word boxes in the pixels of
+// the normalized page images embedded in its PDF.
+func WriteALTO(w io.Writer, f *File, d *Document, pages []*PageResult, opts DocumentOptions) error {
+	doc := alto.Document{
+		SourceName: PDFName(f.Meta.FileCode, d.Meta.DocOrdinal),
+		Software:   opts.Producer,
+		OCREngine:  opts.OCREngine,
+		Language:   "vi",
+	}
+	for _, p := range pages {
+		ap := alto.Page{Width: p.Width, Height: p.Height, DPI: p.Page.DPI}
+		for _, wd := range p.OCR.Words {
+			ap.Words = append(ap.Words, alto.Word{Text: wd.Text, Box: wd.Box, Confidence: wd.Confidence,
+				Block: wd.Block, Paragraph: wd.Paragraph, Line: wd.Line})
+		}
+		doc.Pages = append(doc.Pages, ap)
+	}
+	if err := alto.Write(w, doc); err != nil {
+		return fmt.Errorf("%s: alto: %w", d.Source, err)
+	}
+	return nil
 }
 
 // DocumentText returns the plain text of a document's pages, pages separated by a form feed.

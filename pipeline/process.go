@@ -128,7 +128,8 @@ func Process(ctx context.Context, b *Batch, outDir string, opts Options) (*Repor
 	}
 
 	rec := newRecord(b, opts, start)
-	run := &runner{b: b, opts: opts, w: w, rep: rep, rec: rec, originals: map[string]Original{}}
+	run := &runner{b: b, opts: opts, w: w, rep: rep, rec: rec, originals: map[string]Original{},
+		ocrEngine: fmt.Sprintf("Tesseract %s (%s)", ocr.Version(), opts.Languages)}
 	if err := run.pages(ctx, pool); err != nil {
 		return nil, err
 	}
@@ -192,6 +193,7 @@ type runner struct {
 	rep       *Report
 	rec       *batchRecord
 	originals map[string]Original // by file, as hashed when read for processing
+	ocrEngine string              // OCR engine and languages, for the ALTO files
 }
 
 type pageJob struct {
@@ -323,23 +325,31 @@ func (r *runner) finishDocument(ctx context.Context, st *docState) error {
 	}
 	docRec := r.rec.document(f, d, st.results, st.errs)
 	if failure == nil {
-		pdfName := path.Join(f.Meta.FileCode, PDFName(f.Meta.FileCode, d.Meta.DocOrdinal))
-		txtName := strings.TrimSuffix(pdfName, ".pdf") + ".txt"
-		var pdf bytes.Buffer
-		err := BuildDocument(ctx, &pdf, r.b, f, d, st.results, DocumentOptions{PDF: r.opts.PDF, Producer: r.opts.Producer, Date: r.rec.Started})
+		dopts := DocumentOptions{PDF: r.opts.PDF, Producer: r.opts.Producer, Date: r.rec.Started, OCREngine: r.ocrEngine}
+		var pdf, altoXML bytes.Buffer
+		err := BuildDocument(ctx, &pdf, r.b, f, d, st.results, dopts)
+		if err == nil {
+			err = WriteALTO(&altoXML, f, d, st.results, dopts)
+		}
 		if err != nil {
 			failure = &Failure{Document: d.Source, Stage: StagePDF, Reason: err.Error()}
 		} else {
-			pe, err := r.w.AddPayload(pdfName, &pdf)
+			dir := f.Meta.FileCode
+			pe, err := r.w.AddPayload(path.Join(dir, PDFName(dir, d.Meta.DocOrdinal)), &pdf)
 			if err != nil {
 				return err
 			}
-			te, err := r.w.AddPayload(txtName, strings.NewReader(DocumentText(st.results)))
+			te, err := r.w.AddPayload(path.Join(dir, TextName(dir, d.Meta.DocOrdinal)), strings.NewReader(DocumentText(st.results)))
+			if err != nil {
+				return err
+			}
+			ae, err := r.w.AddPayload(path.Join(dir, ALTOName(dir, d.Meta.DocOrdinal)), &altoXML)
 			if err != nil {
 				return err
 			}
 			docRec.PDF, docRec.PDFSHA256 = pe.Path, pe.SHA256
 			docRec.Text, docRec.TextSHA256 = te.Path, te.SHA256
+			docRec.ALTO, docRec.ALTOSHA256 = ae.Path, ae.SHA256
 		}
 	}
 	if failure != nil {

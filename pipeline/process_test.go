@@ -140,7 +140,7 @@ func TestProcessSampleBatch(t *testing.T) {
 	}
 	for _, name := range []string{"bagit.txt", "manifest-sha256.txt", "tagmanifest-sha256.txt", "metadata/batch.json",
 		"data/H49.64.33.2024.01.VTLT/H49.64.33.2024.01.VTLT.1.pdf", "data/H49.64.33.2024.01.VTLT/H49.64.33.2024.01.VTLT.2.txt",
-		"data/H49.64.33.2025.02.VTLT/H49.64.33.2025.02.VTLT.2.pdf", "data/originals/H49.64.33.2025.02.VTLT/01-cv-giao-nop.png"} {
+		"data/H49.64.33.2025.02.VTLT/H49.64.33.2025.02.VTLT.2.pdf", "data/H49.64.33.2024.01.VTLT/H49.64.33.2024.01.VTLT.1.alto.xml", "data/originals/H49.64.33.2025.02.VTLT/01-cv-giao-nop.png"} {
 		if _, err := os.Stat(filepath.Join(dir, name)); err != nil {
 			t.Errorf("package lacks %s", name)
 		}

@@ -37,28 +37,30 @@ type docRecord struct {
 	PDFSHA256      string        `json:"pdfSha256,omitempty"`
 	Text           string        `json:"text,omitempty"`
 	TextSHA256     string        `json:"textSha256,omitempty"`
+	ALTO           string        `json:"alto,omitempty"`
+	ALTOSHA256     string        `json:"altoSha256,omitempty"`
 	MeanConfidence float64       `json:"ocrConfidence"`
 	Pages          []*pageRecord `json:"pages"`
 }
 
 type pageRecord struct {
-	Page          int      `json:"page"`
-	File          string   `json:"file"`
-	FilePage      int      `json:"filePage"`
-	SHA256        string   `json:"sha256,omitempty"`
-	Format        string   `json:"format,omitempty"`
-	Color         string   `json:"color,omitempty"`
-	ScanWidth     int      `json:"scanWidth,omitempty"`
-	ScanHeight    int      `json:"scanHeight,omitempty"`
-	DPI           float64  `json:"dpi"`
-	Geometry      *Geometry `json:"normalization,omitempty"`
-	Crop          []int    `json:"crop,omitempty"` // x0, y0, x1, y1 in the upright, deskewed image
-	Width         int      `json:"width,omitempty"`
-	Height        int      `json:"height,omitempty"`
-	OCRConfidence float64  `json:"ocrConfidence"`
-	Words         int      `json:"words"`
-	Flags         []string `json:"flags,omitempty"`
-	Error         string   `json:"error,omitempty"`
+	Page          int              `json:"page"`
+	File          string           `json:"file"`
+	FilePage      int              `json:"filePage"`
+	SHA256        string           `json:"sha256,omitempty"`
+	Format        string           `json:"format,omitempty"`
+	Color         string           `json:"color,omitempty"`
+	ScanWidth     int              `json:"scanWidth,omitempty"`
+	ScanHeight    int              `json:"scanHeight,omitempty"`
+	DPI           float64          `json:"dpi"`
+	Geometry      *Geometry        `json:"normalization,omitempty"`
+	Crop          []int            `json:"crop,omitempty"` // x0, y0, x1, y1 in the upright, deskewed image
+	Width         int              `json:"width,omitempty"`
+	Height        int              `json:"height,omitempty"`
+	OCRConfidence float64          `json:"ocrConfidence"`
+	Words         int              `json:"words"`
+	Flags         []string         `json:"flags,omitempty"`
+	Error         string           `json:"error,omitempty"`
 	TimingsMs     map[string]int64 `json:"timingsMs,omitempty"`
 }
 

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"image"
+	"image/color"
 	"math"
 	"os"
 	"path/filepath"
@@ -30,8 +31,8 @@ const (
 
 // Page flags: reasons a page needs a person's look, without failing it.
 const (
-	FlagLowConfidence       = "low-confidence"
-	FlagBlank               = "blank"
+	FlagLowConfidence        = "low-confidence"
+	FlagBlank                = "blank"
 	FlagOrientationUncertain = "orientation-uncertain"
 )
 
@@ -102,40 +103,57 @@ func ReadOriginal(batchDir string, pg *Page) ([]byte, Original, error) {
 }
 
 // Normalize turns a decoded page upright and straight and crops scanner
-// borders. Orientation comes from Tesseract OSD, skew from Leptonica.
-func Normalize(ctx context.Context, eng *ocr.Engine, img image.Image) (image.Image, Geometry, error) {
+// borders. Orientation comes from Tesseract OSD, skew from Leptonica. Finding
+// is done on a gray copy; the archival image keeps its colour. It returns the
+// normalized image and its gray copy (for OCR).
+func Normalize(ctx context.Context, eng *ocr.Engine, img image.Image) (image.Image, *image.Gray, Geometry, error) {
 	var g Geometry
 	gray := ocr.ToGray(img)
+	colour := img.ColorModel() != color.GrayModel && img.ColorModel() != color.Gray16Model
+	if !colour {
+		img = gray
+	}
+	// apply runs a transformation on the gray copy and, for colour pages, on the image too.
+	apply := func(f func(image.Image) (image.Image, error)) error {
+		r, err := f(gray)
+		if err != nil {
+			return err
+		}
+		if !colour {
+			gray = ocr.ToGray(r)
+			img = gray
+			return nil
+		}
+		if img, err = f(img); err != nil {
+			return err
+		}
+		gray = ocr.ToGray(img)
+		return nil
+	}
+
 	o, err := eng.DetectOrientation(ctx, gray)
 	if err != nil {
-		return nil, g, fmt.Errorf("orientation: %w", err)
+		return nil, nil, g, fmt.Errorf("orientation: %w", err)
 	}
 	g.Orientation, g.OrientationConfidence = o.Degrees, o.Confidence
 	if o.Degrees != 0 {
-		if img, err = normalize.Rotate(img, o.Degrees); err != nil {
-			return nil, g, err
-		}
-		if gray, err = rotateGray(gray, o.Degrees); err != nil {
-			return nil, g, err
+		if err := apply(func(m image.Image) (image.Image, error) { return normalize.Rotate(m, o.Degrees) }); err != nil {
+			return nil, nil, g, err
 		}
 	}
 	s, err := ocr.DetectSkew(gray)
 	if err != nil {
-		return nil, g, fmt.Errorf("skew: %w", err)
+		return nil, nil, g, fmt.Errorf("skew: %w", err)
 	}
 	g.Skew, g.SkewConfidence = s.Degrees, s.Confidence
-	img = normalize.Deskew(img, s.Degrees)
-	img, g.Crop = normalize.CropBorders(img)
-	g.Cropped = g.Crop != img.Bounds() && g.Crop.Size() != img.Bounds().Size()
-	return img, g, nil
-}
-
-func rotateGray(g *image.Gray, deg int) (*image.Gray, error) {
-	r, err := normalize.Rotate(g, deg)
-	if err != nil {
-		return nil, err
+	if math.Abs(s.Degrees) >= normalize.MinSkew {
+		apply(func(m image.Image) (image.Image, error) { return normalize.Deskew(m, s.Degrees), nil })
 	}
-	return ocr.ToGray(r), nil
+	if _, crop := normalize.CropBorders(gray); crop != gray.Bounds() {
+		g.Crop, g.Cropped = crop, true
+		apply(func(m image.Image) (image.Image, error) { return normalize.Crop(m, crop), nil })
+	}
+	return img, gray, g, nil
 }
 
 // NeedsNoChange reports whether normalization left the page as scanned, so an
@@ -168,7 +186,7 @@ func ProcessPage(ctx context.Context, eng *ocr.Engine, batchDir string, pg *Page
 	res.Timings.Decode = time.Since(t0)
 
 	t0 = time.Now()
-	norm, geo, err := Normalize(ctx, eng, img)
+	norm, gray, geo, err := Normalize(ctx, eng, img)
 	if err != nil {
 		return fail(StageNormalize, err)
 	}
@@ -178,7 +196,7 @@ func ProcessPage(ctx context.Context, eng *ocr.Engine, batchDir string, pg *Page
 	res.Timings.Normalize = time.Since(t0)
 
 	t0 = time.Now()
-	r, err := eng.Recognize(ctx, ocr.ToGray(norm))
+	r, err := eng.Recognize(ctx, gray)
 	if err != nil {
 		return fail(StageOCR, err)
 	}

@@ -96,6 +96,12 @@ func (rs *retryStore) Put(ctx context.Context, key string, r io.Reader, size int
 		}
 	}
 	cr := &countingReader{r: r}
+	var body io.Reader = cr
+	if seekable {
+		// Let the backend seek too (storage/s3 hashes a seekable reader in place instead of spooling it); a retry
+		// rewinds to start whatever the backend did.
+		body = seekingReader{cr, seeker}
+	}
 	var info ObjectInfo
 	retry := func() bool {
 		if cr.n == 0 {
@@ -112,14 +118,13 @@ func (rs *retryStore) Put(ctx context.Context, key string, r io.Reader, size int
 	}
 	err := rs.do(ctx, "put", key, retry, func() error {
 		var err error
-		info, err = rs.s.Put(ctx, key, cr, size, opts)
+		info, err = rs.s.Put(ctx, key, body, size, opts)
 		return err
 	})
 	return info, err
 }
 
-// countingReader counts the bytes read through it. It hides r's other methods (Seek, ReadAt) from the backend, so
-// the backend cannot move r behind WithRetry's back.
+// countingReader counts the bytes read through it.
 type countingReader struct {
 	r io.Reader
 	n int64
@@ -130,6 +135,14 @@ func (c *countingReader) Read(p []byte) (int, error) {
 	c.n += int64(n)
 	return n, err
 }
+
+// seekingReader is a countingReader over a seekable reader.
+type seekingReader struct {
+	*countingReader
+	s io.Seeker
+}
+
+func (r seekingReader) Seek(offset int64, whence int) (int64, error) { return r.s.Seek(offset, whence) }
 
 func (rs *retryStore) Get(ctx context.Context, key string) (io.ReadCloser, error) {
 	var rc io.ReadCloser

@@ -181,6 +181,11 @@ func ValidateKey(key string) error {
 	return nil
 }
 
+// ValidPrefix reports whether some valid key starts with prefix. List returns at once for other prefixes.
+func ValidPrefix(prefix string) bool {
+	return prefix == "" || ValidateKey(prefix) == nil || ValidateKey(prefix+"x") == nil
+}
+
 // CheckPutOptions validates opts: SHA256 empty or 64 hex digits, Retention nil or a known mode with a future Until
 // (relative to now). Backends call it at the start of Put.
 func CheckPutOptions(opts PutOptions, now time.Time) error {

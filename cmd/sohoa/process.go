@@ -2,8 +2,8 @@ package main
 
 import (
 	"context"
-	"flag"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -142,7 +142,7 @@ func runProcess(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	case errors.Is(err, pipeline.ErrIncomplete):
 		return exitFailed
 	case errors.Is(err, bag.ErrExists):
-		fmt.Fprintln(stderr, "sohoa:", err, "\n(pass --overwrite to replace it)")
+		fmt.Fprintln(stderr, "sohoa:", err)
 		return exitFailed
 	default:
 		fmt.Fprintln(stderr, "sohoa:", err)

@@ -76,7 +76,7 @@ func Create(dir string, opts CreateOptions) (*Writer, error) {
 	dir = filepath.Clean(dir)
 	if _, err := os.Stat(dir); err == nil {
 		if !opts.Overwrite && (opts.Replaceable == nil || !opts.Replaceable(dir)) {
-			return nil, fmt.Errorf("bag %s: %w (use overwrite to replace it)", dir, ErrExists)
+			return nil, fmt.Errorf("bag %s: %w (pass --overwrite to replace it)", dir, ErrExists)
 		}
 	} else if !errors.Is(err, os.ErrNotExist) {
 		return nil, fmt.Errorf("bag %s: %w", dir, err)

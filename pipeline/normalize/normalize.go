@@ -294,7 +294,7 @@ func CropBorders(img image.Image) (image.Image, image.Rectangle) {
 	if r == b {
 		return img, b
 	}
-	return cropCopy(img, r), r
+	return Crop(img, r), r
 }
 
 // DarkLevel is the brightness (0 to 255) under which CropBorders counts a
@@ -346,9 +346,10 @@ func isGray(img image.Image) bool {
 	return m == color.GrayModel || m == color.Gray16Model
 }
 
-// cropCopy copies the part r of img into a new image with its origin at
-// (0, 0): *image.Gray for gray images, *image.NRGBA otherwise.
-func cropCopy(img image.Image, r image.Rectangle) image.Image {
+// Crop copies the part r of img into a new image with its origin at (0, 0):
+// *image.Gray for gray images, *image.NRGBA otherwise. r is clipped to img's bounds.
+func Crop(img image.Image, r image.Rectangle) image.Image {
+	r = r.Intersect(img.Bounds())
 	size := image.Rect(0, 0, r.Dx(), r.Dy())
 	switch m := img.(type) {
 	case *image.Gray:

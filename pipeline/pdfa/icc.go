@@ -6,20 +6,18 @@ import (
 	"math"
 )
 
-// sRGB colorimetry as published in IEC 61966-2-1: primaries and D65 white
-// point in CIE xy, and the piecewise transfer function.
-var (
-	srgbPrimaries = [3][2]float64{{0.64, 0.33}, {0.30, 0.60}, {0.15, 0.06}}
-	srgbWhiteD65  = [2]float64{0.3127, 0.3290}
-	iccD50        = [3]float64{0.9642, 1.0, 0.8249} // ICC profile connection space illuminant
-)
-
 // srgbICC returns a minimal ICC version 2.1 display profile for sRGB, computed
 // from the published sRGB primaries, white point and transfer curve: colorants
 // chromatically adapted to D50 with the Bradford transform (as ICC requires),
 // and a 1024-entry tone curve. It is built in code so that no third-party
 // profile (and licence) is needed, and so that it is always byte-identical.
 func srgbICC() []byte {
+	// sRGB colorimetry as published in IEC 61966-2-1: primaries and D65 white
+	// point in CIE xy (the transfer function is in curveTag).
+	srgbPrimaries := [3][2]float64{{0.64, 0.33}, {0.30, 0.60}, {0.15, 0.06}}
+	srgbWhiteD65 := [2]float64{0.3127, 0.3290}
+	iccD50 := [3]float64{0.9642, 1.0, 0.8249} // ICC profile connection space illuminant
+
 	m := rgbToXYZ(srgbPrimaries, srgbWhiteD65)
 	a := bradford(xyToXYZ(srgbWhiteD65), iccD50)
 	m = mul3(a, m)

@@ -42,7 +42,8 @@ type Image struct {
 }
 
 // DefaultJPEGQuality is the JPEG quality EncodeImage uses when EncodeOptions.JPEGQuality is 0.
-// At 85 a 200-dpi colour scan renders back at about 39 dB PSNR (see TestImageFidelity).
+// At 85 the losslessly stored sample scans lose little (TestImageFidelity): a 200-dpi colour
+// page keeps 40.7 dB PSNR and a 300-dpi gray page 46.1 dB, at about 0.7 bits per pixel.
 const DefaultJPEGQuality = 85
 
 // EncodeOptions controls EncodeImage.

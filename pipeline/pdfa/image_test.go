@@ -159,12 +159,12 @@ func TestPassThroughJPEG(t *testing.T) {
 	cmyk := append([]byte{0xFF, 0xD8, 0xFF, 0xC0, 0, 20, 8, 0, 10, 0, 10, 4}, make([]byte, 12)...)
 	cmyk = append(cmyk, 0xFF, 0xD9)
 	for name, bad := range map[string][]byte{
-		"12-bit":      patch(0, 12),
-		"CMYK":        cmyk,
-		"lossless":    append([]byte{0xFF, 0xD8, 0xFF, 0xC3, 0, 11, 8, 0, 10, 0, 10, 1, 1, 0x11, 0}, 0xFF, 0xD9),
-		"truncated":   data[:len(data)/2],
-		"not a JPEG":  []byte("GIF89a......"),
-		"empty":       nil,
+		"12-bit":     patch(0, 12),
+		"CMYK":       cmyk,
+		"lossless":   append([]byte{0xFF, 0xD8, 0xFF, 0xC3, 0, 11, 8, 0, 10, 0, 10, 1, 1, 0x11, 0}, 0xFF, 0xD9),
+		"truncated":  data[:len(data)/2],
+		"not a JPEG": []byte("GIF89a......"),
+		"empty":      nil,
 	} {
 		if _, err := PassThroughJPEG(bad); err == nil {
 			t.Errorf("%s JPEG accepted", name)
@@ -190,11 +190,13 @@ func flateImage(t testing.TB, img image.Image) Image {
 			raw = append(raw, rgba.Pix[i:i+3]...)
 		}
 	}
-	z, err := deflate(raw)
-	if err != nil {
+	var z bytes.Buffer
+	zw, _ := zlib.NewWriterLevel(&z, zlib.BestSpeed)
+	zw.Write(raw)
+	if err := zw.Close(); err != nil {
 		t.Fatal(err)
 	}
-	return Image{Data: z, Filter: Flate, Width: b.Dx(), Height: b.Dy(), Gray: gray, BitsPerComponent: 8}
+	return Image{Data: z.Bytes(), Filter: Flate, Width: b.Dx(), Height: b.Dy(), Gray: gray, BitsPerComponent: 8}
 }
 
 // TestImageFidelity measures what the default JPEG quality loses on real,

@@ -9,8 +9,11 @@
 // Vietnamese words.
 //
 // The PDF objects are built on pdfcpu's object model (pdfcpu has no PDF/A
-// support) and serialized by pdfcpu's object and cross-reference writer; see
-// serialize for why pdfcpu.WriteContext itself is not used.
+// support). They are serialized with pdfcpu.WriteIncrement over all objects in
+// ascending order, after a header written here, rather than with
+// pdfcpu.WriteContext, which stamps the wall-clock time into the Info
+// dictionary and the trailer /ID, hard-codes a %PDF-1.7 header and orders
+// objects by Go map iteration.
 package pdfa
 
 import (

@@ -9,6 +9,7 @@ import (
 	"image/draw"
 	"image/jpeg"
 	"image/png"
+	"io"
 	"math"
 	"os"
 	"os/exec"
@@ -20,6 +21,7 @@ import (
 	"time"
 	"unicode"
 
+	"golang.org/x/image/tiff"
 	"golang.org/x/text/unicode/norm"
 )
 
@@ -437,22 +439,64 @@ func TestDocument(t *testing.T) {
 
 func abs(v int) int { return max(v, -v) }
 
-// render rasterizes one page of a PDF with pdftoppm or pdftocairo at dpi.
+// render rasterizes one page of a PDF with pdftoppm (as PPM) or pdftocairo
+// (as uncompressed TIFF) at dpi: PNG output would cost seconds per page.
 func render(t testing.TB, tool, file string, page, dpi int) image.Image {
 	t.Helper()
 	prefix := filepath.Join(t.TempDir(), "r")
 	n := fmt.Sprint(page)
-	run(t, tool, "-f", n, "-l", n, "-r", fmt.Sprint(dpi), "-png", "-singlefile", file, prefix)
-	r, err := os.Open(prefix + ".png")
+	args := []string{"-f", n, "-l", n, "-r", fmt.Sprint(dpi), "-singlefile"}
+	ext := ".ppm"
+	if tool == "pdftocairo" {
+		args = append(args, "-tiff", "-tiffcompression", "none")
+		ext = ".tif"
+	}
+	run(t, tool, append(args, file, prefix)...)
+	data, err := os.ReadFile(prefix + ext)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer r.Close()
-	img, err := png.Decode(r)
+	var img image.Image
+	if ext == ".tif" {
+		img, err = tiff.Decode(bytes.NewReader(data))
+	} else {
+		img, err = decodePPM(data)
+	}
 	if err != nil {
 		t.Fatalf("%s output: %v", tool, err)
 	}
 	return img
+}
+
+// decodePPM decodes a binary PPM (P6, 8-bit), as pdftoppm writes it.
+func decodePPM(data []byte) (image.Image, error) {
+	var w, h, maxv int
+	var magic string
+	n, err := fmt.Sscan(string(data[:min(len(data), 64)]), &magic, &w, &h, &maxv)
+	if err != nil || n != 4 || magic != "P6" || maxv != 255 {
+		return nil, fmt.Errorf("not an 8-bit P6 PPM: %v", err)
+	}
+	// The header is four white-space separated tokens and one white-space byte.
+	off, tokens := 0, 0
+	for tokens < 4 {
+		for data[off] == ' ' || data[off] == '\n' || data[off] == '\t' || data[off] == '\r' {
+			off++
+		}
+		for data[off] != ' ' && data[off] != '\n' && data[off] != '\t' && data[off] != '\r' {
+			off++
+		}
+		tokens++
+	}
+	off++
+	if len(data)-off != 3*w*h {
+		return nil, fmt.Errorf("PPM has %d sample bytes, want %d", len(data)-off, 3*w*h)
+	}
+	img := image.NewRGBA(image.Rect(0, 0, w, h))
+	for i := range w * h {
+		copy(img.Pix[4*i:], data[off+3*i:off+3*i+3])
+		img.Pix[4*i+3] = 255
+	}
+	return img, nil
 }
 
 // iou is the intersection over union of a box in pixels (xMin, yMin, xMax, yMax) and r.
@@ -495,4 +539,139 @@ func psnr(a, b image.Image) float64 {
 		return math.Inf(1)
 	}
 	return 10 * math.Log10(255*255/mse)
+}
+
+// TestSRGBProfile checks the generated ICC profile with Little CMS (through
+// Pillow): it parses as an ICC v2.1 RGB display profile and maps colours to
+// Little CMS's own sRGB unchanged.
+func TestSRGBProfile(t *testing.T) {
+	icc := srgbICC()
+	if !bytes.Equal(icc, srgbICC()) || len(icc)%4 != 0 {
+		t.Fatal("profile not deterministic or not 4-byte aligned")
+	}
+	file := filepath.Join(t.TempDir(), "srgb.icc")
+	if err := os.WriteFile(file, icc, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	script := `
+import sys
+from PIL import Image, ImageCms
+p = ImageCms.getOpenProfile(sys.argv[1])
+print(ImageCms.getProfileDescription(p).strip(), p.profile.version, p.profile.xcolor_space.strip(), p.profile.device_class)
+print(" ".join("%.4f" % v for c in (p.profile.red_colorant, p.profile.green_colorant, p.profile.blue_colorant) for v in c[0]))
+tr = ImageCms.buildTransform(p, ImageCms.createProfile("sRGB"), "RGB", "RGB", renderingIntent=1)
+im = Image.new("RGB", (7, 1))
+cols = [(0, 0, 0), (255, 255, 255), (200, 30, 40), (20, 180, 60), (30, 40, 220), (128, 128, 128), (250, 240, 10)]
+for i, c in enumerate(cols):
+    im.putpixel((i, 0), c)
+out = ImageCms.applyTransform(im, tr)
+print(max(abs(a - b) for i, c in enumerate(cols) for a, b in zip(c, out.getpixel((i, 0)))))
+`
+	out := strings.Fields(run(t, "/usr/bin/python3", "-c", script, file))
+	want := strings.Fields(`sRGB IEC61966-2.1 2.1 RGB mntr
+		0.4360 0.2225 0.0139 0.3851 0.7169 0.0971 0.1431 0.0606 0.7139 0`)
+	if strings.Join(out, " ") != strings.Join(want, " ") {
+		t.Errorf("Little CMS reads the profile as\n%q\nwant\n%q", out, want)
+	}
+}
+
+// TestTouchingWords checks that words whose boxes touch or overlap still come
+// out of pdftotext as separate words, and that a page without line numbers is
+// split into lines by geometry.
+func TestTouchingWords(t *testing.T) {
+	g := image.NewGray(image.Rect(0, 0, 800, 400))
+	for i := range g.Pix {
+		g.Pix[i] = 200
+	}
+	im, err := EncodeImage(g, EncodeOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	words := []Word{
+		{"Hồ", image.Rect(100, 100, 160, 140)},
+		{"sơ", image.Rect(160, 100, 220, 140)},  // touching
+		{"lưu", image.Rect(210, 100, 300, 140)}, // overlapping by 10 px
+		{"trữ", image.Rect(305, 95, 390, 145)},
+		{"số", image.Rect(100, 200, 150, 240)}, // next line
+		{"hóa", image.Rect(150, 200, 230, 240)},
+		{" ", image.Rect(240, 200, 260, 240)}, // no text: left out
+		{"x", image.Rect(900, 200, 950, 240)}, // outside the image: left out
+	}
+	var buf bytes.Buffer
+	if err := Write(context.Background(), &buf, []Page{{Image: im, DPIX: 100, DPIY: 100, Words: words}}, Metadata{Title: "x"}, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(t.TempDir(), "t.pdf")
+	if err := os.WriteFile(file, buf.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	got := strings.TrimSpace(run(t, "pdftotext", "-enc", "UTF-8", file, "-"))
+	if want := "Hồ sơ lưu trữ\nsố hóa"; got != want {
+		t.Errorf("pdftotext = %q, want %q", got, want)
+	}
+	if out := run(t, "pdfimages", "-list", file); !strings.Contains(out, "gray    1   8  jpeg") {
+		t.Errorf("flat gray page not stored as 8-bit gray JPEG:\n%s", out)
+	}
+}
+
+func TestWriteErrors(t *testing.T) {
+	im, err := EncodeImage(image.NewGray(image.Rect(0, 0, 100, 100)), EncodeOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ok := Page{Image: im, DPIX: 100, DPIY: 100}
+	ctx := context.Background()
+	cancelled, cancel := context.WithCancel(ctx)
+	cancel()
+	for name, c := range map[string]struct {
+		ctx   context.Context
+		pages []Page
+		meta  Metadata
+		opts  Options
+	}{
+		"no pages":      {ctx, nil, Metadata{}, Options{}},
+		"unknown part":  {ctx, []Page{ok}, Metadata{}, Options{Part: "3u"}},
+		"zero dpi":      {ctx, []Page{{Image: im, DPIX: 0, DPIY: 100}}, Metadata{}, Options{}},
+		"NaN dpi":       {ctx, []Page{{Image: im, DPIX: math.NaN(), DPIY: 100}}, Metadata{}, Options{}},
+		"huge page":     {ctx, []Page{{Image: im, DPIX: 0.1, DPIY: 0.1}}, Metadata{}, Options{}},
+		"no data":       {ctx, []Page{{Image: Image{Width: 10, Height: 10, BitsPerComponent: 8}, DPIX: 100, DPIY: 100}}, Metadata{}, Options{}},
+		"1-bit JPEG":    {ctx, []Page{{Image: Image{Data: im.Data, Width: 100, Height: 100, BitsPerComponent: 1, Gray: true}, DPIX: 100, DPIY: 100}}, Metadata{}, Options{}},
+		"lines count":   {ctx, []Page{{Image: im, DPIX: 100, DPIY: 100, Words: []Word{{"a", image.Rect(0, 0, 5, 5)}}, Lines: []int{0, 1}}}, Metadata{}, Options{}},
+		"archive key":   {ctx, []Page{ok}, Metadata{Archive: map[string]string{"bad key": "x"}}, Options{}},
+		"archive colon": {ctx, []Page{ok}, Metadata{Archive: map[string]string{"x:y": "x"}}, Options{}},
+		"cancelled":     {cancelled, []Page{ok}, Metadata{}, Options{}},
+	} {
+		if err := Write(c.ctx, io.Discard, c.pages, c.meta, c.opts); err == nil {
+			t.Errorf("%s: no error", name)
+		}
+	}
+	if err := Write(ctx, io.Discard, []Page{ok}, Metadata{}, Options{}); err != nil {
+		t.Errorf("minimal document: %v", err)
+	}
+}
+
+// BenchmarkWrite writes a 300-dpi A4 colour page (JPEG passed through) with
+// 400 words of text layer.
+func BenchmarkWrite(b *testing.B) {
+	data, err := os.ReadFile(filepath.Join(samples, "qd-chinh-ly-p01.jpg"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	im, err := PassThroughJPEG(data)
+	if err != nil {
+		b.Fatal(err)
+	}
+	var lines []string
+	for range 40 {
+		lines = append(lines, "Thực hiện Luật Lưu trữ số 33/2024/QH15 và Thông tư số 05/2025/TT-BNV của Bộ Nội vụ")
+	}
+	words, nums := layout(lines, 250, 250, 2100, 60)
+	pages := []Page{{Image: im, DPIX: 300, DPIY: 300, Words: words, Lines: nums}}
+	meta := Metadata{Title: "Quyết định", Producer: "sohoa bench", Date: time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC)}
+	b.SetBytes(int64(len(data)))
+	for b.Loop() {
+		if err := Write(context.Background(), io.Discard, pages, meta, Options{}); err != nil {
+			b.Fatal(err)
+		}
+	}
 }

@@ -46,15 +46,16 @@ type textWord struct {
 }
 
 // wordCIDs returns the CIDs of a word's text: its UTF-16 code units after NFC
-// normalization. White space and control characters are dropped; characters
-// outside the Basic Multilingual Plane become U+FFFD, since a lone surrogate
-// code cannot be mapped back to Unicode.
+// normalization. Leading and trailing white space and control characters are
+// dropped and inner white space becomes one space; characters outside the
+// Basic Multilingual Plane become U+FFFD, since a lone surrogate code cannot
+// be mapped back to Unicode.
 func wordCIDs(s string) []uint16 {
-	s = norm.NFC.String(s)
+	s = strings.Join(strings.FieldsFunc(norm.NFC.String(s), unicode.IsSpace), " ")
 	var rs []rune
 	for _, r := range s {
 		switch {
-		case unicode.IsSpace(r) || unicode.IsControl(r) || r == 0xFEFF || r == 0xFFFE || r == 0xFFFF:
+		case unicode.IsControl(r) || r == 0xFEFF || r == 0xFFFE || r == 0xFFFF:
 			continue
 		case r > 0xFFFF || utf16.IsSurrogate(r):
 			r = unicode.ReplacementChar
