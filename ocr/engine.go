@@ -30,7 +30,7 @@ func defaultVariables() map[string]string {
 type Engine struct {
 	client *gosseract.Client
 	osd    *osdAPI
-	pnm    []byte // reused buffer for the image handed to Tesseract
+	buf    []byte // reused buffer for the image handed to Tesseract
 }
 
 // NewEngine starts Tesseract with opts and loads its language data.
@@ -69,8 +69,8 @@ func NewEngine(opts Options) (*Engine, error) {
 	for i := range blank.Pix {
 		blank.Pix[i] = 0xff
 	}
-	e.pnm = appendPGM(e.pnm[:0], blank)
-	if err := client.SetImageFromBytes(e.pnm); err != nil {
+	e.buf = appendBMP(e.buf[:0], blank)
+	if err := client.SetImageFromBytes(e.buf); err != nil {
 		e.Close()
 		return nil, fmt.Errorf("ocr: new engine: %w", err)
 	}
@@ -103,8 +103,8 @@ func (e *Engine) Recognize(ctx context.Context, img image.Image) (*Result, error
 	if b.Empty() {
 		return &Result{}, nil
 	}
-	e.pnm = appendPGM(e.pnm[:0], g)
-	if err := e.client.SetImageFromBytes(e.pnm); err != nil {
+	e.buf = appendBMP(e.buf[:0], g)
+	if err := e.client.SetImageFromBytes(e.buf); err != nil {
 		return nil, fmt.Errorf("ocr: recognize: %w", err)
 	}
 	boxes, err := e.client.GetBoundingBoxesVerbose()
@@ -150,21 +150,6 @@ func (e *Engine) Close() error {
 		e.osd.close()
 		e.osd = nil
 	}
-	e.pnm = nil
+	e.buf = nil
 	return nil
-}
-
-// appendPGM appends g as a binary PGM (P5) image to dst. Leptonica reads PNM with a plain copy,
-// far faster than decoding PNG or TIFF.
-func appendPGM(dst []byte, g *image.Gray) []byte {
-	b := g.Bounds()
-	w, h := b.Dx(), b.Dy()
-	dst = fmt.Appendf(dst, "P5\n%d %d\n255\n", w, h)
-	if g.Stride == w {
-		return append(dst, g.Pix[:w*h]...)
-	}
-	for y := 0; y < h; y++ {
-		dst = append(dst, g.Pix[y*g.Stride:y*g.Stride+w]...)
-	}
-	return dst
 }

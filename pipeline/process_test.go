@@ -16,14 +16,15 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sohoa-vn/sohoa/ocr"
 	"github.com/sohoa-vn/sohoa/ocr/accuracy"
 	"github.com/sohoa-vn/sohoa/pipeline/bag"
 )
 
 func TestMain(m *testing.M) {
-	if os.Getenv("OMP_THREAD_LIMIT") == "" {
-		// libgomp reads it when Tesseract loads: too late to set here.
-		os.Stderr.WriteString("pipeline tests: run with OMP_THREAD_LIMIT=1 (make test sets it)\n")
+	// libgomp reads OMP_THREAD_LIMIT when Tesseract loads: setting it now is too late.
+	if err := ocr.ReexecSingleThreaded(); err != nil {
+		os.Stderr.WriteString(err.Error() + "\n")
 		os.Exit(2)
 	}
 	code := m.Run()

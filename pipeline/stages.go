@@ -113,21 +113,13 @@ func Normalize(ctx context.Context, eng *ocr.Engine, img image.Image) (image.Ima
 	if !colour {
 		img = gray
 	}
-	// apply runs a transformation on the gray copy and, for colour pages, on the image too.
+	// apply transforms the image and takes a new gray copy of it (the image itself when gray).
 	apply := func(f func(image.Image) (image.Image, error)) error {
-		r, err := f(gray)
+		r, err := f(img)
 		if err != nil {
 			return err
 		}
-		if !colour {
-			gray = ocr.ToGray(r)
-			img = gray
-			return nil
-		}
-		if img, err = f(img); err != nil {
-			return err
-		}
-		gray = ocr.ToGray(img)
+		img, gray = r, ocr.ToGray(r)
 		return nil
 	}
 

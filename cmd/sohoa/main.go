@@ -20,6 +20,8 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/sohoa-vn/sohoa/ocr"
 )
 
 // Version is sohoa's release version.
@@ -34,27 +36,15 @@ const (
 )
 
 func main() {
-	ensureThreadLimit()
+	// Tesseract's OpenMP reads OMP_THREAD_LIMIT when the library loads, before
+	// main: restart with it set, or each page takes several times longer.
+	if err := ocr.ReexecSingleThreaded(); err != nil {
+		fmt.Fprintln(os.Stderr, "sohoa: warning:", err)
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
 	os.Exit(code)
-}
-
-// ensureThreadLimit restarts the program with OMP_THREAD_LIMIT=1 when it is
-// unset: Tesseract's OpenMP reads it when the library loads, before main, and
-// with OpenMP threads on a busy machine each page takes several times longer.
-func ensureThreadLimit() {
-	if os.Getenv("OMP_THREAD_LIMIT") != "" {
-		return
-	}
-	os.Setenv("OMP_THREAD_LIMIT", "1")
-	exe, err := os.Executable()
-	if err != nil {
-		return
-	}
-	// On success Exec does not return; on failure go on with OpenMP's default.
-	syscall.Exec(exe, os.Args, os.Environ())
 }
 
 type command struct {

@@ -81,7 +81,11 @@ func EncodeImage(img image.Image, opts EncodeOptions) (Image, error) {
 		}
 	}
 	// image/jpeg writes *image.Gray as a one-component JPEG and everything else
-	// as three-component YCbCr.
+	// as three-component YCbCr. It has fast paths for *image.RGBA and
+	// *image.YCbCr only: an opaque *image.NRGBA holds the same bytes as an RGBA.
+	if m, ok := img.(*image.NRGBA); ok && m.Opaque() {
+		img = &image.RGBA{Pix: m.Pix, Stride: m.Stride, Rect: m.Rect}
+	}
 	var buf bytes.Buffer
 	buf.Grow(b.Dx() * b.Dy() / 4)
 	if err := jpeg.Encode(&buf, img, &jpeg.Options{Quality: q}); err != nil {
