@@ -35,8 +35,9 @@ test: deps-services
 	$(GO) vet ./...
 	scripts/with-services.sh $(GO) test -count=1 -timeout 45m ./...
 
-bench: build
-	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 60m ./...
+# Benchmarks run once each (-benchtime 1x): the page benchmarks take minutes.
+bench: build deps-services
+	scripts/with-services.sh $(GO) test -run '^$$' -bench . -benchtime 1x -timeout 60m ./... | tee bench.out
 
 clean:
-	rm -rf bin out
+	rm -rf bin out bench.out

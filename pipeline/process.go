@@ -41,8 +41,8 @@ type Options struct {
 type PageEvent struct {
 	Done, Total int
 	Page        *Page
-	Err         error // non-nil when the page failed
-	Flags       []string
+	Err         error       // non-nil when the page failed
+	Result      *PageResult // nil when the page failed
 }
 
 func (o *Options) defaults() {
@@ -266,11 +266,7 @@ func (r *runner) pages(ctx context.Context, pool *ocr.Pool) error {
 			}
 		}
 		if r.opts.OnPage != nil {
-			ev := PageEvent{Done: n, Total: r.rep.Pages, Page: d.job.pg, Err: d.err}
-			if d.res != nil {
-				ev.Flags = d.res.Flags
-			}
-			r.opts.OnPage(ev)
+			r.opts.OnPage(PageEvent{Done: n, Total: r.rep.Pages, Page: d.job.pg, Err: d.err, Result: d.res})
 		}
 		if st.left == 0 && firstErr == nil {
 			if err := r.finishDocument(ctx, st); err != nil {

@@ -214,8 +214,12 @@ func (p *progress) page(ev pipeline.PageEvent) {
 	if ev.Err != nil {
 		attrs = append(attrs, "error", ev.Err.Error())
 	}
-	if len(ev.Flags) > 0 {
-		attrs = append(attrs, "flags", strings.Join(ev.Flags, ","))
+	if r := ev.Result; r != nil {
+		attrs = append(attrs, "orientation", r.Geometry.Orientation, "skew", fmt.Sprintf("%.2f", r.Geometry.Skew),
+			"confidence", fmt.Sprintf("%.1f", r.OCR.MeanConfidence))
+		if len(r.Flags) > 0 {
+			attrs = append(attrs, "flags", strings.Join(r.Flags, ","))
+		}
 	}
 	p.logger.Info("page", attrs...)
 }

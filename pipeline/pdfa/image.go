@@ -42,9 +42,13 @@ type Image struct {
 }
 
 // DefaultJPEGQuality is the JPEG quality EncodeImage uses when EncodeOptions.JPEGQuality is 0.
-// At 85 the losslessly stored sample scans lose little (TestImageFidelity): a 200-dpi colour
-// page keeps 40.7 dB PSNR and a 300-dpi gray page 46.1 dB, at about 0.7 bits per pixel.
-const DefaultJPEGQuality = 85
+//
+// It is the smallest quality (of 60, 65, ..., 90) at which every normalized sample page, rendered
+// by pdftoppm at its scan resolution, stays 3 dB (half the error) above the 35 dB PSNR floor:
+// at 70 the worst sample (a 200-dpi colour page stored losslessly) keeps 38.1 dB and the four
+// samples average 340 KB of image per page, against 40.7 dB and 587 KB at 85 and 37.9 dB at 65
+// (pipeline.BenchmarkJPEGQuality).
+const DefaultJPEGQuality = 70
 
 // EncodeOptions controls EncodeImage.
 type EncodeOptions struct {

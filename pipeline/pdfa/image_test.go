@@ -203,10 +203,9 @@ func flateImage(t testing.TB, img image.Image) Image {
 // losslessly stored scans (LZW TIFF colour, PNG gray). Each page is written
 // twice, as EncodeImage makes it and losslessly (8-bit Flate), and both are
 // rendered with pdftoppm at the page's resolution: their PSNR is the loss due
-// to the encoding as seen through pdftoppm. pdftoppm (Splash) resamples every
-// image, even at 1:1, by a fraction of a pixel, so its rendering is compared
-// with the source only for information; pdftocairo composites at 1:1 exactly
-// and must match the source as well.
+// to the encoding as seen through pdftoppm. Both pdftoppm and pdftocairo
+// place the image 1:1 on the pixel grid (TestImagePlacement), so their
+// renderings match the source as closely as the encoding allows.
 func TestImageFidelity(t *testing.T) {
 	cases := []struct {
 		file string
