@@ -241,11 +241,8 @@ func (d docMeta) xmpPacket(part string) []byte {
 	}
 
 	b.WriteString(" </rdf:RDF>\n</x:xmpmeta>\n")
-	// Padding lets tools update the packet in place.
-	pad := strings.Repeat(" ", 99) + "\n"
-	for range 20 {
-		b.WriteString(pad)
-	}
-	b.WriteString("<?xpacket end=\"w\"?>")
+	// No padding: an archival copy is sealed and never updated in place
+	// (padding would cost 2 KB a document), hence end="r", read-only.
+	b.WriteString("<?xpacket end=\"r\"?>")
 	return []byte(b.String())
 }
