@@ -218,6 +218,8 @@ type docState struct {
 // pages feeds every page to the workers in batch order and finishes each
 // document as soon as its last page is back.
 func (r *runner) pages(ctx context.Context, pool *ocr.Pool) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
 	jobs := make(chan pageJob)
 	done := make(chan pageDone, r.opts.Workers)
 	var wg sync.WaitGroup
@@ -271,6 +273,7 @@ func (r *runner) pages(ctx context.Context, pool *ocr.Pool) error {
 		if st.left == 0 && firstErr == nil {
 			if err := r.finishDocument(ctx, st); err != nil {
 				firstErr = err // a bag that cannot be written: stop feeding, drain
+				cancel()
 			}
 		}
 	}
