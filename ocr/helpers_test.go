@@ -15,7 +15,6 @@ import (
 
 	"github.com/disintegration/imaging"
 	"github.com/hhrutter/tiff"
-	"golang.org/x/text/unicode/norm"
 )
 
 // samplesDir holds the sample scans copied from the shared samples, with their truth.
@@ -147,44 +146,4 @@ func rotateGray(g image.Image, deg float64) *image.Gray {
 		return ToGray(g)
 	}
 	return ToGray(imaging.Rotate(g, deg, color.White))
-}
-
-// normalizeText returns s in NFC with every run of white space folded to one space, trimmed.
-func normalizeText(s string) string {
-	return strings.Join(strings.Fields(norm.NFC.String(s)), " ")
-}
-
-// cer returns the character error rate of got against want: the Levenshtein distance between
-// the normalised texts (see normalizeText) divided by the number of runes of the normalised want.
-func cer(got, want string) float64 {
-	g := []rune(normalizeText(got))
-	w := []rune(normalizeText(want))
-	if len(w) == 0 {
-		if len(g) == 0 {
-			return 0
-		}
-		return 1
-	}
-	return float64(levenshtein(g, w)) / float64(len(w))
-}
-
-// levenshtein returns the edit distance between a and b (insertions, deletions, substitutions).
-func levenshtein(a, b []rune) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }

@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"golang.org/x/text/unicode/norm"
+
+	"github.com/sohoa-vn/sohoa/ocr/accuracy"
 )
 
 func TestMain(m *testing.M) {
@@ -88,7 +90,7 @@ func TestSamples(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			c := cer(res.Text(), s.GT)
+			c := accuracy.CER(res.Text(), s.GT)
 			t.Logf("orientation %d° (conf %.1f), skew %.3f° (truth %.2f°, conf %.1f), %d words, mean confidence %.1f, CER %.2f%%",
 				o.Degrees, o.Confidence, sk.Degrees, s.SkewDeg, sk.Confidence, len(res.Words), res.MeanConfidence, 100*c)
 			if c > maxCER {
@@ -393,26 +395,6 @@ func TestText(t *testing.T) {
 	}
 	if got := (&Result{}).Text(); got != "" {
 		t.Errorf("empty Text() = %q", got)
-	}
-}
-
-func TestCER(t *testing.T) {
-	for _, tc := range []struct {
-		got, want string
-		cer       float64
-	}{
-		{"abc", "abc", 0},
-		{"abd", "abc", 1.0 / 3},
-		{"  a \n\n b\tc ", "a b c", 0},
-		{"Vie\u0302\u0323t", "Việt", 0}, // NFD against NFC
-		{"Viet", "Việt", 0.25},
-		{"", "abcd", 1},
-		{"abcdef", "abc", 1},
-		{"", "", 0},
-	} {
-		if got := cer(tc.got, tc.want); math.Abs(got-tc.cer) > 1e-12 {
-			t.Errorf("cer(%q, %q) = %v, want %v", tc.got, tc.want, got, tc.cer)
-		}
 	}
 }
 

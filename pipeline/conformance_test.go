@@ -18,10 +18,8 @@ import (
 	"fmt"
 	"html"
 	"image"
-	"image/draw"
 	"math"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -31,6 +29,7 @@ import (
 	"github.com/sohoa-vn/sohoa/ocr"
 	"github.com/sohoa-vn/sohoa/ocr/accuracy"
 	"github.com/sohoa-vn/sohoa/pipeline/pdfa"
+	"github.com/sohoa-vn/sohoa/pipeline/pdfa/pdfatest"
 	"github.com/sohoa-vn/sohoa/pipeline/scan"
 )
 
@@ -75,11 +74,11 @@ func TestConformancePDFA1B(t *testing.T) {
 			file := filepath.Join(dir, filepath.FromSlash(d.PDF))
 			t.Run(filepath.Base(d.PDF), func(t *testing.T) {
 				t.Run("preflight", func(t *testing.T) {
-					if report, ok := preflight(t, file); !ok {
+					if report, ok := pdfatest.Preflight(t, file); !ok {
 						t.Errorf("PDFBox Preflight rejects the PDF/A-1b file:\n%s", report)
 					}
 				})
-				t.Run("qpdf", func(t *testing.T) { qpdfCheck(t, file) })
+				t.Run("qpdf", func(t *testing.T) { pdfatest.QPDFCheck(t, file) })
 				t.Run("text", func(t *testing.T) {
 					txt, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(d.Text)))
 					if err != nil {
@@ -122,61 +121,11 @@ func TestConformanceQPDF2B(t *testing.T) {
 				continue
 			}
 			n++
-			qpdfCheck(t, filepath.Join(dir, filepath.FromSlash(d.PDF)))
+			pdfatest.QPDFCheck(t, filepath.Join(dir, filepath.FromSlash(d.PDF)))
 		}
 	}
 	if n != 4 {
 		t.Errorf("%d PDFs checked, want 4", n)
-	}
-}
-
-// tool runs a command and returns its standard output; a missing tool or a failure fails the test.
-func tool(t testing.TB, name string, args ...string) string {
-	t.Helper()
-	if _, err := exec.LookPath(name); err != nil {
-		t.Fatalf("%s is required for this test: %v", name, err)
-	}
-	var stdout, stderr bytes.Buffer
-	cmd := exec.Command(name, args...)
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Run(); err != nil {
-		t.Fatalf("%s %s: %v\n%s%s", name, strings.Join(args, " "), err, stdout.String(), stderr.String())
-	}
-	return stdout.String()
-}
-
-// preflight runs Apache PDFBox Preflight (PDF/A-1b, Debian's libpdfbox2-java)
-// on file and returns its report and whether it says the file is valid with no error.
-func preflight(t testing.TB, file string) (string, bool) {
-	t.Helper()
-	var cp []string
-	for _, jar := range []string{"preflight", "pdfbox2", "fontbox2", "xmpbox", "commons-logging", "javax.activation", "jaxb-api"} {
-		p := filepath.Join("/usr/share/java", jar+".jar")
-		if _, err := os.Stat(p); err != nil {
-			t.Fatalf("PDFBox Preflight jar missing (apt install libpdfbox2-java): %v", err)
-		}
-		cp = append(cp, p)
-	}
-	if _, err := exec.LookPath("java"); err != nil {
-		t.Fatalf("java is required for Preflight: %v", err)
-	}
-	out, err := exec.Command("java", "-cp", strings.Join(cp, ":"), "org.apache.pdfbox.preflight.Validator_A1b", file).CombinedOutput()
-	report := string(out)
-	valid := strings.Contains(report, "is a valid PDF/A-1b file") && !strings.Contains(report, "not valid") &&
-		!regexp.MustCompile(`(?m)^\s*\d+(\.\d+)+\s*:`).MatchString(report) // error lines: "2.4.3 : Invalid Color space ..."
-	if err != nil && valid {
-		t.Fatalf("preflight: %v\n%s", err, out)
-	}
-	return report, valid
-}
-
-// qpdfCheck fails the test unless qpdf --check finds the file clean: exit
-// status 0 (3 means warnings) and no warning in its output.
-func qpdfCheck(t *testing.T, file string) {
-	t.Helper()
-	out := tool(t, "qpdf", "--check", file)
-	if !strings.Contains(out, "No syntax or stream encoding errors found") || strings.Contains(strings.ToLower(out), "warning") {
-		t.Errorf("qpdf --check %s:\n%s", filepath.Base(file), out)
 	}
 }
 
@@ -193,16 +142,6 @@ func firstDiff(got, want string) string {
 
 // box is an axis-aligned box in pixels: x0, y0, x1, y1.
 type box [4]float64
-
-func (a box) iou(b box) float64 {
-	iw := min(a[2], b[2]) - max(a[0], b[0])
-	ih := min(a[3], b[3]) - max(a[1], b[1])
-	if iw <= 0 || ih <= 0 {
-		return 0
-	}
-	inter := iw * ih
-	return inter / ((a[2]-a[0])*(a[3]-a[1]) + (b[2]-b[0])*(b[3]-b[1]) - inter)
-}
 
 // boxWord is a word and its box.
 type boxWord struct {
@@ -224,7 +163,7 @@ var (
 // pdfLayout reads the pages and word boxes (in points, origin top-left) of a PDF with pdftotext -bbox.
 func pdfLayout(t *testing.T, file string) []layoutPage {
 	t.Helper()
-	out := tool(t, "pdftotext", "-enc", "UTF-8", "-bbox", file, "-")
+	out := pdfatest.Tool(t, "pdftotext", "-enc", "UTF-8", "-bbox", file, "-")
 	var pages []layoutPage
 	for _, line := range strings.Split(out, "\n") {
 		if m := bboxPage.FindStringSubmatch(line); m != nil {
@@ -331,7 +270,7 @@ func checkWordBoxes(t *testing.T, pdf, alto []layoutPage) (matched, total int) {
 		for _, pr := range pairs {
 			pb := p.words[pr[0]].box
 			px := box{pb[0] * sx, pb[1] * sy, pb[2] * sx, pb[3] * sy}
-			v := px.iou(a.words[pr[1]].box)
+			v := pdfatest.IoU(px, a.words[pr[1]].box)
 			sum += v
 			if v >= minIoU {
 				matched++
@@ -397,7 +336,7 @@ var imageListLine = regexp.MustCompile(`^\s*(\d+)\s+\d+\s+image\s+(\d+)\s+(\d+)\
 // of the normalized size, at the scan's resolution, colour for colour scans
 // and gray for gray ones.
 func checkImageList(t *testing.T, file string, d *docRecord) {
-	out := tool(t, "pdfimages", "-list", file)
+	out := pdfatest.Tool(t, "pdfimages", "-list", file)
 	lines := strings.Split(strings.TrimSpace(out), "\n")
 	if len(lines) != 2+len(d.Pages) {
 		t.Fatalf("want one image per page, pdfimages -list:\n%s", out)
@@ -470,7 +409,7 @@ func checkRendering(t *testing.T, eng *ocr.Engine, file string, d *docRecord) {
 		if enc.Filter == pdfa.DCT {
 			prefix := filepath.Join(t.TempDir(), "img")
 			n := strconv.Itoa(i + 1)
-			tool(t, "pdfimages", "-j", "-f", n, "-l", n, file, prefix)
+			pdfatest.Tool(t, "pdfimages", "-j", "-f", n, "-l", n, file, prefix)
 			embedded, err := os.ReadFile(prefix + "-000.jpg")
 			if err != nil {
 				t.Fatal(err)
@@ -480,7 +419,7 @@ func checkRendering(t *testing.T, eng *ocr.Engine, file string, d *docRecord) {
 			}
 		}
 		dpi := int(math.Round(pr.DPI))
-		rendered := renderPage(t, file, i+1, dpi)
+		rendered := pdfatest.Render(t, "pdftoppm", file, i+1, dpi)
 		nb, rb := norm.Bounds(), rendered.Bounds()
 		if nb.Dx() != rb.Dx() || nb.Dy() != rb.Dy() {
 			// pdftoppm sizes its bitmap with ceil(points * dpi / 72): rounding of
@@ -489,78 +428,10 @@ func checkRendering(t *testing.T, eng *ocr.Engine, file string, d *docRecord) {
 				t.Errorf("page %d rendered at %d dpi is %v, normalized scan %v", i+1, dpi, rb.Size(), nb.Size())
 			}
 		}
-		p := psnr(norm, rendered)
+		p := pdfatest.PSNR(norm, rendered)
 		t.Logf("page %d (%s, %d dpi, %d bytes %v): pdftoppm rendering vs normalized scan PSNR %.2f dB", i+1, pr.File, dpi, len(enc.Data), enc.Filter, p)
 		if p < minPSNR {
 			t.Errorf("page %d: PSNR %.2f dB < %.0f dB", i+1, p, minPSNR)
 		}
 	}
-}
-
-// renderPage rasterizes one page of a PDF with pdftoppm at dpi (as PPM: PNG would cost seconds a page).
-func renderPage(t testing.TB, file string, page, dpi int) image.Image {
-	t.Helper()
-	prefix := filepath.Join(t.TempDir(), "r")
-	n := strconv.Itoa(page)
-	tool(t, "pdftoppm", "-f", n, "-l", n, "-r", strconv.Itoa(dpi), "-singlefile", file, prefix)
-	data, err := os.ReadFile(prefix + ".ppm")
-	if err != nil {
-		t.Fatal(err)
-	}
-	img, err := decodePPM(data)
-	if err != nil {
-		t.Fatalf("pdftoppm output: %v", err)
-	}
-	return img
-}
-
-// decodePPM decodes a binary 8-bit PPM (P6), as pdftoppm writes it.
-func decodePPM(data []byte) (*image.RGBA, error) {
-	var magic string
-	var w, h, maxv int
-	r := bytes.NewReader(data)
-	if n, err := fmt.Fscan(r, &magic, &w, &h, &maxv); err != nil || n != 4 || magic != "P6" || maxv != 255 {
-		return nil, fmt.Errorf("not an 8-bit P6 PPM: %v", err)
-	}
-	off := len(data) - r.Len() + 1 // one white-space byte ends the header
-	if w <= 0 || h <= 0 || len(data)-off != 3*w*h {
-		return nil, fmt.Errorf("PPM of %dx%d has %d sample bytes", w, h, len(data)-off)
-	}
-	img := image.NewRGBA(image.Rect(0, 0, w, h))
-	for i := range w * h {
-		copy(img.Pix[4*i:4*i+3], data[off+3*i:])
-		img.Pix[4*i+3] = 255
-	}
-	return img, nil
-}
-
-// toRGBA converts img to *image.RGBA with origin (0, 0).
-func toRGBA(img image.Image) *image.RGBA {
-	if m, ok := img.(*image.RGBA); ok && m.Rect.Min == (image.Point{}) {
-		return m
-	}
-	b := img.Bounds()
-	out := image.NewRGBA(image.Rect(0, 0, b.Dx(), b.Dy()))
-	draw.Draw(out, out.Bounds(), img, b.Min, draw.Src)
-	return out
-}
-
-// psnr compares two images over their common area, on 8-bit RGB.
-func psnr(a, b image.Image) float64 {
-	ra, rb := toRGBA(a), toRGBA(b)
-	w, h := min(ra.Rect.Dx(), rb.Rect.Dx()), min(ra.Rect.Dy(), rb.Rect.Dy())
-	var se float64
-	for y := range h {
-		pa, pb := ra.Pix[y*ra.Stride:y*ra.Stride+4*w], rb.Pix[y*rb.Stride:y*rb.Stride+4*w]
-		for x := 0; x < 4*w; x += 4 {
-			for c := range 3 {
-				d := float64(pa[x+c]) - float64(pb[x+c])
-				se += d * d
-			}
-		}
-	}
-	if se == 0 {
-		return math.Inf(1)
-	}
-	return 10 * math.Log10(255*255/(se/float64(3*w*h)))
 }

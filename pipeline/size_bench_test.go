@@ -14,6 +14,7 @@ import (
 
 	"github.com/sohoa-vn/sohoa/ocr"
 	"github.com/sohoa-vn/sohoa/pipeline/pdfa"
+	"github.com/sohoa-vn/sohoa/pipeline/pdfa/pdfatest"
 )
 
 // sizeSamples are the four sample pages, each a one-page document.
@@ -159,7 +160,7 @@ func BenchmarkJPEGQuality(b *testing.B) {
 					if err := os.WriteFile(file, buf.Bytes(), 0o644); err != nil {
 						b.Fatal(err)
 					}
-					v := psnr(p.img, renderPage(b, file, 1, int(math.Round(p.dpi))))
+					v := pdfatest.PSNR(p.img, pdfatest.Render(b, "pdftoppm", file, 1, int(math.Round(p.dpi))))
 					if i == 0 {
 						b.Logf("q%d %s: %d bytes, %.2f dB", q, p.file, len(enc.Data), v)
 					}

@@ -15,6 +15,7 @@ import (
 	"testing"
 
 	"golang.org/x/image/tiff"
+	"github.com/sohoa-vn/sohoa/pipeline/pdfa/pdfatest"
 )
 
 func TestEncodeImage(t *testing.T) {
@@ -131,7 +132,7 @@ func TestPassThroughJPEG(t *testing.T) {
 	if err := os.WriteFile(file, buf.Bytes(), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	run(t, "pdfimages", "-j", file, filepath.Join(dir, "x"))
+	pdfatest.Tool(t, "pdfimages", "-j", file, filepath.Join(dir, "x"))
 	got, err := os.ReadFile(filepath.Join(dir, "x-000.jpg"))
 	if err != nil {
 		t.Fatal(err)
@@ -139,7 +140,7 @@ func TestPassThroughJPEG(t *testing.T) {
 	if !bytes.Equal(got, data) {
 		t.Error("embedded JPEG differs from the original file")
 	}
-	if out, ok := preflight(t, file); !ok {
+	if out, ok := pdfatest.Preflight(t, file); !ok {
 		t.Errorf("Preflight (page without text):\n%s", out)
 	}
 
@@ -184,7 +185,7 @@ func flateImage(t testing.TB, img image.Image) Image {
 			raw = append(raw, g.Pix[g.PixOffset(b.Min.X, y):][:b.Dx()]...)
 		}
 	} else {
-		rgba := toRGBA(img)
+		rgba := pdfatest.ToRGBA(img)
 		raw = make([]byte, 0, 3*b.Dx()*b.Dy())
 		for i := 0; i < len(rgba.Pix); i += 4 {
 			raw = append(raw, rgba.Pix[i:i+3]...)
@@ -247,7 +248,7 @@ func TestImageFidelity(t *testing.T) {
 			if err := os.WriteFile(file, buf.Bytes(), 0o644); err != nil {
 				t.Fatal(err)
 			}
-			list := run(t, "pdfimages", "-list", file)
+			list := pdfatest.Tool(t, "pdfimages", "-list", file)
 			kind := "rgb     3   8  jpeg"
 			if enc.Gray {
 				kind = "gray    1   8  jpeg"
@@ -256,17 +257,17 @@ func TestImageFidelity(t *testing.T) {
 				t.Errorf("page 1 is not a %q image:\n%s", kind, list)
 			}
 
-			splashEnc := render(t, "pdftoppm", file, 1, c.dpi)
-			splashRef := render(t, "pdftoppm", file, 2, c.dpi)
-			cairoEnc := render(t, "pdftocairo", file, 1, c.dpi)
+			splashEnc := pdfatest.Render(t, "pdftoppm", file, 1, c.dpi)
+			splashRef := pdfatest.Render(t, "pdftoppm", file, 2, c.dpi)
+			cairoEnc := pdfatest.Render(t, "pdftocairo", file, 1, c.dpi)
 			sb, rb := src.Bounds(), splashEnc.Bounds()
 			if abs(sb.Dx()-rb.Dx()) > 1 || abs(sb.Dy()-rb.Dy()) > 1 {
 				t.Errorf("rendered %v at %d dpi, source is %v", rb.Size(), c.dpi, sb.Size())
 			}
-			loss := psnr(splashEnc, splashRef)
-			cairo := psnr(src, cairoEnc)
+			loss := pdfatest.PSNR(splashEnc, splashRef)
+			cairo := pdfatest.PSNR(src, cairoEnc)
 			t.Logf("%s: %d bytes JPEG (%.2f bits/pixel); PSNR pdftoppm JPEG vs lossless %.2f dB, pdftocairo vs source %.2f dB, pdftoppm vs source %.2f dB",
-				c.file, len(enc.Data), 8*float64(len(enc.Data))/float64(sb.Dx()*sb.Dy()), loss, cairo, psnr(src, splashEnc))
+				c.file, len(enc.Data), 8*float64(len(enc.Data))/float64(sb.Dx()*sb.Dy()), loss, cairo, pdfatest.PSNR(src, splashEnc))
 			if loss < 35 || cairo < 35 {
 				t.Errorf("PSNR below 35 dB")
 			}

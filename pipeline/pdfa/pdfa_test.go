@@ -6,13 +6,11 @@ import (
 	"fmt"
 	"html"
 	"image"
-	"image/draw"
 	"image/jpeg"
 	"image/png"
 	"io"
 	"math"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -21,53 +19,12 @@ import (
 	"time"
 	"unicode"
 
-	"golang.org/x/image/tiff"
 	"golang.org/x/text/unicode/norm"
+
+	"github.com/sohoa-vn/sohoa/pipeline/pdfa/pdfatest"
 )
 
 const samples = "../../testdata/samples"
-
-func TestMain(m *testing.M) {
-	os.Setenv("OMP_THREAD_LIMIT", "1")
-	os.Exit(m.Run())
-}
-
-// run runs a tool and returns its standard output; a missing tool or a failure fails the test.
-func run(t testing.TB, name string, args ...string) string {
-	t.Helper()
-	if _, err := exec.LookPath(name); err != nil {
-		t.Fatalf("%s is required for this test: %v", name, err)
-	}
-	var stdout, stderr bytes.Buffer
-	cmd := exec.Command(name, args...)
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Run(); err != nil {
-		t.Fatalf("%s %s: %v\n%s%s", name, strings.Join(args, " "), err, stdout.String(), stderr.String())
-	}
-	return stdout.String()
-}
-
-// preflight runs Apache PDFBox Preflight (PDF/A-1b) on file and returns its report and verdict.
-func preflight(t testing.TB, file string) (string, bool) {
-	t.Helper()
-	var cp []string
-	for _, jar := range []string{"preflight", "pdfbox2", "fontbox2", "xmpbox", "commons-logging", "javax.activation", "jaxb-api"} {
-		p := filepath.Join("/usr/share/java", jar+".jar")
-		if _, err := os.Stat(p); err != nil {
-			t.Fatalf("PDFBox Preflight jar missing: %v", err)
-		}
-		cp = append(cp, p)
-	}
-	if _, err := exec.LookPath("java"); err != nil {
-		t.Fatalf("java is required for Preflight: %v", err)
-	}
-	out, err := exec.Command("java", "-cp", strings.Join(cp, ":"), "org.apache.pdfbox.preflight.Validator_A1b", file).CombinedOutput()
-	valid := strings.Contains(string(out), "is a valid PDF/A-1b file")
-	if err != nil && valid {
-		t.Fatalf("preflight: %v\n%s", err, out)
-	}
-	return string(out), valid
-}
 
 func loadImage(t testing.TB, name string) image.Image {
 	t.Helper()
@@ -271,20 +228,17 @@ func TestDocument(t *testing.T) {
 
 	t.Run("qpdf", func(t *testing.T) {
 		for _, f := range []string{f1, f2} {
-			out := run(t, "qpdf", "--check", f)
-			if !strings.Contains(out, "No syntax or stream encoding errors") || strings.Contains(strings.ToLower(out), "warning") {
-				t.Errorf("qpdf --check %s:\n%s", filepath.Base(f), out)
-			}
+			pdfatest.QPDFCheck(t, f)
 		}
 	})
 
 	t.Run("preflight", func(t *testing.T) {
-		out, ok := preflight(t, f1)
+		out, ok := pdfatest.Preflight(t, f1)
 		if !ok {
 			t.Errorf("PDF/A-1b file rejected by Preflight:\n%s", out)
 		}
 		// The PDF/A-1b validator must find nothing in the 2b file but its part number.
-		out, ok = preflight(t, f2)
+		out, ok = pdfatest.Preflight(t, f2)
 		errs := regexp.MustCompile(`(?m)^\d+(\.\d+)* : .*$`).FindAllString(out, -1)
 		if ok || len(errs) != 1 || !strings.Contains(errs[0], "part must be 1") {
 			t.Errorf("Preflight on the PDF/A-2b file: want only the part-number error, got:\n%s", out)
@@ -295,7 +249,7 @@ func TestDocument(t *testing.T) {
 		for _, c := range []struct {
 			file, part string
 		}{{f1, "1"}, {f2, "2"}} {
-			info := run(t, "pdfinfo", c.file)
+			info := pdfatest.Tool(t, "pdfinfo", c.file)
 			for _, want := range []string{
 				"Title:           " + d.meta.Title,
 				"Author:          " + d.meta.Creator,
@@ -307,11 +261,11 @@ func TestDocument(t *testing.T) {
 					t.Errorf("pdfinfo lacks %q:\n%s", want, info)
 				}
 			}
-			info = run(t, "pdfinfo", "-isodates", c.file)
+			info = pdfatest.Tool(t, "pdfinfo", "-isodates", c.file)
 			if !strings.Contains(info, "CreationDate:    2025-06-25T14:30:05+07") {
 				t.Errorf("pdfinfo -isodates: creation date wrong:\n%s", info)
 			}
-			xmp := run(t, "pdfinfo", "-meta", c.file)
+			xmp := pdfatest.Tool(t, "pdfinfo", "-meta", c.file)
 			for _, want := range []string{
 				"<pdfaid:part>" + c.part + "</pdfaid:part>",
 				"<pdfaid:conformance>B</pdfaid:conformance>",
@@ -335,7 +289,7 @@ func TestDocument(t *testing.T) {
 	})
 
 	t.Run("text", func(t *testing.T) {
-		out := run(t, "pdftotext", "-enc", "UTF-8", f2, "-")
+		out := pdfatest.Tool(t, "pdftotext", "-enc", "UTF-8", f2, "-")
 		pages := strings.Split(out, "\f")
 		if len(pages) < len(d.lines) {
 			t.Fatalf("pdftotext gave %d pages", len(pages))
@@ -354,7 +308,7 @@ func TestDocument(t *testing.T) {
 	})
 
 	t.Run("boxes", func(t *testing.T) {
-		out := run(t, "pdftotext", "-bbox", "-enc", "UTF-8", f2, "-")
+		out := pdfatest.Tool(t, "pdftotext", "-bbox", "-enc", "UTF-8", f2, "-")
 		pagesXML := strings.Split(out, "<page ")[1:]
 		if len(pagesXML) != len(d.pages) {
 			t.Fatalf("pdftotext -bbox gave %d pages", len(pagesXML))
@@ -376,7 +330,7 @@ func TestDocument(t *testing.T) {
 					v[k], _ = strconv.ParseFloat(m[k+1], 64)
 				}
 				got := [4]float64{v[0] * p.DPIX / 72, v[1] * p.DPIY / 72, v[2] * p.DPIX / 72, v[3] * p.DPIY / 72}
-				iou := iou(got, p.Words[j].Box)
+				iou := pdfatest.IoU(got, pdfatest.RectBox(p.Words[j].Box))
 				sum += iou
 				minIoU = min(minIoU, iou)
 				if iou >= 0.5 {
@@ -392,7 +346,7 @@ func TestDocument(t *testing.T) {
 	})
 
 	t.Run("images", func(t *testing.T) {
-		out := run(t, "pdfimages", "-list", f2)
+		out := pdfatest.Tool(t, "pdfimages", "-list", f2)
 		want := []string{
 			`^\s*1\s+0\s+image\s+1654\s+2339\s+gray\s+1\s+1\s+image\s+no\s+\d+\s+0\s+200\s+200\s`,
 			`^\s*2\s+1\s+image\s+1700\s+2370\s+rgb\s+3\s+8\s+jpeg\s+no\s+\d+\s+0\s+200\s+200\s`,
@@ -410,7 +364,7 @@ func TestDocument(t *testing.T) {
 	})
 
 	t.Run("pagesize", func(t *testing.T) {
-		out := run(t, "pdfinfo", "-f", "1", "-l", "3", f2)
+		out := pdfatest.Tool(t, "pdfinfo", "-f", "1", "-l", "3", f2)
 		for i, want := range []string{"595.44 x 842.04 pts", "612 x 853.2 pts", "869.04 x 634.32 pts"} {
 			if !strings.Contains(out, fmt.Sprintf("Page %4d size:  %s", i+1, want)) {
 				t.Errorf("page %d size: want %s in\n%s", i+1, want, out)
@@ -420,8 +374,8 @@ func TestDocument(t *testing.T) {
 
 	t.Run("bitonal", func(t *testing.T) {
 		// The bitonal page is lossless: rendered at its resolution it gives back the source exactly.
-		img := render(t, "pdftocairo", f2, 1, 200)
-		if p := psnr(d.src[0], img); !math.IsInf(p, 1) {
+		img := pdfatest.Render(t, "pdftocairo", f2, 1, 200)
+		if p := pdfatest.PSNR(d.src[0], img); !math.IsInf(p, 1) {
 			t.Errorf("bitonal page rendered by pdftocairo: PSNR %.2f dB, want identical pixels", p)
 		}
 	})
@@ -438,108 +392,6 @@ func TestDocument(t *testing.T) {
 }
 
 func abs(v int) int { return max(v, -v) }
-
-// render rasterizes one page of a PDF with pdftoppm (as PPM) or pdftocairo
-// (as uncompressed TIFF) at dpi: PNG output would cost seconds per page.
-func render(t testing.TB, tool, file string, page, dpi int) image.Image {
-	t.Helper()
-	prefix := filepath.Join(t.TempDir(), "r")
-	n := fmt.Sprint(page)
-	args := []string{"-f", n, "-l", n, "-r", fmt.Sprint(dpi), "-singlefile"}
-	ext := ".ppm"
-	if tool == "pdftocairo" {
-		args = append(args, "-tiff", "-tiffcompression", "none")
-		ext = ".tif"
-	}
-	run(t, tool, append(args, file, prefix)...)
-	data, err := os.ReadFile(prefix + ext)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var img image.Image
-	if ext == ".tif" {
-		img, err = tiff.Decode(bytes.NewReader(data))
-	} else {
-		img, err = decodePPM(data)
-	}
-	if err != nil {
-		t.Fatalf("%s output: %v", tool, err)
-	}
-	return img
-}
-
-// decodePPM decodes a binary PPM (P6, 8-bit), as pdftoppm writes it.
-func decodePPM(data []byte) (image.Image, error) {
-	var w, h, maxv int
-	var magic string
-	n, err := fmt.Sscan(string(data[:min(len(data), 64)]), &magic, &w, &h, &maxv)
-	if err != nil || n != 4 || magic != "P6" || maxv != 255 {
-		return nil, fmt.Errorf("not an 8-bit P6 PPM: %v", err)
-	}
-	// The header is four white-space separated tokens and one white-space byte.
-	off, tokens := 0, 0
-	for tokens < 4 {
-		for data[off] == ' ' || data[off] == '\n' || data[off] == '\t' || data[off] == '\r' {
-			off++
-		}
-		for data[off] != ' ' && data[off] != '\n' && data[off] != '\t' && data[off] != '\r' {
-			off++
-		}
-		tokens++
-	}
-	off++
-	if len(data)-off != 3*w*h {
-		return nil, fmt.Errorf("PPM has %d sample bytes, want %d", len(data)-off, 3*w*h)
-	}
-	img := image.NewRGBA(image.Rect(0, 0, w, h))
-	for i := range w * h {
-		copy(img.Pix[4*i:], data[off+3*i:off+3*i+3])
-		img.Pix[4*i+3] = 255
-	}
-	return img, nil
-}
-
-// iou is the intersection over union of a box in pixels (xMin, yMin, xMax, yMax) and r.
-func iou(a [4]float64, r image.Rectangle) float64 {
-	b := [4]float64{float64(r.Min.X), float64(r.Min.Y), float64(r.Max.X), float64(r.Max.Y)}
-	iw := min(a[2], b[2]) - max(a[0], b[0])
-	ih := min(a[3], b[3]) - max(a[1], b[1])
-	if iw <= 0 || ih <= 0 {
-		return 0
-	}
-	inter := iw * ih
-	return inter / ((a[2]-a[0])*(a[3]-a[1]) + (b[2]-b[0])*(b[3]-b[1]) - inter)
-}
-
-// toRGBA converts img to *image.RGBA with origin (0, 0).
-func toRGBA(img image.Image) *image.RGBA {
-	b := img.Bounds()
-	out := image.NewRGBA(image.Rect(0, 0, b.Dx(), b.Dy()))
-	draw.Draw(out, out.Bounds(), img, b.Min, draw.Src)
-	return out
-}
-
-// psnr compares two images over their common area, on 8-bit RGB.
-func psnr(a, b image.Image) float64 {
-	ra, rb := toRGBA(a), toRGBA(b)
-	w, h := min(ra.Rect.Dx(), rb.Rect.Dx()), min(ra.Rect.Dy(), rb.Rect.Dy())
-	var se float64
-	for y := range h {
-		pa, pb := ra.Pix[y*ra.Stride:], rb.Pix[y*rb.Stride:]
-		for x := range 4 * w {
-			if x%4 == 3 {
-				continue
-			}
-			d := float64(pa[x]) - float64(pb[x])
-			se += d * d
-		}
-	}
-	mse := se / float64(3*w*h)
-	if mse == 0 {
-		return math.Inf(1)
-	}
-	return 10 * math.Log10(255*255/mse)
-}
 
 // TestSRGBProfile checks the generated ICC profile with Little CMS (through
 // Pillow): it parses as an ICC v2.1 RGB display profile and maps colours to
@@ -567,7 +419,7 @@ for i, c in enumerate(cols):
 out = ImageCms.applyTransform(im, tr)
 print(max(abs(a - b) for i, c in enumerate(cols) for a, b in zip(c, out.getpixel((i, 0)))))
 `
-	out := strings.Fields(run(t, "/usr/bin/python3", "-c", script, file))
+	out := strings.Fields(pdfatest.Tool(t, "/usr/bin/python3", "-c", script, file))
 	want := strings.Fields(`sRGB IEC61966-2.1 2.1 RGB mntr
 		0.4360 0.2225 0.0139 0.3851 0.7169 0.0971 0.1431 0.0606 0.7139 0`)
 	if strings.Join(out, " ") != strings.Join(want, " ") {
@@ -605,11 +457,11 @@ func TestTouchingWords(t *testing.T) {
 	if err := os.WriteFile(file, buf.Bytes(), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	got := strings.TrimSpace(run(t, "pdftotext", "-enc", "UTF-8", file, "-"))
+	got := strings.TrimSpace(pdfatest.Tool(t, "pdftotext", "-enc", "UTF-8", file, "-"))
 	if want := "Hồ sơ lưu trữ\nsố hóa"; got != want {
 		t.Errorf("pdftotext = %q, want %q", got, want)
 	}
-	if out := run(t, "pdfimages", "-list", file); !strings.Contains(out, "gray    1   8  jpeg") {
+	if out := pdfatest.Tool(t, "pdfimages", "-list", file); !strings.Contains(out, "gray    1   8  jpeg") {
 		t.Errorf("flat gray page not stored as 8-bit gray JPEG:\n%s", out)
 	}
 }

@@ -9,6 +9,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/sohoa-vn/sohoa/pipeline/pdfa/pdfatest"
 )
 
 // TestImagePlacement checks that a losslessly stored page image comes back
@@ -40,14 +42,14 @@ func TestImagePlacement(t *testing.T) {
 		if err := os.WriteFile(file, buf.Bytes(), 0o644); err != nil {
 			t.Fatal(err)
 		}
-		splash := render(t, "pdftoppm", file, 1, c.dpi)
-		if p := psnr(src, splash); !math.IsInf(p, 1) {
+		splash := pdfatest.Render(t, "pdftoppm", file, 1, c.dpi)
+		if p := pdfatest.PSNR(src, splash); !math.IsInf(p, 1) {
 			t.Errorf("%dx%d at %d dpi: pdftoppm PSNR %.2f dB, want identical pixels", c.w, c.h, c.dpi, p)
 		}
 		if r := splash.Bounds(); r.Dx() < c.w || r.Dy() < c.h || r.Dx() > c.w+1 || r.Dy() > c.h+1 {
 			t.Errorf("%dx%d at %d dpi: pdftoppm rendered %v", c.w, c.h, c.dpi, r.Size())
 		}
-		if p := psnr(src, render(t, "pdftocairo", file, 1, c.dpi)); p < 60 {
+		if p := pdfatest.PSNR(src, pdfatest.Render(t, "pdftocairo", file, 1, c.dpi)); p < 60 {
 			t.Errorf("%dx%d at %d dpi: pdftocairo PSNR %.2f dB, want >= 60 dB", c.w, c.h, c.dpi, p)
 		}
 	}
