@@ -14,8 +14,8 @@ import (
 	"strings"
 	"testing"
 
-	"golang.org/x/image/tiff"
 	"github.com/sohoa-vn/sohoa/pipeline/pdfa/pdfatest"
+	"golang.org/x/image/tiff"
 )
 
 func TestEncodeImage(t *testing.T) {
