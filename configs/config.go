@@ -28,7 +28,52 @@ type Config struct {
 	OCR      OCR  `yaml:"ocr"`
 	Scan     Scan `yaml:"scan"`
 	PDF      PDF  `yaml:"pdf"`
+
+	Redis     Redis     `yaml:"redis"`
+	S3        S3        `yaml:"s3"`
+	Queue     Queue     `yaml:"queue"`
+	Retention Retention `yaml:"retention"`
 }
+
+// Redis says where the task queue and the batch state are kept.
+type Redis struct {
+	URL string `yaml:"url"` // redis://[:password@]host:port/db
+}
+
+// S3 says where originals, intermediate results and finished packages are kept.
+type S3 struct {
+	Endpoint      string `yaml:"endpoint"` // host:port, without scheme
+	Secure        bool   `yaml:"secure"`   // HTTPS
+	Region        string `yaml:"region"`   // empty: ask the server
+	InboxBucket   string `yaml:"inboxBucket"`
+	WorkBucket    string `yaml:"workBucket"`
+	ArchiveBucket string `yaml:"archiveBucket"`
+	AccessKeyFile string `yaml:"accessKeyFile"` // file holding the access key, when SOHOA_S3_ACCESS_KEY is unset
+	SecretKeyFile string `yaml:"secretKeyFile"` // file holding the secret key, when SOHOA_S3_SECRET_KEY is unset
+
+	// AccessKey and SecretKey are the credentials, from SOHOA_S3_ACCESS_KEY and
+	// SOHOA_S3_SECRET_KEY or else the files above; never from the YAML file or flags.
+	AccessKey string `yaml:"-"`
+	SecretKey string `yaml:"-"`
+}
+
+// Queue holds the queue worker settings.
+type Queue struct {
+	Concurrency int `yaml:"concurrency"` // tasks run at once by one worker; 0 = number of cores
+	Retries     int `yaml:"retries"`     // retries of a task that failed for a transient reason
+}
+
+// Retention is the object lock put on finished packages in the archive bucket.
+type Retention struct {
+	Mode  string `yaml:"mode"`  // GOVERNANCE, COMPLIANCE or none
+	Years int    `yaml:"years"` // how long packages are locked
+}
+
+// Environment variables holding the S3 credentials.
+const (
+	EnvS3AccessKey = "SOHOA_S3_ACCESS_KEY"
+	EnvS3SecretKey = "SOHOA_S3_SECRET_KEY"
+)
 
 // OCR holds the recognition settings.
 type OCR struct {
@@ -49,7 +94,15 @@ type PDF struct {
 
 // Default returns the configuration with every default filled in.
 func Default() *Config {
-	return &Config{OCR: OCR{Languages: "vie", MinConfidence: 70}, PDF: PDF{Part: "2b"}}
+	return &Config{
+		OCR:   OCR{Languages: "vie", MinConfidence: 70},
+		PDF:   PDF{Part: "2b"},
+		Redis: Redis{URL: "redis://127.0.0.1:6379/0"},
+		S3: S3{Endpoint: "127.0.0.1:9000", InboxBucket: "sohoa-inbox", WorkBucket: "sohoa-work",
+			ArchiveBucket: "sohoa-archive"},
+		Queue:     Queue{Retries: 5},
+		Retention: Retention{Mode: "GOVERNANCE", Years: 10},
+	}
 }
 
 // Load reads the YAML file at path (none when path is ""), then applies
@@ -67,10 +120,37 @@ func Load(path string, env []string) (*Config, error) {
 			return nil, fmt.Errorf("config %s: %w", path, err)
 		}
 	}
-	if err := applyEnv(reflect.ValueOf(c).Elem(), "SOHOA", envMap(env)); err != nil {
+	em := envMap(env)
+	if err := applyEnv(reflect.ValueOf(c).Elem(), "SOHOA", em); err != nil {
+		return nil, err
+	}
+	if err := c.S3.readCredentials(em); err != nil {
 		return nil, err
 	}
 	return c, c.Check()
+}
+
+// readCredentials sets the S3 keys from the environment, or else from the key files.
+func (s *S3) readCredentials(env map[string]string) error {
+	read := func(dst *string, envKey, file string) error {
+		if v, ok := env[envKey]; ok {
+			*dst = v
+			return nil
+		}
+		if file == "" {
+			return nil
+		}
+		data, err := os.ReadFile(file)
+		if err != nil {
+			return fmt.Errorf("config: s3 credentials: %w", err)
+		}
+		*dst = strings.TrimSpace(string(data))
+		return nil
+	}
+	if err := read(&s.AccessKey, EnvS3AccessKey, s.AccessKeyFile); err != nil {
+		return err
+	}
+	return read(&s.SecretKey, EnvS3SecretKey, s.SecretKeyFile)
 }
 
 // Check reports the first setting that is out of range.
@@ -88,6 +168,14 @@ func (c *Config) Check() error {
 		return fmt.Errorf("config: scan.dpi %v: must not be negative", c.Scan.DPI)
 	case strings.TrimSpace(c.OCR.Languages) == "":
 		return fmt.Errorf("config: ocr.languages is empty")
+	case c.Queue.Concurrency < 0:
+		return fmt.Errorf("config: queue.concurrency %d: must be 0 (number of cores) or more", c.Queue.Concurrency)
+	case c.Queue.Retries < 0:
+		return fmt.Errorf("config: queue.retries %d: must not be negative", c.Queue.Retries)
+	case c.Retention.Mode != "GOVERNANCE" && c.Retention.Mode != "COMPLIANCE" && c.Retention.Mode != "none":
+		return fmt.Errorf("config: retention.mode %q: must be GOVERNANCE, COMPLIANCE or none", c.Retention.Mode)
+	case c.Retention.Mode != "none" && c.Retention.Years < 1:
+		return fmt.Errorf("config: retention.years %d: must be 1 or more", c.Retention.Years)
 	}
 	return nil
 }
@@ -108,6 +196,9 @@ func applyEnv(v reflect.Value, prefix string, env map[string]string) error {
 	t := v.Type()
 	for i := 0; i < t.NumField(); i++ {
 		name, _, _ := strings.Cut(t.Field(i).Tag.Get("yaml"), ",")
+		if name == "-" {
+			continue
+		}
 		key := prefix + "_" + strings.ToUpper(name)
 		f := v.Field(i)
 		if f.Kind() == reflect.Struct {

@@ -38,3 +38,38 @@ func TestUnknownKeyRefused(t *testing.T) {
 		t.Error("misspelt key accepted")
 	}
 }
+
+func TestS3Credentials(t *testing.T) {
+	dir := t.TempDir()
+	ak, sk := filepath.Join(dir, "access"), filepath.Join(dir, "secret")
+	os.WriteFile(ak, []byte("file-access\n"), 0o600)
+	os.WriteFile(sk, []byte("file-secret\n"), 0o600)
+	p := filepath.Join(dir, "c.yaml")
+	os.WriteFile(p, []byte("s3:\n  accessKeyFile: "+ak+"\n  secretKeyFile: "+sk+"\n"), 0o644)
+	c, err := Load(p, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.S3.AccessKey != "file-access" || c.S3.SecretKey != "file-secret" {
+		t.Errorf("keys from files: %q %q", c.S3.AccessKey, c.S3.SecretKey)
+	}
+	c, err = Load(p, []string{EnvS3AccessKey + "=env-access", EnvS3SecretKey + "=env-secret"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.S3.AccessKey != "env-access" || c.S3.SecretKey != "env-secret" {
+		t.Errorf("keys from the environment: %q %q", c.S3.AccessKey, c.S3.SecretKey)
+	}
+	// Keys cannot be written into the YAML file itself.
+	os.WriteFile(p, []byte("s3:\n  accessKey: x\n"), 0o644)
+	if _, err := Load(p, nil); err == nil {
+		t.Error("s3.accessKey in the file accepted")
+	}
+	if _, err := Load("", []string{"SOHOA_RETENTION_MODE=forever"}); err == nil {
+		t.Error("bad retention mode accepted")
+	}
+	c, err = Load("", []string{"SOHOA_REDIS_URL=redis://r:6380/2", "SOHOA_S3_ARCHIVEBUCKET=arch", "SOHOA_QUEUE_CONCURRENCY=3"})
+	if err != nil || c.Redis.URL != "redis://r:6380/2" || c.S3.ArchiveBucket != "arch" || c.Queue.Concurrency != 3 {
+		t.Errorf("overrides: %+v, %v", c, err)
+	}
+}

@@ -109,14 +109,11 @@ var ErrIncomplete = errors.New("batch incomplete: some documents failed")
 // wrapping bag.ErrExists unless opts.Overwrite is set; an incomplete one is replaced.
 func Process(ctx context.Context, b *Batch, outDir string, opts Options) (*Report, error) {
 	opts.defaults()
-	start := opts.Now()
-	rep := &Report{BatchID: b.ID, Documents: b.Documents(), Pages: b.Pages(), Bag: filepath.Join(outDir, b.ID)}
-
-	w, err := bag.Create(rep.Bag, bag.CreateOptions{Overwrite: opts.Overwrite, Replaceable: isIncompleteBag})
+	pk, err := NewPackager(b, outDir, opts)
 	if err != nil {
 		return nil, err
 	}
-	defer w.Abort()
+	defer pk.Abort()
 
 	pool := opts.Engines
 	if pool == nil {
@@ -127,30 +124,80 @@ func Process(ctx context.Context, b *Batch, outDir string, opts Options) (*Repor
 		defer pool.Close()
 	}
 
-	rec := newRecord(b, opts, start)
-	run := &runner{b: b, opts: opts, w: w, rep: rep, rec: rec, originals: map[string]Original{},
-		ocrEngine: fmt.Sprintf("Tesseract %s (%s)", ocr.Version(), opts.Languages)}
+	run := &runner{b: b, opts: opts, pk: pk}
 	if err := run.pages(ctx, pool); err != nil {
 		return nil, err
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("batch %s: %w", b.ID, err)
 	}
+	return pk.Finish()
+}
 
+// Packager assembles a batch's BagIt package document by document, in the
+// order the documents are added: the untouched originals, each document's
+// PDF/A, text and ALTO, metadata/batch.json and bag-info.txt. Process uses it
+// as pages come back from its workers; the queue workers use it once every
+// document of a batch is done, so both write the same package.
+type Packager struct {
+	b         *Batch
+	opts      Options
+	w         *bag.Writer
+	rep       *Report
+	rec       *batchRecord
+	start     time.Time
+	originals map[string]Original // by file, as hashed when read for processing
+}
+
+// NewPackager starts the package of b at outDir/<batch id>, written in a
+// temporary folder until Finish. opts.Now gives the start time, which is also
+// the creation date of the PDFs. A bag already finished at the target is an
+// error wrapping bag.ErrExists unless opts.Overwrite is set; an incomplete one is replaced.
+func NewPackager(b *Batch, outDir string, opts Options) (*Packager, error) {
+	opts.defaults()
+	start := opts.Now()
+	rep := &Report{BatchID: b.ID, Documents: b.Documents(), Pages: b.Pages(), Bag: filepath.Join(outDir, b.ID)}
+	w, err := bag.Create(rep.Bag, bag.CreateOptions{Overwrite: opts.Overwrite, Replaceable: isIncompleteBag})
+	if err != nil {
+		return nil, err
+	}
+	return &Packager{b: b, opts: opts, w: w, rep: rep, rec: newRecord(b, opts, start), start: start,
+		originals: map[string]Original{}}, nil
+}
+
+// DocumentOptions returns the options the documents of this package are built with.
+func (p *Packager) DocumentOptions() DocumentOptions { return p.opts.DocumentOptions(p.start) }
+
+// DocumentOptions returns the options with which Process builds documents of
+// a run started at start (the date written into the PDFs).
+func (o Options) DocumentOptions(start time.Time) DocumentOptions {
+	o.defaults()
+	return DocumentOptions{PDF: o.PDF, Producer: o.Producer, Date: start,
+		OCREngine: fmt.Sprintf("Tesseract %s (%s)", ocr.Version(), o.Languages)}
+}
+
+// Abort discards the package if Finish has not been called.
+func (p *Packager) Abort() { p.w.Abort() }
+
+// Finish writes metadata/batch.json and bag-info.txt and moves the bag to its
+// place. When some documents failed the bag is still written, marked
+// incomplete, and the error wraps ErrIncomplete.
+func (p *Packager) Finish() (*Report, error) {
+	rep, b := p.rep, p.b
 	rep.Complete = len(rep.Failures) == 0
-	rep.Elapsed = opts.Now().Sub(start)
+	rep.Elapsed = p.opts.Now().Sub(p.start)
 	if m := rep.Elapsed.Minutes(); m > 0 {
 		rep.PagesPerMinute = float64(rep.PagesDone) / m
 	}
-	rec.finish(rep, run.originals, opts.Now())
-	js, err := json.MarshalIndent(rec, "", "  ")
+	p.rec.finish(rep, p.originals, p.opts.Now())
+	js, err := json.MarshalIndent(p.rec, "", "  ")
 	if err != nil {
 		return nil, fmt.Errorf("batch %s: record: %w", b.ID, err)
 	}
-	if _, err := w.AddTag("metadata/batch.json", strings.NewReader(string(js)+"\n")); err != nil {
+	if _, err := p.w.AddTag("metadata/batch.json", strings.NewReader(string(js)+"\n")); err != nil {
 		return nil, err
 	}
-	if _, err := w.Finish(bagInfo(b, rep, opts, start)); err != nil {
+	if _, err := p.w.Finish(bagInfo(b, rep, p.opts, p.start)); err != nil {
 		return nil, err
 	}
 	if !rep.Complete {
@@ -187,13 +234,9 @@ func isIncompleteBag(dir string) bool {
 }
 
 type runner struct {
-	b         *Batch
-	opts      Options
-	w         *bag.Writer
-	rep       *Report
-	rec       *batchRecord
-	originals map[string]Original // by file, as hashed when read for processing
-	ocrEngine string              // OCR engine and languages, for the ALTO files
+	b    *Batch
+	opts Options
+	pk   *Packager
 }
 
 type pageJob struct {
@@ -261,17 +304,13 @@ func (r *runner) pages(ctx context.Context, pool *ocr.Pool) error {
 		i := d.job.pg.Index - 1
 		st.results[i], st.errs[i] = d.res, d.err
 		st.left--
-		if d.err == nil {
-			r.rep.PagesDone++
-			if len(d.res.Flags) > 0 {
-				r.rep.Flagged++
-			}
-		}
 		if r.opts.OnPage != nil {
-			r.opts.OnPage(PageEvent{Done: n, Total: r.rep.Pages, Page: d.job.pg, Err: d.err, Result: d.res})
+			r.opts.OnPage(PageEvent{Done: n, Total: r.pk.rep.Pages, Page: d.job.pg, Err: d.err, Result: d.res})
 		}
 		if st.left == 0 && firstErr == nil {
-			if err := r.finishDocument(ctx, st); err != nil {
+			err := r.pk.AddDocument(ctx, st.file, st.doc, st.results, st.errs, nil)
+			st.results = nil // release the document's images
+			if err != nil {
 				firstErr = err // a bag that cannot be written: stop feeding, drain
 				cancel()
 			}
@@ -292,75 +331,98 @@ func (r *runner) processOne(ctx context.Context, pool *ocr.Pool, j pageJob) (*Pa
 	return ProcessPage(ctx, eng, r.b.Dir, j.pg, PageOptions{DPI: j.pg.DPI, MinConfidence: r.opts.MinConfidence, Encode: r.opts.Encode})
 }
 
-// finishDocument writes a document's originals and, when every page succeeded,
-// its PDF/A and text into the bag. Only a bag write error is returned: a failed
-// document is recorded and the batch goes on.
-func (r *runner) finishDocument(ctx context.Context, st *docState) error {
-	d, f := st.doc, st.file
+// DocumentOutput is a finished document's files: its PDF/A, plain text and ALTO XML.
+type DocumentOutput struct {
+	PDF, Text, ALTO []byte
+}
+
+// MakeDocument builds a document's files from its processed pages with
+// BuildDocument, DocumentText and WriteALTO.
+func MakeDocument(ctx context.Context, b *Batch, f *File, d *Document, pages []*PageResult, opts DocumentOptions) (*DocumentOutput, error) {
+	var pdf, altoXML bytes.Buffer
+	if err := BuildDocument(ctx, &pdf, b, f, d, pages, opts); err != nil {
+		return nil, err
+	}
+	if err := WriteALTO(&altoXML, f, d, pages, opts); err != nil {
+		return nil, err
+	}
+	return &DocumentOutput{PDF: pdf.Bytes(), Text: []byte(DocumentText(pages)), ALTO: altoXML.Bytes()}, nil
+}
+
+// AddDocument writes a document's originals and, when every page succeeded,
+// its PDF/A, text and ALTO into the package. results and errs hold, for each
+// page of d in order, its result or its error. out is the document's files
+// made earlier by MakeDocument with p.DocumentOptions(); when nil they are made
+// here. Only a bag write error is returned: a failed document is recorded and
+// the package goes on.
+func (p *Packager) AddDocument(ctx context.Context, f *File, d *Document, results []*PageResult, errs []error, out *DocumentOutput) error {
 	var failure *Failure
-	for _, err := range st.errs {
-		if err != nil {
-			failure = failureOf(d, err)
-			break
+	for i, res := range results {
+		if errs[i] != nil {
+			if failure == nil {
+				failure = failureOf(d, errs[i])
+			}
+			continue
+		}
+		if res != nil {
+			p.rep.PagesDone++
+			if len(res.Flags) > 0 {
+				p.rep.Flagged++
+			}
 		}
 	}
 	// Originals go into the bag whatever happened: nothing is lost.
 	for _, pg := range d.Pages {
-		if _, ok := r.originals[pg.File]; ok {
+		if _, ok := p.originals[pg.File]; ok {
 			continue
 		}
-		e, err := r.w.AddPayloadFile(path.Join("originals", pg.File), filepath.Join(r.b.Dir, filepath.FromSlash(pg.File)))
+		e, err := p.w.AddPayloadFile(path.Join("originals", pg.File), filepath.Join(p.b.Dir, filepath.FromSlash(pg.File)))
 		if err != nil {
 			return err
 		}
 		o := Original{File: pg.File, SHA256: e.SHA256, Size: e.Size}
-		r.originals[pg.File] = o
-		for i, res := range st.results {
+		p.originals[pg.File] = o
+		for i, res := range results {
 			if res != nil && res.Page.File == pg.File && res.Original.SHA256 != o.SHA256 && failure == nil {
 				failure = failureOf(d, &PageError{pg.File, d.Pages[i].FilePage, StagePackage,
 					fmt.Errorf("the file changed while it was processed (SHA-256 %s, then %s)", res.Original.SHA256, o.SHA256)})
 			}
 		}
 	}
-	docRec := r.rec.document(f, d, st.results, st.errs)
-	if failure == nil {
-		dopts := DocumentOptions{PDF: r.opts.PDF, Producer: r.opts.Producer, Date: r.rec.Started, OCREngine: r.ocrEngine}
-		var pdf, altoXML bytes.Buffer
-		err := BuildDocument(ctx, &pdf, r.b, f, d, st.results, dopts)
-		if err == nil {
-			err = WriteALTO(&altoXML, f, d, st.results, dopts)
-		}
+	docRec := p.rec.document(f, d, results, errs)
+	if failure == nil && out == nil {
+		var err error
+		out, err = MakeDocument(ctx, p.b, f, d, results, p.DocumentOptions())
 		if err != nil {
 			failure = &Failure{Document: d.Source, Stage: StagePDF, Reason: err.Error()}
-		} else {
-			dir := f.Meta.FileCode
-			pe, err := r.w.AddPayload(path.Join(dir, PDFName(dir, d.Meta.DocOrdinal)), &pdf)
-			if err != nil {
-				return err
-			}
-			te, err := r.w.AddPayload(path.Join(dir, TextName(dir, d.Meta.DocOrdinal)), strings.NewReader(DocumentText(st.results)))
-			if err != nil {
-				return err
-			}
-			ae, err := r.w.AddPayload(path.Join(dir, ALTOName(dir, d.Meta.DocOrdinal)), &altoXML)
-			if err != nil {
-				return err
-			}
-			docRec.PDF, docRec.PDFSHA256 = pe.Path, pe.SHA256
-			docRec.Text, docRec.TextSHA256 = te.Path, te.SHA256
-			docRec.ALTO, docRec.ALTOSHA256 = ae.Path, ae.SHA256
 		}
+	}
+	if failure == nil {
+		dir := f.Meta.FileCode
+		pe, err := p.w.AddPayload(path.Join(dir, PDFName(dir, d.Meta.DocOrdinal)), bytes.NewReader(out.PDF))
+		if err != nil {
+			return err
+		}
+		te, err := p.w.AddPayload(path.Join(dir, TextName(dir, d.Meta.DocOrdinal)), bytes.NewReader(out.Text))
+		if err != nil {
+			return err
+		}
+		ae, err := p.w.AddPayload(path.Join(dir, ALTOName(dir, d.Meta.DocOrdinal)), bytes.NewReader(out.ALTO))
+		if err != nil {
+			return err
+		}
+		docRec.PDF, docRec.PDFSHA256 = pe.Path, pe.SHA256
+		docRec.Text, docRec.TextSHA256 = te.Path, te.SHA256
+		docRec.ALTO, docRec.ALTOSHA256 = ae.Path, ae.SHA256
 	}
 	if failure != nil {
 		docRec.Status, docRec.Error = "failed", failure.String()
-		r.rep.Failures = append(r.rep.Failures, *failure)
-		r.opts.Logger.Error("document failed", "document", d.Source, "file", failure.File, "page", failure.Page, "stage", failure.Stage, "reason", failure.Reason)
+		p.rep.Failures = append(p.rep.Failures, *failure)
+		p.opts.Logger.Error("document failed", "document", d.Source, "file", failure.File, "page", failure.Page, "stage", failure.Stage, "reason", failure.Reason)
 	} else {
 		docRec.Status = "done"
-		r.rep.DocumentsDone++
+		p.rep.DocumentsDone++
 	}
-	// Release the document's images.
-	st.results = nil
 	return nil
 }
 

@@ -5,6 +5,9 @@
 //
 //	sohoa process BATCH_DIR --out DIR [flags]   run the whole pipeline on this machine
 //	sohoa validate BATCH_DIR [flags]            check a batch without processing it
+//	sohoa submit BATCH_DIR [flags]              upload a batch and enqueue it for the workers
+//	sohoa worker [flags]                        run queue tasks from Redis
+//	sohoa status [BATCH_ID] [flags]             show submitted batches
 //	sohoa verify-bag BAG_DIR                    check a bag's manifests against its files
 //	sohoa version                               print the version
 //
@@ -56,6 +59,9 @@ func commands() []command {
 	return []command{
 		{"process", "run the whole pipeline on a batch folder, on this machine", runProcess},
 		{"validate", "check a batch folder (metadata, structure, resolution) without processing it", runValidate},
+		{"submit", "upload a batch to the inbox bucket and enqueue it for the queue workers", runSubmit},
+		{"worker", "run queue tasks (pages, documents, packages) from Redis", runWorker},
+		{"status", "show submitted batches and their progress", runStatus},
 		{"verify-bag", "check a BagIt bag's manifests against its files", runVerifyBag},
 		{"version", "print the version", runVersion},
 	}

@@ -1,0 +1,224 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"runtime"
+	"sort"
+	"time"
+
+	"github.com/hibiken/asynq"
+
+	"github.com/sohoa-vn/sohoa/configs"
+	"github.com/sohoa-vn/sohoa/ocr"
+	"github.com/sohoa-vn/sohoa/pipeline"
+	"github.com/sohoa-vn/sohoa/pipeline/pdfa"
+	"github.com/sohoa-vn/sohoa/pipeline/queue"
+	"github.com/sohoa-vn/sohoa/storage"
+	"github.com/sohoa-vn/sohoa/storage/s3"
+)
+
+// openQueue connects to the Redis and the three S3 buckets of cfg.
+func openQueue(ctx context.Context, cfg *configs.Config) (*queue.Queue, error) {
+	bucket := func(name string, lock bool) (storage.Store, error) {
+		s, err := s3.New(ctx, s3.Config{Endpoint: cfg.S3.Endpoint, Bucket: name, AccessKey: cfg.S3.AccessKey,
+			SecretKey: cfg.S3.SecretKey, Secure: cfg.S3.Secure, Region: cfg.S3.Region, ObjectLock: lock})
+		if err != nil {
+			return nil, err
+		}
+		return storage.WithRetry(s, storage.RetryPolicy{}), nil
+	}
+	var st queue.Stores
+	var err error
+	if st.Inbox, err = bucket(cfg.S3.InboxBucket, false); err != nil {
+		return nil, err
+	}
+	if st.Work, err = bucket(cfg.S3.WorkBucket, false); err != nil {
+		return nil, err
+	}
+	if st.Archive, err = bucket(cfg.S3.ArchiveBucket, cfg.Retention.Mode != "none"); err != nil {
+		return nil, err
+	}
+	opts := queue.Options{
+		Pipeline: pipeline.Options{
+			Languages:     cfg.OCR.Languages,
+			MinConfidence: cfg.OCR.MinConfidence,
+			PDF:           pdfa.Options{Part: pdfa.Part(cfg.PDF.Part)},
+			Encode:        pdfa.EncodeOptions{JPEGQuality: cfg.PDF.JPEGQuality},
+			Producer:      "sohoa " + Version,
+		},
+		Retries: cfg.Queue.Retries,
+		Logger:  newLogger(os.Stderr),
+	}
+	if cfg.Retention.Mode != "none" {
+		mode, years := cfg.Retention.Mode, cfg.Retention.Years
+		opts.Retention = func(now time.Time) *storage.Retention {
+			return &storage.Retention{Mode: mode, Until: now.AddDate(years, 0, 0)}
+		}
+	}
+	return queue.New(cfg.Redis.URL, st, opts)
+}
+
+func runSubmit(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := newFlagSet("submit", "BATCH_DIR [flags]",
+		"Validates a batch exactly as process does, uploads its originals to the inbox bucket (each checked\n"+
+			"by the server against its SHA-256; files already there are skipped), enqueues it once for the\n"+
+			"workers and prints its id. Re-run after an interruption, it uploads only what is missing.", stderr)
+	var bf batchFlags
+	bf.register(fs)
+	quiet := fs.Bool("quiet", false, "no progress display")
+	pos, err := parseInterspersed(fs, args)
+	if err != nil {
+		return helpOrUsage(err)
+	}
+	if len(pos) != 1 {
+		fs.Usage()
+		return exitUsage
+	}
+	cfg, b, code := bf.load(ctx, pos[0], stderr)
+	if code != exitOK {
+		return code
+	}
+	dpi := cfg.Scan.DPI
+	if bf.dpi > 0 {
+		dpi = bf.dpi
+	}
+	q, err := openQueue(ctx, cfg)
+	if err != nil {
+		fmt.Fprintln(stderr, "sohoa:", err)
+		return exitFailed
+	}
+	defer q.Close()
+	var bar *progress
+	res, err := q.Submit(ctx, b, pipeline.LoadOptions{DPI: dpi, Isolated: cfg.Isolated}, func(done, total int) {
+		if bar == nil {
+			bar = newProgress(stderr, total, *quiet, nil)
+		}
+		if bar.bar != nil {
+			bar.bar.Add(1)
+		}
+	})
+	if bar != nil {
+		bar.finish()
+	}
+	if err != nil {
+		fmt.Fprintln(stderr, "sohoa:", err)
+		return exitFailed
+	}
+	fmt.Fprintf(stderr, "batch %s: %d files, %d uploaded, %d already there; enqueued: %v\n",
+		res.BatchID, res.Files, res.Uploaded, res.Files-res.Uploaded, res.Enqueued)
+	fmt.Fprintln(stdout, res.BatchID)
+	return exitOK
+}
+
+func runWorker(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := newFlagSet("worker", "[flags]",
+		"Runs queue tasks (pages, documents, packages) until SIGTERM or SIGINT, then finishes or hands back\n"+
+			"the tasks in progress. Redis must run with maxmemory-policy noeviction.", stderr)
+	config := fs.String("config", "", "configuration file (default $SOHOA_CONFIG; see configs/sohoa.example.yaml)")
+	concurrency := fs.Int("concurrency", 0, "tasks run at once (default: configuration, else the number of cores)")
+	pos, err := parseInterspersed(fs, args)
+	if err != nil {
+		return helpOrUsage(err)
+	}
+	if len(pos) != 0 {
+		fs.Usage()
+		return exitUsage
+	}
+	cfg, err := loadConfig(*config)
+	if err != nil {
+		fmt.Fprintln(stderr, "sohoa:", err)
+		return exitUsage
+	}
+	n := cfg.Queue.Concurrency
+	if *concurrency > 0 {
+		n = *concurrency
+	}
+	if n == 0 {
+		n = runtime.NumCPU()
+	}
+	q, err := openQueue(ctx, cfg)
+	if err != nil {
+		fmt.Fprintln(stderr, "sohoa:", err)
+		return exitFailed
+	}
+	defer q.Close()
+	if err := q.CheckNoEviction(ctx); err != nil {
+		fmt.Fprintln(stderr, "sohoa:", err)
+		return exitFailed
+	}
+	pool, err := ocr.NewPool(n, ocr.Options{Languages: cfg.OCR.Languages})
+	if err != nil {
+		fmt.Fprintln(stderr, "sohoa: ocr:", err)
+		return exitFailed
+	}
+	defer pool.Close()
+	srv := asynq.NewServerFromRedisClient(q.Redis(), q.ServerConfig(n))
+	if err := srv.Start(q.Handler(pool)); err != nil {
+		fmt.Fprintln(stderr, "sohoa:", err)
+		return exitFailed
+	}
+	newLogger(stderr).Info("worker started", "concurrency", n, "pid", os.Getpid())
+	<-ctx.Done()
+	srv.Shutdown()
+	return exitOK
+}
+
+func runStatus(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := newFlagSet("status", "[BATCH_ID] [flags]",
+		"Lists submitted batches with their documents and pages done, failed and total, or one batch in detail.", stderr)
+	config := fs.String("config", "", "configuration file (default $SOHOA_CONFIG; see configs/sohoa.example.yaml)")
+	pos, err := parseInterspersed(fs, args)
+	if err != nil {
+		return helpOrUsage(err)
+	}
+	if len(pos) > 1 {
+		fs.Usage()
+		return exitUsage
+	}
+	cfg, err := loadConfig(*config)
+	if err != nil {
+		fmt.Fprintln(stderr, "sohoa:", err)
+		return exitUsage
+	}
+	q, err := queue.New(cfg.Redis.URL, queue.Stores{}, queue.Options{}) // status needs Redis only
+	if err != nil {
+		fmt.Fprintln(stderr, "sohoa:", err)
+		return exitFailed
+	}
+	defer q.Close()
+	ids := pos
+	if len(ids) == 0 {
+		if ids, err = q.Batches(ctx); err != nil {
+			fmt.Fprintln(stderr, "sohoa:", err)
+			return exitFailed
+		}
+	}
+	for _, id := range ids {
+		s, err := q.Status(ctx, id)
+		if err != nil {
+			fmt.Fprintln(stderr, "sohoa:", err)
+			if errors.Is(err, queue.ErrUnknownBatch) {
+				return exitUsage
+			}
+			return exitFailed
+		}
+		fmt.Fprintf(stdout, "%s\t%s\tdocuments %d done, %d failed, %d total\tpages %d done, %d failed, %d total\n",
+			s.ID, s.State, s.DocumentsDone, s.DocumentsFailed, s.Documents, s.PagesDone, s.PagesFailed, s.Pages)
+		if len(pos) == 1 {
+			fmt.Fprintf(stdout, "  submitted %s\n", s.Submitted.Format(time.RFC3339))
+			docs := make([]int, 0, len(s.Failures))
+			for d := range s.Failures {
+				docs = append(docs, d)
+			}
+			sort.Ints(docs)
+			for _, d := range docs {
+				fmt.Fprintf(stdout, "  failed document %d: %s\n", d+1, s.Failures[d])
+			}
+		}
+	}
+	return exitOK
+}

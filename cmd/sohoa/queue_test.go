@@ -1,0 +1,495 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/hibiken/asynq"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/sohoa-vn/sohoa/pipeline"
+	"github.com/sohoa-vn/sohoa/pipeline/bag"
+	"github.com/sohoa-vn/sohoa/pipeline/pdfa"
+	"github.com/sohoa-vn/sohoa/pipeline/queue"
+	"github.com/sohoa-vn/sohoa/storage"
+	"github.com/sohoa-vn/sohoa/storage/s3"
+)
+
+// services returns the test Redis and MinIO started by scripts/with-services.sh; it fails the test without them.
+type services struct {
+	redisAddr, s3Endpoint, accessKey, secretKey string
+}
+
+func testServices(t *testing.T) services {
+	t.Helper()
+	s := services{os.Getenv("SOHOA_TEST_REDIS_ADDR"), os.Getenv("SOHOA_TEST_S3_ENDPOINT"),
+		os.Getenv("SOHOA_TEST_S3_ACCESS_KEY"), os.Getenv("SOHOA_TEST_S3_SECRET_KEY")}
+	if s.redisAddr == "" || s.s3Endpoint == "" || s.accessKey == "" || s.secretKey == "" {
+		t.Fatal("SOHOA_TEST_REDIS_ADDR, SOHOA_TEST_S3_* not set: run the tests with scripts/with-services.sh (make test)")
+	}
+	return s
+}
+
+// queueEnv is a deployment for one test: its own Redis database and buckets, a config file and the sohoa binary.
+type queueEnv struct {
+	svc     services
+	db      int
+	prefix  string // bucket name prefix
+	config  string
+	bin     string
+	env     []string
+	workers []*exec.Cmd
+}
+
+func newQueueEnv(t *testing.T, db int) *queueEnv {
+	t.Helper()
+	svc := testServices(t)
+	rdb := redis.NewClient(&redis.Options{Addr: svc.redisAddr, DB: db})
+	defer rdb.Close()
+	if err := rdb.FlushDB(context.Background()).Err(); err != nil {
+		t.Fatal(err)
+	}
+	var rnd [4]byte
+	rand.Read(rnd[:])
+	e := &queueEnv{svc: svc, db: db, prefix: "t" + hex.EncodeToString(rnd[:])}
+	e.bin = filepath.Join(t.TempDir(), "sohoa")
+	if out, err := exec.Command("go", "build", "-o", e.bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	e.config = filepath.Join(t.TempDir(), "sohoa.yaml")
+	cfg := fmt.Sprintf(`redis:
+  url: redis://%s/%d
+s3:
+  endpoint: %s
+  inboxBucket: %s-inbox
+  workBucket: %s-work
+  archiveBucket: %s-archive
+queue:
+  retries: 2
+retention:
+  mode: GOVERNANCE
+  years: 1
+`, svc.redisAddr, db, svc.s3Endpoint, e.prefix, e.prefix, e.prefix)
+	if err := os.WriteFile(e.config, []byte(cfg), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	e.env = append(os.Environ(), "OMP_THREAD_LIMIT=1", "SOHOA_S3_ACCESS_KEY="+svc.accessKey, "SOHOA_S3_SECRET_KEY="+svc.secretKey,
+		"TMPDIR="+t.TempDir())
+	t.Cleanup(e.stopWorkers)
+	return e
+}
+
+func (e *queueEnv) sohoa(t *testing.T, args ...string) (string, error) {
+	t.Helper()
+	cmd := exec.Command(e.bin, append(args, "--config", e.config)...)
+	cmd.Env = e.env
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		return string(out), fmt.Errorf("sohoa %s: %v\n%s", strings.Join(args, " "), err, stderr.String())
+	}
+	return string(out), nil
+}
+
+func (e *queueEnv) startWorker(t *testing.T, logName string) *exec.Cmd {
+	t.Helper()
+	cmd := exec.Command(e.bin, "worker", "--concurrency", "1", "--config", e.config)
+	cmd.Env = e.env
+	log, err := os.Create(filepath.Join(t.TempDir(), logName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stderr = log
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	e.workers = append(e.workers, cmd)
+	return cmd
+}
+
+// stopWorkers sends SIGTERM to every running worker and waits for it.
+func (e *queueEnv) stopWorkers() {
+	for _, w := range e.workers {
+		if w.ProcessState == nil {
+			w.Process.Signal(syscall.SIGTERM)
+			w.Wait()
+		}
+	}
+}
+
+func (e *queueEnv) queue(t *testing.T) *queue.Queue {
+	t.Helper()
+	q, err := queue.New(fmt.Sprintf("redis://%s/%d", e.svc.redisAddr, e.db), queue.Stores{}, queue.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { q.Close() })
+	return q
+}
+
+// waitFinished polls the batch's state until its package is written.
+func (e *queueEnv) waitFinished(t *testing.T, id string, limit time.Duration) *queue.BatchStatus {
+	t.Helper()
+	q := e.queue(t)
+	deadline := time.Now().Add(limit)
+	for {
+		s, err := q.Status(context.Background(), id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s.Finished() {
+			return s
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("batch %s not finished after %v: %+v", id, limit, s)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+func (e *queueEnv) archive(t *testing.T) *s3.Store {
+	t.Helper()
+	s, err := s3.New(context.Background(), s3.Config{Endpoint: e.svc.s3Endpoint, Bucket: e.prefix + "-archive",
+		AccessKey: e.svc.accessKey, SecretKey: e.svc.secretKey, ObjectLock: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// download copies every object under prefix/ to dir and returns their SHA-256 by path.
+func download(t *testing.T, s storage.Store, prefix string) map[string]string {
+	t.Helper()
+	ctx := context.Background()
+	sums := map[string]string{}
+	err := s.List(ctx, prefix+"/", func(o storage.ObjectInfo) error {
+		r, err := s.Get(ctx, o.Key)
+		if err != nil {
+			return err
+		}
+		defer r.Close()
+		h := sha256.New()
+		if _, err := io.Copy(h, r); err != nil {
+			return err
+		}
+		sums[strings.TrimPrefix(o.Key, prefix+"/")] = hex.EncodeToString(h.Sum(nil))
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sums
+}
+
+func hashTree(t *testing.T, dir string) map[string]string {
+	t.Helper()
+	sums := map[string]string{}
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		data, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(dir, p)
+		sum := sha256.Sum256(data)
+		sums[filepath.ToSlash(rel)] = hex.EncodeToString(sum[:])
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sums
+}
+
+func keys(m map[string]string) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// TestQueueHappyPath submits the sample batch, runs two worker processes and
+// checks that the package in the archive bucket equals what process writes.
+func TestQueueHappyPath(t *testing.T) {
+	e := newQueueEnv(t, 1)
+	start := time.Now()
+	out, err := e.sohoa(t, "submit", "../../testdata/batch")
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := strings.TrimSpace(out)
+	if id != "demo-2025-001" {
+		t.Fatalf("submit printed %q", out)
+	}
+	e.startWorker(t, "worker1.log")
+	e.startWorker(t, "worker2.log")
+	st := e.waitFinished(t, id, 3*time.Minute)
+	t.Logf("queue run: %v", time.Since(start).Round(time.Millisecond))
+	if st.State != queue.StateComplete || st.DocumentsDone != 4 || st.PagesDone != 4 || st.PagesFailed != 0 {
+		t.Errorf("status = %+v", st)
+	}
+	arch := e.archive(t)
+	got := download(t, arch, id)
+
+	// The package is under object lock: it cannot be deleted or replaced.
+	ctx := context.Background()
+	pdfKey := id + "/data/H49.64.33.2024.01.VTLT/H49.64.33.2024.01.VTLT.1.pdf"
+	if err := arch.Delete(ctx, pdfKey); !errors.Is(err, storage.ErrLocked) {
+		t.Errorf("delete of a package object: %v, want storage.ErrLocked", err)
+	}
+	if _, err := arch.Put(ctx, pdfKey, strings.NewReader("forged"), 6, storage.PutOptions{}); !errors.Is(err, storage.ErrExists) {
+		t.Errorf("overwrite of a package object: %v, want storage.ErrExists", err)
+	}
+	if mode, until, err := arch.Client().GetObjectRetention(ctx, arch.Bucket(), pdfKey, ""); err != nil || mode == nil || *mode != "GOVERNANCE" ||
+		until == nil || until.Before(time.Now().AddDate(0, 11, 0)) {
+		t.Errorf("retention of %s: %v until %v, %v; want GOVERNANCE for a year", pdfKey, mode, until, err)
+	}
+	if after := download(t, arch, id); after[strings.TrimPrefix(pdfKey, id+"/")] != got[strings.TrimPrefix(pdfKey, id+"/")] {
+		t.Error("package object changed")
+	}
+
+	// The same batch through process, pinned to the submission time.
+	b, err := pipeline.Load(context.Background(), "../../testdata/batch", pipeline.LoadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	outDir := t.TempDir()
+	start = time.Now()
+	_, err = pipeline.Process(context.Background(), b, outDir, pipeline.Options{Workers: 2, Languages: "vie", MinConfidence: 70,
+		PDF: pdfa.Options{Part: "2b"}, Producer: "sohoa " + Version, Now: func() time.Time { return st.Submitted }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("process run: %v", time.Since(start).Round(time.Millisecond))
+	want := hashTree(t, filepath.Join(outDir, id))
+	if g, w := strings.Join(keys(got), "\n"), strings.Join(keys(want), "\n"); g != w {
+		t.Fatalf("package files differ:\nqueue:\n%s\nprocess:\n%s", g, w)
+	}
+	same := 0
+	for _, k := range keys(want) {
+		// batch.json records per-page timings, so it and the tag manifest listing it differ.
+		if k == "metadata/batch.json" || k == "tagmanifest-sha256.txt" {
+			continue
+		}
+		if got[k] != want[k] {
+			t.Errorf("%s: queue SHA-256 %s, process %s", k, got[k], want[k])
+			continue
+		}
+		same++
+	}
+	t.Logf("%d of %d package files identical to process's", same, len(want))
+
+	// A second submit uploads nothing and does not enqueue again.
+	cmd := exec.Command(e.bin, "submit", "../../testdata/batch", "--config", e.config)
+	cmd.Env = e.env
+	msg, err := cmd.CombinedOutput()
+	if err != nil || !strings.Contains(string(msg), "0 uploaded, 5 already there; enqueued: false") {
+		t.Errorf("second submit: %v\n%s", err, msg)
+	}
+	// status lists the batch.
+	if out, err := e.sohoa(t, "status"); err != nil || !strings.Contains(out, "demo-2025-001\tcomplete\tdocuments 4 done, 0 failed, 4 total") {
+		t.Errorf("status: %v\n%s", err, out)
+	}
+	// Workers stop gracefully on SIGTERM.
+	for _, w := range e.workers {
+		w.Process.Signal(syscall.SIGTERM)
+		if err := w.Wait(); err != nil {
+			t.Errorf("worker after SIGTERM: %v", err)
+		}
+	}
+}
+
+// copyBatch copies the sample batch (following its links) to a new folder with batch id id.
+func copyBatch(t *testing.T, id string) string {
+	t.Helper()
+	src, _ := filepath.Abs("../../testdata/batch")
+	dst := filepath.Join(t.TempDir(), id)
+	err := filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(src, p)
+		if d.IsDir() {
+			return os.MkdirAll(filepath.Join(dst, rel), 0o755)
+		}
+		data, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		if rel == "batch.json" {
+			data = []byte(strings.Replace(string(data), `"id": "demo-2025-001"`, `"id": "`+id+`"`, 1))
+		}
+		return os.WriteFile(filepath.Join(dst, rel), data, 0o644)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dst
+}
+
+// TestQueuePoison: a corrupt TIFF fails only its document, at once (no
+// retries), with the reason recorded and shown by status.
+func TestQueuePoison(t *testing.T) {
+	e := newQueueEnv(t, 2)
+	dir := copyBatch(t, "poison-1")
+	tif := filepath.Join(dir, "H49.64.33.2024.01.VTLT/2/page-001.tif")
+	data, err := os.ReadFile(tif)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(tif, data[:len(data)/3], 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.sohoa(t, "submit", dir); err != nil {
+		t.Fatal(err)
+	}
+	e.startWorker(t, "worker1.log")
+	e.startWorker(t, "worker2.log")
+	st := e.waitFinished(t, "poison-1", 3*time.Minute)
+	if st.State != queue.StateIncomplete || st.DocumentsDone != 3 || st.DocumentsFailed != 1 || st.PagesDone != 3 || st.PagesFailed != 1 {
+		t.Errorf("status = %+v", st)
+	}
+	reason := st.Failures[1]
+	if !strings.Contains(reason, "H49.64.33.2024.01.VTLT/2/page-001.tif page 1: decode:") {
+		t.Errorf("failures = %v", st.Failures)
+	}
+	out, err := e.sohoa(t, "status", "poison-1")
+	if err != nil || !strings.Contains(out, "poison-1\tincomplete\tdocuments 3 done, 1 failed, 4 total\tpages 3 done, 1 failed, 4 total") ||
+		!strings.Contains(out, "failed document 2: H49.64.33.2024.01.VTLT/2/page-001.tif page 1: decode:") {
+		t.Errorf("status: %v\n%s", err, out)
+	}
+	// The corrupt page failed at once: no retry.
+	ro, _ := asynq.ParseRedisURI(fmt.Sprintf("redis://%s/%d", e.svc.redisAddr, e.db))
+	insp := asynq.NewInspector(ro)
+	defer insp.Close()
+	if ti, err := insp.GetTaskInfo("default", "poison-1/page/1/1"); err != nil || ti.Retried != 0 || ti.State != asynq.TaskStateArchived {
+		t.Errorf("corrupt page's task: %+v, %v; want archived without retries", ti, err)
+	}
+	got := download(t, e.archive(t), "poison-1")
+	for _, k := range []string{"data/originals/H49.64.33.2024.01.VTLT/2/page-001.tif", "data/H49.64.33.2024.01.VTLT/H49.64.33.2024.01.VTLT.1.pdf",
+		"data/H49.64.33.2025.02.VTLT/H49.64.33.2025.02.VTLT.2.pdf", "bag-info.txt", "metadata/batch.json"} {
+		if got[k] == "" {
+			t.Errorf("package lacks %s", k)
+		}
+	}
+	if got["data/H49.64.33.2024.01.VTLT/H49.64.33.2024.01.VTLT.2.pdf"] != "" {
+		t.Error("the failed document has a PDF in the package")
+	}
+}
+
+// TestQueueCrash kills a worker with SIGKILL in the middle of a page; the
+// batch still completes, every document once, with a valid package.
+func TestQueueCrash(t *testing.T) {
+	e := newQueueEnv(t, 3)
+	dir := copyBatch(t, "crash-1")
+	if _, err := e.sohoa(t, "submit", dir); err != nil {
+		t.Fatal(err)
+	}
+	ro, err := asynq.ParseRedisURI(fmt.Sprintf("redis://%s/%d", e.svc.redisAddr, e.db))
+	if err != nil {
+		t.Fatal(err)
+	}
+	insp := asynq.NewInspector(ro)
+	defer insp.Close()
+
+	a := e.startWorker(t, "worker-a.log")
+	var killed string
+	deadline := time.Now().Add(time.Minute)
+	for killed == "" {
+		if time.Now().After(deadline) {
+			t.Fatal("no page task became active")
+		}
+		active, _ := insp.ListActiveTasks("default")
+		for _, ti := range active {
+			if ti.Type == queue.TypePage {
+				killed = ti.ID
+			}
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	time.Sleep(300 * time.Millisecond) // into the OCR of the page
+	if err := a.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	a.Wait()
+	if ti, err := insp.GetTaskInfo("default", killed); err != nil || ti.State != asynq.TaskStateActive {
+		t.Fatalf("killed page task %s: %v, %v; want still active", killed, ti, err)
+	}
+	// asynq hands a task back once its lease has been expired for 30 s (60 s after
+	// the crash). Age the dead worker's leases instead of waiting.
+	rdb := redis.NewClient(&redis.Options{Addr: e.svc.redisAddr, DB: e.db})
+	defer rdb.Close()
+	leases, err := rdb.ZRangeWithScores(context.Background(), "asynq:{default}:lease", 0, -1).Result()
+	if err != nil || len(leases) == 0 {
+		t.Fatalf("leases: %v, %v", leases, err)
+	}
+	for _, l := range leases {
+		rdb.ZAdd(context.Background(), "asynq:{default}:lease", redis.Z{Score: l.Score - 120, Member: l.Member})
+	}
+	e.startWorker(t, "worker-b.log")
+	e.startWorker(t, "worker-c.log")
+	st := e.waitFinished(t, "crash-1", 3*time.Minute)
+	if st.State != queue.StateComplete || st.DocumentsDone != 4 || st.PagesDone != 4 {
+		t.Errorf("status = %+v", st)
+	}
+	if ti, err := insp.GetTaskInfo("default", killed); err != nil || ti.Retried < 1 || ti.State != asynq.TaskStateCompleted {
+		t.Errorf("killed page task %s: %+v, %v; want completed after a retry", killed, ti, err)
+	}
+
+	// Every document exactly once, and the package checks out.
+	arch := e.archive(t)
+	out := filepath.Join(t.TempDir(), "crash-1")
+	pdfs := 0
+	err = arch.List(context.Background(), "crash-1/", func(o storage.ObjectInfo) error {
+		if strings.HasSuffix(o.Key, ".pdf") {
+			pdfs++
+		}
+		r, err := arch.Get(context.Background(), o.Key)
+		if err != nil {
+			return err
+		}
+		defer r.Close()
+		dst := filepath.Join(out, filepath.FromSlash(strings.TrimPrefix(o.Key, "crash-1/")))
+		os.MkdirAll(filepath.Dir(dst), 0o755)
+		f, err := os.Create(dst)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		_, err = io.Copy(f, r)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if pdfs != 4 {
+		t.Errorf("%d PDFs in the package, want 4", pdfs)
+	}
+	probs, err := bag.Validate(out)
+	if err != nil || len(probs) != 0 {
+		t.Errorf("package: %v %v", probs, err)
+	}
+	info, _ := bag.ReadInfo(filepath.Join(out, "bag-info.txt"))
+	if info.Get(pipeline.BagStatusLabel) != "complete" || info.Get("Sohoa-Documents") != "4 of 4" {
+		t.Errorf("bag-info: %v", info)
+	}
+}

@@ -1,0 +1,917 @@
+// Package queue runs the pipeline as tasks on an asynq queue in Redis, with
+// inputs and outputs in S3 buckets, so that many scanning stations and many
+// worker machines can share the work.
+//
+// A batch is submitted by uploading its originals to the inbox store and
+// enqueueing one batch task. The batch task enqueues a page task per page; a
+// page task runs pipeline.ProcessPage and stores the result in the work store;
+// when every page of a document has finished, a document task runs
+// pipeline.MakeDocument; when every document has finished, a package task
+// assembles the BagIt package with pipeline.Packager and writes it to the
+// archive store under retention. The queue holds no pipeline logic of its own:
+// it only schedules the stages and moves their inputs and outputs.
+//
+// Every task has a deterministic TaskID and writes to deterministic keys, so a
+// retried or duplicated delivery writes the same objects. Batch state (counts,
+// per-document status, failures) is kept in Redis hashes and sets, readable
+// with Status.
+package queue
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/gob"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/hibiken/asynq"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/sohoa-vn/sohoa/ocr"
+	"github.com/sohoa-vn/sohoa/pipeline"
+	"github.com/sohoa-vn/sohoa/pipeline/pdfa"
+	"github.com/sohoa-vn/sohoa/storage"
+)
+
+// Task types.
+const (
+	TypeBatch    = "sohoa:batch"    // fan out a batch's pages
+	TypePage     = "sohoa:page"     // normalize and OCR one page
+	TypeDocument = "sohoa:document" // build one document's PDF/A, text and ALTO
+	TypePackage  = "sohoa:package"  // write the batch's package to the archive
+)
+
+// Batch states, as reported by Status.
+const (
+	StateQueued     = "queued"     // submitted, not packaged yet
+	StateComplete   = "complete"   // packaged, every document done
+	StateIncomplete = "incomplete" // packaged, some documents failed
+)
+
+// taskRetention keeps finished tasks (and so their TaskIDs) for this long, so
+// that a duplicate enqueue meanwhile is refused. Later duplicates are caught by
+// the batch state: finished pages, documents and packages are not redone.
+const taskRetention = 24 * time.Hour
+
+// Stores are the three buckets of a deployment.
+type Stores struct {
+	Inbox   storage.Store // originals, as uploaded by submit: <batch id>/<file>
+	Work    storage.Store // page and document results: <batch id>/...
+	Archive storage.Store // finished packages: <batch id>/<path in the bag>
+}
+
+// Options controls a Queue.
+type Options struct {
+	// Pipeline holds the processing settings (languages, thresholds, PDF); its
+	// Now, Workers, Engines, OnPage and Overwrite are not used.
+	Pipeline pipeline.Options
+	// Retries is how often a task failing for a transient reason is retried.
+	Retries int
+	// Retention is the lock put on package objects; nil means none.
+	Retention func(now time.Time) *storage.Retention
+	// CacheDir is where a worker keeps local copies of the batches it works on;
+	// default a folder under os.TempDir().
+	CacheDir string
+	Logger   *slog.Logger // default slog.Default()
+}
+
+// Queue submits batches, runs their tasks and reports their state.
+type Queue struct {
+	rdb    redis.UniversalClient
+	client *asynq.Client
+	stores Stores
+	opts   Options
+
+	mu      sync.Mutex
+	batches map[string]*cachedBatch // local copies, by batch id
+}
+
+type cachedBatch struct {
+	once  sync.Once
+	batch *pipeline.Batch
+	err   error
+}
+
+// New connects to the Redis at redisURL (redis://[:password@]host:port/db).
+func New(redisURL string, stores Stores, opts Options) (*Queue, error) {
+	ro, err := redis.ParseURL(redisURL)
+	if err != nil {
+		return nil, fmt.Errorf("queue: redis url: %w", err)
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	if opts.CacheDir == "" {
+		opts.CacheDir = filepath.Join(os.TempDir(), "sohoa-worker")
+	}
+	rdb := redis.NewClient(ro)
+	return &Queue{rdb: rdb, client: asynq.NewClientFromRedisClient(rdb), stores: stores, opts: opts,
+		batches: map[string]*cachedBatch{}}, nil
+}
+
+// Close closes the Redis connections.
+func (q *Queue) Close() error { return q.rdb.Close() }
+
+// Redis returns the Redis client, for an asynq.Server (asynq.NewServerFromRedisClient).
+func (q *Queue) Redis() redis.UniversalClient { return q.rdb }
+
+// CheckNoEviction returns an error unless Redis runs with maxmemory-policy
+// noeviction: an evicted key is a lost task or lost batch state.
+func (q *Queue) CheckNoEviction(ctx context.Context) error {
+	m, err := q.rdb.ConfigGet(ctx, "maxmemory-policy").Result()
+	if err != nil {
+		return fmt.Errorf("redis: maxmemory-policy: %w", err)
+	}
+	if p := m["maxmemory-policy"]; p != "noeviction" {
+		return fmt.Errorf("redis: maxmemory-policy is %q; it must be noeviction, or tasks and batch state can be lost", p)
+	}
+	return nil
+}
+
+// Redis keys.
+func keyBatches() string                  { return "sohoa:batches" }
+func keyBatch(id string) string           { return "sohoa:batch:" + id }
+func keyFiles(id string) string           { return "sohoa:batch:" + id + ":files" }
+func keyPageFails(id string) string       { return "sohoa:batch:" + id + ":pagefail" }
+func keyDocs(id string) string            { return "sohoa:batch:" + id + ":docs" }
+func keyDocPages(id string, d int) string { return fmt.Sprintf("sohoa:batch:%s:doc:%d", id, d) }
+
+// Storage keys.
+func inboxKey(id, file string) string { return id + "/" + file }
+func pageKey(id string, d, p int) string {
+	return fmt.Sprintf("%s/pages/%d/%d.gob", id, d, p)
+}
+func docKey(id string, d int, ext string) string { return fmt.Sprintf("%s/docs/%d/doc.%s", id, d, ext) }
+
+// Task IDs.
+func pageTaskID(id string, d, p int) string { return fmt.Sprintf("%s/page/%d/%d", id, d, p) }
+func docTaskID(id string, d int) string     { return fmt.Sprintf("%s/doc/%d", id, d) }
+func packageTaskID(id string) string        { return id + "/package" }
+
+type batchPayload struct {
+	Batch string `json:"batch"`
+}
+
+type pagePayload struct {
+	Batch string `json:"batch"`
+	Doc   int    `json:"doc"`  // 0-based document number in batch order
+	Page  int    `json:"page"` // 1-based page in the document
+}
+
+type docPayload struct {
+	Batch string `json:"batch"`
+	Doc   int    `json:"doc"`
+}
+
+// SubmitResult says what Submit did.
+type SubmitResult struct {
+	BatchID  string
+	Files    int  // files of the batch
+	Uploaded int  // files put into the inbox store by this call
+	Enqueued bool // false when the batch had been enqueued before
+}
+
+// Submit uploads the originals of b (and its metadata sheet) to the inbox
+// store, each verified by its SHA-256, skipping those already there with the
+// same SHA-256, then enqueues the batch once. lo must be the options b was
+// loaded with; workers load the batch again with them. onFile, when set, is
+// called after each file.
+func (q *Queue) Submit(ctx context.Context, b *pipeline.Batch, lo pipeline.LoadOptions, onFile func(done, total int)) (*SubmitResult, error) {
+	files := batchFiles(b)
+	res := &SubmitResult{BatchID: b.ID, Files: len(files)}
+	sums := map[string]any{}
+	for i, f := range files {
+		sum, up, err := q.upload(ctx, b, f)
+		if err != nil {
+			return res, err
+		}
+		sums[f] = sum
+		if up {
+			res.Uploaded++
+		}
+		if onFile != nil {
+			onFile(i+1, len(files))
+		}
+	}
+	key := keyBatch(b.ID)
+	now := time.Now().UTC().Format(time.RFC3339Nano)
+	if err := q.rdb.HSetNX(ctx, key, "submitted", now).Err(); err != nil {
+		return res, fmt.Errorf("submit %s: %w", b.ID, err)
+	}
+	pipe := q.rdb.TxPipeline()
+	pipe.HSet(ctx, keyFiles(b.ID), sums)
+	pipe.HSet(ctx, key, "dpi", strconv.FormatFloat(lo.DPI, 'g', -1, 64), "isolated", strconv.FormatBool(lo.Isolated),
+		"documents", b.Documents(), "pages", b.Pages())
+	pipe.HSetNX(ctx, key, "state", StateQueued)
+	pipe.ZAddNX(ctx, keyBatches(), redis.Z{Score: float64(time.Now().Unix()), Member: b.ID})
+	if _, err := pipe.Exec(ctx); err != nil {
+		return res, fmt.Errorf("submit %s: %w", b.ID, err)
+	}
+	if n, err := q.rdb.HExists(ctx, key, "enqueued").Result(); err != nil {
+		return res, fmt.Errorf("submit %s: %w", b.ID, err)
+	} else if n {
+		return res, nil
+	}
+	if err := q.enqueue(ctx, TypeBatch, batchPayload{b.ID}, b.ID); err != nil {
+		return res, err
+	}
+	res.Enqueued = true
+	if err := q.rdb.HSet(ctx, key, "enqueued", now).Err(); err != nil {
+		return res, fmt.Errorf("submit %s: %w", b.ID, err)
+	}
+	return res, nil
+}
+
+// batchFiles lists the files of b to upload: the metadata sheet, if any, and every page file, sorted.
+func batchFiles(b *pipeline.Batch) []string {
+	seen := map[string]bool{}
+	if _, err := os.Stat(filepath.Join(b.Dir, pipeline.MetadataFile)); err == nil {
+		seen[pipeline.MetadataFile] = true
+	}
+	for _, f := range b.Files {
+		for _, d := range f.Documents {
+			for _, pg := range d.Pages {
+				seen[pg.File] = true
+			}
+		}
+	}
+	out := make([]string, 0, len(seen))
+	for f := range seen {
+		out = append(out, f)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// upload puts one file of b into the inbox unless it is there already with the same SHA-256.
+func (q *Queue) upload(ctx context.Context, b *pipeline.Batch, file string) (sum string, uploaded bool, err error) {
+	f, err := os.Open(filepath.Join(b.Dir, filepath.FromSlash(file)))
+	if err != nil {
+		return "", false, fmt.Errorf("submit %s: %w", file, err)
+	}
+	defer f.Close()
+	h := sha256.New()
+	size, err := io.Copy(h, f)
+	if err != nil {
+		return "", false, fmt.Errorf("submit %s: %w", file, err)
+	}
+	sum = hex.EncodeToString(h.Sum(nil))
+	key := inboxKey(b.ID, file)
+	if info, err := q.stores.Inbox.Stat(ctx, key); err == nil && info.SHA256 == sum {
+		return sum, false, nil
+	} else if err != nil && !errors.Is(err, storage.ErrNotExist) {
+		return "", false, fmt.Errorf("submit %s: %w", file, err)
+	}
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return "", false, fmt.Errorf("submit %s: %w", file, err)
+	}
+	if _, err := q.stores.Inbox.Put(ctx, key, f, size, storage.PutOptions{SHA256: sum}); err != nil {
+		return "", false, fmt.Errorf("submit %s: %w", file, err)
+	}
+	return sum, true, nil
+}
+
+// enqueue enqueues a task once: a TaskID already taken is not an error.
+func (q *Queue) enqueue(ctx context.Context, typ string, payload any, id string) error {
+	js, err := json.Marshal(payload)
+	if err != nil {
+		return fmt.Errorf("enqueue %s: %w", id, err)
+	}
+	_, err = q.client.EnqueueContext(ctx, asynq.NewTask(typ, js), asynq.TaskID(id), asynq.MaxRetry(q.opts.Retries),
+		asynq.Retention(taskRetention))
+	if err != nil && !errors.Is(err, asynq.ErrTaskIDConflict) {
+		return fmt.Errorf("enqueue %s: %w", id, err)
+	}
+	return nil
+}
+
+// meta is the batch's hash in Redis.
+type meta struct {
+	submitted time.Time
+	lo        pipeline.LoadOptions
+}
+
+func (q *Queue) meta(ctx context.Context, id string) (*meta, error) {
+	h, err := q.rdb.HGetAll(ctx, keyBatch(id)).Result()
+	if err != nil {
+		return nil, fmt.Errorf("batch %s: %w", id, err)
+	}
+	if h["submitted"] == "" {
+		return nil, fmt.Errorf("batch %s: %w", id, ErrUnknownBatch)
+	}
+	m := &meta{}
+	if m.submitted, err = time.Parse(time.RFC3339Nano, h["submitted"]); err != nil {
+		return nil, fmt.Errorf("batch %s: submitted: %w", id, err)
+	}
+	m.lo.DPI, _ = strconv.ParseFloat(h["dpi"], 64)
+	m.lo.Isolated, _ = strconv.ParseBool(h["isolated"])
+	return m, nil
+}
+
+// ErrUnknownBatch is returned for a batch id that was never submitted.
+var ErrUnknownBatch = errors.New("no such batch")
+
+// batch returns the worker's local copy of a batch, downloading its files
+// from the inbox (verified by SHA-256) and loading it as submit did.
+func (q *Queue) batch(ctx context.Context, id string, m *meta) (*pipeline.Batch, error) {
+	q.mu.Lock()
+	cb := q.batches[id]
+	if cb == nil {
+		cb = &cachedBatch{}
+		q.batches[id] = cb
+	}
+	q.mu.Unlock()
+	cb.once.Do(func() { cb.batch, cb.err = q.fetch(ctx, id, m) })
+	if cb.err != nil {
+		q.mu.Lock()
+		delete(q.batches, id) // try again next time
+		q.mu.Unlock()
+	}
+	return cb.batch, cb.err
+}
+
+func (q *Queue) fetch(ctx context.Context, id string, m *meta) (*pipeline.Batch, error) {
+	files, err := q.rdb.HGetAll(ctx, keyFiles(id)).Result() // file -> SHA-256
+	if err != nil {
+		return nil, fmt.Errorf("batch %s: %w", id, err)
+	}
+	dir := filepath.Join(q.opts.CacheDir, id)
+	for file, sum := range files {
+		dst := filepath.Join(dir, filepath.FromSlash(file))
+		if _, err := os.Stat(dst); err == nil {
+			continue
+		}
+		if err := download(ctx, q.stores.Inbox, inboxKey(id, file), dst, sum); err != nil {
+			return nil, fmt.Errorf("batch %s: %w", id, err)
+		}
+	}
+	b, err := pipeline.Load(ctx, dir, m.lo)
+	if err != nil {
+		return nil, fmt.Errorf("batch %s: load: %w", id, err)
+	}
+	if b.ID != id {
+		return nil, fmt.Errorf("batch %s: the inbox holds batch %s", id, b.ID)
+	}
+	return b, nil
+}
+
+// download copies an object to dst (atomically), checking its SHA-256.
+func download(ctx context.Context, s storage.Store, key, dst, sum string) error {
+	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+		return err
+	}
+	r, err := s.Get(ctx, key)
+	if err != nil {
+		return fmt.Errorf("get %s: %w", key, err)
+	}
+	defer r.Close()
+	tmp, err := os.CreateTemp(filepath.Dir(dst), ".download-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	h := sha256.New()
+	if _, err := io.Copy(io.MultiWriter(tmp, h), r); err != nil {
+		tmp.Close()
+		return fmt.Errorf("get %s: %w", key, err)
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	if got := hex.EncodeToString(h.Sum(nil)); sum != "" && got != sum {
+		return fmt.Errorf("get %s: SHA-256 %s, want %s: %w", key, got, sum, storage.ErrChecksum)
+	}
+	return os.Rename(tmp.Name(), dst)
+}
+
+// documents lists the batch's documents in batch order, the order of the Doc numbers in task payloads.
+func documents(b *pipeline.Batch) []docRef {
+	var out []docRef
+	for _, f := range b.Files {
+		for _, d := range f.Documents {
+			out = append(out, docRef{f, d})
+		}
+	}
+	return out
+}
+
+type docRef struct {
+	f *pipeline.File
+	d *pipeline.Document
+}
+
+// pageResult is what a page task stores: a PageResult without its Page, which is
+// found again in the loaded batch.
+type pageResult struct {
+	Original pipeline.Original
+	Geometry pipeline.Geometry
+	Width    int
+	Height   int
+	Image    pdfa.Image
+	OCR      *ocr.Result
+	Flags    []string
+	Timings  pipeline.Timings
+}
+
+// failure is a page's permanent failure, as recorded in Redis.
+type failure struct {
+	File   string `json:"file"`
+	Page   int    `json:"page"`
+	Stage  string `json:"stage"`
+	Reason string `json:"reason"`
+}
+
+// Handler returns the task handlers on a mux, using engines from pool for OCR.
+func (q *Queue) Handler(pool *ocr.Pool) *asynq.ServeMux {
+	mux := asynq.NewServeMux()
+	mux.HandleFunc(TypeBatch, q.handleBatch)
+	mux.HandleFunc(TypePage, func(ctx context.Context, t *asynq.Task) error { return q.handlePage(ctx, t, pool) })
+	mux.HandleFunc(TypeDocument, q.handleDocument)
+	mux.HandleFunc(TypePackage, q.handlePackage)
+	return mux
+}
+
+// ServerConfig returns an asynq.Config for a worker running concurrency tasks at
+// once, with the error handler that records pages whose retries ran out.
+func (q *Queue) ServerConfig(concurrency int) asynq.Config {
+	return asynq.Config{
+		Concurrency:     concurrency,
+		ShutdownTimeout: 30 * time.Second,
+		// Look for new tasks often when idle: a batch's stages follow each other.
+		TaskCheckInterval: 250 * time.Millisecond,
+		Logger:            asynqLogger{q.opts.Logger},
+		ErrorHandler:      asynq.ErrorHandlerFunc(q.handleError),
+		RetryDelayFunc: func(n int, err error, t *asynq.Task) time.Duration {
+			return min(time.Duration(1<<min(n, 6))*time.Second, time.Minute)
+		},
+	}
+}
+
+// handleError records a page whose last retry failed, so that its document can finish (failed).
+func (q *Queue) handleError(ctx context.Context, t *asynq.Task, err error) {
+	retried, _ := asynq.GetRetryCount(ctx)
+	maxRetry, _ := asynq.GetMaxRetry(ctx)
+	if t.Type() != TypePage || (retried < maxRetry && !errors.Is(err, asynq.SkipRetry)) {
+		q.opts.Logger.Warn("task failed", "type", t.Type(), "retried", retried, "error", err)
+		return
+	}
+	var p pagePayload
+	if json.Unmarshal(t.Payload(), &p) != nil {
+		return
+	}
+	fl := failure{Stage: "task", Reason: err.Error()}
+	var pe *pipeline.PageError
+	if errors.As(err, &pe) {
+		fl = failure{File: pe.File, Page: pe.Page, Stage: pe.Stage, Reason: pe.Err.Error()}
+	}
+	if err := q.pageFinished(context.WithoutCancel(ctx), p, &fl); err != nil {
+		q.opts.Logger.Error("recording failed page", "batch", p.Batch, "doc", p.Doc, "page", p.Page, "error", err)
+	}
+}
+
+func (q *Queue) handleBatch(ctx context.Context, t *asynq.Task) error {
+	var p batchPayload
+	if err := json.Unmarshal(t.Payload(), &p); err != nil {
+		return fmt.Errorf("batch task: %v: %w", err, asynq.SkipRetry)
+	}
+	m, err := q.meta(ctx, p.Batch)
+	if err != nil {
+		return err
+	}
+	b, err := q.batch(ctx, p.Batch, m)
+	if err != nil {
+		return err
+	}
+	docs := documents(b)
+	if len(docs) == 0 {
+		return q.enqueue(ctx, TypePackage, batchPayload{b.ID}, packageTaskID(b.ID))
+	}
+	for i, dr := range docs {
+		if len(dr.d.Pages) == 0 {
+			if err := q.docPagesDone(ctx, b.ID, i, 0); err != nil {
+				return err
+			}
+		}
+		for _, pg := range dr.d.Pages {
+			if err := q.enqueue(ctx, TypePage, pagePayload{b.ID, i, pg.Index}, pageTaskID(b.ID, i, pg.Index)); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func (q *Queue) handlePage(ctx context.Context, t *asynq.Task, pool *ocr.Pool) error {
+	var p pagePayload
+	if err := json.Unmarshal(t.Payload(), &p); err != nil {
+		return fmt.Errorf("page task: %v: %w", err, asynq.SkipRetry)
+	}
+	if ok, err := q.rdb.SIsMember(ctx, keyDocPages(p.Batch, p.Doc), p.Page).Result(); err != nil {
+		return fmt.Errorf("page %+v: %w", p, err)
+	} else if ok {
+		return nil // a duplicate delivery of a finished page
+	}
+	m, err := q.meta(ctx, p.Batch)
+	if err != nil {
+		return err
+	}
+	b, err := q.batch(ctx, p.Batch, m)
+	if err != nil {
+		return err
+	}
+	docs := documents(b)
+	if p.Doc < 0 || p.Doc >= len(docs) || p.Page < 1 || p.Page > len(docs[p.Doc].d.Pages) {
+		return fmt.Errorf("page %+v: not in the batch: %w", p, asynq.SkipRetry)
+	}
+	pg := docs[p.Doc].d.Pages[p.Page-1]
+	eng, err := pool.Get(ctx)
+	if err != nil {
+		return fmt.Errorf("page %s %d: %w", pg.File, pg.FilePage, err)
+	}
+	po := q.opts.Pipeline
+	res, err := pipeline.ProcessPage(ctx, eng, b.Dir, pg, pipeline.PageOptions{DPI: pg.DPI, MinConfidence: minConfidence(po), Encode: po.Encode})
+	pool.Put(eng)
+	if err != nil {
+		var pe *pipeline.PageError
+		if errors.As(err, &pe) && pe.Stage == pipeline.StageDecode && ctx.Err() == nil {
+			// A corrupt image does not get better: fail its document now (recorded by handleError).
+			return fmt.Errorf("%w: %w", err, asynq.SkipRetry)
+		}
+		return err
+	}
+	pr := pageResult{Original: res.Original, Geometry: res.Geometry, Width: res.Width, Height: res.Height,
+		Image: res.Image, OCR: res.OCR, Flags: res.Flags, Timings: res.Timings}
+	var buf bytes.Buffer
+	if err := gob.NewEncoder(&buf).Encode(&pr); err != nil {
+		return fmt.Errorf("page %s %d: %w", pg.File, pg.FilePage, err)
+	}
+	if err := putOnce(ctx, q.stores.Work, pageKey(p.Batch, p.Doc, p.Page), buf.Bytes(), nil); err != nil {
+		return fmt.Errorf("page %s %d: %w", pg.File, pg.FilePage, err)
+	}
+	return q.pageFinished(ctx, p, nil)
+}
+
+func minConfidence(o pipeline.Options) float64 {
+	if o.MinConfidence == 0 {
+		return 70
+	}
+	return o.MinConfidence
+}
+
+// putOnce stores data under key; an object already there (from an earlier
+// delivery of the same task, whose timings differ) is kept.
+func putOnce(ctx context.Context, s storage.Store, key string, data []byte, ret *storage.Retention) error {
+	sum := sha256.Sum256(data)
+	_, err := s.Put(ctx, key, bytes.NewReader(data), int64(len(data)), storage.PutOptions{SHA256: hex.EncodeToString(sum[:]), Retention: ret})
+	if errors.Is(err, storage.ErrExists) {
+		return nil
+	}
+	return err
+}
+
+// pageFinished records a page as finished (failed when fl is set) and, when it
+// was the last of its document, enqueues the document task.
+func (q *Queue) pageFinished(ctx context.Context, p pagePayload, fl *failure) error {
+	if fl != nil {
+		js, _ := json.Marshal(fl)
+		if err := q.rdb.HSetNX(ctx, keyPageFails(p.Batch), fmt.Sprintf("%d/%d", p.Doc, p.Page), js).Err(); err != nil {
+			return fmt.Errorf("page %+v: %w", p, err)
+		}
+	}
+	if err := q.rdb.SAdd(ctx, keyDocPages(p.Batch, p.Doc), p.Page).Err(); err != nil {
+		return fmt.Errorf("page %+v: %w", p, err)
+	}
+	return q.docPagesDone(ctx, p.Batch, p.Doc, -1)
+}
+
+// docPagesDone enqueues the document task when all n pages of document d have
+// finished (n < 0: look the count up).
+func (q *Queue) docPagesDone(ctx context.Context, id string, d, n int) error {
+	if n < 0 {
+		m, err := q.meta(ctx, id)
+		if err != nil {
+			return err
+		}
+		b, err := q.batch(ctx, id, m)
+		if err != nil {
+			return err
+		}
+		n = len(documents(b)[d].d.Pages)
+	}
+	done, err := q.rdb.SCard(ctx, keyDocPages(id, d)).Result()
+	if err != nil {
+		return fmt.Errorf("batch %s document %d: %w", id, d, err)
+	}
+	if int(done) < n {
+		return nil
+	}
+	return q.enqueue(ctx, TypeDocument, docPayload{id, d}, docTaskID(id, d))
+}
+
+// loadPages returns the results and errors of a document's pages, as the page tasks stored them.
+func (q *Queue) loadPages(ctx context.Context, id string, d int, doc *pipeline.Document) ([]*pipeline.PageResult, []error, error) {
+	fails, err := q.rdb.HGetAll(ctx, keyPageFails(id)).Result()
+	if err != nil {
+		return nil, nil, fmt.Errorf("batch %s: %w", id, err)
+	}
+	results := make([]*pipeline.PageResult, len(doc.Pages))
+	errs := make([]error, len(doc.Pages))
+	for i, pg := range doc.Pages {
+		if js, ok := fails[fmt.Sprintf("%d/%d", d, pg.Index)]; ok {
+			var fl failure
+			if err := json.Unmarshal([]byte(js), &fl); err != nil {
+				return nil, nil, fmt.Errorf("batch %s: failure record: %w", id, err)
+			}
+			errs[i] = &pipeline.PageError{File: fl.File, Page: fl.Page, Stage: fl.Stage, Err: errors.New(fl.Reason)}
+			if fl.File == "" {
+				errs[i] = &pipeline.PageError{File: pg.File, Page: pg.FilePage, Stage: fl.Stage, Err: errors.New(fl.Reason)}
+			}
+			continue
+		}
+		data, err := getAll(ctx, q.stores.Work, pageKey(id, d, pg.Index))
+		if err != nil {
+			return nil, nil, err
+		}
+		var pr pageResult
+		if err := gob.NewDecoder(bytes.NewReader(data)).Decode(&pr); err != nil {
+			return nil, nil, fmt.Errorf("page result %s: %w", pageKey(id, d, pg.Index), err)
+		}
+		res := &pipeline.PageResult{Page: pg, Original: pr.Original, Geometry: pr.Geometry, Width: pr.Width, Height: pr.Height,
+			Image: pr.Image, OCR: pr.OCR, Flags: pr.Flags, Timings: pr.Timings}
+		if res.OCR == nil {
+			res.OCR = &ocr.Result{}
+		}
+		results[i] = res
+	}
+	return results, errs, nil
+}
+
+func getAll(ctx context.Context, s storage.Store, key string) ([]byte, error) {
+	r, err := s.Get(ctx, key)
+	if err != nil {
+		return nil, fmt.Errorf("get %s: %w", key, err)
+	}
+	defer r.Close()
+	data, err := io.ReadAll(r)
+	if err != nil {
+		return nil, fmt.Errorf("get %s: %w", key, err)
+	}
+	return data, nil
+}
+
+func (q *Queue) handleDocument(ctx context.Context, t *asynq.Task) error {
+	var p docPayload
+	if err := json.Unmarshal(t.Payload(), &p); err != nil {
+		return fmt.Errorf("document task: %v: %w", err, asynq.SkipRetry)
+	}
+	if ok, err := q.rdb.HExists(ctx, keyDocs(p.Batch), strconv.Itoa(p.Doc)).Result(); err != nil {
+		return fmt.Errorf("document %+v: %w", p, err)
+	} else if ok {
+		return q.docsDone(ctx, p.Batch)
+	}
+	m, err := q.meta(ctx, p.Batch)
+	if err != nil {
+		return err
+	}
+	b, err := q.batch(ctx, p.Batch, m)
+	if err != nil {
+		return err
+	}
+	dr := documents(b)[p.Doc]
+	results, errs, err := q.loadPages(ctx, p.Batch, p.Doc, dr.d)
+	if err != nil {
+		return err
+	}
+	status := "done"
+	if len(dr.d.Pages) == 0 {
+		status = "empty" // like Process, which neither builds nor counts it
+	}
+	for _, e := range errs {
+		if e != nil {
+			status = "failed: " + e.Error()
+			break
+		}
+	}
+	if status == "done" {
+		out, err := pipeline.MakeDocument(ctx, b, dr.f, dr.d, results, q.opts.Pipeline.DocumentOptions(m.submitted))
+		if err != nil {
+			status = fmt.Sprintf("failed: %s: %s", pipeline.StagePDF, err)
+		} else {
+			for ext, data := range map[string][]byte{"pdf": out.PDF, "txt": out.Text, "alto.xml": out.ALTO} {
+				if err := putOnce(ctx, q.stores.Work, docKey(p.Batch, p.Doc, ext), data, nil); err != nil {
+					return fmt.Errorf("document %s: %w", dr.d.Source, err)
+				}
+			}
+		}
+	}
+	if err := q.rdb.HSetNX(ctx, keyDocs(p.Batch), strconv.Itoa(p.Doc), status).Err(); err != nil {
+		return fmt.Errorf("document %s: %w", dr.d.Source, err)
+	}
+	return q.docsDone(ctx, p.Batch)
+}
+
+// docsDone enqueues the package task when every document of the batch has finished.
+func (q *Queue) docsDone(ctx context.Context, id string) error {
+	n, err := q.rdb.HGet(ctx, keyBatch(id), "documents").Int()
+	if err != nil {
+		return fmt.Errorf("batch %s: %w", id, err)
+	}
+	done, err := q.rdb.HLen(ctx, keyDocs(id)).Result()
+	if err != nil {
+		return fmt.Errorf("batch %s: %w", id, err)
+	}
+	if int(done) < n {
+		return nil
+	}
+	return q.enqueue(ctx, TypePackage, batchPayload{id}, packageTaskID(id))
+}
+
+func (q *Queue) handlePackage(ctx context.Context, t *asynq.Task) error {
+	var p batchPayload
+	if err := json.Unmarshal(t.Payload(), &p); err != nil {
+		return fmt.Errorf("package task: %v: %w", err, asynq.SkipRetry)
+	}
+	if st, err := q.rdb.HGet(ctx, keyBatch(p.Batch), "state").Result(); err != nil {
+		return fmt.Errorf("batch %s: %w", p.Batch, err)
+	} else if st != StateQueued {
+		return nil
+	}
+	m, err := q.meta(ctx, p.Batch)
+	if err != nil {
+		return err
+	}
+	b, err := q.batch(ctx, p.Batch, m)
+	if err != nil {
+		return err
+	}
+	docStatus, err := q.rdb.HGetAll(ctx, keyDocs(p.Batch)).Result()
+	if err != nil {
+		return fmt.Errorf("batch %s: %w", p.Batch, err)
+	}
+	out := filepath.Join(q.opts.CacheDir, ".packages", fmt.Sprintf("%s-%d", p.Batch, time.Now().UnixNano()))
+	defer os.RemoveAll(out)
+	po := q.opts.Pipeline
+	po.Overwrite = true
+	po.Now = func() time.Time { return m.submitted } // the same package from every run
+	pk, err := pipeline.NewPackager(b, out, po)
+	if err != nil {
+		return err
+	}
+	defer pk.Abort()
+	for i, dr := range documents(b) {
+		if len(dr.d.Pages) == 0 {
+			continue // as in Process
+		}
+		results, errs, err := q.loadPages(ctx, p.Batch, i, dr.d)
+		if err != nil {
+			return err
+		}
+		var dout *pipeline.DocumentOutput
+		if docStatus[strconv.Itoa(i)] == "done" {
+			dout = &pipeline.DocumentOutput{}
+			for ext, dst := range map[string]*[]byte{"pdf": &dout.PDF, "txt": &dout.Text, "alto.xml": &dout.ALTO} {
+				if *dst, err = getAll(ctx, q.stores.Work, docKey(p.Batch, i, ext)); err != nil {
+					return err
+				}
+			}
+		}
+		if err := pk.AddDocument(ctx, dr.f, dr.d, results, errs, dout); err != nil {
+			return err
+		}
+	}
+	rep, err := pk.Finish()
+	if err != nil && !errors.Is(err, pipeline.ErrIncomplete) {
+		return err
+	}
+	var ret *storage.Retention
+	if q.opts.Retention != nil {
+		ret = q.opts.Retention(time.Now())
+	}
+	bagDir := rep.Bag
+	err = filepath.WalkDir(bagDir, func(p2 string, de fs.DirEntry, err error) error {
+		if err != nil || de.IsDir() {
+			return err
+		}
+		rel, err := filepath.Rel(bagDir, p2)
+		if err != nil {
+			return err
+		}
+		data, err := os.ReadFile(p2)
+		if err != nil {
+			return err
+		}
+		return putOnce(ctx, q.stores.Archive, path.Join(p.Batch, filepath.ToSlash(rel)), data, ret)
+	})
+	if err != nil {
+		return fmt.Errorf("batch %s: archive: %w", p.Batch, err)
+	}
+	state := StateComplete
+	if !rep.Complete {
+		state = StateIncomplete
+	}
+	if err := q.rdb.HSet(ctx, keyBatch(p.Batch), "state", state, "finished", time.Now().UTC().Format(time.RFC3339Nano)).Err(); err != nil {
+		return fmt.Errorf("batch %s: %w", p.Batch, err)
+	}
+	q.mu.Lock()
+	delete(q.batches, p.Batch)
+	q.mu.Unlock()
+	os.RemoveAll(filepath.Join(q.opts.CacheDir, p.Batch))
+	q.opts.Logger.Info("batch packaged", "batch", p.Batch, "state", state, "documents", rep.DocumentsDone, "of", rep.Documents)
+	return nil
+}
+
+// BatchStatus is the state of a submitted batch.
+type BatchStatus struct {
+	ID              string    `json:"id"`
+	State           string    `json:"state"`
+	Submitted       time.Time `json:"submitted"`
+	Documents       int       `json:"documents"`
+	DocumentsDone   int       `json:"documentsDone"`
+	DocumentsFailed int       `json:"documentsFailed"`
+	Pages           int       `json:"pages"`
+	PagesDone       int       `json:"pagesDone"`
+	PagesFailed     int       `json:"pagesFailed"`
+	// Failures lists the failed documents, by number in batch order, with the reason.
+	Failures map[int]string `json:"failures,omitempty"`
+}
+
+// Finished reports whether the batch's package has been written.
+func (s *BatchStatus) Finished() bool { return s.State == StateComplete || s.State == StateIncomplete }
+
+// Status returns the state of batch id.
+func (q *Queue) Status(ctx context.Context, id string) (*BatchStatus, error) {
+	h, err := q.rdb.HGetAll(ctx, keyBatch(id)).Result()
+	if err != nil {
+		return nil, fmt.Errorf("status %s: %w", id, err)
+	}
+	if h["submitted"] == "" {
+		return nil, fmt.Errorf("status %s: %w", id, ErrUnknownBatch)
+	}
+	s := &BatchStatus{ID: id, State: h["state"]}
+	s.Submitted, _ = time.Parse(time.RFC3339Nano, h["submitted"])
+	s.Documents, _ = strconv.Atoi(h["documents"])
+	s.Pages, _ = strconv.Atoi(h["pages"])
+	pipe := q.rdb.Pipeline()
+	cards := make([]*redis.IntCmd, s.Documents)
+	for d := range cards {
+		cards[d] = pipe.SCard(ctx, keyDocPages(id, d))
+	}
+	fails := pipe.HLen(ctx, keyPageFails(id))
+	docs := pipe.HGetAll(ctx, keyDocs(id))
+	if _, err := pipe.Exec(ctx); err != nil {
+		return nil, fmt.Errorf("status %s: %w", id, err)
+	}
+	for _, c := range cards {
+		s.PagesDone += int(c.Val())
+	}
+	s.PagesFailed = int(fails.Val())
+	s.PagesDone -= s.PagesFailed
+	for k, v := range docs.Val() {
+		switch v {
+		case "done":
+			s.DocumentsDone++
+			continue
+		case "empty":
+			continue
+		}
+		s.DocumentsFailed++
+		if s.Failures == nil {
+			s.Failures = map[int]string{}
+		}
+		n, _ := strconv.Atoi(k)
+		s.Failures[n] = strings.TrimPrefix(v, "failed: ")
+	}
+	return s, nil
+}
+
+// Batches returns the ids of all submitted batches, oldest first.
+func (q *Queue) Batches(ctx context.Context) ([]string, error) {
+	ids, err := q.rdb.ZRange(ctx, keyBatches(), 0, -1).Result()
+	if err != nil {
+		return nil, fmt.Errorf("batches: %w", err)
+	}
+	return ids, nil
+}
+
+// asynqLogger sends asynq's log to slog.
+type asynqLogger struct{ l *slog.Logger }
+
+func (a asynqLogger) Debug(args ...any) {}
+func (a asynqLogger) Info(args ...any)  { a.l.Info(fmt.Sprint(args...)) }
+func (a asynqLogger) Warn(args ...any)  { a.l.Warn(fmt.Sprint(args...)) }
+func (a asynqLogger) Error(args ...any) { a.l.Error(fmt.Sprint(args...)) }
+func (a asynqLogger) Fatal(args ...any) { a.l.Error(fmt.Sprint(args...)) }

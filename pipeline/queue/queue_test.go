@@ -1,0 +1,333 @@
+package queue
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"reflect"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/hibiken/asynq"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/sohoa-vn/sohoa/ocr"
+	"github.com/sohoa-vn/sohoa/pipeline"
+	"github.com/sohoa-vn/sohoa/storage"
+	"github.com/sohoa-vn/sohoa/storage/s3"
+)
+
+type services struct {
+	redisAddr, s3Endpoint, accessKey, secretKey string
+}
+
+func testServices(t testing.TB) services {
+	t.Helper()
+	s := services{os.Getenv("SOHOA_TEST_REDIS_ADDR"), os.Getenv("SOHOA_TEST_S3_ENDPOINT"),
+		os.Getenv("SOHOA_TEST_S3_ACCESS_KEY"), os.Getenv("SOHOA_TEST_S3_SECRET_KEY")}
+	if s.redisAddr == "" || s.s3Endpoint == "" || s.accessKey == "" || s.secretKey == "" {
+		t.Fatal("SOHOA_TEST_REDIS_ADDR, SOHOA_TEST_S3_* not set: run the tests with scripts/with-services.sh (make test)")
+	}
+	return s
+}
+
+// countingStore counts Puts.
+type countingStore struct {
+	storage.Store
+	puts atomic.Int64
+}
+
+func (c *countingStore) Put(ctx context.Context, key string, r io.Reader, size int64, opts storage.PutOptions) (storage.ObjectInfo, error) {
+	c.puts.Add(1)
+	return c.Store.Put(ctx, key, r, size, opts)
+}
+
+// newTestQueue returns a Queue on Redis database db (emptied) and fresh buckets, and its inbox.
+func newTestQueue(t testing.TB, db int) (*Queue, *countingStore, string) {
+	t.Helper()
+	svc := testServices(t)
+	ctx := context.Background()
+	url := fmt.Sprintf("redis://%s/%d", svc.redisAddr, db)
+	var rnd [4]byte
+	rand.Read(rnd[:])
+	prefix := "q" + hex.EncodeToString(rnd[:])
+	bucket := func(name string) storage.Store {
+		s, err := s3.New(ctx, s3.Config{Endpoint: svc.s3Endpoint, Bucket: prefix + "-" + name, AccessKey: svc.accessKey, SecretKey: svc.secretKey})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	inbox := &countingStore{Store: bucket("inbox")}
+	q, err := New(url, Stores{Inbox: inbox, Work: bucket("work"), Archive: bucket("archive")}, Options{Retries: 1, CacheDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { q.Close() })
+	if err := q.rdb.FlushDB(ctx).Err(); err != nil {
+		t.Fatal(err)
+	}
+	return q, inbox, url
+}
+
+func loadSample(t *testing.T) *pipeline.Batch {
+	t.Helper()
+	b, err := pipeline.Load(context.Background(), "../../testdata/batch", pipeline.LoadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// TestSubmitResume interrupts a submit half way; the re-run uploads only the
+// missing files and the batch is enqueued exactly once.
+func TestSubmitResume(t *testing.T) {
+	q, inbox, url := newTestQueue(t, 3)
+	b := loadSample(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	_, err := q.Submit(ctx, b, pipeline.LoadOptions{}, func(done, total int) {
+		if done == 2 {
+			cancel() // the station is switched off after two files
+		}
+	})
+	if err == nil {
+		t.Fatal("interrupted submit reported no error")
+	}
+	if n := inbox.puts.Load(); n != 2 {
+		t.Errorf("%d PUTs in the interrupted run, want 2", n)
+	}
+	stored := 0
+	inbox.List(context.Background(), b.ID+"/", func(storage.ObjectInfo) error { stored++; return nil })
+	if stored != 2 {
+		t.Fatalf("%d objects in the inbox after the interrupted run, want 2", stored)
+	}
+	if _, err := q.Status(context.Background(), b.ID); !errors.Is(err, ErrUnknownBatch) {
+		t.Errorf("interrupted batch is known to status: %v", err)
+	}
+
+	inbox.puts.Store(0)
+	res, err := q.Submit(context.Background(), b, pipeline.LoadOptions{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Files != 5 || res.Uploaded != 3 || !res.Enqueued || inbox.puts.Load() != 3 {
+		t.Errorf("re-run: %+v, %d PUTs; want 5 files, 3 uploaded and PUT, enqueued", res, inbox.puts.Load())
+	}
+
+	inbox.puts.Store(0)
+	res, err = q.Submit(context.Background(), b, pipeline.LoadOptions{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Uploaded != 0 || res.Enqueued || inbox.puts.Load() != 0 {
+		t.Errorf("third run: %+v, %d PUTs; want nothing uploaded or enqueued", res, inbox.puts.Load())
+	}
+
+	ro, _ := asynq.ParseRedisURI(url)
+	insp := asynq.NewInspector(ro)
+	defer insp.Close()
+	tasks, err := insp.ListPendingTasks("default")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(tasks) != 1 || tasks[0].ID != b.ID || tasks[0].Type != TypeBatch {
+		t.Errorf("pending tasks = %v, want the one batch task", tasks)
+	}
+	st, err := q.Status(context.Background(), b.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.State != StateQueued || st.Documents != 4 || st.Pages != 4 || st.PagesDone != 0 {
+		t.Errorf("status = %+v", st)
+	}
+}
+
+// TestSubmitRefusesChangedFile: a file changed after an earlier submit of the
+// same batch id is refused, not overwritten.
+func TestSubmitRefusesChangedFile(t *testing.T) {
+	q, _, _ := newTestQueue(t, 4)
+	b := loadSample(t)
+	ctx := context.Background()
+	key := inboxKey(b.ID, pipeline.MetadataFile)
+	other := "{}"
+	if _, err := q.stores.Inbox.Put(ctx, key, strings.NewReader(other), int64(len(other)), storage.PutOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := q.Submit(ctx, b, pipeline.LoadOptions{}, nil); !errors.Is(err, storage.ErrExists) {
+		t.Errorf("submit over a different file: %v, want storage.ErrExists", err)
+	}
+}
+
+// TestCheckNoEviction: workers refuse a Redis that may evict keys.
+func TestCheckNoEviction(t *testing.T) {
+	q, _, _ := newTestQueue(t, 5)
+	ctx := context.Background()
+	if err := q.CheckNoEviction(ctx); err != nil {
+		t.Fatalf("noeviction Redis refused: %v", err)
+	}
+	rdb := q.rdb.(*redis.Client)
+	if err := rdb.ConfigSet(ctx, "maxmemory-policy", "allkeys-lru").Err(); err != nil {
+		t.Fatal(err)
+	}
+	err := q.CheckNoEviction(ctx)
+	if err := rdb.ConfigSet(ctx, "maxmemory-policy", "noeviction").Err(); err != nil {
+		t.Fatal(err)
+	}
+	if err == nil || !strings.Contains(err.Error(), `"allkeys-lru"`) {
+		t.Errorf("allkeys-lru Redis: %v, want refused", err)
+	}
+}
+
+func TestMain(m *testing.M) {
+	if err := ocr.ReexecSingleThreaded(); err != nil {
+		os.Stderr.WriteString(err.Error() + "\n")
+		os.Exit(2)
+	}
+	os.Exit(m.Run())
+}
+
+// startWorker runs the queue's handlers in this process with n OCR engines.
+func startWorker(tb testing.TB, q *Queue, n int) (*ocr.Pool, func()) {
+	tb.Helper()
+	pool, err := ocr.NewPool(n, ocr.Options{Languages: "vie"})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	srv := asynq.NewServerFromRedisClient(q.Redis(), q.ServerConfig(n))
+	if err := srv.Start(q.Handler(pool)); err != nil {
+		tb.Fatal(err)
+	}
+	return pool, func() { srv.Shutdown(); pool.Close() }
+}
+
+func waitFinished(tb testing.TB, q *Queue, id string, limit time.Duration) *BatchStatus {
+	tb.Helper()
+	deadline := time.Now().Add(limit)
+	for {
+		s, err := q.Status(context.Background(), id)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		if s.Finished() {
+			return s
+		}
+		if time.Now().After(deadline) {
+			tb.Fatalf("batch %s not finished after %v: %+v", id, limit, s)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// snapshot returns the SHA-256 of every object in s.
+func snapshot(t *testing.T, s storage.Store) map[string]string {
+	t.Helper()
+	ctx := context.Background()
+	m := map[string]string{}
+	var keys []string
+	if err := s.List(ctx, "", func(o storage.ObjectInfo) error { keys = append(keys, o.Key); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range keys {
+		info, err := s.Stat(ctx, k)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m[k] = info.SHA256
+	}
+	return m
+}
+
+func sameSnapshot(a, b map[string]string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for k, v := range a {
+		if b[k] != v {
+			return false
+		}
+	}
+	return true
+}
+
+// TestDuplicateDelivery runs a batch, then delivers its page, document and
+// package tasks again, as asynq may (at least once): nothing is duplicated or changed.
+func TestDuplicateDelivery(t *testing.T) {
+	q, _, _ := newTestQueue(t, 6)
+	ctx := context.Background()
+	b := loadSample(t)
+	if _, err := q.Submit(ctx, b, pipeline.LoadOptions{}, nil); err != nil {
+		t.Fatal(err)
+	}
+	pool, stop := startWorker(t, q, 2)
+	defer stop()
+	st := waitFinished(t, q, b.ID, 2*time.Minute)
+	if st.State != StateComplete || st.DocumentsDone != 4 || st.PagesDone != 4 {
+		t.Fatalf("status = %+v", st)
+	}
+	work, archive := snapshot(t, q.stores.Work), snapshot(t, q.stores.Archive)
+	if len(work) != 4+4*3 {
+		t.Errorf("%d objects in the work store, want 4 pages and 4×3 document files", len(work))
+	}
+
+	// A page delivered again after its worker died between storing the result
+	// and recording it: processed again, the stored result is kept.
+	if err := q.rdb.SRem(ctx, keyDocPages(b.ID, 0), 1).Err(); err != nil {
+		t.Fatal(err)
+	}
+	task := func(typ string, p any) *asynq.Task {
+		js, _ := json.Marshal(p)
+		return asynq.NewTask(typ, js)
+	}
+	if err := q.handlePage(ctx, task(TypePage, pagePayload{b.ID, 0, 1}), pool); err != nil {
+		t.Fatal(err)
+	}
+	if err := q.handlePage(ctx, task(TypePage, pagePayload{b.ID, 0, 1}), pool); err != nil {
+		t.Fatal(err)
+	}
+	if err := q.handleDocument(ctx, task(TypeDocument, docPayload{b.ID, 0})); err != nil {
+		t.Fatal(err)
+	}
+	if err := q.handlePackage(ctx, task(TypePackage, batchPayload{b.ID})); err != nil {
+		t.Fatal(err)
+	}
+	if !sameSnapshot(work, snapshot(t, q.stores.Work)) {
+		t.Error("work store changed by duplicate deliveries")
+	}
+	if !sameSnapshot(archive, snapshot(t, q.stores.Archive)) {
+		t.Error("archive changed by duplicate deliveries")
+	}
+	if st2, err := q.Status(ctx, b.ID); err != nil || !reflect.DeepEqual(st2, st) {
+		t.Errorf("status after duplicates = %+v, %v; want %+v", st2, err, st)
+	}
+}
+
+// BenchmarkQueueBatch runs the sample batch (4 pages) through Redis and MinIO
+// with one in-process worker of 2 engines, from submit to the package in the
+// archive. Compare with pipeline.BenchmarkProcess on the same pages.
+func BenchmarkQueueBatch(b *testing.B) {
+	for i := 0; i < b.N; i++ {
+		b.StopTimer()
+		q, _, _ := newTestQueue(b, 7)
+		batch, err := pipeline.Load(context.Background(), "../../testdata/batch", pipeline.LoadOptions{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		_, stop := startWorker(b, q, 2)
+		b.StartTimer()
+		if _, err := q.Submit(context.Background(), batch, pipeline.LoadOptions{}, nil); err != nil {
+			b.Fatal(err)
+		}
+		waitFinished(b, q, batch.ID, 5*time.Minute)
+		b.StopTimer()
+		stop()
+		b.StartTimer()
+	}
+	b.ReportMetric(float64(4*b.N)/b.Elapsed().Minutes(), "pages/min")
+}
