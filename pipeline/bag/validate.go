@@ -120,8 +120,15 @@ func readManifest(file string) (map[string]string, error) {
 		return nil, err
 	}
 	defer f.Close()
+	return ParseManifest(f)
+}
+
+// ParseManifest reads a manifest (manifest-sha256.txt or tagmanifest-sha256.txt)
+// from r and returns the lower-case hex SHA-256 of every listed path, with the
+// paths decoded (relative to the bag root, slash-separated).
+func ParseManifest(r io.Reader) (map[string]string, error) {
 	m := map[string]string{}
-	sc := bufio.NewScanner(f)
+	sc := bufio.NewScanner(r)
 	for n := 1; sc.Scan(); n++ {
 		sum, p, ok := strings.Cut(sc.Text(), " ")
 		p = strings.TrimLeft(p, " *")

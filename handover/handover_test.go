@@ -1,0 +1,304 @@
+package handover_test
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"maps"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sohoa-vn/sohoa/handover"
+	"github.com/sohoa-vn/sohoa/handover/handovertest"
+	"github.com/sohoa-vn/sohoa/storage"
+	"github.com/sohoa-vn/sohoa/storage/local"
+	"github.com/sohoa-vn/sohoa/storage/s3"
+)
+
+func localStore(t *testing.T) (*local.Store, string) {
+	t.Helper()
+	root := t.TempDir()
+	s, err := local.New(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s, root
+}
+
+// minioStore returns a new, unlocked bucket on the test MinIO started by scripts/with-services.sh.
+func minioStore(t *testing.T) *s3.Store {
+	t.Helper()
+	endpoint := os.Getenv("SOHOA_TEST_S3_ENDPOINT")
+	if endpoint == "" {
+		t.Fatal("SOHOA_TEST_S3_ENDPOINT is not set: run the tests with scripts/with-services.sh (make test)")
+	}
+	var rnd [4]byte
+	rand.Read(rnd[:])
+	s, err := s3.New(context.Background(), s3.Config{Endpoint: endpoint, Bucket: "handover-" + hex.EncodeToString(rnd[:]),
+		AccessKey: os.Getenv("SOHOA_TEST_S3_ACCESS_KEY"), SecretKey: os.Getenv("SOHOA_TEST_S3_SECRET_KEY")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func testPull(t *testing.T, store storage.Store) {
+	ctx := context.Background()
+	const id = "lo-2025-001"
+	src := filepath.Join(t.TempDir(), id)
+	want := handovertest.MakeBag(t, src, id, 12)
+	handovertest.Upload(t, store, src, id)
+
+	out := filepath.Join(t.TempDir(), "handover")
+	var last, total int64
+	res, err := handover.Pull(ctx, store, id, out, handover.PullOptions{Progress: func(d, tot int64) { last, total = d, tot }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := handovertest.HashTree(t, res.Bag)
+	if !maps.Equal(got, want) {
+		t.Fatalf("pulled bag differs from the stored one:\n got %v\nwant %v", got, want)
+	}
+	if res.Files != len(want) || last != total || res.Bytes != total {
+		t.Errorf("result %+v, progress %d of %d; want %d files", res, last, total, len(want))
+	}
+	if len(res.Unlisted) != 1 || res.Unlisted[0] != handover.TagManifestName {
+		t.Errorf("unlisted = %v, want only the tag manifest", res.Unlisted)
+	}
+	v, err := handover.BagVerifier(ctx, res.Bag)
+	if err != nil || !v.OK() {
+		t.Fatalf("verify pulled bag: %+v, %v", v, err)
+	}
+
+	// A second pull into the same folder is refused.
+	if _, err := handover.Pull(ctx, store, id, out, handover.PullOptions{}); !errors.Is(err, handover.ErrNotEmpty) {
+		t.Errorf("pull into a non-empty folder: %v, want ErrNotEmpty", err)
+	}
+	if _, err := handover.Pull(ctx, store, "no-such-batch", t.TempDir(), handover.PullOptions{}); !errors.Is(err, handover.ErrNoPackage) {
+		t.Errorf("pull of an unknown batch: %v, want ErrNoPackage", err)
+	}
+
+	// A package whose stored payload file differs from its manifest.
+	const bad = "lo-2025-002"
+	src2 := filepath.Join(t.TempDir(), bad)
+	handovertest.MakeBag(t, src2, bad, 6)
+	victim := "data/H49.64.33.2025.02.VTLT/H49.64.33.2025.02.VTLT.4.pdf"
+	if err := os.WriteFile(filepath.Join(src2, filepath.FromSlash(victim)), []byte("đã bị sửa"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	handovertest.Upload(t, store, src2, bad)
+	_, err = handover.Pull(ctx, store, bad, t.TempDir(), handover.PullOptions{})
+	var ce *handover.ChecksumError
+	if !errors.As(err, &ce) || ce.Path != victim || !strings.Contains(err.Error(), victim) {
+		t.Fatalf("pull of a tampered package: %v, want a ChecksumError naming %s", err, victim)
+	}
+
+	// A package with an object missing.
+	if err := store.Delete(ctx, id+"/data/H49.64.33.2019.01.VTLT/H49.64.33.2019.01.VTLT.3.pdf"); err != nil {
+		t.Fatal(err)
+	}
+	_, err = handover.Pull(ctx, store, id, t.TempDir(), handover.PullOptions{})
+	var me *handover.MissingError
+	if !errors.As(err, &me) || len(me.Paths) != 1 || me.Paths[0] != "data/H49.64.33.2019.01.VTLT/H49.64.33.2019.01.VTLT.3.pdf" {
+		t.Fatalf("pull of a package with a missing object: %v, want a MissingError naming it", err)
+	}
+}
+
+func TestPullLocal(t *testing.T) {
+	s, _ := localStore(t)
+	testPull(t, s)
+}
+
+func TestPullS3(t *testing.T) {
+	testPull(t, minioStore(t))
+}
+
+// TestRecord checks both forms of the record of a bag whose file table spans several pages.
+func TestRecord(t *testing.T) {
+	const id = "lo-2025-003"
+	dir := filepath.Join(t.TempDir(), id)
+	handovertest.MakeBag(t, dir, id, 140)
+	v, err := handover.BagVerifier(context.Background(), dir)
+	if err != nil || !v.OK() {
+		t.Fatalf("verify: %+v, %v", v, err)
+	}
+	r, err := handover.NewRecord(dir, v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Created = time.Date(2026, 3, 5, 2, 0, 0, 0, time.UTC)
+	r.Giver = handover.Party{Organisation: "Chi cục Văn thư - Lưu trữ", Name: "Nguyễn Thị Lan", Position: "Lưu trữ viên"}
+	r.Receiver = handover.Party{Name: "Trần Văn Đức", Position: "Phó Giám đốc"}
+
+	var txt, pdf bytes.Buffer
+	if err := r.WriteText(&txt); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.WritePDF(&pdf); err != nil {
+		t.Fatal(err)
+	}
+	text := pdfText(t, pdf.Bytes())
+
+	manifest := handovertest.Manifest(t, dir)
+	var total int64
+	for p := range manifest {
+		fi, err := os.Stat(filepath.Join(dir, filepath.FromSlash(p)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		total += fi.Size()
+	}
+	fp, of, err := handover.Fingerprint(dir)
+	if err != nil || of != handover.TagManifestName {
+		t.Fatalf("fingerprint %s of %s: %v", fp, of, err)
+	}
+	for form, s := range map[string]string{"txt": txt.String(), "pdf": text} {
+		for _, want := range []string{
+			"CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "Độc lập - Tự do - Hạnh phúc", "BIÊN BẢN GIAO NHẬN",
+			handovertest.Organisation, "Mã lô (gói tin): " + id, "Thời gian của tài liệu: từ 05/2019 đến 17/09/2025",
+			"Tổng số hồ sơ: 2", "Tổng số tệp tin: 140", "ngày 05 tháng 03 năm 2026",
+			fp, "ĐẠI DIỆN BÊN GIAO", "ĐẠI DIỆN BÊN NHẬN", "Nguyễn Thị Lan", "Trần Văn Đức", "Phó Giám đốc",
+			"Chi cục Văn thư - Lưu trữ",
+		} {
+			if !strings.Contains(s, want) {
+				t.Errorf("%s record lacks %q", form, want)
+			}
+		}
+		if !strings.Contains(strings.ReplaceAll(s, ".", ""), "Tổng dung lượng: "+strconv.FormatInt(total, 10)+" byte") {
+			t.Errorf("%s record lacks the total of %d bytes", form, total)
+		}
+	}
+
+	// The text form lists every file with its hash and size, exactly those of the manifest.
+	rows := textRows(t, txt.String())
+	if len(rows) != len(manifest) {
+		t.Fatalf("text record lists %d files, manifest %d", len(rows), len(manifest))
+	}
+	for p, sum := range manifest {
+		if rows[p] != sum {
+			t.Errorf("text record: %s has %q, manifest %s", p, rows[p], sum)
+		}
+	}
+	// The PDF has every file name and its hash on one line of the table.
+	lines := strings.Split(text, "\n")
+	for p, sum := range manifest {
+		found := false
+		for _, l := range lines {
+			if strings.Contains(l, p) && strings.Contains(l, sum) {
+				found = true
+				break
+			}
+		}
+		if !found {
+			t.Errorf("PDF record has no line with %s and %s", p, sum)
+		}
+	}
+	// Several pages, the table header repeated on each page holding a part of the table.
+	pages := strings.Split(text, "\f")
+	tablePages, headers := 0, 0
+	for _, pg := range pages {
+		if strings.Contains(pg, "data/") {
+			tablePages++
+			if strings.Contains(pg, "Giá trị SHA-256") && strings.Contains(pg, "Tên tệp tin") {
+				headers++
+			}
+		}
+	}
+	if tablePages < 3 || headers != tablePages {
+		t.Errorf("file table on %d pages, header on %d; want 3 or more pages, each with the header", tablePages, headers)
+	}
+	if !strings.Contains(pages[0], "Trang 1/") {
+		t.Errorf("page 1 has no page number")
+	}
+	checkFontEmbedded(t, pdf.Bytes())
+}
+
+// TestRecordProblems checks that a record made for a bag that did not verify says so and lists the problems.
+func TestRecordProblems(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "b")
+	handovertest.MakeBag(t, dir, "b", 3)
+	victim := filepath.Join(dir, "data", "H49.64.33.2019.01.VTLT", "H49.64.33.2019.01.VTLT.1.pdf")
+	if err := os.WriteFile(victim, []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	v, err := handover.BagVerifier(context.Background(), dir)
+	if err != nil || v.OK() {
+		t.Fatalf("verify of an altered bag: %+v, %v; want problems", v, err)
+	}
+	r, err := handover.NewRecord(dir, v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var txt bytes.Buffer
+	r.WriteText(&txt)
+	if !strings.Contains(txt.String(), "Kết quả kiểm tra: Không đạt") || !strings.Contains(txt.String(), "VTLT.1.pdf: checksum mismatch") {
+		t.Errorf("record of an altered bag:\n%s", txt.String())
+	}
+}
+
+// textRows parses the file lines of a text record: "<n>\t<sha256>\t<size>\t<path>".
+func textRows(t *testing.T, s string) map[string]string {
+	t.Helper()
+	rows := map[string]string{}
+	sc := bufio.NewScanner(strings.NewReader(s))
+	n := 0
+	for sc.Scan() {
+		f := strings.Split(sc.Text(), "\t")
+		if len(f) != 4 || f[0] == "STT" {
+			continue
+		}
+		n++
+		if f[0] != strconv.Itoa(n) || len(f[1]) != 64 {
+			t.Fatalf("bad file line %q", sc.Text())
+		}
+		rows[f[3]] = f[1]
+	}
+	return rows
+}
+
+// pdfText returns the text of a PDF by pdftotext -layout, pages separated by form feeds.
+func pdfText(t *testing.T, pdf []byte) string {
+	t.Helper()
+	if _, err := exec.LookPath("pdftotext"); err != nil {
+		t.Fatal("pdftotext not found: install poppler-utils (scripts/deps.sh)")
+	}
+	f := filepath.Join(t.TempDir(), "r.pdf")
+	if err := os.WriteFile(f, pdf, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command("pdftotext", "-layout", "-enc", "UTF-8", f, "-").Output()
+	if err != nil {
+		t.Fatalf("pdftotext: %v", err)
+	}
+	return string(out)
+}
+
+// checkFontEmbedded checks with pdffonts that every font of the PDF is embedded.
+func checkFontEmbedded(t *testing.T, pdf []byte) {
+	t.Helper()
+	f := filepath.Join(t.TempDir(), "r.pdf")
+	if err := os.WriteFile(f, pdf, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command("pdffonts", f).Output()
+	if err != nil {
+		t.Fatalf("pdffonts: %v", err)
+	}
+	lines := strings.Split(strings.TrimSpace(string(out)), "\n")[2:]
+	if len(lines) == 0 {
+		t.Fatal("pdffonts lists no font")
+	}
+	for _, l := range lines {
+		if f := strings.Fields(l); len(f) < 7 || f[len(f)-5] != "yes" {
+			t.Errorf("font not embedded: %s", l)
+		}
+	}
+}

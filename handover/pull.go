@@ -1,0 +1,254 @@
+// Package handover is what a handover officer does with a sealed package: pull
+// it from the archive store to a local folder, checking every file's SHA-256
+// against the bag manifests while it streams; verify it; and write the handover
+// record (biên bản giao nhận) as PDF and plain text next to the bag.
+//
+// Verification is a dependency, passed in as a [Verifier]: [BagVerifier] checks
+// the BagIt manifests; a verifier that also checks the package's seal (CMS
+// signature, seal chain) fills in [Verification.Signer] and the fingerprint.
+package handover
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/sohoa-vn/sohoa/pipeline/bag"
+	"github.com/sohoa-vn/sohoa/storage"
+)
+
+// Names of the bag's manifests and of the seal's signature over the tag manifest.
+const (
+	ManifestName    = "manifest-sha256.txt"
+	TagManifestName = "tagmanifest-sha256.txt"
+	SignatureName   = "tagmanifest-sha256.txt.p7s"
+)
+
+// Errors reported by Pull. They are wrapped with context; test with errors.Is.
+var (
+	// ErrNotEmpty means the output folder exists and is not empty.
+	ErrNotEmpty = errors.New("output folder exists and is not empty")
+	// ErrNoPackage means the store holds no package under the batch id.
+	ErrNoPackage = errors.New("no package in the store")
+)
+
+// ChecksumError reports a file whose content does not match the bag manifests.
+type ChecksumError struct {
+	Path string // relative to the bag root, slash-separated
+	Want string // SHA-256 in the manifest
+	Got  string // SHA-256 of the content received
+}
+
+func (e *ChecksumError) Error() string {
+	return fmt.Sprintf("%s: checksum mismatch: manifest says %s, received %s", e.Path, e.Want, e.Got)
+}
+
+// MissingError reports files listed in the bag manifests that the store does not hold.
+type MissingError struct {
+	Paths []string // relative to the bag root, sorted
+}
+
+func (e *MissingError) Error() string {
+	return fmt.Sprintf("%d file(s) listed in the manifests are not in the store: %s", len(e.Paths), strings.Join(e.Paths, ", "))
+}
+
+// PullOptions controls Pull.
+type PullOptions struct {
+	// Progress, when set, is called after each chunk received with the bytes
+	// received so far and the total size of the package.
+	Progress func(done, total int64)
+}
+
+// PullResult describes a pulled package.
+type PullResult struct {
+	Bag      string   // the bag's folder: <out>/<batch id>
+	Files    int      // objects downloaded
+	Bytes    int64    // bytes downloaded
+	Unlisted []string // files in no manifest (the tag manifest and its signature), relative to the bag root
+}
+
+// Pull downloads the package stored under batchID/ in store to out/<batchID>,
+// hashing every object as it is written and comparing it with the bag
+// manifests, which are fetched first. out must not exist or be empty. On a
+// mismatch Pull stops and returns a *ChecksumError naming the file; files
+// listed in the manifests but not stored give a *MissingError. Objects are
+// streamed to disk, never held in memory whole. After an error the partial
+// download is left in out for inspection.
+func Pull(ctx context.Context, store storage.Store, batchID, out string, opts PullOptions) (*PullResult, error) {
+	if err := storage.ValidateKey(batchID); err != nil || strings.Contains(batchID, "/") {
+		return nil, fmt.Errorf("pull: batch id %q is not valid", batchID)
+	}
+	if err := emptyDir(out); err != nil {
+		return nil, fmt.Errorf("pull: %w", err)
+	}
+	prefix := batchID + "/"
+	var objs []storage.ObjectInfo
+	var total int64
+	err := store.List(ctx, prefix, func(o storage.ObjectInfo) error {
+		objs = append(objs, o)
+		total += o.Size
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("pull %s: %w", batchID, err)
+	}
+	if len(objs) == 0 {
+		return nil, fmt.Errorf("pull %s: %w", batchID, ErrNoPackage)
+	}
+	res := &PullResult{Bag: filepath.Join(out, batchID)}
+	// The manifests first, so that every later object is checked as it streams.
+	rank := func(k string) int {
+		switch strings.TrimPrefix(k, prefix) {
+		case TagManifestName:
+			return 0
+		case ManifestName:
+			return 1
+		}
+		return 2
+	}
+	sort.SliceStable(objs, func(i, j int) bool { return rank(objs[i].Key) < rank(objs[j].Key) })
+
+	var done int64
+	progress := func(n int64) {
+		done += n
+		if opts.Progress != nil {
+			opts.Progress(done, total)
+		}
+	}
+	want := map[string]string{} // path -> SHA-256, from both manifests
+	stored := map[string]bool{}
+	for _, o := range objs {
+		rel := strings.TrimPrefix(o.Key, prefix)
+		stored[rel] = true
+		dst, err := localPath(res.Bag, rel)
+		if err != nil {
+			return res, fmt.Errorf("pull %s: %w", batchID, err)
+		}
+		sum, n, err := download(ctx, store, o.Key, dst, progress)
+		if err != nil {
+			return res, fmt.Errorf("pull %s: %w", batchID, err)
+		}
+		res.Files++
+		res.Bytes += n
+		if w, ok := want[rel]; ok {
+			if sum != w {
+				os.Remove(dst)
+				return res, fmt.Errorf("pull %s: %w", batchID, &ChecksumError{Path: rel, Want: w, Got: sum})
+			}
+		} else {
+			res.Unlisted = append(res.Unlisted, rel)
+		}
+		if rel == TagManifestName || rel == ManifestName {
+			if err := addManifest(dst, want); err != nil {
+				return res, fmt.Errorf("pull %s: %s: %w", batchID, rel, err)
+			}
+		}
+	}
+	var missing []string
+	for p := range want {
+		if !stored[p] {
+			missing = append(missing, p)
+		}
+	}
+	if !stored[ManifestName] {
+		missing = append(missing, ManifestName)
+	}
+	if len(missing) > 0 {
+		sort.Strings(missing)
+		return res, fmt.Errorf("pull %s: %w", batchID, &MissingError{Paths: missing})
+	}
+	return res, nil
+}
+
+// emptyDir makes sure dir exists and is empty.
+func emptyDir(dir string) error {
+	f, err := os.Open(dir)
+	if errors.Is(err, os.ErrNotExist) {
+		return os.MkdirAll(dir, 0o755)
+	}
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	names, err := f.Readdirnames(1)
+	if err != nil && err != io.EOF {
+		return fmt.Errorf("%s: %w", dir, err)
+	}
+	if len(names) > 0 {
+		return fmt.Errorf("%s: %w", dir, ErrNotEmpty)
+	}
+	return nil
+}
+
+// localPath maps a key's path inside the bag to a file under bagDir, refusing
+// anything that would leave it.
+func localPath(bagDir, rel string) (string, error) {
+	if rel == "" || path.IsAbs(rel) || path.Clean(rel) != rel || rel == ".." || strings.HasPrefix(rel, "../") {
+		return "", fmt.Errorf("object path %q is not a path inside a bag", rel)
+	}
+	return filepath.Join(bagDir, filepath.FromSlash(rel)), nil
+}
+
+// download streams the object at key to dst, returning its SHA-256 and size.
+// The file appears under its name only once complete.
+func download(ctx context.Context, store storage.Store, key, dst string, progress func(int64)) (string, int64, error) {
+	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+		return "", 0, err
+	}
+	r, err := store.Get(ctx, key)
+	if err != nil {
+		return "", 0, err
+	}
+	defer r.Close()
+	tmp := dst + ".part"
+	f, err := os.Create(tmp)
+	if err != nil {
+		return "", 0, err
+	}
+	h := sha256.New()
+	n, err := io.Copy(io.MultiWriter(f, h, progressWriter(progress)), r)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp, dst)
+	}
+	if err != nil {
+		os.Remove(tmp)
+		return "", n, fmt.Errorf("%s: %w", key, err)
+	}
+	return hex.EncodeToString(h.Sum(nil)), n, nil
+}
+
+// progressWriter reports the length of every write to fn.
+type progressWriter func(int64)
+
+func (p progressWriter) Write(b []byte) (int, error) {
+	p(int64(len(b)))
+	return len(b), nil
+}
+
+// addManifest adds the entries of the manifest file to want.
+func addManifest(file string, want map[string]string) error {
+	f, err := os.Open(file)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	m, err := bag.ParseManifest(f)
+	if err != nil {
+		return err
+	}
+	for p, s := range m {
+		want[p] = s
+	}
+	return nil
+}
