@@ -1,0 +1,308 @@
+// Package fixity re-checks the packages kept in the archive store: every
+// stored object is read again and hashed, and compared with the SHA-256 its
+// bag's manifests give it. It reports altered objects (content differs from the
+// manifest), missing objects (listed in a manifest, not stored) and orphans
+// (stored, in no manifest).
+//
+// The result of the last check is kept in Redis under [LastKey], where
+// "sohoa status" reads it. Workers run the check periodically as the asynq task
+// [TypeCheck], registered on a scheduler with [Register].
+package fixity
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/hibiken/asynq"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/sohoa-vn/sohoa/pipeline/bag"
+	"github.com/sohoa-vn/sohoa/storage"
+)
+
+// Kinds of problem.
+const (
+	Altered    = "altered"    // content differs from the manifest
+	Missing    = "missing"    // listed in a manifest, not stored
+	Orphan     = "orphan"     // stored, in no manifest of its package
+	Unreadable = "unreadable" // could not be read, or a manifest could not be parsed
+)
+
+// Files of a package that no manifest lists: the tag manifest itself, and the
+// seal's signature over it.
+var rootFiles = map[string]bool{"tagmanifest-sha256.txt": true, "tagmanifest-sha256.txt.p7s": true}
+
+// Problem is one object that failed the check.
+type Problem struct {
+	Key    string `json:"key"`  // the object's key (<batch id>/<path in the bag>)
+	Kind   string `json:"kind"` // Altered, Missing, Orphan or Unreadable
+	Detail string `json:"detail,omitempty"`
+}
+
+func (p Problem) String() string {
+	if p.Detail == "" {
+		return p.Kind + " " + p.Key
+	}
+	return p.Kind + " " + p.Key + ": " + p.Detail
+}
+
+// Result is the outcome of one check of the whole store.
+type Result struct {
+	Started    time.Time `json:"started"`
+	Finished   time.Time `json:"finished"`
+	Packages   int       `json:"packages"`
+	Objects    int       `json:"objects"` // objects read and hashed
+	Bytes      int64     `json:"bytes"`   // bytes read
+	Altered    int       `json:"altered"`
+	Missing    int       `json:"missing"`
+	Orphans    int       `json:"orphans"`
+	Unreadable int       `json:"unreadable"`
+	Problems   []Problem `json:"problems,omitempty"` // sorted by key
+}
+
+// OK reports whether the check found no problem.
+func (r *Result) OK() bool { return len(r.Problems) == 0 }
+
+// Summary is the result on one line, as "sohoa status" shows it.
+func (r *Result) Summary() string {
+	state := "ok"
+	if !r.OK() {
+		state = fmt.Sprintf("PROBLEMS: %d altered, %d missing, %d orphans, %d unreadable",
+			r.Altered, r.Missing, r.Orphans, r.Unreadable)
+	}
+	return fmt.Sprintf("fixity %s: %s (%d packages, %d objects, %d bytes checked in %s)",
+		r.Finished.UTC().Format(time.RFC3339), state, r.Packages, r.Objects, r.Bytes,
+		r.Finished.Sub(r.Started).Round(time.Millisecond))
+}
+
+func (r *Result) add(key, kind, detail string) {
+	r.Problems = append(r.Problems, Problem{Key: key, Kind: kind, Detail: detail})
+	switch kind {
+	case Altered:
+		r.Altered++
+	case Missing:
+		r.Missing++
+	case Orphan:
+		r.Orphans++
+	default:
+		r.Unreadable++
+	}
+}
+
+// Options controls Check.
+type Options struct {
+	Logger *slog.Logger     // default slog.Default()
+	Now    func() time.Time // default time.Now
+}
+
+// Check reads every object of store, which holds packages under the archive
+// layout <batch id>/<path in the bag>, and checks it against its package's
+// manifest-sha256.txt and tagmanifest-sha256.txt. Objects are streamed, never
+// held in memory whole. Problems found go into the result; the error is for a
+// store that cannot be listed, or a cancelled context.
+func Check(ctx context.Context, store storage.Store, opts Options) (*Result, error) {
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	res := &Result{Started: opts.Now()}
+	packages := map[string][]string{} // batch id -> paths in the bag
+	err := store.List(ctx, "", func(o storage.ObjectInfo) error {
+		id, rel, ok := strings.Cut(o.Key, "/")
+		if !ok {
+			res.add(o.Key, Orphan, "not inside a package")
+			return nil
+		}
+		packages[id] = append(packages[id], rel)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("fixity: list: %w", err)
+	}
+	ids := make([]string, 0, len(packages))
+	for id := range packages {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	for _, id := range ids {
+		if err := checkPackage(ctx, store, id, packages[id], res); err != nil {
+			return nil, err
+		}
+		res.Packages++
+	}
+	sort.SliceStable(res.Problems, func(i, j int) bool { return res.Problems[i].Key < res.Problems[j].Key })
+	res.Finished = opts.Now()
+	opts.Logger.Info("fixity check finished", "packages", res.Packages, "objects", res.Objects, "bytes", res.Bytes,
+		"altered", res.Altered, "missing", res.Missing, "orphans", res.Orphans, "unreadable", res.Unreadable)
+	return res, nil
+}
+
+// checkPackage checks the objects rels of package id, the manifests first.
+func checkPackage(ctx context.Context, store storage.Store, id string, rels []string, res *Result) error {
+	rank := func(rel string) int {
+		switch rel {
+		case "tagmanifest-sha256.txt":
+			return 0
+		case "manifest-sha256.txt":
+			return 1
+		}
+		return 2
+	}
+	sort.SliceStable(rels, func(i, j int) bool { return rank(rels[i]) < rank(rels[j]) })
+	want := map[string]string{}
+	stored := map[string]bool{}
+	for _, rel := range rels {
+		stored[rel] = true
+		key := id + "/" + rel
+		isManifest := rank(rel) < 2
+		sum, n, manifest, perr, err := hashObject(ctx, store, key, isManifest)
+		if ctx.Err() != nil {
+			return fmt.Errorf("fixity: %w", ctx.Err())
+		}
+		res.Objects++
+		res.Bytes += n
+		if err != nil {
+			res.add(key, Unreadable, err.Error())
+			continue
+		}
+		w, listed := want[rel]
+		switch {
+		case listed && sum != w:
+			res.add(key, Altered, fmt.Sprintf("SHA-256 %s, manifest says %s", sum, w))
+		case !listed && !rootFiles[rel]:
+			res.add(key, Orphan, "in no manifest of the package")
+		case perr != nil:
+			res.add(key, Unreadable, perr.Error())
+		}
+		for p, s := range manifest {
+			want[p] = s
+		}
+	}
+	if !stored["manifest-sha256.txt"] {
+		res.add(id+"/manifest-sha256.txt", Missing, "the package has no payload manifest")
+	}
+	var missing []string
+	for p := range want {
+		if !stored[p] {
+			missing = append(missing, p)
+		}
+	}
+	sort.Strings(missing)
+	for _, p := range missing {
+		res.add(id+"/"+p, Missing, "listed in the manifest, not stored")
+	}
+	return nil
+}
+
+// hashObject streams the object at key through SHA-256; for a manifest it
+// also parses the content, returning a parse failure as perr (the hash is
+// still computed).
+func hashObject(ctx context.Context, store storage.Store, key string, isManifest bool) (sum string, n int64, m map[string]string, perr, err error) {
+	r, err := store.Get(ctx, key)
+	if err != nil {
+		return "", 0, nil, nil, err
+	}
+	defer r.Close()
+	h := sha256.New()
+	cr := &countingReader{r: io.TeeReader(r, h)}
+	if isManifest {
+		if m, perr = bag.ParseManifest(cr); perr != nil {
+			m, perr = nil, fmt.Errorf("manifest: %w", perr)
+		}
+	}
+	if _, err := io.Copy(io.Discard, cr); err != nil {
+		return "", cr.n, nil, nil, err
+	}
+	return hex.EncodeToString(h.Sum(nil)), cr.n, m, perr, nil
+}
+
+type countingReader struct {
+	r io.Reader
+	n int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
+}
+
+// LastKey is the Redis key holding the JSON of the last check's Result.
+const LastKey = "sohoa:fixity:last"
+
+// Save stores res in Redis under LastKey.
+func Save(ctx context.Context, rdb redis.Cmdable, res *Result) error {
+	js, err := json.Marshal(res)
+	if err != nil {
+		return fmt.Errorf("fixity: %w", err)
+	}
+	if err := rdb.Set(ctx, LastKey, js, 0).Err(); err != nil {
+		return fmt.Errorf("fixity: save result: %w", err)
+	}
+	return nil
+}
+
+// Last returns the result saved last, or nil when no check has been saved.
+func Last(ctx context.Context, rdb redis.Cmdable) (*Result, error) {
+	js, err := rdb.Get(ctx, LastKey).Bytes()
+	if errors.Is(err, redis.Nil) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("fixity: last result: %w", err)
+	}
+	var res Result
+	if err := json.Unmarshal(js, &res); err != nil {
+		return nil, fmt.Errorf("fixity: last result: %w", err)
+	}
+	return &res, nil
+}
+
+// TypeCheck is the asynq task type of a periodic fixity check.
+const TypeCheck = "sohoa:fixity"
+
+// taskTimeout bounds one check; a large archive takes hours to read.
+const taskTimeout = 24 * time.Hour
+
+// Register adds the periodic check to s with spec, a cron specification
+// ("0 3 * * *") or descriptor ("@daily", "@every 12h"), and returns the entry
+// id. When several workers each run a scheduler, the task is enqueued once per
+// period: it is unique for an hour.
+func Register(s *asynq.Scheduler, spec string) (string, error) {
+	id, err := s.Register(spec, asynq.NewTask(TypeCheck, nil),
+		asynq.Unique(time.Hour), asynq.Timeout(taskTimeout), asynq.MaxRetry(3))
+	if err != nil {
+		return "", fmt.Errorf("fixity: schedule %q: %w", spec, err)
+	}
+	return id, nil
+}
+
+// Handler returns the handler of TypeCheck: it checks store and saves the
+// result in rdb. Problems found are logged, not a task failure; a store or
+// Redis that cannot be reached is, and the task is retried.
+func Handler(store storage.Store, rdb redis.Cmdable, logger *slog.Logger) asynq.HandlerFunc {
+	if logger == nil {
+		logger = slog.Default()
+	}
+	return func(ctx context.Context, t *asynq.Task) error {
+		res, err := Check(ctx, store, Options{Logger: logger})
+		if err != nil {
+			return err
+		}
+		for _, p := range res.Problems {
+			logger.Warn("fixity problem", "key", p.Key, "kind", p.Kind, "detail", p.Detail)
+		}
+		return Save(ctx, rdb, res)
+	}
+}
