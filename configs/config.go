@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/robfig/cron/v3"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -33,6 +34,7 @@ type Config struct {
 	S3        S3        `yaml:"s3"`
 	Queue     Queue     `yaml:"queue"`
 	Retention Retention `yaml:"retention"`
+	Fixity    Fixity    `yaml:"fixity"`
 }
 
 // Redis says where the task queue and the batch state are kept.
@@ -69,6 +71,14 @@ type Retention struct {
 	Years int    `yaml:"years"` // how long packages are locked
 }
 
+// Fixity holds the settings of the periodic fixity check of the archive.
+type Fixity struct {
+	// Schedule is when workers run the check: a cron specification (minute hour
+	// day-of-month month day-of-week, in UTC) or a descriptor ("@daily",
+	// "@every 12h"); "none" turns the periodic check off.
+	Schedule string `yaml:"schedule"`
+}
+
 // Environment variables holding the S3 credentials.
 const (
 	EnvS3AccessKey = "SOHOA_S3_ACCESS_KEY"
@@ -102,6 +112,7 @@ func Default() *Config {
 			ArchiveBucket: "sohoa-archive"},
 		Queue:     Queue{Retries: 5},
 		Retention: Retention{Mode: "GOVERNANCE", Years: 10},
+		Fixity:    Fixity{Schedule: "@daily"},
 	}
 }
 
@@ -176,6 +187,12 @@ func (c *Config) Check() error {
 		return fmt.Errorf("config: retention.mode %q: must be GOVERNANCE, COMPLIANCE or none", c.Retention.Mode)
 	case c.Retention.Mode != "none" && c.Retention.Years < 1:
 		return fmt.Errorf("config: retention.years %d: must be 1 or more", c.Retention.Years)
+	}
+	if c.Fixity.Schedule != "none" {
+		if _, err := cron.ParseStandard(c.Fixity.Schedule); err != nil {
+			return fmt.Errorf("config: fixity.schedule %q: must be a cron specification, a descriptor such as @daily, or none: %w",
+				c.Fixity.Schedule, err)
+		}
 	}
 	return nil
 }

@@ -73,3 +73,16 @@ func TestS3Credentials(t *testing.T) {
 		t.Errorf("overrides: %+v, %v", c, err)
 	}
 }
+
+func TestFixitySchedule(t *testing.T) {
+	for _, spec := range []string{"@daily", "0 20 * * *", "@every 12h", "none"} {
+		if _, err := Load("", []string{"SOHOA_FIXITY_SCHEDULE=" + spec}); err != nil {
+			t.Errorf("schedule %q refused: %v", spec, err)
+		}
+	}
+	for _, spec := range []string{"", "daily", "61 * * * *"} {
+		if _, err := Load("", []string{"SOHOA_FIXITY_SCHEDULE=" + spec}); err == nil {
+			t.Errorf("schedule %q accepted", spec)
+		}
+	}
+}

@@ -9,6 +9,9 @@
 //	sohoa worker [flags]                        run queue tasks from Redis
 //	sohoa status [BATCH_ID] [flags]             show submitted batches
 //	sohoa verify-bag BAG_DIR                    check a bag's manifests against its files
+//	sohoa handover pull BATCH_ID --out DIR      download a package, verify it, write the handover record
+//	sohoa handover record BAG_DIR --out F.pdf   write the handover record (biên bản giao nhận) of a bag
+//	sohoa fixity [flags]                        re-hash every package in the archive against its manifests
 //	sohoa version                               print the version
 //
 // Run "sohoa COMMAND --help" for a command's flags.
@@ -63,6 +66,8 @@ func commands() []command {
 		{"worker", "run queue tasks (pages, documents, packages) from Redis", runWorker},
 		{"status", "show submitted batches and their progress", runStatus},
 		{"verify-bag", "check a BagIt bag's manifests against its files", runVerifyBag},
+		{"handover", "pull a package for handover and write the handover record (pull, record)", runHandover},
+		{"fixity", "re-hash every package in the archive against its manifests; report changes", runFixity},
 		{"version", "print the version", runVersion},
 	}
 }

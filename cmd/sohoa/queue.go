@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"runtime"
 	"sort"
@@ -13,24 +14,17 @@ import (
 	"github.com/hibiken/asynq"
 
 	"github.com/sohoa-vn/sohoa/configs"
+	"github.com/sohoa-vn/sohoa/fixity"
 	"github.com/sohoa-vn/sohoa/ocr"
 	"github.com/sohoa-vn/sohoa/pipeline"
 	"github.com/sohoa-vn/sohoa/pipeline/pdfa"
 	"github.com/sohoa-vn/sohoa/pipeline/queue"
 	"github.com/sohoa-vn/sohoa/storage"
-	"github.com/sohoa-vn/sohoa/storage/s3"
 )
 
 // openQueue connects to the Redis and the three S3 buckets of cfg.
 func openQueue(ctx context.Context, cfg *configs.Config) (*queue.Queue, error) {
-	bucket := func(name string, lock bool) (storage.Store, error) {
-		s, err := s3.New(ctx, s3.Config{Endpoint: cfg.S3.Endpoint, Bucket: name, AccessKey: cfg.S3.AccessKey,
-			SecretKey: cfg.S3.SecretKey, Secure: cfg.S3.Secure, Region: cfg.S3.Region, ObjectLock: lock})
-		if err != nil {
-			return nil, err
-		}
-		return storage.WithRetry(s, storage.RetryPolicy{}), nil
-	}
+	bucket := func(name string, lock bool) (storage.Store, error) { return openBucket(ctx, cfg, name, lock) }
 	var st queue.Stores
 	var err error
 	if st.Inbox, err = bucket(cfg.S3.InboxBucket, false); err != nil {
@@ -156,14 +150,34 @@ func runWorker(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		return exitFailed
 	}
 	defer pool.Close()
-	srv := asynq.NewServerFromRedisClient(q.Redis(), q.ServerConfig(n))
-	if err := srv.Start(q.Handler(pool)); err != nil {
+	logger := newLogger(stderr)
+	archive, err := openBucket(ctx, cfg, cfg.S3.ArchiveBucket, cfg.Retention.Mode != "none")
+	if err != nil {
 		fmt.Fprintln(stderr, "sohoa:", err)
 		return exitFailed
 	}
-	newLogger(stderr).Info("worker started", "concurrency", n, "pid", os.Getpid())
+	mux := q.Handler(pool)
+	mux.Handle(fixity.TypeCheck, fixity.Handler(archive, q.Redis(), logger))
+	srv := asynq.NewServerFromRedisClient(q.Redis(), q.ServerConfig(n))
+	if err := srv.Start(mux); err != nil {
+		fmt.Fprintln(stderr, "sohoa:", err)
+		return exitFailed
+	}
+	defer srv.Shutdown()
+	if cfg.Fixity.Schedule != "none" {
+		sched := asynq.NewSchedulerFromRedisClient(q.Redis(), &asynq.SchedulerOpts{Logger: slogAsynq{logger}})
+		if _, err := fixity.Register(sched, cfg.Fixity.Schedule); err != nil {
+			fmt.Fprintln(stderr, "sohoa:", err)
+			return exitFailed
+		}
+		if err := sched.Start(); err != nil {
+			fmt.Fprintln(stderr, "sohoa: scheduler:", err)
+			return exitFailed
+		}
+		defer sched.Shutdown()
+	}
+	logger.Info("worker started", "concurrency", n, "pid", os.Getpid(), "fixitySchedule", cfg.Fixity.Schedule)
 	<-ctx.Done()
-	srv.Shutdown()
 	return exitOK
 }
 
@@ -220,5 +234,26 @@ func runStatus(ctx context.Context, args []string, stdout, stderr io.Writer) int
 			}
 		}
 	}
+	if len(pos) == 0 {
+		last, err := fixity.Last(ctx, q.Redis())
+		switch {
+		case err != nil:
+			fmt.Fprintln(stderr, "sohoa:", err)
+			return exitFailed
+		case last == nil:
+			fmt.Fprintln(stdout, "fixity: never checked (run 'sohoa fixity', or workers with fixity.schedule)")
+		default:
+			fmt.Fprintln(stdout, last.Summary())
+		}
+	}
 	return exitOK
 }
+
+// slogAsynq sends the asynq scheduler's log to slog.
+type slogAsynq struct{ l *slog.Logger }
+
+func (a slogAsynq) Debug(args ...any) {}
+func (a slogAsynq) Info(args ...any)  { a.l.Info(fmt.Sprint(args...)) }
+func (a slogAsynq) Warn(args ...any)  { a.l.Warn(fmt.Sprint(args...)) }
+func (a slogAsynq) Error(args ...any) { a.l.Error(fmt.Sprint(args...)) }
+func (a slogAsynq) Fatal(args ...any) { a.l.Error(fmt.Sprint(args...)) }

@@ -1,0 +1,325 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/schollz/progressbar/v3"
+	"golang.org/x/term"
+
+	"github.com/sohoa-vn/sohoa/configs"
+	"github.com/sohoa-vn/sohoa/fixity"
+	"github.com/sohoa-vn/sohoa/handover"
+	"github.com/sohoa-vn/sohoa/pipeline/queue"
+	"github.com/sohoa-vn/sohoa/storage"
+	"github.com/sohoa-vn/sohoa/storage/local"
+	"github.com/sohoa-vn/sohoa/storage/s3"
+)
+
+// packageVerifier returns how handover checks a pulled package: the BagIt
+// manifests for now; the seal verification (CMS signature, seal chain)
+// replaces it when it is ready.
+func packageVerifier() handover.Verifier { return handover.BagVerifier }
+
+// openBucket opens the S3 bucket name of cfg, retrying transient faults.
+func openBucket(ctx context.Context, cfg *configs.Config, name string, lock bool) (storage.Store, error) {
+	s, err := s3.New(ctx, s3.Config{Endpoint: cfg.S3.Endpoint, Bucket: name, AccessKey: cfg.S3.AccessKey,
+		SecretKey: cfg.S3.SecretKey, Secure: cfg.S3.Secure, Region: cfg.S3.Region, ObjectLock: lock})
+	if err != nil {
+		return nil, err
+	}
+	return storage.WithRetry(s, storage.RetryPolicy{}), nil
+}
+
+// archiveStore opens the store finished packages are read from: the local
+// store at dir when set, else the configured S3 archive bucket.
+func archiveStore(ctx context.Context, cfg *configs.Config, dir string) (storage.Store, error) {
+	if dir != "" {
+		if _, err := os.Stat(dir); err != nil {
+			return nil, fmt.Errorf("archive: %w", err)
+		}
+		return local.New(dir)
+	}
+	return openBucket(ctx, cfg, cfg.S3.ArchiveBucket, false)
+}
+
+// partyFlags are the flags naming both sides of a handover.
+type partyFlags struct{ giver, receiver handover.Party }
+
+func (p *partyFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&p.giver.Organisation, "giver-org", "", "handing-over side (bên giao): organisation")
+	fs.StringVar(&p.giver.Name, "giver-name", "", "handing-over side: full name (blank in the record if unset)")
+	fs.StringVar(&p.giver.Position, "giver-position", "", "handing-over side: position")
+	fs.StringVar(&p.receiver.Organisation, "receiver-org", "", "receiving side (bên nhận): organisation")
+	fs.StringVar(&p.receiver.Name, "receiver-name", "", "receiving side: full name")
+	fs.StringVar(&p.receiver.Position, "receiver-position", "", "receiving side: position")
+}
+
+func runHandover(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	sub := map[string]func(context.Context, []string, io.Writer, io.Writer) int{
+		"pull":   runHandoverPull,
+		"record": runHandoverRecord,
+	}
+	if len(args) > 0 {
+		if f, ok := sub[args[0]]; ok {
+			return f(ctx, args[1:], stdout, stderr)
+		}
+	}
+	w, code := stderr, exitUsage
+	if len(args) > 0 && (args[0] == "-h" || args[0] == "--help" || args[0] == "help") {
+		w, code = stdout, exitOK
+	}
+	fmt.Fprint(w, `Usage:
+  sohoa handover pull BATCH_ID --out DIR [flags]   download a package, verify it, write the handover record
+  sohoa handover record BAG_DIR --out FILE.pdf      write the handover record of a local bag
+
+Run 'sohoa handover pull --help' for the flags.
+`)
+	return code
+}
+
+func runHandoverPull(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := newFlagSet("handover pull", "BATCH_ID --out DIR [flags]",
+		"Downloads the package of BATCH_ID from the archive (the S3 archive bucket, or the local store given by\n"+
+			"--archive-dir) to DIR/BATCH_ID, checking every file's SHA-256 against the bag manifests as it streams;\n"+
+			"then verifies the bag, and writes the handover record (biên bản giao nhận) next to it as\n"+
+			"DIR/handover-record.pdf and DIR/handover-record.txt. DIR must not exist or be empty. Exits 1 naming\n"+
+			"the file when a checksum does not match, and when verification finds problems (the record says so).", stderr)
+	config := fs.String("config", "", "configuration file (default $SOHOA_CONFIG; see configs/sohoa.example.yaml)")
+	out := fs.String("out", "", "folder to pull into (required; must not exist or be empty)")
+	archiveDir := fs.String("archive-dir", "", "read the package from the local store at this folder instead of S3")
+	quiet := fs.Bool("quiet", false, "no progress display")
+	var pf partyFlags
+	pf.register(fs)
+	pos, err := parseInterspersed(fs, args)
+	if err != nil {
+		return helpOrUsage(err)
+	}
+	if len(pos) != 1 || *out == "" {
+		fs.Usage()
+		return exitUsage
+	}
+	id := pos[0]
+	cfg, err := loadConfig(*config)
+	if err != nil {
+		fmt.Fprintln(stderr, "sohoa:", err)
+		return exitUsage
+	}
+	store, err := archiveStore(ctx, cfg, *archiveDir)
+	if err != nil {
+		fmt.Fprintln(stderr, "sohoa:", err)
+		return exitFailed
+	}
+	bar := newByteBar(stderr, "pull", *quiet)
+	res, err := handover.Pull(ctx, store, id, *out, handover.PullOptions{Progress: bar.set})
+	bar.finish()
+	if err != nil {
+		fmt.Fprintln(stderr, "sohoa:", err)
+		if errors.Is(err, handover.ErrNotEmpty) {
+			return exitUsage
+		}
+		return exitFailed
+	}
+	fmt.Fprintf(stderr, "pulled %d files, %d bytes to %s; every checksum matches the manifests\n", res.Files, res.Bytes, res.Bag)
+	code := writeRecord(ctx, res.Bag, filepath.Join(*out, handover.RecordPDFName), pf, stdout, stderr)
+	return code
+}
+
+func runHandoverRecord(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := newFlagSet("handover record", "BAG_DIR --out FILE.pdf [flags]",
+		"Verifies the bag at BAG_DIR and writes its handover record (biên bản giao nhận) as FILE.pdf and, next to\n"+
+			"it, FILE.txt. The record must not go inside the bag. Exits 1 when verification finds problems.", stderr)
+	out := fs.String("out", "", "the record's PDF file (required; the text form is written beside it as .txt)")
+	config := fs.String("config", "", "configuration file (default $SOHOA_CONFIG; see configs/sohoa.example.yaml)")
+	var pf partyFlags
+	pf.register(fs)
+	pos, err := parseInterspersed(fs, args)
+	if err != nil {
+		return helpOrUsage(err)
+	}
+	if len(pos) != 1 || *out == "" || !strings.EqualFold(filepath.Ext(*out), ".pdf") {
+		fs.Usage()
+		return exitUsage
+	}
+	if _, err := loadConfig(*config); err != nil { // checked now, for settings verification will need
+		fmt.Fprintln(stderr, "sohoa:", err)
+		return exitUsage
+	}
+	bagAbs, err1 := filepath.Abs(pos[0])
+	outAbs, err2 := filepath.Abs(*out)
+	if err := errors.Join(err1, err2); err != nil {
+		fmt.Fprintln(stderr, "sohoa:", err)
+		return exitUsage
+	}
+	if r, err := filepath.Rel(bagAbs, outAbs); err == nil && !strings.HasPrefix(r, "..") {
+		fmt.Fprintf(stderr, "sohoa: %s is inside the bag %s: the record goes next to the bag, or the bag becomes invalid\n", *out, pos[0])
+		return exitUsage
+	}
+	return writeRecord(ctx, pos[0], *out, pf, stdout, stderr)
+}
+
+// writeRecord verifies the bag at dir and writes its record to pdfPath and the
+// text form beside it.
+func writeRecord(ctx context.Context, dir, pdfPath string, pf partyFlags, stdout, stderr io.Writer) int {
+	v, err := packageVerifier()(ctx, dir)
+	if err != nil {
+		fmt.Fprintln(stderr, "sohoa: verify:", err)
+		return exitFailed
+	}
+	for _, p := range v.Problems {
+		fmt.Fprintln(stderr, "sohoa: verify:", p)
+	}
+	rec, err := handover.NewRecord(dir, v)
+	if err != nil {
+		fmt.Fprintln(stderr, "sohoa:", err)
+		return exitFailed
+	}
+	rec.Giver, rec.Receiver, rec.Created = pf.giver, pf.receiver, time.Now()
+	txtPath := strings.TrimSuffix(pdfPath, filepath.Ext(pdfPath)) + ".txt"
+	var pdf, txt bytes.Buffer
+	if err := rec.WritePDF(&pdf); err != nil {
+		fmt.Fprintln(stderr, "sohoa:", err)
+		return exitFailed
+	}
+	if err := rec.WriteText(&txt); err != nil {
+		fmt.Fprintln(stderr, "sohoa:", err)
+		return exitFailed
+	}
+	for _, f := range []struct {
+		path string
+		data []byte
+	}{{pdfPath, pdf.Bytes()}, {txtPath, txt.Bytes()}} {
+		if err := writeFileAtomic(f.path, f.data); err != nil {
+			fmt.Fprintln(stderr, "sohoa:", err)
+			return exitFailed
+		}
+	}
+	fmt.Fprintf(stderr, "handover record: %s, %s (%d hồ sơ, %d files, %d bytes; seal %s of %s)\n",
+		pdfPath, txtPath, rec.Dossiers, len(rec.Files), rec.TotalBytes, rec.Fingerprint, rec.FingerprintOf)
+	fmt.Fprintln(stdout, pdfPath)
+	if !v.OK() {
+		fmt.Fprintf(stderr, "sohoa: %s did not verify: %d problem(s)\n", dir, len(v.Problems))
+		return exitFailed
+	}
+	return exitOK
+}
+
+// writeFileAtomic writes data to a temporary file beside path, then renames it.
+func writeFileAtomic(path string, data []byte) error {
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
+	if err != nil {
+		return err
+	}
+	_, err = f.Write(data)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(f.Name(), path)
+	}
+	if err != nil {
+		os.Remove(f.Name())
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return nil
+}
+
+// byteBar shows bytes transferred as a bar on a terminal, nothing otherwise.
+type byteBar struct {
+	w     io.Writer
+	title string
+	bar   *progressbar.ProgressBar
+	on    bool
+}
+
+func newByteBar(w io.Writer, title string, quiet bool) *byteBar {
+	f, ok := w.(*os.File)
+	return &byteBar{w: w, title: title, on: !quiet && ok && term.IsTerminal(int(f.Fd()))}
+}
+
+func (b *byteBar) set(done, total int64) {
+	if !b.on {
+		return
+	}
+	if b.bar == nil {
+		b.bar = progressbar.NewOptions64(total,
+			progressbar.OptionSetWriter(b.w),
+			progressbar.OptionSetDescription(b.title),
+			progressbar.OptionShowBytes(true),
+			progressbar.OptionSetPredictTime(true),
+			progressbar.OptionSetWidth(30),
+			progressbar.OptionThrottle(200*time.Millisecond),
+		)
+	}
+	b.bar.Set64(done)
+}
+
+func (b *byteBar) finish() {
+	if b.bar != nil {
+		b.bar.Finish()
+		fmt.Fprintln(b.w)
+	}
+}
+
+func runFixity(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := newFlagSet("fixity", "[flags]",
+		"Re-reads every package object in the archive (the S3 archive bucket, or the local store given by\n"+
+			"--archive-dir), hashes it and compares it with its bag manifests. Prints every altered object\n"+
+			"(content differs from the manifest), missing object (in a manifest, not stored) and orphan (stored,\n"+
+			"in no manifest), then a summary; saves the result in Redis for 'sohoa status'. Exits 1 when it finds\n"+
+			"a problem. Workers also run this check on the schedule fixity.schedule of the configuration.", stderr)
+	config := fs.String("config", "", "configuration file (default $SOHOA_CONFIG; see configs/sohoa.example.yaml)")
+	archiveDir := fs.String("archive-dir", "", "check the local store at this folder instead of S3")
+	save := fs.Bool("save", true, "save the result in Redis, where 'sohoa status' shows it")
+	pos, err := parseInterspersed(fs, args)
+	if err != nil {
+		return helpOrUsage(err)
+	}
+	if len(pos) != 0 {
+		fs.Usage()
+		return exitUsage
+	}
+	cfg, err := loadConfig(*config)
+	if err != nil {
+		fmt.Fprintln(stderr, "sohoa:", err)
+		return exitUsage
+	}
+	store, err := archiveStore(ctx, cfg, *archiveDir)
+	if err != nil {
+		fmt.Fprintln(stderr, "sohoa:", err)
+		return exitFailed
+	}
+	res, err := fixity.Check(ctx, store, fixity.Options{Logger: newLogger(io.Discard)})
+	if err != nil {
+		fmt.Fprintln(stderr, "sohoa:", err)
+		return exitFailed
+	}
+	for _, p := range res.Problems {
+		fmt.Fprintln(stdout, p)
+	}
+	fmt.Fprintln(stdout, res.Summary())
+	code := exitOK
+	if !res.OK() {
+		code = exitFailed
+	}
+	if *save {
+		q, err := queue.New(cfg.Redis.URL, queue.Stores{}, queue.Options{})
+		if err == nil {
+			err = fixity.Save(ctx, q.Redis(), res)
+			q.Close()
+		}
+		if err != nil {
+			fmt.Fprintln(stderr, "sohoa: result not saved:", err)
+			code = exitFailed
+		}
+	}
+	return code
+}
