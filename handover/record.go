@@ -229,7 +229,8 @@ func (r *Record) summary() []string {
 		check = fmt.Sprintf("Không đạt: %d lỗi.", len(r.Problems))
 	}
 	lines := []string{
-		"Hôm nay, " + r.Created.In(recordTZ).Format("15:04") + " " + r.dateLine() + ", hai bên tiến hành giao nhận tài liệu lưu trữ số hóa như sau:",
+		fmt.Sprintf("Hôm nay, vào hồi %02d giờ %02d phút, %s, hai bên tiến hành giao nhận tài liệu lưu trữ số hóa như sau:",
+			r.Created.In(recordTZ).Hour(), r.Created.In(recordTZ).Minute(), r.dateLine()),
 		"Cơ quan, tổ chức: " + org,
 		"Mã lô (gói tin): " + r.BatchID,
 		"Thời gian của tài liệu: " + timeRange,

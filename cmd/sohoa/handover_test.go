@@ -285,3 +285,42 @@ func TestFixityCommand(t *testing.T) {
 		time.Sleep(200 * time.Millisecond)
 	}
 }
+
+// TestHandoverLocal pulls from a local store and makes records in-process, without services.
+func TestHandoverLocal(t *testing.T) {
+	if code, _, _ := sohoa(t, "handover"); code != exitUsage {
+		t.Errorf("handover without a subcommand: exit %d", code)
+	}
+	if code, _, _ := sohoa(t, "handover", "pull", "x"); code != exitUsage {
+		t.Errorf("pull without --out: exit %d", code)
+	}
+	const id = "lo-local"
+	src := filepath.Join(t.TempDir(), id)
+	want := handovertest.MakeBag(t, src, id, 7)
+	root := t.TempDir()
+	ls, err := local.New(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	handovertest.Upload(t, ls, src, id)
+	out := filepath.Join(t.TempDir(), "o")
+	code, stdout, stderr := sohoa(t, "handover", "pull", id, "--out", out, "--archive-dir", root)
+	if code != exitOK || strings.TrimSpace(stdout) != filepath.Join(out, handover.RecordPDFName) {
+		t.Fatalf("pull: exit %d\n%s%s", code, stdout, stderr)
+	}
+	if got := hashTree(t, filepath.Join(out, id)); !maps.Equal(got, want) {
+		t.Errorf("pulled bag differs: %v, want %v", got, want)
+	}
+
+	// A record of a bag that no longer verifies says so, and the command fails.
+	victim := filepath.Join(out, id, "data", "H49.64.33.2019.01.VTLT", "H49.64.33.2019.01.VTLT.1.pdf")
+	if err := os.WriteFile(victim, []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	rec := filepath.Join(t.TempDir(), "bb.pdf")
+	code, _, stderr = sohoa(t, "handover", "record", filepath.Join(out, id), "--out", rec)
+	txt, _ := os.ReadFile(filepath.Join(filepath.Dir(rec), "bb.txt"))
+	if code != exitFailed || !strings.Contains(stderr, "checksum mismatch") || !strings.Contains(string(txt), "Kết quả kiểm tra: Không đạt") {
+		t.Errorf("record of an altered bag: exit %d\n%s\n%s", code, stderr, txt)
+	}
+}
