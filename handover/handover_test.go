@@ -178,7 +178,14 @@ func TestRecord(t *testing.T) {
 	}
 
 	// The text form lists every file with its hash and size, exactly those of the manifest.
-	rows := textRows(t, txt.String())
+	rows, tagRows := textRows(t, txt.String())
+	wantTags := handovertest.HashTree(t, dir)
+	for p := range manifest {
+		delete(wantTags, p)
+	}
+	if !maps.Equal(tagRows, wantTags) {
+		t.Errorf("text record lists tag files %v, want %v", tagRows, wantTags)
+	}
 	if len(rows) != len(manifest) {
 		t.Fatalf("text record lists %d files, manifest %d", len(rows), len(manifest))
 	}
@@ -189,7 +196,9 @@ func TestRecord(t *testing.T) {
 	}
 	// The PDF has every file name and its hash on one line of the table.
 	lines := strings.Split(text, "\n")
-	for p, sum := range manifest {
+	all := maps.Clone(manifest)
+	maps.Copy(all, wantTags)
+	for p, sum := range all {
 		found := false
 		for _, l := range lines {
 			if strings.Contains(l, p) && strings.Contains(l, sum) {
@@ -244,24 +253,36 @@ func TestRecordProblems(t *testing.T) {
 	}
 }
 
-// textRows parses the file lines of a text record: "<n>\t<sha256>\t<size>\t<path>".
-func textRows(t *testing.T, s string) map[string]string {
+// textRows parses the file lines of a text record: "<n>\t<sha256>\t<size>\t<path>",
+// numbered 1, 2, … for payload files and T1, T2, … for tag files.
+func textRows(t *testing.T, s string) (payload, tags map[string]string) {
 	t.Helper()
-	rows := map[string]string{}
+	payload, tags = map[string]string{}, map[string]string{}
 	sc := bufio.NewScanner(strings.NewReader(s))
-	n := 0
+	n, tn := 0, 0
 	for sc.Scan() {
 		f := strings.Split(sc.Text(), "\t")
 		if len(f) != 4 || f[0] == "STT" {
 			continue
 		}
-		n++
-		if f[0] != strconv.Itoa(n) || len(f[1]) != 64 {
+		if len(f[1]) != 64 {
 			t.Fatalf("bad file line %q", sc.Text())
 		}
-		rows[f[3]] = f[1]
+		if strings.HasPrefix(f[0], "T") {
+			tn++
+			if f[0] != "T"+strconv.Itoa(tn) {
+				t.Fatalf("bad tag file line %q", sc.Text())
+			}
+			tags[f[3]] = f[1]
+			continue
+		}
+		n++
+		if f[0] != strconv.Itoa(n) {
+			t.Fatalf("bad file line %q", sc.Text())
+		}
+		payload[f[3]] = f[1]
 	}
-	return rows
+	return payload, tags
 }
 
 // pdfText returns the text of a PDF by pdftotext -layout, pages separated by form feeds.

@@ -91,7 +91,13 @@ func (r *Record) layoutPDF(w io.Writer, pages int) (int, error) {
 	}
 	p.y += bodySize * 0.6
 	p.centered(tableTitle, gopdf.Bold, bodySize)
-	p.table(r.Files)
+	p.table(r.Files, strconv.Itoa)
+	if len(r.TagFiles) > 0 {
+		p.y += bodySize * 0.6
+		p.ensure(5 * bodySize)
+		p.paragraph(tagTableTitle, gopdf.Regular, bodySize)
+		p.table(r.TagFiles, func(i int) string { return tagNumber(i - 1) })
+	}
 	p.y += bodySize * 0.6
 	p.paragraph(closing, gopdf.Regular, bodySize)
 	p.signatures(r.Giver, r.Receiver)
@@ -229,8 +235,9 @@ func (p *pdfWriter) wrapAnywhere(s string, width float64) []string {
 	return append(out, s)
 }
 
-// table draws the file table, repeating its header on every page it spans.
-func (p *pdfWriter) table(files []File) {
+// table draws a file table, repeating its header on every page it spans;
+// number gives the row numbers, from 1.
+func (p *pdfWriter) table(files []File, number func(int) string) {
 	p.font(gopdf.Regular, hashSize)
 	hashW := p.width(strings.Repeat("d", 64)) + 2*cellPad
 	p.font(gopdf.Regular, tableSize)
@@ -264,7 +271,7 @@ func (p *pdfWriter) table(files []File) {
 		}
 		x := marginL
 		p.cellBox(x, cols[0], h)
-		p.cell(x+cellPad, p.y+cellPad, cols[0]-2*cellPad, lineH, strconv.Itoa(i+1), gopdf.Right|gopdf.Middle, 0)
+		p.cell(x+cellPad, p.y+cellPad, cols[0]-2*cellPad, lineH, number(i+1), gopdf.Right|gopdf.Middle, 0)
 		x += cols[0]
 		p.cellBox(x, cols[1], h)
 		for j, l := range name {

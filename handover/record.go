@@ -1,7 +1,10 @@
 package handover
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -34,6 +37,10 @@ type Record struct {
 	Dossiers           int    // total number of hồ sơ
 	Files              []File // every payload file (the computer files handed over), sorted by path
 	TotalBytes         int64  // sum of the sizes of Files
+	// TagFiles are the bag's other files (bagit.txt, bag-info.txt, the
+	// manifests, metadata, the seal's signature), listed with their hashes
+	// after Files but not counted in the totals; sorted by path.
+	TagFiles []File
 
 	// The seal: Fingerprint is the hex SHA-256 of FingerprintOf (a file of the
 	// bag); Signer is the subject of the sealing certificate, empty when the
@@ -98,6 +105,9 @@ func NewRecord(dir string, v *Verification) (*Record, error) {
 		r.TotalBytes += fi.Size()
 	}
 	sort.Slice(r.Files, func(i, j int) bool { return r.Files[i].Path < r.Files[j].Path })
+	if r.TagFiles, err = tagFiles(dir); err != nil {
+		return nil, fmt.Errorf("record %s: %w", dir, err)
+	}
 
 	if err := r.readMetadata(filepath.Join(dir, "metadata", "batch.json")); err != nil {
 		return nil, fmt.Errorf("record %s: %w", dir, err)
@@ -107,6 +117,58 @@ func NewRecord(dir string, v *Verification) (*Record, error) {
 		r.Problems = v.Problems
 	}
 	return r, nil
+}
+
+// tagFiles lists the files of the tag manifest of the bag at dir, and the tag
+// manifest and its signature, hashing those two.
+func tagFiles(dir string) ([]File, error) {
+	var files []File
+	f, err := os.Open(filepath.Join(dir, TagManifestName))
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil // BagIt makes the tag manifest optional; verification reports it
+	}
+	if err != nil {
+		return nil, err
+	}
+	m, err := bag.ParseManifest(f)
+	f.Close()
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", TagManifestName, err)
+	}
+	for p, sum := range m {
+		fi, err := os.Stat(filepath.Join(dir, filepath.FromSlash(p)))
+		if err != nil {
+			return nil, err
+		}
+		files = append(files, File{Path: p, Size: fi.Size(), SHA256: sum})
+	}
+	for _, name := range []string{TagManifestName, SignatureName} {
+		sum, size, err := hashFile(filepath.Join(dir, name))
+		if errors.Is(err, os.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		files = append(files, File{Path: name, Size: size, SHA256: sum})
+	}
+	sort.Slice(files, func(i, j int) bool { return files[i].Path < files[j].Path })
+	return files, nil
+}
+
+// hashFile returns the hex SHA-256 and the size of the file at p.
+func hashFile(p string) (string, int64, error) {
+	f, err := os.Open(p)
+	if err != nil {
+		return "", 0, err
+	}
+	defer f.Close()
+	h := sha256.New()
+	n, err := io.Copy(h, f)
+	if err != nil {
+		return "", n, fmt.Errorf("%s: %w", p, err)
+	}
+	return hex.EncodeToString(h.Sum(nil)), n, nil
 }
 
 // batchMetadata is the part of metadata/batch.json the record needs.
@@ -186,6 +248,7 @@ const (
 	recordTitle   = "BIÊN BẢN GIAO NHẬN"
 	recordSubject = "Về việc giao nhận tài liệu lưu trữ số hóa"
 	tableTitle    = "DANH MỤC TỆP TIN VÀ GIÁ TRỊ KIỂM TRA (SHA-256)"
+	tagTableTitle = "Các tệp quản lý gói tin (BagIt), không tính trong tổng số tệp tin nêu trên:"
 	closing       = "Biên bản được lập thành 02 bản có giá trị như nhau, mỗi bên giữ 01 bản."
 	blank         = "…………………………………"
 )
@@ -279,8 +342,12 @@ func groupDigits(n int64) string {
 	return b.String()
 }
 
+// tagNumber numbers the i-th tag file: T1, T2, …
+func tagNumber(i int) string { return "T" + strconv.Itoa(i+1) }
+
 // WriteText writes the record as UTF-8 plain text: the statements, then one
-// line per file "<number>  <SHA-256>  <size>  <path>", then the signature blocks.
+// line per file "<number>\t<SHA-256>\t<size>\t<path>" (numbers 1, 2, … for the
+// payload files, T1, T2, … for the tag files), then the signature blocks.
 func (r *Record) WriteText(w io.Writer) error {
 	var b strings.Builder
 	center := func(s string) { fmt.Fprintf(&b, "%s\n", s) }
@@ -297,6 +364,12 @@ func (r *Record) WriteText(w io.Writer) error {
 	fmt.Fprintf(&b, "%s\t%s\t%s\t%s\n", tableHeader[0], tableHeader[3], tableHeader[2], tableHeader[1])
 	for i, f := range r.Files {
 		fmt.Fprintf(&b, "%d\t%s\t%d\t%s\n", i+1, f.SHA256, f.Size, f.Path)
+	}
+	if len(r.TagFiles) > 0 {
+		b.WriteString("\n" + tagTableTitle + "\n")
+		for i, f := range r.TagFiles {
+			fmt.Fprintf(&b, "%s\t%s\t%d\t%s\n", tagNumber(i), f.SHA256, f.Size, f.Path)
+		}
 	}
 	b.WriteString("\n" + closing + "\n\n")
 	for _, side := range []struct {

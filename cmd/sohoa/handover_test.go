@@ -122,15 +122,27 @@ func TestHandoverPull(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rows := map[string]string{}
+	rows, tagRows := map[string]string{}, map[string]string{}
 	sc := bufio.NewScanner(strings.NewReader(string(txt)))
 	for sc.Scan() {
 		if f := strings.Split(sc.Text(), "\t"); len(f) == 4 && f[0] != "STT" {
-			rows[f[3]] = f[1]
+			if strings.HasPrefix(f[0], "T") {
+				tagRows[f[3]] = f[1]
+			} else {
+				rows[f[3]] = f[1]
+			}
 		}
 	}
 	if !maps.Equal(rows, manifest) {
 		t.Errorf("text record lists %v, manifest %v", rows, manifest)
+	}
+	for p, sum := range stored {
+		if !strings.HasPrefix(p, "data/") && tagRows[p] != sum {
+			t.Errorf("text record: tag file %s has %q, stored %s", p, tagRows[p], sum)
+		}
+	}
+	if len(tagRows)+len(rows) != len(stored) {
+		t.Errorf("text record lists %d files, the package has %d", len(tagRows)+len(rows), len(stored))
 	}
 	pdfOut, err := exec.Command("pdftotext", "-layout", "-enc", "UTF-8", filepath.Join(out, handover.RecordPDFName), "-").Output()
 	if err != nil {
