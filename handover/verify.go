@@ -30,6 +30,19 @@ func (v *Verification) OK() bool { return len(v.Problems) == 0 }
 
 // A Verifier checks the bag in dir. It returns an error only when it cannot
 // check at all; everything wrong with the bag goes into Verification.Problems.
+//
+// A verifier of sealed packages wraps the seal check, copying its report's
+// problems, the signer certificate's subject and the seal fingerprint into the
+// Verification, schematically:
+//
+//	func(ctx context.Context, dir string) (*handover.Verification, error) {
+//		rep, err := seal.Verify(ctx, dir, opts)
+//		if err != nil {
+//			return nil, err
+//		}
+//		return &handover.Verification{Problems: rep.Problems, Signer: rep.Signer,
+//			Fingerprint: rep.Fingerprint, FingerprintOf: handover.SignatureName}, nil
+//	}
 type Verifier func(ctx context.Context, dir string) (*Verification, error)
 
 // BagVerifier checks the bag's manifests, payload and Payload-Oxum with
