@@ -16,8 +16,8 @@ import (
 	"golang.org/x/term"
 
 	"github.com/sohoa-vn/sohoa/configs"
-	"github.com/sohoa-vn/sohoa/fixity"
-	"github.com/sohoa-vn/sohoa/handover"
+	"github.com/sohoa-vn/sohoa/pipeline/fixity"
+	"github.com/sohoa-vn/sohoa/pipeline/handover"
 	"github.com/sohoa-vn/sohoa/pipeline/queue"
 	"github.com/sohoa-vn/sohoa/storage"
 	"github.com/sohoa-vn/sohoa/storage/local"

@@ -17,10 +17,10 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"github.com/sohoa-vn/sohoa/fixity"
-	"github.com/sohoa-vn/sohoa/handover"
-	"github.com/sohoa-vn/sohoa/handover/handovertest"
 	"github.com/sohoa-vn/sohoa/pipeline/bag"
+	"github.com/sohoa-vn/sohoa/pipeline/fixity"
+	"github.com/sohoa-vn/sohoa/pipeline/handover"
+	"github.com/sohoa-vn/sohoa/pipeline/handover/handovertest"
 	"github.com/sohoa-vn/sohoa/storage"
 	"github.com/sohoa-vn/sohoa/storage/local"
 	"github.com/sohoa-vn/sohoa/storage/s3"

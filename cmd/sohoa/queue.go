@@ -14,9 +14,9 @@ import (
 	"github.com/hibiken/asynq"
 
 	"github.com/sohoa-vn/sohoa/configs"
-	"github.com/sohoa-vn/sohoa/fixity"
 	"github.com/sohoa-vn/sohoa/ocr"
 	"github.com/sohoa-vn/sohoa/pipeline"
+	"github.com/sohoa-vn/sohoa/pipeline/fixity"
 	"github.com/sohoa-vn/sohoa/pipeline/pdfa"
 	"github.com/sohoa-vn/sohoa/pipeline/queue"
 	"github.com/sohoa-vn/sohoa/storage"

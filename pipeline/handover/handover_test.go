@@ -16,8 +16,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sohoa-vn/sohoa/handover"
-	"github.com/sohoa-vn/sohoa/handover/handovertest"
+	"github.com/sohoa-vn/sohoa/pipeline/handover"
+	"github.com/sohoa-vn/sohoa/pipeline/handover/handovertest"
 	"github.com/sohoa-vn/sohoa/storage"
 	"github.com/sohoa-vn/sohoa/storage/local"
 	"github.com/sohoa-vn/sohoa/storage/s3"
