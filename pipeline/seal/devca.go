@@ -54,7 +54,7 @@ func WriteDevelopmentKeys(dir, org string, now time.Time) (*DevKeys, error) {
 	}
 	caTmpl := &x509.Certificate{
 		SerialNumber:          serial(),
-		Subject:               pkix.Name{Organization: []string{org}, CommonName: org + " development CA (sohoa DEVELOPMENT ONLY - NOT FOR PRODUCTION)"},
+		Subject:               devName(org, "sohoa development CA"),
 		NotBefore:             now.Add(-time.Hour),
 		NotAfter:              now.AddDate(10, 0, 0),
 		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageCRLSign,
@@ -72,7 +72,7 @@ func WriteDevelopmentKeys(dir, org string, now time.Time) (*DevKeys, error) {
 	}
 	tmpl := &x509.Certificate{
 		SerialNumber:          serial(),
-		Subject:               pkix.Name{Organization: []string{org}, CommonName: org + " package seal (DEVELOPMENT ONLY - NOT FOR PRODUCTION)"},
+		Subject:               devName(org, "package seal (development)"),
 		NotBefore:             now.Add(-time.Hour),
 		NotAfter:              now.AddDate(5, 0, 0),
 		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageContentCommitment,
@@ -105,6 +105,15 @@ func WriteDevelopmentKeys(dir, org string, now time.Time) (*DevKeys, error) {
 		}
 	}
 	return k, nil
+}
+
+// devName is a certificate subject that says it is for development. X.509
+// limits names to 64 characters.
+func devName(org, cn string) pkix.Name {
+	if r := []rune(org); len(r) > 64 {
+		org = string(r[:64])
+	}
+	return pkix.Name{Organization: []string{org}, OrganizationalUnit: []string{"sohoa DEVELOPMENT ONLY - NOT FOR PRODUCTION"}, CommonName: cn}
 }
 
 func serial() *big.Int {

@@ -1,0 +1,566 @@
+package seal_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"crypto/x509"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/sohoa-vn/sohoa/ocr"
+	"github.com/sohoa-vn/sohoa/pipeline"
+	"github.com/sohoa-vn/sohoa/pipeline/bag"
+	"github.com/sohoa-vn/sohoa/pipeline/seal"
+)
+
+func TestMain(m *testing.M) {
+	// libgomp reads OMP_THREAD_LIMIT when Tesseract loads: setting it now is too late.
+	if err := ocr.ReexecSingleThreaded(); err != nil {
+		os.Stderr.WriteString(err.Error() + "\n")
+		os.Exit(2)
+	}
+	code := m.Run()
+	if fx.dir != "" {
+		seal.MakeWritable(fx.dir)
+		os.RemoveAll(fx.dir)
+	}
+	os.Exit(code)
+}
+
+// fixture is built once per test run: a package processed from
+// ../../testdata/batch, unsealed; three copies of it sealed in a chain as
+// batches series-1, series-2 and series-3; the CA that trusts the signer,
+// and another key that the CA does not trust.
+type fixture struct {
+	dir      string
+	unsealed string
+	series   [3]string // sealed packages, in chain order
+	links    [3]*seal.Link
+	ca       string // ca.pem of the signer
+	roots    *x509.CertPool
+	signer   *seal.Signer
+	other    *seal.Signer // a key from another (development) CA
+	err      error
+}
+
+var (
+	fx     fixture
+	fxOnce sync.Once
+)
+
+func setup(t *testing.T) *fixture {
+	t.Helper()
+	fxOnce.Do(func() { fx.err = fx.build() })
+	if fx.err != nil {
+		t.Fatal(fx.err)
+	}
+	return &fx
+}
+
+func (f *fixture) build() error {
+	ctx := context.Background()
+	dir, err := os.MkdirTemp("", "sohoa-seal-")
+	if err != nil {
+		return err
+	}
+	f.dir = dir
+	keys, err := seal.WriteDevelopmentKeys(filepath.Join(dir, "keys"), "Sở Nội vụ tỉnh Bắc Minh", time.Now())
+	if err != nil {
+		return err
+	}
+	f.ca = keys.CA
+	if f.signer, err = seal.LoadSigner(keys.Key, keys.Cert); err != nil {
+		return err
+	}
+	other, err := seal.WriteDevelopmentKeys(filepath.Join(dir, "other"), "Sở Nội vụ tỉnh Bắc Minh", time.Now())
+	if err != nil {
+		return err
+	}
+	if f.other, err = seal.LoadSigner(other.Key, other.Cert); err != nil {
+		return err
+	}
+	pem, err := os.ReadFile(keys.CA)
+	if err != nil {
+		return err
+	}
+	cas, err := seal.ParseCertificates(pem)
+	if err != nil {
+		return err
+	}
+	f.roots = x509.NewCertPool()
+	f.roots.AddCert(cas[0])
+
+	b, err := pipeline.Load(ctx, "../../testdata/batch", pipeline.LoadOptions{})
+	if err != nil {
+		return err
+	}
+	rep, err := pipeline.Process(ctx, b, filepath.Join(dir, "work"), pipeline.Options{Workers: 2, Producer: "sohoa 0.0.0-test"})
+	if err != nil {
+		return err
+	}
+	f.unsealed = rep.Bag
+	out := filepath.Join(dir, "out")
+	chain := seal.LocalChain{Dir: out}
+	for i := range f.series {
+		p := filepath.Join(out, fmt.Sprintf("series-%d", i+1))
+		if err := copyTree(f.unsealed, p); err != nil {
+			return err
+		}
+		info, err := bag.ReadInfo(filepath.Join(p, "bag-info.txt"))
+		if err != nil {
+			return err
+		}
+		for j := range info {
+			if info[j].Label == "External-Identifier" {
+				info[j].Value = fmt.Sprintf("series-%d", i+1)
+			}
+		}
+		if err := bag.UpdateInfo(p, info); err != nil {
+			return err
+		}
+		if f.links[i], err = chain.Seal(ctx, p, f.signer); err != nil {
+			return err
+		}
+		f.series[i] = p
+	}
+	return nil
+}
+
+// copyTree copies the folder src to dst, writable.
+func copyTree(src, dst string) error {
+	return filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(src, p)
+		target := filepath.Join(dst, rel)
+		if d.IsDir() {
+			return os.MkdirAll(target, 0o755)
+		}
+		in, err := os.Open(p)
+		if err != nil {
+			return err
+		}
+		defer in.Close()
+		out, err := os.OpenFile(target, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o644)
+		if err != nil {
+			return err
+		}
+		if _, err := io.Copy(out, in); err != nil {
+			out.Close()
+			return err
+		}
+		return out.Close()
+	})
+}
+
+// sealedCopy returns a writable copy of the first sealed package.
+func sealedCopy(t *testing.T, f *fixture) string {
+	t.Helper()
+	dst := filepath.Join(t.TempDir(), "pkg")
+	if err := copyTree(f.series[0], dst); err != nil {
+		t.Fatal(err)
+	}
+	return dst
+}
+
+func verify(t *testing.T, dir string, opts seal.VerifyOptions) *seal.Report {
+	t.Helper()
+	r, err := seal.Verify(context.Background(), dir, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+// payloadFile returns the bag path of the package's first document PDF.
+func payloadFile(t *testing.T, dir, ext string) string {
+	t.Helper()
+	m, err := bag.ReadManifest(filepath.Join(dir, "manifest-sha256.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	best := ""
+	for p := range m {
+		if strings.HasSuffix(p, ext) && !strings.HasPrefix(p, "data/originals/") && (best == "" || p < best) {
+			best = p
+		}
+	}
+	if best == "" {
+		t.Fatalf("no %s payload in %s", ext, dir)
+	}
+	return best
+}
+
+func tool(t *testing.T, name string, args ...string) (string, error) {
+	t.Helper()
+	if _, err := exec.LookPath(name); err != nil {
+		t.Fatalf("%s is required for this test (scripts/deps.sh installs it): %v", name, err)
+	}
+	out, err := exec.Command(name, args...).CombinedOutput()
+	return string(out), err
+}
+
+func opensslVerify(t *testing.T, dir, ca string) (string, error) {
+	t.Helper()
+	return tool(t, "openssl", "cms", "-verify", "-binary",
+		"-content", filepath.Join(dir, seal.TagManifest),
+		"-in", filepath.Join(dir, seal.SignatureFile), "-inform", "DER",
+		"-CAfile", ca, "-out", os.DevNull)
+}
+
+func TestSealedPackageVerifies(t *testing.T) {
+	f := setup(t)
+	for i, p := range f.series {
+		opts := seal.VerifyOptions{Roots: f.roots}
+		if i > 0 {
+			opts.Previous = f.series[i-1]
+		}
+		r := verify(t, p, opts)
+		if !r.OK() {
+			t.Fatalf("%s: %d problems:\n%v", p, len(r.Problems), r.Problems)
+		}
+		if want := f.links[i].SHA256; r.Fingerprint != want {
+			t.Errorf("%s: fingerprint %s, sealed as %s", p, r.Fingerprint, want)
+		}
+		b, _ := os.ReadFile(filepath.Join(p, seal.SignatureFile))
+		if sum := sha256.Sum256(b); hex.EncodeToString(sum[:]) != r.Fingerprint {
+			t.Errorf("fingerprint is not the SHA-256 of %s", seal.SignatureFile)
+		}
+		if !strings.Contains(r.SignerSubject(), "Sở Nội vụ tỉnh Bắc Minh") || !strings.Contains(r.SignerSubject(), "NOT FOR PRODUCTION") {
+			t.Errorf("signer subject %q", r.SignerSubject())
+		}
+		if r.Batch != fmt.Sprintf("series-%d", i+1) || r.OrgID != "H49.64.33" || r.Files != 16 || !r.Complete {
+			t.Errorf("report: batch %q org %q files %d complete %t", r.Batch, r.OrgID, r.Files, r.Complete)
+		}
+		if time.Since(r.SignedAt) > time.Hour {
+			t.Errorf("signing time %v", r.SignedAt)
+		}
+		if i > 0 && (!r.PreviousChecked || r.PreviousSHA256 != f.links[i-1].SHA256 || r.PreviousBatch != f.links[i-1].Batch) {
+			t.Errorf("%s: previous %s %s checked %t, want %s", p, r.PreviousBatch, r.PreviousSHA256, r.PreviousChecked, f.links[i-1].SHA256)
+		}
+		if i == 0 && r.PreviousSHA256 != "" {
+			t.Errorf("first seal records a previous seal %s", r.PreviousSHA256)
+		}
+		if out, err := opensslVerify(t, p, f.ca); err != nil || !strings.Contains(out, "Verification successful") {
+			t.Errorf("openssl cms -verify %s: %v\n%s", p, err, out)
+		}
+	}
+}
+
+func TestSealedPackageIsReadOnly(t *testing.T) {
+	f := setup(t)
+	err := filepath.WalkDir(f.series[0], func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		fi, err := d.Info()
+		if err != nil {
+			return err
+		}
+		if fi.Mode().Perm()&0o222 != 0 {
+			t.Errorf("%s is writable: %v", p, fi.Mode())
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestChainHead(t *testing.T) {
+	f := setup(t)
+	head, err := seal.LocalChain{Dir: filepath.Dir(f.series[0])}.Head("H49.64.33")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if head == nil || head.Batch != "series-3" || head.SHA256 != f.links[2].SHA256 || head.PreviousSHA256 != f.links[1].SHA256 {
+		t.Fatalf("chain head %+v, want series-3 %s after %s", head, f.links[2].SHA256, f.links[1].SHA256)
+	}
+}
+
+// TestTamperingDetected changes a sealed package in each way that must be
+// caught, and checks that verify names the file or the check.
+func TestTamperingDetected(t *testing.T) {
+	f := setup(t)
+	cases := []struct {
+		name   string
+		tamper func(t *testing.T, dir string) (wantPath, wantCheck, wantText string)
+		only   string // when set, every problem must be of this check
+	}{
+		{name: "payload byte flipped", tamper: func(t *testing.T, dir string) (string, string, string) {
+			p := payloadFile(t, dir, ".pdf")
+			flipByte(t, filepath.Join(dir, p), 1000)
+			return p, seal.CheckFile, "checksum mismatch"
+		}},
+		{name: "payload file deleted", tamper: func(t *testing.T, dir string) (string, string, string) {
+			p := payloadFile(t, dir, ".txt")
+			if err := os.Remove(filepath.Join(dir, p)); err != nil {
+				t.Fatal(err)
+			}
+			return p, seal.CheckFile, "missing"
+		}},
+		{name: "payload file added", tamper: func(t *testing.T, dir string) (string, string, string) {
+			write(t, filepath.Join(dir, "data", "extra.pdf"), "%PDF-1.4 not handed over")
+			return "data/extra.pdf", seal.CheckFile, "not listed in manifest-sha256.txt"
+		}},
+		{name: "tag file added", tamper: func(t *testing.T, dir string) (string, string, string) {
+			write(t, filepath.Join(dir, "metadata", "notes.txt"), "added later")
+			return "metadata/notes.txt", seal.CheckFile, "unexpected file"
+		}},
+		{name: "bag-info edited", tamper: func(t *testing.T, dir string) (string, string, string) {
+			replaceIn(t, filepath.Join(dir, "bag-info.txt"), "Sohoa-Batch-Status: complete", "Sohoa-Batch-Status: complete (checked)")
+			return "bag-info.txt", seal.CheckFile, "checksum mismatch"
+		}},
+		{name: "manifests and payload edited consistently", only: seal.CheckSignature, tamper: func(t *testing.T, dir string) (string, string, string) {
+			p := payloadFile(t, dir, ".txt")
+			oldSum, oldSize := fileSum(t, filepath.Join(dir, p))
+			// Same length, so that Payload-Oxum in bag-info.txt still holds.
+			text := []byte(read(t, filepath.Join(dir, p)))
+			copy(text, "SỬA")
+			write(t, filepath.Join(dir, p), string(text))
+			newSum, newSize := fileSum(t, filepath.Join(dir, p))
+			replaceIn(t, filepath.Join(dir, "manifest-sha256.txt"), oldSum, newSum)
+			replaceIn(t, filepath.Join(dir, "metadata", "METS.xml"),
+				fmt.Sprintf(`SIZE="%d" CHECKSUM="%s"`, oldSize, oldSum), fmt.Sprintf(`SIZE="%d" CHECKSUM="%s"`, newSize, newSum))
+			retag(t, dir, "manifest-sha256.txt", "metadata/METS.xml")
+			return seal.TagManifest, seal.CheckSignature, "does not match the signature"
+		}},
+		{name: "signed with another key", only: seal.CheckCertificate, tamper: func(t *testing.T, dir string) (string, string, string) {
+			tm, err := os.ReadFile(filepath.Join(dir, seal.TagManifest))
+			if err != nil {
+				t.Fatal(err)
+			}
+			der, err := f.other.Sign(tm)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(filepath.Join(dir, seal.SignatureFile), der, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			if out, err := opensslVerify(t, dir, f.ca); err == nil {
+				t.Errorf("openssl accepts a signature from another CA's key:\n%s", out)
+			}
+			return "", seal.CheckCertificate, "not trusted by the given CA"
+		}},
+		{name: "signature deleted", tamper: func(t *testing.T, dir string) (string, string, string) {
+			if err := os.Remove(filepath.Join(dir, seal.SignatureFile)); err != nil {
+				t.Fatal(err)
+			}
+			return seal.SignatureFile, seal.CheckSignature, "not sealed"
+		}},
+		{name: "METS checksum edited", tamper: func(t *testing.T, dir string) (string, string, string) {
+			p := payloadFile(t, dir, ".pdf")
+			sum, _ := fileSum(t, filepath.Join(dir, p))
+			replaceIn(t, filepath.Join(dir, "metadata", "METS.xml"), sum, strings.Repeat("0", 64))
+			retag(t, dir, "metadata/METS.xml")
+			return p, seal.CheckMETS, "METS.xml CHECKSUM"
+		}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			dir := sealedCopy(t, f)
+			wantPath, wantCheck, wantText := c.tamper(t, dir)
+			r := verify(t, dir, seal.VerifyOptions{Roots: f.roots})
+			if r.OK() {
+				t.Fatal("verify found nothing wrong")
+			}
+			found := false
+			for _, p := range r.Problems {
+				if p.Path == wantPath && p.Check == wantCheck && strings.Contains(p.What, wantText) {
+					found = true
+				}
+				if c.only != "" && p.Check != c.only {
+					t.Errorf("unexpected problem (want only %s ones): %s", c.only, p)
+				}
+			}
+			if !found {
+				t.Errorf("no %s problem on %q containing %q; got:\n%s", wantCheck, wantPath, wantText, lines(r.Problems))
+			}
+		})
+	}
+}
+
+func TestPreviousSealMismatch(t *testing.T) {
+	f := setup(t)
+	// series-2 is taken out: series-3 does not follow series-1.
+	r := verify(t, f.series[2], seal.VerifyOptions{Roots: f.roots, Previous: f.series[0]})
+	if r.OK() || r.PreviousChecked {
+		t.Fatalf("series-3 verified with series-1 as previous: %v", r.Problems)
+	}
+	if len(r.Problems) != 1 || r.Problems[0].Check != seal.CheckChain || r.Problems[0].Path != "bag-info.txt" ||
+		!strings.Contains(r.Problems[0].What, "Previous-Seal-SHA256 "+f.links[1].SHA256) {
+		t.Errorf("problems:\n%s", lines(r.Problems))
+	}
+	// The first seal has no previous one.
+	r = verify(t, f.series[0], seal.VerifyOptions{Roots: f.roots, Previous: f.series[2]})
+	if r.OK() || !strings.Contains(lines(r.Problems), "no Previous-Seal-SHA256") {
+		t.Errorf("first seal with a previous package: %s", lines(r.Problems))
+	}
+}
+
+func TestVerifyWithoutCAFails(t *testing.T) {
+	f := setup(t)
+	r := verify(t, f.series[0], seal.VerifyOptions{})
+	if r.OK() || len(r.Problems) != 1 || r.Problems[0].Check != seal.CheckCertificate {
+		t.Fatalf("problems:\n%s", lines(r.Problems))
+	}
+}
+
+func TestSealRefusesSealedAndInvalidBags(t *testing.T) {
+	f := setup(t)
+	ctx := context.Background()
+	dir := sealedCopy(t, f)
+	if _, err := seal.Seal(ctx, dir, f.signer, nil); err == nil || !strings.Contains(err.Error(), seal.ErrSealed.Error()) {
+		t.Errorf("sealing a sealed package: %v", err)
+	}
+	dir = filepath.Join(t.TempDir(), "bag")
+	if err := copyTree(f.unsealed, dir); err != nil {
+		t.Fatal(err)
+	}
+	flipByte(t, filepath.Join(dir, payloadFile(t, dir, ".pdf")), 10)
+	if _, err := seal.Seal(ctx, dir, f.signer, nil); err == nil || !strings.Contains(err.Error(), "not valid") {
+		t.Errorf("sealing an invalid bag: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, seal.SignatureFile)); err == nil {
+		t.Error("an invalid bag was signed")
+	}
+}
+
+func TestLoadSignerRejectsMismatchedKey(t *testing.T) {
+	f := setup(t)
+	_, err := seal.LoadSigner(filepath.Join(f.dir, "other", seal.DevKeyFile), filepath.Join(f.dir, "keys", seal.DevCertFile))
+	if err == nil || !strings.Contains(err.Error(), "does not belong") {
+		t.Errorf("mismatched key and certificate: %v", err)
+	}
+}
+
+// TestMETSAndPremisValidate validates the package's METS (with the E-ARK
+// CSIP extension) and PREMIS files against their XML schemas with xmllint,
+// offline, and checks what they must hold.
+func TestMETSAndPremisValidate(t *testing.T) {
+	f := setup(t)
+	metsFile := filepath.Join(f.series[0], "metadata", "METS.xml")
+	premisFile := filepath.Join(f.series[0], "metadata", "preservation", "premis.xml")
+	for _, c := range []struct{ schema, file string }{
+		{"testdata/schemas/package.xsd", metsFile},
+		{"testdata/schemas/mets.xsd", metsFile},
+		{"testdata/schemas/premis-v3-0.xsd", premisFile},
+	} {
+		out, err := tool(t, "xmllint", "--nonet", "--noout", "--schema", c.schema, c.file)
+		if err != nil || !strings.Contains(out, "validates") {
+			t.Errorf("xmllint --schema %s %s: %v\n%s", c.schema, c.file, err, out)
+		}
+	}
+	m := read(t, metsFile)
+	for _, want := range []string{`CHECKSUMTYPE="SHA-256"`, `csip:OAISPACKAGETYPE="SIP"`, "<paperFileCode>H49.K1.G3.H12.45</paperFileCode>",
+		"<codeNotation>QĐ-UBND</codeNotation>", `MDTYPE="PREMIS"`, `csip:NOTETYPE="SOFTWARE VERSION">0.0.0-test<`} {
+		if !strings.Contains(m, want) {
+			t.Errorf("METS.xml lacks %s", want)
+		}
+	}
+	if n := strings.Count(m, "<file "); n != 16 {
+		t.Errorf("METS.xml lists %d files, want the 16 payload files", n)
+	}
+	p := read(t, premisFile)
+	for _, want := range []string{"<eventType>capture</eventType>", "<eventType>normalization</eventType>",
+		"<eventType>text recognition</eventType>", "<eventType>creation</eventType>", "<eventType>message digest calculation</eventType>",
+		"orientation 180°", "engine: Tesseract ", "model: vie.traineddata", "language: vie", "mean confidence: ",
+		"<agentType>organization</agentType>", "<agentVersion>0.0.0-test</agentVersion>"} {
+		if !strings.Contains(p, want) {
+			t.Errorf("premis.xml lacks %s", want)
+		}
+	}
+	if n := strings.Count(p, "<eventType>message digest calculation</eventType>"); n != 4 {
+		t.Errorf("%d message digest events, want one per document (4)", n)
+	}
+}
+
+func flipByte(t *testing.T, file string, at int64) {
+	t.Helper()
+	b, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b[at%int64(len(b))] ^= 0x01
+	if err := os.WriteFile(file, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func write(t *testing.T, file, s string) {
+	t.Helper()
+	if err := os.WriteFile(file, []byte(s), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func read(t *testing.T, file string) string {
+	t.Helper()
+	b, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+func replaceIn(t *testing.T, file, old, new string) {
+	t.Helper()
+	s := read(t, file)
+	if !strings.Contains(s, old) {
+		t.Fatalf("%s lacks %q", file, old)
+	}
+	write(t, file, strings.Replace(s, old, new, 1))
+}
+
+func fileSum(t *testing.T, file string) (string, int) {
+	t.Helper()
+	b, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:]), len(b)
+}
+
+// retag rewrites the tag manifest lines of the given tag files, as someone
+// covering their tracks would.
+func retag(t *testing.T, dir string, files ...string) {
+	t.Helper()
+	tm := filepath.Join(dir, seal.TagManifest)
+	m, err := bag.ReadManifest(tm)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := read(t, tm)
+	for _, f := range files {
+		sum, _ := fileSum(t, filepath.Join(dir, filepath.FromSlash(f)))
+		s = strings.Replace(s, m[f]+"  "+f, sum+"  "+f, 1)
+	}
+	write(t, tm, s)
+	if probs, _ := bag.Validate(dir); len(probs) > 0 {
+		var b bytes.Buffer
+		for _, p := range probs {
+			fmt.Fprintln(&b, p)
+		}
+		t.Fatalf("retagged bag is not valid:\n%s", b.String())
+	}
+}
+
+func lines(ps []seal.Problem) string {
+	var b strings.Builder
+	for _, p := range ps {
+		fmt.Fprintf(&b, "  [%s] %s\n", p.Check, p)
+	}
+	return b.String()
+}
