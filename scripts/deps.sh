@@ -8,7 +8,7 @@ PACKAGES=(
   tesseract-ocr tesseract-ocr-vie tesseract-ocr-osd libtesseract-dev libleptonica-dev
   pkg-config gcc
   redis-server
-  poppler-utils qpdf libxml2-utils
+  poppler-utils qpdf libxml2-utils openssl
   libpdfbox2-java libactivation-java libjaxb-api-java default-jre-headless
   python3-pil fonts-liberation2 curl
 )
@@ -25,8 +25,8 @@ if ((${#missing[@]})); then
   SUDO=""
   [ "$(id -u)" -eq 0 ] || SUDO=sudo
   export DEBIAN_FRONTEND=noninteractive
-  $SUDO apt-get update -qq
-  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  $SUDO apt-get -o DPkg::Lock::Timeout=600 update -qq
+  $SUDO apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
 if [ "${1:-}" = "--services" ]; then

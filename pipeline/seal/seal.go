@@ -58,7 +58,6 @@ const (
 	PreviousLabel      = "Previous-Seal-SHA256" // fingerprint of the organisation's previous seal
 	PreviousBatchLabel = "Previous-Seal-Batch"  // that seal's batch (External-Identifier)
 	SignerLabel        = "Sohoa-Seal-Signer"    // the signing certificate's subject
-	SealedLabel        = "Sohoa-Sealed"         // when the package was sealed (RFC 3339)
 )
 
 // ErrSealed is returned by Seal for a bag that already has a signature.
@@ -109,7 +108,7 @@ func Seal(ctx context.Context, bagDir string, s *Signer, prev *Link) (*Link, err
 	for _, f := range info {
 		switch {
 		case strings.EqualFold(f.Label, PreviousLabel), strings.EqualFold(f.Label, PreviousBatchLabel),
-			strings.EqualFold(f.Label, SignerLabel), strings.EqualFold(f.Label, SealedLabel):
+			strings.EqualFold(f.Label, SignerLabel):
 		default:
 			kept = append(kept, f)
 		}
@@ -121,8 +120,7 @@ func Seal(ctx context.Context, bagDir string, s *Signer, prev *Link) (*Link, err
 		link.PreviousBatch, link.PreviousSHA256 = prev.Batch, prev.SHA256
 		kept = append(kept, bag.Field{Label: PreviousLabel, Value: prev.SHA256}, bag.Field{Label: PreviousBatchLabel, Value: prev.Batch})
 	}
-	kept = append(kept, bag.Field{Label: SignerLabel, Value: s.Certificate.Subject.String()},
-		bag.Field{Label: SealedLabel, Value: link.Sealed.Format(time.RFC3339)})
+	kept = append(kept, bag.Field{Label: SignerLabel, Value: s.Certificate.Subject.String()})
 	if err := bag.UpdateInfo(bagDir, kept); err != nil {
 		return nil, fmt.Errorf("seal: %w", err)
 	}
