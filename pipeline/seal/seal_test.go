@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"crypto/x509"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -21,6 +22,8 @@ import (
 	"github.com/sohoa-vn/sohoa/pipeline"
 	"github.com/sohoa-vn/sohoa/pipeline/bag"
 	"github.com/sohoa-vn/sohoa/pipeline/seal"
+	"github.com/sohoa-vn/sohoa/storage"
+	"github.com/sohoa-vn/sohoa/storage/local"
 )
 
 func TestMain(m *testing.M) {
@@ -563,4 +566,99 @@ func lines(ps []seal.Problem) string {
 		fmt.Fprintf(&b, "  [%s] %s\n", p.Check, p)
 	}
 	return b.String()
+}
+
+// unsealedCopy returns a writable copy of the unsealed package as batch id.
+func unsealedCopy(t *testing.T, f *fixture, id string) string {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), id)
+	if err := copyTree(f.unsealed, dir); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { seal.MakeWritable(dir) })
+	info, err := bag.ReadInfo(filepath.Join(dir, "bag-info.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for j := range info {
+		if info[j].Label == "External-Identifier" {
+			info[j].Value = id
+		}
+	}
+	if err := bag.UpdateInfo(dir, info); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// TestStoreChain seals packages through a chain kept in an object store, as
+// queue workers do: in order, concurrently, and again for a redelivered task.
+func TestStoreChain(t *testing.T) {
+	f := setup(t)
+	ctx := context.Background()
+	st, err := local.New(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	chain := seal.StoreChain{Store: st}
+	a := unsealedCopy(t, f, "store-a")
+	la, err := chain.Seal(ctx, a, f.signer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if la.PreviousSHA256 != "" {
+		t.Errorf("first seal has a previous one: %+v", la)
+	}
+
+	// Two workers seal two packages at once: both succeed, one after the other.
+	b, c := unsealedCopy(t, f, "store-b"), unsealedCopy(t, f, "store-c")
+	var wg sync.WaitGroup
+	links := make([]*seal.Link, 2)
+	errs := make([]error, 2)
+	for i, dir := range []string{b, c} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			links[i], errs[i] = chain.Seal(ctx, dir, f.signer)
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		t.Fatal(err)
+	}
+	first, second, firstDir, secondDir := links[0], links[1], b, c
+	if first.PreviousSHA256 != la.SHA256 {
+		first, second, firstDir, secondDir = links[1], links[0], c, b
+	}
+	if first.PreviousSHA256 != la.SHA256 || second.PreviousSHA256 != first.SHA256 {
+		t.Fatalf("chain a=%s, then %+v, then %+v", la.SHA256, first, second)
+	}
+	for _, c := range []struct{ dir, prev string }{{firstDir, a}, {secondDir, firstDir}} {
+		if r := verify(t, c.dir, seal.VerifyOptions{Roots: f.roots, Previous: c.prev}); !r.OK() || !r.PreviousChecked {
+			t.Errorf("%s after %s: %s", c.dir, c.prev, lines(r.Problems))
+		}
+	}
+	head, err := chain.Head(ctx, "H49.64.33")
+	if err != nil || head.SHA256 != second.SHA256 {
+		t.Fatalf("head %+v %v, want %s", head, err, second.SHA256)
+	}
+
+	// The last package task is delivered again: the package is rebuilt
+	// unsealed, and gets the same seal back, not a new link.
+	again := unsealedCopy(t, f, filepath.Base(secondDir))
+	l, err := chain.Seal(ctx, again, f.signer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l.SHA256 != second.SHA256 {
+		t.Errorf("redelivered task sealed anew: %s, want %s", l.SHA256, second.SHA256)
+	}
+	if r := verify(t, again, seal.VerifyOptions{Roots: f.roots, Previous: firstDir}); !r.OK() {
+		t.Errorf("restored seal: %s", lines(r.Problems))
+	}
+	n := 0
+	st.List(ctx, seal.StoreChainPrefix, func(storage.ObjectInfo) error { n++; return nil })
+	if n != 3 {
+		t.Errorf("%d chain entries, want 3", n)
+	}
 }
