@@ -145,17 +145,19 @@ func runProcess(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	if rep != nil {
 		printSummary(stdout, rep)
 	}
-	if err == nil && signer != nil {
+	switch {
+	case err == nil && signer != nil:
 		link, serr := seal.LocalChain{Dir: *out}.Seal(ctx, rep.Bag, signer)
 		if serr != nil {
 			fmt.Fprintln(stderr, "sohoa:", serr)
+			fmt.Fprintln(stderr, "sohoa: the package is written but NOT sealed; fix the cause and run again with --overwrite")
 			return exitFailed
 		}
 		printSeal(stdout, link)
-	} else if signer == nil && err == nil {
+	case err == nil:
 		fmt.Fprintln(stdout, "  seal       none (no signing key configured: seal.keyFile)")
-	} else if signer != nil {
-		fmt.Fprintln(stdout, "  seal       none: the batch is incomplete")
+	case signer != nil && errors.Is(err, pipeline.ErrIncomplete):
+		fmt.Fprintln(stdout, "  seal       none: the batch is incomplete (re-run it when the failed documents are fixed)")
 	}
 	switch {
 	case err == nil:
