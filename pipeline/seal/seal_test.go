@@ -662,3 +662,50 @@ func TestStoreChain(t *testing.T) {
 		t.Errorf("%d chain entries, want 3", n)
 	}
 }
+
+// TestMETSOfIncompleteBatchValidates: a batch with a failed document (a
+// truncated scan) still gets METS and PREMIS that validate, with the
+// failure recorded as an event outcome and the original listed.
+func TestMETSOfIncompleteBatchValidates(t *testing.T) {
+	good, err := os.ReadFile("../../testdata/samples/bb-giao-nhan-p01.jpg")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	for name, data := range map[string][]byte{
+		"H49.64.33.2019.01.VTLT/1/p1.jpg": good,
+		"H49.64.33.2019.01.VTLT/2/p1.jpg": good[:len(good)/3],
+	} {
+		p := filepath.Join(dir, "batch", filepath.FromSlash(name))
+		os.MkdirAll(filepath.Dir(p), 0o755)
+		if err := os.WriteFile(p, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ctx := context.Background()
+	b, err := pipeline.Load(ctx, filepath.Join(dir, "batch"), pipeline.LoadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := pipeline.Process(ctx, b, filepath.Join(dir, "out"), pipeline.Options{Workers: 2})
+	if !errors.Is(err, pipeline.ErrIncomplete) {
+		t.Fatalf("err = %v, want an incomplete batch", err)
+	}
+	metsFile := filepath.Join(rep.Bag, "metadata", "METS.xml")
+	premisFile := filepath.Join(rep.Bag, "metadata", "preservation", "premis.xml")
+	for _, c := range []struct{ schema, file string }{
+		{"testdata/schemas/package.xsd", metsFile},
+		{"testdata/schemas/premis-v3-0.xsd", premisFile},
+	} {
+		out, err := tool(t, "xmllint", "--nonet", "--noout", "--schema", c.schema, c.file)
+		if err != nil || !strings.Contains(out, "validates") {
+			t.Errorf("xmllint --schema %s %s: %v\n%s", c.schema, c.file, err, out)
+		}
+	}
+	if p := read(t, premisFile); !strings.Contains(p, "<eventOutcome>failure</eventOutcome>") {
+		t.Error("premis.xml does not record the failed document")
+	}
+	if m := read(t, metsFile); !strings.Contains(m, `xlink:href="data/originals/H49.64.33.2019.01.VTLT/2/p1.jpg"`) {
+		t.Error("METS.xml does not list the failed document's original")
+	}
+}
