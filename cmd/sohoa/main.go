@@ -8,7 +8,7 @@
 //	sohoa submit BATCH_DIR [flags]              upload a batch and enqueue it for the workers
 //	sohoa worker [flags]                        run queue tasks from Redis
 //	sohoa status [BATCH_ID] [flags]             show submitted batches
-//	sohoa verify DIR [--ca ca.pem] [--previous DIR]  check a sealed package offline
+//	sohoa verify DIR --ca ca.pem [--previous DIR]  check a sealed package offline
 //	sohoa verify-bag BAG_DIR                    check a bag's manifests against its files
 //	sohoa keygen --out DIR                      make a development CA, signing key and certificate
 //	sohoa version                               print the version

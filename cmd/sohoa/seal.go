@@ -13,15 +13,16 @@ import (
 )
 
 func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := newFlagSet("verify", "PACKAGE_DIR [--ca ca.pem] [--previous PREVIOUS_PACKAGE_DIR]",
+	fs := newFlagSet("verify", "PACKAGE_DIR [--ca ca.pem] [--previous PREVIOUS_PACKAGE_DIR | --previous-seal SHA256]",
 		"Checks a sealed package offline, with no configuration: the bag is complete and valid, every\n"+
 			"file has the SHA-256 and size that the manifests and METS.xml give, the signature over the tag\n"+
-			"manifest holds and its certificate chains to the CA, and, with --previous, that the package\n"+
-			"records the seal of the given previous package of the organisation.\n\n"+
+			"manifest holds and its certificate chains to the CA, and, with --previous or --previous-seal,\n"+
+			"that the package records the seal of the organisation's previous package.\n\n"+
 			"Exit status 0 only when everything holds; otherwise every missing, altered or unexpected file\n"+
 			"and every failed check is printed on its own line and the exit status is 1.", stderr)
 	caFile := fs.String("ca", "", "PEM file with the organisation's CA certificate(s) that the signer must chain to")
 	prev := fs.String("previous", "", "the organisation's previous sealed package, to check the chain link")
+	prevSeal := fs.String("previous-seal", "", "the previous seal's SHA-256 fingerprint (from the previous handover record), to check the chain link")
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
 		return helpOrUsage(err)
@@ -30,7 +31,7 @@ func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		fs.Usage()
 		return exitUsage
 	}
-	opts := seal.VerifyOptions{Previous: *prev}
+	opts := seal.VerifyOptions{Previous: *prev, PreviousSHA256: *prevSeal}
 	if *caFile != "" {
 		b, err := os.ReadFile(*caFile)
 		if err != nil {
@@ -71,7 +72,7 @@ func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	case r.PreviousChecked:
 		fmt.Fprintf(stdout, "  previous   %s (batch %s): link checked\n", r.PreviousSHA256, r.PreviousBatch)
 	case r.PreviousSHA256 != "":
-		fmt.Fprintf(stdout, "  previous   %s (batch %s): not checked (pass --previous)\n", r.PreviousSHA256, r.PreviousBatch)
+		fmt.Fprintf(stdout, "  previous   %s (batch %s): not checked (pass --previous or --previous-seal)\n", r.PreviousSHA256, r.PreviousBatch)
 	default:
 		fmt.Fprintln(stdout, "  previous   none: the organisation's first seal")
 	}

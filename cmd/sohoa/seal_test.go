@@ -60,6 +60,13 @@ func TestKeygenProcessSealVerify(t *testing.T) {
 	if code, stdout, _ := sohoa(t, "verify", second, "--ca", ca, "--previous", first); code != exitOK || !strings.Contains(stdout, "link checked") {
 		t.Errorf("verify --previous: exit %d\n%s", code, stdout)
 	}
+	fp, err := seal.Fingerprint(first)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if code, stdout, _ := sohoa(t, "verify", second, "--ca", ca, "--previous-seal", fp); code != exitOK || !strings.Contains(stdout, "link checked") {
+		t.Errorf("verify --previous-seal: exit %d\n%s", code, stdout)
+	}
 	if code, stdout, _ := sohoa(t, "verify", first, "--ca", ca, "--previous", second); code != exitFailed ||
 		!strings.Contains(stdout, "bag-info.txt: no Previous-Seal-SHA256") {
 		t.Errorf("verify with the wrong previous package: exit %d\n%s", code, stdout)

@@ -405,6 +405,15 @@ func TestPreviousSealMismatch(t *testing.T) {
 		!strings.Contains(r.Problems[0].What, "Previous-Seal-SHA256 "+f.links[1].SHA256) {
 		t.Errorf("problems:\n%s", lines(r.Problems))
 	}
+	// The fingerprint from the previous handover record instead of the package.
+	r = verify(t, f.series[2], seal.VerifyOptions{Roots: f.roots, PreviousSHA256: strings.ToUpper(f.links[1].SHA256)})
+	if !r.OK() || !r.PreviousChecked {
+		t.Errorf("series-3 after the fingerprint of series-2: %s", lines(r.Problems))
+	}
+	r = verify(t, f.series[2], seal.VerifyOptions{Roots: f.roots, PreviousSHA256: f.links[0].SHA256})
+	if r.OK() || r.PreviousChecked || !strings.Contains(lines(r.Problems), "is not the given previous seal "+f.links[0].SHA256) {
+		t.Errorf("series-3 after the fingerprint of series-1: %s", lines(r.Problems))
+	}
 	// The first seal has no previous one.
 	r = verify(t, f.series[0], seal.VerifyOptions{Roots: f.roots, Previous: f.series[2]})
 	if r.OK() || !strings.Contains(lines(r.Problems), "no Previous-Seal-SHA256") {

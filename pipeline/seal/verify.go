@@ -52,6 +52,10 @@ type VerifyOptions struct {
 	// Previous, when set, is the folder of the organisation's previous sealed
 	// package: the package's Previous-Seal-SHA256 must be its fingerprint.
 	Previous string
+	// PreviousSHA256, when set, is the fingerprint of the organisation's
+	// previous seal as written in the previous handover record: the package's
+	// Previous-Seal-SHA256 must equal it.
+	PreviousSHA256 string
 }
 
 // Report is the outcome of Verify: what the package says about itself, and
@@ -75,8 +79,8 @@ type Report struct {
 
 	PreviousSHA256 string // Previous-Seal-SHA256 from bag-info.txt
 	PreviousBatch  string // Previous-Seal-Batch from bag-info.txt
-	// PreviousChecked is true when a previous package was given and its
-	// fingerprint matches PreviousSHA256.
+	// PreviousChecked is true when a previous package or seal fingerprint was
+	// given and matches PreviousSHA256 (and no previous-seal check failed).
 	PreviousChecked bool
 
 	Problems []Problem
@@ -144,6 +148,22 @@ func Verify(ctx context.Context, dir string, opts VerifyOptions) (*Report, error
 	r.checkSignature(dir, opts.Roots)
 	if opts.Previous != "" {
 		r.checkPrevious(opts.Previous)
+	}
+	if want := strings.ToLower(strings.TrimSpace(opts.PreviousSHA256)); want != "" {
+		switch {
+		case r.PreviousSHA256 == "":
+			r.add(CheckChain, BagInfo, "no %s: this package records no previous seal, but %s was given", PreviousLabel, want)
+		case !strings.EqualFold(r.PreviousSHA256, want):
+			r.add(CheckChain, BagInfo, "%s %s (batch %s) is not the given previous seal %s: a package is missing between them, or it is not the previous one",
+				PreviousLabel, r.PreviousSHA256, r.PreviousBatch, want)
+		case opts.Previous == "":
+			r.PreviousChecked = true
+		}
+	}
+	for _, p := range r.Problems {
+		if p.Check == CheckChain {
+			r.PreviousChecked = false
+		}
 	}
 	return r, nil
 }
