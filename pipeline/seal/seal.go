@@ -71,7 +71,7 @@ type Link struct {
 	SHA256         string    `json:"sha256"`       // the seal's fingerprint
 	PreviousBatch  string    `json:"previousBatch,omitempty"`
 	PreviousSHA256 string    `json:"previousSha256,omitempty"`
-	Sealed         time.Time `json:"sealed"`
+	Sealed         time.Time `json:"sealed"` // when Seal made it (the signing time is in the signature)
 }
 
 // Seal signs the finished, valid bag at bagDir with s: it records prev (nil

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sort"
 	"strconv"
 	"strings"
 
@@ -64,7 +65,7 @@ func (c StoreChain) entries(ctx context.Context, org string) ([]int, error) {
 	if err != nil {
 		return nil, fmt.Errorf("seal chain %s: %w", dir, err)
 	}
-	// Numbers are zero-padded, so lexical order is numeric order.
+	sort.Ints(ns)
 	return ns, nil
 }
 
