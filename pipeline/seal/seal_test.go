@@ -3,13 +3,20 @@ package seal_test
 import (
 	"bytes"
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/rsa"
 	"crypto/sha256"
 	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/hex"
+	"encoding/pem"
 	"errors"
 	"fmt"
 	"io"
 	"io/fs"
+	"math/big"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -716,5 +723,77 @@ func TestMETSOfIncompleteBatchValidates(t *testing.T) {
 	}
 	if m := read(t, metsFile); !strings.Contains(m, `xlink:href="data/originals/H49.64.33.2019.01.VTLT/2/p1.jpg"`) {
 		t.Error("METS.xml does not list the failed document's original")
+	}
+}
+
+// TestIntermediateCAAndRSA seals with an RSA key whose certificate was issued
+// by an intermediate CA, as an organisation's real certificate usually is:
+// the certificate file holds the leaf then the intermediate, the signature
+// carries both, and sohoa and openssl verify it against the root alone.
+func TestIntermediateCAAndRSA(t *testing.T) {
+	f := setup(t)
+	dir := t.TempDir()
+	now := time.Now()
+	rootKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	interKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	leafKey, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ca := func(cn string, serial int64) *x509.Certificate {
+		return &x509.Certificate{SerialNumber: big.NewInt(serial), Subject: pkix.Name{CommonName: cn},
+			NotBefore: now.Add(-time.Hour), NotAfter: now.AddDate(1, 0, 0), IsCA: true, BasicConstraintsValid: true,
+			KeyUsage: x509.KeyUsageCertSign}
+	}
+	rootT, interT := ca("Test Root CA", 1), ca("Test Intermediate CA", 2)
+	rootDER, err := x509.CreateCertificate(rand.Reader, rootT, rootT, rootKey.Public(), rootKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	root, _ := x509.ParseCertificate(rootDER)
+	interDER, err := x509.CreateCertificate(rand.Reader, interT, root, interKey.Public(), rootKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	inter, _ := x509.ParseCertificate(interDER)
+	leafT := &x509.Certificate{SerialNumber: big.NewInt(3), Subject: pkix.Name{CommonName: "Sở Nội vụ tỉnh Bắc Minh", Organization: []string{"Sở Nội vụ tỉnh Bắc Minh"}},
+		NotBefore: now.Add(-time.Hour), NotAfter: now.AddDate(1, 0, 0), KeyUsage: x509.KeyUsageDigitalSignature | x509.KeyUsageContentCommitment,
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageEmailProtection}}
+	leafDER, err := x509.CreateCertificate(rand.Reader, leafT, inter, leafKey.Public(), interKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pemOf := func(typ string, der ...[]byte) []byte {
+		var b []byte
+		for _, d := range der {
+			b = append(b, pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: d})...)
+		}
+		return b
+	}
+	write(t, filepath.Join(dir, "root.pem"), string(pemOf("CERTIFICATE", rootDER)))
+	write(t, filepath.Join(dir, "org.pem"), string(pemOf("CERTIFICATE", leafDER, interDER)))
+	write(t, filepath.Join(dir, "org.key"), string(pemOf("RSA PRIVATE KEY", x509.MarshalPKCS1PrivateKey(leafKey))))
+	s, err := seal.LoadSigner(filepath.Join(dir, "org.key"), filepath.Join(dir, "org.pem"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(s.Intermediates) != 1 {
+		t.Fatalf("%d intermediates loaded, want 1", len(s.Intermediates))
+	}
+	pkg := unsealedCopy(t, f, "rsa-1")
+	if _, err := seal.Seal(context.Background(), pkg, s, nil); err != nil {
+		t.Fatal(err)
+	}
+	roots := x509.NewCertPool()
+	roots.AddCert(root)
+	if r := verify(t, pkg, seal.VerifyOptions{Roots: roots}); !r.OK() || r.SignerSubject() != "CN=Sở Nội vụ tỉnh Bắc Minh,O=Sở Nội vụ tỉnh Bắc Minh" {
+		t.Errorf("verify: signer %q, problems:\n%s", r.SignerSubject(), lines(r.Problems))
+	}
+	if out, err := opensslVerify(t, pkg, filepath.Join(dir, "root.pem")); err != nil {
+		t.Errorf("openssl cms -verify with the root only: %v\n%s", err, out)
+	}
+	// The development CA of the fixture does not trust it.
+	if r := verify(t, pkg, seal.VerifyOptions{Roots: f.roots}); r.OK() {
+		t.Error("a seal from another hierarchy verified against the development CA")
 	}
 }
