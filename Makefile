@@ -18,15 +18,26 @@ deps-services:
 build: deps
 	$(GO) build -o $(BIN) ./cmd/sohoa
 
+# The demo seals the package. Without a configured signing key (SOHOA_CONFIG or
+# SOHOA_SEAL_KEYFILE) it makes DEVELOPMENT keys in out/keys first and uses them.
+DEMO_KEYS := out/keys
+
 demo: build
+	@chmod -R u+w out/demo 2>/dev/null || true
 	@rm -rf out/demo
-	$(BIN) process testdata/batch --out out/demo
+	@if [ -z "$$SOHOA_CONFIG$$SOHOA_SEAL_KEYFILE" ] && [ ! -f $(DEMO_KEYS)/seal.key ]; then \
+		$(BIN) keygen --out $(DEMO_KEYS) --org "Sở Nội vụ tỉnh Bắc Minh" >/dev/null && \
+		echo "demo: made DEVELOPMENT signing keys in $(DEMO_KEYS) (not for production)"; fi
+	@if [ -z "$$SOHOA_CONFIG$$SOHOA_SEAL_KEYFILE" ]; then \
+		export SOHOA_SEAL_KEYFILE=$(DEMO_KEYS)/seal.key SOHOA_SEAL_CERTFILE=$(DEMO_KEYS)/seal.pem; fi; \
+		$(BIN) process testdata/batch --out out/demo
 	@echo
 	@echo "Demo results: $(CURDIR)/out/demo/$$(ls out/demo)"
 	@echo "  searchable PDF/A and text: out/demo/*/data/<mã hồ sơ>/"
 	@echo "  untouched originals:       out/demo/*/data/originals/"
+	@echo "  METS and PREMIS:           out/demo/*/metadata/METS.xml, metadata/preservation/premis.xml"
 	@echo "  per-page report:           out/demo/*/metadata/batch.json"
-	@echo "  check the bag:             $(BIN) verify-bag out/demo/$$(ls out/demo)"
+	@echo "  check the sealed package:  $(BIN) verify out/demo/$$(ls out/demo) --ca $(DEMO_KEYS)/ca.pem"
 
 vet:
 	$(GO) vet ./...
@@ -40,4 +51,5 @@ bench: build deps-services
 	scripts/with-services.sh $(GO) test -run '^$$' -bench . -benchtime 1x -timeout 60m ./... | tee bench.out
 
 clean:
+	@chmod -R u+w out 2>/dev/null || true
 	rm -rf bin out bench.out

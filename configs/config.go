@@ -29,6 +29,7 @@ type Config struct {
 	OCR      OCR  `yaml:"ocr"`
 	Scan     Scan `yaml:"scan"`
 	PDF      PDF  `yaml:"pdf"`
+	Seal     Seal `yaml:"seal"`
 
 	Redis     Redis     `yaml:"redis"`
 	S3        S3        `yaml:"s3"`
@@ -101,6 +102,18 @@ type PDF struct {
 	Part        string `yaml:"part"`        // "2b" or "1b"
 	JPEGQuality int    `yaml:"jpegQuality"` // 0 = the writer's default
 }
+
+// Seal names the organisation's signing key and certificate, with which
+// finished packages are sealed. Packages are not sealed when KeyFile is empty.
+// Relative paths are relative to the current folder. The key is never taken
+// from a flag.
+type Seal struct {
+	KeyFile  string `yaml:"keyFile"`  // PEM private key (PKCS#8, PKCS#1 RSA or SEC 1 EC), unencrypted
+	CertFile string `yaml:"certFile"` // PEM certificate of the key, then any intermediate CA certificates
+}
+
+// Enabled reports whether packages are to be sealed.
+func (s Seal) Enabled() bool { return s.KeyFile != "" }
 
 // Default returns the configuration with every default filled in.
 func Default() *Config {
@@ -185,6 +198,10 @@ func (c *Config) Check() error {
 		return fmt.Errorf("config: queue.retries %d: must not be negative", c.Queue.Retries)
 	case c.Retention.Mode != "GOVERNANCE" && c.Retention.Mode != "COMPLIANCE" && c.Retention.Mode != "none":
 		return fmt.Errorf("config: retention.mode %q: must be GOVERNANCE, COMPLIANCE or none", c.Retention.Mode)
+	case c.Seal.KeyFile != "" && c.Seal.CertFile == "":
+		return fmt.Errorf("config: seal.keyFile is set but seal.certFile is empty")
+	case c.Seal.KeyFile == "" && c.Seal.CertFile != "":
+		return fmt.Errorf("config: seal.certFile is set but seal.keyFile is empty")
 	case c.Retention.Mode != "none" && c.Retention.Years < 1:
 		return fmt.Errorf("config: retention.years %d: must be 1 or more", c.Retention.Years)
 	}

@@ -17,48 +17,48 @@ type Organisation struct {
 }
 
 // FileMeta is the metadata of a hồ sơ (file / dossier), with the tags of
-// Thông tư 05/2025/TT-BNV as JSON names.
+// Thông tư 05/2025/TT-BNV as JSON and XML names.
 type FileMeta struct {
-	FileCode           string `json:"fileCode"`
-	Title              string `json:"title,omitempty"`
-	Maintenance        string `json:"maintenance,omitempty"`
-	Mode               string `json:"mode,omitempty"`
-	Language           string `json:"language,omitempty"`
-	StartDate          string `json:"startDate,omitempty"`
-	EndDate            string `json:"endDate,omitempty"`
-	Keyword            string `json:"keyword,omitempty"`
-	TotalDoc           *int   `json:"totalDoc,omitempty"`
-	NumberOfPaper      *int   `json:"numberOfPaper,omitempty"`
-	NumberOfPage       *int   `json:"numberOfPage,omitempty"`
-	Format             string `json:"format,omitempty"`
-	InforSign          string `json:"inforSign,omitempty"`
-	ConfidenceLevel    string `json:"confidenceLevel,omitempty"`
-	PaperFileCode      string `json:"paperFileCode,omitempty"`
-	RiskRecovery       *int   `json:"riskRecovery,omitempty"`
-	RiskRecoveryStatus string `json:"riskRecoveryStatus,omitempty"`
-	Description        string `json:"description,omitempty"`
+	FileCode           string `json:"fileCode" xml:"fileCode,omitempty"`
+	Title              string `json:"title,omitempty" xml:"title,omitempty"`
+	Maintenance        string `json:"maintenance,omitempty" xml:"maintenance,omitempty"`
+	Mode               string `json:"mode,omitempty" xml:"mode,omitempty"`
+	Language           string `json:"language,omitempty" xml:"language,omitempty"`
+	StartDate          string `json:"startDate,omitempty" xml:"startDate,omitempty"`
+	EndDate            string `json:"endDate,omitempty" xml:"endDate,omitempty"`
+	Keyword            string `json:"keyword,omitempty" xml:"keyword,omitempty"`
+	TotalDoc           *int   `json:"totalDoc,omitempty" xml:"totalDoc,omitempty"`
+	NumberOfPaper      *int   `json:"numberOfPaper,omitempty" xml:"numberOfPaper,omitempty"`
+	NumberOfPage       *int   `json:"numberOfPage,omitempty" xml:"numberOfPage,omitempty"`
+	Format             string `json:"format,omitempty" xml:"format,omitempty"`
+	InforSign          string `json:"inforSign,omitempty" xml:"inforSign,omitempty"`
+	ConfidenceLevel    string `json:"confidenceLevel,omitempty" xml:"confidenceLevel,omitempty"`
+	PaperFileCode      string `json:"paperFileCode,omitempty" xml:"paperFileCode,omitempty"`
+	RiskRecovery       *int   `json:"riskRecovery,omitempty" xml:"riskRecovery,omitempty"`
+	RiskRecoveryStatus string `json:"riskRecoveryStatus,omitempty" xml:"riskRecoveryStatus,omitempty"`
+	Description        string `json:"description,omitempty" xml:"description,omitempty"`
 }
 
 // DocMeta is the metadata of a document (văn bản) inside a hồ sơ.
 type DocMeta struct {
-	DocCode         string `json:"docCode,omitempty"`
-	DocOrdinal      int    `json:"docOrdinal"`
-	TypeName        string `json:"typeName,omitempty"`
-	CodeNumber      string `json:"codeNumber,omitempty"`
-	CodeNotation    string `json:"codeNotation,omitempty"`
-	IssuedDate      string `json:"issuedDate,omitempty"`
-	OrganName       string `json:"organName,omitempty"`
-	Subject         string `json:"subject,omitempty"`
-	Language        string `json:"language,omitempty"`
-	NumberOfPage    *int   `json:"numberOfPage,omitempty"`
-	Mode            string `json:"mode,omitempty"`
-	ConfidenceLevel string `json:"confidenceLevel,omitempty"`
-	Format          string `json:"format,omitempty"`
-	Keyword         string `json:"keyword,omitempty"`
-	InforSign       string `json:"inforSign,omitempty"`
-	Description     string `json:"description,omitempty"`
-	Autograph       string `json:"autograph,omitempty"`
-	Signer          string `json:"signer,omitempty"`
+	DocCode         string `json:"docCode,omitempty" xml:"docCode,omitempty"`
+	DocOrdinal      int    `json:"docOrdinal" xml:"docOrdinal,omitempty"`
+	TypeName        string `json:"typeName,omitempty" xml:"typeName,omitempty"`
+	CodeNumber      string `json:"codeNumber,omitempty" xml:"codeNumber,omitempty"`
+	CodeNotation    string `json:"codeNotation,omitempty" xml:"codeNotation,omitempty"`
+	IssuedDate      string `json:"issuedDate,omitempty" xml:"issuedDate,omitempty"`
+	OrganName       string `json:"organName,omitempty" xml:"organName,omitempty"`
+	Subject         string `json:"subject,omitempty" xml:"subject,omitempty"`
+	Language        string `json:"language,omitempty" xml:"language,omitempty"`
+	NumberOfPage    *int   `json:"numberOfPage,omitempty" xml:"numberOfPage,omitempty"`
+	Mode            string `json:"mode,omitempty" xml:"mode,omitempty"`
+	ConfidenceLevel string `json:"confidenceLevel,omitempty" xml:"confidenceLevel,omitempty"`
+	Format          string `json:"format,omitempty" xml:"format,omitempty"`
+	Keyword         string `json:"keyword,omitempty" xml:"keyword,omitempty"`
+	InforSign       string `json:"inforSign,omitempty" xml:"inforSign,omitempty"`
+	Description     string `json:"description,omitempty" xml:"description,omitempty"`
+	Autograph       string `json:"autograph,omitempty" xml:"autograph,omitempty"`
+	Signer          string `json:"signer,omitempty" xml:"signer,omitempty"`
 }
 
 // Code lists of TT 05/2025 (see vn-archives.md).

@@ -179,7 +179,8 @@ func (o Options) DocumentOptions(start time.Time) DocumentOptions {
 // Abort discards the package if Finish has not been called.
 func (p *Packager) Abort() { p.w.Abort() }
 
-// Finish writes metadata/batch.json and bag-info.txt and moves the bag to its
+// Finish writes metadata/preservation/premis.xml, metadata/METS.xml,
+// metadata/batch.json and bag-info.txt and moves the bag to its
 // place. When some documents failed the bag is still written, marked
 // incomplete, and the error wraps ErrIncomplete.
 func (p *Packager) Finish() (*Report, error) {
@@ -190,6 +191,9 @@ func (p *Packager) Finish() (*Report, error) {
 		rep.PagesPerMinute = float64(rep.PagesDone) / m
 	}
 	p.rec.finish(rep, p.originals, p.opts.Now())
+	if err := p.writeMETS(p.opts.Now()); err != nil {
+		return nil, err
+	}
 	js, err := json.MarshalIndent(p.rec, "", "  ")
 	if err != nil {
 		return nil, fmt.Errorf("batch %s: record: %w", b.ID, err)

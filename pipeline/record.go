@@ -3,6 +3,7 @@ package pipeline
 import (
 	"encoding/json"
 	"math"
+	"path/filepath"
 	"time"
 )
 
@@ -121,7 +122,11 @@ func (rec *batchRecord) document(f *File, d *Document, results []*PageResult, er
 
 func (rec *batchRecord) finish(rep *Report, originals map[string]Original, now time.Time) {
 	rec.Finished = now
-	rec.Summary = rep
+	// The package records its own name, not where it was first written: a
+	// rebuilt package (a queue task delivered again) is then byte-identical.
+	sum := *rep
+	sum.Bag = filepath.Base(rep.Bag)
+	rec.Summary = &sum
 	rec.Originals = sortedOriginals(originals)
 }
 

@@ -8,7 +8,7 @@ PACKAGES=(
   tesseract-ocr tesseract-ocr-vie tesseract-ocr-osd libtesseract-dev libleptonica-dev
   pkg-config gcc
   redis-server
-  poppler-utils qpdf libxml2-utils
+  poppler-utils qpdf libxml2-utils openssl
   libpdfbox2-java libactivation-java libjaxb-api-java default-jre-headless
   python3-pil fonts-liberation2 curl
 )

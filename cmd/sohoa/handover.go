@@ -19,15 +19,45 @@ import (
 	"github.com/sohoa-vn/sohoa/pipeline/fixity"
 	"github.com/sohoa-vn/sohoa/pipeline/handover"
 	"github.com/sohoa-vn/sohoa/pipeline/queue"
+	"github.com/sohoa-vn/sohoa/pipeline/seal"
 	"github.com/sohoa-vn/sohoa/storage"
 	"github.com/sohoa-vn/sohoa/storage/local"
 	"github.com/sohoa-vn/sohoa/storage/s3"
 )
 
-// packageVerifier returns how handover checks a pulled package: the BagIt
-// manifests for now; the seal verification (CMS signature, seal chain)
-// replaces it when it is ready.
-func packageVerifier() handover.Verifier { return handover.BagVerifier }
+// packageVerifier returns how handover checks a package: a sealed package
+// (one with tagmanifest-sha256.txt.p7s) with seal.Verify (bag, METS, the
+// signature against the CA certificates in caFile, and the chain link when
+// prevSeal is set); a package that is not sealed only as a BagIt bag, its
+// record then naming no signer.
+func packageVerifier(caFile, prevSeal string) (handover.Verifier, error) {
+	roots, err := loadRoots(caFile)
+	if err != nil {
+		return nil, err
+	}
+	return func(ctx context.Context, dir string) (*handover.Verification, error) {
+		if _, err := os.Stat(filepath.Join(dir, handover.SignatureName)); errors.Is(err, os.ErrNotExist) && prevSeal == "" {
+			return handover.BagVerifier(ctx, dir)
+		}
+		rep, err := seal.Verify(ctx, dir, seal.VerifyOptions{Roots: roots, PreviousSHA256: prevSeal})
+		if err != nil {
+			return nil, err
+		}
+		v := &handover.Verification{Fingerprint: rep.Fingerprint, FingerprintOf: handover.SignatureName, Signer: rep.SignerSubject()}
+		for _, p := range rep.Problems {
+			v.Problems = append(v.Problems, p.String())
+		}
+		return v, nil
+	}, nil
+}
+
+// verifierFlags are the flags saying how a handover checks the seal.
+type verifierFlags struct{ ca, prevSeal string }
+
+func (v *verifierFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&v.ca, "ca", "", "PEM file with the organisation's CA certificate(s) that a sealed package's signer must chain to")
+	fs.StringVar(&v.prevSeal, "previous-seal", "", "the previous seal's SHA-256 fingerprint (from the previous handover record), to check the chain link")
+}
 
 // openBucket opens the S3 bucket name of cfg, retrying transient faults.
 func openBucket(ctx context.Context, cfg *configs.Config, name string, lock bool) (storage.Store, error) {
@@ -90,7 +120,8 @@ func runHandoverPull(ctx context.Context, args []string, stdout, stderr io.Write
 	fs := newFlagSet("handover pull", "BATCH_ID --out DIR [flags]",
 		"Downloads the package of BATCH_ID from the archive (the S3 archive bucket, or the local store given by\n"+
 			"--archive-dir) to DIR/BATCH_ID, checking every file's SHA-256 against the bag manifests as it streams;\n"+
-			"then verifies the bag, and writes the handover record (biên bản giao nhận) next to it as\n"+
+			"then verifies it (a sealed package: bag, METS, signature against the CA of --ca), and writes the\n"+
+			"handover record (biên bản giao nhận) next to it as\n"+
 			"DIR/handover-record.pdf and DIR/handover-record.txt. DIR must not exist or be empty. Exits 1 naming\n"+
 			"the file when a checksum does not match, and when verification finds problems (the record says so).", stderr)
 	config := fs.String("config", "", "configuration file (default $SOHOA_CONFIG; see configs/sohoa.example.yaml)")
@@ -99,6 +130,8 @@ func runHandoverPull(ctx context.Context, args []string, stdout, stderr io.Write
 	quiet := fs.Bool("quiet", false, "no progress display")
 	var pf partyFlags
 	pf.register(fs)
+	var vf verifierFlags
+	vf.register(fs)
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
 		return helpOrUsage(err)
@@ -129,7 +162,7 @@ func runHandoverPull(ctx context.Context, args []string, stdout, stderr io.Write
 		return exitFailed
 	}
 	fmt.Fprintf(stderr, "pulled %d files, %d bytes to %s; every checksum matches the manifests\n", res.Files, res.Bytes, res.Bag)
-	code := writeRecord(ctx, res.Bag, filepath.Join(*out, handover.RecordPDFName), pf, stdout, stderr)
+	code := writeRecord(ctx, res.Bag, filepath.Join(*out, handover.RecordPDFName), pf, vf, stdout, stderr)
 	return code
 }
 
@@ -141,6 +174,8 @@ func runHandoverRecord(ctx context.Context, args []string, stdout, stderr io.Wri
 	config := fs.String("config", "", "configuration file (default $SOHOA_CONFIG; see configs/sohoa.example.yaml)")
 	var pf partyFlags
 	pf.register(fs)
+	var vf verifierFlags
+	vf.register(fs)
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
 		return helpOrUsage(err)
@@ -163,13 +198,18 @@ func runHandoverRecord(ctx context.Context, args []string, stdout, stderr io.Wri
 		fmt.Fprintf(stderr, "sohoa: %s is inside the bag %s: the record goes next to the bag, or the bag becomes invalid\n", *out, pos[0])
 		return exitUsage
 	}
-	return writeRecord(ctx, pos[0], *out, pf, stdout, stderr)
+	return writeRecord(ctx, pos[0], *out, pf, vf, stdout, stderr)
 }
 
 // writeRecord verifies the bag at dir and writes its record to pdfPath and the
 // text form beside it.
-func writeRecord(ctx context.Context, dir, pdfPath string, pf partyFlags, stdout, stderr io.Writer) int {
-	v, err := packageVerifier()(ctx, dir)
+func writeRecord(ctx context.Context, dir, pdfPath string, pf partyFlags, vf verifierFlags, stdout, stderr io.Writer) int {
+	verify, err := packageVerifier(vf.ca, vf.prevSeal)
+	if err != nil {
+		fmt.Fprintln(stderr, "sohoa:", err)
+		return exitUsage
+	}
+	v, err := verify(ctx, dir)
 	if err != nil {
 		fmt.Fprintln(stderr, "sohoa: verify:", err)
 		return exitFailed

@@ -21,6 +21,7 @@ import (
 	"github.com/sohoa-vn/sohoa/pipeline/fixity"
 	"github.com/sohoa-vn/sohoa/pipeline/handover"
 	"github.com/sohoa-vn/sohoa/pipeline/handover/handovertest"
+	"github.com/sohoa-vn/sohoa/pipeline/seal"
 	"github.com/sohoa-vn/sohoa/storage"
 	"github.com/sohoa-vn/sohoa/storage/local"
 	"github.com/sohoa-vn/sohoa/storage/s3"
@@ -84,16 +85,22 @@ func TestHandoverPull(t *testing.T) {
 	e := newQueueEnv(t, 9)
 	const id = "demo-2025-001"
 	processed := t.TempDir()
-	if _, err := e.sohoa(t, "process", "../../testdata/batch", "--out", processed, "--quiet"); err != nil {
+	keys, err := seal.WriteDevelopmentKeys(t.TempDir(), "", time.Now())
+	if err != nil {
 		t.Fatal(err)
 	}
+	sealEnv := []string{"SOHOA_SEAL_KEYFILE=" + keys.Key, "SOHOA_SEAL_CERTFILE=" + keys.Cert}
+	if stdout, stderr, code := e.run(t, sealEnv, "process", "../../testdata/batch", "--out", processed, "--quiet"); code != exitOK {
+		t.Fatalf("process: exit %d\n%s%s", code, stdout, stderr)
+	}
+	t.Cleanup(func() { seal.MakeWritable(processed) })
 	arch := e.archive(t)
 	putBag(t, arch, filepath.Join(processed, id), id, &storage.Retention{Mode: storage.Governance, Until: time.Now().Add(24 * time.Hour)})
 	stored := download(t, arch, id)
 
 	out := filepath.Join(t.TempDir(), "giao-nhan")
 	start := time.Now()
-	stdout, stderr, code := e.run(t, nil, "handover", "pull", id, "--out", out,
+	stdout, stderr, code := e.run(t, nil, "handover", "pull", id, "--out", out, "--ca", keys.CA,
 		"--giver-name", "Nguyễn Thị Lan", "--giver-position", "Lưu trữ viên", "--receiver-name", "Trần Văn Đức")
 	if code != exitOK {
 		t.Fatalf("handover pull: exit %d\n%s%s", code, stdout, stderr)
@@ -152,7 +159,7 @@ func TestHandoverPull(t *testing.T) {
 	for form, s := range map[string]string{"txt": string(txt), "pdf": pdfText} {
 		for _, want := range []string{"BIÊN BẢN GIAO NHẬN", "Sở Nội vụ tỉnh Bắc Minh", "Mã lô (gói tin): " + id,
 			"Tổng số hồ sơ: 2", fmt.Sprintf("Tổng số tệp tin: %d", len(manifest)), "từ 02/10/2023 đến 17/09/2025",
-			stored[handover.TagManifestName], "Nguyễn Thị Lan", "Lưu trữ viên", "Trần Văn Đức", "Kết quả kiểm tra: Đạt"} {
+			stored[handover.SignatureName], "sohoa development", "Nguyễn Thị Lan", "Lưu trữ viên", "Trần Văn Đức", "Kết quả kiểm tra: Đạt"} {
 			if !strings.Contains(s, want) {
 				t.Errorf("%s record lacks %q", form, want)
 			}
@@ -167,6 +174,15 @@ func TestHandoverPull(t *testing.T) {
 		if !ok {
 			t.Errorf("PDF record has no line with %s and %s", p, sum)
 		}
+	}
+
+	// Sealed by a key the given CA did not certify: the pull fails naming the check.
+	otherKeys, err := seal.WriteDevelopmentKeys(t.TempDir(), "", time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, stderr, code := e.run(t, nil, "handover", "pull", id, "--out", t.TempDir(), "--ca", otherKeys.CA); code != exitFailed || !strings.Contains(stderr, "certificate") {
+		t.Errorf("pull checked against another CA: exit %d, stderr %s; want 1 naming the certificate", code, stderr)
 	}
 
 	// A second pull into the same folder is refused.
@@ -207,11 +223,11 @@ func TestHandoverPull(t *testing.T) {
 
 	// "handover record" on the pulled bag writes the same record.
 	rec := filepath.Join(t.TempDir(), "bb.pdf")
-	if _, stderr, code := e.run(t, nil, "handover", "record", bagDir, "--out", rec); code != exitOK {
+	if _, stderr, code := e.run(t, nil, "handover", "record", bagDir, "--out", rec, "--ca", keys.CA); code != exitOK {
 		t.Fatalf("handover record: exit %d\n%s", code, stderr)
 	}
 	txt2, err := os.ReadFile(strings.TrimSuffix(rec, ".pdf") + ".txt")
-	if err != nil || !strings.Contains(string(txt2), stored[handover.TagManifestName]) {
+	if err != nil || !strings.Contains(string(txt2), stored[handover.SignatureName]) {
 		t.Errorf("record text: %v", err)
 	}
 	if _, _, code := e.run(t, nil, "handover", "record", bagDir, "--out", filepath.Join(bagDir, "r.pdf")); code != exitUsage {

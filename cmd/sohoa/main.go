@@ -8,10 +8,12 @@
 //	sohoa submit BATCH_DIR [flags]              upload a batch and enqueue it for the workers
 //	sohoa worker [flags]                        run queue tasks from Redis
 //	sohoa status [BATCH_ID] [flags]             show submitted batches
+//	sohoa verify DIR --ca ca.pem [--previous DIR]  check a sealed package offline
 //	sohoa verify-bag BAG_DIR                    check a bag's manifests against its files
 //	sohoa handover pull BATCH_ID --out DIR      download a package, verify it, write the handover record
 //	sohoa handover record BAG_DIR --out F.pdf   write the handover record (biên bản giao nhận) of a bag
 //	sohoa fixity [flags]                        re-hash every package in the archive against its manifests
+//	sohoa keygen --out DIR                      make a development CA, signing key and certificate
 //	sohoa version                               print the version
 //
 // Run "sohoa COMMAND --help" for a command's flags.
@@ -65,9 +67,11 @@ func commands() []command {
 		{"submit", "upload a batch to the inbox bucket and enqueue it for the queue workers", runSubmit},
 		{"worker", "run queue tasks (pages, documents, packages) from Redis", runWorker},
 		{"status", "show submitted batches and their progress", runStatus},
+		{"verify", "check a sealed package offline: files, checksums, METS, signature, chain", runVerify},
 		{"verify-bag", "check a BagIt bag's manifests against its files", runVerifyBag},
 		{"handover", "pull a package for handover and write the handover record (pull, record)", runHandover},
 		{"fixity", "re-hash every package in the archive against its manifests; report changes", runFixity},
+		{"keygen", "make a DEVELOPMENT CA, signing key and certificate for sealing", runKeygen},
 		{"version", "print the version", runVersion},
 	}
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/sohoa-vn/sohoa/pipeline"
 	"github.com/sohoa-vn/sohoa/pipeline/bag"
 	"github.com/sohoa-vn/sohoa/pipeline/pdfa"
+	"github.com/sohoa-vn/sohoa/pipeline/seal"
 )
 
 type batchFlags struct {
@@ -77,7 +78,9 @@ func runProcess(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	fs := newFlagSet("process", "BATCH_DIR --out DIR [flags]",
 		"Runs the whole pipeline on one machine: validates the batch, normalizes and OCRs every page,\n"+
 			"writes a searchable PDF/A and a text file per document, and packages everything with the\n"+
-			"untouched originals as a BagIt bag at DIR/<batch id>.\n\n"+
+			"untouched originals as a BagIt bag at DIR/<batch id>. When a signing key is configured\n"+
+			"(seal.keyFile, seal.certFile) a complete package is sealed and made read-only; its seal links\n"+
+			"to the organisation's previous seal in DIR (see DIR/.sohoa-seals).\n\n"+
 			"Exit status: 0 all documents done; 1 some documents failed (the bag is written, marked incomplete);\n"+
 			"2 bad usage or configuration; 3 the batch did not validate (nothing processed).", stderr)
 	var bf batchFlags
@@ -117,6 +120,12 @@ func runProcess(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		return exitUsage
 	}
 
+	signer, err := loadSigner(cfg)
+	if err != nil {
+		fmt.Fprintln(stderr, "sohoa:", err)
+		return exitUsage
+	}
+
 	logger := newLogger(stderr)
 	progress := newProgress(stderr, b.Pages(), *quiet, logger)
 	opts := pipeline.Options{
@@ -135,6 +144,20 @@ func runProcess(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	progress.finish()
 	if rep != nil {
 		printSummary(stdout, rep)
+	}
+	switch {
+	case err == nil && signer != nil:
+		link, serr := seal.LocalChain{Dir: *out}.Seal(ctx, rep.Bag, signer)
+		if serr != nil {
+			fmt.Fprintln(stderr, "sohoa:", serr)
+			fmt.Fprintln(stderr, "sohoa: the package is written but NOT sealed; fix the cause and run again with --overwrite")
+			return exitFailed
+		}
+		printSeal(stdout, link)
+	case err == nil:
+		fmt.Fprintln(stdout, "  seal       none (no signing key configured: seal.keyFile)")
+	case signer != nil && errors.Is(err, pipeline.ErrIncomplete):
+		fmt.Fprintln(stdout, "  seal       none: the batch is incomplete (re-run it when the failed documents are fixed)")
 	}
 	switch {
 	case err == nil:
@@ -228,6 +251,15 @@ func (p *progress) finish() {
 	if p.bar != nil {
 		p.bar.Finish()
 		fmt.Fprintln(os.Stderr)
+	}
+}
+
+func printSeal(w io.Writer, l *seal.Link) {
+	fmt.Fprintf(w, "  seal       SHA-256 %s (%s)\n", l.SHA256, seal.SignatureFile)
+	if l.PreviousSHA256 != "" {
+		fmt.Fprintf(w, "  previous   %s (batch %s)\n", l.PreviousSHA256, l.PreviousBatch)
+	} else {
+		fmt.Fprintln(w, "  previous   none: the organisation's first seal here")
 	}
 }
 

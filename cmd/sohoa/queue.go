@@ -47,6 +47,9 @@ func openQueue(ctx context.Context, cfg *configs.Config) (*queue.Queue, error) {
 		Retries: cfg.Queue.Retries,
 		Logger:  newLogger(os.Stderr),
 	}
+	if opts.Signer, err = loadSigner(cfg); err != nil {
+		return nil, err
+	}
 	if cfg.Retention.Mode != "none" {
 		mode, years := cfg.Retention.Mode, cfg.Retention.Years
 		opts.Retention = func(now time.Time) *storage.Retention {

@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path"
 	"path/filepath"
@@ -240,6 +241,7 @@ func (w *Writer) commit() error {
 		return fmt.Errorf("bag %s: %w", w.final, err)
 	}
 	if old != "" {
+		makeWritable(old)
 		if err := os.RemoveAll(old); err != nil {
 			return fmt.Errorf("bag %s: remove replaced bag: %w", w.final, err)
 		}
@@ -313,4 +315,64 @@ func ReadInfo(file string) (Info, error) {
 		in = append(in, Field{strings.TrimSpace(label), strings.TrimSpace(value)})
 	}
 	return in, sc.Err()
+}
+
+// UpdateInfo replaces bag-info.txt of the finished bag at dir with info,
+// written as given (Payload-Oxum included), and updates its line in
+// tagmanifest-sha256.txt. Both files are replaced atomically.
+func UpdateInfo(dir string, info Info) error {
+	tags, err := readManifest(filepath.Join(dir, "tagmanifest-sha256.txt"))
+	if err != nil {
+		return fmt.Errorf("bag %s: tagmanifest-sha256.txt: %w", dir, err)
+	}
+	text := formatInfo(info)
+	if err := writeAtomic(filepath.Join(dir, "bag-info.txt"), []byte(text)); err != nil {
+		return fmt.Errorf("bag %s: %w", dir, err)
+	}
+	sum := sha256.Sum256([]byte(text))
+	tags["bag-info.txt"] = hex.EncodeToString(sum[:])
+	es := make([]Entry, 0, len(tags))
+	for _, p := range sortedKeys(tags) {
+		es = append(es, Entry{Path: p, SHA256: tags[p]})
+	}
+	if err := writeAtomic(filepath.Join(dir, "tagmanifest-sha256.txt"), []byte(formatManifest(es))); err != nil {
+		return fmt.Errorf("bag %s: %w", dir, err)
+	}
+	return nil
+}
+
+// writeAtomic writes b to file through a temporary file renamed into place.
+func writeAtomic(file string, b []byte) error {
+	f, err := os.CreateTemp(filepath.Dir(file), "."+filepath.Base(file)+".tmp-")
+	if err != nil {
+		return err
+	}
+	_, err = f.Write(b)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Chmod(f.Name(), 0o644)
+	}
+	if err == nil {
+		err = os.Rename(f.Name(), file)
+	}
+	if err != nil {
+		os.Remove(f.Name())
+	}
+	return err
+}
+
+// makeWritable gives the owner write permission on every folder under dir, so
+// that a read-only (sealed) bag can be removed.
+func makeWritable(dir string) {
+	filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err == nil && d.IsDir() {
+			os.Chmod(p, 0o755)
+		}
+		return nil
+	})
 }

@@ -115,3 +115,32 @@ func TestAbortLeavesNothing(t *testing.T) {
 		t.Fatalf("left behind: %v", entries)
 	}
 }
+
+func TestUpdateInfoKeepsTheBagValid(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "b")
+	w, err := Create(dir, CreateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.AddPayload("a.txt", strings.NewReader("a")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.Finish(Info{{"External-Identifier", "b"}}); err != nil {
+		t.Fatal(err)
+	}
+	in, err := ReadInfo(filepath.Join(dir, "bag-info.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	in = append(in, Field{"Previous-Seal-SHA256", strings.Repeat("0", 64)})
+	if err := UpdateInfo(dir, in); err != nil {
+		t.Fatal(err)
+	}
+	if probs, err := Validate(dir); err != nil || len(probs) > 0 {
+		t.Fatalf("after UpdateInfo: %v %v", probs, err)
+	}
+	got, _ := ReadInfo(filepath.Join(dir, "bag-info.txt"))
+	if got.Get("Previous-Seal-SHA256") != strings.Repeat("0", 64) || got.Get("Payload-Oxum") != "1.1" {
+		t.Errorf("bag-info after UpdateInfo: %v", got)
+	}
+}

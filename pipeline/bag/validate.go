@@ -162,3 +162,13 @@ func sortedKeys(m map[string]string) []string {
 	sort.Strings(ks)
 	return ks
 }
+
+// ReadManifest reads a manifest or tag manifest: file path (slash-separated,
+// relative to the bag root) to lower-case hex checksum.
+func ReadManifest(file string) (map[string]string, error) {
+	m, err := readManifest(file)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", filepath.Base(file), err)
+	}
+	return m, nil
+}

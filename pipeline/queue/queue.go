@@ -7,8 +7,9 @@
 // page task runs pipeline.ProcessPage and stores the result in the work store;
 // when every page of a document has finished, a document task runs
 // pipeline.MakeDocument; when every document has finished, a package task
-// assembles the BagIt package with pipeline.Packager and writes it to the
-// archive store under retention. The queue holds no pipeline logic of its own:
+// assembles the BagIt package with pipeline.Packager, seals it when a signer
+// is configured (the batch's last step), and writes it to the archive store
+// under retention. The queue holds no pipeline logic of its own:
 // it only schedules the stages and moves their inputs and outputs.
 //
 // Every task has a deterministic TaskID and writes to deterministic keys, so a
@@ -44,6 +45,7 @@ import (
 	"github.com/sohoa-vn/sohoa/ocr"
 	"github.com/sohoa-vn/sohoa/pipeline"
 	"github.com/sohoa-vn/sohoa/pipeline/pdfa"
+	"github.com/sohoa-vn/sohoa/pipeline/seal"
 	"github.com/sohoa-vn/sohoa/storage"
 )
 
@@ -87,6 +89,10 @@ type Options struct {
 	// default a folder under os.TempDir().
 	CacheDir string
 	Logger   *slog.Logger // default slog.Default()
+	// Signer, when set, seals every complete package as the package task's
+	// last step before it is archived. The organisation's chain of seals is
+	// kept in the archive store under seal.StoreChainPrefix.
+	Signer *seal.Signer
 }
 
 // Queue submits batches, runs their tasks and reports their state.
@@ -763,7 +769,10 @@ func (q *Queue) handlePackage(ctx context.Context, t *asynq.Task) error {
 		return fmt.Errorf("batch %s: %w", p.Batch, err)
 	}
 	out := filepath.Join(q.opts.CacheDir, ".packages", fmt.Sprintf("%s-%d", p.Batch, time.Now().UnixNano()))
-	defer os.RemoveAll(out)
+	defer func() {
+		seal.MakeWritable(out) // a sealed package is read-only
+		os.RemoveAll(out)
+	}()
 	po := q.opts.Pipeline
 	po.Overwrite = true
 	po.Now = func() time.Time { return m.submitted } // the same package from every run
@@ -802,6 +811,14 @@ func (q *Queue) handlePackage(ctx context.Context, t *asynq.Task) error {
 		ret = q.opts.Retention(time.Now())
 	}
 	bagDir := rep.Bag
+	if q.opts.Signer != nil && rep.Complete {
+		chain := seal.StoreChain{Store: q.stores.Archive, Retention: ret}
+		link, err := chain.Seal(ctx, bagDir, q.opts.Signer)
+		if err != nil {
+			return fmt.Errorf("batch %s: %w", p.Batch, err)
+		}
+		q.opts.Logger.Info("batch sealed", "batch", p.Batch, "seal", link.SHA256, "previous", link.PreviousSHA256)
+	}
 	err = filepath.WalkDir(bagDir, func(p2 string, de fs.DirEntry, err error) error {
 		if err != nil || de.IsDir() {
 			return err

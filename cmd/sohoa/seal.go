@@ -1,0 +1,130 @@
+package main
+
+import (
+	"context"
+	"crypto/x509"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"github.com/sohoa-vn/sohoa/configs"
+	"github.com/sohoa-vn/sohoa/pipeline/seal"
+)
+
+func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := newFlagSet("verify", "PACKAGE_DIR [--ca ca.pem] [--previous PREVIOUS_PACKAGE_DIR | --previous-seal SHA256]",
+		"Checks a sealed package offline, with no configuration: the bag is complete and valid, every\n"+
+			"file has the SHA-256 and size that the manifests and METS.xml give, the signature over the tag\n"+
+			"manifest holds and its certificate chains to the CA, and, with --previous or --previous-seal,\n"+
+			"that the package records the seal of the organisation's previous package.\n\n"+
+			"Exit status 0 only when everything holds; otherwise every missing, altered or unexpected file\n"+
+			"and every failed check is printed on its own line and the exit status is 1.", stderr)
+	caFile := fs.String("ca", "", "PEM file with the organisation's CA certificate(s) that the signer must chain to")
+	prev := fs.String("previous", "", "the organisation's previous sealed package, to check the chain link")
+	prevSeal := fs.String("previous-seal", "", "the previous seal's SHA-256 fingerprint (from the previous handover record), to check the chain link")
+	pos, err := parseInterspersed(fs, args)
+	if err != nil {
+		return helpOrUsage(err)
+	}
+	if len(pos) != 1 {
+		fs.Usage()
+		return exitUsage
+	}
+	opts := seal.VerifyOptions{Previous: *prev, PreviousSHA256: *prevSeal}
+	if opts.Roots, err = loadRoots(*caFile); err != nil {
+		fmt.Fprintln(stderr, "sohoa:", err)
+		return exitUsage
+	}
+	r, err := seal.Verify(ctx, pos[0], opts)
+	if err != nil {
+		fmt.Fprintln(stderr, "sohoa:", err)
+		return exitFailed
+	}
+	for _, p := range r.Problems {
+		fmt.Fprintln(stdout, p)
+	}
+	if !r.OK() {
+		fmt.Fprintf(stdout, "%s: NOT verified (%d problem(s))\n", pos[0], len(r.Problems))
+		return exitFailed
+	}
+	fmt.Fprintf(stdout, "%s: verified\n", pos[0])
+	fmt.Fprintf(stdout, "  batch      %s of %s (%s)\n", r.Batch, r.Organisation, r.OrgID)
+	fmt.Fprintf(stdout, "  payload    %d files, %d bytes\n", r.Files, r.Bytes)
+	fmt.Fprintf(stdout, "  signed by  %s\n", r.SignerSubject())
+	if !r.SignedAt.IsZero() {
+		fmt.Fprintf(stdout, "  signed at  %s\n", r.SignedAt.UTC().Format(time.RFC3339))
+	}
+	fmt.Fprintf(stdout, "  seal       SHA-256 %s (of %s)\n", r.Fingerprint, seal.SignatureFile)
+	switch {
+	case r.PreviousChecked:
+		fmt.Fprintf(stdout, "  previous   %s (batch %s): link checked\n", r.PreviousSHA256, r.PreviousBatch)
+	case r.PreviousSHA256 != "":
+		fmt.Fprintf(stdout, "  previous   %s (batch %s): not checked (pass --previous or --previous-seal)\n", r.PreviousSHA256, r.PreviousBatch)
+	default:
+		fmt.Fprintln(stdout, "  previous   none: the organisation's first seal")
+	}
+	if !r.Complete {
+		fmt.Fprintln(stdout, "  note       the batch is marked incomplete (Sohoa-Batch-Status)")
+	}
+	return exitOK
+}
+
+func runKeygen(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := newFlagSet("keygen", "--out DIR [--org NAME]",
+		"Makes a DEVELOPMENT signing setup in DIR: a throw-away CA certificate (ca.pem), a signing key\n"+
+			"(seal.key) and its certificate (seal.pem). For development and demonstrations only: use the\n"+
+			"organisation's real key and certificate in production. Existing files are not overwritten.", stderr)
+	out := fs.String("out", "", "folder to write ca.pem, seal.key and seal.pem to (required)")
+	org := fs.String("org", "sohoa development", "organisation name in the certificates")
+	pos, err := parseInterspersed(fs, args)
+	if err != nil {
+		return helpOrUsage(err)
+	}
+	if len(pos) != 0 || *out == "" {
+		fs.Usage()
+		return exitUsage
+	}
+	k, err := seal.WriteDevelopmentKeys(*out, *org, time.Now())
+	if err != nil {
+		fmt.Fprintln(stderr, "sohoa:", err)
+		return exitFailed
+	}
+	fmt.Fprintf(stdout, "DEVELOPMENT keys (not for production, trusted by nobody else):\n")
+	fmt.Fprintf(stdout, "  CA certificate       %s   (for: sohoa verify --ca)\n", k.CA)
+	fmt.Fprintf(stdout, "  signing key          %s\n", k.Key)
+	fmt.Fprintf(stdout, "  signing certificate  %s\n", k.Cert)
+	fmt.Fprintf(stdout, "Seal packages with them by setting, in the configuration:\n  seal:\n    keyFile: %s\n    certFile: %s\n", k.Key, k.Cert)
+	fmt.Fprintf(stdout, "or in the environment: SOHOA_SEAL_KEYFILE=%s SOHOA_SEAL_CERTFILE=%s\n", k.Key, k.Cert)
+	return exitOK
+}
+
+// loadSigner reads the configured signing key and certificate; nil when
+// sealing is not configured.
+func loadSigner(cfg *configs.Config) (*seal.Signer, error) {
+	if !cfg.Seal.Enabled() {
+		return nil, nil
+	}
+	return seal.LoadSigner(cfg.Seal.KeyFile, cfg.Seal.CertFile)
+}
+
+// loadRoots reads the CA certificates in the PEM file caFile; nil, and no
+// error, when caFile is empty.
+func loadRoots(caFile string) (*x509.CertPool, error) {
+	if caFile == "" {
+		return nil, nil
+	}
+	b, err := os.ReadFile(caFile)
+	if err != nil {
+		return nil, fmt.Errorf("CA certificate: %w", err)
+	}
+	certs, err := seal.ParseCertificates(b)
+	if err != nil {
+		return nil, fmt.Errorf("CA certificate %s: %w", caFile, err)
+	}
+	roots := x509.NewCertPool()
+	for _, c := range certs {
+		roots.AddCert(c)
+	}
+	return roots, nil
+}

@@ -1,0 +1,117 @@
+package main
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/sohoa-vn/sohoa/pipeline/seal"
+)
+
+// TestKeygenProcessSealVerify is the handover officer's path end to end:
+// development keys, two sealed batches in a chain, verify with and without
+// the previous package, openssl, and a tampered package.
+func TestKeygenProcessSealVerify(t *testing.T) {
+	keys := t.TempDir()
+	code, stdout, stderr := sohoa(t, "keygen", "--out", keys, "--org", "Sở Nội vụ tỉnh Bắc Minh")
+	if code != exitOK || !strings.Contains(stdout, "DEVELOPMENT") {
+		t.Fatalf("keygen: exit %d\n%s%s", code, stdout, stderr)
+	}
+	if code, _, stderr := sohoa(t, "keygen", "--out", keys); code != exitFailed || !strings.Contains(stderr, "already exists") {
+		t.Errorf("keygen over existing keys: exit %d %s", code, stderr)
+	}
+	ca := filepath.Join(keys, seal.DevCAFile)
+	t.Setenv("SOHOA_CONFIG", "")
+	t.Setenv("SOHOA_SEAL_KEYFILE", filepath.Join(keys, seal.DevKeyFile))
+	t.Setenv("SOHOA_SEAL_CERTFILE", filepath.Join(keys, seal.DevCertFile))
+
+	out := t.TempDir()
+	t.Cleanup(func() { seal.MakeWritable(out) })
+	code, stdout, stderr = sohoa(t, "process", "../../testdata/batch", "--out", out, "--workers", "2", "--quiet")
+	if code != exitOK || !strings.Contains(stdout, "seal       SHA-256 ") || !strings.Contains(stdout, "previous   none") {
+		t.Fatalf("process: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	first := filepath.Join(out, "demo-2025-001")
+	code, stdout, _ = sohoa(t, "verify", first, "--ca", ca)
+	if code != exitOK || !strings.Contains(stdout, "verified") || !strings.Contains(stdout, "NOT FOR PRODUCTION") {
+		t.Fatalf("verify: exit %d\n%s", code, stdout)
+	}
+	if _, err := exec.LookPath("openssl"); err != nil {
+		t.Fatalf("openssl is required (scripts/deps.sh installs it): %v", err)
+	}
+	cmd := exec.Command("openssl", "cms", "-verify", "-binary", "-content", "tagmanifest-sha256.txt",
+		"-in", "tagmanifest-sha256.txt.p7s", "-inform", "DER", "-CAfile", ca, "-out", os.DevNull)
+	cmd.Dir = first
+	if b, err := cmd.CombinedOutput(); err != nil {
+		t.Errorf("openssl cms -verify: %v\n%s", err, b)
+	}
+	if code, stdout, _ := sohoa(t, "verify", first); code != exitFailed || !strings.Contains(stdout, "certificate: no CA certificate given") {
+		t.Errorf("verify without --ca: exit %d\n%s", code, stdout)
+	}
+
+	// The next batch of the organisation links to the first one's seal.
+	code, stdout, stderr = sohoa(t, "process", copyBatch(t, "demo-2025-002"), "--out", out, "--workers", "2", "--quiet")
+	if code != exitOK || !strings.Contains(stdout, "(batch demo-2025-001)") {
+		t.Fatalf("process second batch: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	second := filepath.Join(out, "demo-2025-002")
+	if code, stdout, _ := sohoa(t, "verify", second, "--ca", ca, "--previous", first); code != exitOK || !strings.Contains(stdout, "link checked") {
+		t.Errorf("verify --previous: exit %d\n%s", code, stdout)
+	}
+	fp, err := seal.Fingerprint(first)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if code, stdout, _ := sohoa(t, "verify", second, "--ca", ca, "--previous-seal", fp); code != exitOK || !strings.Contains(stdout, "link checked") {
+		t.Errorf("verify --previous-seal: exit %d\n%s", code, stdout)
+	}
+	if code, stdout, _ := sohoa(t, "verify", first, "--ca", ca, "--previous", second); code != exitFailed ||
+		!strings.Contains(stdout, "bag-info.txt: no Previous-Seal-SHA256") {
+		t.Errorf("verify with the wrong previous package: exit %d\n%s", code, stdout)
+	}
+
+	// A flipped byte and an extra file are each named on their own line.
+	seal.MakeWritable(first)
+	pdf := "data/H49.64.33.2024.01.VTLT/H49.64.33.2024.01.VTLT.1.pdf"
+	data, err := os.ReadFile(filepath.Join(first, pdf))
+	if err != nil {
+		t.Fatal(err)
+	}
+	data[len(data)/2] ^= 1
+	os.WriteFile(filepath.Join(first, pdf), data, 0o644)
+	os.WriteFile(filepath.Join(first, "data", "extra.txt"), []byte("x"), 0o644)
+	code, stdout, _ = sohoa(t, "verify", first, "--ca", ca)
+	for _, want := range []string{pdf + ": checksum mismatch", "data/extra.txt: not listed in manifest-sha256.txt", "NOT verified (2 problem(s))"} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("tampered package: exit %d, output lacks %q:\n%s", code, want, stdout)
+		}
+	}
+	if code != exitFailed {
+		t.Errorf("tampered package: exit %d", code)
+	}
+
+	// --overwrite replaces a sealed (read-only) package and seals it again.
+	code, stdout, stderr = sohoa(t, "process", "../../testdata/batch", "--out", out, "--workers", "2", "--quiet", "--overwrite")
+	if code != exitOK {
+		t.Fatalf("process --overwrite: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	if code, stdout, _ := sohoa(t, "verify", first, "--ca", ca); code != exitOK {
+		t.Errorf("verify after --overwrite: exit %d\n%s", code, stdout)
+	}
+}
+
+func TestProcessRefusesBadSealConfig(t *testing.T) {
+	t.Setenv("SOHOA_CONFIG", "")
+	t.Setenv("SOHOA_SEAL_KEYFILE", filepath.Join(t.TempDir(), "missing.key"))
+	t.Setenv("SOHOA_SEAL_CERTFILE", filepath.Join(t.TempDir(), "missing.pem"))
+	out := t.TempDir()
+	code, _, stderr := sohoa(t, "process", "../../testdata/batch", "--out", out, "--quiet")
+	if code != exitUsage || !strings.Contains(stderr, "signing key") {
+		t.Errorf("missing key: exit %d %s", code, stderr)
+	}
+	if entries, _ := os.ReadDir(out); len(entries) != 0 {
+		t.Errorf("something was written with a bad signing setup: %v", entries)
+	}
+}

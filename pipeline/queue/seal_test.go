@@ -1,0 +1,103 @@
+package queue
+
+import (
+	"context"
+	"crypto/x509"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hibiken/asynq"
+
+	"github.com/sohoa-vn/sohoa/pipeline"
+	"github.com/sohoa-vn/sohoa/pipeline/seal"
+	"github.com/sohoa-vn/sohoa/storage"
+)
+
+// downloadPackage copies the archived package of batch id to a local folder.
+func downloadPackage(t *testing.T, s storage.Store, id string) string {
+	t.Helper()
+	ctx := context.Background()
+	dir := filepath.Join(t.TempDir(), id)
+	var keys []string
+	if err := s.List(ctx, id+"/", func(o storage.ObjectInfo) error { keys = append(keys, o.Key); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range keys {
+		b, err := getAll(ctx, s, k)
+		if err != nil {
+			t.Fatal(err)
+		}
+		dst := filepath.Join(dir, filepath.FromSlash(strings.TrimPrefix(k, id+"/")))
+		os.MkdirAll(filepath.Dir(dst), 0o755)
+		if err := os.WriteFile(dst, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
+
+// TestSealedPackage: with a signer, the package task seals the package
+// before archiving it; the archived package verifies, the organisation's
+// chain is in the archive, and a package task delivered again after sealing
+// restores the same seal instead of making another.
+func TestSealedPackage(t *testing.T) {
+	q, _, _ := newTestQueue(t, 8)
+	ctx := context.Background()
+	keys, err := seal.WriteDevelopmentKeys(t.TempDir(), "Sở Nội vụ tỉnh Bắc Minh", time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if q.opts.Signer, err = seal.LoadSigner(keys.Key, keys.Cert); err != nil {
+		t.Fatal(err)
+	}
+	pem, _ := os.ReadFile(keys.CA)
+	cas, err := seal.ParseCertificates(pem)
+	if err != nil {
+		t.Fatal(err)
+	}
+	roots := x509.NewCertPool()
+	roots.AddCert(cas[0])
+
+	b := loadSample(t)
+	if _, err := q.Submit(ctx, b, pipeline.LoadOptions{}, nil); err != nil {
+		t.Fatal(err)
+	}
+	_, stop := startWorker(t, q, 2)
+	defer stop()
+	if st := waitFinished(t, q, b.ID, 2*time.Minute); st.State != StateComplete {
+		t.Fatalf("status = %+v", st)
+	}
+	r, err := seal.Verify(ctx, downloadPackage(t, q.stores.Archive, b.ID), seal.VerifyOptions{Roots: roots})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !r.OK() || r.Fingerprint == "" || r.Files != 16 {
+		t.Fatalf("archived package: %d files, seal %q, problems %v", r.Files, r.Fingerprint, r.Problems)
+	}
+	head, err := seal.StoreChain{Store: q.stores.Archive}.Head(ctx, "H49.64.33")
+	if err != nil || head == nil || head.SHA256 != r.Fingerprint || head.Batch != b.ID {
+		t.Fatalf("chain head %+v %v, want the archived seal %s", head, err, r.Fingerprint)
+	}
+
+	// The package task runs again as if its worker died after sealing and
+	// archiving but before recording the state.
+	archive := snapshot(t, q.stores.Archive)
+	if err := q.rdb.HSet(ctx, keyBatch(b.ID), "state", StateQueued).Err(); err != nil {
+		t.Fatal(err)
+	}
+	js, _ := json.Marshal(batchPayload{b.ID})
+	if err := q.handlePackage(ctx, asynq.NewTask(TypePackage, js)); err != nil {
+		t.Fatal(err)
+	}
+	if after := snapshot(t, q.stores.Archive); !sameSnapshot(archive, after) {
+		for k, v := range after {
+			if archive[k] != v {
+				t.Errorf("archive changed by the redelivered package task (a second seal?): %s", k)
+			}
+		}
+	}
+}

@@ -1,0 +1,324 @@
+package seal
+
+import (
+	"bytes"
+	"context"
+	"crypto/x509"
+	"fmt"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/smallstep/pkcs7"
+
+	"github.com/sohoa-vn/sohoa/pipeline/bag"
+	"github.com/sohoa-vn/sohoa/pipeline/mets"
+)
+
+// Checks, the Problem.Check values.
+const (
+	CheckBag         = "bag"         // BagIt structure, manifests, Payload-Oxum
+	CheckFile        = "file"        // a missing, altered or unexpected file
+	CheckMETS        = "mets"        // METS.xml against the files
+	CheckSignature   = "signature"   // the CMS signature over the tag manifest
+	CheckCertificate = "certificate" // the signer's certificate chain to the CA
+	CheckChain       = "chain"       // the link to the previous seal
+)
+
+// Problem is one failed check of a sealed package.
+type Problem struct {
+	Check string // one of the Check constants
+	Path  string // the file concerned, relative to the package root; "" for the package as a whole
+	What  string // what is wrong
+}
+
+// String formats the problem as one line: "PATH: WHAT", or "CHECK: WHAT"
+// when no single file is concerned.
+func (p Problem) String() string {
+	if p.Path != "" {
+		return p.Path + ": " + p.What
+	}
+	return p.Check + ": " + p.What
+}
+
+// VerifyOptions controls Verify.
+type VerifyOptions struct {
+	// Roots are the trusted CA certificates. Without them the signature is
+	// still checked, but its signer cannot be trusted: a failed check.
+	Roots *x509.CertPool
+	// Previous, when set, is the folder of the organisation's previous sealed
+	// package: the package's Previous-Seal-SHA256 must be its fingerprint.
+	Previous string
+	// PreviousSHA256, when set, is the fingerprint of the organisation's
+	// previous seal as written in the previous handover record: the package's
+	// Previous-Seal-SHA256 must equal it.
+	PreviousSHA256 string
+}
+
+// Report is the outcome of Verify: what the package says about itself, and
+// every problem found. The package holds only when Problems is empty.
+type Report struct {
+	Dir          string
+	Batch        string // External-Identifier
+	Organisation string // Source-Organization
+	OrgID        string // Organization-Identifier
+	Complete     bool   // Sohoa-Batch-Status is "complete"
+	Files        int    // payload files in the manifest
+	Bytes        int64  // their total size
+
+	// Fingerprint is the seal's fingerprint: the SHA-256 of
+	// tagmanifest-sha256.txt.p7s in lower-case hex; "" when there is no signature.
+	Fingerprint string
+	// Signer is the certificate that made the signature; nil when it could not be read.
+	Signer *x509.Certificate
+	// SignedAt is the signing time in the signature; zero when absent.
+	SignedAt time.Time
+
+	PreviousSHA256 string // Previous-Seal-SHA256 from bag-info.txt
+	PreviousBatch  string // Previous-Seal-Batch from bag-info.txt
+	// PreviousChecked is true when a previous package or seal fingerprint was
+	// given and matches PreviousSHA256 (and no previous-seal check failed).
+	PreviousChecked bool
+
+	Problems []Problem
+}
+
+// OK reports whether every check held.
+func (r *Report) OK() bool { return len(r.Problems) == 0 }
+
+// SignerSubject returns the signing certificate's subject, e.g.
+// "CN=…,O=Sở Nội vụ tỉnh …", or "" when unknown.
+func (r *Report) SignerSubject() string {
+	if r.Signer == nil {
+		return ""
+	}
+	return r.Signer.Subject.String()
+}
+
+func (r *Report) add(check, p, format string, args ...any) {
+	r.Problems = append(r.Problems, Problem{Check: check, Path: p, What: fmt.Sprintf(format, args...)})
+}
+
+// Verify checks the sealed package at dir, offline: the bag is complete and
+// valid (every manifest line against its file, no unlisted or unexpected
+// file, Payload-Oxum), every file METS.xml lists has the SHA-256 and size it
+// says and every payload file is listed, the signature over the tag
+// manifest, the signer's certificate chain to opts.Roots at the signing
+// time, and, with opts.Previous, the link to the previous seal. It returns
+// every problem in the report; the error is only for a package that cannot
+// be read at all or a cancelled context.
+func Verify(ctx context.Context, dir string, opts VerifyOptions) (*Report, error) {
+	r := &Report{Dir: dir}
+	if fi, err := os.Stat(dir); err != nil {
+		return nil, fmt.Errorf("verify: %w", err)
+	} else if !fi.IsDir() {
+		return nil, fmt.Errorf("verify %s: not a folder", dir)
+	}
+	probs, err := bag.Validate(dir)
+	if err != nil {
+		return nil, fmt.Errorf("verify: %w", err)
+	}
+	for _, p := range probs {
+		check := CheckFile
+		if p.Path == "" || p.Path == "bagit.txt" || strings.Contains(p.What, "Payload-Oxum") || strings.HasPrefix(p.What, "line ") {
+			check = CheckBag
+		}
+		r.add(check, p.Path, "%s", p.What)
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("verify %s: %w", dir, err)
+	}
+
+	info, err := bag.ReadInfo(filepath.Join(dir, BagInfo))
+	if err == nil {
+		r.Batch, r.Organisation, r.OrgID = info.Get("External-Identifier"), info.Get("Source-Organization"), info.Get("Organization-Identifier")
+		r.Complete = info.Get("Sohoa-Batch-Status") == "complete"
+		r.PreviousSHA256, r.PreviousBatch = info.Get(PreviousLabel), info.Get(PreviousBatchLabel)
+	}
+	payload, _ := bag.ReadManifest(filepath.Join(dir, "manifest-sha256.txt"))
+	tags, _ := bag.ReadManifest(filepath.Join(dir, TagManifest))
+	r.unexpected(dir, tags)
+	r.checkMETS(dir, payload)
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("verify %s: %w", dir, err)
+	}
+	r.checkSignature(dir, opts.Roots)
+	if opts.Previous != "" {
+		r.checkPrevious(opts.Previous)
+	}
+	if want := strings.ToLower(strings.TrimSpace(opts.PreviousSHA256)); want != "" {
+		switch {
+		case r.PreviousSHA256 == "":
+			r.add(CheckChain, BagInfo, "no %s: this package records no previous seal, but %s was given", PreviousLabel, want)
+		case !strings.EqualFold(r.PreviousSHA256, want):
+			r.add(CheckChain, BagInfo, "%s %s (batch %s) is not the given previous seal %s: a package is missing between them, or it is not the previous one",
+				PreviousLabel, r.PreviousSHA256, r.PreviousBatch, want)
+		case opts.Previous == "":
+			r.PreviousChecked = true
+		}
+	}
+	for _, p := range r.Problems {
+		if p.Check == CheckChain {
+			r.PreviousChecked = false
+		}
+	}
+	return r, nil
+}
+
+// unexpected reports files outside data/ that no tag manifest lists (files
+// under data/ are the bag check's).
+func (r *Report) unexpected(dir string, tags map[string]string) {
+	if tags == nil {
+		return
+	}
+	filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return nil
+		}
+		rel, _ := filepath.Rel(dir, p)
+		rel = filepath.ToSlash(rel)
+		if d.IsDir() {
+			if rel == "data" {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if rel == TagManifest || rel == SignatureFile {
+			return nil
+		}
+		if _, ok := tags[rel]; !ok {
+			r.add(CheckFile, rel, "unexpected file: not listed in %s", TagManifest)
+		}
+		return nil
+	})
+}
+
+// checkMETS compares every file METS.xml lists with the payload manifest
+// (whose checksums the bag check compares with the files) and the file's
+// size on disk, and looks for payload files METS.xml leaves out.
+func (r *Report) checkMETS(dir string, payload map[string]string) {
+	f, err := os.Open(filepath.Join(dir, filepath.FromSlash(METSFile)))
+	if err != nil {
+		r.add(CheckMETS, METSFile, "cannot be read: %v", err)
+		return
+	}
+	defer f.Close()
+	listed, err := mets.Files(f)
+	if err != nil {
+		r.add(CheckMETS, METSFile, "not a readable METS document: %v", err)
+		return
+	}
+	seen := map[string]bool{}
+	for _, l := range listed {
+		href := l.Href
+		if href == "" || path.IsAbs(href) || path.Clean(href) != href || !strings.HasPrefix(href, "data/") {
+			r.add(CheckMETS, METSFile, "file %s has an invalid location %q", l.ID, href)
+			continue
+		}
+		seen[href] = true
+		if !strings.EqualFold(l.ChecksumType, mets.ChecksumT) {
+			r.add(CheckMETS, href, "METS.xml CHECKSUMTYPE is %q, not SHA-256", l.ChecksumType)
+		}
+		fi, err := os.Stat(filepath.Join(dir, filepath.FromSlash(href)))
+		if err != nil {
+			r.add(CheckMETS, href, "listed in METS.xml but missing")
+			continue
+		}
+		if l.Size != fi.Size() {
+			r.add(CheckMETS, href, "size %d does not match METS.xml SIZE %d", fi.Size(), l.Size)
+		}
+		if sum, ok := payload[href]; !ok {
+			r.add(CheckMETS, href, "listed in METS.xml but not in manifest-sha256.txt")
+		} else if !strings.EqualFold(sum, l.Checksum) {
+			r.add(CheckMETS, href, "METS.xml CHECKSUM %s does not match manifest-sha256.txt %s", l.Checksum, sum)
+		}
+	}
+	for p := range payload {
+		r.Files++
+		if fi, err := os.Stat(filepath.Join(dir, filepath.FromSlash(p))); err == nil {
+			r.Bytes += fi.Size()
+		}
+		if !seen[p] {
+			r.add(CheckMETS, p, "payload file not listed in METS.xml")
+		}
+	}
+}
+
+func (r *Report) checkSignature(dir string, roots *x509.CertPool) {
+	der, err := os.ReadFile(filepath.Join(dir, SignatureFile))
+	if err != nil {
+		r.add(CheckSignature, SignatureFile, "missing: the package is not sealed")
+		return
+	}
+	r.Fingerprint = fingerprint(der)
+	tm, err := os.ReadFile(filepath.Join(dir, TagManifest))
+	if err != nil {
+		r.add(CheckSignature, TagManifest, "cannot be read, so the signature cannot be checked: %v", err)
+		return
+	}
+	p7, err := pkcs7.Parse(der)
+	if err != nil {
+		r.add(CheckSignature, SignatureFile, "not a CMS signature: %v", err)
+		return
+	}
+	if len(p7.Content) > 0 && !bytes.Equal(p7.Content, tm) {
+		r.add(CheckSignature, SignatureFile, "holds content other than %s", TagManifest)
+	}
+	p7.Content = tm
+	r.Signer = p7.GetOnlySigner()
+	if r.Signer == nil {
+		r.add(CheckSignature, SignatureFile, "has %d signers and certificates that do not match, want exactly one signer", len(p7.Signers))
+		return
+	}
+	var signed time.Time
+	if err := p7.UnmarshalSignedAttribute(pkcs7.OIDAttributeSigningTime, &signed); err == nil {
+		r.SignedAt = signed
+	}
+	if err := p7.Verify(); err != nil {
+		r.add(CheckSignature, TagManifest, "does not match the signature in %s (changed after sealing, or signed for another package): %v", SignatureFile, err)
+	}
+	if roots == nil {
+		r.add(CheckCertificate, "", "no CA certificate given: the signer %q cannot be trusted (pass the organisation's CA certificate)", r.Signer.Subject)
+		return
+	}
+	inter := x509.NewCertPool()
+	for _, c := range p7.Certificates {
+		inter.AddCert(c)
+	}
+	at := r.SignedAt
+	if at.IsZero() {
+		at = time.Now()
+	}
+	if _, err := r.Signer.Verify(x509.VerifyOptions{Roots: roots, Intermediates: inter, CurrentTime: at,
+		KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageAny}}); err != nil {
+		r.add(CheckCertificate, "", "signer %q is not trusted by the given CA at the signing time %s: %v",
+			r.Signer.Subject, at.UTC().Format(time.RFC3339), err)
+	}
+}
+
+func (r *Report) checkPrevious(prevDir string) {
+	fp, err := Fingerprint(prevDir)
+	if err != nil {
+		r.add(CheckChain, "", "previous package %s has no readable seal: %v", prevDir, err)
+		return
+	}
+	prevBatch := ""
+	if in, err := bag.ReadInfo(filepath.Join(prevDir, BagInfo)); err == nil {
+		prevBatch = in.Get("External-Identifier")
+		if id := in.Get("Organization-Identifier"); id != r.OrgID {
+			r.add(CheckChain, "", "previous package %s is of organisation %q, this one of %q", prevDir, id, r.OrgID)
+		}
+	}
+	switch {
+	case r.PreviousSHA256 == "":
+		r.add(CheckChain, BagInfo, "no %s: this package records no previous seal, but %s (batch %s, seal %s) was given as previous", PreviousLabel, prevDir, prevBatch, fp)
+	case !strings.EqualFold(r.PreviousSHA256, fp):
+		r.add(CheckChain, BagInfo, "%s %s (batch %s) does not match the seal of %s (batch %s, seal %s): a package is missing between them, or it is not the previous one",
+			PreviousLabel, r.PreviousSHA256, r.PreviousBatch, prevDir, prevBatch, fp)
+	default:
+		r.PreviousChecked = true
+	}
+}
