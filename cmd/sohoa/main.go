@@ -8,6 +8,7 @@
 //	sohoa submit BATCH_DIR [flags]              upload a batch and enqueue it for the workers
 //	sohoa worker [flags]                        run queue tasks from Redis
 //	sohoa status [BATCH_ID] [flags]             show submitted batches
+//	sohoa retry BATCH_ID [--doc CODE]... [flags] re-run what failed in a batch
 //	sohoa verify-bag BAG_DIR                    check a bag's manifests against its files
 //	sohoa version                               print the version
 //
@@ -62,6 +63,7 @@ func commands() []command {
 		{"submit", "upload a batch to the inbox bucket and enqueue it for the queue workers", runSubmit},
 		{"worker", "run queue tasks (pages, documents, packages) from Redis", runWorker},
 		{"status", "show submitted batches and their progress", runStatus},
+		{"retry", "re-run the failed pages, documents or package of a batch", runRetry},
 		{"verify-bag", "check a BagIt bag's manifests against its files", runVerifyBag},
 		{"version", "print the version", runVersion},
 	}

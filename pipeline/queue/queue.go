@@ -60,6 +60,7 @@ const (
 	StateQueued     = "queued"     // submitted, not packaged yet
 	StateComplete   = "complete"   // packaged, every document done
 	StateIncomplete = "incomplete" // packaged, some documents failed
+	StateFailed     = "failed"     // not packaged: the batch or package task ran out of retries
 )
 
 // taskRetention keeps finished tasks (and so their TaskIDs) for this long, so
@@ -149,6 +150,8 @@ func keyFiles(id string) string           { return "sohoa:batch:" + id + ":files
 func keyPageFails(id string) string       { return "sohoa:batch:" + id + ":pagefail" }
 func keyDocs(id string) string            { return "sohoa:batch:" + id + ":docs" }
 func keyDocPages(id string, d int) string { return fmt.Sprintf("sohoa:batch:%s:doc:%d", id, d) }
+func keyDocIndex(id string) string        { return "sohoa:batch:" + id + ":docindex" }
+func keyRetry(id string) string           { return "sohoa:batch:" + id + ":retry" }
 
 // Storage keys.
 func inboxKey(id, file string) string { return id + "/" + file }
@@ -157,10 +160,36 @@ func pageKey(id string, d, p int) string {
 }
 func docKey(id string, d int, ext string) string { return fmt.Sprintf("%s/docs/%d/doc.%s", id, d, ext) }
 
-// Task IDs.
-func pageTaskID(id string, d, p int) string { return fmt.Sprintf("%s/page/%d/%d", id, d, p) }
-func docTaskID(id string, d int) string     { return fmt.Sprintf("%s/doc/%d", id, d) }
-func packageTaskID(id string) string        { return id + "/package" }
+// Task IDs. Round 0 is the submitted run; each Retry starts a new round,
+// whose tasks get new IDs (the finished tasks of earlier rounds keep theirs
+// for taskRetention).
+func pageTaskID(id string, d, p, round int) string {
+	return fmt.Sprintf("%s/page/%d/%d", id, d, p) + roundSuffix(round)
+}
+func docTaskID(id string, d, round int) string {
+	return fmt.Sprintf("%s/doc/%d", id, d) + roundSuffix(round)
+}
+func packageTaskID(id string, round int) string { return id + "/package" + roundSuffix(round) }
+func batchTaskID(id string, round int) string   { return id + roundSuffix(round) }
+
+func roundSuffix(round int) string {
+	if round == 0 {
+		return ""
+	}
+	return fmt.Sprintf("/retry-%d", round)
+}
+
+// round returns the current retry round of batch id.
+func (q *Queue) round(ctx context.Context, id string) (int, error) {
+	n, err := q.rdb.HGet(ctx, keyBatch(id), "retries").Int()
+	if errors.Is(err, redis.Nil) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("batch %s: retries: %w", id, err)
+	}
+	return n, nil
+}
 
 type batchPayload struct {
 	Batch string `json:"batch"`
@@ -212,8 +241,16 @@ func (q *Queue) Submit(ctx context.Context, b *pipeline.Batch, lo pipeline.LoadO
 	if err := q.rdb.HSetNX(ctx, key, "submitted", now).Err(); err != nil {
 		return res, fmt.Errorf("submit %s: %w", b.ID, err)
 	}
+	index := map[string]any{}
+	for i, dr := range documents(b) {
+		index[dr.d.Meta.DocCode] = i
+		index[dr.d.Source] = i
+	}
 	pipe := q.rdb.TxPipeline()
 	pipe.HSet(ctx, keyFiles(b.ID), sums)
+	if len(index) > 0 {
+		pipe.HSet(ctx, keyDocIndex(b.ID), index)
+	}
 	pipe.HSet(ctx, key, "dpi", strconv.FormatFloat(lo.DPI, 'g', -1, 64), "isolated", strconv.FormatBool(lo.Isolated),
 		"documents", b.Documents(), "pages", b.Pages())
 	pipe.HSetNX(ctx, key, "state", StateQueued)
@@ -226,7 +263,7 @@ func (q *Queue) Submit(ctx context.Context, b *pipeline.Batch, lo pipeline.LoadO
 	} else if n {
 		return res, nil
 	}
-	if err := q.enqueue(ctx, TypeBatch, batchPayload{b.ID}, b.ID); err != nil {
+	if err := q.enqueue(ctx, TypeBatch, batchPayload{b.ID}, batchTaskID(b.ID, 0)); err != nil {
 		return res, err
 	}
 	res.Enqueued = true
@@ -461,25 +498,56 @@ func (q *Queue) ServerConfig(concurrency int) asynq.Config {
 	}
 }
 
-// handleError records a page whose last retry failed, so that its document can finish (failed).
+// handleError records a task whose retries ran out (or that failed
+// permanently) on its batch, so that nothing is lost silently: a page fails
+// its document, which finishes (failed); a document task fails its document,
+// and the package is still written; a batch or package task fails the batch
+// (StateFailed), with the reason. Retry re-runs them.
 func (q *Queue) handleError(ctx context.Context, t *asynq.Task, err error) {
 	retried, _ := asynq.GetRetryCount(ctx)
 	maxRetry, _ := asynq.GetMaxRetry(ctx)
-	if t.Type() != TypePage || (retried < maxRetry && !errors.Is(err, asynq.SkipRetry)) {
-		q.opts.Logger.Warn("task failed", "type", t.Type(), "retried", retried, "error", err)
+	if retried < maxRetry && !errors.Is(err, asynq.SkipRetry) {
+		q.opts.Logger.Warn("task failed, will retry", "type", t.Type(), "retried", retried, "error", err)
 		return
 	}
-	var p pagePayload
-	if json.Unmarshal(t.Payload(), &p) != nil {
-		return
+	q.opts.Logger.Error("task failed for good", "type", t.Type(), "retried", retried, "error", err)
+	ctx = context.WithoutCancel(ctx)
+	var rerr error
+	switch t.Type() {
+	case TypePage:
+		var p pagePayload
+		if json.Unmarshal(t.Payload(), &p) != nil {
+			return
+		}
+		fl := failure{Stage: "task", Reason: err.Error()}
+		var pe *pipeline.PageError
+		if errors.As(err, &pe) {
+			fl = failure{File: pe.File, Page: pe.Page, Stage: pe.Stage, Reason: pe.Err.Error()}
+		}
+		rerr = q.pageFinished(ctx, p, &fl)
+	case TypeDocument:
+		var p docPayload
+		if json.Unmarshal(t.Payload(), &p) != nil {
+			return
+		}
+		rerr = q.rdb.HSetNX(ctx, keyDocs(p.Batch), strconv.Itoa(p.Doc), "failed: document: "+err.Error()).Err()
+		if rerr == nil {
+			rerr = q.docsDone(ctx, p.Batch)
+		}
+	case TypeBatch, TypePackage:
+		var p batchPayload
+		if json.Unmarshal(t.Payload(), &p) != nil {
+			return
+		}
+		stage := "package"
+		if t.Type() == TypeBatch {
+			stage = "batch"
+		}
+		rerr = q.rdb.HSet(ctx, keyBatch(p.Batch), "state", StateFailed, "error", stage+": "+err.Error(),
+			"finished", time.Now().UTC().Format(time.RFC3339Nano)).Err()
 	}
-	fl := failure{Stage: "task", Reason: err.Error()}
-	var pe *pipeline.PageError
-	if errors.As(err, &pe) {
-		fl = failure{File: pe.File, Page: pe.Page, Stage: pe.Stage, Reason: pe.Err.Error()}
-	}
-	if err := q.pageFinished(context.WithoutCancel(ctx), p, &fl); err != nil {
-		q.opts.Logger.Error("recording failed page", "batch", p.Batch, "doc", p.Doc, "page", p.Page, "error", err)
+	if rerr != nil {
+		q.opts.Logger.Error("recording a failed task", "type", t.Type(), "payload", string(t.Payload()), "error", rerr)
 	}
 }
 
@@ -496,9 +564,13 @@ func (q *Queue) handleBatch(ctx context.Context, t *asynq.Task) error {
 	if err != nil {
 		return err
 	}
+	round, err := q.round(ctx, b.ID)
+	if err != nil {
+		return err
+	}
 	docs := documents(b)
 	if len(docs) == 0 {
-		return q.enqueue(ctx, TypePackage, batchPayload{b.ID}, packageTaskID(b.ID))
+		return q.enqueue(ctx, TypePackage, batchPayload{b.ID}, packageTaskID(b.ID, round))
 	}
 	for i, dr := range docs {
 		if len(dr.d.Pages) == 0 {
@@ -507,7 +579,7 @@ func (q *Queue) handleBatch(ctx context.Context, t *asynq.Task) error {
 			}
 		}
 		for _, pg := range dr.d.Pages {
-			if err := q.enqueue(ctx, TypePage, pagePayload{b.ID, i, pg.Index}, pageTaskID(b.ID, i, pg.Index)); err != nil {
+			if err := q.enqueue(ctx, TypePage, pagePayload{b.ID, i, pg.Index}, pageTaskID(b.ID, i, pg.Index, round)); err != nil {
 				return err
 			}
 		}
@@ -619,7 +691,11 @@ func (q *Queue) docPagesDone(ctx context.Context, id string, d, n int) error {
 	if int(done) < n {
 		return nil
 	}
-	return q.enqueue(ctx, TypeDocument, docPayload{id, d}, docTaskID(id, d))
+	round, err := q.round(ctx, id)
+	if err != nil {
+		return err
+	}
+	return q.enqueue(ctx, TypeDocument, docPayload{id, d}, docTaskID(id, d, round))
 }
 
 // loadPages returns the results and errors of a document's pages, as the page tasks stored them.
@@ -737,7 +813,11 @@ func (q *Queue) docsDone(ctx context.Context, id string) error {
 	if int(done) < n {
 		return nil
 	}
-	return q.enqueue(ctx, TypePackage, batchPayload{id}, packageTaskID(id))
+	round, err := q.round(ctx, id)
+	if err != nil {
+		return err
+	}
+	return q.enqueue(ctx, TypePackage, batchPayload{id}, packageTaskID(id, round))
 }
 
 func (q *Queue) handlePackage(ctx context.Context, t *asynq.Task) error {
@@ -797,26 +877,13 @@ func (q *Queue) handlePackage(ctx context.Context, t *asynq.Task) error {
 	if err != nil && !errors.Is(err, pipeline.ErrIncomplete) {
 		return err
 	}
+	// Only a complete package is locked: an incomplete one is replaced by the
+	// package of a successful Retry.
 	var ret *storage.Retention
-	if q.opts.Retention != nil {
+	if q.opts.Retention != nil && rep.Complete {
 		ret = q.opts.Retention(time.Now())
 	}
-	bagDir := rep.Bag
-	err = filepath.WalkDir(bagDir, func(p2 string, de fs.DirEntry, err error) error {
-		if err != nil || de.IsDir() {
-			return err
-		}
-		rel, err := filepath.Rel(bagDir, p2)
-		if err != nil {
-			return err
-		}
-		data, err := os.ReadFile(p2)
-		if err != nil {
-			return err
-		}
-		return putOnce(ctx, q.stores.Archive, path.Join(p.Batch, filepath.ToSlash(rel)), data, ret)
-	})
-	if err != nil {
+	if err := q.archive(ctx, p.Batch, rep.Bag, ret); err != nil {
 		return fmt.Errorf("batch %s: archive: %w", p.Batch, err)
 	}
 	state := StateComplete
@@ -834,6 +901,93 @@ func (q *Queue) handlePackage(ctx context.Context, t *asynq.Task) error {
 	return nil
 }
 
+// archive writes the bag at dir to the archive store under id/, with
+// retention ret. Objects already there that are not part of this bag, or
+// differ, are deleted first: they are left from an incomplete package (never
+// locked) that this one replaces. With ret set every unlocked object is
+// rewritten so that the whole package is locked; locked ones were written by
+// an earlier delivery of this same package and are kept, and must be equal.
+func (q *Queue) archive(ctx context.Context, id, dir string, ret *storage.Retention) error {
+	files := map[string]string{} // key -> file
+	err := filepath.WalkDir(dir, func(p string, de fs.DirEntry, err error) error {
+		if err != nil || de.IsDir() {
+			return err
+		}
+		rel, err := filepath.Rel(dir, p)
+		if err != nil {
+			return err
+		}
+		files[path.Join(id, filepath.ToSlash(rel))] = p
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	var old []string
+	if err := q.stores.Archive.List(ctx, id+"/", func(o storage.ObjectInfo) error { old = append(old, o.Key); return nil }); err != nil {
+		return err
+	}
+	for _, key := range old {
+		if file, ok := files[key]; ok && ret == nil {
+			info, err := q.stores.Archive.Stat(ctx, key)
+			if err != nil {
+				return err
+			}
+			if sum, err := fileSHA256(file); err != nil {
+				return err
+			} else if sum == info.SHA256 {
+				continue
+			}
+		}
+		if err := q.stores.Archive.Delete(ctx, key); err != nil && !errors.Is(err, storage.ErrLocked) {
+			return fmt.Errorf("replacing the incomplete package: %w", err)
+		}
+	}
+	keys := make([]string, 0, len(files))
+	for k := range files {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, key := range keys {
+		if err := putFile(ctx, q.stores.Archive, key, files[key], ret); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func fileSHA256(name string) (string, error) {
+	f, err := os.Open(name)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// putFile stores a file under key; an equal object already there is kept, a different one is an error.
+func putFile(ctx context.Context, s storage.Store, key, name string, ret *storage.Retention) error {
+	sum, err := fileSHA256(name)
+	if err != nil {
+		return err
+	}
+	f, err := os.Open(name)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return err
+	}
+	_, err = s.Put(ctx, key, f, fi.Size(), storage.PutOptions{SHA256: sum, Retention: ret})
+	return err
+}
+
 // BatchStatus is the state of a submitted batch.
 type BatchStatus struct {
 	ID              string    `json:"id"`
@@ -847,10 +1001,17 @@ type BatchStatus struct {
 	PagesFailed     int       `json:"pagesFailed"`
 	// Failures lists the failed documents, by number in batch order, with the reason.
 	Failures map[int]string `json:"failures,omitempty"`
+	// Error is why the batch failed (StateFailed).
+	Error string `json:"error,omitempty"`
+	// Retries counts the Retry calls that re-ran something.
+	Retries int `json:"retries,omitempty"`
 }
 
-// Finished reports whether the batch's package has been written.
-func (s *BatchStatus) Finished() bool { return s.State == StateComplete || s.State == StateIncomplete }
+// Finished reports whether the batch's tasks have all ended: its package has
+// been written (complete or incomplete) or it failed.
+func (s *BatchStatus) Finished() bool {
+	return s.State == StateComplete || s.State == StateIncomplete || s.State == StateFailed
+}
 
 // Status returns the state of batch id.
 func (q *Queue) Status(ctx context.Context, id string) (*BatchStatus, error) {
@@ -865,6 +1026,8 @@ func (q *Queue) Status(ctx context.Context, id string) (*BatchStatus, error) {
 	s.Submitted, _ = time.Parse(time.RFC3339Nano, h["submitted"])
 	s.Documents, _ = strconv.Atoi(h["documents"])
 	s.Pages, _ = strconv.Atoi(h["pages"])
+	s.Retries, _ = strconv.Atoi(h["retries"])
+	s.Error = h["error"]
 	pipe := q.rdb.Pipeline()
 	cards := make([]*redis.IntCmd, s.Documents)
 	for d := range cards {
@@ -896,6 +1059,191 @@ func (q *Queue) Status(ctx context.Context, id string) (*BatchStatus, error) {
 		s.Failures[n] = strings.TrimPrefix(v, "failed: ")
 	}
 	return s, nil
+}
+
+// ErrRunning is returned by Retry for a batch whose tasks have not all ended.
+var ErrRunning = errors.New("batch still being processed")
+
+// RetryResult says what Retry re-runs.
+type RetryResult struct {
+	Documents []int // documents re-run, by number in batch order (0-based)
+	Pages     int   // failed pages re-run
+	Batch     bool  // the batch task is re-run (it had failed)
+	Package   bool  // the package task is re-run (it had failed)
+}
+
+// Nothing reports whether there was nothing to re-run.
+func (r *RetryResult) Nothing() bool { return len(r.Documents) == 0 && !r.Batch && !r.Package }
+
+// Retry re-runs what failed in a finished batch: the failed pages of its
+// failed documents (documents that failed while being built are built
+// again), then their documents and the package; or the batch or package task
+// when one of those failed. docs, when not empty, limits the re-run to the
+// named documents (mã lưu trữ tài liệu, folder or file in the batch, or
+// 1-based number in batch order), which must have failed. The tasks run in a
+// new round, with new TaskIDs; pages and documents that are done are not
+// redone. A package written incomplete is replaced by the new one, locked if
+// it is complete. Retry returns ErrRunning while the batch's tasks run.
+//
+// Retry first records what it re-runs, then enqueues it: a Retry interrupted
+// in between is finished by calling Retry again.
+func (q *Queue) Retry(ctx context.Context, id string, docs []string) (*RetryResult, error) {
+	h, err := q.rdb.HGetAll(ctx, keyBatch(id)).Result()
+	if err != nil {
+		return nil, fmt.Errorf("retry %s: %w", id, err)
+	}
+	if h["submitted"] == "" {
+		return nil, fmt.Errorf("retry %s: %w", id, ErrUnknownBatch)
+	}
+	res := &RetryResult{}
+	if pending, err := q.rdb.SMembers(ctx, keyRetry(id)).Result(); err != nil {
+		return nil, fmt.Errorf("retry %s: %w", id, err)
+	} else if len(pending) > 0 {
+		return res, q.enqueueRetry(ctx, id, pending, res) // finish an interrupted Retry
+	}
+	if h["state"] == StateQueued {
+		return nil, fmt.Errorf("retry %s: %w", id, ErrRunning)
+	}
+	status, err := q.rdb.HGetAll(ctx, keyDocs(id)).Result()
+	if err != nil {
+		return nil, fmt.Errorf("retry %s: %w", id, err)
+	}
+	failed := func(d int) bool { return strings.HasPrefix(status[strconv.Itoa(d)], "failed") }
+	ndocs, _ := strconv.Atoi(h["documents"])
+	var sel []int
+	if len(docs) > 0 {
+		index, err := q.rdb.HGetAll(ctx, keyDocIndex(id)).Result()
+		if err != nil {
+			return nil, fmt.Errorf("retry %s: %w", id, err)
+		}
+		seen := map[int]bool{}
+		for _, name := range docs {
+			d, ok := -1, false
+			if v, found := index[name]; found {
+				d, _ = strconv.Atoi(v)
+				ok = true
+			} else if n, err := strconv.Atoi(name); err == nil && n >= 1 && n <= ndocs {
+				d, ok = n-1, true
+			}
+			switch {
+			case !ok:
+				return nil, fmt.Errorf("retry %s: no document %q in the batch: %w", id, name, ErrUnknownDocument)
+			case !failed(d):
+				return nil, fmt.Errorf("retry %s: document %q did not fail: %w", id, name, ErrUnknownDocument)
+			case !seen[d]:
+				seen[d] = true
+				sel = append(sel, d)
+			}
+		}
+	} else {
+		for d := 0; d < ndocs; d++ {
+			if failed(d) {
+				sel = append(sel, d)
+			}
+		}
+	}
+	sort.Ints(sel)
+	var tasks []string // "page d p", "doc d", "batch", "package"
+	var pageKeys []string
+	pagesOf := map[int][]string{}
+	fails, err := q.rdb.HKeys(ctx, keyPageFails(id)).Result()
+	if err != nil {
+		return nil, fmt.Errorf("retry %s: %w", id, err)
+	}
+	for _, k := range fails {
+		var d, p int
+		if _, err := fmt.Sscanf(k, "%d/%d", &d, &p); err == nil {
+			pagesOf[d] = append(pagesOf[d], k)
+		}
+	}
+	for _, d := range sel {
+		if len(pagesOf[d]) == 0 {
+			tasks = append(tasks, fmt.Sprintf("doc %d", d))
+			continue
+		}
+		for _, k := range pagesOf[d] {
+			var dd, p int
+			fmt.Sscanf(k, "%d/%d", &dd, &p)
+			tasks = append(tasks, fmt.Sprintf("page %d %d", d, p))
+			pageKeys = append(pageKeys, k)
+		}
+	}
+	if len(sel) == 0 && h["state"] == StateFailed {
+		if len(status) == ndocs {
+			tasks = append(tasks, "package")
+		} else {
+			tasks = append(tasks, "batch")
+		}
+	}
+	if len(tasks) == 0 {
+		return res, nil
+	}
+	if _, err := q.rdb.HIncrBy(ctx, keyBatch(id), "retries", 1).Result(); err != nil {
+		return nil, fmt.Errorf("retry %s: %w", id, err)
+	}
+	pipe := q.rdb.TxPipeline()
+	for _, k := range pageKeys {
+		var d, p int
+		fmt.Sscanf(k, "%d/%d", &d, &p)
+		pipe.SRem(ctx, keyDocPages(id, d), p)
+	}
+	if len(pageKeys) > 0 {
+		pipe.HDel(ctx, keyPageFails(id), pageKeys...)
+	}
+	for _, d := range sel {
+		pipe.HDel(ctx, keyDocs(id), strconv.Itoa(d))
+	}
+	pipe.HDel(ctx, keyBatch(id), "error", "finished")
+	pipe.HSet(ctx, keyBatch(id), "state", StateQueued)
+	pipe.SAdd(ctx, keyRetry(id), tasks)
+	if _, err := pipe.Exec(ctx); err != nil {
+		return nil, fmt.Errorf("retry %s: %w", id, err)
+	}
+	return res, q.enqueueRetry(ctx, id, tasks, res)
+}
+
+// ErrUnknownDocument is returned by Retry for a document that is not in the batch or did not fail.
+var ErrUnknownDocument = errors.New("cannot retry document")
+
+// enqueueRetry enqueues the tasks recorded by Retry, in the current round, then forgets them.
+func (q *Queue) enqueueRetry(ctx context.Context, id string, tasks []string, res *RetryResult) error {
+	round, err := q.round(ctx, id)
+	if err != nil {
+		return err
+	}
+	sort.Strings(tasks)
+	docs := map[int]bool{}
+	for _, t := range tasks {
+		var d, p int
+		switch {
+		case t == "batch":
+			res.Batch = true
+			err = q.enqueue(ctx, TypeBatch, batchPayload{id}, batchTaskID(id, round))
+		case t == "package":
+			res.Package = true
+			err = q.enqueue(ctx, TypePackage, batchPayload{id}, packageTaskID(id, round))
+		case strings.HasPrefix(t, "page "):
+			fmt.Sscanf(t, "page %d %d", &d, &p)
+			docs[d] = true
+			res.Pages++
+			err = q.enqueue(ctx, TypePage, pagePayload{id, d, p}, pageTaskID(id, d, p, round))
+		default:
+			fmt.Sscanf(t, "doc %d", &d)
+			docs[d] = true
+			err = q.enqueue(ctx, TypeDocument, docPayload{id, d}, docTaskID(id, d, round))
+		}
+		if err != nil {
+			return fmt.Errorf("retry %s: %w", id, err)
+		}
+	}
+	for d := range docs {
+		res.Documents = append(res.Documents, d)
+	}
+	sort.Ints(res.Documents)
+	if err := q.rdb.Del(ctx, keyRetry(id)).Err(); err != nil {
+		return fmt.Errorf("retry %s: %w", id, err)
+	}
+	return nil
 }
 
 // Batches returns the ids of all submitted batches, oldest first.
