@@ -394,6 +394,36 @@ func TestQueuePoison(t *testing.T) {
 	if got["data/H49.64.33.2024.01.VTLT/H49.64.33.2024.01.VTLT.2.pdf"] != "" {
 		t.Error("the failed document has a PDF in the package")
 	}
+
+	// retry re-runs the corrupt page: it fails again for the same reason, at
+	// once, and the replaced package is the same, nothing duplicated.
+	if _, err := e.sohoa(t, "retry", "poison-1", "--doc", "H49.64.33.2024.01.VTLT/1"); err == nil || !strings.Contains(err.Error(), "did not fail") {
+		t.Errorf("retry of a document that did not fail: %v", err)
+	}
+	out, err = e.sohoa(t, "retry", "poison-1", "--doc", "H49.64.33.2024.01.VTLT/2")
+	if err != nil || out != "poison-1: re-running documents 2 (1 pages)\n" {
+		t.Errorf("retry: %q, %v", out, err)
+	}
+	st2 := e.waitFinished(t, "poison-1", 3*time.Minute)
+	if st2.State != queue.StateIncomplete || st2.DocumentsDone != 3 || st2.DocumentsFailed != 1 || st2.PagesDone != 3 || st2.PagesFailed != 1 ||
+		st2.Failures[1] != reason || st2.Retries != 1 {
+		t.Errorf("status after retry = %+v, want as before (%q) with one retry", st2, reason)
+	}
+	if ti, err := insp.GetTaskInfo("default", "poison-1/page/1/1/retry-1"); err != nil || ti.Retried != 0 || ti.State != asynq.TaskStateArchived {
+		t.Errorf("retried corrupt page's task: %+v, %v; want archived without retries", ti, err)
+	}
+	if got2 := download(t, e.archive(t), "poison-1"); strings.Join(keys(got2), " ") != strings.Join(keys(got), " ") {
+		t.Errorf("package after retry:\n%v\nbefore:\n%v", keys(got2), keys(got))
+	} else {
+		for k, v := range got {
+			if got2[k] != v {
+				t.Errorf("%s changed by the retry", k)
+			}
+		}
+	}
+	if out, err := e.sohoa(t, "status", "poison-1"); err != nil || !strings.Contains(out, "retried 1 times") {
+		t.Errorf("status: %v\n%s", err, out)
+	}
 }
 
 // TestQueueCrash kills a worker with SIGKILL in the middle of a page; the

@@ -32,6 +32,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -374,11 +375,24 @@ func (q *Queue) batch(ctx context.Context, id string, m *meta) (*pipeline.Batch,
 	q.mu.Unlock()
 	cb.once.Do(func() { cb.batch, cb.err = q.fetch(ctx, id, m) })
 	if cb.err != nil {
-		q.mu.Lock()
-		delete(q.batches, id) // try again next time
-		q.mu.Unlock()
+		q.forget(id, cb) // try again next time
+		return nil, cb.err
 	}
-	return cb.batch, cb.err
+	if _, err := os.Stat(cb.batch.Dir); err != nil {
+		// Removed by the package task of a worker sharing CacheDir: fetch again.
+		q.forget(id, cb)
+		return q.batch(ctx, id, m)
+	}
+	return cb.batch, nil
+}
+
+// forget drops the cached copy cb of batch id, if it is still the cached one.
+func (q *Queue) forget(id string, cb *cachedBatch) {
+	q.mu.Lock()
+	if q.batches[id] == cb {
+		delete(q.batches, id)
+	}
+	q.mu.Unlock()
 }
 
 func (q *Queue) fetch(ctx context.Context, id string, m *meta) (*pipeline.Batch, error) {
@@ -610,6 +624,14 @@ func (q *Queue) handlePage(ctx context.Context, t *asynq.Task, pool *ocr.Pool) e
 		return fmt.Errorf("page %+v: not in the batch: %w", p, asynq.SkipRetry)
 	}
 	pg := docs[p.Doc].d.Pages[p.Page-1]
+	if _, err := os.Stat(filepath.Join(b.Dir, filepath.FromSlash(pg.File))); err != nil {
+		// The local copy went away (another worker process on this machine
+		// packaged the batch): not the page's fault; fetch it again on retry.
+		q.mu.Lock()
+		delete(q.batches, p.Batch)
+		q.mu.Unlock()
+		return fmt.Errorf("page %s %d: local copy: %w", pg.File, pg.FilePage, err)
+	}
 	eng, err := pool.Get(ctx)
 	if err != nil {
 		return fmt.Errorf("page %s %d: %w", pg.File, pg.FilePage, err)
@@ -847,6 +869,7 @@ func (q *Queue) handlePackage(ctx context.Context, t *asynq.Task) error {
 	po := q.opts.Pipeline
 	po.Overwrite = true
 	po.Now = func() time.Time { return m.submitted } // the same package from every run
+	po.Location = p.Batch + "/"                      // in the archive store
 	pk, err := pipeline.NewPackager(b, out, po)
 	if err != nil {
 		return err
@@ -861,7 +884,14 @@ func (q *Queue) handlePackage(ctx context.Context, t *asynq.Task) error {
 			return err
 		}
 		var dout *pipeline.DocumentOutput
-		if docStatus[strconv.Itoa(i)] == "done" {
+		st := docStatus[strconv.Itoa(i)]
+		if reason, failed := strings.CutPrefix(st, "failed: "); failed && !slices.ContainsFunc(errs, func(e error) bool { return e != nil }) {
+			// The document failed after its pages (its task ran out of
+			// retries, or its PDF could not be made): fail it in the package
+			// too rather than build it here.
+			errs[0] = errors.New(reason)
+		}
+		if st == "done" {
 			dout = &pipeline.DocumentOutput{}
 			for ext, dst := range map[string]*[]byte{"pdf": &dout.PDF, "txt": &dout.Text, "alto.xml": &dout.ALTO} {
 				if *dst, err = getAll(ctx, q.stores.Work, docKey(p.Batch, i, ext)); err != nil {

@@ -1,0 +1,193 @@
+package queue
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/sohoa-vn/sohoa/pipeline"
+	"github.com/sohoa-vn/sohoa/pipeline/bag"
+	"github.com/sohoa-vn/sohoa/storage"
+	"github.com/sohoa-vn/sohoa/storage/s3"
+)
+
+// faultStore fails Puts of chosen keys with a transient error while its faults are on.
+type faultStore struct {
+	storage.Store
+	mu   sync.Mutex
+	keys map[string]bool
+	hits map[string]int
+}
+
+func (f *faultStore) set(keys ...string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.keys = map[string]bool{}
+	for _, k := range keys {
+		f.keys[k] = true
+	}
+}
+
+func (f *faultStore) Put(ctx context.Context, key string, r io.Reader, size int64, opts storage.PutOptions) (storage.ObjectInfo, error) {
+	f.mu.Lock()
+	fail := f.keys[key]
+	if fail {
+		f.hits[key]++
+	}
+	f.mu.Unlock()
+	if fail {
+		return storage.ObjectInfo{}, storage.Transient(fmt.Errorf("injected fault: S3 unavailable for %s", key))
+	}
+	return f.Store.Put(ctx, key, r, size, opts)
+}
+
+// newLockedQueue is newTestQueue with an object-locked archive under one-day
+// GOVERNANCE retention and a work store whose Puts can be made to fail.
+func newLockedQueue(t *testing.T, db int) (*Queue, *faultStore, *s3.Store) {
+	t.Helper()
+	q, _, _ := newTestQueue(t, db)
+	svc := testServices(t)
+	ws := q.stores.Work.(*s3.Store)
+	arch, err := s3.New(context.Background(), s3.Config{Endpoint: svc.s3Endpoint, Bucket: ws.Bucket() + "-lock",
+		AccessKey: svc.accessKey, SecretKey: svc.secretKey, ObjectLock: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	work := &faultStore{Store: ws, hits: map[string]int{}}
+	q.stores.Work, q.stores.Archive = work, arch
+	q.opts.Retention = func(now time.Time) *storage.Retention {
+		return &storage.Retention{Mode: "GOVERNANCE", Until: now.Add(24 * time.Hour)}
+	}
+	return q, work, arch
+}
+
+// fetchPackage downloads the package of batch id from the archive to a folder and returns it with its PDF count.
+func fetchPackage(t *testing.T, s storage.Store, id string) (string, int) {
+	t.Helper()
+	ctx := context.Background()
+	out := filepath.Join(t.TempDir(), id)
+	pdfs := 0
+	err := s.List(ctx, id+"/", func(o storage.ObjectInfo) error {
+		if strings.HasSuffix(o.Key, ".pdf") {
+			pdfs++
+		}
+		r, err := s.Get(ctx, o.Key)
+		if err != nil {
+			return err
+		}
+		defer r.Close()
+		dst := filepath.Join(out, filepath.FromSlash(strings.TrimPrefix(o.Key, id+"/")))
+		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+			return err
+		}
+		f, err := os.Create(dst)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		_, err = io.Copy(f, r)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out, pdfs
+}
+
+func checkBag(t *testing.T, dir, status, docs string) {
+	t.Helper()
+	probs, err := bag.Validate(dir)
+	if err != nil || len(probs) != 0 {
+		t.Errorf("package: %v %v", probs, err)
+	}
+	info, err := bag.ReadInfo(filepath.Join(dir, "bag-info.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info.Get(pipeline.BagStatusLabel) != status || info.Get("Sohoa-Documents") != docs {
+		t.Errorf("bag-info: %s %q, Sohoa-Documents %q; want %q, %q", pipeline.BagStatusLabel, info.Get(pipeline.BagStatusLabel),
+			info.Get("Sohoa-Documents"), status, docs)
+	}
+}
+
+// TestRetryTransient: a page and a document whose task runs out of retries on
+// a transient S3 fault are recorded as failed with the reason; the package is
+// written incomplete and unlocked. Once S3 works again, Retry re-runs just
+// those and the complete, locked package replaces the incomplete one, every
+// document exactly once.
+func TestRetryTransient(t *testing.T) {
+	q, work, arch := newLockedQueue(t, 8)
+	ctx := context.Background()
+	b := loadSample(t)
+	work.set(pageKey(b.ID, 0, 1), docKey(b.ID, 2, "pdf"))
+	if _, err := q.Submit(ctx, b, pipeline.LoadOptions{}, nil); err != nil {
+		t.Fatal(err)
+	}
+	_, stop := startWorker(t, q, 2)
+	defer stop()
+	st := waitFinished(t, q, b.ID, 3*time.Minute)
+	if st.State != StateIncomplete || st.DocumentsDone != 2 || st.DocumentsFailed != 2 || st.PagesFailed != 1 || st.PagesDone != 3 {
+		t.Fatalf("status = %+v", st)
+	}
+	if r := st.Failures[0]; !strings.Contains(r, "injected fault") || !strings.Contains(r, "page-001.jpg") {
+		t.Errorf("page failure reason %q", r)
+	}
+	if r := st.Failures[2]; !strings.HasPrefix(r, "document: ") || !strings.Contains(r, "injected fault") {
+		t.Errorf("document failure reason %q", r)
+	}
+	work.mu.Lock()
+	if n := work.hits[pageKey(b.ID, 0, 1)]; n != 2 {
+		t.Errorf("failing page stored %d times, want 2 (the task and its one retry)", n)
+	}
+	work.mu.Unlock()
+	dir, pdfs := fetchPackage(t, arch, b.ID)
+	if pdfs != 2 {
+		t.Errorf("incomplete package has %d PDFs, want 2", pdfs)
+	}
+	checkBag(t, dir, "incomplete", "2 of 4")
+	info := filepath.ToSlash(b.ID + "/bag-info.txt")
+	if mode, _, err := arch.Client().GetObjectRetention(ctx, arch.Bucket(), info, ""); err == nil && mode != nil && *mode != "" {
+		t.Errorf("incomplete package is locked (%s)", *mode)
+	}
+
+	// S3 is back.
+	work.set()
+	if _, err := q.Retry(ctx, b.ID, []string{"H49.64.33.2024.01.VTLT.0000002"}); !errors.Is(err, ErrUnknownDocument) {
+		t.Errorf("retry of a document that did not fail: %v, want ErrUnknownDocument", err)
+	}
+	res, err := q.Retry(ctx, b.ID, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(res.Documents) != "[0 2]" || res.Pages != 1 || res.Package || res.Batch {
+		t.Errorf("retry = %+v, want documents 0 and 2, one page", res)
+	}
+	if _, err := q.Retry(ctx, b.ID, nil); !errors.Is(err, ErrRunning) {
+		t.Errorf("retry while running: %v, want ErrRunning", err)
+	}
+	st = waitFinished(t, q, b.ID, 3*time.Minute)
+	if st.State != StateComplete || st.DocumentsDone != 4 || st.PagesDone != 4 || st.PagesFailed != 0 || st.Retries != 1 || len(st.Failures) != 0 {
+		t.Fatalf("status after retry = %+v", st)
+	}
+	dir, pdfs = fetchPackage(t, arch, b.ID)
+	if pdfs != 4 {
+		t.Errorf("complete package has %d PDFs, want 4", pdfs)
+	}
+	checkBag(t, dir, "complete", "4 of 4")
+	for _, key := range []string{info, b.ID + "/data/H49.64.33.2024.01.VTLT/H49.64.33.2024.01.VTLT.1.pdf"} {
+		if mode, until, err := arch.Client().GetObjectRetention(ctx, arch.Bucket(), key, ""); err != nil || mode == nil ||
+			*mode != "GOVERNANCE" || until == nil || until.Before(time.Now().Add(23*time.Hour)) {
+			t.Errorf("retention of %s: %v until %v, %v; want GOVERNANCE", key, mode, until, err)
+		}
+	}
+	if res, err := q.Retry(ctx, b.ID, nil); err != nil || !res.Nothing() {
+		t.Errorf("retry of a complete batch: %+v, %v; want nothing to do", res, err)
+	}
+}
