@@ -25,13 +25,19 @@ import (
 
 // openQueue connects to the Redis and the three S3 buckets of cfg.
 func openQueue(ctx context.Context, cfg *configs.Config) (*queue.Queue, error) {
+	log := newLogger(os.Stderr)
+	// Transient S3 faults are retried within each call for up to a minute,
+	// then by the queue task's own retries.
+	policy := storage.RetryPolicy{Notify: func(op, key string, err error, wait time.Duration) {
+		log.Warn("s3 unavailable, retrying", "op", op, "key", key, "wait", wait.Round(time.Millisecond), "error", err)
+	}}
 	bucket := func(name string, lock bool) (storage.Store, error) {
 		s, err := s3.New(ctx, s3.Config{Endpoint: cfg.S3.Endpoint, Bucket: name, AccessKey: cfg.S3.AccessKey,
 			SecretKey: cfg.S3.SecretKey, Secure: cfg.S3.Secure, Region: cfg.S3.Region, ObjectLock: lock})
 		if err != nil {
 			return nil, err
 		}
-		return storage.WithRetry(s, storage.RetryPolicy{}), nil
+		return storage.WithRetry(s, policy), nil
 	}
 	var st queue.Stores
 	var err error
@@ -53,7 +59,7 @@ func openQueue(ctx context.Context, cfg *configs.Config) (*queue.Queue, error) {
 			Producer:      "sohoa " + Version,
 		},
 		Retries: cfg.Queue.Retries,
-		Logger:  newLogger(os.Stderr),
+		Logger:  log,
 	}
 	if cfg.Retention.Mode != "none" {
 		mode, years := cfg.Retention.Mode, cfg.Retention.Years

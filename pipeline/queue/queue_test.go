@@ -50,6 +50,8 @@ func (c *countingStore) Put(ctx context.Context, key string, r io.Reader, size i
 }
 
 // newTestQueue returns a Queue on Redis database db (emptied) and fresh buckets, and its inbox.
+// The tests of this package use databases 10 to 15; those of cmd/sohoa, which
+// go test may run at the same time on the same Redis, 1 to 9.
 func newTestQueue(t testing.TB, db int) (*Queue, *countingStore, string) {
 	t.Helper()
 	svc := testServices(t)
@@ -89,7 +91,7 @@ func loadSample(t *testing.T) *pipeline.Batch {
 // TestSubmitResume interrupts a submit half way; the re-run uploads only the
 // missing files and the batch is enqueued exactly once.
 func TestSubmitResume(t *testing.T) {
-	q, inbox, url := newTestQueue(t, 3)
+	q, inbox, url := newTestQueue(t, 10)
 	b := loadSample(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	_, err := q.Submit(ctx, b, pipeline.LoadOptions{}, func(done, total int) {
@@ -152,7 +154,7 @@ func TestSubmitResume(t *testing.T) {
 // TestSubmitRefusesChangedFile: a file changed after an earlier submit of the
 // same batch id is refused, not overwritten.
 func TestSubmitRefusesChangedFile(t *testing.T) {
-	q, _, _ := newTestQueue(t, 4)
+	q, _, _ := newTestQueue(t, 11)
 	b := loadSample(t)
 	ctx := context.Background()
 	key := inboxKey(b.ID, pipeline.MetadataFile)
@@ -167,7 +169,7 @@ func TestSubmitRefusesChangedFile(t *testing.T) {
 
 // TestCheckNoEviction: workers refuse a Redis that may evict keys.
 func TestCheckNoEviction(t *testing.T) {
-	q, _, _ := newTestQueue(t, 5)
+	q, _, _ := newTestQueue(t, 12)
 	ctx := context.Background()
 	if err := q.CheckNoEviction(ctx); err != nil {
 		t.Fatalf("noeviction Redis refused: %v", err)
@@ -259,7 +261,7 @@ func sameSnapshot(a, b map[string]string) bool {
 // TestDuplicateDelivery runs a batch, then delivers its page, document and
 // package tasks again, as asynq may (at least once): nothing is duplicated or changed.
 func TestDuplicateDelivery(t *testing.T) {
-	q, _, _ := newTestQueue(t, 6)
+	q, _, _ := newTestQueue(t, 13)
 	ctx := context.Background()
 	b := loadSample(t)
 	if _, err := q.Submit(ctx, b, pipeline.LoadOptions{}, nil); err != nil {
@@ -314,7 +316,7 @@ func TestDuplicateDelivery(t *testing.T) {
 func BenchmarkQueueBatch(b *testing.B) {
 	for i := 0; i < b.N; i++ {
 		b.StopTimer()
-		q, _, _ := newTestQueue(b, 7)
+		q, _, _ := newTestQueue(b, 14)
 		batch, err := pipeline.Load(context.Background(), "../../testdata/batch", pipeline.LoadOptions{})
 		if err != nil {
 			b.Fatal(err)

@@ -123,7 +123,7 @@ func checkBag(t *testing.T, dir, status, docs string) {
 // those and the complete, locked package replaces the incomplete one, every
 // document exactly once.
 func TestRetryTransient(t *testing.T) {
-	q, work, arch := newLockedQueue(t, 8)
+	q, work, arch := newLockedQueue(t, 15)
 	ctx := context.Background()
 	b := loadSample(t)
 	work.set(pageKey(b.ID, 0, 1), docKey(b.ID, 2, "pdf"))
