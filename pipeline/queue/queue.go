@@ -341,6 +341,7 @@ func (q *Queue) enqueue(ctx context.Context, typ string, payload any, id string)
 type meta struct {
 	submitted time.Time
 	lo        pipeline.LoadOptions
+	state     string
 }
 
 func (q *Queue) meta(ctx context.Context, id string) (*meta, error) {
@@ -357,6 +358,7 @@ func (q *Queue) meta(ctx context.Context, id string) (*meta, error) {
 	}
 	m.lo.DPI, _ = strconv.ParseFloat(h["dpi"], 64)
 	m.lo.Isolated, _ = strconv.ParseBool(h["isolated"])
+	m.state = h["state"]
 	return m, nil
 }
 
@@ -615,6 +617,9 @@ func (q *Queue) handlePage(ctx context.Context, t *asynq.Task, pool *ocr.Pool) e
 	if err != nil {
 		return err
 	}
+	if m.state != StateQueued {
+		return nil // a late duplicate: the batch has finished (Retry makes it queued again first)
+	}
 	b, err := q.batch(ctx, p.Batch, m)
 	if err != nil {
 		return err
@@ -809,8 +814,11 @@ func (q *Queue) handleDocument(ctx context.Context, t *asynq.Task) error {
 		if err != nil {
 			status = fmt.Sprintf("failed: %s: %s", pipeline.StagePDF, err)
 		} else {
-			for ext, data := range map[string][]byte{"pdf": out.PDF, "txt": out.Text, "alto.xml": out.ALTO} {
-				if err := putOnce(ctx, q.stores.Work, docKey(p.Batch, p.Doc, ext), data, nil); err != nil {
+			for _, f := range []struct {
+				ext  string
+				data []byte
+			}{{"pdf", out.PDF}, {"txt", out.Text}, {"alto.xml", out.ALTO}} {
+				if err := putOnce(ctx, q.stores.Work, docKey(p.Batch, p.Doc, f.ext), f.data, nil); err != nil {
 					return fmt.Errorf("document %s: %w", dr.d.Source, err)
 				}
 			}
@@ -923,12 +931,32 @@ func (q *Queue) handlePackage(ctx context.Context, t *asynq.Task) error {
 	if err := q.rdb.HSet(ctx, keyBatch(p.Batch), "state", state, "finished", time.Now().UTC().Format(time.RFC3339Nano)).Err(); err != nil {
 		return fmt.Errorf("batch %s: %w", p.Batch, err)
 	}
+	if rep.Complete {
+		// The page and document results are in the package now. An
+		// incomplete batch keeps them for Retry. The originals stay in the inbox.
+		q.cleanWork(ctx, p.Batch)
+	}
 	q.mu.Lock()
 	delete(q.batches, p.Batch)
 	q.mu.Unlock()
 	os.RemoveAll(filepath.Join(q.opts.CacheDir, p.Batch))
 	q.opts.Logger.Info("batch packaged", "batch", p.Batch, "state", state, "documents", rep.DocumentsDone, "of", rep.Documents)
 	return nil
+}
+
+// cleanWork deletes the intermediate objects of batch id from the work store.
+// A failure only leaves garbage behind, so it is logged, not returned.
+func (q *Queue) cleanWork(ctx context.Context, id string) {
+	var keys []string
+	err := q.stores.Work.List(ctx, id+"/", func(o storage.ObjectInfo) error { keys = append(keys, o.Key); return nil })
+	for _, k := range keys {
+		if err == nil {
+			err = q.stores.Work.Delete(ctx, k)
+		}
+	}
+	if err != nil {
+		q.opts.Logger.Warn("cleaning the work store", "batch", id, "error", err)
+	}
 }
 
 // archive writes the bag at dir to the archive store under id/, with

@@ -147,6 +147,9 @@ func TestRetryTransient(t *testing.T) {
 		t.Errorf("failing page stored %d times, want 2 (the task and its one retry)", n)
 	}
 	work.mu.Unlock()
+	if kept := snapshot(t, work.Store); len(kept) != 3+2*3 {
+		t.Errorf("work store of the incomplete batch: %d objects, want the 3 pages and 2 documents done kept for retry", len(kept))
+	}
 	dir, pdfs := fetchPackage(t, arch, b.ID)
 	if pdfs != 2 {
 		t.Errorf("incomplete package has %d PDFs, want 2", pdfs)
@@ -186,6 +189,9 @@ func TestRetryTransient(t *testing.T) {
 			*mode != "GOVERNANCE" || until == nil || until.Before(time.Now().Add(23*time.Hour)) {
 			t.Errorf("retention of %s: %v until %v, %v; want GOVERNANCE", key, mode, until, err)
 		}
+	}
+	if left := snapshot(t, work.Store); len(left) != 0 {
+		t.Errorf("work store after the complete package: %d objects, want none", len(left))
 	}
 	if res, err := q.Retry(ctx, b.ID, nil); err != nil || !res.Nothing() {
 		t.Errorf("retry of a complete batch: %+v, %v; want nothing to do", res, err)
