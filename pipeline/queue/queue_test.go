@@ -50,8 +50,8 @@ func (c *countingStore) Put(ctx context.Context, key string, r io.Reader, size i
 }
 
 // newTestQueue returns a Queue on Redis database db (emptied) and fresh buckets, and its inbox.
-// The tests of this package use databases 10 to 15; those of cmd/sohoa, which
-// go test may run at the same time on the same Redis, 1 to 9.
+// The tests of this package use databases 4 to 8 and 10 to 15; those of
+// cmd/sohoa, which go test may run at the same time on the same Redis, 1 to 3 and 9.
 func newTestQueue(t testing.TB, db int) (*Queue, *countingStore, string) {
 	t.Helper()
 	svc := testServices(t)

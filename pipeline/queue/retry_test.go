@@ -18,12 +18,25 @@ import (
 	"github.com/sohoa-vn/sohoa/storage/s3"
 )
 
-// faultStore fails Puts of chosen keys with a transient error while its faults are on.
+// faultStore fails Puts and Gets of chosen keys with a transient error while its faults are on.
 type faultStore struct {
 	storage.Store
 	mu   sync.Mutex
 	keys map[string]bool
 	hits map[string]int
+}
+
+func (f *faultStore) Get(ctx context.Context, key string) (io.ReadCloser, error) {
+	f.mu.Lock()
+	fail := f.keys[key]
+	if fail {
+		f.hits[key]++
+	}
+	f.mu.Unlock()
+	if fail {
+		return nil, storage.Transient(fmt.Errorf("injected fault: S3 unavailable for %s", key))
+	}
+	return f.Store.Get(ctx, key)
 }
 
 func (f *faultStore) set(keys ...string) {
@@ -195,5 +208,61 @@ func TestRetryTransient(t *testing.T) {
 	}
 	if res, err := q.Retry(ctx, b.ID, nil); err != nil || !res.Nothing() {
 		t.Errorf("retry of a complete batch: %+v, %v; want nothing to do", res, err)
+	}
+}
+
+// TestRetryFailedTasks: a batch task and then a package task that run out of
+// retries fail the batch with the reason (nothing is lost silently); Retry
+// re-runs each, and the second time the package is written complete and
+// locked, over the objects that the failed package task had written.
+func TestRetryFailedTasks(t *testing.T) {
+	q, _, arch := newLockedQueue(t, 8)
+	ctx := context.Background()
+	b := loadSample(t)
+	inbox, archive := &faultStore{Store: q.stores.Inbox, hits: map[string]int{}}, &faultStore{Store: arch, hits: map[string]int{}}
+	q.stores.Inbox, q.stores.Archive = inbox, archive
+	if _, err := q.Submit(ctx, b, pipeline.LoadOptions{}, nil); err != nil {
+		t.Fatal(err)
+	}
+	inbox.set(inboxKey(b.ID, pipeline.MetadataFile))
+	archive.set(b.ID + "/tagmanifest-sha256.txt") // the last object of the package
+	_, stop := startWorker(t, q, 2)
+	defer stop()
+	st := waitFinished(t, q, b.ID, time.Minute)
+	if st.State != StateFailed || !strings.HasPrefix(st.Error, "batch: ") || !strings.Contains(st.Error, "injected fault") {
+		t.Fatalf("status = %+v, want failed in the batch task", st)
+	}
+
+	inbox.set()
+	res, err := q.Retry(ctx, b.ID, nil)
+	if err != nil || !res.Batch || res.Package || len(res.Documents) != 0 {
+		t.Fatalf("retry = %+v, %v; want the batch task", res, err)
+	}
+	st = waitFinished(t, q, b.ID, 3*time.Minute)
+	if st.State != StateFailed || !strings.HasPrefix(st.Error, "package: ") || !strings.Contains(st.Error, "tagmanifest-sha256.txt") ||
+		st.DocumentsDone != 4 || st.Retries != 1 {
+		t.Fatalf("status = %+v, want failed in the package task", st)
+	}
+	if _, err := arch.Stat(ctx, b.ID+"/bag-info.txt"); err != nil {
+		t.Fatalf("the failed package task wrote nothing before the fault: %v", err)
+	}
+
+	archive.set()
+	res, err = q.Retry(ctx, b.ID, nil)
+	if err != nil || !res.Package || res.Batch || len(res.Documents) != 0 {
+		t.Fatalf("retry = %+v, %v; want the package task", res, err)
+	}
+	st = waitFinished(t, q, b.ID, time.Minute)
+	if st.State != StateComplete || st.DocumentsDone != 4 || st.PagesDone != 4 || st.Error != "" || st.Retries != 2 {
+		t.Fatalf("status after the second retry = %+v", st)
+	}
+	dir, pdfs := fetchPackage(t, arch, b.ID)
+	if pdfs != 4 {
+		t.Errorf("package has %d PDFs, want 4", pdfs)
+	}
+	checkBag(t, dir, "complete", "4 of 4")
+	key := b.ID + "/tagmanifest-sha256.txt"
+	if mode, _, err := arch.Client().GetObjectRetention(ctx, arch.Bucket(), key, ""); err != nil || mode == nil || *mode != "GOVERNANCE" {
+		t.Errorf("retention of %s: %v, %v", key, mode, err)
 	}
 }
