@@ -14,7 +14,12 @@
 // Every task has a deterministic TaskID and writes to deterministic keys, so a
 // retried or duplicated delivery writes the same objects. Batch state (counts,
 // per-document status, failures) is kept in Redis hashes and sets, readable
-// with Status.
+// with Status. A task that fails for good (a corrupt page at once, a transient
+// fault once its retries are used up) is recorded on the batch with its
+// reason; Retry re-runs what failed, in a new round of TaskIDs. An incomplete
+// package is written without retention so that a successful Retry can replace
+// it; a complete one is locked, and the batch's objects in the work store are
+// then deleted (the originals stay in the inbox).
 package queue
 
 import (
