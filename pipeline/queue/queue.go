@@ -1148,26 +1148,48 @@ func (r *RetryResult) Nothing() bool { return len(r.Documents) == 0 && !r.Batch 
 // redone. A package written incomplete is replaced by the new one, locked if
 // it is complete. Retry returns ErrRunning while the batch's tasks run.
 //
-// Retry first records what it re-runs, then enqueues it: a Retry interrupted
-// in between is finished by calling Retry again.
+// Retry first records what it re-runs, in one Redis transaction that fails
+// (ErrRunning) if another Retry of the batch got there first, then enqueues
+// it: a Retry interrupted in between is finished by calling Retry again.
 func (q *Queue) Retry(ctx context.Context, id string, docs []string) (*RetryResult, error) {
-	h, err := q.rdb.HGetAll(ctx, keyBatch(id)).Result()
+	var tasks []string
+	err := q.rdb.Watch(ctx, func(tx *redis.Tx) error {
+		var err error
+		tasks, err = planRetry(ctx, tx, id, docs)
+		return err
+	}, keyBatch(id), keyRetry(id))
+	if errors.Is(err, redis.TxFailedErr) {
+		return nil, fmt.Errorf("retry %s: retried at the same time by someone else: %w", id, ErrRunning)
+	}
+	if err != nil {
+		return nil, err
+	}
+	res := &RetryResult{}
+	if len(tasks) == 0 {
+		return res, nil
+	}
+	return res, q.enqueueRetry(ctx, id, tasks, res)
+}
+
+// planRetry records in a transaction on tx what Retry re-runs, and returns
+// the tasks to enqueue (those of an interrupted Retry, if any).
+func planRetry(ctx context.Context, tx *redis.Tx, id string, docs []string) ([]string, error) {
+	h, err := tx.HGetAll(ctx, keyBatch(id)).Result()
 	if err != nil {
 		return nil, fmt.Errorf("retry %s: %w", id, err)
 	}
 	if h["submitted"] == "" {
 		return nil, fmt.Errorf("retry %s: %w", id, ErrUnknownBatch)
 	}
-	res := &RetryResult{}
-	if pending, err := q.rdb.SMembers(ctx, keyRetry(id)).Result(); err != nil {
+	if pending, err := tx.SMembers(ctx, keyRetry(id)).Result(); err != nil {
 		return nil, fmt.Errorf("retry %s: %w", id, err)
 	} else if len(pending) > 0 {
-		return res, q.enqueueRetry(ctx, id, pending, res) // finish an interrupted Retry
+		return pending, nil // finish an interrupted Retry
 	}
 	if h["state"] == StateQueued {
 		return nil, fmt.Errorf("retry %s: %w", id, ErrRunning)
 	}
-	status, err := q.rdb.HGetAll(ctx, keyDocs(id)).Result()
+	status, err := tx.HGetAll(ctx, keyDocs(id)).Result()
 	if err != nil {
 		return nil, fmt.Errorf("retry %s: %w", id, err)
 	}
@@ -1175,7 +1197,7 @@ func (q *Queue) Retry(ctx context.Context, id string, docs []string) (*RetryResu
 	ndocs, _ := strconv.Atoi(h["documents"])
 	var sel []int
 	if len(docs) > 0 {
-		index, err := q.rdb.HGetAll(ctx, keyDocIndex(id)).Result()
+		index, err := tx.HGetAll(ctx, keyDocIndex(id)).Result()
 		if err != nil {
 			return nil, fmt.Errorf("retry %s: %w", id, err)
 		}
@@ -1209,7 +1231,7 @@ func (q *Queue) Retry(ctx context.Context, id string, docs []string) (*RetryResu
 	var tasks []string // "page d p", "doc d", "batch", "package"
 	var pageKeys []string
 	pagesOf := map[int][]string{}
-	fails, err := q.rdb.HKeys(ctx, keyPageFails(id)).Result()
+	fails, err := tx.HKeys(ctx, keyPageFails(id)).Result()
 	if err != nil {
 		return nil, fmt.Errorf("retry %s: %w", id, err)
 	}
@@ -1239,12 +1261,11 @@ func (q *Queue) Retry(ctx context.Context, id string, docs []string) (*RetryResu
 		}
 	}
 	if len(tasks) == 0 {
-		return res, nil
+		return nil, nil
 	}
-	if _, err := q.rdb.HIncrBy(ctx, keyBatch(id), "retries", 1).Result(); err != nil {
-		return nil, fmt.Errorf("retry %s: %w", id, err)
-	}
-	pipe := q.rdb.TxPipeline()
+	round, _ := strconv.Atoi(h["retries"])
+	pipe := tx.TxPipeline()
+	pipe.HSet(ctx, keyBatch(id), "retries", round+1)
 	for _, k := range pageKeys {
 		var d, p int
 		fmt.Sscanf(k, "%d/%d", &d, &p)
@@ -1262,7 +1283,7 @@ func (q *Queue) Retry(ctx context.Context, id string, docs []string) (*RetryResu
 	if _, err := pipe.Exec(ctx); err != nil {
 		return nil, fmt.Errorf("retry %s: %w", id, err)
 	}
-	return res, q.enqueueRetry(ctx, id, tasks, res)
+	return tasks, nil
 }
 
 // ErrUnknownDocument is returned by Retry for a document that is not in the batch or did not fail.

@@ -178,9 +178,32 @@ func TestRetryTransient(t *testing.T) {
 	if _, err := q.Retry(ctx, b.ID, []string{"H49.64.33.2024.01.VTLT.0000002"}); !errors.Is(err, ErrUnknownDocument) {
 		t.Errorf("retry of a document that did not fail: %v, want ErrUnknownDocument", err)
 	}
-	res, err := q.Retry(ctx, b.ID, nil)
-	if err != nil {
-		t.Fatal(err)
+	// Two operators retry at the same time: one round of tasks is started. The
+	// other is told the batch runs, or, if it came while the first was
+	// enqueueing, enqueues the same tasks again (refused by their TaskIDs).
+	var wg sync.WaitGroup
+	var results [2]*RetryResult
+	var errs [2]error
+	for i := range results {
+		wg.Add(1)
+		go func() { defer wg.Done(); results[i], errs[i] = q.Retry(ctx, b.ID, nil) }()
+	}
+	wg.Wait()
+	var res *RetryResult
+	for i, err := range errs {
+		switch {
+		case err == nil && res == nil:
+			res = results[i]
+		case err == nil:
+			if fmt.Sprint(results[i]) != fmt.Sprint(res) {
+				t.Errorf("concurrent retries did different things: %+v and %+v", res, results[i])
+			}
+		case !errors.Is(err, ErrRunning):
+			t.Fatalf("concurrent retry: %v", err)
+		}
+	}
+	if res == nil {
+		t.Fatal("neither of two concurrent retries re-ran the batch")
 	}
 	if fmt.Sprint(res.Documents) != "[0 2]" || res.Pages != 1 || res.Package || res.Batch {
 		t.Errorf("retry = %+v, want documents 0 and 2, one page", res)
@@ -203,9 +226,7 @@ func TestRetryTransient(t *testing.T) {
 			t.Errorf("retention of %s: %v until %v, %v; want GOVERNANCE", key, mode, until, err)
 		}
 	}
-	if left := snapshot(t, work.Store); len(left) != 0 {
-		t.Errorf("work store after the complete package: %d objects, want none", len(left))
-	}
+	waitEmpty(t, work.Store)
 	if res, err := q.Retry(ctx, b.ID, nil); err != nil || !res.Nothing() {
 		t.Errorf("retry of a complete batch: %+v, %v; want nothing to do", res, err)
 	}
@@ -264,5 +285,25 @@ func TestRetryFailedTasks(t *testing.T) {
 	key := b.ID + "/tagmanifest-sha256.txt"
 	if mode, _, err := arch.Client().GetObjectRetention(ctx, arch.Bucket(), key, ""); err != nil || mode == nil || *mode != "GOVERNANCE" {
 		t.Errorf("retention of %s: %v, %v", key, mode, err)
+	}
+}
+
+// waitEmpty waits until the store holds no object, as it should shortly after a
+// batch's complete package is written (its work objects are deleted then).
+func waitEmpty(t *testing.T, s storage.Store) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		var keys []string
+		if err := s.List(context.Background(), "", func(o storage.ObjectInfo) error { keys = append(keys, o.Key); return nil }); err != nil {
+			t.Fatal(err)
+		}
+		if len(keys) == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d objects still in the work store: %v", len(keys), keys)
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }
