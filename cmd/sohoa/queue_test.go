@@ -710,3 +710,122 @@ func TestQueueOutage(t *testing.T) {
 		}
 	}
 }
+
+// redisServer is a Redis process of one test, persisting every write to its
+// append-only file, which the test can kill and start again.
+type redisServer struct {
+	dir, addr string
+	cmd       *exec.Cmd
+	log       *os.File
+}
+
+func startRedis(t *testing.T) *redisServer {
+	t.Helper()
+	if _, err := exec.LookPath("redis-server"); err != nil {
+		t.Fatal("redis-server not found in PATH (install it with scripts/deps.sh --services)")
+	}
+	r := &redisServer{dir: t.TempDir(), addr: freeAddr(t)}
+	var err error
+	if r.log, err = os.Create(filepath.Join(t.TempDir(), "redis.log")); err != nil {
+		t.Fatal(err)
+	}
+	r.start(t)
+	t.Cleanup(func() { r.stop(); r.log.Close() })
+	return r
+}
+
+func (r *redisServer) start(t *testing.T) {
+	t.Helper()
+	_, port, _ := net.SplitHostPort(r.addr)
+	r.cmd = exec.Command("redis-server", "--port", port, "--bind", "127.0.0.1", "--dir", r.dir, "--save", "",
+		"--appendonly", "yes", "--appendfsync", "always", "--maxmemory-policy", "noeviction")
+	r.cmd.Stdout, r.cmd.Stderr = r.log, r.log
+	if err := r.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	rdb := redis.NewClient(&redis.Options{Addr: r.addr})
+	defer rdb.Close()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		err := rdb.Ping(context.Background()).Err()
+		if err == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("redis at %s did not start: %v (log in %s)", r.addr, err, r.log.Name())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// stop kills Redis at once (SIGKILL): only what it wrote to its append-only file survives.
+func (r *redisServer) stop() {
+	if r.cmd == nil {
+		return
+	}
+	r.cmd.Process.Kill()
+	r.cmd.Wait()
+	r.cmd = nil
+}
+
+// TestQueueRedisRestart kills Redis (SIGKILL) in the middle of a batch and
+// starts it again 10 s later from its append-only file: the workers reconnect,
+// the batch state and the tasks are still there, and the batch completes
+// without manual action, every document exactly once.
+func TestQueueRedisRestart(t *testing.T) {
+	r := startRedis(t)
+	svc := testServices(t)
+	svc.redisAddr = r.addr
+	e := newQueueEnvOn(t, 0, svc)
+	dir := copyBatch(t, "redis-1")
+	if _, err := e.sohoa(t, "submit", dir); err != nil {
+		t.Fatal(err)
+	}
+	e.startWorker(t, "worker1.log")
+	e.startWorker(t, "worker2.log")
+	q := e.queue(t)
+	ctx := context.Background()
+	deadline := time.Now().Add(2 * time.Minute)
+	for {
+		st, err := q.Status(ctx, "redis-1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st.PagesDone >= 1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no page done after 2 minutes: %+v", st)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	r.stop()
+	time.Sleep(10 * time.Second)
+	r.start(t)
+	st, err := q.Status(ctx, "redis-1")
+	if err != nil {
+		t.Fatalf("batch state after the Redis restart: %v", err)
+	}
+	t.Logf("Redis restarted with the batch at %d of %d pages, state %s", st.PagesDone, st.Pages, st.State)
+	st = e.waitFinished(t, "redis-1", 4*time.Minute)
+	if st.State != queue.StateComplete || st.DocumentsDone != 4 || st.PagesDone != 4 || st.PagesFailed != 0 || st.Retries != 0 {
+		t.Errorf("status = %+v", st)
+	}
+	arch := e.archive(t)
+	pdfs := 0
+	arch.List(ctx, "redis-1/", func(o storage.ObjectInfo) error {
+		if strings.HasSuffix(o.Key, ".pdf") {
+			pdfs++
+		}
+		return nil
+	})
+	if pdfs != 4 {
+		t.Errorf("%d PDFs in the package, want 4", pdfs)
+	}
+	for _, w := range e.workers {
+		w.Process.Signal(syscall.SIGTERM)
+		if err := w.Wait(); err != nil {
+			t.Errorf("worker after SIGTERM: %v", err)
+		}
+	}
+}
