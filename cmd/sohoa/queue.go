@@ -230,7 +230,7 @@ func runStatus(ctx context.Context, args []string, stdout, stderr io.Writer) int
 			}
 			sort.Ints(docs)
 			for _, d := range docs {
-				fmt.Fprintf(stdout, "  failed document %d: %s\n", d+1, s.Failures[d])
+				fmt.Fprintf(stdout, "  failed document %d (%s): %s\n", d+1, s.Codes[d], s.Failures[d])
 			}
 		}
 	}

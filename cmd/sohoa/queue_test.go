@@ -381,7 +381,7 @@ func TestQueuePoison(t *testing.T) {
 	}
 	out, err := e.sohoa(t, "status", "poison-1")
 	if err != nil || !strings.Contains(out, "poison-1\tincomplete\tdocuments 3 done, 1 failed, 4 total\tpages 3 done, 1 failed, 4 total") ||
-		!strings.Contains(out, "failed document 2: H49.64.33.2024.01.VTLT/2/page-001.tif page 1: decode:") {
+		!strings.Contains(out, "failed document 2 (H49.64.33.2024.01.VTLT.0000002): H49.64.33.2024.01.VTLT/2/page-001.tif page 1: decode:") {
 		t.Errorf("status: %v\n%s", err, out)
 	}
 	// The corrupt page failed at once: no retry.
@@ -407,7 +407,7 @@ func TestQueuePoison(t *testing.T) {
 	if _, err := e.sohoa(t, "retry", "poison-1", "--doc", "H49.64.33.2024.01.VTLT/1"); err == nil || !strings.Contains(err.Error(), "did not fail") {
 		t.Errorf("retry of a document that did not fail: %v", err)
 	}
-	out, err = e.sohoa(t, "retry", "poison-1", "--doc", "H49.64.33.2024.01.VTLT/2")
+	out, err = e.sohoa(t, "retry", "poison-1", "--doc", "H49.64.33.2024.01.VTLT.0000002", "--doc", "2")
 	if err != nil || out != "poison-1: re-running documents 2 (1 pages)\n" {
 		t.Errorf("retry: %q, %v", out, err)
 	}

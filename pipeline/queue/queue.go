@@ -157,6 +157,7 @@ func keyPageFails(id string) string       { return "sohoa:batch:" + id + ":pagef
 func keyDocs(id string) string            { return "sohoa:batch:" + id + ":docs" }
 func keyDocPages(id string, d int) string { return fmt.Sprintf("sohoa:batch:%s:doc:%d", id, d) }
 func keyDocIndex(id string) string        { return "sohoa:batch:" + id + ":docindex" }
+func keyDocCodes(id string) string        { return "sohoa:batch:" + id + ":doccodes" }
 func keyRetry(id string) string           { return "sohoa:batch:" + id + ":retry" }
 
 // Storage keys.
@@ -247,15 +248,17 @@ func (q *Queue) Submit(ctx context.Context, b *pipeline.Batch, lo pipeline.LoadO
 	if err := q.rdb.HSetNX(ctx, key, "submitted", now).Err(); err != nil {
 		return res, fmt.Errorf("submit %s: %w", b.ID, err)
 	}
-	index := map[string]any{}
+	index, codes := map[string]any{}, map[string]any{}
 	for i, dr := range documents(b) {
 		index[dr.d.Meta.DocCode] = i
 		index[dr.d.Source] = i
+		codes[strconv.Itoa(i)] = dr.d.Meta.DocCode
 	}
 	pipe := q.rdb.TxPipeline()
 	pipe.HSet(ctx, keyFiles(b.ID), sums)
 	if len(index) > 0 {
 		pipe.HSet(ctx, keyDocIndex(b.ID), index)
+		pipe.HSet(ctx, keyDocCodes(b.ID), codes)
 	}
 	pipe.HSet(ctx, key, "dpi", strconv.FormatFloat(lo.DPI, 'g', -1, 64), "isolated", strconv.FormatBool(lo.Isolated),
 		"documents", b.Documents(), "pages", b.Pages())
@@ -1064,6 +1067,9 @@ type BatchStatus struct {
 	PagesFailed     int       `json:"pagesFailed"`
 	// Failures lists the failed documents, by number in batch order, with the reason.
 	Failures map[int]string `json:"failures,omitempty"`
+	// Codes holds the mã lưu trữ tài liệu of each failed document, by number
+	// as in Failures (what "sohoa retry --doc" takes).
+	Codes map[int]string `json:"codes,omitempty"`
 	// Error is why the batch failed (StateFailed).
 	Error string `json:"error,omitempty"`
 	// Retries counts the Retry calls that re-ran something.
@@ -1098,6 +1104,7 @@ func (q *Queue) Status(ctx context.Context, id string) (*BatchStatus, error) {
 	}
 	fails := pipe.HLen(ctx, keyPageFails(id))
 	docs := pipe.HGetAll(ctx, keyDocs(id))
+	codes := pipe.HGetAll(ctx, keyDocCodes(id))
 	if _, err := pipe.Exec(ctx); err != nil {
 		return nil, fmt.Errorf("status %s: %w", id, err)
 	}
@@ -1116,10 +1123,13 @@ func (q *Queue) Status(ctx context.Context, id string) (*BatchStatus, error) {
 		}
 		s.DocumentsFailed++
 		if s.Failures == nil {
-			s.Failures = map[int]string{}
+			s.Failures, s.Codes = map[int]string{}, map[int]string{}
 		}
 		n, _ := strconv.Atoi(k)
 		s.Failures[n] = strings.TrimPrefix(v, "failed: ")
+		if c := codes.Val()[k]; c != "" {
+			s.Codes[n] = c
+		}
 	}
 	return s, nil
 }
