@@ -158,6 +158,7 @@ func keyDocs(id string) string            { return "sohoa:batch:" + id + ":docs"
 func keyDocPages(id string, d int) string { return fmt.Sprintf("sohoa:batch:%s:doc:%d", id, d) }
 func keyDocIndex(id string) string        { return "sohoa:batch:" + id + ":docindex" }
 func keyDocCodes(id string) string        { return "sohoa:batch:" + id + ":doccodes" }
+func keyStructure(id string) string       { return "sohoa:batch:" + id + ":structure" }
 func keyRetry(id string) string           { return "sohoa:batch:" + id + ":retry" }
 
 // Storage keys.
@@ -254,8 +255,13 @@ func (q *Queue) Submit(ctx context.Context, b *pipeline.Batch, lo pipeline.LoadO
 		index[dr.d.Source] = i
 		codes[strconv.Itoa(i)] = dr.d.Meta.DocCode
 	}
+	structure, err := encodeStructure(b)
+	if err != nil {
+		return res, fmt.Errorf("submit %s: %w", b.ID, err)
+	}
 	pipe := q.rdb.TxPipeline()
 	pipe.HSet(ctx, keyFiles(b.ID), sums)
+	pipe.Set(ctx, keyStructure(b.ID), structure, 0)
 	if len(index) > 0 {
 		pipe.HSet(ctx, keyDocIndex(b.ID), index)
 		pipe.HSet(ctx, keyDocCodes(b.ID), codes)
@@ -405,12 +411,31 @@ func (q *Queue) forget(id string, cb *cachedBatch) {
 	q.mu.Unlock()
 }
 
+// fetch returns the batch as Submit loaded it, from the structure stored in
+// Redis, with Dir a local folder where its files are fetched as tasks need
+// them (fetchFiles). For a batch submitted without a stored structure (by an
+// earlier sohoa) it downloads every file and loads the batch again.
 func (q *Queue) fetch(ctx context.Context, id string, m *meta) (*pipeline.Batch, error) {
+	dir := filepath.Join(q.opts.CacheDir, id)
+	if data, err := q.rdb.Get(ctx, keyStructure(id)).Bytes(); err == nil {
+		b, err := decodeStructure(data, dir)
+		if err != nil {
+			return nil, fmt.Errorf("batch %s: structure: %w", id, err)
+		}
+		if b.ID != id {
+			return nil, fmt.Errorf("batch %s: the structure is of batch %s", id, b.ID)
+		}
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return nil, fmt.Errorf("batch %s: %w", id, err)
+		}
+		return b, nil
+	} else if !errors.Is(err, redis.Nil) {
+		return nil, fmt.Errorf("batch %s: %w", id, err)
+	}
 	files, err := q.rdb.HGetAll(ctx, keyFiles(id)).Result() // file -> SHA-256
 	if err != nil {
 		return nil, fmt.Errorf("batch %s: %w", id, err)
 	}
-	dir := filepath.Join(q.opts.CacheDir, id)
 	for file, sum := range files {
 		dst := filepath.Join(dir, filepath.FromSlash(file))
 		if _, err := os.Stat(dst); err == nil {
@@ -426,6 +451,86 @@ func (q *Queue) fetch(ctx context.Context, id string, m *meta) (*pipeline.Batch,
 	}
 	if b.ID != id {
 		return nil, fmt.Errorf("batch %s: the inbox holds batch %s", id, b.ID)
+	}
+	return b, nil
+}
+
+// fetchFiles makes sure the named files of batch id are in its local folder
+// dir, downloading the missing ones from the inbox, each checked against the
+// SHA-256 recorded at submit.
+func (q *Queue) fetchFiles(ctx context.Context, id, dir string, files []string) error {
+	for _, file := range files {
+		dst := filepath.Join(dir, filepath.FromSlash(file))
+		if _, err := os.Stat(dst); err == nil {
+			continue
+		}
+		sum, err := q.rdb.HGet(ctx, keyFiles(id), file).Result()
+		if errors.Is(err, redis.Nil) {
+			return fmt.Errorf("batch %s: %s was not submitted", id, file)
+		} else if err != nil {
+			return fmt.Errorf("batch %s: %w", id, err)
+		}
+		if err := download(ctx, q.stores.Inbox, inboxKey(id, file), dst, sum); err != nil {
+			return fmt.Errorf("batch %s: %w", id, err)
+		}
+	}
+	return nil
+}
+
+// structure is a loaded batch as Submit stores it in Redis, so that workers
+// know the batch without downloading it: a page task fetches only its own
+// file. Page.Unreadable, an error, is carried as text.
+type structure struct {
+	Batch      *pipeline.Batch
+	Unreadable map[string]string // "document/page" -> why the page's file could not be read when loaded
+}
+
+// encodeStructure returns b's structure, without its local folder, as JSON.
+func encodeStructure(b *pipeline.Batch) ([]byte, error) {
+	cp := *b
+	cp.Dir = ""
+	st := structure{Batch: &cp, Unreadable: map[string]string{}}
+	cp.Files = make([]*pipeline.File, len(b.Files))
+	n := 0
+	for i, f := range b.Files {
+		fc := *f
+		fc.Documents = make([]*pipeline.Document, len(f.Documents))
+		for j, d := range f.Documents {
+			dc := *d
+			dc.Pages = make([]*pipeline.Page, len(d.Pages))
+			for k, pg := range d.Pages {
+				pc := *pg
+				if pc.Unreadable != nil {
+					st.Unreadable[fmt.Sprintf("%d/%d", n, pc.Index)] = pc.Unreadable.Error()
+					pc.Unreadable = nil
+				}
+				dc.Pages[k] = &pc
+			}
+			fc.Documents[j] = &dc
+			n++
+		}
+		cp.Files[i] = &fc
+	}
+	return json.Marshal(&st)
+}
+
+// decodeStructure returns the batch stored by encodeStructure, with Dir set to dir.
+func decodeStructure(data []byte, dir string) (*pipeline.Batch, error) {
+	var st structure
+	if err := json.Unmarshal(data, &st); err != nil {
+		return nil, err
+	}
+	if st.Batch == nil {
+		return nil, errors.New("no batch")
+	}
+	b := st.Batch
+	b.Dir = dir
+	for i, dr := range documents(b) {
+		for _, pg := range dr.d.Pages {
+			if msg, ok := st.Unreadable[fmt.Sprintf("%d/%d", i, pg.Index)]; ok {
+				pg.Unreadable = errors.New(msg)
+			}
+		}
 	}
 	return b, nil
 }
@@ -637,13 +742,8 @@ func (q *Queue) handlePage(ctx context.Context, t *asynq.Task, pool *ocr.Pool) e
 		return fmt.Errorf("page %+v: not in the batch: %w", p, asynq.SkipRetry)
 	}
 	pg := docs[p.Doc].d.Pages[p.Page-1]
-	if _, err := os.Stat(filepath.Join(b.Dir, filepath.FromSlash(pg.File))); err != nil {
-		// The local copy went away (another worker process on this machine
-		// packaged the batch): not the page's fault; fetch it again on retry.
-		q.mu.Lock()
-		delete(q.batches, p.Batch)
-		q.mu.Unlock()
-		return fmt.Errorf("page %s %d: local copy: %w", pg.File, pg.FilePage, err)
+	if err := q.fetchFiles(ctx, p.Batch, b.Dir, []string{pg.File}); err != nil {
+		return fmt.Errorf("page %s %d: %w", pg.File, pg.FilePage, err)
 	}
 	eng, err := pool.Get(ctx)
 	if err != nil {
@@ -654,7 +754,7 @@ func (q *Queue) handlePage(ctx context.Context, t *asynq.Task, pool *ocr.Pool) e
 	pool.Put(eng)
 	if err != nil {
 		var pe *pipeline.PageError
-		if errors.As(err, &pe) && pe.Stage == pipeline.StageDecode && ctx.Err() == nil {
+		if errors.As(err, &pe) && pe.Stage == pipeline.StageDecode && ctx.Err() == nil && !errors.Is(err, fs.ErrNotExist) {
 			// A corrupt image does not get better: fail its document now (recorded by handleError).
 			return fmt.Errorf("%w: %w", err, asynq.SkipRetry)
 		}
@@ -874,6 +974,15 @@ func (q *Queue) handlePackage(ctx context.Context, t *asynq.Task) error {
 	}
 	b, err := q.batch(ctx, p.Batch, m)
 	if err != nil {
+		return err
+	}
+	var originals []string // they go into the package
+	for _, dr := range documents(b) {
+		for _, pg := range dr.d.Pages {
+			originals = append(originals, pg.File)
+		}
+	}
+	if err := q.fetchFiles(ctx, p.Batch, b.Dir, originals); err != nil {
 		return err
 	}
 	docStatus, err := q.rdb.HGetAll(ctx, keyDocs(p.Batch)).Result()

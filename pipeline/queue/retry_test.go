@@ -232,7 +232,8 @@ func TestRetryTransient(t *testing.T) {
 	}
 }
 
-// TestRetryFailedTasks: a batch task and then a package task that run out of
+// TestRetryFailedTasks: a batch task (of a batch submitted without its
+// structure) and then a package task that run out of
 // retries fail the batch with the reason (nothing is lost silently); Retry
 // re-runs each, and the second time the package is written complete and
 // locked, over the objects that the failed package task had written.
@@ -243,6 +244,11 @@ func TestRetryFailedTasks(t *testing.T) {
 	inbox, archive := &faultStore{Store: q.stores.Inbox, hits: map[string]int{}}, &faultStore{Store: arch, hits: map[string]int{}}
 	q.stores.Inbox, q.stores.Archive = inbox, archive
 	if _, err := q.Submit(ctx, b, pipeline.LoadOptions{}, nil); err != nil {
+		t.Fatal(err)
+	}
+	// As submitted by an earlier sohoa, without the structure: workers
+	// download the whole batch and load it, and the inbox fails them.
+	if err := q.rdb.Del(ctx, keyStructure(b.ID)).Err(); err != nil {
 		t.Fatal(err)
 	}
 	inbox.set(inboxKey(b.ID, pipeline.MetadataFile))
