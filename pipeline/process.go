@@ -26,11 +26,15 @@ type Options struct {
 	Languages     string  // Tesseract languages; default "vie"
 	MinConfidence float64 // pages under this mean OCR confidence are flagged for review; default 70
 	Overwrite     bool    // replace a finished bag of the same batch
-	PDF           pdfa.Options
-	Encode        pdfa.EncodeOptions
-	Producer      string           // written into PDFs and bag-info; default "sohoa"
-	Now           func() time.Time // clock; default time.Now
-	Logger        *slog.Logger     // default slog.Default()
+	// Location, when set, is recorded in metadata/batch.json as where the bag
+	// is, instead of its folder: the queue workers record the archive key
+	// prefix, so that every run writes the same record.
+	Location string
+	PDF      pdfa.Options
+	Encode   pdfa.EncodeOptions
+	Producer string           // written into PDFs and bag-info; default "sohoa"
+	Now      func() time.Time // clock; default time.Now
+	Logger   *slog.Logger     // default slog.Default()
 	// OnPage, when set, is called after each page, from one goroutine at a time.
 	OnPage func(PageEvent)
 	// Engines, when set, supplies OCR engines instead of a pool made from Languages.
@@ -190,7 +194,11 @@ func (p *Packager) Finish() (*Report, error) {
 	if m := rep.Elapsed.Minutes(); m > 0 {
 		rep.PagesPerMinute = float64(rep.PagesDone) / m
 	}
-	p.rec.finish(rep, p.originals, p.opts.Now())
+	summary := *rep
+	if p.opts.Location != "" {
+		summary.Bag = p.opts.Location
+	}
+	p.rec.finish(&summary, p.originals, p.opts.Now())
 	if err := p.writeMETS(p.opts.Now()); err != nil {
 		return nil, err
 	}

@@ -66,7 +66,13 @@ func openBucket(ctx context.Context, cfg *configs.Config, name string, lock bool
 	if err != nil {
 		return nil, err
 	}
-	return storage.WithRetry(s, storage.RetryPolicy{}), nil
+	// Transient S3 faults are retried within each call for up to a minute
+	// (and then, in workers, by the queue task's own retries).
+	log := newLogger(os.Stderr)
+	policy := storage.RetryPolicy{Notify: func(op, key string, err error, wait time.Duration) {
+		log.Warn("s3 unavailable, retrying", "op", op, "key", key, "wait", wait.Round(time.Millisecond), "error", err)
+	}}
+	return storage.WithRetry(s, policy), nil
 }
 
 // archiveStore opens the store finished packages are read from: the local

@@ -9,6 +9,7 @@
 //	sohoa worker [flags]                        run queue tasks from Redis
 //	sohoa status [BATCH_ID] [flags]             show submitted batches
 //	sohoa verify DIR --ca ca.pem [--previous DIR]  check a sealed package offline
+//	sohoa retry BATCH_ID [--doc CODE]... [flags] re-run what failed in a batch
 //	sohoa verify-bag BAG_DIR                    check a bag's manifests against its files
 //	sohoa handover pull BATCH_ID --out DIR      download a package, verify it, write the handover record
 //	sohoa handover record BAG_DIR --out F.pdf   write the handover record (biên bản giao nhận) of a bag
@@ -68,6 +69,7 @@ func commands() []command {
 		{"worker", "run queue tasks (pages, documents, packages) from Redis", runWorker},
 		{"status", "show submitted batches and their progress", runStatus},
 		{"verify", "check a sealed package offline: files, checksums, METS, signature, chain", runVerify},
+		{"retry", "re-run the failed pages, documents or package of a batch", runRetry},
 		{"verify-bag", "check a BagIt bag's manifests against its files", runVerifyBag},
 		{"handover", "pull a package for handover and write the handover record (pull, record)", runHandover},
 		{"fixity", "re-hash every package in the archive against its manifests; report changes", runFixity},

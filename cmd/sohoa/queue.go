@@ -9,6 +9,8 @@ import (
 	"os"
 	"runtime"
 	"sort"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/hibiken/asynq"
@@ -24,6 +26,7 @@ import (
 
 // openQueue connects to the Redis and the three S3 buckets of cfg.
 func openQueue(ctx context.Context, cfg *configs.Config) (*queue.Queue, error) {
+	log := newLogger(os.Stderr)
 	bucket := func(name string, lock bool) (storage.Store, error) { return openBucket(ctx, cfg, name, lock) }
 	var st queue.Stores
 	var err error
@@ -45,7 +48,7 @@ func openQueue(ctx context.Context, cfg *configs.Config) (*queue.Queue, error) {
 			Producer:      "sohoa " + Version,
 		},
 		Retries: cfg.Queue.Retries,
-		Logger:  newLogger(os.Stderr),
+		Logger:  log,
 	}
 	if opts.Signer, err = loadSigner(cfg); err != nil {
 		return nil, err
@@ -225,15 +228,21 @@ func runStatus(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		}
 		fmt.Fprintf(stdout, "%s\t%s\tdocuments %d done, %d failed, %d total\tpages %d done, %d failed, %d total\n",
 			s.ID, s.State, s.DocumentsDone, s.DocumentsFailed, s.Documents, s.PagesDone, s.PagesFailed, s.Pages)
+		if s.Error != "" {
+			fmt.Fprintf(stdout, "  failed: %s\n", s.Error)
+		}
 		if len(pos) == 1 {
 			fmt.Fprintf(stdout, "  submitted %s\n", s.Submitted.Format(time.RFC3339))
+			if s.Retries > 0 {
+				fmt.Fprintf(stdout, "  retried %d times\n", s.Retries)
+			}
 			docs := make([]int, 0, len(s.Failures))
 			for d := range s.Failures {
 				docs = append(docs, d)
 			}
 			sort.Ints(docs)
 			for _, d := range docs {
-				fmt.Fprintf(stdout, "  failed document %d: %s\n", d+1, s.Failures[d])
+				fmt.Fprintf(stdout, "  failed document %d (%s): %s\n", d+1, s.Codes[d], s.Failures[d])
 			}
 		}
 	}
@@ -260,3 +269,64 @@ func (a slogAsynq) Info(args ...any)  { a.l.Info(fmt.Sprint(args...)) }
 func (a slogAsynq) Warn(args ...any)  { a.l.Warn(fmt.Sprint(args...)) }
 func (a slogAsynq) Error(args ...any) { a.l.Error(fmt.Sprint(args...)) }
 func (a slogAsynq) Fatal(args ...any) { a.l.Error(fmt.Sprint(args...)) }
+
+// stringList is a flag that may be given several times.
+type stringList []string
+
+func (l *stringList) String() string     { return strings.Join(*l, ",") }
+func (l *stringList) Set(v string) error { *l = append(*l, v); return nil }
+
+func runRetry(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := newFlagSet("retry", "BATCH_ID [--doc CODE]... [flags]",
+		"Re-runs what failed in a finished batch: the failed pages and documents (or only the documents\n"+
+			"named with --doc: mã lưu trữ tài liệu, folder or file in the batch, or number shown by status),\n"+
+			"or the batch or package task if one failed. Workers do the work; follow it with status.\n"+
+			"An incomplete package is replaced by the new one; a complete package is locked and final.", stderr)
+	config := fs.String("config", "", "configuration file (default $SOHOA_CONFIG; see configs/sohoa.example.yaml)")
+	var docs stringList
+	fs.Var(&docs, "doc", "a document to re-run (repeatable; default every failed document)")
+	pos, err := parseInterspersed(fs, args)
+	if err != nil {
+		return helpOrUsage(err)
+	}
+	if len(pos) != 1 {
+		fs.Usage()
+		return exitUsage
+	}
+	cfg, err := loadConfig(*config)
+	if err != nil {
+		fmt.Fprintln(stderr, "sohoa:", err)
+		return exitUsage
+	}
+	q, err := queue.New(cfg.Redis.URL, queue.Stores{}, queue.Options{Retries: cfg.Queue.Retries}) // Redis only
+	if err != nil {
+		fmt.Fprintln(stderr, "sohoa:", err)
+		return exitFailed
+	}
+	defer q.Close()
+	res, err := q.Retry(ctx, pos[0], docs)
+	if err != nil {
+		fmt.Fprintln(stderr, "sohoa:", err)
+		if errors.Is(err, queue.ErrUnknownBatch) || errors.Is(err, queue.ErrUnknownDocument) {
+			return exitUsage
+		}
+		return exitFailed
+	}
+	if res.Nothing() {
+		fmt.Fprintf(stdout, "%s: nothing failed, nothing to retry\n", pos[0])
+		return exitOK
+	}
+	what := make([]string, 0, len(res.Documents))
+	for _, d := range res.Documents {
+		what = append(what, strconv.Itoa(d+1))
+	}
+	switch {
+	case res.Batch:
+		fmt.Fprintf(stdout, "%s: batch task enqueued again\n", pos[0])
+	case res.Package:
+		fmt.Fprintf(stdout, "%s: package task enqueued again\n", pos[0])
+	default:
+		fmt.Fprintf(stdout, "%s: re-running documents %s (%d pages)\n", pos[0], strings.Join(what, ", "), res.Pages)
+	}
+	return exitOK
+}

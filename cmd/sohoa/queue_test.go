@@ -9,6 +9,8 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -57,7 +59,12 @@ type queueEnv struct {
 
 func newQueueEnv(t *testing.T, db int) *queueEnv {
 	t.Helper()
-	svc := testServices(t)
+	return newQueueEnvOn(t, db, testServices(t))
+}
+
+// newQueueEnvOn is newQueueEnv with the S3 service of svc.
+func newQueueEnvOn(t *testing.T, db int, svc services) *queueEnv {
+	t.Helper()
 	rdb := redis.NewClient(&redis.Options{Addr: svc.redisAddr, DB: db})
 	defer rdb.Close()
 	if err := rdb.FlushDB(context.Background()).Err(); err != nil {
@@ -374,7 +381,7 @@ func TestQueuePoison(t *testing.T) {
 	}
 	out, err := e.sohoa(t, "status", "poison-1")
 	if err != nil || !strings.Contains(out, "poison-1\tincomplete\tdocuments 3 done, 1 failed, 4 total\tpages 3 done, 1 failed, 4 total") ||
-		!strings.Contains(out, "failed document 2: H49.64.33.2024.01.VTLT/2/page-001.tif page 1: decode:") {
+		!strings.Contains(out, "failed document 2 (H49.64.33.2024.01.VTLT.0000002): H49.64.33.2024.01.VTLT/2/page-001.tif page 1: decode:") {
 		t.Errorf("status: %v\n%s", err, out)
 	}
 	// The corrupt page failed at once: no retry.
@@ -393,6 +400,36 @@ func TestQueuePoison(t *testing.T) {
 	}
 	if got["data/H49.64.33.2024.01.VTLT/H49.64.33.2024.01.VTLT.2.pdf"] != "" {
 		t.Error("the failed document has a PDF in the package")
+	}
+
+	// retry re-runs the corrupt page: it fails again for the same reason, at
+	// once, and the replaced package is the same, nothing duplicated.
+	if _, err := e.sohoa(t, "retry", "poison-1", "--doc", "H49.64.33.2024.01.VTLT/1"); err == nil || !strings.Contains(err.Error(), "did not fail") {
+		t.Errorf("retry of a document that did not fail: %v", err)
+	}
+	out, err = e.sohoa(t, "retry", "poison-1", "--doc", "H49.64.33.2024.01.VTLT.0000002", "--doc", "2")
+	if err != nil || out != "poison-1: re-running documents 2 (1 pages)\n" {
+		t.Errorf("retry: %q, %v", out, err)
+	}
+	st2 := e.waitFinished(t, "poison-1", 3*time.Minute)
+	if st2.State != queue.StateIncomplete || st2.DocumentsDone != 3 || st2.DocumentsFailed != 1 || st2.PagesDone != 3 || st2.PagesFailed != 1 ||
+		st2.Failures[1] != reason || st2.Retries != 1 {
+		t.Errorf("status after retry = %+v, want as before (%q) with one retry", st2, reason)
+	}
+	if ti, err := insp.GetTaskInfo("default", "poison-1/page/1/1/retry-1"); err != nil || ti.Retried != 0 || ti.State != asynq.TaskStateArchived {
+		t.Errorf("retried corrupt page's task: %+v, %v; want archived without retries", ti, err)
+	}
+	if got2 := download(t, e.archive(t), "poison-1"); strings.Join(keys(got2), " ") != strings.Join(keys(got), " ") {
+		t.Errorf("package after retry:\n%v\nbefore:\n%v", keys(got2), keys(got))
+	} else {
+		for k, v := range got {
+			if got2[k] != v {
+				t.Errorf("%s changed by the retry", k)
+			}
+		}
+	}
+	if out, err := e.sohoa(t, "status", "poison-1"); err != nil || !strings.Contains(out, "retried 1 times") {
+		t.Errorf("status: %v\n%s", err, out)
 	}
 }
 
@@ -491,5 +528,304 @@ func TestQueueCrash(t *testing.T) {
 	info, _ := bag.ReadInfo(filepath.Join(out, "bag-info.txt"))
 	if info.Get(pipeline.BagStatusLabel) != "complete" || info.Get("Sohoa-Documents") != "4 of 4" {
 		t.Errorf("bag-info: %v", info)
+	}
+}
+
+// minioServer is a MinIO process of one test, which the test can stop and start again.
+type minioServer struct {
+	bin, dir, addr, console string
+	cmd                     *exec.Cmd
+	log                     *os.File
+}
+
+const minioUser, minioPassword = "sohoa-outage", "sohoa-outage-secret"
+
+// startMinio starts a dedicated MinIO (the binary scripts/with-services.sh
+// uses, from PATH or $(go env GOPATH)/bin) on free loopback ports with its own
+// data folder; it fails the test if there is none.
+func startMinio(t *testing.T) *minioServer {
+	t.Helper()
+	bin, err := exec.LookPath("minio")
+	if err != nil {
+		gopath, gerr := exec.Command("go", "env", "GOPATH").Output()
+		if gerr != nil {
+			t.Fatalf("go env GOPATH: %v", gerr)
+		}
+		bin = filepath.Join(strings.TrimSpace(string(gopath)), "bin", "minio")
+		if _, err := os.Stat(bin); err != nil {
+			t.Fatalf("minio not found in PATH or %s (install it with scripts/deps.sh --services)", bin)
+		}
+	}
+	m := &minioServer{bin: bin, dir: t.TempDir(), addr: freeAddr(t), console: freeAddr(t)}
+	if m.log, err = os.Create(filepath.Join(t.TempDir(), "minio.log")); err != nil {
+		t.Fatal(err)
+	}
+	m.start(t)
+	t.Cleanup(func() { m.stop(t); m.log.Close() })
+	return m
+}
+
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
+}
+
+func (m *minioServer) start(t *testing.T) {
+	t.Helper()
+	m.cmd = exec.Command(m.bin, "server", "--quiet", "--address", m.addr, "--console-address", m.console, m.dir)
+	m.cmd.Env = append(os.Environ(), "MINIO_ROOT_USER="+minioUser, "MINIO_ROOT_PASSWORD="+minioPassword)
+	m.cmd.Stdout, m.cmd.Stderr = m.log, m.log
+	if err := m.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		resp, err := http.Get("http://" + m.addr + "/minio/health/live")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("minio at %s did not start: %v (log in %s)", m.addr, err, m.log.Name())
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// stop kills MinIO at once, as a crash or a pulled cable would.
+func (m *minioServer) stop(t *testing.T) {
+	if m.cmd == nil {
+		return
+	}
+	m.cmd.Process.Kill()
+	m.cmd.Wait()
+	m.cmd = nil
+}
+
+// TestQueueOutage stops MinIO for 20 s in the middle of a batch, then starts
+// it again: the workers wait and retry, and the batch completes without any
+// manual action, every document exactly once, with a valid package.
+func TestQueueOutage(t *testing.T) {
+	m := startMinio(t)
+	svc := testServices(t)
+	svc.s3Endpoint, svc.accessKey, svc.secretKey = m.addr, minioUser, minioPassword
+	e := newQueueEnvOn(t, 9, svc)
+	dir := copyBatch(t, "outage-1")
+	if _, err := e.sohoa(t, "submit", dir); err != nil {
+		t.Fatal(err)
+	}
+	e.startWorker(t, "worker1.log")
+	e.startWorker(t, "worker2.log")
+	q := e.queue(t)
+	ctx := context.Background()
+	deadline := time.Now().Add(2 * time.Minute)
+	for {
+		st, err := q.Status(ctx, "outage-1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st.PagesDone >= 1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no page done after 2 minutes: %+v", st)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	m.stop(t)
+	stopped := time.Now()
+	time.Sleep(20 * time.Second)
+	st, err := q.Status(ctx, "outage-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Finished() {
+		t.Fatalf("batch finished while MinIO was down: %+v", st)
+	}
+	m.start(t)
+	t.Logf("MinIO down for %v, with the batch at %d of %d pages", time.Since(stopped).Round(time.Millisecond), st.PagesDone, st.Pages)
+
+	st = e.waitFinished(t, "outage-1", 4*time.Minute)
+	if st.State != queue.StateComplete || st.DocumentsDone != 4 || st.PagesDone != 4 || st.PagesFailed != 0 || st.Retries != 0 {
+		t.Errorf("status = %+v", st)
+	}
+	retried := 0
+	for _, w := range e.workers {
+		if f, ok := w.Stderr.(*os.File); ok {
+			data, _ := os.ReadFile(f.Name())
+			retried += strings.Count(string(data), "s3 unavailable, retrying")
+		}
+	}
+	if retried == 0 {
+		t.Error("no worker logged a retry of S3: the outage did not hit the batch")
+	}
+	arch := e.archive(t)
+	out := filepath.Join(t.TempDir(), "outage-1")
+	pdfs := map[string]int{}
+	err = arch.List(ctx, "outage-1/", func(o storage.ObjectInfo) error {
+		if strings.HasSuffix(o.Key, ".pdf") {
+			pdfs[o.Key]++
+		}
+		r, err := arch.Get(ctx, o.Key)
+		if err != nil {
+			return err
+		}
+		defer r.Close()
+		dst := filepath.Join(out, filepath.FromSlash(strings.TrimPrefix(o.Key, "outage-1/")))
+		os.MkdirAll(filepath.Dir(dst), 0o755)
+		f, err := os.Create(dst)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		_, err = io.Copy(f, r)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(pdfs) != 4 {
+		t.Errorf("PDFs in the package: %v, want 4", pdfs)
+	}
+	probs, err := bag.Validate(out)
+	if err != nil || len(probs) != 0 {
+		t.Errorf("package: %v %v", probs, err)
+	}
+	info, _ := bag.ReadInfo(filepath.Join(out, "bag-info.txt"))
+	if info.Get(pipeline.BagStatusLabel) != "complete" || info.Get("Sohoa-Documents") != "4 of 4" {
+		t.Errorf("bag-info: %v", info)
+	}
+	// The originals in the package are the submitted files.
+	for _, f := range []string{"H49.64.33.2024.01.VTLT/2/page-001.tif", "H49.64.33.2025.02.VTLT/01-cv-giao-nop.png"} {
+		want := hashTree(t, filepath.Join(dir, filepath.Dir(f)))[filepath.Base(f)]
+		if got := hashTree(t, filepath.Join(out, "data/originals", filepath.Dir(f)))[filepath.Base(f)]; got == "" || got != want {
+			t.Errorf("original %s in the package: SHA-256 %s, want %s", f, got, want)
+		}
+	}
+}
+
+// redisServer is a Redis process of one test, persisting every write to its
+// append-only file, which the test can kill and start again.
+type redisServer struct {
+	dir, addr string
+	cmd       *exec.Cmd
+	log       *os.File
+}
+
+func startRedis(t *testing.T) *redisServer {
+	t.Helper()
+	if _, err := exec.LookPath("redis-server"); err != nil {
+		t.Fatal("redis-server not found in PATH (install it with scripts/deps.sh --services)")
+	}
+	r := &redisServer{dir: t.TempDir(), addr: freeAddr(t)}
+	var err error
+	if r.log, err = os.Create(filepath.Join(t.TempDir(), "redis.log")); err != nil {
+		t.Fatal(err)
+	}
+	r.start(t)
+	t.Cleanup(func() { r.stop(); r.log.Close() })
+	return r
+}
+
+func (r *redisServer) start(t *testing.T) {
+	t.Helper()
+	_, port, _ := net.SplitHostPort(r.addr)
+	r.cmd = exec.Command("redis-server", "--port", port, "--bind", "127.0.0.1", "--dir", r.dir, "--save", "",
+		"--appendonly", "yes", "--appendfsync", "always", "--maxmemory-policy", "noeviction")
+	r.cmd.Stdout, r.cmd.Stderr = r.log, r.log
+	if err := r.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	rdb := redis.NewClient(&redis.Options{Addr: r.addr})
+	defer rdb.Close()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		err := rdb.Ping(context.Background()).Err()
+		if err == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("redis at %s did not start: %v (log in %s)", r.addr, err, r.log.Name())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// stop kills Redis at once (SIGKILL): only what it wrote to its append-only file survives.
+func (r *redisServer) stop() {
+	if r.cmd == nil {
+		return
+	}
+	r.cmd.Process.Kill()
+	r.cmd.Wait()
+	r.cmd = nil
+}
+
+// TestQueueRedisRestart kills Redis (SIGKILL) in the middle of a batch and
+// starts it again 10 s later from its append-only file: the workers reconnect,
+// the batch state and the tasks are still there, and the batch completes
+// without manual action, every document exactly once.
+func TestQueueRedisRestart(t *testing.T) {
+	r := startRedis(t)
+	svc := testServices(t)
+	svc.redisAddr = r.addr
+	e := newQueueEnvOn(t, 0, svc)
+	dir := copyBatch(t, "redis-1")
+	if _, err := e.sohoa(t, "submit", dir); err != nil {
+		t.Fatal(err)
+	}
+	e.startWorker(t, "worker1.log")
+	e.startWorker(t, "worker2.log")
+	q := e.queue(t)
+	ctx := context.Background()
+	deadline := time.Now().Add(2 * time.Minute)
+	for {
+		st, err := q.Status(ctx, "redis-1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st.PagesDone >= 1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no page done after 2 minutes: %+v", st)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	r.stop()
+	time.Sleep(10 * time.Second)
+	r.start(t)
+	st, err := q.Status(ctx, "redis-1")
+	if err != nil {
+		t.Fatalf("batch state after the Redis restart: %v", err)
+	}
+	t.Logf("Redis restarted with the batch at %d of %d pages, state %s", st.PagesDone, st.Pages, st.State)
+	st = e.waitFinished(t, "redis-1", 4*time.Minute)
+	if st.State != queue.StateComplete || st.DocumentsDone != 4 || st.PagesDone != 4 || st.PagesFailed != 0 || st.Retries != 0 {
+		t.Errorf("status = %+v", st)
+	}
+	arch := e.archive(t)
+	pdfs := 0
+	arch.List(ctx, "redis-1/", func(o storage.ObjectInfo) error {
+		if strings.HasSuffix(o.Key, ".pdf") {
+			pdfs++
+		}
+		return nil
+	})
+	if pdfs != 4 {
+		t.Errorf("%d PDFs in the package, want 4", pdfs)
+	}
+	for _, w := range e.workers {
+		w.Process.Signal(syscall.SIGTERM)
+		if err := w.Wait(); err != nil {
+			t.Errorf("worker after SIGTERM: %v", err)
+		}
 	}
 }

@@ -15,7 +15,12 @@
 // Every task has a deterministic TaskID and writes to deterministic keys, so a
 // retried or duplicated delivery writes the same objects. Batch state (counts,
 // per-document status, failures) is kept in Redis hashes and sets, readable
-// with Status.
+// with Status. A task that fails for good (a corrupt page at once, a transient
+// fault once its retries are used up) is recorded on the batch with its
+// reason; Retry re-runs what failed, in a new round of TaskIDs. An incomplete
+// package is written without retention so that a successful Retry can replace
+// it; a complete one is locked, and the batch's objects in the work store are
+// then deleted (the originals stay in the inbox).
 package queue
 
 import (
@@ -33,6 +38,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -62,6 +68,7 @@ const (
 	StateQueued     = "queued"     // submitted, not packaged yet
 	StateComplete   = "complete"   // packaged, every document done
 	StateIncomplete = "incomplete" // packaged, some documents failed
+	StateFailed     = "failed"     // not packaged: the batch or package task ran out of retries
 )
 
 // taskRetention keeps finished tasks (and so their TaskIDs) for this long, so
@@ -155,6 +162,10 @@ func keyFiles(id string) string           { return "sohoa:batch:" + id + ":files
 func keyPageFails(id string) string       { return "sohoa:batch:" + id + ":pagefail" }
 func keyDocs(id string) string            { return "sohoa:batch:" + id + ":docs" }
 func keyDocPages(id string, d int) string { return fmt.Sprintf("sohoa:batch:%s:doc:%d", id, d) }
+func keyDocIndex(id string) string        { return "sohoa:batch:" + id + ":docindex" }
+func keyDocCodes(id string) string        { return "sohoa:batch:" + id + ":doccodes" }
+func keyStructure(id string) string       { return "sohoa:batch:" + id + ":structure" }
+func keyRetry(id string) string           { return "sohoa:batch:" + id + ":retry" }
 
 // Storage keys.
 func inboxKey(id, file string) string { return id + "/" + file }
@@ -163,10 +174,36 @@ func pageKey(id string, d, p int) string {
 }
 func docKey(id string, d int, ext string) string { return fmt.Sprintf("%s/docs/%d/doc.%s", id, d, ext) }
 
-// Task IDs.
-func pageTaskID(id string, d, p int) string { return fmt.Sprintf("%s/page/%d/%d", id, d, p) }
-func docTaskID(id string, d int) string     { return fmt.Sprintf("%s/doc/%d", id, d) }
-func packageTaskID(id string) string        { return id + "/package" }
+// Task IDs. Round 0 is the submitted run; each Retry starts a new round,
+// whose tasks get new IDs (the finished tasks of earlier rounds keep theirs
+// for taskRetention).
+func pageTaskID(id string, d, p, round int) string {
+	return fmt.Sprintf("%s/page/%d/%d", id, d, p) + roundSuffix(round)
+}
+func docTaskID(id string, d, round int) string {
+	return fmt.Sprintf("%s/doc/%d", id, d) + roundSuffix(round)
+}
+func packageTaskID(id string, round int) string { return id + "/package" + roundSuffix(round) }
+func batchTaskID(id string, round int) string   { return id + roundSuffix(round) }
+
+func roundSuffix(round int) string {
+	if round == 0 {
+		return ""
+	}
+	return fmt.Sprintf("/retry-%d", round)
+}
+
+// round returns the current retry round of batch id.
+func (q *Queue) round(ctx context.Context, id string) (int, error) {
+	n, err := q.rdb.HGet(ctx, keyBatch(id), "retries").Int()
+	if errors.Is(err, redis.Nil) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("batch %s: retries: %w", id, err)
+	}
+	return n, nil
+}
 
 type batchPayload struct {
 	Batch string `json:"batch"`
@@ -218,8 +255,23 @@ func (q *Queue) Submit(ctx context.Context, b *pipeline.Batch, lo pipeline.LoadO
 	if err := q.rdb.HSetNX(ctx, key, "submitted", now).Err(); err != nil {
 		return res, fmt.Errorf("submit %s: %w", b.ID, err)
 	}
+	index, codes := map[string]any{}, map[string]any{}
+	for i, dr := range documents(b) {
+		index[dr.d.Meta.DocCode] = i
+		index[dr.d.Source] = i
+		codes[strconv.Itoa(i)] = dr.d.Meta.DocCode
+	}
+	structure, err := encodeStructure(b)
+	if err != nil {
+		return res, fmt.Errorf("submit %s: %w", b.ID, err)
+	}
 	pipe := q.rdb.TxPipeline()
 	pipe.HSet(ctx, keyFiles(b.ID), sums)
+	pipe.Set(ctx, keyStructure(b.ID), structure, 0)
+	if len(index) > 0 {
+		pipe.HSet(ctx, keyDocIndex(b.ID), index)
+		pipe.HSet(ctx, keyDocCodes(b.ID), codes)
+	}
 	pipe.HSet(ctx, key, "dpi", strconv.FormatFloat(lo.DPI, 'g', -1, 64), "isolated", strconv.FormatBool(lo.Isolated),
 		"documents", b.Documents(), "pages", b.Pages())
 	pipe.HSetNX(ctx, key, "state", StateQueued)
@@ -232,7 +284,7 @@ func (q *Queue) Submit(ctx context.Context, b *pipeline.Batch, lo pipeline.LoadO
 	} else if n {
 		return res, nil
 	}
-	if err := q.enqueue(ctx, TypeBatch, batchPayload{b.ID}, b.ID); err != nil {
+	if err := q.enqueue(ctx, TypeBatch, batchPayload{b.ID}, batchTaskID(b.ID, 0)); err != nil {
 		return res, err
 	}
 	res.Enqueued = true
@@ -309,6 +361,7 @@ func (q *Queue) enqueue(ctx context.Context, typ string, payload any, id string)
 type meta struct {
 	submitted time.Time
 	lo        pipeline.LoadOptions
+	state     string
 }
 
 func (q *Queue) meta(ctx context.Context, id string) (*meta, error) {
@@ -325,6 +378,7 @@ func (q *Queue) meta(ctx context.Context, id string) (*meta, error) {
 	}
 	m.lo.DPI, _ = strconv.ParseFloat(h["dpi"], 64)
 	m.lo.Isolated, _ = strconv.ParseBool(h["isolated"])
+	m.state = h["state"]
 	return m, nil
 }
 
@@ -343,19 +397,51 @@ func (q *Queue) batch(ctx context.Context, id string, m *meta) (*pipeline.Batch,
 	q.mu.Unlock()
 	cb.once.Do(func() { cb.batch, cb.err = q.fetch(ctx, id, m) })
 	if cb.err != nil {
-		q.mu.Lock()
-		delete(q.batches, id) // try again next time
-		q.mu.Unlock()
+		q.forget(id, cb) // try again next time
+		return nil, cb.err
 	}
-	return cb.batch, cb.err
+	if _, err := os.Stat(cb.batch.Dir); err != nil {
+		// Removed by the package task of a worker sharing CacheDir: fetch again.
+		q.forget(id, cb)
+		return q.batch(ctx, id, m)
+	}
+	return cb.batch, nil
 }
 
+// forget drops the cached copy cb of batch id, if it is still the cached one.
+func (q *Queue) forget(id string, cb *cachedBatch) {
+	q.mu.Lock()
+	if q.batches[id] == cb {
+		delete(q.batches, id)
+	}
+	q.mu.Unlock()
+}
+
+// fetch returns the batch as Submit loaded it, from the structure stored in
+// Redis, with Dir a local folder where its files are fetched as tasks need
+// them (fetchFiles). For a batch submitted without a stored structure (by an
+// earlier sohoa) it downloads every file and loads the batch again.
 func (q *Queue) fetch(ctx context.Context, id string, m *meta) (*pipeline.Batch, error) {
+	dir := filepath.Join(q.opts.CacheDir, id)
+	if data, err := q.rdb.Get(ctx, keyStructure(id)).Bytes(); err == nil {
+		b, err := decodeStructure(data, dir)
+		if err != nil {
+			return nil, fmt.Errorf("batch %s: structure: %w", id, err)
+		}
+		if b.ID != id {
+			return nil, fmt.Errorf("batch %s: the structure is of batch %s", id, b.ID)
+		}
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return nil, fmt.Errorf("batch %s: %w", id, err)
+		}
+		return b, nil
+	} else if !errors.Is(err, redis.Nil) {
+		return nil, fmt.Errorf("batch %s: %w", id, err)
+	}
 	files, err := q.rdb.HGetAll(ctx, keyFiles(id)).Result() // file -> SHA-256
 	if err != nil {
 		return nil, fmt.Errorf("batch %s: %w", id, err)
 	}
-	dir := filepath.Join(q.opts.CacheDir, id)
 	for file, sum := range files {
 		dst := filepath.Join(dir, filepath.FromSlash(file))
 		if _, err := os.Stat(dst); err == nil {
@@ -371,6 +457,86 @@ func (q *Queue) fetch(ctx context.Context, id string, m *meta) (*pipeline.Batch,
 	}
 	if b.ID != id {
 		return nil, fmt.Errorf("batch %s: the inbox holds batch %s", id, b.ID)
+	}
+	return b, nil
+}
+
+// fetchFiles makes sure the named files of batch id are in its local folder
+// dir, downloading the missing ones from the inbox, each checked against the
+// SHA-256 recorded at submit.
+func (q *Queue) fetchFiles(ctx context.Context, id, dir string, files []string) error {
+	for _, file := range files {
+		dst := filepath.Join(dir, filepath.FromSlash(file))
+		if _, err := os.Stat(dst); err == nil {
+			continue
+		}
+		sum, err := q.rdb.HGet(ctx, keyFiles(id), file).Result()
+		if errors.Is(err, redis.Nil) {
+			return fmt.Errorf("batch %s: %s was not submitted", id, file)
+		} else if err != nil {
+			return fmt.Errorf("batch %s: %w", id, err)
+		}
+		if err := download(ctx, q.stores.Inbox, inboxKey(id, file), dst, sum); err != nil {
+			return fmt.Errorf("batch %s: %w", id, err)
+		}
+	}
+	return nil
+}
+
+// structure is a loaded batch as Submit stores it in Redis, so that workers
+// know the batch without downloading it: a page task fetches only its own
+// file. Page.Unreadable, an error, is carried as text.
+type structure struct {
+	Batch      *pipeline.Batch
+	Unreadable map[string]string // "document/page" -> why the page's file could not be read when loaded
+}
+
+// encodeStructure returns b's structure, without its local folder, as JSON.
+func encodeStructure(b *pipeline.Batch) ([]byte, error) {
+	cp := *b
+	cp.Dir = ""
+	st := structure{Batch: &cp, Unreadable: map[string]string{}}
+	cp.Files = make([]*pipeline.File, len(b.Files))
+	n := 0
+	for i, f := range b.Files {
+		fc := *f
+		fc.Documents = make([]*pipeline.Document, len(f.Documents))
+		for j, d := range f.Documents {
+			dc := *d
+			dc.Pages = make([]*pipeline.Page, len(d.Pages))
+			for k, pg := range d.Pages {
+				pc := *pg
+				if pc.Unreadable != nil {
+					st.Unreadable[fmt.Sprintf("%d/%d", n, pc.Index)] = pc.Unreadable.Error()
+					pc.Unreadable = nil
+				}
+				dc.Pages[k] = &pc
+			}
+			fc.Documents[j] = &dc
+			n++
+		}
+		cp.Files[i] = &fc
+	}
+	return json.Marshal(&st)
+}
+
+// decodeStructure returns the batch stored by encodeStructure, with Dir set to dir.
+func decodeStructure(data []byte, dir string) (*pipeline.Batch, error) {
+	var st structure
+	if err := json.Unmarshal(data, &st); err != nil {
+		return nil, err
+	}
+	if st.Batch == nil {
+		return nil, errors.New("no batch")
+	}
+	b := st.Batch
+	b.Dir = dir
+	for i, dr := range documents(b) {
+		for _, pg := range dr.d.Pages {
+			if msg, ok := st.Unreadable[fmt.Sprintf("%d/%d", i, pg.Index)]; ok {
+				pg.Unreadable = errors.New(msg)
+			}
+		}
 	}
 	return b, nil
 }
@@ -467,25 +633,56 @@ func (q *Queue) ServerConfig(concurrency int) asynq.Config {
 	}
 }
 
-// handleError records a page whose last retry failed, so that its document can finish (failed).
+// handleError records a task whose retries ran out (or that failed
+// permanently) on its batch, so that nothing is lost silently: a page fails
+// its document, which finishes (failed); a document task fails its document,
+// and the package is still written; a batch or package task fails the batch
+// (StateFailed), with the reason. Retry re-runs them.
 func (q *Queue) handleError(ctx context.Context, t *asynq.Task, err error) {
 	retried, _ := asynq.GetRetryCount(ctx)
 	maxRetry, _ := asynq.GetMaxRetry(ctx)
-	if t.Type() != TypePage || (retried < maxRetry && !errors.Is(err, asynq.SkipRetry)) {
-		q.opts.Logger.Warn("task failed", "type", t.Type(), "retried", retried, "error", err)
+	if retried < maxRetry && !errors.Is(err, asynq.SkipRetry) {
+		q.opts.Logger.Warn("task failed, will retry", "type", t.Type(), "retried", retried, "error", err)
 		return
 	}
-	var p pagePayload
-	if json.Unmarshal(t.Payload(), &p) != nil {
-		return
+	q.opts.Logger.Error("task failed for good", "type", t.Type(), "retried", retried, "error", err)
+	ctx = context.WithoutCancel(ctx)
+	var rerr error
+	switch t.Type() {
+	case TypePage:
+		var p pagePayload
+		if json.Unmarshal(t.Payload(), &p) != nil {
+			return
+		}
+		fl := failure{Stage: "task", Reason: err.Error()}
+		var pe *pipeline.PageError
+		if errors.As(err, &pe) {
+			fl = failure{File: pe.File, Page: pe.Page, Stage: pe.Stage, Reason: pe.Err.Error()}
+		}
+		rerr = q.pageFinished(ctx, p, &fl)
+	case TypeDocument:
+		var p docPayload
+		if json.Unmarshal(t.Payload(), &p) != nil {
+			return
+		}
+		rerr = q.rdb.HSetNX(ctx, keyDocs(p.Batch), strconv.Itoa(p.Doc), "failed: document: "+err.Error()).Err()
+		if rerr == nil {
+			rerr = q.docsDone(ctx, p.Batch)
+		}
+	case TypeBatch, TypePackage:
+		var p batchPayload
+		if json.Unmarshal(t.Payload(), &p) != nil {
+			return
+		}
+		stage := "package"
+		if t.Type() == TypeBatch {
+			stage = "batch"
+		}
+		rerr = q.rdb.HSet(ctx, keyBatch(p.Batch), "state", StateFailed, "error", stage+": "+err.Error(),
+			"finished", time.Now().UTC().Format(time.RFC3339Nano)).Err()
 	}
-	fl := failure{Stage: "task", Reason: err.Error()}
-	var pe *pipeline.PageError
-	if errors.As(err, &pe) {
-		fl = failure{File: pe.File, Page: pe.Page, Stage: pe.Stage, Reason: pe.Err.Error()}
-	}
-	if err := q.pageFinished(context.WithoutCancel(ctx), p, &fl); err != nil {
-		q.opts.Logger.Error("recording failed page", "batch", p.Batch, "doc", p.Doc, "page", p.Page, "error", err)
+	if rerr != nil {
+		q.opts.Logger.Error("recording a failed task", "type", t.Type(), "payload", string(t.Payload()), "error", rerr)
 	}
 }
 
@@ -502,9 +699,13 @@ func (q *Queue) handleBatch(ctx context.Context, t *asynq.Task) error {
 	if err != nil {
 		return err
 	}
+	round, err := q.round(ctx, b.ID)
+	if err != nil {
+		return err
+	}
 	docs := documents(b)
 	if len(docs) == 0 {
-		return q.enqueue(ctx, TypePackage, batchPayload{b.ID}, packageTaskID(b.ID))
+		return q.enqueue(ctx, TypePackage, batchPayload{b.ID}, packageTaskID(b.ID, round))
 	}
 	for i, dr := range docs {
 		if len(dr.d.Pages) == 0 {
@@ -513,7 +714,7 @@ func (q *Queue) handleBatch(ctx context.Context, t *asynq.Task) error {
 			}
 		}
 		for _, pg := range dr.d.Pages {
-			if err := q.enqueue(ctx, TypePage, pagePayload{b.ID, i, pg.Index}, pageTaskID(b.ID, i, pg.Index)); err != nil {
+			if err := q.enqueue(ctx, TypePage, pagePayload{b.ID, i, pg.Index}, pageTaskID(b.ID, i, pg.Index, round)); err != nil {
 				return err
 			}
 		}
@@ -535,6 +736,9 @@ func (q *Queue) handlePage(ctx context.Context, t *asynq.Task, pool *ocr.Pool) e
 	if err != nil {
 		return err
 	}
+	if m.state != StateQueued {
+		return nil // a late duplicate: the batch has finished (Retry makes it queued again first)
+	}
 	b, err := q.batch(ctx, p.Batch, m)
 	if err != nil {
 		return err
@@ -544,6 +748,9 @@ func (q *Queue) handlePage(ctx context.Context, t *asynq.Task, pool *ocr.Pool) e
 		return fmt.Errorf("page %+v: not in the batch: %w", p, asynq.SkipRetry)
 	}
 	pg := docs[p.Doc].d.Pages[p.Page-1]
+	if err := q.fetchFiles(ctx, p.Batch, b.Dir, []string{pg.File}); err != nil {
+		return fmt.Errorf("page %s %d: %w", pg.File, pg.FilePage, err)
+	}
 	eng, err := pool.Get(ctx)
 	if err != nil {
 		return fmt.Errorf("page %s %d: %w", pg.File, pg.FilePage, err)
@@ -553,7 +760,7 @@ func (q *Queue) handlePage(ctx context.Context, t *asynq.Task, pool *ocr.Pool) e
 	pool.Put(eng)
 	if err != nil {
 		var pe *pipeline.PageError
-		if errors.As(err, &pe) && pe.Stage == pipeline.StageDecode && ctx.Err() == nil {
+		if errors.As(err, &pe) && pe.Stage == pipeline.StageDecode && ctx.Err() == nil && !errors.Is(err, fs.ErrNotExist) {
 			// A corrupt image does not get better: fail its document now (recorded by handleError).
 			return fmt.Errorf("%w: %w", err, asynq.SkipRetry)
 		}
@@ -625,7 +832,11 @@ func (q *Queue) docPagesDone(ctx context.Context, id string, d, n int) error {
 	if int(done) < n {
 		return nil
 	}
-	return q.enqueue(ctx, TypeDocument, docPayload{id, d}, docTaskID(id, d))
+	round, err := q.round(ctx, id)
+	if err != nil {
+		return err
+	}
+	return q.enqueue(ctx, TypeDocument, docPayload{id, d}, docTaskID(id, d, round))
 }
 
 // loadPages returns the results and errors of a document's pages, as the page tasks stored them.
@@ -717,8 +928,11 @@ func (q *Queue) handleDocument(ctx context.Context, t *asynq.Task) error {
 		if err != nil {
 			status = fmt.Sprintf("failed: %s: %s", pipeline.StagePDF, err)
 		} else {
-			for ext, data := range map[string][]byte{"pdf": out.PDF, "txt": out.Text, "alto.xml": out.ALTO} {
-				if err := putOnce(ctx, q.stores.Work, docKey(p.Batch, p.Doc, ext), data, nil); err != nil {
+			for _, f := range []struct {
+				ext  string
+				data []byte
+			}{{"pdf", out.PDF}, {"txt", out.Text}, {"alto.xml", out.ALTO}} {
+				if err := putOnce(ctx, q.stores.Work, docKey(p.Batch, p.Doc, f.ext), f.data, nil); err != nil {
 					return fmt.Errorf("document %s: %w", dr.d.Source, err)
 				}
 			}
@@ -743,7 +957,11 @@ func (q *Queue) docsDone(ctx context.Context, id string) error {
 	if int(done) < n {
 		return nil
 	}
-	return q.enqueue(ctx, TypePackage, batchPayload{id}, packageTaskID(id))
+	round, err := q.round(ctx, id)
+	if err != nil {
+		return err
+	}
+	return q.enqueue(ctx, TypePackage, batchPayload{id}, packageTaskID(id, round))
 }
 
 func (q *Queue) handlePackage(ctx context.Context, t *asynq.Task) error {
@@ -764,6 +982,15 @@ func (q *Queue) handlePackage(ctx context.Context, t *asynq.Task) error {
 	if err != nil {
 		return err
 	}
+	var originals []string // they go into the package
+	for _, dr := range documents(b) {
+		for _, pg := range dr.d.Pages {
+			originals = append(originals, pg.File)
+		}
+	}
+	if err := q.fetchFiles(ctx, p.Batch, b.Dir, originals); err != nil {
+		return err
+	}
 	docStatus, err := q.rdb.HGetAll(ctx, keyDocs(p.Batch)).Result()
 	if err != nil {
 		return fmt.Errorf("batch %s: %w", p.Batch, err)
@@ -776,6 +1003,7 @@ func (q *Queue) handlePackage(ctx context.Context, t *asynq.Task) error {
 	po := q.opts.Pipeline
 	po.Overwrite = true
 	po.Now = func() time.Time { return m.submitted } // the same package from every run
+	po.Location = p.Batch + "/"                      // in the archive store
 	pk, err := pipeline.NewPackager(b, out, po)
 	if err != nil {
 		return err
@@ -790,7 +1018,14 @@ func (q *Queue) handlePackage(ctx context.Context, t *asynq.Task) error {
 			return err
 		}
 		var dout *pipeline.DocumentOutput
-		if docStatus[strconv.Itoa(i)] == "done" {
+		st := docStatus[strconv.Itoa(i)]
+		if reason, failed := strings.CutPrefix(st, "failed: "); failed && !slices.ContainsFunc(errs, func(e error) bool { return e != nil }) {
+			// The document failed after its pages (its task ran out of
+			// retries, or its PDF could not be made): fail it in the package
+			// too rather than build it here.
+			errs[0] = errors.New(reason)
+		}
+		if st == "done" {
 			dout = &pipeline.DocumentOutput{}
 			for ext, dst := range map[string]*[]byte{"pdf": &dout.PDF, "txt": &dout.Text, "alto.xml": &dout.ALTO} {
 				if *dst, err = getAll(ctx, q.stores.Work, docKey(p.Batch, i, ext)); err != nil {
@@ -806,8 +1041,10 @@ func (q *Queue) handlePackage(ctx context.Context, t *asynq.Task) error {
 	if err != nil && !errors.Is(err, pipeline.ErrIncomplete) {
 		return err
 	}
+	// Only a complete package is locked: an incomplete one is replaced by the
+	// package of a successful Retry.
 	var ret *storage.Retention
-	if q.opts.Retention != nil {
+	if q.opts.Retention != nil && rep.Complete {
 		ret = q.opts.Retention(time.Now())
 	}
 	bagDir := rep.Bag
@@ -819,21 +1056,7 @@ func (q *Queue) handlePackage(ctx context.Context, t *asynq.Task) error {
 		}
 		q.opts.Logger.Info("batch sealed", "batch", p.Batch, "seal", link.SHA256, "previous", link.PreviousSHA256)
 	}
-	err = filepath.WalkDir(bagDir, func(p2 string, de fs.DirEntry, err error) error {
-		if err != nil || de.IsDir() {
-			return err
-		}
-		rel, err := filepath.Rel(bagDir, p2)
-		if err != nil {
-			return err
-		}
-		data, err := os.ReadFile(p2)
-		if err != nil {
-			return err
-		}
-		return putOnce(ctx, q.stores.Archive, path.Join(p.Batch, filepath.ToSlash(rel)), data, ret)
-	})
-	if err != nil {
+	if err := q.archive(ctx, p.Batch, bagDir, ret); err != nil {
 		return fmt.Errorf("batch %s: archive: %w", p.Batch, err)
 	}
 	state := StateComplete
@@ -843,12 +1066,119 @@ func (q *Queue) handlePackage(ctx context.Context, t *asynq.Task) error {
 	if err := q.rdb.HSet(ctx, keyBatch(p.Batch), "state", state, "finished", time.Now().UTC().Format(time.RFC3339Nano)).Err(); err != nil {
 		return fmt.Errorf("batch %s: %w", p.Batch, err)
 	}
+	if rep.Complete {
+		// The page and document results are in the package now. An
+		// incomplete batch keeps them for Retry. The originals stay in the inbox.
+		q.cleanWork(ctx, p.Batch)
+	}
 	q.mu.Lock()
 	delete(q.batches, p.Batch)
 	q.mu.Unlock()
 	os.RemoveAll(filepath.Join(q.opts.CacheDir, p.Batch))
 	q.opts.Logger.Info("batch packaged", "batch", p.Batch, "state", state, "documents", rep.DocumentsDone, "of", rep.Documents)
 	return nil
+}
+
+// cleanWork deletes the intermediate objects of batch id from the work store.
+// A failure only leaves garbage behind, so it is logged, not returned.
+func (q *Queue) cleanWork(ctx context.Context, id string) {
+	var keys []string
+	err := q.stores.Work.List(ctx, id+"/", func(o storage.ObjectInfo) error { keys = append(keys, o.Key); return nil })
+	for _, k := range keys {
+		if err == nil {
+			err = q.stores.Work.Delete(ctx, k)
+		}
+	}
+	if err != nil {
+		q.opts.Logger.Warn("cleaning the work store", "batch", id, "error", err)
+	}
+}
+
+// archive writes the bag at dir to the archive store under id/, with
+// retention ret. Objects already there that are not part of this bag, or
+// differ, are deleted first: they are left from an incomplete package (never
+// locked) that this one replaces. With ret set every unlocked object is
+// rewritten so that the whole package is locked; locked ones were written by
+// an earlier delivery of this same package and are kept, and must be equal.
+func (q *Queue) archive(ctx context.Context, id, dir string, ret *storage.Retention) error {
+	files := map[string]string{} // key -> file
+	err := filepath.WalkDir(dir, func(p string, de fs.DirEntry, err error) error {
+		if err != nil || de.IsDir() {
+			return err
+		}
+		rel, err := filepath.Rel(dir, p)
+		if err != nil {
+			return err
+		}
+		files[path.Join(id, filepath.ToSlash(rel))] = p
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	var old []string
+	if err := q.stores.Archive.List(ctx, id+"/", func(o storage.ObjectInfo) error { old = append(old, o.Key); return nil }); err != nil {
+		return err
+	}
+	for _, key := range old {
+		if file, ok := files[key]; ok && ret == nil {
+			info, err := q.stores.Archive.Stat(ctx, key)
+			if err != nil {
+				return err
+			}
+			if sum, err := fileSHA256(file); err != nil {
+				return err
+			} else if sum == info.SHA256 {
+				continue
+			}
+		}
+		if err := q.stores.Archive.Delete(ctx, key); err != nil && !errors.Is(err, storage.ErrLocked) {
+			return fmt.Errorf("replacing the incomplete package: %w", err)
+		}
+	}
+	keys := make([]string, 0, len(files))
+	for k := range files {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, key := range keys {
+		if err := putFile(ctx, q.stores.Archive, key, files[key], ret); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func fileSHA256(name string) (string, error) {
+	f, err := os.Open(name)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// putFile stores a file under key; an equal object already there is kept, a different one is an error.
+func putFile(ctx context.Context, s storage.Store, key, name string, ret *storage.Retention) error {
+	sum, err := fileSHA256(name)
+	if err != nil {
+		return err
+	}
+	f, err := os.Open(name)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return err
+	}
+	_, err = s.Put(ctx, key, f, fi.Size(), storage.PutOptions{SHA256: sum, Retention: ret})
+	return err
 }
 
 // BatchStatus is the state of a submitted batch.
@@ -864,10 +1194,20 @@ type BatchStatus struct {
 	PagesFailed     int       `json:"pagesFailed"`
 	// Failures lists the failed documents, by number in batch order, with the reason.
 	Failures map[int]string `json:"failures,omitempty"`
+	// Codes holds the mã lưu trữ tài liệu of each failed document, by number
+	// as in Failures (what "sohoa retry --doc" takes).
+	Codes map[int]string `json:"codes,omitempty"`
+	// Error is why the batch failed (StateFailed).
+	Error string `json:"error,omitempty"`
+	// Retries counts the Retry calls that re-ran something.
+	Retries int `json:"retries,omitempty"`
 }
 
-// Finished reports whether the batch's package has been written.
-func (s *BatchStatus) Finished() bool { return s.State == StateComplete || s.State == StateIncomplete }
+// Finished reports whether the batch's tasks have all ended: its package has
+// been written (complete or incomplete) or it failed.
+func (s *BatchStatus) Finished() bool {
+	return s.State == StateComplete || s.State == StateIncomplete || s.State == StateFailed
+}
 
 // Status returns the state of batch id.
 func (q *Queue) Status(ctx context.Context, id string) (*BatchStatus, error) {
@@ -882,6 +1222,8 @@ func (q *Queue) Status(ctx context.Context, id string) (*BatchStatus, error) {
 	s.Submitted, _ = time.Parse(time.RFC3339Nano, h["submitted"])
 	s.Documents, _ = strconv.Atoi(h["documents"])
 	s.Pages, _ = strconv.Atoi(h["pages"])
+	s.Retries, _ = strconv.Atoi(h["retries"])
+	s.Error = h["error"]
 	pipe := q.rdb.Pipeline()
 	cards := make([]*redis.IntCmd, s.Documents)
 	for d := range cards {
@@ -889,6 +1231,7 @@ func (q *Queue) Status(ctx context.Context, id string) (*BatchStatus, error) {
 	}
 	fails := pipe.HLen(ctx, keyPageFails(id))
 	docs := pipe.HGetAll(ctx, keyDocs(id))
+	codes := pipe.HGetAll(ctx, keyDocCodes(id))
 	if _, err := pipe.Exec(ctx); err != nil {
 		return nil, fmt.Errorf("status %s: %w", id, err)
 	}
@@ -907,12 +1250,221 @@ func (q *Queue) Status(ctx context.Context, id string) (*BatchStatus, error) {
 		}
 		s.DocumentsFailed++
 		if s.Failures == nil {
-			s.Failures = map[int]string{}
+			s.Failures, s.Codes = map[int]string{}, map[int]string{}
 		}
 		n, _ := strconv.Atoi(k)
 		s.Failures[n] = strings.TrimPrefix(v, "failed: ")
+		if c := codes.Val()[k]; c != "" {
+			s.Codes[n] = c
+		}
 	}
 	return s, nil
+}
+
+// ErrRunning is returned by Retry for a batch whose tasks have not all ended.
+var ErrRunning = errors.New("batch still being processed")
+
+// RetryResult says what Retry re-runs.
+type RetryResult struct {
+	Documents []int // documents re-run, by number in batch order (0-based)
+	Pages     int   // failed pages re-run
+	Batch     bool  // the batch task is re-run (it had failed)
+	Package   bool  // the package task is re-run (it had failed)
+}
+
+// Nothing reports whether there was nothing to re-run.
+func (r *RetryResult) Nothing() bool { return len(r.Documents) == 0 && !r.Batch && !r.Package }
+
+// Retry re-runs what failed in a finished batch: the failed pages of its
+// failed documents (documents that failed while being built are built
+// again), then their documents and the package; or the batch or package task
+// when one of those failed. docs, when not empty, limits the re-run to the
+// named documents (mã lưu trữ tài liệu, folder or file in the batch, or
+// 1-based number in batch order), which must have failed. The tasks run in a
+// new round, with new TaskIDs; pages and documents that are done are not
+// redone. A package written incomplete is replaced by the new one, locked if
+// it is complete. Retry returns ErrRunning while the batch's tasks run.
+//
+// Retry first records what it re-runs, in one Redis transaction that fails
+// (ErrRunning) if another Retry of the batch got there first, then enqueues
+// it: a Retry interrupted in between is finished by calling Retry again.
+func (q *Queue) Retry(ctx context.Context, id string, docs []string) (*RetryResult, error) {
+	var tasks []string
+	err := q.rdb.Watch(ctx, func(tx *redis.Tx) error {
+		var err error
+		tasks, err = planRetry(ctx, tx, id, docs)
+		return err
+	}, keyBatch(id), keyRetry(id))
+	if errors.Is(err, redis.TxFailedErr) {
+		return nil, fmt.Errorf("retry %s: retried at the same time by someone else: %w", id, ErrRunning)
+	}
+	if err != nil {
+		return nil, err
+	}
+	res := &RetryResult{}
+	if len(tasks) == 0 {
+		return res, nil
+	}
+	return res, q.enqueueRetry(ctx, id, tasks, res)
+}
+
+// planRetry records in a transaction on tx what Retry re-runs, and returns
+// the tasks to enqueue (those of an interrupted Retry, if any).
+func planRetry(ctx context.Context, tx *redis.Tx, id string, docs []string) ([]string, error) {
+	h, err := tx.HGetAll(ctx, keyBatch(id)).Result()
+	if err != nil {
+		return nil, fmt.Errorf("retry %s: %w", id, err)
+	}
+	if h["submitted"] == "" {
+		return nil, fmt.Errorf("retry %s: %w", id, ErrUnknownBatch)
+	}
+	if pending, err := tx.SMembers(ctx, keyRetry(id)).Result(); err != nil {
+		return nil, fmt.Errorf("retry %s: %w", id, err)
+	} else if len(pending) > 0 {
+		return pending, nil // finish an interrupted Retry
+	}
+	if h["state"] == StateQueued {
+		return nil, fmt.Errorf("retry %s: %w", id, ErrRunning)
+	}
+	status, err := tx.HGetAll(ctx, keyDocs(id)).Result()
+	if err != nil {
+		return nil, fmt.Errorf("retry %s: %w", id, err)
+	}
+	failed := func(d int) bool { return strings.HasPrefix(status[strconv.Itoa(d)], "failed") }
+	ndocs, _ := strconv.Atoi(h["documents"])
+	var sel []int
+	if len(docs) > 0 {
+		index, err := tx.HGetAll(ctx, keyDocIndex(id)).Result()
+		if err != nil {
+			return nil, fmt.Errorf("retry %s: %w", id, err)
+		}
+		seen := map[int]bool{}
+		for _, name := range docs {
+			d, ok := -1, false
+			if v, found := index[name]; found {
+				d, _ = strconv.Atoi(v)
+				ok = true
+			} else if n, err := strconv.Atoi(name); err == nil && n >= 1 && n <= ndocs {
+				d, ok = n-1, true
+			}
+			switch {
+			case !ok:
+				return nil, fmt.Errorf("retry %s: no document %q in the batch: %w", id, name, ErrUnknownDocument)
+			case !failed(d):
+				return nil, fmt.Errorf("retry %s: document %q did not fail: %w", id, name, ErrUnknownDocument)
+			case !seen[d]:
+				seen[d] = true
+				sel = append(sel, d)
+			}
+		}
+	} else {
+		for d := 0; d < ndocs; d++ {
+			if failed(d) {
+				sel = append(sel, d)
+			}
+		}
+	}
+	sort.Ints(sel)
+	var tasks []string // "page d p", "doc d", "batch", "package"
+	var pageKeys []string
+	pagesOf := map[int][]string{}
+	fails, err := tx.HKeys(ctx, keyPageFails(id)).Result()
+	if err != nil {
+		return nil, fmt.Errorf("retry %s: %w", id, err)
+	}
+	for _, k := range fails {
+		var d, p int
+		if _, err := fmt.Sscanf(k, "%d/%d", &d, &p); err == nil {
+			pagesOf[d] = append(pagesOf[d], k)
+		}
+	}
+	for _, d := range sel {
+		if len(pagesOf[d]) == 0 {
+			tasks = append(tasks, fmt.Sprintf("doc %d", d))
+			continue
+		}
+		for _, k := range pagesOf[d] {
+			var dd, p int
+			fmt.Sscanf(k, "%d/%d", &dd, &p)
+			tasks = append(tasks, fmt.Sprintf("page %d %d", d, p))
+			pageKeys = append(pageKeys, k)
+		}
+	}
+	if len(sel) == 0 && h["state"] == StateFailed {
+		if len(status) == ndocs {
+			tasks = append(tasks, "package")
+		} else {
+			tasks = append(tasks, "batch")
+		}
+	}
+	if len(tasks) == 0 {
+		return nil, nil
+	}
+	round, _ := strconv.Atoi(h["retries"])
+	pipe := tx.TxPipeline()
+	pipe.HSet(ctx, keyBatch(id), "retries", round+1)
+	for _, k := range pageKeys {
+		var d, p int
+		fmt.Sscanf(k, "%d/%d", &d, &p)
+		pipe.SRem(ctx, keyDocPages(id, d), p)
+	}
+	if len(pageKeys) > 0 {
+		pipe.HDel(ctx, keyPageFails(id), pageKeys...)
+	}
+	for _, d := range sel {
+		pipe.HDel(ctx, keyDocs(id), strconv.Itoa(d))
+	}
+	pipe.HDel(ctx, keyBatch(id), "error", "finished")
+	pipe.HSet(ctx, keyBatch(id), "state", StateQueued)
+	pipe.SAdd(ctx, keyRetry(id), tasks)
+	if _, err := pipe.Exec(ctx); err != nil {
+		return nil, fmt.Errorf("retry %s: %w", id, err)
+	}
+	return tasks, nil
+}
+
+// ErrUnknownDocument is returned by Retry for a document that is not in the batch or did not fail.
+var ErrUnknownDocument = errors.New("cannot retry document")
+
+// enqueueRetry enqueues the tasks recorded by Retry, in the current round, then forgets them.
+func (q *Queue) enqueueRetry(ctx context.Context, id string, tasks []string, res *RetryResult) error {
+	round, err := q.round(ctx, id)
+	if err != nil {
+		return err
+	}
+	sort.Strings(tasks)
+	docs := map[int]bool{}
+	for _, t := range tasks {
+		var d, p int
+		switch {
+		case t == "batch":
+			res.Batch = true
+			err = q.enqueue(ctx, TypeBatch, batchPayload{id}, batchTaskID(id, round))
+		case t == "package":
+			res.Package = true
+			err = q.enqueue(ctx, TypePackage, batchPayload{id}, packageTaskID(id, round))
+		case strings.HasPrefix(t, "page "):
+			fmt.Sscanf(t, "page %d %d", &d, &p)
+			docs[d] = true
+			res.Pages++
+			err = q.enqueue(ctx, TypePage, pagePayload{id, d, p}, pageTaskID(id, d, p, round))
+		default:
+			fmt.Sscanf(t, "doc %d", &d)
+			docs[d] = true
+			err = q.enqueue(ctx, TypeDocument, docPayload{id, d}, docTaskID(id, d, round))
+		}
+		if err != nil {
+			return fmt.Errorf("retry %s: %w", id, err)
+		}
+	}
+	for d := range docs {
+		res.Documents = append(res.Documents, d)
+	}
+	sort.Ints(res.Documents)
+	if err := q.rdb.Del(ctx, keyRetry(id)).Err(); err != nil {
+		return fmt.Errorf("retry %s: %w", id, err)
+	}
+	return nil
 }
 
 // Batches returns the ids of all submitted batches, oldest first.

@@ -1,0 +1,87 @@
+package queue
+
+import (
+	"context"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/sohoa-vn/sohoa/ocr"
+	"github.com/sohoa-vn/sohoa/pipeline"
+)
+
+// benchWorkers is the parallelism of both runs: OCR engines and worker concurrency.
+const benchWorkers = 2
+
+// processCPU returns the CPU time (user and system) this process has used.
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// BenchmarkQueueOverhead runs the sample batch (testdata/batch, 4 pages in 4
+// documents) through pipeline.Process on local disk and through the queue
+// (submit to the inbox bucket, page, document and package tasks on Redis,
+// package written to the archive bucket) side by side, three times each,
+// interleaved, with the same number of workers; OCR engines and the queue
+// worker are started before the clock. It reports the ratio of the wall
+// times (queue/process; the target is at most 1.10) and of the CPU times
+// of this process (cpu-queue/process; Redis and MinIO run apart and are not
+// counted).
+func BenchmarkQueueOverhead(b *testing.B) {
+	const rounds = 3
+	ctx := context.Background()
+	batch, err := pipeline.Load(ctx, "../../testdata/batch", pipeline.LoadOptions{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	pool, err := ocr.NewPool(benchWorkers, ocr.Options{Languages: "vie"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer pool.Close()
+	var proc, procCPU, queue, queueCPU time.Duration
+	b.ResetTimer()
+	for i := 0; i < b.N*rounds; i++ {
+		out := b.TempDir()
+		start, startCPU := time.Now(), processCPU()
+		_, err := pipeline.Process(ctx, batch, out, pipeline.Options{Workers: benchWorkers, Engines: pool, Languages: "vie"})
+		if err != nil {
+			b.Fatal(err)
+		}
+		proc, procCPU = proc+time.Since(start), procCPU+processCPU()-startCPU
+
+		b.StopTimer()
+		q, _, _ := newTestQueue(b, 14)
+		q.opts.Pipeline.Languages = "vie"
+		_, stop := startWorker(b, q, benchWorkers)
+		b.StartTimer()
+		start, startCPU = time.Now(), processCPU()
+		if _, err := q.Submit(ctx, batch, pipeline.LoadOptions{}, nil); err != nil {
+			b.Fatal(err)
+		}
+		for {
+			s, err := q.Status(ctx, batch.ID)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if s.Finished() {
+				if s.State != StateComplete {
+					b.Fatalf("queue run: %+v", s)
+				}
+				break
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+		queue, queueCPU = queue+time.Since(start), queueCPU+processCPU()-startCPU
+		b.StopTimer()
+		stop()
+		b.StartTimer()
+	}
+	n := float64(b.N * rounds)
+	b.ReportMetric(proc.Seconds()/n, "process-s")
+	b.ReportMetric(queue.Seconds()/n, "queue-s")
+	b.ReportMetric(queue.Seconds()/proc.Seconds(), "queue/process")
+	b.ReportMetric(queueCPU.Seconds()/procCPU.Seconds(), "cpu-queue/process")
+}
