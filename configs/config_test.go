@@ -3,6 +3,7 @@ package configs
 import (
 	"os"
 	"path/filepath"
+	"reflect"
 	"testing"
 )
 
@@ -13,7 +14,7 @@ func TestExampleIsDefault(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if *c != *Default() {
+	if !reflect.DeepEqual(c, Default()) {
 		t.Errorf("example config %+v differs from defaults %+v", *c, *Default())
 	}
 }

@@ -8,6 +8,8 @@
 //	sohoa submit BATCH_DIR [flags]              upload a batch and enqueue it for the workers
 //	sohoa worker [flags]                        run queue tasks from Redis
 //	sohoa status [BATCH_ID] [flags]             show submitted batches
+//	sohoa serve [flags]                         dashboard, HTTP API, metrics and health checks
+//	sohoa token create --role ROLE              make an API token for serve
 //	sohoa verify-bag BAG_DIR                    check a bag's manifests against its files
 //	sohoa version                               print the version
 //
@@ -62,6 +64,8 @@ func commands() []command {
 		{"submit", "upload a batch to the inbox bucket and enqueue it for the queue workers", runSubmit},
 		{"worker", "run queue tasks (pages, documents, packages) from Redis", runWorker},
 		{"status", "show submitted batches and their progress", runStatus},
+		{"serve", "serve the dashboard, the HTTP API, the queue monitor and metrics", runServe},
+		{"token", "create an API token for serve (token create --role ROLE)", runToken},
 		{"verify-bag", "check a BagIt bag's manifests against its files", runVerifyBag},
 		{"version", "print the version", runVersion},
 	}

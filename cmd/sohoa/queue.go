@@ -15,6 +15,7 @@ import (
 	"github.com/sohoa-vn/sohoa/configs"
 	"github.com/sohoa-vn/sohoa/ocr"
 	"github.com/sohoa-vn/sohoa/pipeline"
+	"github.com/sohoa-vn/sohoa/pipeline/metrics"
 	"github.com/sohoa-vn/sohoa/pipeline/pdfa"
 	"github.com/sohoa-vn/sohoa/pipeline/queue"
 	"github.com/sohoa-vn/sohoa/storage"
@@ -156,6 +157,8 @@ func runWorker(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		return exitFailed
 	}
 	defer pool.Close()
+	// Page and stage metrics go to Redis, where "sohoa serve" exposes them for every worker.
+	q.SetObserver(metrics.NewRecorder(q.Redis(), newLogger(stderr)))
 	srv := asynq.NewServerFromRedisClient(q.Redis(), q.ServerConfig(n))
 	if err := srv.Start(q.Handler(pool)); err != nil {
 		fmt.Fprintln(stderr, "sohoa:", err)

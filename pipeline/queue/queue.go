@@ -87,6 +87,8 @@ type Options struct {
 	// default a folder under os.TempDir().
 	CacheDir string
 	Logger   *slog.Logger // default slog.Default()
+	// Observer, when set, is told about every page and stage, for metrics.
+	Observer Observer
 }
 
 // Queue submits batches, runs their tasks and reports their state.
@@ -478,6 +480,9 @@ func (q *Queue) handleError(ctx context.Context, t *asynq.Task, err error) {
 	if errors.As(err, &pe) {
 		fl = failure{File: pe.File, Page: pe.Page, Stage: pe.Stage, Reason: pe.Err.Error()}
 	}
+	if q.opts.Observer != nil {
+		q.opts.Observer.PageFailed(fl.Stage)
+	}
 	if err := q.pageFinished(context.WithoutCancel(ctx), p, &fl); err != nil {
 		q.opts.Logger.Error("recording failed page", "batch", p.Batch, "doc", p.Doc, "page", p.Page, "error", err)
 	}
@@ -545,6 +550,9 @@ func (q *Queue) handlePage(ctx context.Context, t *asynq.Task, pool *ocr.Pool) e
 	po := q.opts.Pipeline
 	res, err := pipeline.ProcessPage(ctx, eng, b.Dir, pg, pipeline.PageOptions{DPI: pg.DPI, MinConfidence: minConfidence(po), Encode: po.Encode})
 	pool.Put(eng)
+	if err == nil && q.opts.Observer != nil {
+		q.opts.Observer.PageDone(res)
+	}
 	if err != nil {
 		var pe *pipeline.PageError
 		if errors.As(err, &pe) && pe.Stage == pipeline.StageDecode && ctx.Err() == nil {
@@ -559,9 +567,11 @@ func (q *Queue) handlePage(ctx context.Context, t *asynq.Task, pool *ocr.Pool) e
 	if err := gob.NewEncoder(&buf).Encode(&pr); err != nil {
 		return fmt.Errorf("page %s %d: %w", pg.File, pg.FilePage, err)
 	}
+	t0 := time.Now()
 	if err := putOnce(ctx, q.stores.Work, pageKey(p.Batch, p.Doc, p.Page), buf.Bytes(), nil); err != nil {
 		return fmt.Errorf("page %s %d: %w", pg.File, pg.FilePage, err)
 	}
+	q.observeStage(StageUpload, time.Since(t0))
 	return q.pageFinished(ctx, p, nil)
 }
 
@@ -707,7 +717,9 @@ func (q *Queue) handleDocument(ctx context.Context, t *asynq.Task) error {
 		}
 	}
 	if status == "done" {
+		t0 := time.Now()
 		out, err := pipeline.MakeDocument(ctx, b, dr.f, dr.d, results, q.opts.Pipeline.DocumentOptions(m.submitted))
+		q.observeStage(pipeline.StagePDF, time.Since(t0))
 		if err != nil {
 			status = fmt.Sprintf("failed: %s: %s", pipeline.StagePDF, err)
 		} else {

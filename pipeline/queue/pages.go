@@ -1,0 +1,322 @@
+package queue
+
+import (
+	"bytes"
+	"context"
+	"encoding/gob"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/hibiken/asynq"
+
+	"github.com/sohoa-vn/sohoa/pipeline"
+	"github.com/sohoa-vn/sohoa/pipeline/pdfa"
+	"github.com/sohoa-vn/sohoa/storage"
+)
+
+// Page states in PageDetail.
+const (
+	PagePending = "pending"
+	PageDone    = "done"
+	PageFailed  = "failed"
+)
+
+// BatchDetail is a submitted batch's hồ sơ, documents and pages with their state.
+type BatchDetail struct {
+	Status *BatchStatus  `json:"status"`
+	Files  []*FileDetail `json:"files"`
+}
+
+// FileDetail is one hồ sơ of a batch.
+type FileDetail struct {
+	Code      string            `json:"fileCode"`
+	Title     string            `json:"title,omitempty"`
+	Mode      string            `json:"mode,omitempty"`
+	Documents []*DocumentDetail `json:"documents"`
+}
+
+// DocumentDetail is one document, numbered in batch order as in task payloads and Retry.
+type DocumentDetail struct {
+	Doc    int           `json:"doc"`
+	Code   string        `json:"docCode"`
+	Source string        `json:"source"`
+	Title  string        `json:"subject,omitempty"`
+	Secret bool          `json:"secret"` // access mode 03: no text or image may be shown
+	State  string        `json:"state"`  // pending, done, empty or failed
+	Reason string        `json:"reason,omitempty"`
+	Pages  []*PageDetail `json:"pages"`
+}
+
+// PageDetail is one page. Result fields are set once the page is done.
+type PageDetail struct {
+	Page     int      `json:"page"` // 1-based in the document
+	File     string   `json:"file"`
+	FilePage int      `json:"filePage"`
+	DPI      float64  `json:"dpi"`
+	LowDPI   bool     `json:"lowDpi"` // the file records less than pipeline.MinDPI (or none)
+	State    string   `json:"state"`
+	Stage    string   `json:"stage,omitempty"`  // failed stage
+	Reason   string   `json:"reason,omitempty"` // failure
+	Result   *PageSum `json:"result,omitempty"`
+}
+
+// PageSum is what a done page's processing found.
+type PageSum struct {
+	Orientation int      `json:"orientationDeg"`
+	Skew        float64  `json:"skewDeg"`
+	Confidence  float64  `json:"confidence"`
+	Words       int      `json:"words"`
+	Flags       []string `json:"flags,omitempty"`
+	Width       int      `json:"width"`
+	Height      int      `json:"height"`
+}
+
+// Detail returns the hồ sơ, documents and pages of batch id with their state,
+// without page results (see PageResult). It loads the batch from the inbox
+// into the cache folder the first time.
+func (q *Queue) Detail(ctx context.Context, id string) (*BatchDetail, error) {
+	st, err := q.Status(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	m, err := q.meta(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	b, err := q.batch(ctx, id, m)
+	if err != nil {
+		return nil, err
+	}
+	pipe := q.rdb.Pipeline()
+	fails := pipe.HGetAll(ctx, keyPageFails(id))
+	docs := pipe.HGetAll(ctx, keyDocs(id))
+	refs := documents(b)
+	done := make([]*redisStrings, len(refs))
+	for i := range refs {
+		done[i] = &redisStrings{pipe.SMembers(ctx, keyDocPages(id, i))}
+	}
+	if _, err := pipe.Exec(ctx); err != nil {
+		return nil, fmt.Errorf("detail %s: %w", id, err)
+	}
+	out := &BatchDetail{Status: st}
+	var fd *FileDetail
+	for i, dr := range refs {
+		if fd == nil || fd.Code != dr.f.Meta.FileCode {
+			fd = &FileDetail{Code: dr.f.Meta.FileCode, Title: dr.f.Meta.Title, Mode: dr.f.Meta.Mode}
+			out.Files = append(out.Files, fd)
+		}
+		dd := &DocumentDetail{Doc: i, Code: dr.d.Meta.DocCode, Source: dr.d.Source, Title: dr.d.Meta.Subject,
+			Secret: dr.d.Meta.Mode == pipeline.ModeSecret || dr.f.Meta.Mode == pipeline.ModeSecret, State: "pending"}
+		if v, ok := docs.Val()[strconv.Itoa(i)]; ok {
+			dd.State = v
+			if r, ok := strings.CutPrefix(v, "failed: "); ok {
+				dd.State, dd.Reason = "failed", r
+			}
+		}
+		finished := map[string]bool{}
+		for _, p := range done[i].cmd.Val() {
+			finished[p] = true
+		}
+		for _, pg := range dr.d.Pages {
+			pd := &PageDetail{Page: pg.Index, File: pg.File, FilePage: pg.FilePage, DPI: pg.DPI, State: PagePending,
+				LowDPI: min(pg.Info.DPIX, pg.Info.DPIY) < pipeline.MinDPI}
+			if js, ok := fails.Val()[fmt.Sprintf("%d/%d", i, pg.Index)]; ok {
+				var fl failure
+				if json.Unmarshal([]byte(js), &fl) == nil {
+					pd.Stage, pd.Reason = fl.Stage, fl.Reason
+				}
+				pd.State = PageFailed
+			} else if finished[strconv.Itoa(pg.Index)] {
+				pd.State = PageDone
+			}
+			dd.Pages = append(dd.Pages, pd)
+		}
+		fd.Documents = append(fd.Documents, dd)
+	}
+	return out, nil
+}
+
+type redisStrings struct {
+	cmd interface{ Val() []string }
+}
+
+// PageResult returns what processing found on a done page (document doc,
+// 1-based page) and its normalized image, as the page task stored them.
+func (q *Queue) PageResult(ctx context.Context, id string, doc, page int) (*PageSum, pdfa.Image, error) {
+	data, err := getAll(ctx, q.stores.Work, pageKey(id, doc, page))
+	if err != nil {
+		return nil, pdfa.Image{}, err
+	}
+	var pr pageResult
+	if err := gob.NewDecoder(bytes.NewReader(data)).Decode(&pr); err != nil {
+		return nil, pdfa.Image{}, fmt.Errorf("page result %s: %w", pageKey(id, doc, page), err)
+	}
+	s := &PageSum{Orientation: pr.Geometry.Orientation, Skew: pr.Geometry.Skew, Flags: pr.Flags, Width: pr.Width, Height: pr.Height}
+	if pr.OCR != nil {
+		s.Confidence, s.Words = pr.OCR.MeanConfidence, len(pr.OCR.Words)
+	}
+	return s, pr.Image, nil
+}
+
+// DocumentPDF opens the PDF/A of a done document from the work bucket.
+func (q *Queue) DocumentPDF(ctx context.Context, id string, doc int) (io.ReadCloser, error) {
+	return q.stores.Work.Get(ctx, docKey(id, doc, "pdf"))
+}
+
+// ErrPackaged is returned by Retry for a batch whose package has been written:
+// a sealed package is not changed.
+var ErrPackaged = errors.New("the batch's package has already been written")
+
+// Retry runs again the failed pages of the given documents (numbers in batch
+// order; all failed documents when docs is empty) of a batch that has not
+// been packaged yet, and reports how many pages it re-enqueued.
+//
+// This is a minimal retry for the dashboard; it deletes the finished tasks of
+// those pages and documents so that their TaskIDs can be used again.
+func (q *Queue) Retry(ctx context.Context, id string, docs []int) (int, error) {
+	st, err := q.Status(ctx, id)
+	if err != nil {
+		return 0, err
+	}
+	if st.Finished() {
+		return 0, fmt.Errorf("retry %s: %w", id, ErrPackaged)
+	}
+	want := func(d int) bool {
+		if len(docs) == 0 {
+			return true
+		}
+		for _, x := range docs {
+			if x == d {
+				return true
+			}
+		}
+		return false
+	}
+	fails, err := q.rdb.HGetAll(ctx, keyPageFails(id)).Result()
+	if err != nil {
+		return 0, fmt.Errorf("retry %s: %w", id, err)
+	}
+	docStatus, err := q.rdb.HGetAll(ctx, keyDocs(id)).Result()
+	if err != nil {
+		return 0, fmt.Errorf("retry %s: %w", id, err)
+	}
+	ins := asynq.NewInspectorFromRedisClient(q.rdb)
+	del := func(taskID string) error {
+		err := ins.DeleteTask("default", taskID)
+		if err != nil && !errors.Is(err, asynq.ErrTaskNotFound) && !errors.Is(err, asynq.ErrQueueNotFound) {
+			return fmt.Errorf("retry %s: task %s: %w", id, taskID, err)
+		}
+		return nil
+	}
+	var pages []pagePayload
+	touched := map[int]bool{}
+	for k := range fails {
+		var d, p int
+		if _, err := fmt.Sscanf(k, "%d/%d", &d, &p); err != nil || !want(d) {
+			continue
+		}
+		pages = append(pages, pagePayload{id, d, p})
+		touched[d] = true
+	}
+	for k, v := range docStatus {
+		d, err := strconv.Atoi(k)
+		if err == nil && strings.HasPrefix(v, "failed") && want(d) {
+			touched[d] = true
+		}
+	}
+	for _, p := range pages {
+		if err := del(pageTaskID(id, p.Doc, p.Page)); err != nil {
+			return 0, err
+		}
+		pipe := q.rdb.TxPipeline()
+		pipe.HDel(ctx, keyPageFails(id), fmt.Sprintf("%d/%d", p.Doc, p.Page))
+		pipe.SRem(ctx, keyDocPages(id, p.Doc), p.Page)
+		if _, err := pipe.Exec(ctx); err != nil {
+			return 0, fmt.Errorf("retry %s: %w", id, err)
+		}
+	}
+	for d := range touched {
+		if err := del(docTaskID(id, d)); err != nil {
+			return 0, err
+		}
+		if err := q.rdb.HDel(ctx, keyDocs(id), strconv.Itoa(d)).Err(); err != nil {
+			return 0, fmt.Errorf("retry %s: %w", id, err)
+		}
+	}
+	for _, p := range pages {
+		if err := q.enqueue(ctx, TypePage, p, pageTaskID(id, p.Doc, p.Page)); err != nil {
+			return 0, err
+		}
+	}
+	for d := range touched { // a document that failed in its PDF stage, with every page done
+		if err := q.docPagesDone(ctx, id, d, -1); err != nil {
+			return 0, err
+		}
+	}
+	q.opts.Logger.Info("batch retried", "batch", id, "pages", len(pages), "documents", len(touched))
+	return len(pages), nil
+}
+
+// PackageFiles lists the objects of batch id's package in the archive bucket, keyed by path in the bag.
+func (q *Queue) PackageFiles(ctx context.Context, id string, fn func(path string, info storage.ObjectInfo) error) error {
+	prefix := id + "/"
+	return q.stores.Archive.List(ctx, prefix, func(oi storage.ObjectInfo) error {
+		return fn(strings.TrimPrefix(oi.Key, prefix), oi)
+	})
+}
+
+// Archive returns the archive store, where packages are.
+func (q *Queue) Archive() storage.Store { return q.stores.Archive }
+
+// Inbox returns the inbox store, where originals are uploaded.
+func (q *Queue) Inbox() storage.Store { return q.stores.Inbox }
+
+// States counts the submitted batches by state.
+func (q *Queue) States(ctx context.Context) (map[string]int, error) {
+	ids, err := q.Batches(ctx)
+	if err != nil {
+		return nil, err
+	}
+	pipe := q.rdb.Pipeline()
+	cmds := make([]interface{ Val() string }, len(ids))
+	for i, id := range ids {
+		cmds[i] = pipe.HGet(ctx, keyBatch(id), "state")
+	}
+	if _, err := pipe.Exec(ctx); err != nil && len(ids) > 0 {
+		return nil, fmt.Errorf("batch states: %w", err)
+	}
+	out := map[string]int{StateQueued: 0, StateComplete: 0, StateIncomplete: 0}
+	for _, c := range cmds {
+		out[c.Val()]++
+	}
+	return out, nil
+}
+
+// Finished returns when batch id's package was written (zero while it is not).
+func (q *Queue) Finished(ctx context.Context, id string) (time.Time, error) {
+	v, err := q.rdb.HGet(ctx, keyBatch(id), "finished").Result()
+	if errors.Is(err, redis.Nil) {
+		return time.Time{}, nil
+	} else if err != nil {
+		return time.Time{}, fmt.Errorf("batch %s: %w", id, err)
+	}
+	t, _ := time.Parse(time.RFC3339Nano, v)
+	return t, nil
+}
+
+// Ping checks that the three buckets answer.
+func (q *Queue) Ping(ctx context.Context) error {
+	for name, s := range map[string]storage.Store{"inbox": q.stores.Inbox, "work": q.stores.Work, "archive": q.stores.Archive} {
+		if _, err := s.Stat(ctx, "readyz"); err != nil && !errors.Is(err, storage.ErrNotExist) {
+			return fmt.Errorf("%s bucket: %w", name, err)
+		}
+	}
+	return nil
+}

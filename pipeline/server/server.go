@@ -1,0 +1,182 @@
+// Package server is the HTTP side of sohoa ("sohoa serve"): a dashboard for
+// archive staff, a JSON API for scanning stations and handover officers, the
+// asynq queue monitor, Prometheus metrics and health checks, all on one
+// net/http handler.
+//
+// Every route but /healthz and /readyz needs an API token with a role
+// (configs.Token): station tokens upload, staff tokens view and retry, officer
+// tokens view and download packages, admin tokens do everything. API clients
+// send the token as "Authorization: Bearer ..."; the dashboard's login page
+// puts it into a Secure, HttpOnly, SameSite=Strict cookie.
+//
+// Page and stage metrics come from the workers through Redis (package
+// pipeline/metrics), so the server's /metrics covers every worker.
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/hibiken/asynq"
+	asynqmetrics "github.com/hibiken/asynq/x/metrics"
+	"github.com/hibiken/asynqmon"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/sohoa-vn/sohoa/configs"
+	"github.com/sohoa-vn/sohoa/pipeline"
+	"github.com/sohoa-vn/sohoa/pipeline/metrics"
+	"github.com/sohoa-vn/sohoa/pipeline/queue"
+)
+
+// Config configures a Server.
+type Config struct {
+	Queue  *queue.Queue
+	Tokens []configs.Token
+	// RedisConnOpt is the queue's Redis, for the asynq monitor.
+	RedisConnOpt asynq.RedisConnOpt
+	// Load are the options uploads are validated and submitted with, as "sohoa submit" does.
+	Load pipeline.LoadOptions
+	// MaxUpload is the largest upload body accepted, in bytes.
+	MaxUpload int64
+	// SecureCookie marks the login cookie Secure.
+	SecureCookie bool
+	// TempDir is where uploads are unpacked while they are checked; default os.TempDir().
+	TempDir string
+	Logger  *slog.Logger // default slog.Default()
+}
+
+// Server serves the dashboard, the API, the monitor, metrics and health checks.
+type Server struct {
+	cfg    Config
+	q      *queue.Queue
+	log    *slog.Logger
+	tokens map[string]configs.Token // by SHA-256
+	mux    *http.ServeMux
+	reg    *prometheus.Registry
+	views  *views
+
+	mu      sync.Mutex
+	details map[string]*detailEntry // short-lived cache of batch details, by id
+	sums    map[string]*queue.PageSum
+	thumbs  map[string][]byte
+}
+
+// New returns a Server for cfg.
+func New(cfg Config) (*Server, error) {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.TempDir == "" {
+		cfg.TempDir = os.TempDir()
+	}
+	s := &Server{cfg: cfg, q: cfg.Queue, log: cfg.Logger, tokens: map[string]configs.Token{}, mux: http.NewServeMux(),
+		details: map[string]*detailEntry{}, sums: map[string]*queue.PageSum{}, thumbs: map[string][]byte{}}
+	for _, t := range cfg.Tokens {
+		s.tokens[t.SHA256] = t
+	}
+	var err error
+	if s.views, err = newViews(); err != nil {
+		return nil, err
+	}
+	s.reg = prometheus.NewRegistry()
+	s.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		metrics.NewCollector(s.q.Redis(), s.q.States, s.log),
+		asynqmetrics.NewQueueMetricsCollector(asynq.NewInspectorFromRedisClient(s.q.Redis())))
+	s.routes()
+	return s, nil
+}
+
+// Handler returns the server's HTTP handler.
+func (s *Server) Handler() http.Handler { return s.mux }
+
+func (s *Server) routes() {
+	m := s.mux
+	m.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	})
+	m.HandleFunc("GET /readyz", s.readyz)
+	m.Handle("GET /metrics", s.require(permMetrics, false, func(w http.ResponseWriter, r *http.Request, _ *principal) {
+		promhttp.HandlerFor(s.reg, promhttp.HandlerOpts{}).ServeHTTP(w, r)
+	}))
+
+	m.HandleFunc("POST /api/v1/batches", s.require(permUpload, false, s.apiUpload))
+	m.HandleFunc("GET /api/v1/batches", s.require(permStatus, false, s.apiList))
+	m.HandleFunc("GET /api/v1/batches/{id}", s.require(permStatus, false, s.apiDetail))
+	m.HandleFunc("POST /api/v1/batches/{id}/retry", s.require(permRetry, false, s.apiRetry))
+	m.HandleFunc("GET /api/v1/batches/{id}/package", s.require(permPackage, false, s.apiPackage))
+	m.HandleFunc("GET /api/v1/batches/{id}/documents/{doc}/pdf", s.require(permView, false, s.apiPDF))
+	m.HandleFunc("GET /api/v1/batches/{id}/documents/{doc}/pages/{page}/thumbnail", s.require(permView, false, s.apiThumbnail))
+
+	m.HandleFunc("GET /login", s.loginPage)
+	m.HandleFunc("POST /login", s.login)
+	m.HandleFunc("POST /logout", s.logout)
+	m.HandleFunc("GET /{$}", s.require(permView, true, s.listPage))
+	m.HandleFunc("GET /batches/{id}", s.require(permView, true, s.detailPage))
+	m.HandleFunc("POST /batches/{id}/retry", s.require(permRetry, true, s.retryForm))
+	m.Handle("GET /static/", http.FileServerFS(staticFS))
+
+	// The queue monitor: read-only for staff, full for admins.
+	ro := asynqmon.New(asynqmon.Options{RootPath: "/monitor", RedisConnOpt: s.cfg.RedisConnOpt, ReadOnly: true})
+	rw := asynqmon.New(asynqmon.Options{RootPath: "/monitor", RedisConnOpt: s.cfg.RedisConnOpt})
+	m.Handle("/monitor/", s.require(permMonitor, true, func(w http.ResponseWriter, r *http.Request, who *principal) {
+		if who.Role == configs.RoleAdmin {
+			rw.ServeHTTP(w, r)
+			return
+		}
+		ro.ServeHTTP(w, r)
+	}))
+}
+
+// readyz reports whether Redis and the S3 buckets answer.
+func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 3*time.Second)
+	defer cancel()
+	checks := map[string]string{"redis": "ok", "s3": "ok"}
+	code := http.StatusOK
+	if err := s.q.Redis().Ping(ctx).Err(); err != nil {
+		checks["redis"], code = err.Error(), http.StatusServiceUnavailable
+	}
+	if err := s.q.Ping(ctx); err != nil {
+		checks["s3"], code = err.Error(), http.StatusServiceUnavailable
+	}
+	writeJSON(w, code, checks)
+}
+
+// apiError is the body of every error response.
+type apiError struct {
+	Code     string             `json:"error"`   // machine-readable
+	Message  string             `json:"message"` // for people
+	Problems []pipeline.Problem `json:"problems,omitempty"`
+}
+
+func writeError(w http.ResponseWriter, status int, code, msg string, problems []pipeline.Problem) {
+	writeJSON(w, status, apiError{Code: code, Message: msg, Problems: problems})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.Encode(v)
+}
+
+// errStatus maps a queue error to an HTTP status and error code.
+func errStatus(err error) (int, string) {
+	switch {
+	case errors.Is(err, queue.ErrUnknownBatch):
+		return http.StatusNotFound, "not_found"
+	case errors.Is(err, queue.ErrPackaged):
+		return http.StatusConflict, "packaged"
+	}
+	return http.StatusInternalServerError, "internal"
+}
