@@ -264,4 +264,3 @@ func (e *testEnv) metric(name string) float64 {
 	e.t.Fatalf("/metrics has no %s:\n%s", name, body)
 	return 0
 }
-
