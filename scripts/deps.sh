@@ -11,6 +11,7 @@ PACKAGES=(
   poppler-utils qpdf libxml2-utils
   libpdfbox2-java libactivation-java libjaxb-api-java default-jre-headless
   python3-pil fonts-liberation2 curl
+  chromium fonts-noto-core
 )
 MINIO_VERSION=v0.0.0-20260212201848-7aac2a2c5b7c
 
@@ -25,8 +26,9 @@ if ((${#missing[@]})); then
   SUDO=""
   [ "$(id -u)" -eq 0 ] || SUDO=sudo
   export DEBIAN_FRONTEND=noninteractive
-  $SUDO apt-get update -qq
-  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  # Others may be installing at the same time: wait for the dpkg lock.
+  $SUDO apt-get -o DPkg::Lock::Timeout=600 update -qq
+  $SUDO apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
 if [ "${1:-}" = "--services" ]; then
