@@ -103,7 +103,8 @@ func TestBrowser(t *testing.T) {
 	}
 	err = chromedp.Do(ctx,
 		chromedp.Click(css(`#retry-page-0-1`)),
-		chromedp.WaitVisible(css(`#summary`)),
+		// The retried page waits behind the others.
+		chromedp.WaitVisible(css(`#page-0-1.state-pending`)),
 		chromedp.Navigate(e.url+"/"),
 		chromedp.WaitVisible(css(row)),
 	)

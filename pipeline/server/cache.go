@@ -106,15 +106,33 @@ func (s *Server) forget(id string) {
 	s.mu.Unlock()
 }
 
-// thumbnail returns a small JPEG of a done page's normalized image (orientation and skew applied).
+type thumbEntry struct {
+	once sync.Once
+	data []byte
+	err  error
+}
+
+// thumbnail returns a small JPEG of a done page's normalized image
+// (orientation and skew applied), made once however many ask at the same time.
 func (s *Server) thumbnail(ctx context.Context, id string, doc, page int) ([]byte, error) {
 	k := fmt.Sprintf("%s/%d/%d", id, doc, page)
 	s.mu.Lock()
-	data := s.thumbs[k]
-	s.mu.Unlock()
-	if data != nil {
-		return data, nil
+	e := s.thumbs[k]
+	if e == nil {
+		e = &thumbEntry{}
+		s.thumbs[k] = e
 	}
+	s.mu.Unlock()
+	e.once.Do(func() { e.data, e.err = s.makeThumbnail(context.WithoutCancel(ctx), k, id, doc, page) })
+	if e.err != nil {
+		s.mu.Lock()
+		delete(s.thumbs, k) // try again next time
+		s.mu.Unlock()
+	}
+	return e.data, e.err
+}
+
+func (s *Server) makeThumbnail(ctx context.Context, k, id string, doc, page int) ([]byte, error) {
 	_, im, err := s.q.PageResult(ctx, id, doc, page)
 	if err != nil {
 		return nil, err
@@ -131,9 +149,6 @@ func (s *Server) thumbnail(ctx context.Context, id string, doc, page int) ([]byt
 	if err := jpeg.Encode(&buf, dst, &jpeg.Options{Quality: 80}); err != nil {
 		return nil, fmt.Errorf("thumbnail %s: %w", k, err)
 	}
-	s.mu.Lock()
-	s.thumbs[k] = buf.Bytes()
-	s.mu.Unlock()
 	return buf.Bytes(), nil
 }
 

@@ -66,7 +66,7 @@ type Server struct {
 	mu      sync.Mutex
 	details map[string]*detailEntry // short-lived cache of batch details, by id
 	sums    map[string]*queue.PageSum
-	thumbs  map[string][]byte
+	thumbs  map[string]*thumbEntry
 }
 
 // New returns a Server for cfg.
@@ -78,7 +78,7 @@ func New(cfg Config) (*Server, error) {
 		cfg.TempDir = os.TempDir()
 	}
 	s := &Server{cfg: cfg, q: cfg.Queue, log: cfg.Logger, tokens: map[string]configs.Token{}, mux: http.NewServeMux(),
-		details: map[string]*detailEntry{}, sums: map[string]*queue.PageSum{}, thumbs: map[string][]byte{}}
+		details: map[string]*detailEntry{}, sums: map[string]*queue.PageSum{}, thumbs: map[string]*thumbEntry{}}
 	for _, t := range cfg.Tokens {
 		s.tokens[t.SHA256] = t
 	}

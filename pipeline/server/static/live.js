@@ -8,7 +8,10 @@
   function tick() {
     fetch(src, { credentials: "same-origin", headers: { "Accept": "text/html" } })
       .then(function (r) { return r.ok ? r.text() : null; })
-      .then(function (html) { if (html !== null) { live.innerHTML = html; } })
+      .then(function (html) {
+        // Leave the page alone while a button or field in it has the focus (a Retry being pressed).
+        if (html !== null && !live.contains(document.activeElement)) { live.innerHTML = html; }
+      })
       .catch(function () {})
       .then(function () { setTimeout(tick, 2000); });
   }
