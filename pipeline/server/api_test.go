@@ -422,3 +422,46 @@ func TestRetry(t *testing.T) {
 		t.Errorf("retry of a packaged batch: %d", resp.StatusCode)
 	}
 }
+
+// TestSecret: a secret document (mode 03, accepted on an isolated
+// installation) is processed, but neither its thumbnails, its PDF nor its
+// subject are shown by the dashboard or the API.
+func TestSecret(t *testing.T) {
+	e := newEnv(t, 14, 64<<20, func(c *Config) { c.Load.Isolated = true })
+	e.startWorker(1)
+	jpg, err := os.ReadFile("../../testdata/samples/qd-chinh-ly-p01.jpg")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const subject = "Kế hoạch bảo vệ bí mật"
+	id := e.upload(map[string][]byte{
+		"web-secret-1/batch.json": []byte(`{"id": "web-secret-1", "files": [{"fileCode": "H49.64.33.2024.01.VTLT", "mode": "03",
+			"paperFileCode": "H49.K1.G3.H12.45", "documents": [{"docOrdinal": 1, "mode": "03", "subject": "` + subject + `"}]}]}`),
+		"web-secret-1/H49.64.33.2024.01.VTLT/1/page-001.jpg": jpg,
+	})
+	if sum := e.waitFinished(id, 3*time.Minute); sum.State != queue.StateComplete {
+		t.Fatalf("secret batch: %+v", sum.BatchStatus)
+	}
+	for _, p := range []string{"/documents/0/pages/1/thumbnail", "/documents/0/pdf"} {
+		resp := e.do("GET", "/api/v1/batches/"+id+p, configs.RoleAdmin, nil, "")
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusForbidden {
+			t.Errorf("%s of a secret document: %d", p, resp.StatusCode)
+		}
+	}
+	resp := e.do("GET", "/batches/"+id, configs.RoleAdmin, nil, "")
+	html, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || bytes.Contains(html, []byte("<img")) || bytes.Contains(html, []byte(subject)) || bytes.Contains(html, []byte("/pdf")) {
+		t.Errorf("secret document shown: %d %s", resp.StatusCode, html)
+	}
+	if !bytes.Contains(html, []byte("Tài liệu mật")) {
+		t.Errorf("no secret notice: %s", html)
+	}
+	resp = e.do("GET", "/api/v1/batches/"+id, configs.RoleStaff, nil, "")
+	js, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if bytes.Contains(js, []byte(subject)) || !bytes.Contains(js, []byte(`"secret": true`)) {
+		t.Errorf("secret document in the API: %s", js)
+	}
+}

@@ -125,6 +125,15 @@ func TestBrowser(t *testing.T) {
 		chromedp.Navigate(e.url+"/batches/"+id),
 		chromedp.WaitVisible(css(`#page-2-1 img`)),
 		chromedp.WaitVisible(css(`#page-0-1.state-failed`)),
+	)
+	if err != nil {
+		t.Fatalf("watching the batch finish: %v", err)
+	}
+	// Every thumbnail has loaded and shows a picture.
+	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](`document.images.length == 2 && Array.from(document.images).every(i => i.complete && i.naturalWidth == 240)`)); err != nil {
+		t.Fatalf("thumbnails: %v", err)
+	}
+	err = chromedp.Do(ctx,
 		shot("batch-detail.png"),
 	)
 	if err != nil {

@@ -50,6 +50,9 @@ func (s *Server) detail(ctx context.Context, id string) (*queue.BatchDetail, err
 	}
 	for _, f := range d.Files {
 		for _, doc := range f.Documents {
+			if doc.Secret {
+				doc.Title = "" // nothing of a secret document's content leaves the server
+			}
 			for _, pg := range doc.Pages {
 				if pg.State != queue.PageDone {
 					continue

@@ -49,7 +49,7 @@ type testEnv struct {
 	tempDir string
 }
 
-func newEnv(t testing.TB, db int, maxUpload int64) *testEnv {
+func newEnv(t testing.TB, db int, maxUpload int64, adjust ...func(*Config)) *testEnv {
 	t.Helper()
 	redisAddr, endpoint := os.Getenv("SOHOA_TEST_REDIS_ADDR"), os.Getenv("SOHOA_TEST_S3_ENDPOINT")
 	ak, sk := os.Getenv("SOHOA_TEST_S3_ACCESS_KEY"), os.Getenv("SOHOA_TEST_S3_SECRET_KEY")
@@ -91,8 +91,12 @@ func newEnv(t testing.TB, db int, maxUpload int64) *testEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := New(Config{Queue: e.q, Tokens: toks, RedisConnOpt: opt, MaxUpload: maxUpload, TempDir: e.tempDir, SecureCookie: true,
-		Logger: quietLogger()})
+	cfg := Config{Queue: e.q, Tokens: toks, RedisConnOpt: opt, MaxUpload: maxUpload, TempDir: e.tempDir, SecureCookie: true,
+		Logger: quietLogger()}
+	for _, f := range adjust {
+		f(&cfg)
+	}
+	s, err := New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
