@@ -22,8 +22,9 @@ import (
 	"github.com/sohoa-vn/sohoa/storage/s3"
 )
 
-// openQueue connects to the Redis and the three S3 buckets of cfg.
-func openQueue(ctx context.Context, cfg *configs.Config) (*queue.Queue, error) {
+// openQueue connects to the Redis and the three S3 buckets of cfg; adjust, if
+// any, change the queue options.
+func openQueue(ctx context.Context, cfg *configs.Config, adjust ...func(*queue.Options)) (*queue.Queue, error) {
 	bucket := func(name string, lock bool) (storage.Store, error) {
 		s, err := s3.New(ctx, s3.Config{Endpoint: cfg.S3.Endpoint, Bucket: name, AccessKey: cfg.S3.AccessKey,
 			SecretKey: cfg.S3.SecretKey, Secure: cfg.S3.Secure, Region: cfg.S3.Region, ObjectLock: lock})
@@ -59,6 +60,9 @@ func openQueue(ctx context.Context, cfg *configs.Config) (*queue.Queue, error) {
 		opts.Retention = func(now time.Time) *storage.Retention {
 			return &storage.Retention{Mode: mode, Until: now.AddDate(years, 0, 0)}
 		}
+	}
+	for _, f := range adjust {
+		f(&opts)
 	}
 	return queue.New(cfg.Redis.URL, st, opts)
 }

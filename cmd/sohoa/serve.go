@@ -7,12 +7,15 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/hibiken/asynq"
 
 	"github.com/sohoa-vn/sohoa/configs"
 	"github.com/sohoa-vn/sohoa/pipeline"
+	"github.com/sohoa-vn/sohoa/pipeline/queue"
 	"github.com/sohoa-vn/sohoa/pipeline/server"
 )
 
@@ -44,7 +47,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	if len(cfg.Server.Tokens) == 0 {
 		log.Warn("no API tokens configured: only /healthz and /readyz can be used (sohoa token create --role admin)")
 	}
-	q, err := openQueue(ctx, cfg)
+	// The server loads batches (to show their structure) into its own cache
+	// folder, apart from a worker's on the same machine.
+	q, err := openQueue(ctx, cfg, func(o *queue.Options) { o.CacheDir = filepath.Join(os.TempDir(), "sohoa-serve") })
 	if err != nil {
 		fmt.Fprintln(stderr, "sohoa:", err)
 		return exitFailed

@@ -21,6 +21,39 @@ import (
 	"github.com/sohoa-vn/sohoa/storage"
 )
 
+// FlagLowDPI marks a page whose file records a resolution under
+// pipeline.MinDPI, or none, so that the batch's --dpi was used instead.
+const FlagLowDPI = "low-dpi"
+
+func keyFlags(id string) string { return "sohoa:batch:" + id + ":flags" }
+
+// lowDPI reports whether pg's file records less than pipeline.MinDPI (or nothing).
+func lowDPI(pg *pipeline.Page) bool { return min(pg.Info.DPIX, pg.Info.DPIY) < pipeline.MinDPI }
+
+// recordFlags keeps a processed page's flags in Redis, where Flagged counts them.
+func (q *Queue) recordFlags(ctx context.Context, p pagePayload, pg *pipeline.Page, flags []string) error {
+	if lowDPI(pg) {
+		flags = append(flags[:len(flags):len(flags)], FlagLowDPI)
+	}
+	if len(flags) == 0 {
+		return nil
+	}
+	if err := q.rdb.HSet(ctx, keyFlags(p.Batch), fmt.Sprintf("%d/%d", p.Doc, p.Page), strings.Join(flags, ",")).Err(); err != nil {
+		return fmt.Errorf("page %+v: flags: %w", p, err)
+	}
+	return nil
+}
+
+// Flagged returns the number of processed pages of batch id flagged for a
+// person's review (low OCR confidence, blank, uncertain orientation, low dpi).
+func (q *Queue) Flagged(ctx context.Context, id string) (int, error) {
+	n, err := q.rdb.HLen(ctx, keyFlags(id)).Result()
+	if err != nil {
+		return 0, fmt.Errorf("batch %s: flags: %w", id, err)
+	}
+	return int(n), nil
+}
+
 // Page states in PageDetail.
 const (
 	PagePending = "pending"
@@ -126,7 +159,7 @@ func (q *Queue) Detail(ctx context.Context, id string) (*BatchDetail, error) {
 		}
 		for _, pg := range dr.d.Pages {
 			pd := &PageDetail{Page: pg.Index, File: pg.File, FilePage: pg.FilePage, DPI: pg.DPI, State: PagePending,
-				LowDPI: min(pg.Info.DPIX, pg.Info.DPIY) < pipeline.MinDPI}
+				LowDPI: lowDPI(pg)}
 			if js, ok := fails.Val()[fmt.Sprintf("%d/%d", i, pg.Index)]; ok {
 				var fl failure
 				if json.Unmarshal([]byte(js), &fl) == nil {

@@ -572,6 +572,9 @@ func (q *Queue) handlePage(ctx context.Context, t *asynq.Task, pool *ocr.Pool) e
 		return fmt.Errorf("page %s %d: %w", pg.File, pg.FilePage, err)
 	}
 	q.observeStage(StageUpload, time.Since(t0))
+	if err := q.recordFlags(ctx, p, pg, res.Flags); err != nil {
+		return err
+	}
 	return q.pageFinished(ctx, p, nil)
 }
 

@@ -64,8 +64,15 @@ func (s *Server) apiUpload(w http.ResponseWriter, r *http.Request, who *principa
 		writeError(w, http.StatusBadRequest, "malformed", "reading the upload: "+err.Error(), nil)
 		return
 	}
+	lo := s.cfg.Load
+	if v := r.URL.Query().Get("dpi"); v != "" { // as submit --dpi
+		if lo.DPI, err = strconv.ParseFloat(v, 64); err != nil || lo.DPI <= 0 {
+			writeError(w, http.StatusBadRequest, "malformed", fmt.Sprintf("dpi=%q: must be a positive number", v), nil)
+			return
+		}
+	}
 	dir := batchRoot(root)
-	b, err := pipeline.Load(r.Context(), dir, s.cfg.Load)
+	b, err := pipeline.Load(r.Context(), dir, lo)
 	var ve *pipeline.ValidationError
 	if errors.As(err, &ve) {
 		writeError(w, http.StatusUnprocessableEntity, "invalid_batch", fmt.Sprintf("the batch has %d problem(s)", len(ve.Problems)), ve.Problems)
@@ -78,7 +85,11 @@ func (s *Server) apiUpload(w http.ResponseWriter, r *http.Request, who *principa
 		writeError(w, http.StatusUnprocessableEntity, "invalid_batch", "the batch has no pages", nil)
 		return
 	}
-	res, err := s.q.Submit(r.Context(), b, s.cfg.Load, nil)
+	res, err := s.q.Submit(r.Context(), b, lo, nil)
+	if errors.Is(err, storage.ErrExists) || errors.Is(err, storage.ErrChecksum) {
+		writeError(w, http.StatusConflict, "conflict", "a different batch with this id was uploaded before: "+err.Error(), nil)
+		return
+	}
 	if err != nil {
 		s.log.Error("upload: submit", "batch", b.ID, "error", err)
 		writeError(w, http.StatusBadGateway, "submit_failed", err.Error(), nil)
@@ -226,7 +237,11 @@ func (s *Server) summary(ctx context.Context, id string) (*BatchSummary, error) 
 	if err != nil {
 		return nil, err
 	}
-	bs := &BatchSummary{BatchStatus: st, FinishedAt: fin, PagesFlagged: s.flagged(id)}
+	flagged, err := s.q.Flagged(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	bs := &BatchSummary{BatchStatus: st, FinishedAt: fin, PagesFlagged: flagged}
 	end := fin
 	if end.IsZero() {
 		end = time.Now()

@@ -77,31 +77,6 @@ func (s *Server) detail(ctx context.Context, id string) (*queue.BatchDetail, err
 	return d, nil
 }
 
-// flagged counts the flagged pages of batch id among those whose results the server has read.
-func (s *Server) flagged(id string) int {
-	s.mu.Lock()
-	e := s.details[id]
-	s.mu.Unlock()
-	if e == nil {
-		return 0
-	}
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	n := 0
-	if e.val != nil {
-		for _, f := range e.val.Files {
-			for _, doc := range f.Documents {
-				for _, pg := range doc.Pages {
-					if pg.Result != nil && len(pg.Result.Flags) > 0 || pg.State == queue.PageDone && pg.LowDPI {
-						n++
-					}
-				}
-			}
-		}
-	}
-	return n
-}
-
 // forget drops what the server remembers of batch id (after a retry).
 func (s *Server) forget(id string) {
 	s.mu.Lock()

@@ -174,7 +174,7 @@ func (s *Server) detailPage(w http.ResponseWriter, r *http.Request, who *princip
 				if pg.State == queue.PageFailed {
 					v.Failed++
 				}
-				if pg.Result != nil && len(pg.Result.Flags) > 0 {
+				if pg.State == queue.PageDone && (pg.LowDPI || pg.Result != nil && len(pg.Result.Flags) > 0) {
 					v.Flagged++
 				}
 			}
