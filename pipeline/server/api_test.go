@@ -346,6 +346,9 @@ func TestUploadProcessDownload(t *testing.T) {
 	if v := e.metric(`sohoa_batches{state="complete"}`); v != 1 {
 		t.Errorf("complete batches = %v", v)
 	}
+	if v := e.metric(`sohoa_http_request_duration_seconds_count{code="202",handler="api_upload",method="post"}`); v != 1 {
+		t.Errorf("upload requests timed = %v", v)
+	}
 	if v := e.metric(`asynq_tasks_processed_total{queue="default"}`); v < 5 {
 		t.Errorf("asynq processed = %v", v)
 	}

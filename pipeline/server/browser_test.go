@@ -139,6 +139,15 @@ func TestBrowser(t *testing.T) {
 	if err != nil {
 		t.Fatalf("retry and watching the batch finish: %v", err)
 	}
+	// English on request, remembered.
+	err = chromedp.Do(ctx, chromedp.Click(css(`#lang`)), chromedp.WaitVisible(css(`#page-0-1`)),
+		chromedp.Navigate(e.url+"/"), chromedp.WaitVisible(css(row)))
+	if err != nil {
+		t.Fatalf("English: %v", err)
+	}
+	if title, err := chromedp.Run(ctx, chromedp.Title()); err != nil || title != "Archive digitization" {
+		t.Errorf("title after switching to English: %q, %v", title, err)
+	}
 	var sum struct{ Batches []*BatchSummary }
 	e.getJSON("/api/v1/batches", configs.RoleStaff, http.StatusOK, &sum)
 	if len(sum.Batches) != 1 || sum.Batches[0].PagesFailed != 1 || sum.Batches[0].PagesDone != 2 {

@@ -61,7 +61,9 @@ type Server struct {
 	tokens map[string]configs.Token // by SHA-256
 	mux    *http.ServeMux
 	reg    *prometheus.Registry
-	views  *views
+	// httpDur times the server's own requests, by handler, method and status.
+	httpDur *prometheus.HistogramVec
+	views   *views
 
 	mu      sync.Mutex
 	details map[string]*detailEntry // short-lived cache of batch details, by id
@@ -90,6 +92,10 @@ func New(cfg Config) (*Server, error) {
 	s.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		metrics.NewCollector(s.q.Redis(), s.q.States, s.log),
 		asynqmetrics.NewQueueMetricsCollector(asynq.NewInspectorFromRedisClient(s.q.Redis())))
+	s.httpDur = prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "sohoa_http_request_duration_seconds",
+		Help: "Time to serve a request of sohoa serve, by handler.", Buckets: []float64{.001, .005, .01, .05, .1, .25, .5, 1, 5, 30}},
+		[]string{"handler", "method", "code"})
+	s.reg.MustRegister(s.httpDur)
 	s.routes()
 	return s, nil
 }
@@ -98,41 +104,46 @@ func New(cfg Config) (*Server, error) {
 func (s *Server) Handler() http.Handler { return s.mux }
 
 func (s *Server) routes() {
-	m := s.mux
-	m.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+	s.handle("GET /healthz", "healthz", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
-	m.HandleFunc("GET /readyz", s.readyz)
-	m.Handle("GET /metrics", s.require(permMetrics, false, func(w http.ResponseWriter, r *http.Request, _ *principal) {
-		promhttp.HandlerFor(s.reg, promhttp.HandlerOpts{}).ServeHTTP(w, r)
+	s.handle("GET /readyz", "readyz", s.readyz)
+	metrics := promhttp.HandlerFor(s.reg, promhttp.HandlerOpts{})
+	s.handle("GET /metrics", "metrics", s.require(permMetrics, false, func(w http.ResponseWriter, r *http.Request, _ *principal) {
+		metrics.ServeHTTP(w, r)
 	}))
 
-	m.HandleFunc("POST /api/v1/batches", s.require(permUpload, false, s.apiUpload))
-	m.HandleFunc("GET /api/v1/batches", s.require(permStatus, false, s.apiList))
-	m.HandleFunc("GET /api/v1/batches/{id}", s.require(permStatus, false, s.apiDetail))
-	m.HandleFunc("POST /api/v1/batches/{id}/retry", s.require(permRetry, false, s.apiRetry))
-	m.HandleFunc("GET /api/v1/batches/{id}/package", s.require(permPackage, false, s.apiPackage))
-	m.HandleFunc("GET /api/v1/batches/{id}/documents/{doc}/pdf", s.require(permView, false, s.apiPDF))
-	m.HandleFunc("GET /api/v1/batches/{id}/documents/{doc}/pages/{page}/thumbnail", s.require(permView, false, s.apiThumbnail))
+	s.handle("POST /api/v1/batches", "api_upload", s.require(permUpload, false, s.apiUpload))
+	s.handle("GET /api/v1/batches", "api_list", s.require(permStatus, false, s.apiList))
+	s.handle("GET /api/v1/batches/{id}", "api_detail", s.require(permStatus, false, s.apiDetail))
+	s.handle("POST /api/v1/batches/{id}/retry", "api_retry", s.require(permRetry, false, s.apiRetry))
+	s.handle("GET /api/v1/batches/{id}/package", "api_package", s.require(permPackage, false, s.apiPackage))
+	s.handle("GET /api/v1/batches/{id}/documents/{doc}/pdf", "api_pdf", s.require(permView, false, s.apiPDF))
+	s.handle("GET /api/v1/batches/{id}/documents/{doc}/pages/{page}/thumbnail", "api_thumbnail", s.require(permView, false, s.apiThumbnail))
 
-	m.HandleFunc("GET /login", s.loginPage)
-	m.HandleFunc("POST /login", s.login)
-	m.HandleFunc("POST /logout", s.logout)
-	m.HandleFunc("GET /{$}", s.require(permView, true, s.listPage))
-	m.HandleFunc("GET /batches/{id}", s.require(permView, true, s.detailPage))
-	m.HandleFunc("POST /batches/{id}/retry", s.require(permRetry, true, s.retryForm))
-	m.Handle("GET /static/", http.FileServerFS(staticFS))
+	s.handle("GET /login", "login", s.loginPage)
+	s.handle("POST /login", "login", s.login)
+	s.handle("POST /logout", "logout", s.logout)
+	s.handle("GET /{$}", "dashboard_list", s.require(permView, true, s.listPage))
+	s.handle("GET /batches/{id}", "dashboard_detail", s.require(permView, true, s.detailPage))
+	s.handle("POST /batches/{id}/retry", "dashboard_retry", s.require(permRetry, true, s.retryForm))
+	s.handle("GET /static/", "static", http.FileServerFS(staticFS).ServeHTTP)
 
 	// The queue monitor: read-only for staff, full for admins.
 	ro := asynqmon.New(asynqmon.Options{RootPath: "/monitor", RedisConnOpt: s.cfg.RedisConnOpt, ReadOnly: true})
 	rw := asynqmon.New(asynqmon.Options{RootPath: "/monitor", RedisConnOpt: s.cfg.RedisConnOpt})
-	m.Handle("/monitor/", s.require(permMonitor, true, func(w http.ResponseWriter, r *http.Request, who *principal) {
+	s.handle("/monitor/", "monitor", s.require(permMonitor, true, func(w http.ResponseWriter, r *http.Request, who *principal) {
 		if who.Role == configs.RoleAdmin {
 			rw.ServeHTTP(w, r)
 			return
 		}
 		ro.ServeHTTP(w, r)
 	}))
+}
+
+// handle routes pattern to h, timing its requests in sohoa_http_request_duration_seconds{handler=name}.
+func (s *Server) handle(pattern, name string, h http.HandlerFunc) {
+	s.mux.Handle(pattern, promhttp.InstrumentHandlerDuration(s.httpDur.MustCurryWith(prometheus.Labels{"handler": name}), h))
 }
 
 // readyz reports whether Redis and the S3 buckets answer.
