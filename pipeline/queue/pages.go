@@ -8,6 +8,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -110,12 +112,76 @@ type PageSum struct {
 }
 
 // Detail returns the hồ sơ, documents and pages of batch id with their state,
-// without page results (see PageResult). It loads the batch from the inbox
-// into the cache folder the first time.
+// without page results (see PageResult).
 func (q *Queue) Detail(ctx context.Context, id string) (*BatchDetail, error) {
 	st, err := q.Status(ctx, id)
 	if err != nil {
 		return nil, err
+	}
+	files, err := q.structure(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	pipe := q.rdb.Pipeline()
+	fails := pipe.HGetAll(ctx, keyPageFails(id))
+	docs := pipe.HGetAll(ctx, keyDocs(id))
+	done := make([]*redisStrings, st.Documents)
+	for i := range done {
+		done[i] = &redisStrings{pipe.SMembers(ctx, keyDocPages(id, i))}
+	}
+	if _, err := pipe.Exec(ctx); err != nil {
+		return nil, fmt.Errorf("detail %s: %w", id, err)
+	}
+	for _, fd := range files {
+		for _, dd := range fd.Documents {
+			i := dd.Doc
+			if i < 0 || i >= len(done) {
+				return nil, fmt.Errorf("detail %s: document %d out of range", id, i)
+			}
+			dd.State = "pending"
+			if v, ok := docs.Val()[strconv.Itoa(i)]; ok {
+				dd.State = v
+				if r, ok := strings.CutPrefix(v, "failed: "); ok {
+					dd.State, dd.Reason = "failed", r
+				}
+			}
+			finished := map[string]bool{}
+			for _, p := range done[i].cmd.Val() {
+				finished[p] = true
+			}
+			for _, pd := range dd.Pages {
+				pd.State = PagePending
+				if js, ok := fails.Val()[fmt.Sprintf("%d/%d", i, pd.Page)]; ok {
+					var fl failure
+					if json.Unmarshal([]byte(js), &fl) == nil {
+						pd.Stage, pd.Reason = fl.Stage, fl.Reason
+					}
+					pd.State = PageFailed
+				} else if finished[strconv.Itoa(pd.Page)] {
+					pd.State = PageDone
+				}
+			}
+		}
+	}
+	return &BatchDetail{Status: st, Files: files}, nil
+}
+
+func keyStructure(id string) string { return "sohoa:batch:" + id + ":structure" }
+
+// structure returns a new copy of the hồ sơ, documents and pages of batch id,
+// without state. The first call loads the batch from the inbox, keeps its
+// structure in Redis (a few hundred bytes a page) and drops the local copy,
+// so that a dashboard does not keep the originals of every batch it showed.
+func (q *Queue) structure(ctx context.Context, id string) ([]*FileDetail, error) {
+	var files []*FileDetail
+	js, err := q.rdb.Get(ctx, keyStructure(id)).Bytes()
+	if err == nil {
+		if err := json.Unmarshal(js, &files); err != nil {
+			return nil, fmt.Errorf("batch %s: structure: %w", id, err)
+		}
+		return files, nil
+	} else if !errors.Is(err, redis.Nil) {
+		return nil, fmt.Errorf("batch %s: structure: %w", id, err)
 	}
 	m, err := q.meta(ctx, id)
 	if err != nil {
@@ -125,53 +191,30 @@ func (q *Queue) Detail(ctx context.Context, id string) (*BatchDetail, error) {
 	if err != nil {
 		return nil, err
 	}
-	pipe := q.rdb.Pipeline()
-	fails := pipe.HGetAll(ctx, keyPageFails(id))
-	docs := pipe.HGetAll(ctx, keyDocs(id))
-	refs := documents(b)
-	done := make([]*redisStrings, len(refs))
-	for i := range refs {
-		done[i] = &redisStrings{pipe.SMembers(ctx, keyDocPages(id, i))}
-	}
-	if _, err := pipe.Exec(ctx); err != nil {
-		return nil, fmt.Errorf("detail %s: %w", id, err)
-	}
-	out := &BatchDetail{Status: st}
 	var fd *FileDetail
-	for i, dr := range refs {
+	for i, dr := range documents(b) {
 		if fd == nil || fd.Code != dr.f.Meta.FileCode {
 			fd = &FileDetail{Code: dr.f.Meta.FileCode, Title: dr.f.Meta.Title, Mode: dr.f.Meta.Mode}
-			out.Files = append(out.Files, fd)
+			files = append(files, fd)
 		}
 		dd := &DocumentDetail{Doc: i, Code: dr.d.Meta.DocCode, Source: dr.d.Source, Title: dr.d.Meta.Subject,
-			Secret: dr.d.Meta.Mode == pipeline.ModeSecret || dr.f.Meta.Mode == pipeline.ModeSecret, State: "pending"}
-		if v, ok := docs.Val()[strconv.Itoa(i)]; ok {
-			dd.State = v
-			if r, ok := strings.CutPrefix(v, "failed: "); ok {
-				dd.State, dd.Reason = "failed", r
-			}
-		}
-		finished := map[string]bool{}
-		for _, p := range done[i].cmd.Val() {
-			finished[p] = true
-		}
+			Secret: dr.d.Meta.Mode == pipeline.ModeSecret || dr.f.Meta.Mode == pipeline.ModeSecret}
 		for _, pg := range dr.d.Pages {
-			pd := &PageDetail{Page: pg.Index, File: pg.File, FilePage: pg.FilePage, DPI: pg.DPI, State: PagePending,
-				LowDPI: lowDPI(pg)}
-			if js, ok := fails.Val()[fmt.Sprintf("%d/%d", i, pg.Index)]; ok {
-				var fl failure
-				if json.Unmarshal([]byte(js), &fl) == nil {
-					pd.Stage, pd.Reason = fl.Stage, fl.Reason
-				}
-				pd.State = PageFailed
-			} else if finished[strconv.Itoa(pg.Index)] {
-				pd.State = PageDone
-			}
-			dd.Pages = append(dd.Pages, pd)
+			dd.Pages = append(dd.Pages, &PageDetail{Page: pg.Index, File: pg.File, FilePage: pg.FilePage, DPI: pg.DPI, LowDPI: lowDPI(pg)})
 		}
 		fd.Documents = append(fd.Documents, dd)
 	}
-	return out, nil
+	if js, err = json.Marshal(files); err != nil {
+		return nil, fmt.Errorf("batch %s: structure: %w", id, err)
+	}
+	if err := q.rdb.Set(ctx, keyStructure(id), js, 0).Err(); err != nil {
+		return nil, fmt.Errorf("batch %s: structure: %w", id, err)
+	}
+	q.mu.Lock()
+	delete(q.batches, id)
+	q.mu.Unlock()
+	os.RemoveAll(filepath.Join(q.opts.CacheDir, id))
+	return files, nil
 }
 
 type redisStrings struct {

@@ -98,9 +98,17 @@ func (q *Queue) Retry(ctx context.Context, id string, docs []int) (int, error) {
 			return 0, err
 		}
 	}
-	for d := range touched { // a document that failed in its PDF stage, with every page done
-		if err := q.docPagesDone(ctx, id, d, -1); err != nil {
-			return 0, err
+	files, err := q.structure(ctx, id)
+	if err != nil {
+		return 0, err
+	}
+	for _, fd := range files {
+		for _, dd := range fd.Documents {
+			if touched[dd.Doc] { // a document that failed in its PDF stage, with every page done
+				if err := q.docPagesDone(ctx, id, dd.Doc, len(dd.Pages)); err != nil {
+					return 0, err
+				}
+			}
 		}
 	}
 	q.opts.Logger.Info("batch retried", "batch", id, "pages", len(pages), "documents", len(touched))

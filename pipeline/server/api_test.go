@@ -302,6 +302,10 @@ func TestUploadProcessDownload(t *testing.T) {
 			t.Errorf("document %+v page %+v", doc, pg)
 		}
 	}
+	// The server keeps the batch's structure, not its originals.
+	if left, _ := os.ReadDir(e.cache); len(left) != 0 {
+		t.Errorf("the server keeps %d files of the batch", len(left))
+	}
 	resp = e.do("GET", "/api/v1/batches/web-ok-1/documents/0/pages/1/thumbnail", configs.RoleStaff, nil, "")
 	img, err := jpeg.Decode(resp.Body)
 	resp.Body.Close()

@@ -47,6 +47,7 @@ type testEnv struct {
 	srv     *httptest.Server
 	tokens  map[string]string // role -> token
 	tempDir string
+	cache   string // the server's batch cache folder
 }
 
 func newEnv(t testing.TB, db int, maxUpload int64, adjust ...func(*Config)) *testEnv {
@@ -70,7 +71,8 @@ func newEnv(t testing.TB, db int, maxUpload int64, adjust ...func(*Config)) *tes
 	e := &testEnv{t: t, redis: fmt.Sprintf("redis://%s/%d", redisAddr, db), tokens: map[string]string{}, tempDir: t.TempDir()}
 	e.stores = queue.Stores{Inbox: bucket("inbox", false), Work: bucket("work", false), Archive: bucket("archive", true)}
 	var err error
-	e.q, err = queue.New(e.redis, e.stores, queue.Options{Retries: 1, CacheDir: t.TempDir(), Logger: quietLogger()})
+	e.cache = t.TempDir()
+	e.q, err = queue.New(e.redis, e.stores, queue.Options{Retries: 1, CacheDir: e.cache, Logger: quietLogger()})
 	if err != nil {
 		t.Fatal(err)
 	}
