@@ -67,6 +67,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		fmt.Fprintln(stderr, "sohoa:", err)
 		return exitFailed
 	}
+	defer srv.Close()
 	ln, err := net.Listen("tcp", cfg.Server.Addr)
 	if err != nil {
 		fmt.Fprintln(stderr, "sohoa:", err)

@@ -258,6 +258,15 @@ func (q *Queue) Archive() storage.Store { return q.stores.Archive }
 // Inbox returns the inbox store, where originals are uploaded.
 func (q *Queue) Inbox() storage.Store { return q.stores.Inbox }
 
+// RecentBatches returns the ids of the n batches submitted last, newest first.
+func (q *Queue) RecentBatches(ctx context.Context, n int) ([]string, error) {
+	ids, err := q.rdb.ZRevRange(ctx, keyBatches(), 0, int64(n)-1).Result()
+	if err != nil {
+		return nil, fmt.Errorf("batches: %w", err)
+	}
+	return ids, nil
+}
+
 // States counts the submitted batches by state.
 func (q *Queue) States(ctx context.Context) (map[string]int, error) {
 	ids, err := q.Batches(ctx)

@@ -255,14 +255,23 @@ func (s *Server) summary(ctx context.Context, id string) (*BatchSummary, error) 
 	return bs, nil
 }
 
-func (s *Server) summaries(ctx context.Context) ([]*BatchSummary, error) {
-	ids, err := s.q.Batches(ctx)
+// listLimit is how many batches a list shows, newest first, unless ?limit= says otherwise.
+const listLimit = 100
+
+// summaries returns the last batches submitted, newest first: listLimit of
+// them, or ?limit=N (1-1000) of r.
+func (s *Server) summaries(ctx context.Context, r *http.Request) ([]*BatchSummary, error) {
+	n := listLimit
+	if v, err := strconv.Atoi(r.URL.Query().Get("limit")); err == nil && v > 0 {
+		n = min(v, 1000)
+	}
+	ids, err := s.q.RecentBatches(ctx, n)
 	if err != nil {
 		return nil, err
 	}
 	out := make([]*BatchSummary, 0, len(ids))
-	for i := len(ids) - 1; i >= 0; i-- { // newest first
-		bs, err := s.summary(ctx, ids[i])
+	for _, id := range ids {
+		bs, err := s.summary(ctx, id)
 		if err != nil {
 			return nil, err
 		}
@@ -272,7 +281,7 @@ func (s *Server) summaries(ctx context.Context) ([]*BatchSummary, error) {
 }
 
 func (s *Server) apiList(w http.ResponseWriter, r *http.Request, _ *principal) {
-	list, err := s.summaries(r.Context())
+	list, err := s.summaries(r.Context(), r)
 	if err != nil {
 		s.fail(w, err)
 		return

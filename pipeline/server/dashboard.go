@@ -135,7 +135,7 @@ func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) listPage(w http.ResponseWriter, r *http.Request, who *principal) {
-	list, err := s.summaries(r.Context())
+	list, err := s.summaries(r.Context(), r)
 	if err != nil {
 		s.log.Error("dashboard list", "error", err)
 		http.Error(w, err.Error(), http.StatusInternalServerError)

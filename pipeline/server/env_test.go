@@ -103,7 +103,7 @@ func newEnv(t testing.TB, db int, maxUpload int64, adjust ...func(*Config)) *tes
 		t.Fatal(err)
 	}
 	e.srv = httptest.NewServer(s.Handler())
-	t.Cleanup(e.srv.Close)
+	t.Cleanup(func() { e.srv.Close(); s.Close() })
 	e.url = e.srv.URL
 	return e
 }

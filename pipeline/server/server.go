@@ -65,6 +65,8 @@ type Server struct {
 	httpDur *prometheus.HistogramVec
 	views   *views
 
+	monitors []*asynqmon.HTTPHandler
+
 	mu      sync.Mutex
 	details map[string]*detailEntry // short-lived cache of batch details, by id
 	sums    map[string]*queue.PageSum
@@ -100,6 +102,15 @@ func New(cfg Config) (*Server, error) {
 	return s, nil
 }
 
+// Close releases the monitor's Redis connections; the Queue is the caller's to close.
+func (s *Server) Close() error {
+	var errs []error
+	for _, m := range s.monitors {
+		errs = append(errs, m.Close())
+	}
+	return errors.Join(errs...)
+}
+
 // Handler returns the server's HTTP handler.
 func (s *Server) Handler() http.Handler { return s.mux }
 
@@ -132,6 +143,7 @@ func (s *Server) routes() {
 	// The queue monitor: read-only for staff, full for admins.
 	ro := asynqmon.New(asynqmon.Options{RootPath: "/monitor", RedisConnOpt: s.cfg.RedisConnOpt, ReadOnly: true})
 	rw := asynqmon.New(asynqmon.Options{RootPath: "/monitor", RedisConnOpt: s.cfg.RedisConnOpt})
+	s.monitors = append(s.monitors, ro, rw)
 	s.handle("/monitor/", "monitor", s.require(permMonitor, true, func(w http.ResponseWriter, r *http.Request, who *principal) {
 		if who.Role == configs.RoleAdmin {
 			rw.ServeHTTP(w, r)
