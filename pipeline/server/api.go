@@ -61,7 +61,8 @@ func (s *Server) apiUpload(w http.ResponseWriter, r *http.Request, who *principa
 		writeError(w, http.StatusBadRequest, "malformed", err.Error(), nil)
 		return
 	case err != nil:
-		writeError(w, http.StatusBadRequest, "malformed", "reading the upload: "+err.Error(), nil)
+		s.log.Error("upload: unpacking", "error", err)
+		writeError(w, http.StatusInternalServerError, "internal", "unpacking the upload: "+err.Error(), nil)
 		return
 	}
 	lo := s.cfg.Load
@@ -139,11 +140,32 @@ func writeFile(dst string, r io.Reader) error {
 		}
 		return err
 	}
-	_, err = io.Copy(f, r)
+	src := &sourceReader{r: r}
+	_, err = io.Copy(f, src)
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
-	return err
+	var mbe *http.MaxBytesError
+	switch {
+	case src.err == nil || errors.As(src.err, &mbe):
+		return err
+	default: // the upload ended early or is corrupt
+		return fmt.Errorf("%w: %s: %v", errUpload, filepath.Base(dst), src.err)
+	}
+}
+
+// sourceReader remembers a read error, to tell the client's faults from the server's.
+type sourceReader struct {
+	r   io.Reader
+	err error
+}
+
+func (s *sourceReader) Read(p []byte) (int, error) {
+	n, err := s.r.Read(p)
+	if err != nil && err != io.EOF {
+		s.err = err
+	}
+	return n, err
 }
 
 func untar(r io.Reader, root string) error {

@@ -226,6 +226,14 @@ func TestUploadRefused(t *testing.T) {
 	}
 	e.assertNothingLeft("bad metadata")
 
+	// A tar stream cut short in the middle of a file.
+	cut := tarOf(t, batchFiles(t, "cut", false)).Bytes()
+	code, ae = post(bytes.NewReader(cut[:len(cut)/2]), "application/x-tar")
+	if code != 400 || ae.Code != "malformed" {
+		t.Errorf("truncated tar: %d %+v", code, ae)
+	}
+	e.assertNothingLeft("truncated tar")
+
 	// A path out of the batch folder.
 	code, ae = post(tarOf(t, map[string][]byte{"../escape.jpg": []byte("x")}), "application/x-tar")
 	if code != 400 || !strings.Contains(ae.Message, "bad file name") {
