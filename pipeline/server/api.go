@@ -73,6 +73,11 @@ func (s *Server) apiUpload(w http.ResponseWriter, r *http.Request, who *principa
 		}
 	}
 	dir := batchRoot(root)
+	if dir == root && !hasID(root) {
+		writeError(w, http.StatusUnprocessableEntity, "invalid_batch", "the batch has no id", []pipeline.Problem{{File: pipeline.MetadataFile,
+			Field: "id", What: "upload the batch folder itself (BATCH_ID/...) or give batch.json an id"}})
+		return
+	}
 	b, err := pipeline.Load(r.Context(), dir, lo)
 	var ve *pipeline.ValidationError
 	if errors.As(err, &ve) {
@@ -111,6 +116,18 @@ func batchRoot(root string) string {
 		}
 	}
 	return root
+}
+
+// hasID reports whether the batch.json in dir names the batch.
+func hasID(dir string) bool {
+	data, err := os.ReadFile(filepath.Join(dir, pipeline.MetadataFile))
+	if err != nil {
+		return false
+	}
+	var sh struct {
+		ID string `json:"id"`
+	}
+	return json.Unmarshal(data, &sh) == nil && sh.ID != ""
 }
 
 // localPath checks an uploaded file name and returns it as a path under root.

@@ -226,6 +226,14 @@ func TestUploadRefused(t *testing.T) {
 	}
 	e.assertNothingLeft("bad metadata")
 
+	// Files at the top of the upload, without a batch folder or an id.
+	code, ae = post(tarOf(t, map[string][]byte{"H49.64.33.2024.01.VTLT/1/page-001.jpg": []byte("x"),
+		"H49.64.33.2025.02.VTLT/1/page-001.jpg": []byte("x")}), "application/x-tar")
+	if code != 422 || len(ae.Problems) != 1 || ae.Problems[0].Field != "id" {
+		t.Errorf("no batch id: %d %+v", code, ae)
+	}
+	e.assertNothingLeft("no batch id")
+
 	// A tar stream cut short in the middle of a file.
 	cut := tarOf(t, batchFiles(t, "cut", false)).Bytes()
 	code, ae = post(bytes.NewReader(cut[:len(cut)/2]), "application/x-tar")
