@@ -91,8 +91,10 @@ func TestBrowser(t *testing.T) {
 	// The detail page shows the failed page, live, with its reason; press Retry.
 	err = chromedp.Do(ctx,
 		chromedp.Click(css(row+` a`)),
+		// The failed page appears in the failure list; its link opens it.
+		chromedp.WaitVisible(css(`#failures a[href="#page-0-1"]`)),
+		chromedp.Click(css(`#failures a[href="#page-0-1"]`)),
 		chromedp.WaitVisible(css(`#page-0-1.state-failed`)),
-		chromedp.ScrollIntoView(css(`#page-0-1`)),
 	)
 	if err != nil {
 		t.Fatalf("failed page: %v", err)

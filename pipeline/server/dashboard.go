@@ -151,6 +151,14 @@ type detailView struct {
 	CanRetry bool
 	Failed   int
 	Flagged  int
+	Failures []failedPage // the failed pages, listed at the top
+}
+
+// failedPage is a failed page with its document, for the failure list.
+type failedPage struct {
+	Doc  int
+	Code string
+	Page *queue.PageDetail
 }
 
 func (s *Server) detailPage(w http.ResponseWriter, r *http.Request, who *principal) {
@@ -173,6 +181,7 @@ func (s *Server) detailPage(w http.ResponseWriter, r *http.Request, who *princip
 			for _, pg := range doc.Pages {
 				if pg.State == queue.PageFailed {
 					v.Failed++
+					v.Failures = append(v.Failures, failedPage{Doc: doc.Doc, Code: doc.Code, Page: pg})
 				}
 				if pg.State == queue.PageDone && (pg.LowDPI || pg.Result != nil && len(pg.Result.Flags) > 0) {
 					v.Flagged++
