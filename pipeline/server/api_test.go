@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"image/jpeg"
+	"image/png"
 	"io"
 	"mime/multipart"
 	"net/http"
@@ -286,6 +287,18 @@ func TestUploadProcessDownload(t *testing.T) {
 	e := newEnv(t, 15, 64<<20)
 	e.startWorker(2)
 	files := batchFiles(t, "web-ok-1", false)
+	// The PNG written again without its resolution: it is flagged low-dpi,
+	// processed at the upload's ?dpi=300.
+	pngName := "web-ok-1/H49.64.33.2024.01.VTLT/3/page-001.png"
+	img, err := png.Decode(bytes.NewReader(files[pngName]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var noDPI bytes.Buffer
+	if err := (&png.Encoder{CompressionLevel: png.BestSpeed}).Encode(&noDPI, img); err != nil {
+		t.Fatal(err)
+	}
+	files[pngName] = noDPI.Bytes()
 	var body bytes.Buffer
 	mw := multipart.NewWriter(&body)
 	for name, data := range files {
@@ -296,14 +309,14 @@ func TestUploadProcessDownload(t *testing.T) {
 		w.Write(data)
 	}
 	mw.Close()
-	resp := e.do("POST", "/api/v1/batches", configs.RoleStation, &body, mw.FormDataContentType())
+	resp := e.do("POST", "/api/v1/batches?dpi=300", configs.RoleStation, &body, mw.FormDataContentType())
 	data, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusAccepted || !strings.Contains(string(data), `"batchId": "web-ok-1"`) {
 		t.Fatalf("upload: %d %s", resp.StatusCode, data)
 	}
 	sum := e.waitFinished("web-ok-1", 3*time.Minute)
-	if sum.State != queue.StateComplete || sum.PagesDone != 2 || sum.PagesFailed != 0 || sum.PagesPerMinute <= 0 {
+	if sum.State != queue.StateComplete || sum.PagesDone != 2 || sum.PagesFailed != 0 || sum.PagesFlagged != 1 || sum.PagesPerMinute <= 0 {
 		t.Errorf("summary = %+v %+v", sum, sum.BatchStatus)
 	}
 
@@ -322,10 +335,13 @@ func TestUploadProcessDownload(t *testing.T) {
 	if left, _ := os.ReadDir(e.cache); len(left) != 0 {
 		t.Errorf("the server keeps %d files of the batch", len(left))
 	}
+	if pg := d.Files[0].Documents[1].Pages[0]; !pg.LowDPI || pg.DPI != 300 {
+		t.Errorf("page without resolution: %+v", pg)
+	}
 	resp = e.do("GET", "/api/v1/batches/web-ok-1/documents/0/pages/1/thumbnail", configs.RoleStaff, nil, "")
-	img, err := jpeg.Decode(resp.Body)
+	thumb, err := jpeg.Decode(resp.Body)
 	resp.Body.Close()
-	if err != nil || img.Bounds().Dx() != thumbWidth {
+	if err != nil || thumb.Bounds().Dx() != thumbWidth {
 		t.Errorf("thumbnail: %v", err)
 	}
 	resp = e.do("GET", "/api/v1/batches/web-ok-1/documents/1/pdf", configs.RoleStaff, nil, "")

@@ -149,8 +149,6 @@ type detailView struct {
 	Summary  *BatchSummary
 	Detail   *queue.BatchDetail
 	CanRetry bool
-	Failed   int
-	Flagged  int
 	Failures []failedPage // the failed pages, listed at the top
 }
 
@@ -180,11 +178,7 @@ func (s *Server) detailPage(w http.ResponseWriter, r *http.Request, who *princip
 		for _, doc := range f.Documents {
 			for _, pg := range doc.Pages {
 				if pg.State == queue.PageFailed {
-					v.Failed++
 					v.Failures = append(v.Failures, failedPage{Doc: doc.Doc, Code: doc.Code, Page: pg})
-				}
-				if pg.State == queue.PageDone && (pg.LowDPI || pg.Result != nil && len(pg.Result.Flags) > 0) {
-					v.Flagged++
 				}
 			}
 		}
