@@ -19,6 +19,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/sohoa-vn/sohoa/pipeline"
+	"github.com/sohoa-vn/sohoa/pipeline/queue"
 )
 
 // key is the Redis hash holding every figure.
@@ -33,7 +34,7 @@ var (
 )
 
 // Stages are the stages timed, as reported in the stage label.
-var Stages = []string{pipeline.StageDecode, pipeline.StageNormalize, pipeline.StageOCR, pipeline.StageEncode, pipeline.StagePDF, "upload"}
+var Stages = []string{pipeline.StageDecode, pipeline.StageNormalize, pipeline.StageOCR, pipeline.StageEncode, pipeline.StagePDF, queue.StageUpload}
 
 // Recorder adds the workers' figures to Redis. It implements queue.Observer.
 type Recorder struct {
@@ -91,6 +92,8 @@ func (r *Recorder) PageFailed(stage string) {
 	pipe.HIncrBy(ctx, key, "failed:"+stage, 1)
 	r.exec(pipe, ctx)
 }
+
+var _ queue.Observer = (*Recorder)(nil)
 
 // Stage records the duration of a stage run outside ProcessPage.
 func (r *Recorder) Stage(stage string, d time.Duration) {

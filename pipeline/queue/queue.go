@@ -550,9 +550,6 @@ func (q *Queue) handlePage(ctx context.Context, t *asynq.Task, pool *ocr.Pool) e
 	po := q.opts.Pipeline
 	res, err := pipeline.ProcessPage(ctx, eng, b.Dir, pg, pipeline.PageOptions{DPI: pg.DPI, MinConfidence: minConfidence(po), Encode: po.Encode})
 	pool.Put(eng)
-	if err == nil && q.opts.Observer != nil {
-		q.opts.Observer.PageDone(res)
-	}
 	if err != nil {
 		var pe *pipeline.PageError
 		if errors.As(err, &pe) && pe.Stage == pipeline.StageDecode && ctx.Err() == nil {
@@ -574,6 +571,9 @@ func (q *Queue) handlePage(ctx context.Context, t *asynq.Task, pool *ocr.Pool) e
 	q.observeStage(StageUpload, time.Since(t0))
 	if err := q.recordFlags(ctx, p, pg, res.Flags); err != nil {
 		return err
+	}
+	if q.opts.Observer != nil {
+		q.opts.Observer.PageDone(res)
 	}
 	return q.pageFinished(ctx, p, nil)
 }
