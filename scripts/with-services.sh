@@ -15,11 +15,12 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
-# free_port prints a loopback TCP port nobody listens on.
+# free_port prints a loopback TCP port nobody listens on, below the kernel's
+# ephemeral range (32768 and up), where outgoing connections could hold it.
 free_port() {
   local p
   for _ in $(seq 200); do
-    p=$(( (RANDOM % 20000) + 30000 ))
+    p=$(( (RANDOM % 12000) + 20000 ))
     if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then echo "$p"; return; fi
   done
   echo "no free port" >&2; return 1

@@ -24,6 +24,24 @@ const detailTTL = time.Second
 // thumbWidth is the width of page thumbnails, in pixels.
 const thumbWidth = 240
 
+// Bounds of the in-memory caches: when one is full, an arbitrary entry makes room.
+const (
+	maxDetails = 1000   // batch details (each lives detailTTL)
+	maxSums    = 200000 // page results, ~150 bytes each
+	maxThumbs  = 4000   // thumbnails, ~15 KB each
+)
+
+// makeRoom deletes an arbitrary entry of m when it holds n or more. The caller holds s.mu.
+func makeRoom[V any](m map[string]V, n int) {
+	if len(m) < n {
+		return
+	}
+	for k := range m {
+		delete(m, k)
+		return
+	}
+}
+
 type detailEntry struct {
 	mu  sync.Mutex
 	at  time.Time
@@ -35,6 +53,7 @@ func (s *Server) detail(ctx context.Context, id string) (*queue.BatchDetail, err
 	s.mu.Lock()
 	e := s.details[id]
 	if e == nil {
+		makeRoom(s.details, maxDetails)
 		e = &detailEntry{}
 		s.details[id] = e
 	}
@@ -66,6 +85,7 @@ func (s *Server) detail(ctx context.Context, id string) (*queue.BatchDetail, err
 						return nil, err
 					}
 					s.mu.Lock()
+					makeRoom(s.sums, maxSums)
 					s.sums[k] = sum
 					s.mu.Unlock()
 				}
@@ -97,6 +117,7 @@ func (s *Server) thumbnail(ctx context.Context, id string, doc, page int) ([]byt
 	s.mu.Lock()
 	e := s.thumbs[k]
 	if e == nil {
+		makeRoom(s.thumbs, maxThumbs)
 		e = &thumbEntry{}
 		s.thumbs[k] = e
 	}
