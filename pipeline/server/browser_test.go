@@ -150,6 +150,16 @@ func TestBrowser(t *testing.T) {
 	if title, err := chromedp.Run(ctx, chromedp.Title()); err != nil || title != "Archive digitization" {
 		t.Errorf("title after switching to English: %q, %v", title, err)
 	}
+	// The queue monitor loads behind the same login and lists the queue (its API answers through the cookie).
+	err = chromedp.Do(ctx, chromedp.Navigate(e.url+"/monitor/"))
+	if err == nil {
+		_, err = chromedp.Run(ctx, chromedp.Poll[bool](`document.body.innerText.includes("default")`))
+	}
+	if err != nil {
+		t.Errorf("queue monitor: %v", err)
+	} else if err := chromedp.Do(ctx, shot("monitor.png")); err != nil {
+		t.Error(err)
+	}
 	var sum struct{ Batches []*BatchSummary }
 	e.getJSON("/api/v1/batches", configs.RoleStaff, http.StatusOK, &sum)
 	if len(sum.Batches) != 1 || sum.Batches[0].PagesFailed != 1 || sum.Batches[0].PagesDone != 2 {
