@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -72,5 +73,24 @@ func TestS3Credentials(t *testing.T) {
 	c, err = Load("", []string{"SOHOA_REDIS_URL=redis://r:6380/2", "SOHOA_S3_ARCHIVEBUCKET=arch", "SOHOA_QUEUE_CONCURRENCY=3"})
 	if err != nil || c.Redis.URL != "redis://r:6380/2" || c.S3.ArchiveBucket != "arch" || c.Queue.Concurrency != 3 {
 		t.Errorf("overrides: %+v, %v", c, err)
+	}
+}
+
+func TestServerTokens(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "c.yaml")
+	sum := "5e884898da28047151d0e56f8dc6292773603d0d6aabbdd62a11ef721d1542d8"
+	os.WriteFile(p, []byte("server:\n  tokens:\n    - {name: a, role: staff, sha256: "+sum+"}\n"), 0o644)
+	c, err := Load(p, nil)
+	if err != nil || len(c.Server.Tokens) != 1 || c.Server.Tokens[0].Role != RoleStaff {
+		t.Fatalf("tokens: %+v %v", c, err)
+	}
+	for _, bad := range []string{"{role: root, sha256: " + sum + "}", "{role: staff, sha256: abc}", "{role: staff, sha256: " + strings.ToUpper(sum) + "}"} {
+		os.WriteFile(p, []byte("server:\n  tokens:\n    - "+bad+"\n"), 0o644)
+		if _, err := Load(p, nil); err == nil {
+			t.Errorf("token %s accepted", bad)
+		}
+	}
+	if _, err := Load("", []string{"SOHOA_SERVER_MAXUPLOADMB=0"}); err == nil {
+		t.Error("maxUploadMB 0 accepted")
 	}
 }
