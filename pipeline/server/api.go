@@ -304,6 +304,12 @@ func (s *Server) summaries(ctx context.Context, r *http.Request) ([]*BatchSummar
 	if v, err := strconv.Atoi(r.URL.Query().Get("limit")); err == nil && v > 0 {
 		n = min(v, 1000)
 	}
+	// Many dashboards polling the list cost one round of Redis reads per detailTTL.
+	s.list.mu.Lock()
+	defer s.list.mu.Unlock()
+	if s.list.val != nil && s.list.limit == n && time.Since(s.list.at) < detailTTL {
+		return s.list.val, nil
+	}
 	ids, err := s.q.RecentBatches(ctx, n)
 	if err != nil {
 		return nil, err
@@ -316,6 +322,7 @@ func (s *Server) summaries(ctx context.Context, r *http.Request) ([]*BatchSummar
 		}
 		out = append(out, bs)
 	}
+	s.list.val, s.list.limit, s.list.at = out, n, time.Now()
 	return out, nil
 }
 

@@ -102,6 +102,9 @@ func (s *Server) forget(id string) {
 	s.mu.Lock()
 	delete(s.details, id)
 	s.mu.Unlock()
+	s.list.mu.Lock()
+	s.list.val = nil
+	s.list.mu.Unlock()
 }
 
 type thumbEntry struct {

@@ -175,14 +175,18 @@ func (e *testEnv) waitFinished(id string, limit time.Duration) *BatchSummary {
 		var d queue.BatchDetail
 		e.getJSON("/api/v1/batches/"+id, configs.RoleStation, http.StatusOK, &d)
 		if d.Status.Finished() {
-			var list struct{ Batches []*BatchSummary }
-			e.getJSON("/api/v1/batches", configs.RoleStaff, http.StatusOK, &list)
-			for _, b := range list.Batches {
-				if b.ID == id {
-					return b
+			// The list is cached for up to detailTTL.
+			for range 50 {
+				var list struct{ Batches []*BatchSummary }
+				e.getJSON("/api/v1/batches", configs.RoleStaff, http.StatusOK, &list)
+				for _, b := range list.Batches {
+					if b.ID == id && b.BatchStatus.Finished() {
+						return b
+					}
 				}
+				time.Sleep(100 * time.Millisecond)
 			}
-			e.t.Fatalf("batch %s finished but not listed", id)
+			e.t.Fatalf("batch %s finished but not listed as finished", id)
 		}
 		if time.Now().After(deadline) {
 			e.t.Fatalf("batch %s not finished after %v: %+v", id, limit, d.Status)

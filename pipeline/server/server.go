@@ -67,6 +67,13 @@ type Server struct {
 
 	monitors []*asynqmon.HTTPHandler
 
+	list struct { // short-lived cache of the batch list
+		mu    sync.Mutex
+		at    time.Time
+		limit int
+		val   []*BatchSummary
+	}
+
 	mu      sync.Mutex
 	details map[string]*detailEntry // short-lived cache of batch details, by id
 	sums    map[string]*queue.PageSum
