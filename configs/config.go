@@ -36,7 +36,35 @@ type Config struct {
 	Queue     Queue     `yaml:"queue"`
 	Retention Retention `yaml:"retention"`
 	Fixity    Fixity    `yaml:"fixity"`
+	Server    Server    `yaml:"server"`
 }
+
+// Server holds the settings of "sohoa serve": the dashboard, the HTTP API and the metrics.
+type Server struct {
+	Addr string `yaml:"addr"` // host:port to listen on
+	// MaxUploadMB is the largest batch upload accepted, in MiB.
+	MaxUploadMB int `yaml:"maxUploadMB"`
+	// SecureCookie marks the dashboard's login cookie Secure (HTTPS only). Turn
+	// it off only for a server reached over plain HTTP on a trusted network.
+	SecureCookie bool `yaml:"secureCookie"`
+	// Tokens are the API tokens, stored as SHA-256 hashes ("sohoa token create" prints one).
+	Tokens []Token `yaml:"tokens"`
+}
+
+// Token is an API token's hash and role.
+type Token struct {
+	Name   string `yaml:"name"`   // who holds it, for the logs
+	Role   string `yaml:"role"`   // station, staff, officer or admin
+	SHA256 string `yaml:"sha256"` // lower-case hex SHA-256 of the token
+}
+
+// Token roles.
+const (
+	RoleStation = "station" // uploads batches
+	RoleStaff   = "staff"   // views batches, retries failures
+	RoleOfficer = "officer" // downloads sealed packages (and views)
+	RoleAdmin   = "admin"   // everything, including the queue monitor
+)
 
 // Redis says where the task queue and the batch state are kept.
 type Redis struct {
@@ -126,6 +154,7 @@ func Default() *Config {
 		Queue:     Queue{Retries: 5},
 		Retention: Retention{Mode: "GOVERNANCE", Years: 10},
 		Fixity:    Fixity{Schedule: "@daily"},
+		Server:    Server{Addr: "127.0.0.1:8080", MaxUploadMB: 2048, SecureCookie: true},
 	}
 }
 
@@ -204,6 +233,18 @@ func (c *Config) Check() error {
 		return fmt.Errorf("config: seal.certFile is set but seal.keyFile is empty")
 	case c.Retention.Mode != "none" && c.Retention.Years < 1:
 		return fmt.Errorf("config: retention.years %d: must be 1 or more", c.Retention.Years)
+	case c.Server.MaxUploadMB < 1:
+		return fmt.Errorf("config: server.maxUploadMB %d: must be 1 or more", c.Server.MaxUploadMB)
+	}
+	for i, t := range c.Server.Tokens {
+		switch t.Role {
+		case RoleStation, RoleStaff, RoleOfficer, RoleAdmin:
+		default:
+			return fmt.Errorf("config: server.tokens[%d].role %q: must be station, staff, officer or admin", i, t.Role)
+		}
+		if len(t.SHA256) != 64 || strings.Trim(t.SHA256, "0123456789abcdef") != "" {
+			return fmt.Errorf("config: server.tokens[%d].sha256: must be 64 lower-case hex digits", i)
+		}
 	}
 	if c.Fixity.Schedule != "none" {
 		if _, err := cron.ParseStandard(c.Fixity.Schedule); err != nil {

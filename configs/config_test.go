@@ -3,6 +3,8 @@ package configs
 import (
 	"os"
 	"path/filepath"
+	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -13,7 +15,7 @@ func TestExampleIsDefault(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if *c != *Default() {
+	if !reflect.DeepEqual(c, Default()) {
 		t.Errorf("example config %+v differs from defaults %+v", *c, *Default())
 	}
 }
@@ -84,5 +86,24 @@ func TestFixitySchedule(t *testing.T) {
 		if _, err := Load("", []string{"SOHOA_FIXITY_SCHEDULE=" + spec}); err == nil {
 			t.Errorf("schedule %q accepted", spec)
 		}
+	}
+}
+
+func TestServerTokens(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "c.yaml")
+	sum := "5e884898da28047151d0e56f8dc6292773603d0d6aabbdd62a11ef721d1542d8"
+	os.WriteFile(p, []byte("server:\n  tokens:\n    - {name: a, role: staff, sha256: "+sum+"}\n"), 0o644)
+	c, err := Load(p, nil)
+	if err != nil || len(c.Server.Tokens) != 1 || c.Server.Tokens[0].Role != RoleStaff {
+		t.Fatalf("tokens: %+v %v", c, err)
+	}
+	for _, bad := range []string{"{role: root, sha256: " + sum + "}", "{role: staff, sha256: abc}", "{role: staff, sha256: " + strings.ToUpper(sum) + "}"} {
+		os.WriteFile(p, []byte("server:\n  tokens:\n    - "+bad+"\n"), 0o644)
+		if _, err := Load(p, nil); err == nil {
+			t.Errorf("token %s accepted", bad)
+		}
+	}
+	if _, err := Load("", []string{"SOHOA_SERVER_MAXUPLOADMB=0"}); err == nil {
+		t.Error("maxUploadMB 0 accepted")
 	}
 }

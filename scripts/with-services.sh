@@ -4,6 +4,9 @@
 #   SOHOA_TEST_REDIS_ADDR    host:port of Redis
 #   SOHOA_TEST_S3_ENDPOINT   host:port of MinIO (plain HTTP)
 #   SOHOA_TEST_S3_ACCESS_KEY, SOHOA_TEST_S3_SECRET_KEY
+# Test packages run in parallel and share this Redis, each on its own databases:
+# cmd/sohoa 1-19, pipeline/queue 20-39, pipeline/fixity 50-54, pipeline/metrics 55-59,
+# pipeline/server 60-79.
 set -euo pipefail
 
 tmp=$(mktemp -d /tmp/sohoa-services.XXXXXX)
@@ -15,11 +18,12 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
-# free_port prints a loopback TCP port nobody listens on.
+# free_port prints a loopback TCP port nobody listens on, below the kernel's
+# ephemeral range (32768 and up), where outgoing connections could hold it.
 free_port() {
   local p
   for _ in $(seq 200); do
-    p=$(( (RANDOM % 20000) + 30000 ))
+    p=$(( (RANDOM % 12000) + 20000 ))
     if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then echo "$p"; return; fi
   done
   echo "no free port" >&2; return 1
@@ -38,7 +42,7 @@ wait_for() { # name, command...
 
 redis_port=$(free_port)
 redis-server --port "$redis_port" --bind 127.0.0.1 --dir "$tmp" --save '' --appendonly no \
-  --maxmemory-policy noeviction >"$tmp/redis.log" 2>&1 &
+  --maxmemory-policy noeviction --databases 128 >"$tmp/redis.log" 2>&1 &
 pids+=($!)
 wait_for redis redis-cli -p "$redis_port" ping
 

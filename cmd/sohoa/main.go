@@ -10,6 +10,8 @@
 //	sohoa status [BATCH_ID] [flags]             show submitted batches
 //	sohoa verify DIR --ca ca.pem [--previous DIR]  check a sealed package offline
 //	sohoa retry BATCH_ID [--doc CODE]... [flags] re-run what failed in a batch
+//	sohoa serve [flags]                         dashboard, HTTP API, metrics and health checks
+//	sohoa token create --role ROLE              make an API token for serve
 //	sohoa verify-bag BAG_DIR                    check a bag's manifests against its files
 //	sohoa handover pull BATCH_ID --out DIR      download a package, verify it, write the handover record
 //	sohoa handover record BAG_DIR --out F.pdf   write the handover record (biên bản giao nhận) of a bag
@@ -70,6 +72,8 @@ func commands() []command {
 		{"status", "show submitted batches and their progress", runStatus},
 		{"verify", "check a sealed package offline: files, checksums, METS, signature, chain", runVerify},
 		{"retry", "re-run the failed pages, documents or package of a batch", runRetry},
+		{"serve", "serve the dashboard, the HTTP API, the queue monitor and metrics", runServe},
+		{"token", "create an API token for serve (token create --role ROLE)", runToken},
 		{"verify-bag", "check a BagIt bag's manifests against its files", runVerifyBag},
 		{"handover", "pull a package for handover and write the handover record (pull, record)", runHandover},
 		{"fixity", "re-hash every package in the archive against its manifests; report changes", runFixity},

@@ -19,13 +19,15 @@ import (
 	"github.com/sohoa-vn/sohoa/ocr"
 	"github.com/sohoa-vn/sohoa/pipeline"
 	"github.com/sohoa-vn/sohoa/pipeline/fixity"
+	"github.com/sohoa-vn/sohoa/pipeline/metrics"
 	"github.com/sohoa-vn/sohoa/pipeline/pdfa"
 	"github.com/sohoa-vn/sohoa/pipeline/queue"
 	"github.com/sohoa-vn/sohoa/storage"
 )
 
-// openQueue connects to the Redis and the three S3 buckets of cfg.
-func openQueue(ctx context.Context, cfg *configs.Config) (*queue.Queue, error) {
+// openQueue connects to the Redis and the three S3 buckets of cfg; adjust, if
+// any, change the queue options.
+func openQueue(ctx context.Context, cfg *configs.Config, adjust ...func(*queue.Options)) (*queue.Queue, error) {
 	log := newLogger(os.Stderr)
 	bucket := func(name string, lock bool) (storage.Store, error) { return openBucket(ctx, cfg, name, lock) }
 	var st queue.Stores
@@ -58,6 +60,9 @@ func openQueue(ctx context.Context, cfg *configs.Config) (*queue.Queue, error) {
 		opts.Retention = func(now time.Time) *storage.Retention {
 			return &storage.Retention{Mode: mode, Until: now.AddDate(years, 0, 0)}
 		}
+	}
+	for _, f := range adjust {
+		f(&opts)
 	}
 	return queue.New(cfg.Redis.URL, st, opts)
 }
@@ -156,6 +161,8 @@ func runWorker(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		return exitFailed
 	}
 	defer pool.Close()
+	// Page and stage metrics go to Redis, where "sohoa serve" exposes them for every worker.
+	q.SetObserver(metrics.NewRecorder(q.Redis(), newLogger(stderr)))
 	logger := newLogger(stderr)
 	archive, err := openBucket(ctx, cfg, cfg.S3.ArchiveBucket, cfg.Retention.Mode != "none")
 	if err != nil {

@@ -120,7 +120,7 @@ func TestTask(t *testing.T) {
 	if addr == "" {
 		t.Fatal("SOHOA_TEST_REDIS_ADDR is not set: run the tests with scripts/with-services.sh (make test)")
 	}
-	rdb := redis.NewClient(&redis.Options{Addr: addr, DB: 11})
+	rdb := redis.NewClient(&redis.Options{Addr: addr, DB: 51})
 	defer rdb.Close()
 	if err := rdb.FlushDB(ctx).Err(); err != nil {
 		t.Fatal(err)

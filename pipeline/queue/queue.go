@@ -100,6 +100,8 @@ type Options struct {
 	// last step before it is archived. The organisation's chain of seals is
 	// kept in the archive store under seal.StoreChainPrefix.
 	Signer *seal.Signer
+	// Observer, when set, is told about every page and stage, for metrics.
+	Observer Observer
 }
 
 // Queue submits batches, runs their tasks and reports their state.
@@ -659,6 +661,9 @@ func (q *Queue) handleError(ctx context.Context, t *asynq.Task, err error) {
 		if errors.As(err, &pe) {
 			fl = failure{File: pe.File, Page: pe.Page, Stage: pe.Stage, Reason: pe.Err.Error()}
 		}
+		if q.opts.Observer != nil {
+			q.opts.Observer.PageFailed(fl.Stage)
+		}
 		rerr = q.pageFinished(ctx, p, &fl)
 	case TypeDocument:
 		var p docPayload
@@ -772,8 +777,16 @@ func (q *Queue) handlePage(ctx context.Context, t *asynq.Task, pool *ocr.Pool) e
 	if err := gob.NewEncoder(&buf).Encode(&pr); err != nil {
 		return fmt.Errorf("page %s %d: %w", pg.File, pg.FilePage, err)
 	}
+	t0 := time.Now()
 	if err := putOnce(ctx, q.stores.Work, pageKey(p.Batch, p.Doc, p.Page), buf.Bytes(), nil); err != nil {
 		return fmt.Errorf("page %s %d: %w", pg.File, pg.FilePage, err)
+	}
+	q.observeStage(StageUpload, time.Since(t0))
+	if err := q.recordFlags(ctx, p, pg, res.Flags); err != nil {
+		return err
+	}
+	if q.opts.Observer != nil {
+		q.opts.Observer.PageDone(res)
 	}
 	return q.pageFinished(ctx, p, nil)
 }
@@ -924,7 +937,9 @@ func (q *Queue) handleDocument(ctx context.Context, t *asynq.Task) error {
 		}
 	}
 	if status == "done" {
+		t0 := time.Now()
 		out, err := pipeline.MakeDocument(ctx, b, dr.f, dr.d, results, q.opts.Pipeline.DocumentOptions(m.submitted))
+		q.observeStage(pipeline.StagePDF, time.Since(t0))
 		if err != nil {
 			status = fmt.Sprintf("failed: %s: %s", pipeline.StagePDF, err)
 		} else {

@@ -62,6 +62,7 @@ func (c *countingStore) Put(ctx context.Context, key string, r io.Reader, size i
 // cmd/sohoa, which go test may run at the same time on the same Redis, 1 to 3 and 9.
 func newTestQueue(t testing.TB, db int) (*Queue, *countingStore, string) {
 	t.Helper()
+	db += 20 // this package's Redis databases are 20-39 (see scripts/with-services.sh)
 	svc := testServices(t)
 	ctx := context.Background()
 	url := fmt.Sprintf("redis://%s/%d", svc.redisAddr, db)

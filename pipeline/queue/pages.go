@@ -1,0 +1,312 @@
+package queue
+
+import (
+	"bytes"
+	"context"
+	"encoding/gob"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/sohoa-vn/sohoa/pipeline"
+	"github.com/sohoa-vn/sohoa/pipeline/pdfa"
+	"github.com/sohoa-vn/sohoa/storage"
+)
+
+// FlagLowDPI marks a page whose file records a resolution under
+// pipeline.MinDPI, or none, so that the batch's --dpi was used instead.
+const FlagLowDPI = "low-dpi"
+
+func keyFlags(id string) string { return "sohoa:batch:" + id + ":flags" }
+
+// lowDPI reports whether pg's file records less than pipeline.MinDPI (or nothing).
+func lowDPI(pg *pipeline.Page) bool { return min(pg.Info.DPIX, pg.Info.DPIY) < pipeline.MinDPI }
+
+// recordFlags keeps a processed page's flags in Redis, where Flagged counts them.
+func (q *Queue) recordFlags(ctx context.Context, p pagePayload, pg *pipeline.Page, flags []string) error {
+	if lowDPI(pg) {
+		flags = append(flags[:len(flags):len(flags)], FlagLowDPI)
+	}
+	if len(flags) == 0 {
+		return nil
+	}
+	if err := q.rdb.HSet(ctx, keyFlags(p.Batch), fmt.Sprintf("%d/%d", p.Doc, p.Page), strings.Join(flags, ",")).Err(); err != nil {
+		return fmt.Errorf("page %+v: flags: %w", p, err)
+	}
+	return nil
+}
+
+// Flagged returns the number of processed pages of batch id flagged for a
+// person's review (low OCR confidence, blank, uncertain orientation, low dpi).
+func (q *Queue) Flagged(ctx context.Context, id string) (int, error) {
+	n, err := q.rdb.HLen(ctx, keyFlags(id)).Result()
+	if err != nil {
+		return 0, fmt.Errorf("batch %s: flags: %w", id, err)
+	}
+	return int(n), nil
+}
+
+// Page states in PageDetail.
+const (
+	PagePending = "pending"
+	PageDone    = "done"
+	PageFailed  = "failed"
+)
+
+// BatchDetail is a submitted batch's hồ sơ, documents and pages with their state.
+type BatchDetail struct {
+	Status *BatchStatus  `json:"status"`
+	Files  []*FileDetail `json:"files"`
+}
+
+// FileDetail is one hồ sơ of a batch.
+type FileDetail struct {
+	Code      string            `json:"fileCode"`
+	Title     string            `json:"title,omitempty"`
+	Mode      string            `json:"mode,omitempty"`
+	Documents []*DocumentDetail `json:"documents"`
+}
+
+// DocumentDetail is one document, numbered in batch order as in task payloads and Retry.
+type DocumentDetail struct {
+	Doc    int           `json:"doc"`
+	Code   string        `json:"docCode"`
+	Source string        `json:"source"`
+	Title  string        `json:"subject,omitempty"`
+	Secret bool          `json:"secret"` // access mode 03: no text or image may be shown
+	State  string        `json:"state"`  // pending, done, empty or failed
+	Reason string        `json:"reason,omitempty"`
+	Pages  []*PageDetail `json:"pages"`
+}
+
+// PageDetail is one page. Result fields are set once the page is done.
+type PageDetail struct {
+	Page     int      `json:"page"` // 1-based in the document
+	File     string   `json:"file"`
+	FilePage int      `json:"filePage"`
+	DPI      float64  `json:"dpi"`
+	LowDPI   bool     `json:"lowDpi"` // the file records less than pipeline.MinDPI (or none)
+	State    string   `json:"state"`
+	Stage    string   `json:"stage,omitempty"`  // failed stage
+	Reason   string   `json:"reason,omitempty"` // failure
+	Result   *PageSum `json:"result,omitempty"`
+}
+
+// PageSum is what a done page's processing found.
+type PageSum struct {
+	Orientation int      `json:"orientationDeg"`
+	Skew        float64  `json:"skewDeg"`
+	Confidence  float64  `json:"confidence"`
+	Words       int      `json:"words"`
+	Flags       []string `json:"flags,omitempty"`
+	Width       int      `json:"width"`
+	Height      int      `json:"height"`
+}
+
+// Detail returns the hồ sơ, documents and pages of batch id with their state,
+// without page results (see PageResult).
+func (q *Queue) Detail(ctx context.Context, id string) (*BatchDetail, error) {
+	st, err := q.Status(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	files, err := q.structure(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	pipe := q.rdb.Pipeline()
+	fails := pipe.HGetAll(ctx, keyPageFails(id))
+	docs := pipe.HGetAll(ctx, keyDocs(id))
+	done := make([]*redisStrings, st.Documents)
+	for i := range done {
+		done[i] = &redisStrings{pipe.SMembers(ctx, keyDocPages(id, i))}
+	}
+	if _, err := pipe.Exec(ctx); err != nil {
+		return nil, fmt.Errorf("detail %s: %w", id, err)
+	}
+	for _, fd := range files {
+		for _, dd := range fd.Documents {
+			i := dd.Doc
+			if i < 0 || i >= len(done) {
+				return nil, fmt.Errorf("detail %s: document %d out of range", id, i)
+			}
+			dd.State = "pending"
+			if v, ok := docs.Val()[strconv.Itoa(i)]; ok {
+				dd.State = v
+				if r, ok := strings.CutPrefix(v, "failed: "); ok {
+					dd.State, dd.Reason = "failed", r
+				}
+			}
+			finished := map[string]bool{}
+			for _, p := range done[i].cmd.Val() {
+				finished[p] = true
+			}
+			for _, pd := range dd.Pages {
+				pd.State = PagePending
+				if js, ok := fails.Val()[fmt.Sprintf("%d/%d", i, pd.Page)]; ok {
+					var fl failure
+					if json.Unmarshal([]byte(js), &fl) == nil {
+						pd.Stage, pd.Reason = fl.Stage, fl.Reason
+					}
+					pd.State = PageFailed
+				} else if finished[strconv.Itoa(pd.Page)] {
+					pd.State = PageDone
+				}
+			}
+		}
+	}
+	return &BatchDetail{Status: st, Files: files}, nil
+}
+
+// keyOutline holds the dashboard's outline of a batch (hồ sơ, documents, pages), JSON.
+func keyOutline(id string) string { return "sohoa:batch:" + id + ":outline" }
+
+// structure returns a new copy of the hồ sơ, documents and pages of batch id,
+// without state. The first call loads the batch from the inbox, keeps its
+// structure in Redis (a few hundred bytes a page) and drops the local copy,
+// so that a dashboard does not keep the originals of every batch it showed.
+func (q *Queue) structure(ctx context.Context, id string) ([]*FileDetail, error) {
+	var files []*FileDetail
+	js, err := q.rdb.Get(ctx, keyOutline(id)).Bytes()
+	if err == nil {
+		if err := json.Unmarshal(js, &files); err != nil {
+			return nil, fmt.Errorf("batch %s: structure: %w", id, err)
+		}
+		return files, nil
+	} else if !errors.Is(err, redis.Nil) {
+		return nil, fmt.Errorf("batch %s: structure: %w", id, err)
+	}
+	m, err := q.meta(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	b, err := q.batch(ctx, id, m)
+	if err != nil {
+		return nil, err
+	}
+	var fd *FileDetail
+	for i, dr := range documents(b) {
+		if fd == nil || fd.Code != dr.f.Meta.FileCode {
+			fd = &FileDetail{Code: dr.f.Meta.FileCode, Title: dr.f.Meta.Title, Mode: dr.f.Meta.Mode}
+			files = append(files, fd)
+		}
+		dd := &DocumentDetail{Doc: i, Code: dr.d.Meta.DocCode, Source: dr.d.Source, Title: dr.d.Meta.Subject,
+			Secret: dr.d.Meta.Mode == pipeline.ModeSecret || dr.f.Meta.Mode == pipeline.ModeSecret}
+		for _, pg := range dr.d.Pages {
+			dd.Pages = append(dd.Pages, &PageDetail{Page: pg.Index, File: pg.File, FilePage: pg.FilePage, DPI: pg.DPI, LowDPI: lowDPI(pg)})
+		}
+		fd.Documents = append(fd.Documents, dd)
+	}
+	if js, err = json.Marshal(files); err != nil {
+		return nil, fmt.Errorf("batch %s: structure: %w", id, err)
+	}
+	if err := q.rdb.Set(ctx, keyOutline(id), js, 0).Err(); err != nil {
+		return nil, fmt.Errorf("batch %s: structure: %w", id, err)
+	}
+	q.mu.Lock()
+	delete(q.batches, id)
+	q.mu.Unlock()
+	os.RemoveAll(filepath.Join(q.opts.CacheDir, id))
+	return files, nil
+}
+
+type redisStrings struct {
+	cmd interface{ Val() []string }
+}
+
+// PageResult returns what processing found on a done page (document doc,
+// 1-based page) and its normalized image, as the page task stored them.
+func (q *Queue) PageResult(ctx context.Context, id string, doc, page int) (*PageSum, pdfa.Image, error) {
+	data, err := getAll(ctx, q.stores.Work, pageKey(id, doc, page))
+	if err != nil {
+		return nil, pdfa.Image{}, err
+	}
+	var pr pageResult
+	if err := gob.NewDecoder(bytes.NewReader(data)).Decode(&pr); err != nil {
+		return nil, pdfa.Image{}, fmt.Errorf("page result %s: %w", pageKey(id, doc, page), err)
+	}
+	s := &PageSum{Orientation: pr.Geometry.Orientation, Skew: pr.Geometry.Skew, Flags: pr.Flags, Width: pr.Width, Height: pr.Height}
+	if pr.OCR != nil {
+		s.Confidence, s.Words = pr.OCR.MeanConfidence, len(pr.OCR.Words)
+	}
+	return s, pr.Image, nil
+}
+
+// DocumentPDF opens the PDF/A of a done document from the work bucket.
+func (q *Queue) DocumentPDF(ctx context.Context, id string, doc int) (io.ReadCloser, error) {
+	return q.stores.Work.Get(ctx, docKey(id, doc, "pdf"))
+}
+
+// PackageFiles lists the objects of batch id's package in the archive bucket, keyed by path in the bag.
+func (q *Queue) PackageFiles(ctx context.Context, id string, fn func(path string, info storage.ObjectInfo) error) error {
+	prefix := id + "/"
+	return q.stores.Archive.List(ctx, prefix, func(oi storage.ObjectInfo) error {
+		return fn(strings.TrimPrefix(oi.Key, prefix), oi)
+	})
+}
+
+// Archive returns the archive store, where packages are.
+func (q *Queue) Archive() storage.Store { return q.stores.Archive }
+
+// Inbox returns the inbox store, where originals are uploaded.
+func (q *Queue) Inbox() storage.Store { return q.stores.Inbox }
+
+// RecentBatches returns the ids of the n batches submitted last, newest first.
+func (q *Queue) RecentBatches(ctx context.Context, n int) ([]string, error) {
+	ids, err := q.rdb.ZRevRange(ctx, keyBatches(), 0, int64(n)-1).Result()
+	if err != nil {
+		return nil, fmt.Errorf("batches: %w", err)
+	}
+	return ids, nil
+}
+
+// States counts the submitted batches by state.
+func (q *Queue) States(ctx context.Context) (map[string]int, error) {
+	ids, err := q.Batches(ctx)
+	if err != nil {
+		return nil, err
+	}
+	pipe := q.rdb.Pipeline()
+	cmds := make([]interface{ Val() string }, len(ids))
+	for i, id := range ids {
+		cmds[i] = pipe.HGet(ctx, keyBatch(id), "state")
+	}
+	if _, err := pipe.Exec(ctx); err != nil && len(ids) > 0 {
+		return nil, fmt.Errorf("batch states: %w", err)
+	}
+	out := map[string]int{StateQueued: 0, StateComplete: 0, StateIncomplete: 0}
+	for _, c := range cmds {
+		out[c.Val()]++
+	}
+	return out, nil
+}
+
+// Finished returns when batch id's package was written (zero while it is not).
+func (q *Queue) Finished(ctx context.Context, id string) (time.Time, error) {
+	v, err := q.rdb.HGet(ctx, keyBatch(id), "finished").Result()
+	if errors.Is(err, redis.Nil) {
+		return time.Time{}, nil
+	} else if err != nil {
+		return time.Time{}, fmt.Errorf("batch %s: %w", id, err)
+	}
+	t, _ := time.Parse(time.RFC3339Nano, v)
+	return t, nil
+}
+
+// Ping checks that the three buckets answer.
+func (q *Queue) Ping(ctx context.Context) error {
+	for name, s := range map[string]storage.Store{"inbox": q.stores.Inbox, "work": q.stores.Work, "archive": q.stores.Archive} {
+		if _, err := s.Stat(ctx, "readyz"); err != nil && !errors.Is(err, storage.ErrNotExist) {
+			return fmt.Errorf("%s bucket: %w", name, err)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,200 @@
+package server
+
+import (
+	"bytes"
+	"compress/zlib"
+	"context"
+	"fmt"
+	"image"
+	"image/jpeg"
+	"io"
+	"sync"
+	"time"
+
+	"golang.org/x/image/draw"
+
+	"github.com/sohoa-vn/sohoa/pipeline/pdfa"
+	"github.com/sohoa-vn/sohoa/pipeline/queue"
+)
+
+// detailTTL is how long a batch's detail is reused: many dashboards polling
+// the same batch cost one Redis round trip per batch and period.
+const detailTTL = time.Second
+
+// thumbWidth is the width of page thumbnails, in pixels.
+const thumbWidth = 240
+
+// Bounds of the in-memory caches: when one is full, an arbitrary entry makes room.
+const (
+	maxDetails = 1000   // batch details (each lives detailTTL)
+	maxSums    = 200000 // page results, ~150 bytes each
+	maxThumbs  = 4000   // thumbnails, ~15 KB each
+)
+
+// makeRoom deletes an arbitrary entry of m when it holds n or more. The caller holds s.mu.
+func makeRoom[V any](m map[string]V, n int) {
+	if len(m) < n {
+		return
+	}
+	for k := range m {
+		delete(m, k)
+		return
+	}
+}
+
+type detailEntry struct {
+	mu  sync.Mutex
+	at  time.Time
+	val *queue.BatchDetail
+}
+
+// detail returns batch id's detail with the results of its done pages.
+func (s *Server) detail(ctx context.Context, id string) (*queue.BatchDetail, error) {
+	s.mu.Lock()
+	e := s.details[id]
+	if e == nil {
+		makeRoom(s.details, maxDetails)
+		e = &detailEntry{}
+		s.details[id] = e
+	}
+	s.mu.Unlock()
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.val != nil && time.Since(e.at) < detailTTL {
+		return e.val, nil
+	}
+	d, err := s.q.Detail(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	for _, f := range d.Files {
+		for _, doc := range f.Documents {
+			if doc.Secret {
+				doc.Title = "" // nothing of a secret document's content leaves the server
+			}
+			for _, pg := range doc.Pages {
+				if pg.State != queue.PageDone {
+					continue
+				}
+				k := fmt.Sprintf("%s/%d/%d", id, doc.Doc, pg.Page)
+				s.mu.Lock()
+				sum := s.sums[k]
+				s.mu.Unlock()
+				if sum == nil {
+					if sum, _, err = s.q.PageResult(ctx, id, doc.Doc, pg.Page); err != nil {
+						return nil, err
+					}
+					s.mu.Lock()
+					makeRoom(s.sums, maxSums)
+					s.sums[k] = sum
+					s.mu.Unlock()
+				}
+				pg.Result = sum
+			}
+		}
+	}
+	e.val, e.at = d, time.Now()
+	return d, nil
+}
+
+// forget drops what the server remembers of batch id (after a retry).
+func (s *Server) forget(id string) {
+	s.mu.Lock()
+	delete(s.details, id)
+	s.mu.Unlock()
+	s.list.mu.Lock()
+	s.list.val = nil
+	s.list.mu.Unlock()
+}
+
+type thumbEntry struct {
+	once sync.Once
+	data []byte
+	err  error
+}
+
+// thumbnail returns a small JPEG of a done page's normalized image
+// (orientation and skew applied), made once however many ask at the same time.
+func (s *Server) thumbnail(ctx context.Context, id string, doc, page int) ([]byte, error) {
+	k := fmt.Sprintf("%s/%d/%d", id, doc, page)
+	s.mu.Lock()
+	e := s.thumbs[k]
+	if e == nil {
+		makeRoom(s.thumbs, maxThumbs)
+		e = &thumbEntry{}
+		s.thumbs[k] = e
+	}
+	s.mu.Unlock()
+	e.once.Do(func() { e.data, e.err = s.makeThumbnail(context.WithoutCancel(ctx), k, id, doc, page) })
+	if e.err != nil {
+		s.mu.Lock()
+		delete(s.thumbs, k) // try again next time
+		s.mu.Unlock()
+	}
+	return e.data, e.err
+}
+
+func (s *Server) makeThumbnail(ctx context.Context, k, id string, doc, page int) ([]byte, error) {
+	_, im, err := s.q.PageResult(ctx, id, doc, page)
+	if err != nil {
+		return nil, err
+	}
+	img, err := decodeImage(im)
+	if err != nil {
+		return nil, fmt.Errorf("thumbnail %s: %w", k, err)
+	}
+	b := img.Bounds()
+	h := max(1, b.Dy()*thumbWidth/max(1, b.Dx()))
+	dst := image.NewRGBA(image.Rect(0, 0, thumbWidth, h))
+	draw.ApproxBiLinear.Scale(dst, dst.Bounds(), img, b, draw.Src, nil)
+	var buf bytes.Buffer
+	if err := jpeg.Encode(&buf, dst, &jpeg.Options{Quality: 80}); err != nil {
+		return nil, fmt.Errorf("thumbnail %s: %w", k, err)
+	}
+	return buf.Bytes(), nil
+}
+
+// decodeImage decodes an encoded page image: JPEG, or Flate samples (8-bit gray or RGB, or 1-bit).
+func decodeImage(im pdfa.Image) (image.Image, error) {
+	if im.Filter == pdfa.DCT {
+		return jpeg.Decode(bytes.NewReader(im.Data))
+	}
+	zr, err := zlib.NewReader(bytes.NewReader(im.Data))
+	if err != nil {
+		return nil, err
+	}
+	raw, err := io.ReadAll(zr)
+	if err != nil {
+		return nil, err
+	}
+	w, h := im.Width, im.Height
+	switch {
+	case im.BitsPerComponent == 1:
+		g := image.NewGray(image.Rect(0, 0, w, h))
+		stride := (w + 7) / 8
+		if len(raw) < stride*h {
+			return nil, fmt.Errorf("short bitonal data")
+		}
+		for y := range h {
+			for x := range w {
+				if raw[y*stride+x>>3]&(0x80>>(x&7)) != 0 {
+					g.Pix[y*g.Stride+x] = 0xff
+				}
+			}
+		}
+		return g, nil
+	case im.Gray:
+		if len(raw) < w*h {
+			return nil, fmt.Errorf("short gray data")
+		}
+		return &image.Gray{Pix: raw, Stride: w, Rect: image.Rect(0, 0, w, h)}, nil
+	}
+	if len(raw) < 3*w*h {
+		return nil, fmt.Errorf("short RGB data")
+	}
+	m := image.NewRGBA(image.Rect(0, 0, w, h))
+	for i := range w * h {
+		m.Pix[4*i], m.Pix[4*i+1], m.Pix[4*i+2], m.Pix[4*i+3] = raw[3*i], raw[3*i+1], raw[3*i+2], 0xff
+	}
+	return m, nil
+}

@@ -1,0 +1,113 @@
+package server
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"slices"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/sohoa-vn/sohoa/configs"
+)
+
+// TestLoad runs 200 concurrent readers of the dashboard and the API on
+// loopback for 30 s (SOHOA_LOAD_SECONDS) while a batch is processed, and
+// reports the latency percentiles. It asserts that the batch completes, that
+// every request succeeds and, as a generous sanity bound only, that p99 stays
+// under 5 s; the figures are in the log.
+func TestLoad(t *testing.T) {
+	const readers = 200
+	dur := 30 * time.Second
+	if s := os.Getenv("SOHOA_LOAD_SECONDS"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil {
+			t.Fatalf("SOHOA_LOAD_SECONDS=%q: %v", s, err)
+		}
+		dur = time.Duration(n) * time.Second
+	}
+	e := newEnv(t, 11, 64<<20)
+	id := e.upload(batchFiles(t, "web-load-1", false))
+	e.startWorker(1)
+
+	tr := &http.Transport{MaxIdleConnsPerHost: readers, MaxConnsPerHost: readers}
+	defer tr.CloseIdleConnections()
+	client := &http.Client{Transport: tr, Timeout: 30 * time.Second}
+	paths := []struct{ path, role string }{
+		{"/", configs.RoleStaff},
+		{"/?fragment=1", configs.RoleStaff},
+		{"/batches/" + id, configs.RoleStaff},
+		{"/batches/" + id + "?fragment=1", configs.RoleStaff},
+		{"/api/v1/batches", configs.RoleStation},
+		{"/api/v1/batches/" + id, configs.RoleOfficer},
+		{"/api/v1/batches/" + id + "/documents/0/pages/1/thumbnail", configs.RoleStaff}, // 404 until the page is done
+		{"/healthz", ""},
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), dur)
+	defer cancel()
+	var (
+		mu        sync.Mutex
+		latencies []time.Duration
+		failures  []string
+		wg        sync.WaitGroup
+	)
+	start := time.Now()
+	for r := range readers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var mine []time.Duration
+			for i := r; ctx.Err() == nil; i++ {
+				p := paths[i%len(paths)]
+				req, _ := http.NewRequest("GET", e.url+p.path, nil)
+				if p.role != "" {
+					req.Header.Set("Authorization", "Bearer "+e.tokens[p.role])
+				}
+				t0 := time.Now()
+				resp, err := client.Do(req)
+				if err == nil {
+					_, err = io.Copy(io.Discard, resp.Body)
+					resp.Body.Close()
+					if resp.StatusCode != 200 && !(resp.StatusCode == 404 && p.role == configs.RoleStaff) {
+						err = fmt.Errorf("status %d", resp.StatusCode)
+					}
+				}
+				mine = append(mine, time.Since(t0))
+				if err != nil {
+					mu.Lock()
+					failures = append(failures, p.path+": "+err.Error())
+					mu.Unlock()
+				}
+				// A dashboard polls every 2 s; these readers come back 8 times faster.
+				select {
+				case <-ctx.Done():
+				case <-time.After(250 * time.Millisecond):
+				}
+			}
+			mu.Lock()
+			latencies = append(latencies, mine...)
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	sum := e.waitFinished(id, 3*time.Minute)
+	if sum.State != "complete" || sum.PagesDone != 2 {
+		t.Errorf("batch under load: %+v", sum.BatchStatus)
+	}
+	if len(failures) > 0 {
+		t.Errorf("%d of %d requests failed, e.g. %s", len(failures), len(latencies), failures[0])
+	}
+	slices.Sort(latencies)
+	pct := func(p float64) time.Duration { return latencies[int(p*float64(len(latencies)-1))] }
+	t.Logf("load: %d readers, %d requests in %v (%.0f/s): p50 %v, p90 %v, p99 %v, max %v; batch %s finished %v after submit",
+		readers, len(latencies), elapsed.Round(time.Millisecond), float64(len(latencies))/elapsed.Seconds(),
+		pct(0.5), pct(0.9), pct(0.99), latencies[len(latencies)-1], sum.State, sum.FinishedAt.Sub(sum.Submitted).Round(time.Second))
+	if p99 := pct(0.99); p99 > 5*time.Second {
+		t.Errorf("p99 latency %v: the server is not responsive under load", p99)
+	}
+}
