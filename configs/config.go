@@ -92,6 +92,10 @@ type S3 struct {
 type Queue struct {
 	Concurrency int `yaml:"concurrency"` // tasks run at once by one worker; 0 = number of cores
 	Retries     int `yaml:"retries"`     // retries of a task that failed for a transient reason
+	// CleanWork deletes a batch's intermediate objects from the work bucket
+	// once its complete package is written (the dashboard then shows no
+	// thumbnails or page details for it).
+	CleanWork bool `yaml:"cleanWork"`
 }
 
 // Retention is the object lock put on finished packages in the archive bucket.

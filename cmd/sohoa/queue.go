@@ -49,8 +49,9 @@ func openQueue(ctx context.Context, cfg *configs.Config, adjust ...func(*queue.O
 			Encode:        pdfa.EncodeOptions{JPEGQuality: cfg.PDF.JPEGQuality},
 			Producer:      "sohoa " + Version,
 		},
-		Retries: cfg.Queue.Retries,
-		Logger:  log,
+		Retries:   cfg.Queue.Retries,
+		CleanWork: cfg.Queue.CleanWork,
+		Logger:    log,
 	}
 	if opts.Signer, err = loadSigner(cfg); err != nil {
 		return nil, err

@@ -96,6 +96,10 @@ type Options struct {
 	// default a folder under os.TempDir().
 	CacheDir string
 	Logger   *slog.Logger // default slog.Default()
+	// CleanWork deletes a batch's objects from the work store once its
+	// complete package is archived. They are what the dashboard shows a
+	// batch's pages from (thumbnails, page details).
+	CleanWork bool
 	// Signer, when set, seals every complete package as the package task's
 	// last step before it is archived. The organisation's chain of seals is
 	// kept in the archive store under seal.StoreChainPrefix.
@@ -1081,7 +1085,7 @@ func (q *Queue) handlePackage(ctx context.Context, t *asynq.Task) error {
 	if err := q.rdb.HSet(ctx, keyBatch(p.Batch), "state", state, "finished", time.Now().UTC().Format(time.RFC3339Nano)).Err(); err != nil {
 		return fmt.Errorf("batch %s: %w", p.Batch, err)
 	}
-	if rep.Complete {
+	if rep.Complete && q.opts.CleanWork {
 		// The page and document results are in the package now. An
 		// incomplete batch keeps them for Retry. The originals stay in the inbox.
 		q.cleanWork(ctx, p.Batch)

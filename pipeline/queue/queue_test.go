@@ -77,7 +77,7 @@ func newTestQueue(t testing.TB, db int) (*Queue, *countingStore, string) {
 		return s
 	}
 	inbox := &countingStore{Store: bucket("inbox")}
-	q, err := New(url, Stores{Inbox: inbox, Work: bucket("work"), Archive: bucket("archive")}, Options{Retries: 1, CacheDir: t.TempDir()})
+	q, err := New(url, Stores{Inbox: inbox, Work: bucket("work"), Archive: bucket("archive")}, Options{Retries: 1, CacheDir: t.TempDir(), CleanWork: true})
 	if err != nil {
 		t.Fatal(err)
 	}

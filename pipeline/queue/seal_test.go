@@ -46,6 +46,7 @@ func downloadPackage(t *testing.T, s storage.Store, id string) string {
 // restores the same seal instead of making another.
 func TestSealedPackage(t *testing.T) {
 	q, _, _ := newTestQueue(t, 8)
+	q.opts.CleanWork = false // the package task runs again below, from the work store
 	ctx := context.Background()
 	keys, err := seal.WriteDevelopmentKeys(t.TempDir(), "Sở Nội vụ tỉnh Bắc Minh", time.Now())
 	if err != nil {

@@ -57,7 +57,7 @@ func TestBrowser(t *testing.T) {
 	defer cancel()
 	ctx, cancel := chromedp.NewContext(actx, chromedp.WithLogf(t.Logf))
 	defer cancel()
-	ctx, cancel = context.WithTimeout(ctx, 4*time.Minute)
+	ctx, cancel = context.WithTimeout(ctx, 8*time.Minute)
 	defer cancel()
 
 	shot := func(name string) chromedp.Action[chromedp.Void] {
@@ -120,16 +120,24 @@ func TestBrowser(t *testing.T) {
 	}
 	err = chromedp.Do(ctx,
 		chromedp.Click(css(`#retry-page-0-1`)),
-		// The page runs again (and, still corrupt, fails again); the detail
-		// page follows it live.
-		chromedp.WaitVisible(css(`#page-0-1:not(.state-failed)`)),
-		chromedp.WaitVisible(css(`#page-2-1 img`)),
-		chromedp.WaitVisible(css(`#page-0-1.state-failed`)),
+		chromedp.WaitVisible(css(`#page-0-1`)),
 	)
 	if err != nil {
 		t.Fatalf("retry: %v", err)
 	}
+	if msg, err := chromedp.Run(ctx, chromedp.Evaluate[string](`(document.getElementById("error") || {}).textContent || ""`)); err != nil || msg != "" {
+		t.Fatalf("retry refused: %q %v", msg, err)
+	}
+	// The page runs again (and, still corrupt, fails again); the detail page
+	// follows it live.
 	e.waitRetried(id, 1, 3*time.Minute)
+	err = chromedp.Do(ctx,
+		chromedp.WaitVisible(css(`#page-2-1 img`)),
+		chromedp.WaitVisible(css(`#page-0-1.state-failed`)),
+	)
+	if err != nil {
+		t.Fatalf("after the retry: %v", err)
+	}
 	// Every thumbnail has loaded and shows a picture.
 	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](`document.images.length == 2 && Array.from(document.images).every(i => i.complete && i.naturalWidth == 240)`)); err != nil {
 		t.Fatalf("thumbnails: %v", err)

@@ -173,7 +173,7 @@ func (s *Server) detailPage(w http.ResponseWriter, r *http.Request, who *princip
 		http.Error(w, err.Error(), code)
 		return
 	}
-	v := detailView{Summary: sum, Detail: d, CanRetry: allowed(who.Role, permRetry) && !sum.BatchStatus.Finished()}
+	v := detailView{Summary: sum, Detail: d, CanRetry: allowed(who.Role, permRetry) && sum.BatchStatus.Finished()}
 	for _, f := range d.Files {
 		for _, doc := range f.Documents {
 			for _, pg := range doc.Pages {
