@@ -50,3 +50,28 @@ func loadConfig(path string) (*configs.Config, error) {
 	}
 	return configs.Load(path, os.Environ())
 }
+
+// parseConfigured parses args with fs, checks that from minPos to maxPos
+// positional arguments were given, and loads the configuration named by
+// *config (or $SOHOA_CONFIG). When ok is false the command returns code: the
+// usage or the error has been printed.
+func parseConfigured(fs *flag.FlagSet, config *string, args []string, minPos, maxPos int, stderr io.Writer) (pos []string, cfg *configs.Config, code int, ok bool) {
+	pos, err := parseInterspersed(fs, args)
+	if err != nil {
+		return nil, nil, helpOrUsage(err), false
+	}
+	if len(pos) < minPos || len(pos) > maxPos {
+		fs.Usage()
+		return nil, nil, exitUsage, false
+	}
+	if cfg, err = loadConfig(*config); err != nil {
+		fmt.Fprintln(stderr, "sohoa:", err)
+		return nil, nil, exitUsage, false
+	}
+	return pos, cfg, exitOK, true
+}
+
+// configFlag registers the --config flag on fs.
+func configFlag(fs *flag.FlagSet) *string {
+	return fs.String("config", "", "configuration file (default $SOHOA_CONFIG; see configs/sohoa.example.yaml)")
+}

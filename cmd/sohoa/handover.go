@@ -130,7 +130,7 @@ func runHandoverPull(ctx context.Context, args []string, stdout, stderr io.Write
 			"handover record (biên bản giao nhận) next to it as\n"+
 			"DIR/handover-record.pdf and DIR/handover-record.txt. DIR must not exist or be empty. Exits 1 naming\n"+
 			"the file when a checksum does not match, and when verification finds problems (the record says so).", stderr)
-	config := fs.String("config", "", "configuration file (default $SOHOA_CONFIG; see configs/sohoa.example.yaml)")
+	config := configFlag(fs)
 	out := fs.String("out", "", "folder to pull into (required; must not exist or be empty)")
 	archiveDir := fs.String("archive-dir", "", "read the package from the local store at this folder instead of S3")
 	quiet := fs.Bool("quiet", false, "no progress display")
@@ -177,7 +177,7 @@ func runHandoverRecord(ctx context.Context, args []string, stdout, stderr io.Wri
 		"Verifies the bag at BAG_DIR and writes its handover record (biên bản giao nhận) as FILE.pdf and, next to\n"+
 			"it, FILE.txt. The record must not go inside the bag. Exits 1 when verification finds problems.", stderr)
 	out := fs.String("out", "", "the record's PDF file (required; the text form is written beside it as .txt)")
-	config := fs.String("config", "", "configuration file (default $SOHOA_CONFIG; see configs/sohoa.example.yaml)")
+	config := configFlag(fs)
 	var pf partyFlags
 	pf.register(fs)
 	var vf verifierFlags
@@ -322,21 +322,12 @@ func runFixity(ctx context.Context, args []string, stdout, stderr io.Writer) int
 			"(content differs from the manifest), missing object (in a manifest, not stored) and orphan (stored,\n"+
 			"in no manifest), then a summary; saves the result in Redis for 'sohoa status'. Exits 1 when it finds\n"+
 			"a problem. Workers also run this check on the schedule fixity.schedule of the configuration.", stderr)
-	config := fs.String("config", "", "configuration file (default $SOHOA_CONFIG; see configs/sohoa.example.yaml)")
+	config := configFlag(fs)
 	archiveDir := fs.String("archive-dir", "", "check the local store at this folder instead of S3")
 	save := fs.Bool("save", true, "save the result in Redis, where 'sohoa status' shows it")
-	pos, err := parseInterspersed(fs, args)
-	if err != nil {
-		return helpOrUsage(err)
-	}
-	if len(pos) != 0 {
-		fs.Usage()
-		return exitUsage
-	}
-	cfg, err := loadConfig(*config)
-	if err != nil {
-		fmt.Fprintln(stderr, "sohoa:", err)
-		return exitUsage
+	_, cfg, code, ok := parseConfigured(fs, config, args, 0, 0, stderr)
+	if !ok {
+		return code
 	}
 	store, err := archiveStore(ctx, cfg, *archiveDir)
 	if err != nil {
@@ -352,7 +343,7 @@ func runFixity(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		fmt.Fprintln(stdout, p)
 	}
 	fmt.Fprintln(stdout, res.Summary())
-	code := exitOK
+	code = exitOK
 	if !res.OK() {
 		code = exitFailed
 	}

@@ -124,20 +124,11 @@ func runWorker(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	fs := newFlagSet("worker", "[flags]",
 		"Runs queue tasks (pages, documents, packages) until SIGTERM or SIGINT, then finishes or hands back\n"+
 			"the tasks in progress. Redis must run with maxmemory-policy noeviction.", stderr)
-	config := fs.String("config", "", "configuration file (default $SOHOA_CONFIG; see configs/sohoa.example.yaml)")
+	config := configFlag(fs)
 	concurrency := fs.Int("concurrency", 0, "tasks run at once (default: configuration, else the number of cores)")
-	pos, err := parseInterspersed(fs, args)
-	if err != nil {
-		return helpOrUsage(err)
-	}
-	if len(pos) != 0 {
-		fs.Usage()
-		return exitUsage
-	}
-	cfg, err := loadConfig(*config)
-	if err != nil {
-		fmt.Fprintln(stderr, "sohoa:", err)
-		return exitUsage
+	_, cfg, code, ok := parseConfigured(fs, config, args, 0, 0, stderr)
+	if !ok {
+		return code
 	}
 	n := cfg.Queue.Concurrency
 	if *concurrency > 0 {
@@ -198,19 +189,10 @@ func runWorker(ctx context.Context, args []string, stdout, stderr io.Writer) int
 func runStatus(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := newFlagSet("status", "[BATCH_ID] [flags]",
 		"Lists submitted batches with their documents and pages done, failed and total, or one batch in detail.", stderr)
-	config := fs.String("config", "", "configuration file (default $SOHOA_CONFIG; see configs/sohoa.example.yaml)")
-	pos, err := parseInterspersed(fs, args)
-	if err != nil {
-		return helpOrUsage(err)
-	}
-	if len(pos) > 1 {
-		fs.Usage()
-		return exitUsage
-	}
-	cfg, err := loadConfig(*config)
-	if err != nil {
-		fmt.Fprintln(stderr, "sohoa:", err)
-		return exitUsage
+	config := configFlag(fs)
+	pos, cfg, code, ok := parseConfigured(fs, config, args, 0, 1, stderr)
+	if !ok {
+		return code
 	}
 	q, err := queue.New(cfg.Redis.URL, queue.Stores{}, queue.Options{}) // status needs Redis only
 	if err != nil {
@@ -290,21 +272,12 @@ func runRetry(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 			"named with --doc: mã lưu trữ tài liệu, folder or file in the batch, or number shown by status),\n"+
 			"or the batch or package task if one failed. Workers do the work; follow it with status.\n"+
 			"An incomplete package is replaced by the new one; a complete package is locked and final.", stderr)
-	config := fs.String("config", "", "configuration file (default $SOHOA_CONFIG; see configs/sohoa.example.yaml)")
+	config := configFlag(fs)
 	var docs stringList
 	fs.Var(&docs, "doc", "a document to re-run (repeatable; default every failed document)")
-	pos, err := parseInterspersed(fs, args)
-	if err != nil {
-		return helpOrUsage(err)
-	}
-	if len(pos) != 1 {
-		fs.Usage()
-		return exitUsage
-	}
-	cfg, err := loadConfig(*config)
-	if err != nil {
-		fmt.Fprintln(stderr, "sohoa:", err)
-		return exitUsage
+	pos, cfg, code, ok := parseConfigured(fs, config, args, 1, 1, stderr)
+	if !ok {
+		return code
 	}
 	q, err := queue.New(cfg.Redis.URL, queue.Stores{}, queue.Options{Retries: cfg.Queue.Retries}) // Redis only
 	if err != nil {

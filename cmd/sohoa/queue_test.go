@@ -625,20 +625,7 @@ func TestQueueOutage(t *testing.T) {
 	e.startWorker(t, "worker2.log")
 	q := e.queue(t)
 	ctx := context.Background()
-	deadline := time.Now().Add(2 * time.Minute)
-	for {
-		st, err := q.Status(ctx, "outage-1")
-		if err != nil {
-			t.Fatal(err)
-		}
-		if st.PagesDone >= 1 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("no page done after 2 minutes: %+v", st)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	waitPageDone(t, q, "outage-1")
 	m.stop(t)
 	stopped := time.Now()
 	time.Sleep(20 * time.Second)
@@ -785,20 +772,7 @@ func TestQueueRedisRestart(t *testing.T) {
 	e.startWorker(t, "worker2.log")
 	q := e.queue(t)
 	ctx := context.Background()
-	deadline := time.Now().Add(2 * time.Minute)
-	for {
-		st, err := q.Status(ctx, "redis-1")
-		if err != nil {
-			t.Fatal(err)
-		}
-		if st.PagesDone >= 1 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("no page done after 2 minutes: %+v", st)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	waitPageDone(t, q, "redis-1")
 	r.stop()
 	time.Sleep(10 * time.Second)
 	r.start(t)
@@ -827,5 +801,24 @@ func TestQueueRedisRestart(t *testing.T) {
 		if err := w.Wait(); err != nil {
 			t.Errorf("worker after SIGTERM: %v", err)
 		}
+	}
+}
+
+// waitPageDone waits, for 2 minutes at most, until a page of batch id is done.
+func waitPageDone(t *testing.T, q *queue.Queue, id string) {
+	t.Helper()
+	deadline := time.Now().Add(2 * time.Minute)
+	for {
+		st, err := q.Status(context.Background(), id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st.PagesDone >= 1 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no page done after 2 minutes: %+v", st)
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }

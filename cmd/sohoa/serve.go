@@ -25,20 +25,11 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 			"Prometheus metrics (/metrics) and health checks (/healthz, /readyz) on one HTTP server, until\n"+
 			"SIGTERM or SIGINT, then finishes the requests in progress. Everything but the health checks needs\n"+
 			"an API token from the configuration (sohoa token create).", stderr)
-	config := fs.String("config", "", "configuration file (default $SOHOA_CONFIG; see configs/sohoa.example.yaml)")
+	config := configFlag(fs)
 	addr := fs.String("addr", "", "host:port to listen on (default: server.addr of the configuration)")
-	pos, err := parseInterspersed(fs, args)
-	if err != nil {
-		return helpOrUsage(err)
-	}
-	if len(pos) != 0 {
-		fs.Usage()
-		return exitUsage
-	}
-	cfg, err := loadConfig(*config)
-	if err != nil {
-		fmt.Fprintln(stderr, "sohoa:", err)
-		return exitUsage
+	_, cfg, code, ok := parseConfigured(fs, config, args, 0, 0, stderr)
+	if !ok {
+		return code
 	}
 	if *addr != "" {
 		cfg.Server.Addr = *addr

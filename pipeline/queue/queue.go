@@ -736,17 +736,21 @@ func (q *Queue) handlePage(ctx context.Context, t *asynq.Task, pool *ocr.Pool) e
 	if err := json.Unmarshal(t.Payload(), &p); err != nil {
 		return fmt.Errorf("page task: %v: %w", err, asynq.SkipRetry)
 	}
-	if ok, err := q.rdb.SIsMember(ctx, keyDocPages(p.Batch, p.Doc), p.Page).Result(); err != nil {
-		return fmt.Errorf("page %+v: %w", p, err)
-	} else if ok {
-		return nil // a duplicate delivery of a finished page
-	}
 	m, err := q.meta(ctx, p.Batch)
 	if err != nil {
 		return err
 	}
 	if m.state != StateQueued {
 		return nil // a late duplicate: the batch has finished (Retry makes it queued again first)
+	}
+	if ok, err := q.rdb.SIsMember(ctx, keyDocPages(p.Batch, p.Doc), p.Page).Result(); err != nil {
+		return fmt.Errorf("page %+v: %w", p, err)
+	} else if ok {
+		// A duplicate delivery of a finished page, or a retry of a task whose
+		// worker lost Redis after recording the page but before enqueueing
+		// its document: enqueue the document again (its TaskID makes that
+		// idempotent), or it would wait for ever.
+		return q.docPagesDone(ctx, p.Batch, p.Doc, -1)
 	}
 	b, err := q.batch(ctx, p.Batch, m)
 	if err != nil {
@@ -1417,6 +1421,12 @@ func planRetry(ctx context.Context, tx *redis.Tx, id string, docs []string) ([]s
 		}
 	}
 	if len(tasks) == 0 {
+		// Nothing failed, as far as what was read says. The reads are not a
+		// snapshot: make sure no other Retry changed the batch meanwhile (the
+		// transaction fails if a watched key changed).
+		if _, err := tx.TxPipelined(ctx, func(p redis.Pipeliner) error { p.Ping(ctx); return nil }); err != nil {
+			return nil, fmt.Errorf("retry %s: %w", id, err)
+		}
 		return nil, nil
 	}
 	round, _ := strconv.Atoi(h["retries"])
