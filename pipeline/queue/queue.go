@@ -630,7 +630,7 @@ func (q *Queue) ServerConfig(concurrency int) asynq.Config {
 		Concurrency:     concurrency,
 		ShutdownTimeout: 30 * time.Second,
 		// Look for new tasks often when idle: a batch's stages follow each other.
-		TaskCheckInterval: 250 * time.Millisecond,
+		TaskCheckInterval: 100 * time.Millisecond,
 		Logger:            asynqLogger{q.opts.Logger},
 		ErrorHandler:      asynq.ErrorHandlerFunc(q.handleError),
 		RetryDelayFunc: func(n int, err error, t *asynq.Task) time.Duration {
