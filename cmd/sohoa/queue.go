@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
 	"runtime"
 	"sort"
@@ -170,7 +169,7 @@ func runWorker(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	}
 	defer srv.Shutdown()
 	if cfg.Fixity.Schedule != "none" {
-		sched := asynq.NewSchedulerFromRedisClient(q.Redis(), &asynq.SchedulerOpts{Logger: slogAsynq{logger}})
+		sched := asynq.NewSchedulerFromRedisClient(q.Redis(), &asynq.SchedulerOpts{Logger: queue.AsynqLogger(logger)})
 		if _, err := fixity.Register(sched, cfg.Fixity.Schedule); err != nil {
 			fmt.Fprintln(stderr, "sohoa:", err)
 			return exitFailed
@@ -250,15 +249,6 @@ func runStatus(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	}
 	return exitOK
 }
-
-// slogAsynq sends the asynq scheduler's log to slog.
-type slogAsynq struct{ l *slog.Logger }
-
-func (a slogAsynq) Debug(args ...any) {}
-func (a slogAsynq) Info(args ...any)  { a.l.Info(fmt.Sprint(args...)) }
-func (a slogAsynq) Warn(args ...any)  { a.l.Warn(fmt.Sprint(args...)) }
-func (a slogAsynq) Error(args ...any) { a.l.Error(fmt.Sprint(args...)) }
-func (a slogAsynq) Fatal(args ...any) { a.l.Error(fmt.Sprint(args...)) }
 
 // stringList is a flag that may be given several times.
 type stringList []string

@@ -29,6 +29,7 @@ import (
 	"github.com/sohoa-vn/sohoa/pipeline/queue"
 	"github.com/sohoa-vn/sohoa/storage"
 	"github.com/sohoa-vn/sohoa/storage/s3"
+	"github.com/sohoa-vn/sohoa/storage/storagetest"
 )
 
 // services returns the test Redis and MinIO started by scripts/with-services.sh; it fails the test without them.
@@ -493,42 +494,11 @@ func TestQueueCrash(t *testing.T) {
 	}
 
 	// Every document exactly once, and the package checks out.
-	arch := e.archive(t)
-	out := filepath.Join(t.TempDir(), "crash-1")
-	pdfs := 0
-	err = arch.List(context.Background(), "crash-1/", func(o storage.ObjectInfo) error {
-		if strings.HasSuffix(o.Key, ".pdf") {
-			pdfs++
-		}
-		r, err := arch.Get(context.Background(), o.Key)
-		if err != nil {
-			return err
-		}
-		defer r.Close()
-		dst := filepath.Join(out, filepath.FromSlash(strings.TrimPrefix(o.Key, "crash-1/")))
-		os.MkdirAll(filepath.Dir(dst), 0o755)
-		f, err := os.Create(dst)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		_, err = io.Copy(f, r)
-		return err
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	out, pdfs := fetchPackage(t, e.archive(t), "crash-1")
 	if pdfs != 4 {
 		t.Errorf("%d PDFs in the package, want 4", pdfs)
 	}
-	probs, err := bag.Validate(out)
-	if err != nil || len(probs) != 0 {
-		t.Errorf("package: %v %v", probs, err)
-	}
-	info, _ := bag.ReadInfo(filepath.Join(out, "bag-info.txt"))
-	if info.Get(pipeline.BagStatusLabel) != "complete" || info.Get("Sohoa-Documents") != "4 of 4" {
-		t.Errorf("bag-info: %v", info)
-	}
+	checkCompletePackage(t, out)
 }
 
 // minioServer is a MinIO process of one test, which the test can stop and start again.
@@ -653,42 +623,11 @@ func TestQueueOutage(t *testing.T) {
 	if retried == 0 {
 		t.Error("no worker logged a retry of S3: the outage did not hit the batch")
 	}
-	arch := e.archive(t)
-	out := filepath.Join(t.TempDir(), "outage-1")
-	pdfs := map[string]int{}
-	err = arch.List(ctx, "outage-1/", func(o storage.ObjectInfo) error {
-		if strings.HasSuffix(o.Key, ".pdf") {
-			pdfs[o.Key]++
-		}
-		r, err := arch.Get(ctx, o.Key)
-		if err != nil {
-			return err
-		}
-		defer r.Close()
-		dst := filepath.Join(out, filepath.FromSlash(strings.TrimPrefix(o.Key, "outage-1/")))
-		os.MkdirAll(filepath.Dir(dst), 0o755)
-		f, err := os.Create(dst)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		_, err = io.Copy(f, r)
-		return err
-	})
-	if err != nil {
-		t.Fatal(err)
+	out, pdfs := fetchPackage(t, e.archive(t), "outage-1")
+	if pdfs != 4 {
+		t.Errorf("%d PDFs in the package, want 4", pdfs)
 	}
-	if len(pdfs) != 4 {
-		t.Errorf("PDFs in the package: %v, want 4", pdfs)
-	}
-	probs, err := bag.Validate(out)
-	if err != nil || len(probs) != 0 {
-		t.Errorf("package: %v %v", probs, err)
-	}
-	info, _ := bag.ReadInfo(filepath.Join(out, "bag-info.txt"))
-	if info.Get(pipeline.BagStatusLabel) != "complete" || info.Get("Sohoa-Documents") != "4 of 4" {
-		t.Errorf("bag-info: %v", info)
-	}
+	checkCompletePackage(t, out)
 	// The originals in the package are the submitted files.
 	for _, f := range []string{"H49.64.33.2024.01.VTLT/2/page-001.tif", "H49.64.33.2025.02.VTLT/01-cv-giao-nop.png"} {
 		want := hashTree(t, filepath.Join(dir, filepath.Dir(f)))[filepath.Base(f)]
@@ -820,5 +759,32 @@ func waitPageDone(t *testing.T, q *queue.Queue, id string) {
 			t.Fatalf("no page done after 2 minutes: %+v", st)
 		}
 		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// fetchPackage downloads the package of batch id from the archive store s to
+// a temporary folder, and counts its PDF objects.
+func fetchPackage(t *testing.T, s storage.Store, id string) (string, int) {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), id)
+	pdfs := 0
+	for _, k := range storagetest.Fetch(t, s, id+"/", dir) {
+		if strings.HasSuffix(k, ".pdf") {
+			pdfs++
+		}
+	}
+	return dir, pdfs
+}
+
+// checkCompletePackage checks that the bag at out is valid and complete, with its 4 documents.
+func checkCompletePackage(t *testing.T, out string) {
+	t.Helper()
+	probs, err := bag.Validate(out)
+	if err != nil || len(probs) != 0 {
+		t.Errorf("package: %v %v", probs, err)
+	}
+	info, _ := bag.ReadInfo(filepath.Join(out, "bag-info.txt"))
+	if info.Get(pipeline.BagStatusLabel) != "complete" || info.Get("Sohoa-Documents") != "4 of 4" {
+		t.Errorf("bag-info: %v", info)
 	}
 }

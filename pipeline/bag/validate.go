@@ -56,7 +56,7 @@ func Validate(dir string) ([]Problem, error) {
 	for _, m := range []map[string]string{payload, tags} {
 		for _, rel := range sortedKeys(m) {
 			want := m[rel]
-			got, n, err := hashFile(filepath.Join(dir, filepath.FromSlash(rel)))
+			got, n, err := HashFile(filepath.Join(dir, filepath.FromSlash(rel)))
 			switch {
 			case os.IsNotExist(err):
 				add(rel, "missing (listed in the manifest)")
@@ -140,7 +140,8 @@ func ParseManifest(r io.Reader) (map[string]string, error) {
 	return m, sc.Err()
 }
 
-func hashFile(p string) (string, int64, error) {
+// HashFile returns the hex SHA-256 and the size of the file at p.
+func HashFile(p string) (string, int64, error) {
 	f, err := os.Open(p)
 	if err != nil {
 		return "", 0, err
@@ -149,7 +150,7 @@ func hashFile(p string) (string, int64, error) {
 	h := sha256.New()
 	n, err := io.Copy(h, f)
 	if err != nil {
-		return "", n, err
+		return "", n, fmt.Errorf("%s: %w", p, err)
 	}
 	return hex.EncodeToString(h.Sum(nil)), n, nil
 }

@@ -2,8 +2,6 @@ package fixity_test
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"os"
 	"path/filepath"
 	"strings"
@@ -16,7 +14,6 @@ import (
 	"github.com/sohoa-vn/sohoa/pipeline/handover/handovertest"
 	"github.com/sohoa-vn/sohoa/storage"
 	"github.com/sohoa-vn/sohoa/storage/local"
-	"github.com/sohoa-vn/sohoa/storage/s3"
 )
 
 // fill puts two packages into s and returns the number of objects.
@@ -101,7 +98,7 @@ func TestCheckLocal(t *testing.T) {
 }
 
 func TestCheckS3(t *testing.T) {
-	s := minioStore(t)
+	s := handovertest.MinIOStore(t, "fixity")
 	testCheck(t, s, func(key string, data []byte) {
 		ctx := context.Background()
 		if err := s.Delete(ctx, key); err != nil {
@@ -154,20 +151,4 @@ func TestTask(t *testing.T) {
 	if _, err := fixity.Register(sched, "every day"); err == nil {
 		t.Error("Register of a bad spec succeeded")
 	}
-}
-
-func minioStore(t *testing.T) *s3.Store {
-	t.Helper()
-	endpoint := os.Getenv("SOHOA_TEST_S3_ENDPOINT")
-	if endpoint == "" {
-		t.Fatal("SOHOA_TEST_S3_ENDPOINT is not set: run the tests with scripts/with-services.sh (make test)")
-	}
-	var rnd [4]byte
-	rand.Read(rnd[:])
-	s, err := s3.New(context.Background(), s3.Config{Endpoint: endpoint, Bucket: "fixity-" + hex.EncodeToString(rnd[:]),
-		AccessKey: os.Getenv("SOHOA_TEST_S3_ACCESS_KEY"), SecretKey: os.Getenv("SOHOA_TEST_S3_SECRET_KEY")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return s
 }

@@ -4,8 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"maps"
 	"os"
@@ -20,7 +18,6 @@ import (
 	"github.com/sohoa-vn/sohoa/pipeline/handover/handovertest"
 	"github.com/sohoa-vn/sohoa/storage"
 	"github.com/sohoa-vn/sohoa/storage/local"
-	"github.com/sohoa-vn/sohoa/storage/s3"
 )
 
 func localStore(t *testing.T) (*local.Store, string) {
@@ -31,23 +28,6 @@ func localStore(t *testing.T) (*local.Store, string) {
 		t.Fatal(err)
 	}
 	return s, root
-}
-
-// minioStore returns a new, unlocked bucket on the test MinIO started by scripts/with-services.sh.
-func minioStore(t *testing.T) *s3.Store {
-	t.Helper()
-	endpoint := os.Getenv("SOHOA_TEST_S3_ENDPOINT")
-	if endpoint == "" {
-		t.Fatal("SOHOA_TEST_S3_ENDPOINT is not set: run the tests with scripts/with-services.sh (make test)")
-	}
-	var rnd [4]byte
-	rand.Read(rnd[:])
-	s, err := s3.New(context.Background(), s3.Config{Endpoint: endpoint, Bucket: "handover-" + hex.EncodeToString(rnd[:]),
-		AccessKey: os.Getenv("SOHOA_TEST_S3_ACCESS_KEY"), SecretKey: os.Getenv("SOHOA_TEST_S3_SECRET_KEY")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return s
 }
 
 func testPull(t *testing.T, store storage.Store) {
@@ -118,7 +98,7 @@ func TestPullLocal(t *testing.T) {
 }
 
 func TestPullS3(t *testing.T) {
-	testPull(t, minioStore(t))
+	testPull(t, handovertest.MinIOStore(t, "handover"))
 }
 
 // TestRecord checks both forms of the record of a bag whose file table spans several pages.

@@ -1,8 +1,6 @@
 package handover
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -143,7 +141,7 @@ func tagFiles(dir string) ([]File, error) {
 		files = append(files, File{Path: p, Size: fi.Size(), SHA256: sum})
 	}
 	for _, name := range []string{TagManifestName, SignatureName} {
-		sum, size, err := hashFile(filepath.Join(dir, name))
+		sum, size, err := bag.HashFile(filepath.Join(dir, name))
 		if errors.Is(err, os.ErrNotExist) {
 			continue
 		}
@@ -154,21 +152,6 @@ func tagFiles(dir string) ([]File, error) {
 	}
 	sort.Slice(files, func(i, j int) bool { return files[i].Path < files[j].Path })
 	return files, nil
-}
-
-// hashFile returns the hex SHA-256 and the size of the file at p.
-func hashFile(p string) (string, int64, error) {
-	f, err := os.Open(p)
-	if err != nil {
-		return "", 0, err
-	}
-	defer f.Close()
-	h := sha256.New()
-	n, err := io.Copy(h, f)
-	if err != nil {
-		return "", n, fmt.Errorf("%s: %w", p, err)
-	}
-	return hex.EncodeToString(h.Sum(nil)), n, nil
 }
 
 // batchMetadata is the part of metadata/batch.json the record needs.

@@ -2,11 +2,8 @@ package handover
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 
@@ -69,20 +66,14 @@ func BagVerifier(ctx context.Context, dir string) (*Verification, error) {
 // of names the file hashed.
 func Fingerprint(dir string) (sum, of string, err error) {
 	for _, name := range []string{SignatureName, TagManifestName} {
-		f, err := os.Open(filepath.Join(dir, name))
+		sum, _, err := bag.HashFile(filepath.Join(dir, name))
 		if errors.Is(err, os.ErrNotExist) {
 			continue
 		}
 		if err != nil {
 			return "", "", fmt.Errorf("fingerprint: %w", err)
 		}
-		h := sha256.New()
-		_, err = io.Copy(h, f)
-		f.Close()
-		if err != nil {
-			return "", "", fmt.Errorf("fingerprint: %w", err)
-		}
-		return hex.EncodeToString(h.Sum(nil)), name, nil
+		return sum, name, nil
 	}
 	return "", "", fmt.Errorf("fingerprint %s: neither %s nor %s exists", dir, SignatureName, TagManifestName)
 }

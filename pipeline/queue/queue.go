@@ -50,6 +50,7 @@ import (
 
 	"github.com/sohoa-vn/sohoa/ocr"
 	"github.com/sohoa-vn/sohoa/pipeline"
+	"github.com/sohoa-vn/sohoa/pipeline/bag"
 	"github.com/sohoa-vn/sohoa/pipeline/pdfa"
 	"github.com/sohoa-vn/sohoa/pipeline/seal"
 	"github.com/sohoa-vn/sohoa/storage"
@@ -1149,7 +1150,7 @@ func (q *Queue) archive(ctx context.Context, id, dir string, ret *storage.Retent
 			if err != nil {
 				return err
 			}
-			if sum, err := fileSHA256(file); err != nil {
+			if sum, _, err := bag.HashFile(file); err != nil {
 				return err
 			} else if sum == info.SHA256 {
 				continue
@@ -1172,22 +1173,9 @@ func (q *Queue) archive(ctx context.Context, id, dir string, ret *storage.Retent
 	return nil
 }
 
-func fileSHA256(name string) (string, error) {
-	f, err := os.Open(name)
-	if err != nil {
-		return "", err
-	}
-	defer f.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return "", err
-	}
-	return hex.EncodeToString(h.Sum(nil)), nil
-}
-
 // putFile stores a file under key; an equal object already there is kept, a different one is an error.
 func putFile(ctx context.Context, s storage.Store, key, name string, ret *storage.Retention) error {
-	sum, err := fileSHA256(name)
+	sum, _, err := bag.HashFile(name)
 	if err != nil {
 		return err
 	}
@@ -1507,6 +1495,10 @@ func (q *Queue) Batches(ctx context.Context) ([]string, error) {
 
 // asynqLogger sends asynq's log to slog.
 type asynqLogger struct{ l *slog.Logger }
+
+// AsynqLogger returns an asynq.Logger that writes to l, for an asynq server or
+// scheduler next to the queue's own.
+func AsynqLogger(l *slog.Logger) asynq.Logger { return asynqLogger{l} }
 
 func (a asynqLogger) Debug(args ...any) {}
 func (a asynqLogger) Info(args ...any)  { a.l.Info(fmt.Sprint(args...)) }

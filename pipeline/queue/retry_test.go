@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -16,6 +15,7 @@ import (
 	"github.com/sohoa-vn/sohoa/pipeline/bag"
 	"github.com/sohoa-vn/sohoa/storage"
 	"github.com/sohoa-vn/sohoa/storage/s3"
+	"github.com/sohoa-vn/sohoa/storage/storagetest"
 )
 
 // faultStore fails Puts and Gets of chosen keys with a transient error while its faults are on.
@@ -84,34 +84,14 @@ func newLockedQueue(t *testing.T, db int) (*Queue, *faultStore, *s3.Store) {
 // fetchPackage downloads the package of batch id from the archive to a folder and returns it with its PDF count.
 func fetchPackage(t *testing.T, s storage.Store, id string) (string, int) {
 	t.Helper()
-	ctx := context.Background()
-	out := filepath.Join(t.TempDir(), id)
+	dir := filepath.Join(t.TempDir(), id)
 	pdfs := 0
-	err := s.List(ctx, id+"/", func(o storage.ObjectInfo) error {
-		if strings.HasSuffix(o.Key, ".pdf") {
+	for _, k := range storagetest.Fetch(t, s, id+"/", dir) {
+		if strings.HasSuffix(k, ".pdf") {
 			pdfs++
 		}
-		r, err := s.Get(ctx, o.Key)
-		if err != nil {
-			return err
-		}
-		defer r.Close()
-		dst := filepath.Join(out, filepath.FromSlash(strings.TrimPrefix(o.Key, id+"/")))
-		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
-			return err
-		}
-		f, err := os.Create(dst)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		_, err = io.Copy(f, r)
-		return err
-	})
-	if err != nil {
-		t.Fatal(err)
 	}
-	return out, pdfs
+	return dir, pdfs
 }
 
 func checkBag(t *testing.T, dir, status, docs string) {

@@ -162,13 +162,20 @@ func writeFile(dst string, r io.Reader) error {
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
-	var mbe *http.MaxBytesError
-	switch {
-	case src.err == nil || errors.As(src.err, &mbe):
+	if src.err == nil {
 		return err
-	default: // the upload ended early or is corrupt
-		return fmt.Errorf("%w: %s: %v", errUpload, filepath.Base(dst), src.err)
 	}
+	return clientError(src.err, filepath.Base(dst)) // the upload ended early or is corrupt
+}
+
+// clientError marks an error reading the upload as the client's fault
+// (errUpload, with what), except a body over the limit, which stays itself.
+func clientError(err error, what string) error {
+	var mbe *http.MaxBytesError
+	if errors.As(err, &mbe) {
+		return err
+	}
+	return fmt.Errorf("%w: %s: %v", errUpload, what, err)
 }
 
 // sourceReader remembers a read error, to tell the client's faults from the server's.
@@ -194,11 +201,7 @@ func untar(r io.Reader, root string) error {
 			break
 		}
 		if err != nil {
-			var mbe *http.MaxBytesError
-			if errors.As(err, &mbe) {
-				return err
-			}
-			return fmt.Errorf("%w: not a tar stream: %v", errUpload, err)
+			return clientError(err, "not a tar stream")
 		}
 		switch h.Typeflag {
 		case tar.TypeDir:
@@ -230,11 +233,7 @@ func unpackMultipart(mr *multipart.Reader, root string) error {
 			break
 		}
 		if err != nil {
-			var mbe *http.MaxBytesError
-			if errors.As(err, &mbe) {
-				return err
-			}
-			return fmt.Errorf("%w: not a multipart form: %v", errUpload, err)
+			return clientError(err, "not a multipart form")
 		}
 		// Part.FileName drops the folders; the batch's structure is in them.
 		_, params, err := mime.ParseMediaType(p.Header.Get("Content-Disposition"))

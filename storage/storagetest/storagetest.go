@@ -10,6 +10,8 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
 	"runtime"
 	"slices"
 	"strings"
@@ -599,4 +601,35 @@ func testLarge(t *testing.T, s storage.Store) {
 			t.Errorf("Stat(%q) = %+v, %v", key, st, err)
 		}
 	}
+}
+
+// Fetch copies every object of s under prefix ("<id>/") into dir, at its key
+// less the prefix, and returns the keys it copied.
+func Fetch(t testing.TB, s storage.Store, prefix, dir string) []string {
+	t.Helper()
+	ctx := context.Background()
+	var keys []string
+	err := s.List(ctx, prefix, func(o storage.ObjectInfo) error {
+		keys = append(keys, o.Key)
+		r, err := s.Get(ctx, o.Key)
+		if err != nil {
+			return err
+		}
+		defer r.Close()
+		dst := filepath.Join(dir, filepath.FromSlash(strings.TrimPrefix(o.Key, prefix)))
+		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+			return err
+		}
+		f, err := os.Create(dst)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		_, err = io.Copy(f, r)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return keys
 }

@@ -5,10 +5,9 @@ package handovertest
 
 import (
 	"context"
-	"crypto/sha256"
+	"crypto/rand"
 	"encoding/hex"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path"
@@ -18,6 +17,7 @@ import (
 
 	"github.com/sohoa-vn/sohoa/pipeline/bag"
 	"github.com/sohoa-vn/sohoa/storage"
+	"github.com/sohoa-vn/sohoa/storage/s3"
 )
 
 // Organisation is the organisation name of the packages MakeBag builds.
@@ -76,7 +76,7 @@ func HashTree(t testing.TB, dir string) map[string]string {
 		if err != nil {
 			return err
 		}
-		sums[filepath.ToSlash(rel)], err = fileSHA256(p)
+		sums[filepath.ToSlash(rel)], _, err = bag.HashFile(p)
 		return err
 	})
 	if err != nil {
@@ -111,19 +111,6 @@ func Upload(t testing.TB, s storage.Store, dir, id string) {
 	}
 }
 
-func fileSHA256(p string) (string, error) {
-	f, err := os.Open(p)
-	if err != nil {
-		return "", err
-	}
-	defer f.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return "", err
-	}
-	return hex.EncodeToString(h.Sum(nil)), nil
-}
-
 // Manifest returns the payload manifest of the bag at dir: SHA-256 by path.
 func Manifest(t testing.TB, dir string) map[string]string {
 	t.Helper()
@@ -137,4 +124,22 @@ func Manifest(t testing.TB, dir string) map[string]string {
 		t.Fatal(err)
 	}
 	return m
+}
+
+// MinIOStore returns a new, unlocked bucket named prefix-<random> on the test
+// MinIO started by scripts/with-services.sh; it fails the test when there is none.
+func MinIOStore(t testing.TB, prefix string) *s3.Store {
+	t.Helper()
+	endpoint := os.Getenv("SOHOA_TEST_S3_ENDPOINT")
+	if endpoint == "" {
+		t.Fatal("SOHOA_TEST_S3_ENDPOINT is not set: run the tests with scripts/with-services.sh (make test)")
+	}
+	var rnd [4]byte
+	rand.Read(rnd[:])
+	s, err := s3.New(context.Background(), s3.Config{Endpoint: endpoint, Bucket: prefix + "-" + hex.EncodeToString(rnd[:]),
+		AccessKey: os.Getenv("SOHOA_TEST_S3_ACCESS_KEY"), SecretKey: os.Getenv("SOHOA_TEST_S3_SECRET_KEY")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
 }
