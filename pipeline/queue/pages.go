@@ -8,8 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -166,32 +164,28 @@ func (q *Queue) Detail(ctx context.Context, id string) (*BatchDetail, error) {
 	return &BatchDetail{Status: st, Files: files}, nil
 }
 
-// keyOutline holds the dashboard's outline of a batch (hồ sơ, documents, pages), JSON.
-func keyOutline(id string) string { return "sohoa:batch:" + id + ":outline" }
-
-// structure returns a new copy of the hồ sơ, documents and pages of batch id,
-// without state. The first call loads the batch from the inbox, keeps its
-// structure in Redis (a few hundred bytes a page) and drops the local copy,
-// so that a dashboard does not keep the originals of every batch it showed.
+// structure returns the hồ sơ, documents and pages of batch id, without
+// state, from the structure Submit keeps in Redis: nothing is downloaded.
 func (q *Queue) structure(ctx context.Context, id string) ([]*FileDetail, error) {
-	var files []*FileDetail
-	js, err := q.rdb.Get(ctx, keyOutline(id)).Bytes()
-	if err == nil {
-		if err := json.Unmarshal(js, &files); err != nil {
+	var b *pipeline.Batch
+	data, err := q.rdb.Get(ctx, keyStructure(id)).Bytes()
+	switch {
+	case err == nil:
+		if b, err = decodeStructure(data, ""); err != nil {
 			return nil, fmt.Errorf("batch %s: structure: %w", id, err)
 		}
-		return files, nil
-	} else if !errors.Is(err, redis.Nil) {
+	case errors.Is(err, redis.Nil): // submitted without one: load it
+		m, err := q.meta(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		if b, err = q.batch(ctx, id, m); err != nil {
+			return nil, err
+		}
+	default:
 		return nil, fmt.Errorf("batch %s: structure: %w", id, err)
 	}
-	m, err := q.meta(ctx, id)
-	if err != nil {
-		return nil, err
-	}
-	b, err := q.batch(ctx, id, m)
-	if err != nil {
-		return nil, err
-	}
+	var files []*FileDetail
 	var fd *FileDetail
 	for i, dr := range documents(b) {
 		if fd == nil || fd.Code != dr.f.Meta.FileCode {
@@ -205,16 +199,6 @@ func (q *Queue) structure(ctx context.Context, id string) ([]*FileDetail, error)
 		}
 		fd.Documents = append(fd.Documents, dd)
 	}
-	if js, err = json.Marshal(files); err != nil {
-		return nil, fmt.Errorf("batch %s: structure: %w", id, err)
-	}
-	if err := q.rdb.Set(ctx, keyOutline(id), js, 0).Err(); err != nil {
-		return nil, fmt.Errorf("batch %s: structure: %w", id, err)
-	}
-	q.mu.Lock()
-	delete(q.batches, id)
-	q.mu.Unlock()
-	os.RemoveAll(filepath.Join(q.opts.CacheDir, id))
 	return files, nil
 }
 
