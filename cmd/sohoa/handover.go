@@ -25,30 +25,15 @@ import (
 	"github.com/sohoa-vn/sohoa/storage/s3"
 )
 
-// packageVerifier returns how handover checks a package: a sealed package
-// (one with tagmanifest-sha256.txt.p7s) with seal.Verify (bag, METS, the
-// signature against the CA certificates in caFile, and the chain link when
-// prevSeal is set); a package that is not sealed only as a BagIt bag, its
-// record then naming no signer.
+// packageVerifier returns how handover checks a package: the verifier that
+// sohoa verify shares (handover.SealVerifier), with the CA certificates in
+// caFile and the previous seal's fingerprint prevSeal.
 func packageVerifier(caFile, prevSeal string) (handover.Verifier, error) {
 	roots, err := loadRoots(caFile)
 	if err != nil {
 		return nil, err
 	}
-	return func(ctx context.Context, dir string) (*handover.Verification, error) {
-		if _, err := os.Stat(filepath.Join(dir, handover.SignatureName)); errors.Is(err, os.ErrNotExist) && prevSeal == "" {
-			return handover.BagVerifier(ctx, dir)
-		}
-		rep, err := seal.Verify(ctx, dir, seal.VerifyOptions{Roots: roots, PreviousSHA256: prevSeal})
-		if err != nil {
-			return nil, err
-		}
-		v := &handover.Verification{Fingerprint: rep.Fingerprint, FingerprintOf: handover.SignatureName, Signer: rep.SignerSubject()}
-		for _, p := range rep.Problems {
-			v.Problems = append(v.Problems, p.String())
-		}
-		return v, nil
-	}, nil
+	return handover.SealVerifier(seal.VerifyOptions{Roots: roots, PreviousSHA256: prevSeal}), nil
 }
 
 // verifierFlags are the flags saying how a handover checks the seal.
@@ -221,7 +206,7 @@ func writeRecord(ctx context.Context, dir, pdfPath string, pf partyFlags, vf ver
 		return exitFailed
 	}
 	for _, p := range v.Problems {
-		fmt.Fprintln(stderr, "sohoa: verify:", p)
+		fmt.Fprintln(stderr, "sohoa: verify:", p.Message(true))
 	}
 	rec, err := handover.NewRecord(dir, v)
 	if err != nil {
@@ -252,7 +237,7 @@ func writeRecord(ctx context.Context, dir, pdfPath string, pf partyFlags, vf ver
 		pdfPath, txtPath, rec.Dossiers, len(rec.Files), rec.TotalBytes, rec.Fingerprint, rec.FingerprintOf)
 	fmt.Fprintln(stdout, pdfPath)
 	if !v.OK() {
-		fmt.Fprintf(stderr, "sohoa: %s did not verify: %d problem(s)\n", dir, len(v.Problems))
+		fmt.Fprintf(stderr, "sohoa: %s: %s (%s): %d problem(s)\n", dir, v.Outcome.Vietnamese(), v.Outcome.English(), len(v.Problems))
 		return exitFailed
 	}
 	return exitOK

@@ -332,8 +332,9 @@ func TestHandoverLocal(t *testing.T) {
 	}
 	handovertest.Upload(t, ls, src, id)
 	out := filepath.Join(t.TempDir(), "o")
+	// The bag is not sealed and no CA is given: pulled, recorded, never "Đạt".
 	code, stdout, stderr := sohoa(t, "handover", "pull", id, "--out", out, "--archive-dir", root)
-	if code != exitOK || strings.TrimSpace(stdout) != filepath.Join(out, handover.RecordPDFName) {
+	if code != exitFailed || strings.TrimSpace(stdout) != filepath.Join(out, handover.RecordPDFName) || !strings.Contains(stderr, "gói chưa được ký số") {
 		t.Fatalf("pull: exit %d\n%s%s", code, stdout, stderr)
 	}
 	if got := hashTree(t, filepath.Join(out, id)); !maps.Equal(got, want) {

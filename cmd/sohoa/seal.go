@@ -44,8 +44,8 @@ func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	for _, p := range r.Problems {
 		fmt.Fprintln(stdout, p)
 	}
-	if !r.OK() {
-		fmt.Fprintf(stdout, "%s: NOT verified (%d problem(s))\n", pos[0], len(r.Problems))
+	if o := r.Outcome(); o != seal.Passed {
+		fmt.Fprintf(stdout, "%s: %s (%d problem(s)); %s\n", pos[0], o.English(), len(r.Problems), o.Vietnamese())
 		return exitFailed
 	}
 	fmt.Fprintf(stdout, "%s: verified\n", pos[0])
@@ -63,9 +63,6 @@ func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		fmt.Fprintf(stdout, "  previous   %s (batch %s): not checked (pass --previous or --previous-seal)\n", r.PreviousSHA256, r.PreviousBatch)
 	default:
 		fmt.Fprintln(stdout, "  previous   none: the organisation's first seal")
-	}
-	if !r.Complete {
-		fmt.Fprintln(stdout, "  note       the batch is marked incomplete (Sohoa-Batch-Status)")
 	}
 	return exitOK
 }

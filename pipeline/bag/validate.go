@@ -14,10 +14,24 @@ import (
 	"strings"
 )
 
+// Kind says what sort of problem a Problem is.
+type Kind string
+
+// Kinds of Problem.
+const (
+	KindStructure  Kind = "structure"  // bagit.txt, a manifest or bag-info.txt is missing or malformed
+	KindMissing    Kind = "missing"    // a file listed in a manifest is not there
+	KindAltered    Kind = "altered"    // a file's SHA-256 differs from its manifest line
+	KindUnlisted   Kind = "unlisted"   // a payload file no manifest lists
+	KindUnreadable Kind = "unreadable" // a file cannot be read
+	KindOxum       Kind = "oxum"       // Payload-Oxum does not match the payload
+)
+
 // Problem is one way in which a bag is not valid.
 type Problem struct {
 	Path string // the file concerned, relative to the bag root ("" for the bag as a whole)
 	What string // what is wrong
+	Kind Kind   // what sort of problem it is
 }
 
 func (p Problem) String() string {
@@ -33,24 +47,26 @@ func (p Problem) String() string {
 // and an error only when the bag cannot be read at all.
 func Validate(dir string) ([]Problem, error) {
 	var probs []Problem
-	add := func(p, format string, args ...any) { probs = append(probs, Problem{p, fmt.Sprintf(format, args...)}) }
+	add := func(k Kind, p, format string, args ...any) {
+		probs = append(probs, Problem{Path: p, What: fmt.Sprintf(format, args...), Kind: k})
+	}
 
 	if _, err := os.Stat(dir); err != nil {
 		return nil, fmt.Errorf("bag %s: %w", dir, err)
 	}
 	if b, err := os.ReadFile(filepath.Join(dir, "bagit.txt")); err != nil {
-		add("bagit.txt", "missing")
+		add(KindStructure, "bagit.txt", "missing")
 	} else if !strings.HasPrefix(string(b), "BagIt-Version: ") {
-		add("bagit.txt", "does not start with BagIt-Version")
+		add(KindStructure, "bagit.txt", "does not start with BagIt-Version")
 	}
 
 	payload, err := readManifest(filepath.Join(dir, "manifest-sha256.txt"))
 	if err != nil {
-		add("manifest-sha256.txt", "%v", err)
+		add(KindStructure, "manifest-sha256.txt", "%v", err)
 	}
 	tags, err := readManifest(filepath.Join(dir, "tagmanifest-sha256.txt"))
 	if err != nil {
-		add("tagmanifest-sha256.txt", "%v", err)
+		add(KindStructure, "tagmanifest-sha256.txt", "%v", err)
 	}
 	var octets, count int64
 	for _, m := range []map[string]string{payload, tags} {
@@ -59,11 +75,11 @@ func Validate(dir string) ([]Problem, error) {
 			got, n, err := HashFile(filepath.Join(dir, filepath.FromSlash(rel)))
 			switch {
 			case os.IsNotExist(err):
-				add(rel, "missing (listed in the manifest)")
+				add(KindMissing, rel, "missing (listed in the manifest)")
 			case err != nil:
-				add(rel, "unreadable: %v", err)
+				add(KindUnreadable, rel, "unreadable: %v", err)
 			case got != want:
-				add(rel, "checksum mismatch: manifest says %s, file has %s", want, got)
+				add(KindAltered, rel, "checksum mismatch: manifest says %s, file has %s", want, got)
 			}
 			if err == nil && strings.HasPrefix(rel, "data/") {
 				octets += n
@@ -76,10 +92,10 @@ func Validate(dir string) ([]Problem, error) {
 	filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			if p == root {
-				add("data/", "missing payload directory")
+				add(KindStructure, "data/", "missing payload directory")
 				return filepath.SkipDir
 			}
-			add(rel(dir, p), "unreadable: %v", err)
+			add(KindUnreadable, rel(dir, p), "unreadable: %v", err)
 			return nil
 		}
 		if d.IsDir() {
@@ -87,7 +103,7 @@ func Validate(dir string) ([]Problem, error) {
 		}
 		r := rel(dir, p)
 		if _, ok := payload[r]; !ok {
-			add(r, "not listed in manifest-sha256.txt")
+			add(KindUnlisted, r, "not listed in manifest-sha256.txt")
 		}
 		return nil
 	})
@@ -97,11 +113,11 @@ func Validate(dir string) ([]Problem, error) {
 			wo, _ := strconv.ParseInt(o, 10, 64)
 			wc, _ := strconv.ParseInt(c, 10, 64)
 			if wo != octets || wc != count {
-				add("bag-info.txt", "Payload-Oxum %s does not match the payload (%d.%d)", oxum, octets, count)
+				add(KindOxum, "bag-info.txt", "Payload-Oxum %s does not match the payload (%d.%d)", oxum, octets, count)
 			}
 		}
 	} else if !os.IsNotExist(err) {
-		add("bag-info.txt", "%v", err)
+		add(KindStructure, "bag-info.txt", "%v", err)
 	}
 	return probs, nil
 }

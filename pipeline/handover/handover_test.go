@@ -14,8 +14,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sohoa-vn/sohoa/pipeline/bag"
 	"github.com/sohoa-vn/sohoa/pipeline/handover"
 	"github.com/sohoa-vn/sohoa/pipeline/handover/handovertest"
+	"github.com/sohoa-vn/sohoa/pipeline/seal"
 	"github.com/sohoa-vn/sohoa/storage"
 	"github.com/sohoa-vn/sohoa/storage/local"
 )
@@ -53,9 +55,8 @@ func testPull(t *testing.T, store storage.Store) {
 	if len(res.Unlisted) != 1 || res.Unlisted[0] != handover.TagManifestName {
 		t.Errorf("unlisted = %v, want only the tag manifest", res.Unlisted)
 	}
-	v, err := handover.BagVerifier(ctx, res.Bag)
-	if err != nil || !v.OK() {
-		t.Fatalf("verify pulled bag: %+v, %v", v, err)
+	if probs, err := bag.Validate(res.Bag); err != nil || len(probs) != 0 {
+		t.Fatalf("pulled bag does not validate: %v, %v", probs, err)
 	}
 
 	// A second pull into the same folder is refused.
@@ -106,9 +107,9 @@ func TestRecord(t *testing.T) {
 	const id = "lo-2025-003"
 	dir := filepath.Join(t.TempDir(), id)
 	handovertest.MakeBag(t, dir, id, 140)
-	v, err := handover.BagVerifier(context.Background(), dir)
-	if err != nil || !v.OK() {
-		t.Fatalf("verify: %+v, %v", v, err)
+	v, err := handover.SealVerifier(seal.VerifyOptions{})(context.Background(), dir)
+	if err != nil || v.Outcome != seal.Failed || !hasCode(v.Problems, seal.CodeUnsealed) {
+		t.Fatalf("verify of an unsealed bag: %+v, %v; want Failed, unsealed", v, err)
 	}
 	r, err := handover.NewRecord(dir, v)
 	if err != nil {
@@ -218,8 +219,8 @@ func TestRecordProblems(t *testing.T) {
 	if err := os.WriteFile(victim, []byte("x"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	v, err := handover.BagVerifier(context.Background(), dir)
-	if err != nil || v.OK() {
+	v, err := handover.SealVerifier(seal.VerifyOptions{})(context.Background(), dir)
+	if err != nil || v.OK() || !hasCode(v.Problems, seal.CodeFileAltered) {
 		t.Fatalf("verify of an altered bag: %+v, %v; want problems", v, err)
 	}
 	r, err := handover.NewRecord(dir, v)
@@ -228,7 +229,7 @@ func TestRecordProblems(t *testing.T) {
 	}
 	var txt bytes.Buffer
 	r.WriteText(&txt)
-	if !strings.Contains(txt.String(), "Kết quả kiểm tra: Không đạt") || !strings.Contains(txt.String(), "VTLT.1.pdf: checksum mismatch") {
+	if !strings.Contains(txt.String(), "Kết quả kiểm tra: Không đạt") || !strings.Contains(txt.String(), "VTLT.1.pdf: tệp tin đã bị thay đổi") {
 		t.Errorf("record of an altered bag:\n%s", txt.String())
 	}
 }
@@ -302,4 +303,14 @@ func checkFontEmbedded(t *testing.T, pdf []byte) {
 			t.Errorf("font not embedded: %s", l)
 		}
 	}
+}
+
+// hasCode reports whether probs holds a problem with the code c.
+func hasCode(probs []seal.Problem, c seal.Code) bool {
+	for _, p := range probs {
+		if p.Code == c {
+			return true
+		}
+	}
+	return false
 }

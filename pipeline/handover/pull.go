@@ -3,9 +3,9 @@
 // against the bag manifests while it streams; verify it; and write the handover
 // record (biên bản giao nhận) as PDF and plain text next to the bag.
 //
-// Verification is a dependency, passed in as a [Verifier]: [BagVerifier] checks
-// the BagIt manifests; a verifier that also checks the package's seal (CMS
-// signature, seal chain) fills in [Verification.Signer] and the fingerprint.
+// Verification is passed in as a [Verifier]; [SealVerifier] is the one that
+// sohoa verify, handover pull and handover record share, so that they never
+// disagree on a verdict (seal.Report.Outcome).
 package handover
 
 import (

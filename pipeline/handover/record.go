@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/sohoa-vn/sohoa/pipeline/bag"
+	"github.com/sohoa-vn/sohoa/pipeline/seal"
 )
 
 // Names of the handover record files, written next to the bag (never inside it,
@@ -46,8 +47,15 @@ type Record struct {
 	Fingerprint   string
 	FingerprintOf string
 	Signer        string
-	// Problems are what verification found wrong; none for a package that verified.
-	Problems []string
+	// Verified is false for a record drawn up without verification: its
+	// verdict is then never "Đạt".
+	Verified bool
+	// Outcome is the verdict of verification; Problems what it found wrong
+	// (none for a package that passed). SignatureChecked says whether the
+	// signature was checked against the organisation's CA certificate.
+	Outcome          seal.Outcome
+	Problems         []seal.Problem
+	SignatureChecked bool
 
 	Giver, Receiver Party     // bên giao, bên nhận
 	Created         time.Time // when the record is drawn up
@@ -55,9 +63,10 @@ type Record struct {
 
 // File is one computer file of the package.
 type File struct {
-	Path   string // relative to the bag root, slash-separated (data/…)
-	Size   int64
-	SHA256 string // lower-case hex
+	Path    string // relative to the bag root, slash-separated (data/…)
+	Size    int64
+	SHA256  string // lower-case hex, as the manifest gives it
+	Missing bool   // listed in the manifest but not in the bag (Size is then 0)
 }
 
 // Party is one side of the handover. Empty fields are left blank in the
@@ -75,71 +84,63 @@ var recordTZ = time.FixedZone("+07", 7*3600)
 // manifest-sha256.txt and metadata/batch.json, with the seal facts and
 // problems of v (nil: not verified, no seal facts). The file sizes are read
 // from the files. Giver, Receiver and Created are left for the caller.
+//
+// A damaged bag still gets its record: a file listed in a manifest but
+// missing is listed as missing, and a description (bag-info.txt,
+// batch.json) that cannot be read leaves its facts blank; verification
+// names what is wrong. The error is only for a folder that cannot be read.
 func NewRecord(dir string, v *Verification) (*Record, error) {
-	info, err := bag.ReadInfo(filepath.Join(dir, "bag-info.txt"))
-	if err != nil {
-		return nil, fmt.Errorf("record %s: %w", dir, err)
+	if fi, err := os.Stat(dir); err != nil {
+		return nil, fmt.Errorf("record: %w", err)
+	} else if !fi.IsDir() {
+		return nil, fmt.Errorf("record %s: not a folder", dir)
 	}
-	r := &Record{
-		Organisation:   info.Get("Source-Organization"),
-		OrganisationID: info.Get("Organization-Identifier"),
-		BatchID:        info.Get("External-Identifier"),
+	r := &Record{Outcome: seal.Failed}
+	if info, err := bag.ReadInfo(filepath.Join(dir, "bag-info.txt")); err == nil {
+		r.Organisation = info.Get("Source-Organization")
+		r.OrganisationID = info.Get("Organization-Identifier")
+		r.BatchID = info.Get("External-Identifier")
 	}
-	f, err := os.Open(filepath.Join(dir, ManifestName))
-	if err != nil {
-		return nil, fmt.Errorf("record %s: %w", dir, err)
+	m, _ := bag.ReadManifest(filepath.Join(dir, ManifestName)) // a bad manifest is verification's to report
+	r.Files = listFiles(dir, m)
+	for _, f := range r.Files {
+		r.TotalBytes += f.Size
 	}
-	m, err := bag.ParseManifest(f)
-	f.Close()
-	if err != nil {
-		return nil, fmt.Errorf("record %s: %s: %w", dir, ManifestName, err)
-	}
-	for p, sum := range m {
-		fi, err := os.Stat(filepath.Join(dir, filepath.FromSlash(p)))
-		if err != nil {
-			return nil, fmt.Errorf("record %s: %w", dir, err)
-		}
-		r.Files = append(r.Files, File{Path: p, Size: fi.Size(), SHA256: sum})
-		r.TotalBytes += fi.Size()
-	}
-	sort.Slice(r.Files, func(i, j int) bool { return r.Files[i].Path < r.Files[j].Path })
+	var err error
 	if r.TagFiles, err = tagFiles(dir); err != nil {
 		return nil, fmt.Errorf("record %s: %w", dir, err)
 	}
-
-	if err := r.readMetadata(filepath.Join(dir, "metadata", "batch.json")); err != nil {
-		return nil, fmt.Errorf("record %s: %w", dir, err)
-	}
+	_ = r.readMetadata(filepath.Join(dir, "metadata", "batch.json")) // likewise
 	if v != nil {
 		r.Fingerprint, r.FingerprintOf, r.Signer = v.Fingerprint, v.FingerprintOf, v.Signer
-		r.Problems = v.Problems
+		r.Verified, r.Outcome, r.Problems, r.SignatureChecked = true, v.Outcome, v.Problems, v.SignatureChecked
 	}
 	return r, nil
+}
+
+// listFiles lists the files of manifest m with their sizes on disk, sorted
+// by path; a file that is not there is marked Missing.
+func listFiles(dir string, m map[string]string) []File {
+	var files []File
+	for p, sum := range m {
+		f := File{Path: p, SHA256: sum}
+		if fi, err := os.Stat(filepath.Join(dir, filepath.FromSlash(p))); err == nil {
+			f.Size = fi.Size()
+		} else {
+			f.Missing = true
+		}
+		files = append(files, f)
+	}
+	sort.Slice(files, func(i, j int) bool { return files[i].Path < files[j].Path })
+	return files
 }
 
 // tagFiles lists the files of the tag manifest of the bag at dir, and the tag
 // manifest and its signature, hashing those two.
 func tagFiles(dir string) ([]File, error) {
-	var files []File
-	f, err := os.Open(filepath.Join(dir, TagManifestName))
-	if errors.Is(err, os.ErrNotExist) {
-		return nil, nil // BagIt makes the tag manifest optional; verification reports it
-	}
-	if err != nil {
-		return nil, err
-	}
-	m, err := bag.ParseManifest(f)
-	f.Close()
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", TagManifestName, err)
-	}
-	for p, sum := range m {
-		fi, err := os.Stat(filepath.Join(dir, filepath.FromSlash(p)))
-		if err != nil {
-			return nil, err
-		}
-		files = append(files, File{Path: p, Size: fi.Size(), SHA256: sum})
-	}
+	// A missing or malformed tag manifest is verification's to report.
+	m, _ := bag.ReadManifest(filepath.Join(dir, TagManifestName))
+	files := listFiles(dir, m)
 	for _, name := range []string{TagManifestName, SignatureName} {
 		sum, size, err := bag.HashFile(filepath.Join(dir, name))
 		if errors.Is(err, os.ErrNotExist) {
@@ -270,9 +271,10 @@ func (r *Record) summary() []string {
 	} else if r.FingerprintOf != "" {
 		fp += " (SHA-256 của " + r.FingerprintOf + ")"
 	}
-	check := "Đạt: mọi tệp tin khớp giá trị kiểm tra SHA-256 trong gói tin."
-	if len(r.Problems) > 0 {
-		check = fmt.Sprintf("Không đạt: %d lỗi.", len(r.Problems))
+	check := r.verdictLine()
+	sig := "đã kiểm tra với chứng thư số CA của tổ chức."
+	if !r.SignatureChecked {
+		sig = "CHƯA ĐƯỢC KIỂM TRA (không có chứng thư số CA của tổ chức, --ca)."
 	}
 	lines := []string{
 		fmt.Sprintf("Hôm nay, vào hồi %02d giờ %02d phút, %s, hai bên tiến hành giao nhận tài liệu lưu trữ số hóa như sau:",
@@ -285,12 +287,26 @@ func (r *Record) summary() []string {
 		"Tổng dung lượng: " + groupDigits(r.TotalBytes) + " byte",
 		"Dấu niêm phong (fingerprint): " + fp,
 		"Chứng thư số của bên niêm phong: " + signer,
+		"Chữ ký số của gói tin: " + sig,
 		"Kết quả kiểm tra: " + check,
 	}
 	for _, p := range r.Problems {
-		lines = append(lines, "  - "+p)
+		lines = append(lines, "  - "+p.Message(true))
 	}
 	return lines
+}
+
+// verdictLine says the verdict in one sentence.
+func (r *Record) verdictLine() string {
+	switch {
+	case !r.Verified:
+		return "Không đạt: gói tin chưa được kiểm tra."
+	case r.Outcome == seal.Passed:
+		return "Đạt: gói tin đầy đủ, mọi tệp tin khớp giá trị kiểm tra SHA-256, chữ ký số hợp lệ."
+	case r.Outcome == seal.NotChecked:
+		return "Chưa kết luận: không phát hiện lỗi, nhưng chữ ký số chưa được kiểm tra."
+	}
+	return fmt.Sprintf("Không đạt: %d lỗi.", len(r.Problems))
 }
 
 // partyLines returns a side's signature block.

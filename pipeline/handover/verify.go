@@ -8,56 +8,55 @@ import (
 	"path/filepath"
 
 	"github.com/sohoa-vn/sohoa/pipeline/bag"
+	"github.com/sohoa-vn/sohoa/pipeline/seal"
 )
 
 // Verification is what a Verifier found out about a bag.
 type Verification struct {
-	// Problems lists everything wrong with the bag, one line each; none for a valid bag.
-	Problems []string
-	// Seal facts, for the handover record. Fingerprint is the hex SHA-256 of the
-	// file named by FingerprintOf (relative to the bag root); Signer is the
+	// Outcome is the verdict: only seal.Passed is "Đạt".
+	Outcome seal.Outcome
+	// Problems lists everything wrong with the bag; none for a bag that passed.
+	Problems []seal.Problem
+	// SignatureChecked is true when the signature was checked against a CA
+	// certificate; the record says plainly when it was not.
+	SignatureChecked bool
+	// Seal facts, for the handover record. Fingerprint is the hex SHA-256 of
+	// the file named by FingerprintOf (relative to the bag root); Signer is the
 	// subject of the sealing certificate, empty when the bag is not signed.
 	Fingerprint   string
 	FingerprintOf string
 	Signer        string
 }
 
-// OK reports whether no problem was found.
-func (v *Verification) OK() bool { return len(v.Problems) == 0 }
+// OK reports whether the package passed: no problem, signature checked.
+func (v *Verification) OK() bool { return v.Outcome == seal.Passed }
 
 // A Verifier checks the bag in dir. It returns an error only when it cannot
 // check at all; everything wrong with the bag goes into Verification.Problems.
-//
-// A verifier of sealed packages wraps the seal check, copying its report's
-// problems, the signer certificate's subject and the seal fingerprint into the
-// Verification, schematically:
-//
-//	func(ctx context.Context, dir string) (*handover.Verification, error) {
-//		rep, err := seal.Verify(ctx, dir, opts)
-//		if err != nil {
-//			return nil, err
-//		}
-//		return &handover.Verification{Problems: rep.Problems, Signer: rep.Signer,
-//			Fingerprint: rep.Fingerprint, FingerprintOf: handover.SignatureName}, nil
-//	}
 type Verifier func(ctx context.Context, dir string) (*Verification, error)
 
-// BagVerifier checks the bag's manifests, payload and Payload-Oxum with
-// bag.Validate, and fingerprints it with Fingerprint. It does not check a seal:
-// Signer stays empty.
-func BagVerifier(ctx context.Context, dir string) (*Verification, error) {
-	probs, err := bag.Validate(dir)
-	if err != nil {
-		return nil, err
+// SealVerifier returns the one verifier of packages that sohoa verify, handover
+// pull and handover record share: seal.Verify with opts (bag, METS,
+// completeness, signature, certificate chain, chain link, opts.Checks), its
+// verdict by seal.Report.Outcome. A package that is not sealed fails
+// ("gói chưa được ký số"); without opts.Roots the signature is not checked
+// and the verdict is at best seal.NotChecked.
+func SealVerifier(opts seal.VerifyOptions) Verifier {
+	return func(ctx context.Context, dir string) (*Verification, error) {
+		rep, err := seal.Verify(ctx, dir, opts)
+		if err != nil {
+			return nil, err
+		}
+		v := &Verification{Outcome: rep.Outcome(), Problems: rep.Problems, SignatureChecked: rep.SignatureChecked,
+			Fingerprint: rep.Fingerprint, FingerprintOf: SignatureName, Signer: rep.SignerSubject()}
+		if v.Fingerprint == "" {
+			// Not sealed: the record still fixes the package by its tag manifest.
+			if sum, of, err := Fingerprint(dir); err == nil {
+				v.Fingerprint, v.FingerprintOf = sum, of
+			}
+		}
+		return v, nil
 	}
-	v := &Verification{}
-	for _, p := range probs {
-		v.Problems = append(v.Problems, p.String())
-	}
-	if v.Fingerprint, v.FingerprintOf, err = Fingerprint(dir); err != nil {
-		return nil, err
-	}
-	return v, nil
 }
 
 // Fingerprint returns the hex SHA-256 of the bag's seal: of the signature

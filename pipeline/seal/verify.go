@@ -31,8 +31,10 @@ const (
 // Problem is one failed check of a sealed package.
 type Problem struct {
 	Check string // one of the Check constants
+	Code  Code   // exactly what is wrong, one of the Code constants
 	Path  string // the file concerned, relative to the package root; "" for the package as a whole
-	What  string // what is wrong
+	What  string // what is wrong, in English
+	Vi    string // what is wrong, in Vietnamese, for the handover record
 }
 
 // String formats the problem as one line: "PATH: WHAT", or "CHECK: WHAT"
@@ -56,6 +58,9 @@ type VerifyOptions struct {
 	// previous seal as written in the previous handover record: the package's
 	// Previous-Seal-SHA256 must equal it.
 	PreviousSHA256 string
+	// Checks are further checks run after the built-in ones; what they find
+	// counts in the verdict like any other problem.
+	Checks []Checker
 }
 
 // Report is the outcome of Verify: what the package says about itself, and
@@ -82,6 +87,9 @@ type Report struct {
 	// PreviousChecked is true when a previous package or seal fingerprint was
 	// given and matches PreviousSHA256 (and no previous-seal check failed).
 	PreviousChecked bool
+	// SignatureChecked is true when a CA certificate was given and the
+	// signature and its signer's chain to it were checked (whatever the result).
+	SignatureChecked bool
 
 	Problems []Problem
 }
@@ -98,8 +106,9 @@ func (r *Report) SignerSubject() string {
 	return r.Signer.Subject.String()
 }
 
-func (r *Report) add(check, p, format string, args ...any) {
-	r.Problems = append(r.Problems, Problem{Check: check, Path: p, What: fmt.Sprintf(format, args...)})
+// add records a problem: vi says it in Vietnamese, format and args in English.
+func (r *Report) add(check string, code Code, p, vi, format string, args ...any) {
+	r.Problems = append(r.Problems, Problem{Check: check, Code: code, Path: p, What: fmt.Sprintf(format, args...), Vi: vi})
 }
 
 // Verify checks the sealed package at dir, offline: the bag is complete and
@@ -122,11 +131,7 @@ func Verify(ctx context.Context, dir string, opts VerifyOptions) (*Report, error
 		return nil, fmt.Errorf("verify: %w", err)
 	}
 	for _, p := range probs {
-		check := CheckFile
-		if p.Path == "" || p.Path == "bagit.txt" || strings.Contains(p.What, "Payload-Oxum") || strings.HasPrefix(p.What, "line ") {
-			check = CheckBag
-		}
-		r.add(check, p.Path, "%s", p.What)
+		r.Add(bagProblem(string(p.Kind), p.Path, p.What))
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("verify %s: %w", dir, err)
@@ -136,6 +141,7 @@ func Verify(ctx context.Context, dir string, opts VerifyOptions) (*Report, error
 	if err == nil {
 		r.Batch, r.Organisation, r.OrgID = info.Get("External-Identifier"), info.Get("Source-Organization"), info.Get("Organization-Identifier")
 		r.Complete = info.Get("Sohoa-Batch-Status") == "complete"
+		r.checkComplete(dir, info.Get("Sohoa-Batch-Status"))
 		r.PreviousSHA256, r.PreviousBatch = info.Get(PreviousLabel), info.Get(PreviousBatchLabel)
 	}
 	payload, _ := bag.ReadManifest(filepath.Join(dir, "manifest-sha256.txt"))
@@ -152,9 +158,9 @@ func Verify(ctx context.Context, dir string, opts VerifyOptions) (*Report, error
 	if want := strings.ToLower(strings.TrimSpace(opts.PreviousSHA256)); want != "" {
 		switch {
 		case r.PreviousSHA256 == "":
-			r.add(CheckChain, BagInfo, "no %s: this package records no previous seal, but %s was given", PreviousLabel, want)
+			r.add(CheckChain, CodeChain, BagInfo, "gói tin không ghi dấu niêm phong trước (Previous-Seal-SHA256) nhưng đã cho dấu niêm phong trước "+want, "no %s: this package records no previous seal, but %s was given", PreviousLabel, want)
 		case !strings.EqualFold(r.PreviousSHA256, want):
-			r.add(CheckChain, BagInfo, "%s %s (batch %s) is not the given previous seal %s: a package is missing between them, or it is not the previous one",
+			r.add(CheckChain, CodeChain, BagInfo, "dấu niêm phong trước ghi trong gói ("+r.PreviousSHA256+") không khớp dấu niêm phong trước đã cho "+want+": thiếu gói tin ở giữa, hoặc không phải gói liền trước", "%s %s (batch %s) is not the given previous seal %s: a package is missing between them, or it is not the previous one",
 				PreviousLabel, r.PreviousSHA256, r.PreviousBatch, want)
 		case opts.Previous == "":
 			r.PreviousChecked = true
@@ -163,6 +169,11 @@ func Verify(ctx context.Context, dir string, opts VerifyOptions) (*Report, error
 	for _, p := range r.Problems {
 		if p.Check == CheckChain {
 			r.PreviousChecked = false
+		}
+	}
+	for _, c := range opts.Checks {
+		if err := c(ctx, dir, r); err != nil {
+			return nil, fmt.Errorf("verify %s: %w", dir, err)
 		}
 	}
 	return r, nil
@@ -190,7 +201,7 @@ func (r *Report) unexpected(dir string, tags map[string]string) {
 			return nil
 		}
 		if _, ok := tags[rel]; !ok {
-			r.add(CheckFile, rel, "unexpected file: not listed in %s", TagManifest)
+			r.add(CheckFile, CodeFileAdded, rel, "tệp tin thừa, không có trong "+TagManifest, "unexpected file: not listed in %s", TagManifest)
 		}
 		return nil
 	})
@@ -202,38 +213,38 @@ func (r *Report) unexpected(dir string, tags map[string]string) {
 func (r *Report) checkMETS(dir string, payload map[string]string) {
 	f, err := os.Open(filepath.Join(dir, filepath.FromSlash(METSFile)))
 	if err != nil {
-		r.add(CheckMETS, METSFile, "cannot be read: %v", err)
+		r.add(CheckMETS, CodeMETS, METSFile, "không đọc được METS.xml", "cannot be read: %v", err)
 		return
 	}
 	defer f.Close()
 	listed, err := mets.Files(f)
 	if err != nil {
-		r.add(CheckMETS, METSFile, "not a readable METS document: %v", err)
+		r.add(CheckMETS, CodeMETS, METSFile, "METS.xml không hợp lệ", "not a readable METS document: %v", err)
 		return
 	}
 	seen := map[string]bool{}
 	for _, l := range listed {
 		href := l.Href
 		if href == "" || path.IsAbs(href) || path.Clean(href) != href || !strings.HasPrefix(href, "data/") {
-			r.add(CheckMETS, METSFile, "file %s has an invalid location %q", l.ID, href)
+			r.add(CheckMETS, CodeMETS, METSFile, "METS.xml ghi vị trí tệp tin không hợp lệ: "+href, "file %s has an invalid location %q", l.ID, href)
 			continue
 		}
 		seen[href] = true
 		if !strings.EqualFold(l.ChecksumType, mets.ChecksumT) {
-			r.add(CheckMETS, href, "METS.xml CHECKSUMTYPE is %q, not SHA-256", l.ChecksumType)
+			r.add(CheckMETS, CodeMETS, href, "METS.xml không ghi giá trị kiểm tra SHA-256", "METS.xml CHECKSUMTYPE is %q, not SHA-256", l.ChecksumType)
 		}
 		fi, err := os.Stat(filepath.Join(dir, filepath.FromSlash(href)))
 		if err != nil {
-			r.add(CheckMETS, href, "listed in METS.xml but missing")
+			r.add(CheckMETS, CodeFileMissing, href, "thiếu tệp tin (có trong METS.xml nhưng không có trong gói)", "listed in METS.xml but missing")
 			continue
 		}
 		if l.Size != fi.Size() {
-			r.add(CheckMETS, href, "size %d does not match METS.xml SIZE %d", fi.Size(), l.Size)
+			r.add(CheckMETS, CodeMETS, href, fmt.Sprintf("dung lượng %d byte không khớp METS.xml (%d byte)", fi.Size(), l.Size), "size %d does not match METS.xml SIZE %d", fi.Size(), l.Size)
 		}
 		if sum, ok := payload[href]; !ok {
-			r.add(CheckMETS, href, "listed in METS.xml but not in manifest-sha256.txt")
+			r.add(CheckMETS, CodeMETS, href, "có trong METS.xml nhưng không có trong manifest-sha256.txt", "listed in METS.xml but not in manifest-sha256.txt")
 		} else if !strings.EqualFold(sum, l.Checksum) {
-			r.add(CheckMETS, href, "METS.xml CHECKSUM %s does not match manifest-sha256.txt %s", l.Checksum, sum)
+			r.add(CheckMETS, CodeMETS, href, "giá trị SHA-256 trong METS.xml không khớp manifest-sha256.txt", "METS.xml CHECKSUM %s does not match manifest-sha256.txt %s", l.Checksum, sum)
 		}
 	}
 	for p := range payload {
@@ -242,7 +253,7 @@ func (r *Report) checkMETS(dir string, payload map[string]string) {
 			r.Bytes += fi.Size()
 		}
 		if !seen[p] {
-			r.add(CheckMETS, p, "payload file not listed in METS.xml")
+			r.add(CheckMETS, CodeMETS, p, "tệp tin không có trong METS.xml", "payload file not listed in METS.xml")
 		}
 	}
 }
@@ -250,27 +261,27 @@ func (r *Report) checkMETS(dir string, payload map[string]string) {
 func (r *Report) checkSignature(dir string, roots *x509.CertPool) {
 	der, err := os.ReadFile(filepath.Join(dir, SignatureFile))
 	if err != nil {
-		r.add(CheckSignature, SignatureFile, "missing: the package is not sealed")
+		r.add(CheckSignature, CodeUnsealed, SignatureFile, "gói chưa được ký số (không có chữ ký niêm phong)", "missing: the package is not sealed")
 		return
 	}
 	r.Fingerprint = fingerprint(der)
 	tm, err := os.ReadFile(filepath.Join(dir, TagManifest))
 	if err != nil {
-		r.add(CheckSignature, TagManifest, "cannot be read, so the signature cannot be checked: %v", err)
+		r.add(CheckSignature, CodeSignature, TagManifest, "không đọc được, nên không kiểm tra được chữ ký số", "cannot be read, so the signature cannot be checked: %v", err)
 		return
 	}
 	p7, err := pkcs7.Parse(der)
 	if err != nil {
-		r.add(CheckSignature, SignatureFile, "not a CMS signature: %v", err)
+		r.add(CheckSignature, CodeSignature, SignatureFile, "không phải chữ ký số CMS hợp lệ", "not a CMS signature: %v", err)
 		return
 	}
 	if len(p7.Content) > 0 && !bytes.Equal(p7.Content, tm) {
-		r.add(CheckSignature, SignatureFile, "holds content other than %s", TagManifest)
+		r.add(CheckSignature, CodeSignature, SignatureFile, "chữ ký số chứa nội dung khác "+TagManifest, "holds content other than %s", TagManifest)
 	}
 	p7.Content = tm
 	r.Signer = p7.GetOnlySigner()
 	if r.Signer == nil {
-		r.add(CheckSignature, SignatureFile, "has %d signers and certificates that do not match, want exactly one signer", len(p7.Signers))
+		r.add(CheckSignature, CodeSignature, SignatureFile, "chữ ký số không có đúng một người ký", "has %d signers and certificates that do not match, want exactly one signer", len(p7.Signers))
 		return
 	}
 	var signed time.Time
@@ -278,12 +289,13 @@ func (r *Report) checkSignature(dir string, roots *x509.CertPool) {
 		r.SignedAt = signed
 	}
 	if err := p7.Verify(); err != nil {
-		r.add(CheckSignature, TagManifest, "does not match the signature in %s (changed after sealing, or signed for another package): %v", SignatureFile, err)
+		r.add(CheckSignature, CodeSignature, TagManifest, "không khớp chữ ký số (đã bị thay đổi sau khi niêm phong, hoặc chữ ký của gói khác)", "does not match the signature in %s (changed after sealing, or signed for another package): %v", SignatureFile, err)
 	}
 	if roots == nil {
-		r.add(CheckCertificate, "", "no CA certificate given: the signer %q cannot be trusted (pass the organisation's CA certificate)", r.Signer.Subject)
+		r.add(CheckCertificate, CodeSignatureNotChecked, "", "chữ ký số chưa được kiểm tra: không có chứng thư số CA của tổ chức (--ca), nên không xác định được ai đã ký", "no CA certificate given: the signer %q cannot be trusted (pass the organisation's CA certificate)", r.Signer.Subject)
 		return
 	}
+	r.SignatureChecked = true
 	inter := x509.NewCertPool()
 	for _, c := range p7.Certificates {
 		inter.AddCert(c)
@@ -294,7 +306,7 @@ func (r *Report) checkSignature(dir string, roots *x509.CertPool) {
 	}
 	if _, err := r.Signer.Verify(x509.VerifyOptions{Roots: roots, Intermediates: inter, CurrentTime: at,
 		KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageAny}}); err != nil {
-		r.add(CheckCertificate, "", "signer %q is not trusted by the given CA at the signing time %s: %v",
+		r.add(CheckCertificate, CodeSignerUntrusted, "", "người ký "+r.Signer.Subject.String()+" không được chứng thư CA đã cho tin cậy (ký bằng khóa khác, hoặc sai chứng thư CA)", "signer %q is not trusted by the given CA at the signing time %s: %v",
 			r.Signer.Subject, at.UTC().Format(time.RFC3339), err)
 	}
 }
@@ -302,21 +314,21 @@ func (r *Report) checkSignature(dir string, roots *x509.CertPool) {
 func (r *Report) checkPrevious(prevDir string) {
 	fp, err := Fingerprint(prevDir)
 	if err != nil {
-		r.add(CheckChain, "", "previous package %s has no readable seal: %v", prevDir, err)
+		r.add(CheckChain, CodeChain, "", "gói tin trước không có dấu niêm phong đọc được", "previous package %s has no readable seal: %v", prevDir, err)
 		return
 	}
 	prevBatch := ""
 	if in, err := bag.ReadInfo(filepath.Join(prevDir, BagInfo)); err == nil {
 		prevBatch = in.Get("External-Identifier")
 		if id := in.Get("Organization-Identifier"); id != r.OrgID {
-			r.add(CheckChain, "", "previous package %s is of organisation %q, this one of %q", prevDir, id, r.OrgID)
+			r.add(CheckChain, CodeChain, "", "gói tin trước thuộc cơ quan, tổ chức khác", "previous package %s is of organisation %q, this one of %q", prevDir, id, r.OrgID)
 		}
 	}
 	switch {
 	case r.PreviousSHA256 == "":
-		r.add(CheckChain, BagInfo, "no %s: this package records no previous seal, but %s (batch %s, seal %s) was given as previous", PreviousLabel, prevDir, prevBatch, fp)
+		r.add(CheckChain, CodeChain, BagInfo, "gói tin không ghi dấu niêm phong trước nhưng đã cho gói tin trước "+prevBatch, "no %s: this package records no previous seal, but %s (batch %s, seal %s) was given as previous", PreviousLabel, prevDir, prevBatch, fp)
 	case !strings.EqualFold(r.PreviousSHA256, fp):
-		r.add(CheckChain, BagInfo, "%s %s (batch %s) does not match the seal of %s (batch %s, seal %s): a package is missing between them, or it is not the previous one",
+		r.add(CheckChain, CodeChain, BagInfo, "dấu niêm phong trước ghi trong gói không khớp dấu niêm phong của gói "+prevBatch+": thiếu gói tin ở giữa, hoặc không phải gói liền trước", "%s %s (batch %s) does not match the seal of %s (batch %s, seal %s): a package is missing between them, or it is not the previous one",
 			PreviousLabel, r.PreviousSHA256, r.PreviousBatch, prevDir, prevBatch, fp)
 	default:
 		r.PreviousChecked = true

@@ -58,7 +58,7 @@ func MakeBag(t testing.TB, dir, id string, files int) map[string]string {
 		t.Fatal(err)
 	}
 	if _, err := w.Finish(bag.Info{{Label: "Source-Organization", Value: Organisation},
-		{Label: "External-Identifier", Value: id}}); err != nil {
+		{Label: "External-Identifier", Value: id}, {Label: "Sohoa-Batch-Status", Value: "complete"}}); err != nil {
 		t.Fatal(err)
 	}
 	return HashTree(t, dir)
