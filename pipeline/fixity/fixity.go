@@ -2,7 +2,9 @@
 // stored object is read again and hashed, and compared with the SHA-256 its
 // bag's manifests give it. It reports altered objects (content differs from the
 // manifest), missing objects (listed in a manifest, not stored) and orphans
-// (stored, in no manifest).
+// (stored, in no manifest). The seal chain's entries (under
+// seal.StoreChainPrefix) are not packages: each is checked as what it is, a
+// link whose fingerprint must be that of the seal of the package it names.
 //
 // The result of the last check is kept in Redis under [LastKey], where
 // "sohoa status" reads it. Workers run the check periodically as the asynq task
@@ -26,6 +28,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/sohoa-vn/sohoa/pipeline/bag"
+	"github.com/sohoa-vn/sohoa/pipeline/seal"
 	"github.com/sohoa-vn/sohoa/storage"
 )
 
@@ -60,8 +63,9 @@ type Result struct {
 	Started    time.Time `json:"started"`
 	Finished   time.Time `json:"finished"`
 	Packages   int       `json:"packages"`
-	Objects    int       `json:"objects"` // objects read and hashed
-	Bytes      int64     `json:"bytes"`   // bytes read
+	SealLinks  int       `json:"sealLinks"` // seal chain entries checked
+	Objects    int       `json:"objects"`   // objects read and hashed
+	Bytes      int64     `json:"bytes"`     // bytes read
 	Altered    int       `json:"altered"`
 	Missing    int       `json:"missing"`
 	Orphans    int       `json:"orphans"`
@@ -79,8 +83,8 @@ func (r *Result) Summary() string {
 		state = fmt.Sprintf("PROBLEMS: %d altered, %d missing, %d orphans, %d unreadable",
 			r.Altered, r.Missing, r.Orphans, r.Unreadable)
 	}
-	return fmt.Sprintf("fixity %s: %s (%d packages, %d objects, %d bytes checked in %s)",
-		r.Finished.UTC().Format(time.RFC3339), state, r.Packages, r.Objects, r.Bytes,
+	return fmt.Sprintf("fixity %s: %s (%d packages, %d objects, %d bytes, %d seal links checked in %s)",
+		r.Finished.UTC().Format(time.RFC3339), state, r.Packages, r.Objects, r.Bytes, r.SealLinks,
 		r.Finished.Sub(r.Started).Round(time.Millisecond))
 }
 
@@ -118,7 +122,12 @@ func Check(ctx context.Context, store storage.Store, opts Options) (*Result, err
 	}
 	res := &Result{Started: opts.Now()}
 	packages := map[string][]string{} // batch id -> paths in the bag
+	var chain []string                // seal chain entries
 	err := store.List(ctx, "", func(o storage.ObjectInfo) error {
+		if strings.HasPrefix(o.Key, seal.StoreChainPrefix) {
+			chain = append(chain, o.Key)
+			return nil
+		}
 		id, rel, ok := strings.Cut(o.Key, "/")
 		if !ok {
 			res.add(o.Key, Orphan, "not inside a package")
@@ -135,11 +144,15 @@ func Check(ctx context.Context, store storage.Store, opts Options) (*Result, err
 		ids = append(ids, id)
 	}
 	sort.Strings(ids)
+	seals := map[string]string{} // batch id -> SHA-256 of its stored seal
 	for _, id := range ids {
-		if err := checkPackage(ctx, store, id, packages[id], res); err != nil {
+		if err := checkPackage(ctx, store, id, packages[id], res, seals); err != nil {
 			return nil, err
 		}
 		res.Packages++
+	}
+	if err := checkChain(ctx, store, chain, seals, res); err != nil {
+		return nil, err
 	}
 	sort.SliceStable(res.Problems, func(i, j int) bool { return res.Problems[i].Key < res.Problems[j].Key })
 	res.Finished = opts.Now()
@@ -148,8 +161,9 @@ func Check(ctx context.Context, store storage.Store, opts Options) (*Result, err
 	return res, nil
 }
 
-// checkPackage checks the objects rels of package id, the manifests first.
-func checkPackage(ctx context.Context, store storage.Store, id string, rels []string, res *Result) error {
+// checkPackage checks the objects rels of package id, the manifests first,
+// and notes the SHA-256 of its seal (the signature) in seals.
+func checkPackage(ctx context.Context, store storage.Store, id string, rels []string, res *Result, seals map[string]string) error {
 	rank := func(rel string) int {
 		switch rel {
 		case "tagmanifest-sha256.txt":
@@ -176,6 +190,9 @@ func checkPackage(ctx context.Context, store storage.Store, id string, rels []st
 			res.add(key, Unreadable, err.Error())
 			continue
 		}
+		if rel == seal.SignatureFile {
+			seals[id] = sum
+		}
 		w, listed := want[rel]
 		switch {
 		case listed && sum != w:
@@ -201,6 +218,65 @@ func checkPackage(ctx context.Context, store storage.Store, id string, rels []st
 	sort.Strings(missing)
 	for _, p := range missing {
 		res.add(id+"/"+p, Missing, "listed in the manifest, not stored")
+	}
+	return nil
+}
+
+// chainEntry is the part of a seal chain entry (seal.StoreChain) checked here.
+type chainEntry struct {
+	Batch     string `json:"batch"`
+	SHA256    string `json:"sha256"`
+	Signature []byte `json:"signature"`
+}
+
+// checkChain checks the seal chain entries keys: each must be readable, hold
+// the signature whose fingerprint it gives, and the last entry naming a batch
+// must give the fingerprint of that package's stored seal (an earlier entry of
+// the same batch was superseded when the package was sealed again).
+func checkChain(ctx context.Context, store storage.Store, keys []string, seals map[string]string, res *Result) error {
+	sort.Strings(keys)            // entry numbers are zero-padded: the last of a batch is its latest
+	latest := map[string]string{} // "<organisation folder>\x00<batch>" -> key of the last entry
+	entries := map[string]*chainEntry{}
+	for _, key := range keys {
+		if ctx.Err() != nil {
+			return fmt.Errorf("fixity: %w", ctx.Err())
+		}
+		res.Objects++
+		res.SealLinks++
+		r, err := store.Get(ctx, key)
+		if err != nil {
+			res.add(key, Unreadable, err.Error())
+			continue
+		}
+		data, err := io.ReadAll(io.LimitReader(r, 64<<20))
+		r.Close()
+		res.Bytes += int64(len(data))
+		if err != nil {
+			res.add(key, Unreadable, err.Error())
+			continue
+		}
+		var e chainEntry
+		if err := json.Unmarshal(data, &e); err != nil || e.Batch == "" || e.SHA256 == "" {
+			res.add(key, Unreadable, fmt.Sprintf("not a seal chain entry (batch and sha256): %v", err))
+			continue
+		}
+		if sum := sha256.Sum256(e.Signature); hex.EncodeToString(sum[:]) != strings.ToLower(e.SHA256) {
+			res.add(key, Altered, fmt.Sprintf("seal chain entry of batch %s gives fingerprint %s, its signature's SHA-256 is %s",
+				e.Batch, e.SHA256, hex.EncodeToString(sum[:])))
+			continue
+		}
+		entries[key] = &e
+		latest[key[:strings.LastIndex(key, "/")]+"\x00"+e.Batch] = key
+	}
+	for _, key := range latest {
+		e := entries[key]
+		got, ok := seals[e.Batch]
+		switch {
+		case !ok:
+			res.add(e.Batch+"/"+seal.SignatureFile, Missing, fmt.Sprintf("the seal chain entry %s names this package's seal (%s), not stored", key, e.SHA256))
+		case got != strings.ToLower(e.SHA256):
+			res.add(key, Altered, fmt.Sprintf("seal chain entry gives batch %s the fingerprint %s, the stored package's seal has %s", e.Batch, e.SHA256, got))
+		}
 	}
 	return nil
 }

@@ -1,17 +1,24 @@
 package fixity_test
 
 import (
+	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/hibiken/asynq"
 	"github.com/redis/go-redis/v9"
 
 	"github.com/sohoa-vn/sohoa/pipeline/fixity"
 	"github.com/sohoa-vn/sohoa/pipeline/handover/handovertest"
+	"github.com/sohoa-vn/sohoa/pipeline/seal"
 	"github.com/sohoa-vn/sohoa/storage"
 	"github.com/sohoa-vn/sohoa/storage/local"
 )
@@ -150,5 +157,112 @@ func TestTask(t *testing.T) {
 	}
 	if _, err := fixity.Register(sched, "every day"); err == nil {
 		t.Error("Register of a bad spec succeeded")
+	}
+}
+
+// TestCheckSealChain is issue 10 item 3: an archive holding sealed packages
+// and their seal chain (sohoa-seals/…) checks clean, the chain entries being
+// checked as links, not as a package; an entry whose fingerprint is not that
+// of the package it names, and an entry whose package is gone, are reported.
+func TestCheckSealChain(t *testing.T) {
+	ctx := context.Background()
+	s, err := local.New(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	k, err := seal.WriteDevelopmentKeys(filepath.Join(t.TempDir(), "keys"), "fixity", time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	signer, err := seal.LoadSigner(k.Key, k.Cert)
+	if err != nil {
+		t.Fatal(err)
+	}
+	chain := seal.StoreChain{Store: s}
+	objects := 0
+	for _, id := range []string{"lo-1", "lo-2", "lo-3"} {
+		dir := filepath.Join(t.TempDir(), id)
+		handovertest.MakeBag(t, dir, id, 3)
+		// Seal wants a METS.xml; the bag check does not list tag files, so a
+		// placeholder is enough, removed again before upload.
+		mets := filepath.Join(dir, "metadata", "METS.xml")
+		if err := os.WriteFile(mets, []byte("<mets/>"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := chain.Seal(ctx, dir, signer); err != nil {
+			t.Fatal(err)
+		}
+		if err := seal.MakeWritable(dir); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Remove(mets); err != nil {
+			t.Fatal(err)
+		}
+		objects += len(handovertest.HashTree(t, dir))
+		handovertest.Upload(t, s, dir, id)
+	}
+	res, err := fixity.Check(ctx, s, fixity.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.OK() || res.Packages != 3 || res.SealLinks != 3 || res.Objects != objects+3 {
+		t.Fatalf("untouched sealed archive: %+v; want 3 packages, 3 seal links, %d objects, no problem", res, objects+3)
+	}
+
+	// A forged link: entry 2 rewritten to name lo-2 with another signature.
+	var keys []string
+	if err := s.List(ctx, seal.StoreChainPrefix, func(o storage.ObjectInfo) error { keys = append(keys, o.Key); return nil }); err != nil || len(keys) != 3 {
+		t.Fatalf("chain entries %v, %v", keys, err)
+	}
+	sort.Strings(keys)
+	forged := keys[1]
+	rc, err := s.Get(ctx, forged)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var entry map[string]any
+	err = json.NewDecoder(rc).Decode(&entry)
+	rc.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	other := []byte("another signature")
+	sum := sha256.Sum256(other)
+	entry["signature"], entry["sha256"] = other, hex.EncodeToString(sum[:])
+	js, _ := json.Marshal(entry)
+	if err := s.Delete(ctx, forged); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Put(ctx, forged, bytes.NewReader(js), int64(len(js)), storage.PutOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	// And the package that entry 3 names is deleted from the archive.
+	var gone []string
+	if err := s.List(ctx, "lo-3/", func(o storage.ObjectInfo) error { gone = append(gone, o.Key); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	for _, key := range gone {
+		if err := s.Delete(ctx, key); err != nil {
+			t.Fatal(err)
+		}
+	}
+	res, err = fixity.Check(ctx, s, fixity.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Altered != 1 || res.Missing != 1 || res.Orphans != 0 || res.Unreadable != 0 || len(res.Problems) != 2 {
+		t.Fatalf("forged link and deleted package: %+v", res)
+	}
+	for _, p := range res.Problems {
+		switch p.Kind {
+		case fixity.Altered:
+			if p.Key != forged || !strings.Contains(p.Detail, "lo-2") {
+				t.Errorf("altered: %v, want %s naming lo-2", p, forged)
+			}
+		case fixity.Missing:
+			if p.Key != "lo-3/"+seal.SignatureFile {
+				t.Errorf("missing: %v, want lo-3's seal", p)
+			}
+		}
 	}
 }
