@@ -174,7 +174,11 @@ func Load(ctx context.Context, dir string, opts LoadOptions) (*Batch, error) {
 	var sh sheet
 	declared := map[string]*sheetFile{}
 	if data, err := os.ReadFile(filepath.Join(abs, MetadataFile)); err == nil {
-		probs = append(probs, readSheet(data, &sh)...)
+		if text, p := DecodeUTF8(MetadataFile, data); p != nil {
+			probs = append(probs, *p)
+		} else {
+			probs = append(probs, readSheet(text, &sh)...)
+		}
 		if sh.ID != "" {
 			b.ID = sh.ID
 		}

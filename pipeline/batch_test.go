@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -182,5 +183,54 @@ func TestNaturalOrder(t *testing.T) {
 	sortNatural(names)
 	if got := strings.Join(names, " "); got != "a.jpg p1.jpg p2.jpg p02b.jpg p10.jpg" {
 		t.Errorf("natural order: %s", got)
+	}
+}
+
+// TestLoadTextEncoding is issue 10 item 4: a batch.json that is not UTF-8
+// (saved in Windows-1258) is refused, naming the file and the byte offset;
+// a UTF-8 byte order mark is accepted and dropped.
+func TestLoadTextEncoding(t *testing.T) {
+	const sheet = `{"id": "lo-1258", "organisation": {"name": "Sở Nội vụ", "identifier": "H49.64.33"},
+ "files": [{"fileCode": "H49.64.33.2024.01.VTLT", "title": "TITLE", "paperFileCode": "H49.K1.G3.H12.45"}]}`
+	page := map[string]string{"H49.64.33.2024.01.VTLT/1/page-001.jpg": "@qd-chinh-ly-p01.jpg"}
+	with := func(js string) string {
+		files := map[string]string{"batch.json": js}
+		for k, v := range page {
+			files[k] = v
+		}
+		return makeBatch(t, files)
+	}
+
+	// "Hồ sơ" as Windows-1258 writes it: 0xD4 and 0xF5 are not UTF-8 on their own.
+	cp1258 := strings.Replace(sheet, "TITLE", "H\xd4 s\xf5", 1)
+	offset := strings.Index(cp1258, "\xd4")
+	_, err := Load(context.Background(), with(cp1258), LoadOptions{})
+	var ve *ValidationError
+	if !errors.As(err, &ve) {
+		t.Fatalf("Windows-1258 batch.json: %v, want a ValidationError", err)
+	}
+	found := false
+	for _, p := range ve.Problems {
+		if p.File == MetadataFile && strings.Contains(p.What, "not valid UTF-8 at byte offset "+strconv.Itoa(offset)) && p.Value == "byte 0xD4" {
+			found = true
+		}
+	}
+	if !found {
+		t.Errorf("problems %v lack batch.json: not valid UTF-8 at byte offset %d", ve.Problems, offset)
+	}
+
+	// The same with a BOM: the offset still counts from the start of the file.
+	_, err = Load(context.Background(), with("\xef\xbb\xbf"+cp1258), LoadOptions{})
+	if !errors.As(err, &ve) || !strings.Contains(ve.Error(), "byte offset "+strconv.Itoa(offset+3)) {
+		t.Errorf("BOM + Windows-1258: %v, want offset %d", err, offset+3)
+	}
+
+	// UTF-8 with a BOM loads, the title intact.
+	b, err := Load(context.Background(), with("\xef\xbb\xbf"+strings.Replace(sheet, "TITLE", "Hồ sơ chỉnh lý", 1)), LoadOptions{})
+	if err != nil {
+		t.Fatalf("UTF-8 batch.json with a BOM: %v", err)
+	}
+	if b.ID != "lo-1258" || b.Files[0].Meta.Title != "Hồ sơ chỉnh lý" {
+		t.Errorf("batch %s, title %q", b.ID, b.Files[0].Meta.Title)
 	}
 }
