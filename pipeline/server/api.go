@@ -124,10 +124,14 @@ func hasID(dir string) bool {
 	if err != nil {
 		return false
 	}
+	text, p := pipeline.DecodeUTF8(pipeline.MetadataFile, data)
+	if p != nil {
+		return true // Load names the file and the byte that is not UTF-8
+	}
 	var sh struct {
 		ID string `json:"id"`
 	}
-	return json.Unmarshal(data, &sh) == nil && sh.ID != ""
+	return json.Unmarshal(text, &sh) == nil && sh.ID != ""
 }
 
 // localPath checks an uploaded file name and returns it as a path under root.
