@@ -132,8 +132,9 @@ func (e *ValidationError) Error() string {
 
 // LoadOptions controls Load.
 type LoadOptions struct {
-	// DPI, when positive, is the resolution of pages whose files record none or
-	// less than MinDPI.
+	// DPI, when positive, is the resolution of pages whose files record none
+	// (or 1 or 72 dpi, which scanners write when they record nothing); it
+	// never overrides a resolution a file records. See PageDPI.
 	DPI float64
 	// Isolated allows secret documents (mode 03); set only on an isolated installation.
 	Isolated bool
@@ -344,6 +345,42 @@ func defaultFile(m *FileMeta) {
 	}
 }
 
+// unrecorded reports whether a resolution read from a file means "not
+// recorded": none, or 1 or 72 dpi, which scanners and image libraries write
+// when they know nothing better.
+func unrecorded(dpi float64) bool { return dpi == 0 || dpi == 1 || dpi == 72 }
+
+// PageDPI decides the resolution of a page whose file records dpiX by dpiY
+// (0 when it records none), given the --dpi (or upload ?dpi=) value given
+// (0 when not given). given only supplies a resolution the file does not
+// record (or records as 1 or 72); a resolution the file records is always
+// the page's, and one under MinDPI is refused whatever given says. what is
+// the problem, "" when the page's resolution is acceptable.
+func PageDPI(dpiX, dpiY, given float64) (dpi float64, what string) {
+	if dpiX == 0 {
+		dpiX = dpiY
+	}
+	if dpiY == 0 {
+		dpiY = dpiX
+	}
+	if !unrecorded(dpiX) && !unrecorded(dpiY) {
+		if low := min(dpiX, dpiY); low < MinDPI {
+			return dpiX, fmt.Sprintf("resolution %g dpi (as recorded in the file) is under the %d dpi minimum (TT 05/2025): rescan at %d dpi or more; --dpi cannot change a resolution the file records",
+				low, MinDPI, MinDPI)
+		}
+		return dpiX, ""
+	}
+	switch {
+	case given <= 0 && dpiX == 0:
+		return 0, "the file records no resolution: give it with --dpi N"
+	case given <= 0:
+		return dpiX, fmt.Sprintf("the file records %g dpi, which scanners write when they record no resolution: give the true resolution with --dpi N", dpiX)
+	case given < MinDPI:
+		return given, fmt.Sprintf("--dpi %g is under the %d dpi minimum (TT 05/2025): rescan at %d dpi or more", given, MinDPI, MinDPI)
+	}
+	return given, ""
+}
+
 // DocCode returns the default mã lưu trữ tài liệu of a document: the file code
 // followed by the 7-digit ordinal.
 func DocCode(fileCode string, ordinal int) string {
@@ -461,17 +498,11 @@ func loadDocuments(root string, f *File, metas []DocMeta, where problems, opts L
 				continue
 			}
 			for _, in := range infos {
-				pg := &Page{Index: len(d.Pages) + 1, File: rel, FilePage: in.Page, Info: in, DPI: in.DPIX}
-				if pg.DPI < MinDPI && opts.DPI > 0 {
-					pg.DPI = opts.DPI
+				dpi, what := PageDPI(in.DPIX, in.DPIY, opts.DPI)
+				if what != "" {
+					probs = append(probs, Problem{File: rel, Page: in.Page, What: what})
 				}
-				switch {
-				case pg.DPI == 0:
-					probs = append(probs, Problem{File: rel, Page: in.Page, What: "the file records no resolution: give it with --dpi N"})
-				case pg.DPI < MinDPI:
-					probs = append(probs, Problem{File: rel, Page: in.Page, What: fmt.Sprintf("resolution %.0f dpi is under the %d dpi minimum (TT 05/2025); rescan, or give the true resolution with --dpi N", pg.DPI, MinDPI)})
-				}
-				d.Pages = append(d.Pages, pg)
+				d.Pages = append(d.Pages, &Page{Index: len(d.Pages) + 1, File: rel, FilePage: in.Page, Info: in, DPI: dpi})
 			}
 		}
 		f.Documents = append(f.Documents, d)

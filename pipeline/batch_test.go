@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 )
 
 // sampleBatch is the demo batch shipped in testdata.
@@ -148,19 +149,48 @@ func TestLoadResolution(t *testing.T) {
 		msg = err.Error()
 	}
 	for _, want := range []string{
-		"H49.64.33.2019.01.VTLT/low.jpg page 1: resolution 150 dpi is under the 200 dpi minimum",
+		"H49.64.33.2019.01.VTLT/low.jpg page 1: resolution 150 dpi (as recorded in the file) is under the 200 dpi minimum",
 		"H49.64.33.2019.01.VTLT/none.jpg page 1: the file records no resolution: give it with --dpi N",
 	} {
 		if !strings.Contains(msg, want) {
 			t.Errorf("error lacks %q\n%s", want, msg)
 		}
 	}
-	b, err := Load(context.Background(), dir, LoadOptions{DPI: 300})
-	if err != nil {
-		t.Fatalf("with --dpi 300: %v", err)
+
+	// Issue 10 item 5: --dpi never overrides a resolution the file records.
+	_, err = Load(context.Background(), dir, LoadOptions{DPI: 300})
+	if err == nil || !strings.Contains(err.Error(), "H49.64.33.2019.01.VTLT/low.jpg page 1: resolution 150 dpi (as recorded in the file) is under the 200 dpi minimum") ||
+		strings.Contains(err.Error(), "none.jpg") {
+		t.Fatalf("150-dpi file with --dpi 300: %v; want it refused (and only it)", err)
 	}
-	if got := b.Files[0].Documents[0].Pages[0].DPI; got != 300 {
-		t.Errorf("dpi override: %v", got)
+
+	// --dpi supplies what a file does not record, or records as 72 (a
+	// placeholder); a recorded 300 stays 300 whatever --dpi says; the
+	// package's record keeps each file's own value.
+	placeholder := append([]byte(nil), data...)
+	placeholder[13], placeholder[14], placeholder[15], placeholder[16], placeholder[17] = 1, 0, 72, 0, 72
+	dir = makeBatch(t, map[string]string{
+		"H49.64.33.2019.01.VTLT/1-none.jpg": string(none),
+		"H49.64.33.2019.01.VTLT/2-72.jpg":   string(placeholder),
+		"H49.64.33.2019.01.VTLT/3-300.jpg":  "@qd-chinh-ly-p01.jpg",
+	})
+	b, err := Load(context.Background(), dir, LoadOptions{DPI: 250})
+	if err != nil {
+		t.Fatalf("with --dpi 250: %v", err)
+	}
+	rec := newRecord(b, Options{}, time.Now())
+	for i, want := range []struct{ dpi, file float64 }{{250, 0}, {250, 72}, {300, 300}} {
+		pg := b.Files[0].Documents[i].Pages[0]
+		pr := rec.Files[0].Documents[i].Pages[0]
+		if pg.DPI != want.dpi || pr.DPI != want.dpi || pr.FileDPI != want.file {
+			t.Errorf("%s: dpi %v (record %v, file %v), want %v (file %v)", pg.File, pg.DPI, pr.DPI, pr.FileDPI, want.dpi, want.file)
+		}
+	}
+	if _, err := Load(context.Background(), dir, LoadOptions{DPI: 150}); err == nil || !strings.Contains(err.Error(), "2-72.jpg page 1: --dpi 150 is under the 200 dpi minimum") {
+		t.Errorf("--dpi 150 on a 72-dpi file: %v, want refused", err)
+	}
+	if _, err := Load(context.Background(), dir, LoadOptions{}); err == nil || !strings.Contains(err.Error(), "2-72.jpg page 1: the file records 72 dpi, which scanners write when they record no resolution") {
+		t.Errorf("72-dpi file without --dpi: %v, want refused", err)
 	}
 }
 

@@ -53,7 +53,8 @@ type pageRecord struct {
 	Color         string           `json:"color,omitempty"`
 	ScanWidth     int              `json:"scanWidth,omitempty"`
 	ScanHeight    int              `json:"scanHeight,omitempty"`
-	DPI           float64          `json:"dpi"`
+	DPI           float64          `json:"dpi"`               // the resolution used
+	FileDPI       float64          `json:"fileDpi,omitempty"` // the resolution the file records, if any
 	Geometry      *Geometry        `json:"normalization,omitempty"`
 	Crop          []int            `json:"crop,omitempty"` // x0, y0, x1, y1 in the upright, deskewed image
 	Width         int              `json:"width,omitempty"`
@@ -73,7 +74,7 @@ func newRecord(b *Batch, opts Options, start time.Time) *batchRecord {
 		for _, d := range f.Documents {
 			dr := &docRecord{DocMeta: d.Meta, Source: d.Source, Status: "pending"}
 			for _, pg := range d.Pages {
-				dr.Pages = append(dr.Pages, &pageRecord{Page: pg.Index, File: pg.File, FilePage: pg.FilePage, DPI: pg.DPI,
+				dr.Pages = append(dr.Pages, &pageRecord{Page: pg.Index, File: pg.File, FilePage: pg.FilePage, DPI: pg.DPI, FileDPI: pg.Info.DPIX,
 					Format: string(pg.Info.Format), Color: pg.Info.ColorModel, ScanWidth: pg.Info.Width, ScanHeight: pg.Info.Height})
 			}
 			fr.Documents = append(fr.Documents, dr)
