@@ -26,6 +26,11 @@ func NewPool(n int, opts Options) (*Pool, error) {
 	if n < 1 {
 		return nil, fmt.Errorf("ocr: new pool: size %d, want at least 1", n)
 	}
+	// Tesseract runs with whichever of the languages it could load: refuse
+	// a missing one here rather than OCR every page without it.
+	if err := CheckLanguages(opts.Languages, opts.TessdataDir); err != nil {
+		return nil, fmt.Errorf("ocr: new pool: %w", err)
+	}
 	e, err := NewEngine(opts)
 	if err != nil {
 		return nil, fmt.Errorf("ocr: new pool: %w", err)

@@ -42,8 +42,10 @@ const Version = "0.1.0"
 const (
 	exitOK      = 0
 	exitFailed  = 1 // the run finished but something failed (documents, checks)
-	exitUsage   = 2 // bad command line
+	exitUsage   = 2 // bad command line, or an environment the command cannot run in
 	exitInvalid = 3 // the batch did not validate; nothing was processed
+	// exitInterrupted is the shell's status for a command ended by Ctrl-C (128 + SIGINT).
+	exitInterrupted = 130
 )
 
 func main() {

@@ -80,7 +80,7 @@ func TestProcessAndVerifyBag(t *testing.T) {
 
 	// A second run refuses to touch the finished bag.
 	code, _, stderr = sohoa(t, "process", "../../testdata/batch", "--out", out, "--quiet")
-	if code != exitFailed || !strings.Contains(stderr, "a finished bag is already there (pass --overwrite to replace it)") {
+	if code != exitUsage || !strings.Contains(stderr, "a finished bag is already there (pass --overwrite to replace it)") {
 		t.Errorf("re-run: exit %d, %q", code, stderr)
 	}
 

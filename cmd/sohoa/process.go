@@ -15,6 +15,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/sohoa-vn/sohoa/configs"
+	"github.com/sohoa-vn/sohoa/ocr"
 	"github.com/sohoa-vn/sohoa/pipeline"
 	"github.com/sohoa-vn/sohoa/pipeline/bag"
 	"github.com/sohoa-vn/sohoa/pipeline/pdfa"
@@ -33,6 +34,10 @@ func (bf *batchFlags) register(fs *flag.FlagSet) {
 
 // load reads the configuration and loads and validates the batch.
 func (bf *batchFlags) load(ctx context.Context, dir string, stderr io.Writer) (*configs.Config, *pipeline.Batch, int) {
+	if bf.dpi < 0 {
+		fmt.Fprintf(stderr, "sohoa: --dpi %g: want a resolution in dots per inch (200 or more)\n", bf.dpi)
+		return nil, nil, exitUsage
+	}
 	cfg, err := loadConfig(bf.config)
 	if err != nil {
 		fmt.Fprintln(stderr, "sohoa:", err)
@@ -44,12 +49,19 @@ func (bf *batchFlags) load(ctx context.Context, dir string, stderr io.Writer) (*
 	}
 	b, err := pipeline.Load(ctx, dir, pipeline.LoadOptions{DPI: dpi, Isolated: cfg.Isolated})
 	if err != nil {
-		fmt.Fprintln(stderr, "sohoa:", err)
 		var ve *pipeline.ValidationError
-		if errors.As(err, &ve) {
+		switch {
+		case errors.As(err, &ve):
+			fmt.Fprintln(stderr, "sohoa:", err)
 			return nil, nil, exitInvalid
+		case ctx.Err() != nil:
+			fmt.Fprintln(stderr, "sohoa: interrupted")
+			return nil, nil, exitInterrupted
 		}
-		return nil, nil, exitFailed
+		// No such folder, not a folder, not readable: the command was not
+		// given a batch it can read.
+		fmt.Fprintln(stderr, "sohoa:", err)
+		return nil, nil, exitUsage
 	}
 	return cfg, b, exitOK
 }
@@ -99,6 +111,10 @@ func runProcess(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		fs.Usage()
 		return exitUsage
 	}
+	if *workers < 0 {
+		fmt.Fprintf(stderr, "sohoa: --workers %d: want 1 or more (0 for the default)\n", *workers)
+		return exitUsage
+	}
 	cfg, b, code := bf.load(ctx, pos[0], stderr)
 	if code != exitOK {
 		return code
@@ -116,6 +132,11 @@ func runProcess(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		cfg.PDF.Part = *part
 	}
 	if err := cfg.Check(); err != nil {
+		fmt.Fprintln(stderr, "sohoa:", err)
+		return exitUsage
+	}
+	// Every requested language model must be there before any page is read.
+	if err := ocr.CheckLanguages(cfg.OCR.Languages, ""); err != nil {
 		fmt.Fprintln(stderr, "sohoa:", err)
 		return exitUsage
 	}
@@ -141,7 +162,7 @@ func runProcess(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	}
 	logger.Info("processing batch", "batch", b.ID, "hoso", len(b.Files), "documents", b.Documents(), "pages", b.Pages(), "workers", cfg.Workers, "lang", cfg.OCR.Languages)
 	rep, err := pipeline.Process(ctx, b, *out, opts)
-	progress.finish()
+	progress.finish(ctx.Err() != nil)
 	if rep != nil {
 		printSummary(stdout, rep)
 	}
@@ -159,14 +180,25 @@ func runProcess(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	case signer != nil && errors.Is(err, pipeline.ErrIncomplete):
 		fmt.Fprintln(stdout, "  seal       none: the batch is incomplete (re-run it when the failed documents are fixed)")
 	}
+	return processExit(ctx, err, stderr)
+}
+
+// processExit is process's exit status for the error Process returned, by
+// the documented table: 1 only when documents failed; 2 for usage and
+// environment (a finished bag already there, no OCR engine); 130 when
+// interrupted.
+func processExit(ctx context.Context, err error, stderr io.Writer) int {
 	switch {
 	case err == nil:
 		return exitOK
 	case errors.Is(err, pipeline.ErrIncomplete):
 		return exitFailed
+	case ctx.Err() != nil || errors.Is(err, context.Canceled):
+		fmt.Fprintln(stderr, "sohoa: interrupted: nothing was written (run the batch again)")
+		return exitInterrupted
 	case errors.Is(err, bag.ErrExists):
 		fmt.Fprintln(stderr, "sohoa:", err)
-		return exitFailed
+		return exitUsage
 	default:
 		fmt.Fprintln(stderr, "sohoa:", err)
 		return exitFailed
@@ -199,6 +231,7 @@ func printSummary(w io.Writer, r *pipeline.Report) {
 // progress shows pages done on a terminal as a bar with an ETA, and as log
 // lines otherwise.
 type progress struct {
+	w      io.Writer
 	bar    *progressbar.ProgressBar
 	logger interface{ Info(string, ...any) }
 	total  int
@@ -206,23 +239,28 @@ type progress struct {
 }
 
 func newProgress(w io.Writer, total int, quiet bool, logger interface{ Info(string, ...any) }) *progress {
-	p := &progress{logger: logger, total: total}
+	p := &progress{w: w, logger: logger, total: total}
 	if quiet {
 		p.logger = nil
 		return p
 	}
 	if f, ok := w.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
-		p.bar = progressbar.NewOptions(total,
-			progressbar.OptionSetWriter(w),
-			progressbar.OptionSetDescription("pages"),
-			progressbar.OptionShowCount(),
-			progressbar.OptionSetPredictTime(true),
-			progressbar.OptionShowElapsedTimeOnFinish(),
-			progressbar.OptionSetWidth(30),
-			progressbar.OptionThrottle(200*time.Millisecond),
-		)
+		p.bar = newPagesBar(w, total)
 	}
 	return p
+}
+
+// newPagesBar is the bar of pages done with an ETA.
+func newPagesBar(w io.Writer, total int) *progressbar.ProgressBar {
+	return progressbar.NewOptions(total,
+		progressbar.OptionSetWriter(w),
+		progressbar.OptionSetDescription("pages"),
+		progressbar.OptionShowCount(),
+		progressbar.OptionSetPredictTime(true),
+		progressbar.OptionShowElapsedTimeOnFinish(),
+		progressbar.OptionSetWidth(30),
+		progressbar.OptionThrottle(200*time.Millisecond),
+	)
 }
 
 func (p *progress) page(ev pipeline.PageEvent) {
@@ -247,11 +285,18 @@ func (p *progress) page(ev pipeline.PageEvent) {
 	p.logger.Info("page", attrs...)
 }
 
-func (p *progress) finish() {
-	if p.bar != nil {
-		p.bar.Finish()
-		fmt.Fprintln(os.Stderr)
+// finish ends the display: a finished run fills the bar; an interrupted one
+// leaves it where it stopped.
+func (p *progress) finish(interrupted bool) {
+	if p.bar == nil {
+		return
 	}
+	if interrupted {
+		p.bar.Exit()
+	} else {
+		p.bar.Finish()
+	}
+	fmt.Fprintln(p.w)
 }
 
 func printSeal(w io.Writer, l *seal.Link) {

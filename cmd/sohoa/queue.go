@@ -107,10 +107,13 @@ func runSubmit(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		}
 	})
 	if bar != nil {
-		bar.finish()
+		bar.finish(err != nil)
 	}
 	if err != nil {
 		fmt.Fprintln(stderr, "sohoa:", err)
+		if ctx.Err() != nil {
+			return exitInterrupted
+		}
 		return exitFailed
 	}
 	fmt.Fprintf(stderr, "batch %s: %d files, %d uploaded, %d already there; enqueued: %v\n",
