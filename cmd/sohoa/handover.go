@@ -206,7 +206,7 @@ func writeRecord(ctx context.Context, dir, pdfPath string, pf partyFlags, vf ver
 		return exitFailed
 	}
 	for _, p := range v.Problems {
-		fmt.Fprintln(stderr, "sohoa: verify:", p.Message(true))
+		fmt.Fprintf(stderr, "sohoa: verify: %s [%s: %s]\n", p.Message(true), p.Code, p.What)
 	}
 	rec, err := handover.NewRecord(dir, v)
 	if err != nil {
