@@ -156,7 +156,7 @@ func TestRecordMissingPayloadFile(t *testing.T) {
 		if code != exitFailed {
 			t.Errorf("record %v: exit %d, want %d", args, code, exitFailed)
 		}
-		for _, want := range []string{"Kết quả kiểm tra: Không đạt", victim + ": thiếu tệp tin"} {
+		for _, want := range []string{"Kết quả kiểm tra: Không đạt", victim + ": thiếu tệp tin", "\t0\t" + victim + " (THIẾU: không có trong gói tin)\n"} {
 			if !strings.Contains(string(txt), want) {
 				t.Errorf("record %v lacks %q:\n%s", args, want, txt)
 			}

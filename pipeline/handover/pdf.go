@@ -263,7 +263,7 @@ func (p *pdfWriter) table(files []File, number func(int) string) {
 	header()
 	for i, f := range files {
 		p.font(gopdf.Regular, tableSize)
-		name := p.wrapAnywhere(f.Path, nameW-2*cellPad)
+		name := p.wrapAnywhere(f.shown(), nameW-2*cellPad)
 		h := float64(len(name))*lineH + 2*cellPad
 		if p.ensure(h) {
 			header()

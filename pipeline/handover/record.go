@@ -69,6 +69,18 @@ type File struct {
 	Missing bool   // listed in the manifest but not in the bag (Size is then 0)
 }
 
+// missingMark follows, in the record's file table, the name of a file that
+// the manifest lists but the bag lacks.
+const missingMark = " (THIẾU: không có trong gói tin)"
+
+// shown is the file's name as the record's table shows it.
+func (f File) shown() string {
+	if f.Missing {
+		return f.Path + missingMark
+	}
+	return f.Path
+}
+
 // Party is one side of the handover. Empty fields are left blank in the
 // record, to be filled in by hand.
 type Party struct {
@@ -362,12 +374,12 @@ func (r *Record) WriteText(w io.Writer) error {
 	b.WriteString("\n" + tableTitle + "\n")
 	fmt.Fprintf(&b, "%s\t%s\t%s\t%s\n", tableHeader[0], tableHeader[3], tableHeader[2], tableHeader[1])
 	for i, f := range r.Files {
-		fmt.Fprintf(&b, "%d\t%s\t%d\t%s\n", i+1, f.SHA256, f.Size, f.Path)
+		fmt.Fprintf(&b, "%d\t%s\t%d\t%s\n", i+1, f.SHA256, f.Size, f.shown())
 	}
 	if len(r.TagFiles) > 0 {
 		b.WriteString("\n" + tagTableTitle + "\n")
 		for i, f := range r.TagFiles {
-			fmt.Fprintf(&b, "%s\t%s\t%d\t%s\n", tagNumber(i), f.SHA256, f.Size, f.Path)
+			fmt.Fprintf(&b, "%s\t%s\t%d\t%s\n", tagNumber(i), f.SHA256, f.Size, f.shown())
 		}
 	}
 	b.WriteString("\n" + closing + "\n\n")
