@@ -152,6 +152,10 @@ func runWorker(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	pool, err := ocr.NewPool(n, ocr.Options{Languages: cfg.OCR.Languages})
 	if err != nil {
 		fmt.Fprintln(stderr, "sohoa: ocr:", err)
+		var me *ocr.MissingLanguageError
+		if errors.As(err, &me) {
+			return exitUsage // the machine lacks a model: environment, not a failed document
+		}
 		return exitFailed
 	}
 	defer pool.Close()
