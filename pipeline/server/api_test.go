@@ -227,6 +227,31 @@ func TestUploadRefused(t *testing.T) {
 	}
 	e.assertNothingLeft("bad metadata")
 
+	// Issue 10 items 4 and 5: a batch.json in Windows-1258, and a page that
+	// records 150 dpi uploaded with ?dpi=300, are refused like "sohoa validate".
+	files = batchFiles(t, "lo-1258", false)
+	files["lo-1258/batch.json"] = []byte("{\"id\": \"lo-1258\", \"organisation\": {\"name\": \"S\xf4 N\xf4i v\xf9\"}}")
+	low := append([]byte(nil), files["lo-1258/H49.64.33.2024.01.VTLT/2/page-001.jpg"]...)
+	if string(low[6:10]) != "JFIF" {
+		t.Fatal("sample is not JFIF")
+	}
+	low[13], low[14], low[15], low[16], low[17] = 1, 0, 150, 0, 150
+	files["lo-1258/H49.64.33.2024.01.VTLT/2/page-001.jpg"] = low
+	resp := e.do("POST", "/api/v1/batches?dpi=300", configs.RoleStation, tarOf(t, files), "application/x-tar")
+	data, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	ae = apiError{}
+	json.Unmarshal(data, &ae)
+	var utf8Named, dpiNamed bool
+	for _, p := range ae.Problems {
+		utf8Named = utf8Named || p.File == "batch.json" && strings.Contains(p.What, "not valid UTF-8 at byte offset 45")
+		dpiNamed = dpiNamed || p.File == "H49.64.33.2024.01.VTLT/2/page-001.jpg" && strings.Contains(p.What, "150 dpi (as recorded in the file)")
+	}
+	if resp.StatusCode != 422 || !utf8Named || !dpiNamed {
+		t.Errorf("Windows-1258 batch.json and a 150-dpi page with ?dpi=300: %d %s", resp.StatusCode, data)
+	}
+	e.assertNothingLeft("Windows-1258 and 150 dpi")
+
 	// Files at the top of the upload, without a batch folder or an id.
 	code, ae = post(tarOf(t, map[string][]byte{"H49.64.33.2024.01.VTLT/1/page-001.jpg": []byte("x"),
 		"H49.64.33.2025.02.VTLT/1/page-001.jpg": []byte("x")}), "application/x-tar")
