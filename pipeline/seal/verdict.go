@@ -177,7 +177,7 @@ func bagProblem(kind, path, what string) Problem {
 	case "missing":
 		p.Code, p.Vi = CodeFileMissing, "thiếu tệp tin (có trong danh mục manifest nhưng không có trong gói)"
 	case "altered":
-		p.Code, p.Vi = CodeFileAltered, "tệp tin đã bị thay đổi (giá trị SHA-256 không khớp manifest): "+what
+		p.Code, p.Vi = CodeFileAltered, "tệp tin đã bị thay đổi (giá trị SHA-256 không khớp danh mục manifest)"
 	case "unlisted":
 		p.Code, p.Vi = CodeFileAdded, "tệp tin thừa, không có trong manifest-sha256.txt"
 	case "unreadable":
