@@ -617,10 +617,10 @@ type failure struct {
 // Handler returns the task handlers on a mux, using engines from pool for OCR.
 func (q *Queue) Handler(pool *ocr.Pool) *asynq.ServeMux {
 	mux := asynq.NewServeMux()
-	mux.HandleFunc(TypeBatch, q.handleBatch)
-	mux.HandleFunc(TypePage, func(ctx context.Context, t *asynq.Task) error { return q.handlePage(ctx, t, pool) })
-	mux.HandleFunc(TypeDocument, q.handleDocument)
-	mux.HandleFunc(TypePackage, q.handlePackage)
+	mux.Handle(TypeBatch, classified(q.handleBatch))
+	mux.Handle(TypePage, classified(func(ctx context.Context, t *asynq.Task) error { return q.handlePage(ctx, t, pool) }))
+	mux.Handle(TypeDocument, classified(q.handleDocument))
+	mux.Handle(TypePackage, classified(q.handlePackage))
 	return mux
 }
 
@@ -663,6 +663,9 @@ func (q *Queue) handleError(ctx context.Context, t *asynq.Task, err error) {
 		}
 		fl := failure{Stage: "task", Reason: err.Error()}
 		var pe *pipeline.PageError
+		if errors.As(err, &permanentError{}) {
+			fl.Stage = StageStorage
+		}
 		if errors.As(err, &pe) {
 			fl = failure{File: pe.File, Page: pe.Page, Stage: pe.Stage, Reason: pe.Err.Error()}
 		}
@@ -769,6 +772,8 @@ func (q *Queue) handlePage(ctx context.Context, t *asynq.Task, pool *ocr.Pool) e
 	if err != nil {
 		return fmt.Errorf("page %s %d: %w", pg.File, pg.FilePage, err)
 	}
+	taskID, _ := asynq.GetTaskID(ctx)
+	q.opts.Logger.Info("page started", "task", taskID, "file", pg.File, "page", pg.FilePage)
 	po := q.opts.Pipeline
 	res, err := pipeline.ProcessPage(ctx, eng, b.Dir, pg, pipeline.PageOptions{DPI: pg.DPI, MinConfidence: minConfidence(po), Encode: po.Encode})
 	pool.Put(eng)

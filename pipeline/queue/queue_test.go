@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"sort"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -253,6 +254,26 @@ func snapshot(t *testing.T, s storage.Store) map[string]string {
 		m[k] = info.SHA256
 	}
 	return m
+}
+
+// diffSnapshots lists, in key order, the objects added, deleted or changed from snapshot a to b.
+func diffSnapshots(a, b map[string]string) []string {
+	var out []string
+	for k, v := range a {
+		switch w, ok := b[k]; {
+		case !ok:
+			out = append(out, "deleted "+k)
+		case w != v:
+			out = append(out, "changed "+k)
+		}
+	}
+	for k := range b {
+		if _, ok := a[k]; !ok {
+			out = append(out, "added "+k)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i][strings.IndexByte(out[i], ' '):] < out[j][strings.IndexByte(out[j], ' '):] })
+	return out
 }
 
 func sameSnapshot(a, b map[string]string) bool {

@@ -94,11 +94,7 @@ func TestSealedPackage(t *testing.T) {
 	if err := q.handlePackage(ctx, asynq.NewTask(TypePackage, js)); err != nil {
 		t.Fatal(err)
 	}
-	if after := snapshot(t, q.stores.Archive); !sameSnapshot(archive, after) {
-		for k, v := range after {
-			if archive[k] != v {
-				t.Errorf("archive changed by the redelivered package task (a second seal?): %s", k)
-			}
-		}
+	for _, d := range diffSnapshots(archive, snapshot(t, q.stores.Archive)) {
+		t.Errorf("archive changed by the redelivered package task (a second seal?): %s", d)
 	}
 }
