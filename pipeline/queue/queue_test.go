@@ -272,7 +272,9 @@ func diffSnapshots(a, b map[string]string) []string {
 			out = append(out, "added "+k)
 		}
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i][strings.IndexByte(out[i], ' '):] < out[j][strings.IndexByte(out[j], ' '):] })
+	sort.Slice(out, func(i, j int) bool {
+		return out[i][strings.IndexByte(out[i], ' '):] < out[j][strings.IndexByte(out[j], ' '):]
+	})
 	return out
 }
 
