@@ -432,6 +432,44 @@ func TestQueuePoison(t *testing.T) {
 	if out, err := e.sohoa(t, "status", "poison-1"); err != nil || !strings.Contains(out, "retried 1 times") {
 		t.Errorf("status: %v\n%s", err, out)
 	}
+
+	// The station scans the page again: submitting the folder again is
+	// refused (exit 2), submit --replace stores it as a new version and
+	// re-runs its document, and the batch completes.
+	if err := os.WriteFile(tif, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(e.bin, "submit", dir, "--config", e.config)
+	cmd.Env = e.env
+	msg, err := cmd.CombinedOutput()
+	if code := cmd.ProcessState.ExitCode(); code != 2 || !strings.Contains(string(msg), "submit --replace") {
+		t.Errorf("submit of the corrected batch under its id: exit %d, %v\n%s", code, err, msg)
+	}
+	cmd = exec.Command(e.bin, "submit", "--replace", dir, "--config", e.config)
+	cmd.Env = e.env
+	msg, err = cmd.CombinedOutput()
+	if err != nil || !strings.Contains(string(msg), "replaced H49.64.33.2024.01.VTLT/2/page-001.tif") ||
+		!strings.Contains(string(msg), "re-running 1 page(s) of documents 2") {
+		t.Errorf("submit --replace: %v\n%s", err, msg)
+	}
+	st3 := e.waitFinished(t, "poison-1", 3*time.Minute)
+	if st3.State != queue.StateComplete || st3.DocumentsDone != 4 || st3.PagesDone != 4 || st3.Retries != 2 {
+		t.Errorf("status after submit --replace = %+v", st3)
+	}
+	out2, pdfs := fetchPackage(t, e.archive(t), "poison-1")
+	if pdfs != 4 {
+		t.Errorf("%d PDFs in the package, want 4", pdfs)
+	}
+	checkCompletePackage(t, out2)
+	cmd = exec.Command(e.bin, "submit", "--replace", dir, "--config", e.config)
+	cmd.Env = e.env
+	if err := os.WriteFile(tif, data[:len(data)/2], 0o644); err != nil {
+		t.Fatal(err)
+	}
+	msg, _ = cmd.CombinedOutput()
+	if code := cmd.ProcessState.ExitCode(); code != 2 || !strings.Contains(string(msg), "sealed") {
+		t.Errorf("submit --replace in a complete batch: exit %d\n%s", code, msg)
+	}
 }
 
 // TestQueueCrash kills a worker with SIGKILL in the middle of a page; the

@@ -30,7 +30,8 @@ func (s *refusingStore) Put(ctx context.Context, key string, r io.Reader, size i
 // TestPermanentStorageErrors: an original whose content no longer matches the
 // SHA-256 recorded at submit, and a document whose PDF the store refuses as an
 // invalid key, fail their documents at once (no retry), each with the reason;
-// the other documents go on and the package is written incomplete.
+// the other documents go on, and the package task, meeting the altered
+// original, fails the batch at once with the reason.
 func TestPermanentStorageErrors(t *testing.T) {
 	q, _, url := newTestQueue(t, 16)
 	q.opts.Retries = 3
@@ -56,7 +57,11 @@ func TestPermanentStorageErrors(t *testing.T) {
 	_, stop := startWorker(t, q, 2)
 	defer stop()
 	st := waitFinished(t, q, b.ID, 3*time.Minute)
-	if st.State != StateIncomplete || st.DocumentsDone != 2 || st.DocumentsFailed != 2 || st.PagesFailed != 1 || st.PagesDone != 3 {
+	// The package task, which puts every original into the package, meets the
+	// altered one too: the batch fails at once, with the reason, rather than
+	// package it.
+	if st.State != StateFailed || st.DocumentsDone != 2 || st.DocumentsFailed != 2 || st.PagesFailed != 1 || st.PagesDone != 3 ||
+		!strings.HasPrefix(st.Error, "package: ") || !strings.Contains(st.Error, orig) || !strings.Contains(st.Error, storage.ErrChecksum.Error()) {
 		t.Fatalf("status = %+v", st)
 	}
 	if r := st.Failures[0]; !strings.Contains(r, orig) || !strings.Contains(r, storage.ErrChecksum.Error()) {
@@ -78,7 +83,7 @@ func TestPermanentStorageErrors(t *testing.T) {
 	}
 	insp := asynq.NewInspector(ro)
 	defer insp.Close()
-	for _, id := range []string{pageTaskID(b.ID, 0, 1, 0), docTaskID(b.ID, 2, 0)} {
+	for _, id := range []string{pageTaskID(b.ID, 0, 1, 0), docTaskID(b.ID, 2, 0), packageTaskID(b.ID, 0)} {
 		ti, err := insp.GetTaskInfo("default", id)
 		if err != nil || ti.Retried != 0 || ti.State != asynq.TaskStateArchived {
 			t.Errorf("task %s: %+v, %v; want archived without a retry", id, ti, err)
