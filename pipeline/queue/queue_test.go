@@ -480,3 +480,19 @@ func TestPageFetchesItsFile(t *testing.T) {
 		t.Errorf("page not recorded as done: %v, %v", ok, err)
 	}
 }
+
+// TestDiffSnapshots: an object deleted between two snapshots is reported, as
+// are added and changed ones (sameSnapshot-style loops over the second
+// snapshot alone miss deletions).
+func TestDiffSnapshots(t *testing.T) {
+	a := map[string]string{"b/1": "x", "b/2": "y", "b/3": "z"}
+	b := map[string]string{"b/1": "x", "b/3": "w", "b/4": "v"}
+	got := strings.Join(diffSnapshots(a, b), ", ")
+	if want := "deleted b/2, changed b/3, added b/4"; got != want {
+		t.Errorf("diffSnapshots = %q, want %q", got, want)
+	}
+	if d := diffSnapshots(a, a); len(d) != 0 {
+		t.Errorf("diffSnapshots of a snapshot with itself = %v", d)
+	}
+}
+
