@@ -495,4 +495,3 @@ func TestDiffSnapshots(t *testing.T) {
 		t.Errorf("diffSnapshots of a snapshot with itself = %v", d)
 	}
 }
-
