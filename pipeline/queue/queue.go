@@ -1486,26 +1486,8 @@ func (q *Queue) enqueueRetry(ctx context.Context, id string, tasks []string, res
 		return err
 	}
 	sort.Strings(tasks)
-	// First the results made from replaced originals go (Replace), so that
-	// the tasks below make them again instead of keeping them.
-	for _, t := range tasks {
-		var d, p int
-		var key string
-		if _, err := fmt.Sscanf(t, "drop page %d %d", &d, &p); err == nil {
-			key = pageKey(id, d, p)
-		} else if _, err := fmt.Sscanf(t, "drop doc %d", &d); err == nil {
-			for _, ext := range []string{"pdf", "txt", "alto.xml"} {
-				if err := q.stores.Work.Delete(ctx, docKey(id, d, ext)); err != nil {
-					return fmt.Errorf("replace %s: %w", id, err)
-				}
-			}
-			continue
-		} else {
-			continue
-		}
-		if err := q.stores.Work.Delete(ctx, key); err != nil {
-			return fmt.Errorf("replace %s: %w", id, err)
-		}
+	if err := q.dropResults(ctx, id, tasks); err != nil {
+		return err
 	}
 	docs := map[int]bool{}
 	for _, t := range tasks {

@@ -369,3 +369,26 @@ func (q *Queue) superseded(ctx context.Context, id string) ([]pipeline.Supersede
 	})
 	return out, nil
 }
+
+// dropResults deletes from the work store the results named by the "drop
+// page d p" and "drop doc d" tasks that Replace records, before the page
+// tasks are enqueued again: those are made from a replaced original, and the
+// tasks would keep them (putOnce) instead of making them anew. Other tasks
+// are left alone.
+func (q *Queue) dropResults(ctx context.Context, id string, tasks []string) error {
+	for _, t := range tasks {
+		var d, p int
+		var keys []string
+		if _, err := fmt.Sscanf(t, "drop page %d %d", &d, &p); err == nil {
+			keys = []string{pageKey(id, d, p)}
+		} else if _, err := fmt.Sscanf(t, "drop doc %d", &d); err == nil {
+			keys = []string{docKey(id, d, "pdf"), docKey(id, d, "txt"), docKey(id, d, "alto.xml")}
+		}
+		for _, k := range keys {
+			if err := q.stores.Work.Delete(ctx, k); err != nil {
+				return fmt.Errorf("replace %s: %w", id, err)
+			}
+		}
+	}
+	return nil
+}
