@@ -6,7 +6,6 @@ import (
 	"io"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/hibiken/asynq"
 
@@ -56,7 +55,7 @@ func TestPermanentStorageErrors(t *testing.T) {
 	}}
 	_, stop := startWorker(t, q, 2)
 	defer stop()
-	st := waitFinished(t, q, b.ID, 3*time.Minute)
+	st := waitFinished(t, q, b.ID, batchLimit)
 	// The package task, which puts every original into the package, meets the
 	// altered one too: the batch fails at once, with the reason, rather than
 	// package it.

@@ -219,6 +219,11 @@ func startWorker(tb testing.TB, q *Queue, n int) (*ocr.Pool, func()) {
 	return pool, func() { srv.Shutdown(); pool.Close() }
 }
 
+// batchLimit bounds the wait for a test batch to finish: a guard against a
+// hung test, not a measurement. Under the race detector (make test) on a busy
+// shared machine a page can take a minute.
+const batchLimit = 8 * time.Minute
+
 func waitFinished(tb testing.TB, q *Queue, id string, limit time.Duration) *BatchStatus {
 	tb.Helper()
 	deadline := time.Now().Add(limit)
@@ -301,7 +306,7 @@ func TestDuplicateDelivery(t *testing.T) {
 	}
 	pool, stop := startWorker(t, q, 2)
 	defer stop()
-	st := waitFinished(t, q, b.ID, 2*time.Minute)
+	st := waitFinished(t, q, b.ID, batchLimit)
 	if st.State != StateComplete || st.DocumentsDone != 4 || st.PagesDone != 4 {
 		t.Fatalf("status = %+v", st)
 	}

@@ -8,7 +8,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/sohoa-vn/sohoa/pipeline"
 	"github.com/sohoa-vn/sohoa/pipeline/bag"
@@ -75,7 +74,7 @@ func TestReplaceCorruptPage(t *testing.T) {
 	}
 	_, stop := startWorker(t, q, 2)
 	defer stop()
-	st := waitFinished(t, q, b.ID, 3*time.Minute)
+	st := waitFinished(t, q, b.ID, batchLimit)
 	if st.State != StateIncomplete || st.DocumentsFailed != 1 || st.Failures[1] == "" {
 		t.Fatalf("status = %+v, want document 2 failed", st)
 	}
@@ -104,7 +103,7 @@ func TestReplaceCorruptPage(t *testing.T) {
 	if strings.Join(res.Files, ",") != file || res.Pages != 1 || len(res.Document) != 1 || res.Document[0] != 1 {
 		t.Errorf("replace = %+v, want %s, 1 page, document 1", res, file)
 	}
-	st = waitFinished(t, q, b.ID, 3*time.Minute)
+	st = waitFinished(t, q, b.ID, batchLimit)
 	if st.State != StateComplete || st.DocumentsDone != 4 || st.PagesDone != 4 || st.PagesFailed != 0 {
 		t.Fatalf("status after replace = %+v", st)
 	}

@@ -127,7 +127,7 @@ func TestRetryTransient(t *testing.T) {
 	}
 	_, stop := startWorker(t, q, 2)
 	defer stop()
-	st := waitFinished(t, q, b.ID, 3*time.Minute)
+	st := waitFinished(t, q, b.ID, batchLimit)
 	if st.State != StateIncomplete || st.DocumentsDone != 2 || st.DocumentsFailed != 2 || st.PagesFailed != 1 || st.PagesDone != 3 {
 		t.Fatalf("status = %+v", st)
 	}
@@ -193,7 +193,7 @@ func TestRetryTransient(t *testing.T) {
 	if _, err := q.Retry(ctx, b.ID, nil); !errors.Is(err, ErrRunning) {
 		t.Errorf("retry while running: %v, want ErrRunning", err)
 	}
-	st = waitFinished(t, q, b.ID, 3*time.Minute)
+	st = waitFinished(t, q, b.ID, batchLimit)
 	if st.State != StateComplete || st.DocumentsDone != 4 || st.PagesDone != 4 || st.PagesFailed != 0 || st.Retries != 1 || len(st.Failures) != 0 {
 		t.Fatalf("status after retry = %+v", st)
 	}
@@ -237,7 +237,7 @@ func TestRetryFailedTasks(t *testing.T) {
 	archive.set(b.ID + "/tagmanifest-sha256.txt") // the last object of the package
 	_, stop := startWorker(t, q, 2)
 	defer stop()
-	st := waitFinished(t, q, b.ID, time.Minute)
+	st := waitFinished(t, q, b.ID, batchLimit)
 	if st.State != StateFailed || !strings.HasPrefix(st.Error, "batch: ") || !strings.Contains(st.Error, "injected fault") {
 		t.Fatalf("status = %+v, want failed in the batch task", st)
 	}
@@ -247,7 +247,7 @@ func TestRetryFailedTasks(t *testing.T) {
 	if err != nil || !res.Batch || res.Package || len(res.Documents) != 0 {
 		t.Fatalf("retry = %+v, %v; want the batch task", res, err)
 	}
-	st = waitFinished(t, q, b.ID, 3*time.Minute)
+	st = waitFinished(t, q, b.ID, batchLimit)
 	if st.State != StateFailed || !strings.HasPrefix(st.Error, "package: ") || !strings.Contains(st.Error, "tagmanifest-sha256.txt") ||
 		st.DocumentsDone != 4 || st.Retries != 1 {
 		t.Fatalf("status = %+v, want failed in the package task", st)
@@ -261,7 +261,7 @@ func TestRetryFailedTasks(t *testing.T) {
 	if err != nil || !res.Package || res.Batch || len(res.Documents) != 0 {
 		t.Fatalf("retry = %+v, %v; want the package task", res, err)
 	}
-	st = waitFinished(t, q, b.ID, time.Minute)
+	st = waitFinished(t, q, b.ID, batchLimit)
 	if st.State != StateComplete || st.DocumentsDone != 4 || st.PagesDone != 4 || st.Error != "" || st.Retries != 2 {
 		t.Fatalf("status after the second retry = %+v", st)
 	}

@@ -69,7 +69,7 @@ func TestSealedPackage(t *testing.T) {
 	}
 	_, stop := startWorker(t, q, 2)
 	defer stop()
-	if st := waitFinished(t, q, b.ID, 2*time.Minute); st.State != StateComplete {
+	if st := waitFinished(t, q, b.ID, batchLimit); st.State != StateComplete {
 		t.Fatalf("status = %+v", st)
 	}
 	r, err := seal.Verify(ctx, downloadPackage(t, q.stores.Archive, b.ID), seal.VerifyOptions{Roots: roots})
