@@ -42,9 +42,18 @@ demo: build
 vet:
 	$(GO) vet ./...
 
+# The packages that run things concurrently (stores, queue, server, metrics)
+# are tested under the race detector, at the same time as the others without it.
+RACE_PKGS := ./storage/... ./pipeline/queue ./pipeline/server ./pipeline/metrics
+RACE_SKIP := /storage(/|$$)|/pipeline/(queue|server|metrics)$$
+
 test: deps-services
 	$(GO) vet ./...
-	scripts/with-services.sh $(GO) test -count=1 -timeout 45m ./...
+	scripts/with-services.sh bash -c '\
+		$(GO) test -count=1 -race -timeout 45m $(RACE_PKGS) & race=$$!; \
+		$(GO) test -count=1 -timeout 45m $$($(GO) list ./... | grep -Ev "$(RACE_SKIP)"); rest=$$?; \
+		wait $$race; race=$$?; \
+		[ $$rest -eq 0 ] && [ $$race -eq 0 ]'
 
 # Benchmarks run once each (-benchtime 1x): the page benchmarks take minutes.
 bench: build deps-services

@@ -460,7 +460,37 @@ func TestToGray(t *testing.T) {
 			ycc.Y[yi] = uint8(x * y)
 		}
 	}
-	for _, img := range []image.Image{nrgba, rgba, ycc, pal, g16, nrgba.SubImage(image.Rect(10, 10, 20, 20))} {
+	// Paletted and Gray16 against values worked out by hand, not by grayOnWhite
+	// (which ToGray uses for them): the palette's white, black, Rec. 601 luma of
+	// (200, 30, 60) = (19595*200 + 38470*30 + 7471*60 + 32768) >> 16 = 84, and a
+	// fully transparent colour on white paper; a Gray16 sample's high byte.
+	palGray := [4]uint8{255, 0, 84, 255}
+	for _, c := range []struct {
+		img  image.Image
+		want func(x, y int) uint8
+	}{
+		{pal, func(x, y int) uint8 { return palGray[(x+y)%4] }},
+		{g16, func(x, y int) uint8 { return uint8(uint16(x*y*97) >> 8) }},
+	} {
+		g := ToGray(c.img)
+		if g.Bounds() != r {
+			t.Errorf("%T: bounds %v, want %v", c.img, g.Bounds(), r)
+			continue
+		}
+		n := 0
+		for y := r.Min.Y; y < r.Max.Y; y++ {
+			for x := r.Min.X; x < r.Max.X; x++ {
+				if got, want := g.GrayAt(x, y).Y, c.want(x, y); got != want {
+					t.Fatalf("%T at (%d,%d): gray %d, want %d", c.img, x, y, got, want)
+				}
+				n++
+			}
+		}
+		if n != r.Dx()*r.Dy() {
+			t.Fatalf("%T: %d pixels checked", c.img, n)
+		}
+	}
+	for _, img := range []image.Image{nrgba, rgba, ycc, nrgba.SubImage(image.Rect(10, 10, 20, 20))} {
 		g := ToGray(img)
 		if g.Bounds() != img.Bounds() {
 			t.Errorf("%T: bounds %v, want %v", img, g.Bounds(), img.Bounds())

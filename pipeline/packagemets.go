@@ -149,6 +149,7 @@ func (p *Packager) writeMETS(now time.Time) error {
 			prem.Events = append(prem.Events, digest)
 		}
 	}
+	supersededPremis(prem, p.opts.Superseded)
 	var buf bytes.Buffer
 	if err := mets.WritePremis(&buf, prem); err != nil {
 		return fmt.Errorf("batch %s: %w", p.b.ID, err)

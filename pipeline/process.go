@@ -39,6 +39,8 @@ type Options struct {
 	OnPage func(PageEvent)
 	// Engines, when set, supplies OCR engines instead of a pool made from Languages.
 	Engines *ocr.Pool
+	// Superseded lists the earlier versions of replaced originals, recorded in PREMIS.
+	Superseded []Superseded
 }
 
 // PageEvent reports one finished page to a progress display.

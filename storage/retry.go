@@ -21,6 +21,33 @@ type RetryPolicy struct {
 	// Notify, if set, is called before each wait with the operation ("put", "get", ...), the key or prefix, the
 	// transient error and the wait. It must be safe for concurrent use.
 	Notify func(op, key string, err error, wait time.Duration)
+	// Clock tells the time and waits between attempts (default the system clock). Tests give a fake one to check
+	// the schedule without waiting.
+	Clock Clock
+}
+
+// Clock is the time source of WithRetry.
+type Clock interface {
+	// Now returns the current time.
+	Now() time.Time
+	// Sleep waits for d, or until ctx is done, in which case it returns ctx.Err().
+	Sleep(ctx context.Context, d time.Duration) error
+}
+
+// systemClock is the Clock of the running system.
+type systemClock struct{}
+
+func (systemClock) Now() time.Time { return time.Now() }
+
+func (systemClock) Sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
 }
 
 func (p RetryPolicy) withDefaults() RetryPolicy {
@@ -32,6 +59,9 @@ func (p RetryPolicy) withDefaults() RetryPolicy {
 	}
 	if p.Budget <= 0 {
 		p.Budget = time.Minute
+	}
+	if p.Clock == nil {
+		p.Clock = systemClock{}
 	}
 	return p
 }
@@ -59,7 +89,8 @@ type retryStore struct {
 
 // do runs f until it succeeds, fails permanently, retry reports false, or the budget or ctx runs out.
 func (rs *retryStore) do(ctx context.Context, op, key string, retry func() bool, f func() error) error {
-	start := time.Now()
+	clock := rs.p.Clock
+	start := clock.Now()
 	wait := rs.p.Initial
 	for attempt := 1; ; attempt++ {
 		err := f()
@@ -68,19 +99,15 @@ func (rs *retryStore) do(ctx context.Context, op, key string, retry func() bool,
 		}
 		// Full jitter in [wait/2, wait] keeps many workers from retrying in lockstep.
 		d := wait/2 + rand.N(wait/2+1)
-		if time.Since(start)+d > rs.p.Budget {
+		if spent := clock.Now().Sub(start); spent+d > rs.p.Budget {
 			return fmt.Errorf("%s %q: giving up after %d attempts in %v: %w", op, key, attempt,
-				time.Since(start).Round(time.Millisecond), err)
+				spent.Round(time.Millisecond), err)
 		}
 		if rs.p.Notify != nil {
 			rs.p.Notify(op, key, err, d)
 		}
-		t := time.NewTimer(d)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return fmt.Errorf("%s %q: %w (while waiting to retry after: %v)", op, key, ctx.Err(), err)
-		case <-t.C:
+		if cerr := clock.Sleep(ctx, d); cerr != nil {
+			return fmt.Errorf("%s %q: %w (while waiting to retry after: %v)", op, key, cerr, err)
 		}
 		wait = min(2*wait, rs.p.Max)
 	}

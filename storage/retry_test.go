@@ -232,48 +232,94 @@ func TestRetryListResumes(t *testing.T) {
 	}
 }
 
-func TestRetryBudgetAndBackoff(t *testing.T) {
-	f := newFlaky(t, map[string]int{"stat": -1}) // always fails
-	var waits []time.Duration
-	p := storage.RetryPolicy{Initial: 10 * time.Millisecond, Max: 80 * time.Millisecond, Budget: 400 * time.Millisecond,
-		Notify: func(_, _ string, _ error, d time.Duration) { waits = append(waits, d) }}
-	s := storage.WithRetry(f, p)
-	start := time.Now()
-	_, err := s.Stat(t.Context(), "k")
-	elapsed := time.Since(start)
-	if !storage.IsTransient(err) || !errors.Is(err, errFlaky) {
-		t.Errorf("Stat after the budget = %v, want the last transient error", err)
-	}
-	if elapsed > p.Budget+100*time.Millisecond || elapsed < p.Budget-p.Max {
-		t.Errorf("gave up after %v, want about the budget %v", elapsed, p.Budget)
-	}
-	// Waits lie in [w/2, w] for w = 10, 20, 40, 80, 80, ... ms.
-	w := p.Initial
-	for i, d := range waits {
-		if d < w/2 || d > w {
-			t.Errorf("wait %d = %v, want in [%v, %v]", i, d, w/2, w)
-		}
-		w = min(2*w, p.Max)
-	}
-	if len(waits) < 4 || f.calls["stat"] != len(waits)+1 {
-		t.Errorf("%d waits, %d attempts", len(waits), f.calls["stat"])
-	}
-	t.Logf("gave up after %v, %d attempts, waits %v", elapsed.Round(time.Millisecond), f.calls["stat"], waits)
+// fakeClock is a storage.Clock whose Sleep advances its time at once.
+type fakeClock struct {
+	mu     sync.Mutex
+	now    time.Time
+	sleeps []time.Duration
 }
 
+func (c *fakeClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *fakeClock) Sleep(ctx context.Context, d time.Duration) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+	c.sleeps = append(c.sleeps, d)
+	return nil
+}
+
+// TestRetryBudgetAndBackoff checks the schedule on a fake clock: waits double
+// from Initial up to Max, each jittered into [w/2, w]; the retries stop when
+// the next wait would end after the budget, and not before.
+func TestRetryBudgetAndBackoff(t *testing.T) {
+	for run := 0; run < 20; run++ { // the jitter is random: several schedules
+		f := newFlaky(t, map[string]int{"stat": -1}) // always fails
+		clock := &fakeClock{now: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}
+		start := clock.now
+		var waits []time.Duration
+		p := storage.RetryPolicy{Initial: 10 * time.Millisecond, Max: 80 * time.Millisecond, Budget: 400 * time.Millisecond, Clock: clock,
+			Notify: func(_, _ string, _ error, d time.Duration) { waits = append(waits, d) }}
+		_, err := storage.WithRetry(f, p).Stat(t.Context(), "k")
+		if !storage.IsTransient(err) || !errors.Is(err, errFlaky) || !strings.Contains(err.Error(), "giving up after") {
+			t.Fatalf("Stat after the budget = %v, want the last transient error", err)
+		}
+		if !slices.Equal(waits, clock.sleeps) {
+			t.Fatalf("notified waits %v, slept %v", waits, clock.sleeps)
+		}
+		// Waits lie in [w/2, w] for w = 10, 20, 40, 80, 80, ... ms.
+		w := p.Initial
+		for i, d := range waits {
+			if d < w/2 || d > w {
+				t.Errorf("wait %d = %v, want in [%v, %v]", i, d, w/2, w)
+			}
+			w = min(2*w, p.Max)
+		}
+		// w is now the ceiling of the wait that was not taken: giving up was
+		// right only if even its shortest form, w/2, could end after the budget.
+		spent := clock.Now().Sub(start)
+		if spent > p.Budget || spent+w < p.Budget {
+			t.Errorf("gave up after %v of waiting (waits %v), want within the budget %v and less than %v short of it", spent, waits, p.Budget, w)
+		}
+		// Even the longest six waits (10+20+40+80+80+80 ms) leave room for a seventh.
+		if len(waits) < 7 || f.calls["stat"] != len(waits)+1 {
+			t.Errorf("%d waits, %d attempts; want at least 7 waits and one attempt more", len(waits), f.calls["stat"])
+		}
+	}
+}
+
+// TestRetryContext: a cancelled context ends the wait and the call with the context's error, not a transient one.
 func TestRetryContext(t *testing.T) {
 	f := newFlaky(t, map[string]int{"stat": -1})
-	s := storage.WithRetry(f, storage.RetryPolicy{Initial: time.Second, Budget: time.Minute})
-	ctx, cancel := context.WithTimeout(t.Context(), 100*time.Millisecond)
+	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
-	start := time.Now()
+	clock := &blockingClock{}
+	s := storage.WithRetry(f, storage.RetryPolicy{Initial: time.Second, Budget: time.Minute, Clock: clock,
+		Notify: func(string, string, error, time.Duration) { cancel() }})
 	_, err := s.Stat(ctx, "k")
-	if !errors.Is(err, context.DeadlineExceeded) || time.Since(start) > 500*time.Millisecond {
-		t.Errorf("Stat with expiring context = %v after %v, want DeadlineExceeded after ~100ms", err, time.Since(start))
+	if !errors.Is(err, context.Canceled) || f.calls["stat"] != 1 {
+		t.Errorf("Stat with a context cancelled while waiting = %v after %d attempts, want Canceled after 1", err, f.calls["stat"])
 	}
 	if storage.IsTransient(err) {
 		t.Errorf("context error %v reported transient", err)
 	}
+}
+
+// blockingClock is a storage.Clock whose Sleep ends only when its context does.
+type blockingClock struct{}
+
+func (blockingClock) Now() time.Time { return time.Time{} }
+
+func (blockingClock) Sleep(ctx context.Context, d time.Duration) error {
+	<-ctx.Done()
+	return ctx.Err()
 }
 
 func TestValidateKey(t *testing.T) {

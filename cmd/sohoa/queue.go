@@ -71,10 +71,14 @@ func runSubmit(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	fs := newFlagSet("submit", "BATCH_DIR [flags]",
 		"Validates a batch exactly as process does, uploads its originals to the inbox bucket (each checked\n"+
 			"by the server against its SHA-256; files already there are skipped), enqueues it once for the\n"+
-			"workers and prints its id. Re-run after an interruption, it uploads only what is missing.", stderr)
+			"workers and prints its id. Re-run after an interruption, it uploads only what is missing.\n"+
+			"An id names one batch: a different batch under a submitted id is refused. With --replace, the\n"+
+			"corrected page files of a batch packaged incomplete are stored as new versions (the old ones\n"+
+			"kept) and only their documents are re-run; refused once the package is complete and sealed.", stderr)
 	var bf batchFlags
 	bf.register(fs)
 	quiet := fs.Bool("quiet", false, "no progress display")
+	replace := fs.Bool("replace", false, "store the changed page files of a submitted batch as new versions and re-run their documents")
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
 		return helpOrUsage(err)
@@ -97,6 +101,9 @@ func runSubmit(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		return exitFailed
 	}
 	defer q.Close()
+	if *replace {
+		return replaceBatch(ctx, q, b, pipeline.LoadOptions{DPI: dpi, Isolated: cfg.Isolated}, stdout, stderr)
+	}
 	var bar *progress
 	res, err := q.Submit(ctx, b, pipeline.LoadOptions{DPI: dpi, Isolated: cfg.Isolated}, func(done, total int) {
 		if bar == nil {
@@ -114,10 +121,37 @@ func runSubmit(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		if ctx.Err() != nil {
 			return exitInterrupted
 		}
+		if errors.Is(err, queue.ErrConflict) {
+			return exitUsage // refused, nothing stored
+		}
 		return exitFailed
 	}
 	fmt.Fprintf(stderr, "batch %s: %d files, %d uploaded, %d already there; enqueued: %v\n",
 		res.BatchID, res.Files, res.Uploaded, res.Files-res.Uploaded, res.Enqueued)
+	fmt.Fprintln(stdout, res.BatchID)
+	return exitOK
+}
+
+// replaceBatch runs submit --replace.
+func replaceBatch(ctx context.Context, q *queue.Queue, b *pipeline.Batch, lo pipeline.LoadOptions, stdout, stderr io.Writer) int {
+	res, err := q.Replace(ctx, b, lo)
+	if err != nil {
+		fmt.Fprintln(stderr, "sohoa:", err)
+		if errors.Is(err, queue.ErrConflict) || errors.Is(err, queue.ErrSealed) || errors.Is(err, queue.ErrRunning) {
+			return exitUsage // refused, nothing stored
+		}
+		return exitFailed
+	}
+	if len(res.Files) == 0 {
+		fmt.Fprintf(stderr, "batch %s: no page file differs from the submitted ones; nothing replaced\n", res.BatchID)
+	} else {
+		docs := make([]string, len(res.Document))
+		for i, d := range res.Document {
+			docs[i] = strconv.Itoa(d + 1)
+		}
+		fmt.Fprintf(stderr, "batch %s: replaced %s (new versions; the old ones are kept); re-running %d page(s) of documents %s\n",
+			res.BatchID, strings.Join(res.Files, ", "), res.Pages, strings.Join(docs, ", "))
+	}
 	fmt.Fprintln(stdout, res.BatchID)
 	return exitOK
 }

@@ -432,6 +432,44 @@ func TestQueuePoison(t *testing.T) {
 	if out, err := e.sohoa(t, "status", "poison-1"); err != nil || !strings.Contains(out, "retried 1 times") {
 		t.Errorf("status: %v\n%s", err, out)
 	}
+
+	// The station scans the page again: submitting the folder again is
+	// refused (exit 2), submit --replace stores it as a new version and
+	// re-runs its document, and the batch completes.
+	if err := os.WriteFile(tif, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(e.bin, "submit", dir, "--config", e.config)
+	cmd.Env = e.env
+	msg, err := cmd.CombinedOutput()
+	if code := cmd.ProcessState.ExitCode(); code != 2 || !strings.Contains(string(msg), "submit --replace") {
+		t.Errorf("submit of the corrected batch under its id: exit %d, %v\n%s", code, err, msg)
+	}
+	cmd = exec.Command(e.bin, "submit", "--replace", dir, "--config", e.config)
+	cmd.Env = e.env
+	msg, err = cmd.CombinedOutput()
+	if err != nil || !strings.Contains(string(msg), "replaced H49.64.33.2024.01.VTLT/2/page-001.tif") ||
+		!strings.Contains(string(msg), "re-running 1 page(s) of documents 2") {
+		t.Errorf("submit --replace: %v\n%s", err, msg)
+	}
+	st3 := e.waitFinished(t, "poison-1", 3*time.Minute)
+	if st3.State != queue.StateComplete || st3.DocumentsDone != 4 || st3.PagesDone != 4 || st3.Retries != 2 {
+		t.Errorf("status after submit --replace = %+v", st3)
+	}
+	out2, pdfs := fetchPackage(t, e.archive(t), "poison-1")
+	if pdfs != 4 {
+		t.Errorf("%d PDFs in the package, want 4", pdfs)
+	}
+	checkCompletePackage(t, out2)
+	cmd = exec.Command(e.bin, "submit", "--replace", dir, "--config", e.config)
+	cmd.Env = e.env
+	if err := os.WriteFile(tif, data[:len(data)/2], 0o644); err != nil {
+		t.Fatal(err)
+	}
+	msg, _ = cmd.CombinedOutput()
+	if code := cmd.ProcessState.ExitCode(); code != 2 || !strings.Contains(string(msg), "sealed") {
+		t.Errorf("submit --replace in a complete batch: exit %d\n%s", code, msg)
+	}
 }
 
 // TestQueueCrash kills a worker with SIGKILL in the middle of a page; the
@@ -450,21 +488,9 @@ func TestQueueCrash(t *testing.T) {
 	defer insp.Close()
 
 	a := e.startWorker(t, "worker-a.log")
-	var killed string
-	deadline := time.Now().Add(time.Minute)
-	for killed == "" {
-		if time.Now().After(deadline) {
-			t.Fatal("no page task became active")
-		}
-		active, _ := insp.ListActiveTasks("default")
-		for _, ti := range active {
-			if ti.Type == queue.TypePage {
-				killed = ti.ID
-			}
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	time.Sleep(300 * time.Millisecond) // into the OCR of the page
+	// The worker logs "page started" once it has the page's file and an OCR
+	// engine, right before processing it (seconds of work): kill it then.
+	killed := waitLogLine(t, a, `msg="page started"`, "task")
 	if err := a.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
@@ -472,17 +498,12 @@ func TestQueueCrash(t *testing.T) {
 	if ti, err := insp.GetTaskInfo("default", killed); err != nil || ti.State != asynq.TaskStateActive {
 		t.Fatalf("killed page task %s: %v, %v; want still active", killed, ti, err)
 	}
-	// asynq hands a task back once its lease has been expired for 30 s (60 s after
-	// the crash). Age the dead worker's leases instead of waiting.
-	rdb := redis.NewClient(&redis.Options{Addr: e.svc.redisAddr, DB: e.db})
-	defer rdb.Close()
-	leases, err := rdb.ZRangeWithScores(context.Background(), "asynq:{default}:lease", 0, -1).Result()
-	if err != nil || len(leases) == 0 {
-		t.Fatalf("leases: %v, %v", leases, err)
+	if st, err := e.queue(t).Status(context.Background(), "crash-1"); err != nil || st.PagesDone != 0 {
+		t.Fatalf("status after the kill: %+v, %v; want no page done", st, err)
 	}
-	for _, l := range leases {
-		rdb.ZAdd(context.Background(), "asynq:{default}:lease", redis.Z{Score: l.Score - 120, Member: l.Member})
-	}
+	// asynq hands the dead worker's task to another worker once its lease has
+	// been expired for 30 s, found by the recoverer of a running worker (every
+	// minute): about a minute of waiting, as in production.
 	e.startWorker(t, "worker-b.log")
 	e.startWorker(t, "worker-c.log")
 	st := e.waitFinished(t, "crash-1", 3*time.Minute)
@@ -499,6 +520,39 @@ func TestQueueCrash(t *testing.T) {
 		t.Errorf("%d PDFs in the package, want 4", pdfs)
 	}
 	checkCompletePackage(t, out)
+}
+
+// waitLogLine waits, for a minute at most, until the log of the worker w
+// (written to a file) has a line containing match, and returns the value of
+// that line's attribute attr (slog's text format).
+func waitLogLine(t *testing.T, w *exec.Cmd, match, attr string) string {
+	t.Helper()
+	f, ok := w.Stderr.(*os.File)
+	if !ok {
+		t.Fatal("worker log is not a file")
+	}
+	deadline := time.Now().Add(time.Minute)
+	for {
+		data, err := os.ReadFile(f.Name())
+		if err != nil {
+			t.Fatal(err)
+		}
+		for line := range strings.Lines(string(data)) {
+			if !strings.Contains(line, match) {
+				continue
+			}
+			for field := range strings.FieldsSeq(line) {
+				if v, ok := strings.CutPrefix(field, attr+"="); ok {
+					return strings.Trim(v, `"`)
+				}
+			}
+			t.Fatalf("log line %q has no %s", line, attr)
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no %s in the worker's log after a minute:\n%s", match, data)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }
 
 // minioServer is a MinIO process of one test, which the test can stop and start again.
@@ -724,17 +778,13 @@ func TestQueueRedisRestart(t *testing.T) {
 	if st.State != queue.StateComplete || st.DocumentsDone != 4 || st.PagesDone != 4 || st.PagesFailed != 0 || st.Retries != 0 {
 		t.Errorf("status = %+v", st)
 	}
-	arch := e.archive(t)
-	pdfs := 0
-	arch.List(ctx, "redis-1/", func(o storage.ObjectInfo) error {
-		if strings.HasSuffix(o.Key, ".pdf") {
-			pdfs++
-		}
-		return nil
-	})
+	// Every document exactly once, and the package checks out (fetchPackage
+	// fails the test if the archive cannot be listed or read).
+	out, pdfs := fetchPackage(t, e.archive(t), "redis-1")
 	if pdfs != 4 {
 		t.Errorf("%d PDFs in the package, want 4", pdfs)
 	}
+	checkCompletePackage(t, out)
 	for _, w := range e.workers {
 		w.Process.Signal(syscall.SIGTERM)
 		if err := w.Wait(); err != nil {

@@ -61,6 +61,7 @@ sohoa_batches{state="complete"} 3
 	if err != nil {
 		t.Fatal(err)
 	}
+	seen := map[string]int{}
 	for _, mf := range mfs {
 		for _, m := range mf.GetMetric() {
 			h := m.GetHistogram()
@@ -72,6 +73,7 @@ sohoa_batches{state="complete"} 3
 				label = m.GetLabel()[0].GetValue()
 			}
 			got := fmt.Sprintf("%s{%s} n=%d sum=%.2f", mf.GetName(), label, h.GetSampleCount(), h.GetSampleSum())
+			seen[mf.GetName()+"/"+label]++
 			switch mf.GetName() + "/" + label {
 			case "sohoa_stage_duration_seconds/ocr":
 				if h.GetSampleCount() != 2 || h.GetSampleSum() != 10 || h.GetBucket()[7].GetCumulativeCount() != 1 { // le 5
@@ -86,6 +88,12 @@ sohoa_batches{state="complete"} 3
 					t.Error(got)
 				}
 			}
+		}
+	}
+	// Each histogram checked above must be there, once: a missing one is a failure, not a pass.
+	for _, name := range []string{"sohoa_stage_duration_seconds/ocr", "sohoa_stage_duration_seconds/pdf", "sohoa_ocr_confidence/"} {
+		if seen[name] != 1 {
+			t.Errorf("histogram %s gathered %d times, want once", name, seen[name])
 		}
 	}
 }

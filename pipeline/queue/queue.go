@@ -121,9 +121,10 @@ type Queue struct {
 }
 
 type cachedBatch struct {
-	once  sync.Once
-	batch *pipeline.Batch
-	err   error
+	once    sync.Once
+	version int // meta.version it was fetched at
+	batch   *pipeline.Batch
+	err     error
 }
 
 // New connects to the Redis at redisURL (redis://[:password@]host:port/db).
@@ -243,11 +244,24 @@ type SubmitResult struct {
 func (q *Queue) Submit(ctx context.Context, b *pipeline.Batch, lo pipeline.LoadOptions, onFile func(done, total int)) (*SubmitResult, error) {
 	files := batchFiles(b)
 	res := &SubmitResult{BatchID: b.ID, Files: len(files)}
+	local, _, err := localSums(b)
+	if err != nil {
+		return res, err
+	}
+	known, err := q.checkSame(ctx, b, local)
+	if err != nil {
+		return res, err // a different batch under a known id: nothing stored
+	}
 	sums := map[string]any{}
 	for i, f := range files {
-		sum, up, err := q.upload(ctx, b, f)
-		if err != nil {
-			return res, err
+		// A known batch had all its files stored before it was recorded (some
+		// perhaps as later versions, by Replace): nothing to upload.
+		sum, up := local[f], false
+		if !known {
+			sum, up, err = q.upload(ctx, b, f)
+			if err != nil {
+				return res, err
+			}
 		}
 		sums[f] = sum
 		if up {
@@ -369,6 +383,7 @@ type meta struct {
 	submitted time.Time
 	lo        pipeline.LoadOptions
 	state     string
+	version   int // how many times originals were replaced (Replace)
 }
 
 func (q *Queue) meta(ctx context.Context, id string) (*meta, error) {
@@ -386,6 +401,7 @@ func (q *Queue) meta(ctx context.Context, id string) (*meta, error) {
 	m.lo.DPI, _ = strconv.ParseFloat(h["dpi"], 64)
 	m.lo.Isolated, _ = strconv.ParseBool(h["isolated"])
 	m.state = h["state"]
+	m.version, _ = strconv.Atoi(h["version"])
 	return m, nil
 }
 
@@ -397,8 +413,8 @@ var ErrUnknownBatch = errors.New("no such batch")
 func (q *Queue) batch(ctx context.Context, id string, m *meta) (*pipeline.Batch, error) {
 	q.mu.Lock()
 	cb := q.batches[id]
-	if cb == nil {
-		cb = &cachedBatch{}
+	if cb == nil || cb.version != m.version { // originals replaced since: fetch the new structure
+		cb = &cachedBatch{version: m.version}
 		q.batches[id] = cb
 	}
 	q.mu.Unlock()
@@ -474,16 +490,20 @@ func (q *Queue) fetch(ctx context.Context, id string, m *meta) (*pipeline.Batch,
 func (q *Queue) fetchFiles(ctx context.Context, id, dir string, files []string) error {
 	for _, file := range files {
 		dst := filepath.Join(dir, filepath.FromSlash(file))
-		if _, err := os.Stat(dst); err == nil {
-			continue
-		}
 		sum, err := q.rdb.HGet(ctx, keyFiles(id), file).Result()
 		if errors.Is(err, redis.Nil) {
 			return fmt.Errorf("batch %s: %s was not submitted", id, file)
 		} else if err != nil {
 			return fmt.Errorf("batch %s: %w", id, err)
 		}
-		if err := download(ctx, q.stores.Inbox, inboxKey(id, file), dst, sum); err != nil {
+		if have, _, err := bag.HashFile(dst); err == nil && have == sum {
+			continue // the current version is here already (an older one, replaced since, is not)
+		}
+		key, err := q.originalKey(ctx, id, file)
+		if err != nil {
+			return err
+		}
+		if err := download(ctx, q.stores.Inbox, key, dst, sum); err != nil {
 			return fmt.Errorf("batch %s: %w", id, err)
 		}
 	}
@@ -617,10 +637,10 @@ type failure struct {
 // Handler returns the task handlers on a mux, using engines from pool for OCR.
 func (q *Queue) Handler(pool *ocr.Pool) *asynq.ServeMux {
 	mux := asynq.NewServeMux()
-	mux.HandleFunc(TypeBatch, q.handleBatch)
-	mux.HandleFunc(TypePage, func(ctx context.Context, t *asynq.Task) error { return q.handlePage(ctx, t, pool) })
-	mux.HandleFunc(TypeDocument, q.handleDocument)
-	mux.HandleFunc(TypePackage, q.handlePackage)
+	mux.Handle(TypeBatch, classified(q.handleBatch))
+	mux.Handle(TypePage, classified(func(ctx context.Context, t *asynq.Task) error { return q.handlePage(ctx, t, pool) }))
+	mux.Handle(TypeDocument, classified(q.handleDocument))
+	mux.Handle(TypePackage, classified(q.handlePackage))
 	return mux
 }
 
@@ -663,13 +683,17 @@ func (q *Queue) handleError(ctx context.Context, t *asynq.Task, err error) {
 		}
 		fl := failure{Stage: "task", Reason: err.Error()}
 		var pe *pipeline.PageError
+		if errors.As(err, &permanentError{}) {
+			fl.Stage = StageStorage
+		}
 		if errors.As(err, &pe) {
 			fl = failure{File: pe.File, Page: pe.Page, Stage: pe.Stage, Reason: pe.Err.Error()}
 		}
-		if q.opts.Observer != nil {
-			q.opts.Observer.PageFailed(fl.Stage)
-		}
-		rerr = q.pageFinished(ctx, p, &fl)
+		rerr = q.pageFinished(ctx, p, &fl, func() {
+			if q.opts.Observer != nil {
+				q.opts.Observer.PageFailed(fl.Stage)
+			}
+		})
 	case TypeDocument:
 		var p docPayload
 		if json.Unmarshal(t.Payload(), &p) != nil {
@@ -769,6 +793,8 @@ func (q *Queue) handlePage(ctx context.Context, t *asynq.Task, pool *ocr.Pool) e
 	if err != nil {
 		return fmt.Errorf("page %s %d: %w", pg.File, pg.FilePage, err)
 	}
+	taskID, _ := asynq.GetTaskID(ctx)
+	q.opts.Logger.Info("page started", "task", taskID, "file", pg.File, "page", pg.FilePage)
 	po := q.opts.Pipeline
 	res, err := pipeline.ProcessPage(ctx, eng, b.Dir, pg, pipeline.PageOptions{DPI: pg.DPI, MinConfidence: minConfidence(po), Encode: po.Encode})
 	pool.Put(eng)
@@ -794,10 +820,11 @@ func (q *Queue) handlePage(ctx context.Context, t *asynq.Task, pool *ocr.Pool) e
 	if err := q.recordFlags(ctx, p, pg, res.Flags); err != nil {
 		return err
 	}
-	if q.opts.Observer != nil {
-		q.opts.Observer.PageDone(res)
-	}
-	return q.pageFinished(ctx, p, nil)
+	return q.pageFinished(ctx, p, nil, func() {
+		if q.opts.Observer != nil {
+			q.opts.Observer.PageDone(res)
+		}
+	})
 }
 
 func minConfidence(o pipeline.Options) float64 {
@@ -819,16 +846,22 @@ func putOnce(ctx context.Context, s storage.Store, key string, data []byte, ret 
 }
 
 // pageFinished records a page as finished (failed when fl is set) and, when it
-// was the last of its document, enqueues the document task.
-func (q *Queue) pageFinished(ctx context.Context, p pagePayload, fl *failure) error {
+// was the last of its document, enqueues the document task. recorded is
+// called when this call recorded the page, not an earlier or concurrent
+// delivery of its task: what it counts is counted once.
+func (q *Queue) pageFinished(ctx context.Context, p pagePayload, fl *failure, recorded func()) error {
 	if fl != nil {
 		js, _ := json.Marshal(fl)
 		if err := q.rdb.HSetNX(ctx, keyPageFails(p.Batch), fmt.Sprintf("%d/%d", p.Doc, p.Page), js).Err(); err != nil {
 			return fmt.Errorf("page %+v: %w", p, err)
 		}
 	}
-	if err := q.rdb.SAdd(ctx, keyDocPages(p.Batch, p.Doc), p.Page).Err(); err != nil {
+	added, err := q.rdb.SAdd(ctx, keyDocPages(p.Batch, p.Doc), p.Page).Result()
+	if err != nil {
 		return fmt.Errorf("page %+v: %w", p, err)
+	}
+	if added == 1 && recorded != nil {
+		recorded()
 	}
 	return q.docPagesDone(ctx, p.Batch, p.Doc, -1)
 }
@@ -1025,6 +1058,9 @@ func (q *Queue) handlePackage(ctx context.Context, t *asynq.Task) error {
 		os.RemoveAll(out)
 	}()
 	po := q.opts.Pipeline
+	if po.Superseded, err = q.superseded(ctx, p.Batch); err != nil {
+		return err
+	}
 	po.Overwrite = true
 	po.Now = func() time.Time { return m.submitted } // the same package from every run
 	po.Location = p.Batch + "/"                      // in the archive store
@@ -1450,10 +1486,15 @@ func (q *Queue) enqueueRetry(ctx context.Context, id string, tasks []string, res
 		return err
 	}
 	sort.Strings(tasks)
+	if err := q.dropResults(ctx, id, tasks); err != nil {
+		return err
+	}
 	docs := map[int]bool{}
 	for _, t := range tasks {
 		var d, p int
 		switch {
+		case strings.HasPrefix(t, "drop "):
+			continue
 		case t == "batch":
 			res.Batch = true
 			err = q.enqueue(ctx, TypeBatch, batchPayload{id}, batchTaskID(id, round))

@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"sort"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -218,6 +219,11 @@ func startWorker(tb testing.TB, q *Queue, n int) (*ocr.Pool, func()) {
 	return pool, func() { srv.Shutdown(); pool.Close() }
 }
 
+// batchLimit bounds the wait for a test batch to finish: a guard against a
+// hung test, not a measurement. Under the race detector (make test) on a busy
+// shared machine a page can take a minute.
+const batchLimit = 8 * time.Minute
+
 func waitFinished(tb testing.TB, q *Queue, id string, limit time.Duration) *BatchStatus {
 	tb.Helper()
 	deadline := time.Now().Add(limit)
@@ -255,6 +261,28 @@ func snapshot(t *testing.T, s storage.Store) map[string]string {
 	return m
 }
 
+// diffSnapshots lists, in key order, the objects added, deleted or changed from snapshot a to b.
+func diffSnapshots(a, b map[string]string) []string {
+	var out []string
+	for k, v := range a {
+		switch w, ok := b[k]; {
+		case !ok:
+			out = append(out, "deleted "+k)
+		case w != v:
+			out = append(out, "changed "+k)
+		}
+	}
+	for k := range b {
+		if _, ok := a[k]; !ok {
+			out = append(out, "added "+k)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool {
+		return out[i][strings.IndexByte(out[i], ' '):] < out[j][strings.IndexByte(out[j], ' '):]
+	})
+	return out
+}
+
 func sameSnapshot(a, b map[string]string) bool {
 	if len(a) != len(b) {
 		return false
@@ -278,7 +306,7 @@ func TestDuplicateDelivery(t *testing.T) {
 	}
 	pool, stop := startWorker(t, q, 2)
 	defer stop()
-	st := waitFinished(t, q, b.ID, 2*time.Minute)
+	st := waitFinished(t, q, b.ID, batchLimit)
 	if st.State != StateComplete || st.DocumentsDone != 4 || st.PagesDone != 4 {
 		t.Fatalf("status = %+v", st)
 	}
@@ -455,5 +483,20 @@ func TestPageFetchesItsFile(t *testing.T) {
 	}
 	if ok, err := q.rdb.SIsMember(ctx, keyDocPages(b.ID, 3), 1).Result(); err != nil || !ok {
 		t.Errorf("page not recorded as done: %v, %v", ok, err)
+	}
+}
+
+// TestDiffSnapshots: an object deleted between two snapshots is reported, as
+// are added and changed ones (sameSnapshot-style loops over the second
+// snapshot alone miss deletions).
+func TestDiffSnapshots(t *testing.T) {
+	a := map[string]string{"b/1": "x", "b/2": "y", "b/3": "z"}
+	b := map[string]string{"b/1": "x", "b/3": "w", "b/4": "v"}
+	got := strings.Join(diffSnapshots(a, b), ", ")
+	if want := "deleted b/2, changed b/3, added b/4"; got != want {
+		t.Errorf("diffSnapshots = %q, want %q", got, want)
+	}
+	if d := diffSnapshots(a, a); len(d) != 0 {
+		t.Errorf("diffSnapshots of a snapshot with itself = %v", d)
 	}
 }

@@ -69,7 +69,7 @@ func TestSealedPackage(t *testing.T) {
 	}
 	_, stop := startWorker(t, q, 2)
 	defer stop()
-	if st := waitFinished(t, q, b.ID, 2*time.Minute); st.State != StateComplete {
+	if st := waitFinished(t, q, b.ID, batchLimit); st.State != StateComplete {
 		t.Fatalf("status = %+v", st)
 	}
 	r, err := seal.Verify(ctx, downloadPackage(t, q.stores.Archive, b.ID), seal.VerifyOptions{Roots: roots})
@@ -94,11 +94,7 @@ func TestSealedPackage(t *testing.T) {
 	if err := q.handlePackage(ctx, asynq.NewTask(TypePackage, js)); err != nil {
 		t.Fatal(err)
 	}
-	if after := snapshot(t, q.stores.Archive); !sameSnapshot(archive, after) {
-		for k, v := range after {
-			if archive[k] != v {
-				t.Errorf("archive changed by the redelivered package task (a second seal?): %s", k)
-			}
-		}
+	for _, d := range diffSnapshots(archive, snapshot(t, q.stores.Archive)) {
+		t.Errorf("archive changed by the redelivered package task (a second seal?): %s", d)
 	}
 }

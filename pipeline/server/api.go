@@ -30,6 +30,30 @@ var errUpload = errors.New("malformed upload")
 // folder, validates it exactly as "sohoa submit" does and submits it.
 // Nothing is uploaded or enqueued unless the whole batch is valid.
 func (s *Server) apiUpload(w http.ResponseWriter, r *http.Request, who *principal) {
+	b, lo, tmp, ok := s.receiveBatch(w, r)
+	if !ok {
+		return
+	}
+	defer os.RemoveAll(tmp)
+	res, err := s.q.Submit(r.Context(), b, lo, nil)
+	if errors.Is(err, queue.ErrConflict) || errors.Is(err, storage.ErrExists) || errors.Is(err, storage.ErrChecksum) {
+		writeError(w, http.StatusConflict, "conflict", "a different batch with this id was uploaded before: "+err.Error(), nil)
+		return
+	}
+	if err != nil {
+		s.log.Error("upload: submit", "batch", b.ID, "error", err)
+		writeError(w, http.StatusBadGateway, "submit_failed", err.Error(), nil)
+		return
+	}
+	s.log.Info("batch uploaded", "batch", b.ID, "by", who.Name, "files", res.Files, "enqueued", res.Enqueued)
+	writeJSON(w, http.StatusAccepted, map[string]any{"batchId": res.BatchID, "files": res.Files, "uploaded": res.Uploaded,
+		"enqueued": res.Enqueued, "documents": b.Documents(), "pages": b.Pages()})
+}
+
+// receiveBatch unpacks and validates the batch uploaded in r's body (see
+// apiUpload) into a temporary folder tmp, which the caller removes. When it
+// returns false it has answered the request.
+func (s *Server) receiveBatch(w http.ResponseWriter, r *http.Request) (b *pipeline.Batch, lo pipeline.LoadOptions, tmp string, ok bool) {
 	if r.ContentLength > s.cfg.MaxUpload {
 		writeError(w, http.StatusRequestEntityTooLarge, "too_large", fmt.Sprintf("upload of %d bytes exceeds the limit of %d bytes", r.ContentLength, s.cfg.MaxUpload), nil)
 		return
@@ -40,7 +64,11 @@ func (s *Server) apiUpload(w http.ResponseWriter, r *http.Request, who *principa
 		writeError(w, http.StatusInternalServerError, "internal", err.Error(), nil)
 		return
 	}
-	defer os.RemoveAll(tmp)
+	defer func() {
+		if !ok {
+			os.RemoveAll(tmp)
+		}
+	}()
 	root := filepath.Join(tmp, "batch")
 	ct, params, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	switch ct {
@@ -65,7 +93,7 @@ func (s *Server) apiUpload(w http.ResponseWriter, r *http.Request, who *principa
 		writeError(w, http.StatusInternalServerError, "internal", "unpacking the upload: "+err.Error(), nil)
 		return
 	}
-	lo := s.cfg.Load
+	lo = s.cfg.Load
 	if v := r.URL.Query().Get("dpi"); v != "" { // as submit --dpi
 		if lo.DPI, err = strconv.ParseFloat(v, 64); err != nil || lo.DPI <= 0 {
 			writeError(w, http.StatusBadRequest, "malformed", fmt.Sprintf("dpi=%q: must be a positive number", v), nil)
@@ -78,7 +106,7 @@ func (s *Server) apiUpload(w http.ResponseWriter, r *http.Request, who *principa
 			Field: "id", What: "upload the batch folder itself (BATCH_ID/...) or give batch.json an id"}})
 		return
 	}
-	b, err := pipeline.Load(r.Context(), dir, lo)
+	b, err = pipeline.Load(r.Context(), dir, lo)
 	var ve *pipeline.ValidationError
 	if errors.As(err, &ve) {
 		writeError(w, http.StatusUnprocessableEntity, "invalid_batch", fmt.Sprintf("the batch has %d problem(s)", len(ve.Problems)), ve.Problems)
@@ -91,19 +119,7 @@ func (s *Server) apiUpload(w http.ResponseWriter, r *http.Request, who *principa
 		writeError(w, http.StatusUnprocessableEntity, "invalid_batch", "the batch has no pages", nil)
 		return
 	}
-	res, err := s.q.Submit(r.Context(), b, lo, nil)
-	if errors.Is(err, storage.ErrExists) || errors.Is(err, storage.ErrChecksum) {
-		writeError(w, http.StatusConflict, "conflict", "a different batch with this id was uploaded before: "+err.Error(), nil)
-		return
-	}
-	if err != nil {
-		s.log.Error("upload: submit", "batch", b.ID, "error", err)
-		writeError(w, http.StatusBadGateway, "submit_failed", err.Error(), nil)
-		return
-	}
-	s.log.Info("batch uploaded", "batch", b.ID, "by", who.Name, "files", res.Files, "enqueued", res.Enqueued)
-	writeJSON(w, http.StatusAccepted, map[string]any{"batchId": res.BatchID, "files": res.Files, "uploaded": res.Uploaded,
-		"enqueued": res.Enqueued, "documents": b.Documents(), "pages": b.Pages()})
+	return b, lo, tmp, true
 }
 
 // batchRoot returns the folder holding the batch: root, or its only entry when

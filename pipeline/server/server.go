@@ -134,6 +134,7 @@ func (s *Server) routes() {
 	s.handle("POST /api/v1/batches", "api_upload", s.require(permUpload, false, s.apiUpload))
 	s.handle("GET /api/v1/batches", "api_list", s.require(permStatus, false, s.apiList))
 	s.handle("GET /api/v1/batches/{id}", "api_detail", s.require(permStatus, false, s.apiDetail))
+	s.handle("POST /api/v1/batches/{id}/replace", "api_replace", s.require(permUpload, false, s.apiReplace))
 	s.handle("POST /api/v1/batches/{id}/retry", "api_retry", s.require(permRetry, false, s.apiRetry))
 	s.handle("GET /api/v1/batches/{id}/package", "api_package", s.require(permPackage, false, s.apiPackage))
 	s.handle("GET /api/v1/batches/{id}/documents/{doc}/pdf", "api_pdf", s.require(permView, false, s.apiPDF))

@@ -1,0 +1,394 @@
+package queue
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/sohoa-vn/sohoa/pipeline"
+	"github.com/sohoa-vn/sohoa/pipeline/bag"
+	"github.com/sohoa-vn/sohoa/storage"
+)
+
+// Errors of Submit and Replace.
+var (
+	// ErrConflict means a batch id already names a different batch: other
+	// files, other documents or pages, or another metadata sheet. Nothing is
+	// stored. A corrected page goes through Replace.
+	ErrConflict = errors.New("a different batch was submitted under this id")
+	// ErrSealed means the batch's package is complete, sealed and locked:
+	// nothing in it can be replaced any more.
+	ErrSealed = errors.New("the batch's package is complete and sealed")
+)
+
+// keyVersions holds, per replaced file of batch id, its versions (JSON list of version).
+func keyVersions(id string) string { return "sohoa:batch:" + id + ":versions" }
+
+// versionKey is the inbox key of version n (2 and up) of a batch's file. Its
+// first segment, "<id>@v<n>", cannot be a batch id (no "@" in those), so it
+// never meets another batch's originals.
+func versionKey(id string, n int, file string) string { return fmt.Sprintf("%s@v%d/%s", id, n, file) }
+
+// version is one version of a batch's original, as kept in the inbox.
+type version struct {
+	Version int       `json:"version"`
+	SHA256  string    `json:"sha256"`
+	Size    int64     `json:"size"`
+	Key     string    `json:"key"`
+	Stored  time.Time `json:"stored"`
+}
+
+// ReplaceResult says what Replace did.
+type ReplaceResult struct {
+	BatchID  string
+	Files    []string // the originals replaced, each by a new version
+	Pages    int      // pages re-run
+	Document []int    // documents re-run, by number in batch order (0-based)
+}
+
+// localSums returns the SHA-256 and size of every file of b to upload.
+func localSums(b *pipeline.Batch) (map[string]string, map[string]int64, error) {
+	sums, sizes := map[string]string{}, map[string]int64{}
+	for _, f := range batchFiles(b) {
+		sum, size, err := bag.HashFile(filepath.Join(b.Dir, filepath.FromSlash(f)))
+		if err != nil {
+			return nil, nil, fmt.Errorf("submit %s: %w", f, err)
+		}
+		sums[f], sizes[f] = sum, size
+	}
+	return sums, sizes, nil
+}
+
+// shape is what a batch is made of, apart from its files' content: its
+// documents with their codes and pages, the metadata sheet's content aside.
+func shape(b *pipeline.Batch) string {
+	var sb strings.Builder
+	for _, dr := range documents(b) {
+		fmt.Fprintf(&sb, "%s|%s|%s\n", dr.f.Meta.FileCode, dr.d.Meta.DocCode, dr.d.Source)
+		for _, pg := range dr.d.Pages {
+			fmt.Fprintf(&sb, "  %d %s %d\n", pg.Index, pg.File, pg.FilePage)
+		}
+	}
+	return sb.String()
+}
+
+// checkSame returns ErrConflict, with what differs, unless b (with file
+// sums) is the batch submitted under its id: the same files with the same
+// content and the same structure. It returns false when the id is not known.
+func (q *Queue) checkSame(ctx context.Context, b *pipeline.Batch, sums map[string]string) (known bool, err error) {
+	n, err := q.rdb.Exists(ctx, keyBatch(b.ID)).Result()
+	if err != nil {
+		return false, fmt.Errorf("submit %s: %w", b.ID, err)
+	}
+	if n == 0 {
+		return false, nil
+	}
+	old, err := q.rdb.HGetAll(ctx, keyFiles(b.ID)).Result()
+	if err != nil {
+		return true, fmt.Errorf("submit %s: %w", b.ID, err)
+	}
+	var diff []string
+	for f, s := range sums {
+		switch o, ok := old[f]; {
+		case !ok:
+			diff = append(diff, f+" was not in it")
+		case o != s:
+			diff = append(diff, f+" has other content")
+		}
+	}
+	for f := range old {
+		if _, ok := sums[f]; !ok {
+			diff = append(diff, f+" is missing")
+		}
+	}
+	if len(diff) == 0 {
+		data, err := q.rdb.Get(ctx, keyStructure(b.ID)).Bytes()
+		if err != nil && !errors.Is(err, redis.Nil) {
+			return true, fmt.Errorf("submit %s: %w", b.ID, err)
+		}
+		if st, err := encodeStructure(b); err != nil {
+			return true, fmt.Errorf("submit %s: %w", b.ID, err)
+		} else if data != nil && !bytes.Equal(st, data) {
+			diff = append(diff, "its documents, pages or settings (--dpi) differ")
+		}
+	}
+	if len(diff) > 0 {
+		sort.Strings(diff)
+		return true, fmt.Errorf("submit %s: %w: %s (a corrected page goes through submit --replace)", b.ID, ErrConflict, strings.Join(diff, "; "))
+	}
+	return true, nil
+}
+
+// Replace stores the originals of b that differ from those submitted under
+// its id as new versions in the inbox (the earlier versions are kept, and
+// the package's PREMIS records both by their SHA-256), then re-runs the
+// pages of those files and their documents, and writes the package again.
+// b must be the submitted batch with only the content of page files changed:
+// other files, documents or pages, or another metadata sheet, give
+// ErrConflict. Replace works on a batch whose package was written incomplete;
+// it returns ErrRunning while the batch's tasks run and ErrSealed once its
+// package is complete (sealed and locked). Nothing is stored when it refuses.
+func (q *Queue) Replace(ctx context.Context, b *pipeline.Batch, lo pipeline.LoadOptions) (*ReplaceResult, error) {
+	id := b.ID
+	res := &ReplaceResult{BatchID: id}
+	sums, sizes, err := localSums(b)
+	if err != nil {
+		return nil, err
+	}
+	m, err := q.meta(ctx, id)
+	if err != nil {
+		return nil, fmt.Errorf("replace: %w", err)
+	}
+	if err := replaceable(id, m.state); err != nil {
+		return nil, err
+	}
+	old, err := q.rdb.HGetAll(ctx, keyFiles(id)).Result()
+	if err != nil {
+		return nil, fmt.Errorf("replace %s: %w", id, err)
+	}
+	var changed []string
+	for f, s := range sums {
+		o, ok := old[f]
+		switch {
+		case !ok:
+			return nil, fmt.Errorf("replace %s: %w: %s was not in the submitted batch", id, ErrConflict, f)
+		case o == s:
+		case f == pipeline.MetadataFile:
+			return nil, fmt.Errorf("replace %s: %w: %s changed; only page files can be replaced", id, ErrConflict, f)
+		default:
+			changed = append(changed, f)
+		}
+	}
+	for f := range old {
+		if _, ok := sums[f]; !ok {
+			return nil, fmt.Errorf("replace %s: %w: %s is missing", id, ErrConflict, f)
+		}
+	}
+	sort.Strings(changed)
+	data, err := q.rdb.Get(ctx, keyStructure(id)).Bytes()
+	if err != nil {
+		return nil, fmt.Errorf("replace %s: structure: %w", id, err)
+	}
+	submitted, err := decodeStructure(data, "")
+	if err != nil {
+		return nil, fmt.Errorf("replace %s: structure: %w", id, err)
+	}
+	if shape(submitted) != shape(b) {
+		return nil, fmt.Errorf("replace %s: %w: its documents or pages differ from those submitted; a replaced file must keep its pages", id, ErrConflict)
+	}
+	if len(changed) == 0 {
+		return res, nil
+	}
+	versions, err := q.versions(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	// The new versions go to keys of their own; the tasks below name them.
+	now := time.Now().UTC()
+	added := map[string]any{}
+	for _, f := range changed {
+		vs := versions[f]
+		if len(vs) == 0 {
+			vs = []version{{Version: 1, SHA256: old[f], Key: inboxKey(id, f)}}
+			if info, err := q.stores.Inbox.Stat(ctx, inboxKey(id, f)); err == nil {
+				vs[0].Size, vs[0].Stored = info.Size, info.ModTime.UTC()
+			} else {
+				return nil, fmt.Errorf("replace %s: %s: %w", id, f, err)
+			}
+		}
+		n := vs[len(vs)-1].Version + 1
+		v := version{Version: n, SHA256: sums[f], Size: sizes[f], Key: versionKey(id, n, f), Stored: now}
+		if err := q.putVersion(ctx, b, f, v); err != nil {
+			return nil, err
+		}
+		js, _ := json.Marshal(append(vs, v))
+		added[f] = string(js)
+	}
+	structure, err := encodeStructure(b)
+	if err != nil {
+		return nil, fmt.Errorf("replace %s: %w", id, err)
+	}
+	var tasks []string
+	docs := map[int]bool{}
+	var pageKeys []string
+	for d, dr := range documents(b) {
+		for _, pg := range dr.d.Pages {
+			if slices.Contains(changed, pg.File) {
+				docs[d] = true
+				tasks = append(tasks, fmt.Sprintf("drop page %d %d", d, pg.Index), fmt.Sprintf("page %d %d", d, pg.Index))
+				pageKeys = append(pageKeys, fmt.Sprintf("%d/%d", d, pg.Index))
+				res.Pages++
+			}
+		}
+	}
+	for d := range docs {
+		tasks = append(tasks, fmt.Sprintf("drop doc %d", d))
+		res.Document = append(res.Document, d)
+	}
+	sort.Ints(res.Document)
+	newSums := map[string]any{}
+	for _, f := range changed {
+		newSums[f] = sums[f]
+	}
+	err = q.rdb.Watch(ctx, func(tx *redis.Tx) error {
+		h, err := tx.HGetAll(ctx, keyBatch(id)).Result()
+		if err != nil {
+			return fmt.Errorf("replace %s: %w", id, err)
+		}
+		if err := replaceable(id, h["state"]); err != nil {
+			return err
+		}
+		if n, err := tx.Exists(ctx, keyRetry(id)).Result(); err != nil {
+			return fmt.Errorf("replace %s: %w", id, err)
+		} else if n > 0 {
+			return fmt.Errorf("replace %s: a retry is being started: %w", id, ErrRunning)
+		}
+		round, _ := strconv.Atoi(h["retries"])
+		gen, _ := strconv.Atoi(h["version"])
+		pipe := tx.TxPipeline()
+		pipe.HSet(ctx, keyFiles(id), newSums)
+		pipe.HSet(ctx, keyVersions(id), added)
+		pipe.Set(ctx, keyStructure(id), structure, 0)
+		pipe.HSet(ctx, keyBatch(id), "retries", round+1, "version", gen+1, "state", StateQueued)
+		pipe.HDel(ctx, keyBatch(id), "error", "finished")
+		for _, k := range pageKeys {
+			var d, p int
+			fmt.Sscanf(k, "%d/%d", &d, &p)
+			pipe.SRem(ctx, keyDocPages(id, d), p)
+		}
+		pipe.HDel(ctx, keyPageFails(id), pageKeys...)
+		pipe.HDel(ctx, keyFlags(id), pageKeys...)
+		for d := range docs {
+			pipe.HDel(ctx, keyDocs(id), strconv.Itoa(d))
+		}
+		pipe.SAdd(ctx, keyRetry(id), tasks)
+		_, err = pipe.Exec(ctx)
+		return err
+	}, keyBatch(id), keyRetry(id), keyFiles(id))
+	if errors.Is(err, redis.TxFailedErr) {
+		err = fmt.Errorf("replace %s: changed at the same time by someone else: %w", id, ErrRunning)
+	}
+	if err != nil {
+		return nil, err
+	}
+	res.Files = changed
+	q.opts.Logger.Info("originals replaced", "batch", id, "files", changed, "pages", res.Pages)
+	if err := q.enqueueRetry(ctx, id, tasks, &RetryResult{}); err != nil {
+		return res, err
+	}
+	return res, nil
+}
+
+// replaceable returns why a batch in state cannot have originals replaced, or nil.
+func replaceable(id, state string) error {
+	switch state {
+	case StateIncomplete:
+		return nil
+	case StateComplete:
+		return fmt.Errorf("replace %s: %w: a page can no longer be replaced", id, ErrSealed)
+	case StateQueued:
+		return fmt.Errorf("replace %s: wait until it is packaged: %w", id, ErrRunning)
+	}
+	return fmt.Errorf("replace %s: the batch failed (%s): run sohoa retry first", id, state)
+}
+
+// putVersion uploads file of b as version v.
+func (q *Queue) putVersion(ctx context.Context, b *pipeline.Batch, file string, v version) error {
+	f, err := os.Open(filepath.Join(b.Dir, filepath.FromSlash(file)))
+	if err != nil {
+		return fmt.Errorf("replace %s: %w", file, err)
+	}
+	defer f.Close()
+	if _, err := q.stores.Inbox.Put(ctx, v.Key, f, v.Size, storage.PutOptions{SHA256: v.SHA256}); err != nil {
+		return fmt.Errorf("replace %s: %w", file, err)
+	}
+	return nil
+}
+
+// versions returns the recorded versions of the replaced files of batch id.
+func (q *Queue) versions(ctx context.Context, id string) (map[string][]version, error) {
+	h, err := q.rdb.HGetAll(ctx, keyVersions(id)).Result()
+	if err != nil {
+		return nil, fmt.Errorf("batch %s: versions: %w", id, err)
+	}
+	out := map[string][]version{}
+	for f, js := range h {
+		var vs []version
+		if err := json.Unmarshal([]byte(js), &vs); err != nil {
+			return nil, fmt.Errorf("batch %s: versions of %s: %w", id, f, err)
+		}
+		out[f] = vs
+	}
+	return out, nil
+}
+
+// originalKey returns the inbox key of the current version of file in batch id.
+func (q *Queue) originalKey(ctx context.Context, id, file string) (string, error) {
+	js, err := q.rdb.HGet(ctx, keyVersions(id), file).Result()
+	if errors.Is(err, redis.Nil) {
+		return inboxKey(id, file), nil
+	} else if err != nil {
+		return "", fmt.Errorf("batch %s: versions: %w", id, err)
+	}
+	var vs []version
+	if err := json.Unmarshal([]byte(js), &vs); err != nil || len(vs) == 0 {
+		return "", fmt.Errorf("batch %s: versions of %s: %q", id, file, js)
+	}
+	return vs[len(vs)-1].Key, nil
+}
+
+// superseded lists the earlier versions of the replaced originals of batch id, for PREMIS.
+func (q *Queue) superseded(ctx context.Context, id string) ([]pipeline.Superseded, error) {
+	all, err := q.versions(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	var out []pipeline.Superseded
+	for f, vs := range all {
+		for i := 0; i+1 < len(vs); i++ {
+			out = append(out, pipeline.Superseded{File: f, Version: vs[i].Version, SHA256: vs[i].SHA256, Size: vs[i].Size,
+				Key: vs[i].Key, Replaced: vs[i+1].Stored, By: vs[i+1].SHA256})
+		}
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].File != out[j].File {
+			return out[i].File < out[j].File
+		}
+		return out[i].Version < out[j].Version
+	})
+	return out, nil
+}
+
+// dropResults deletes from the work store the results named by the "drop
+// page d p" and "drop doc d" tasks that Replace records, before the page
+// tasks are enqueued again: those are made from a replaced original, and the
+// tasks would keep them (putOnce) instead of making them anew. Other tasks
+// are left alone.
+func (q *Queue) dropResults(ctx context.Context, id string, tasks []string) error {
+	for _, t := range tasks {
+		var d, p int
+		var keys []string
+		if _, err := fmt.Sscanf(t, "drop page %d %d", &d, &p); err == nil {
+			keys = []string{pageKey(id, d, p)}
+		} else if _, err := fmt.Sscanf(t, "drop doc %d", &d); err == nil {
+			keys = []string{docKey(id, d, "pdf"), docKey(id, d, "txt"), docKey(id, d, "alto.xml")}
+		}
+		for _, k := range keys {
+			if err := q.stores.Work.Delete(ctx, k); err != nil {
+				return fmt.Errorf("replace %s: %w", id, err)
+			}
+		}
+	}
+	return nil
+}

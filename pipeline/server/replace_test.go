@@ -1,0 +1,72 @@
+package server
+
+import (
+	"encoding/json"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sohoa-vn/sohoa/configs"
+	"github.com/sohoa-vn/sohoa/pipeline/queue"
+)
+
+// TestReplaceEndpoint: a station replaces the corrupt page of a batch packaged
+// incomplete through POST /api/v1/batches/{id}/replace; only that document is
+// re-run and the batch completes. Uploading the corrected batch as a new one
+// under the same id is refused (409), as is a replacement once the package is
+// complete (409 sealed), and one for an unknown batch (404).
+func TestReplaceEndpoint(t *testing.T) {
+	e := newEnv(t, 16, 64<<20)
+	e.startWorker(1)
+	const id = "web-replace-1"
+	files := batchFiles(t, id, true)
+	e.upload(files)
+	if sum := e.waitFinished(id, 3*time.Minute); sum.State != queue.StateIncomplete || sum.PagesFailed != 1 {
+		t.Fatalf("first run: %+v", sum.BatchStatus)
+	}
+	good, err := os.ReadFile(filepath.Join("../../testdata/samples", "tt-so-hoa-p01.tif"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	const tif = id + "/H49.64.33.2024.01.VTLT/1/page-001.tif"
+	files[tif] = good
+	post := func(path, role string, want int) string {
+		t.Helper()
+		resp := e.do("POST", path, role, tarOf(t, files), "application/x-tar")
+		data, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != want {
+			t.Errorf("POST %s as %s: %d %s, want %d", path, role, resp.StatusCode, data, want)
+		}
+		return string(data)
+	}
+	if body := post("/api/v1/batches", configs.RoleStation, http.StatusConflict); !strings.Contains(body, "submit --replace") {
+		t.Errorf("upload of a changed batch under its id: %s", body)
+	}
+	post("/api/v1/batches/"+id+"/replace", configs.RoleStaff, http.StatusForbidden)
+	post("/api/v1/batches/other/replace", configs.RoleStation, http.StatusConflict) // the upload is another batch
+	var res struct {
+		Replaced  []string
+		Pages     int
+		Documents []int
+	}
+	body := post("/api/v1/batches/"+id+"/replace", configs.RoleStation, http.StatusAccepted)
+	if err := json.Unmarshal([]byte(body), &res); err != nil || len(res.Replaced) != 1 || res.Replaced[0] != "H49.64.33.2024.01.VTLT/1/page-001.tif" ||
+		res.Pages != 1 || len(res.Documents) != 1 || res.Documents[0] != 0 {
+		t.Fatalf("replace: %s (%v)", body, err)
+	}
+	sum := e.waitRetried(id, 1, 3*time.Minute)
+	if sum.State != queue.StateComplete || sum.PagesDone != 3 || sum.PagesFailed != 0 || sum.DocumentsDone != 3 {
+		t.Fatalf("after the replacement: %+v", sum.BatchStatus)
+	}
+	files[tif] = good[:len(good)/2]
+	if body := post("/api/v1/batches/"+id+"/replace", configs.RoleStation, http.StatusConflict); !strings.Contains(body, `"sealed"`) {
+		t.Errorf("replace in a complete batch: %s", body)
+	}
+	files = batchFiles(t, "web-replace-unknown", false)
+	post("/api/v1/batches/web-replace-unknown/replace", configs.RoleStation, http.StatusNotFound)
+}
