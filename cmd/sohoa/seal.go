@@ -101,7 +101,7 @@ func runKeygen(ctx context.Context, args []string, stdout, stderr io.Writer) int
 
 // loadSigner reads the configured signing key and certificate; nil when
 // sealing is not configured.
-func loadSigner(cfg *configs.Config) (*seal.Signer, error) {
+func loadSigner(cfg *configs.Config) (seal.Signer, error) {
 	if !cfg.Seal.Enabled() {
 		return nil, nil
 	}
