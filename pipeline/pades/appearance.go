@@ -236,7 +236,9 @@ func (a *appearance) write(inc *increment) (int, error) {
 	return formN, nil
 }
 
-func num(v float64) string { return strings.TrimRight(strings.TrimRight(fmt.Sprintf("%.3f", v), "0"), ".") }
+func num(v float64) string {
+	return strings.TrimRight(strings.TrimRight(fmt.Sprintf("%.3f", v), "0"), ".")
+}
 
 func deflate(b []byte) ([]byte, error) {
 	var z bytes.Buffer
