@@ -39,6 +39,8 @@ type Options struct {
 	OnPage func(PageEvent)
 	// Engines, when set, supplies OCR engines instead of a pool made from Languages.
 	Engines *ocr.Pool
+	// Signer, when set, signs every document's PDF (see DocumentOptions.Signer).
+	Signer PDFSigner
 }
 
 // PageEvent reports one finished page to a progress display.
@@ -177,7 +179,7 @@ func (p *Packager) DocumentOptions() DocumentOptions { return p.opts.DocumentOpt
 func (o Options) DocumentOptions(start time.Time) DocumentOptions {
 	o.defaults()
 	return DocumentOptions{PDF: o.PDF, Producer: o.Producer, Date: start,
-		OCREngine: fmt.Sprintf("Tesseract %s (%s)", ocr.Version(), o.Languages)}
+		OCREngine: fmt.Sprintf("Tesseract %s (%s)", ocr.Version(), o.Languages), Signer: o.Signer}
 }
 
 // Abort discards the package if Finish has not been called.
@@ -406,7 +408,12 @@ func (p *Packager) AddDocument(ctx context.Context, f *File, d *Document, result
 		var err error
 		out, err = MakeDocument(ctx, p.b, f, d, results, p.DocumentOptions())
 		if err != nil {
-			failure = &Failure{Document: d.Source, Stage: StagePDF, Reason: err.Error()}
+			stage := StagePDF
+			var se *SignError
+			if errors.As(err, &se) {
+				stage = StageSign
+			}
+			failure = &Failure{Document: d.Source, Stage: stage, Reason: err.Error()}
 		}
 	}
 	if failure == nil {

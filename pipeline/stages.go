@@ -26,6 +26,7 @@ const (
 	StageOCR       = "ocr"
 	StageEncode    = "encode"
 	StagePDF       = "pdf"
+	StageSign      = "sign" // the PDF's digital signature
 	StagePackage   = "package"
 )
 

@@ -55,6 +55,9 @@ func openQueue(ctx context.Context, cfg *configs.Config, adjust ...func(*queue.O
 	if opts.Signer, err = loadSigner(cfg); err != nil {
 		return nil, err
 	}
+	if opts.Pipeline.Signer, err = pdfSigner(cfg, opts.Signer); err != nil {
+		return nil, err
+	}
 	if cfg.Retention.Mode != "none" {
 		mode, years := cfg.Retention.Mode, cfg.Retention.Years
 		opts.Retention = func(now time.Time) *storage.Retention {

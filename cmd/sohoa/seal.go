@@ -6,10 +6,14 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
 	"time"
 
 	"github.com/sohoa-vn/sohoa/configs"
+	"github.com/sohoa-vn/sohoa/pipeline"
+	"github.com/sohoa-vn/sohoa/pipeline/pades"
 	"github.com/sohoa-vn/sohoa/pipeline/seal"
+	"github.com/sohoa-vn/sohoa/pipeline/seal/token"
 )
 
 func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -44,8 +48,14 @@ func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	for _, p := range r.Problems {
 		fmt.Fprintln(stdout, p)
 	}
-	if !r.OK() {
-		fmt.Fprintf(stdout, "%s: NOT verified (%d problem(s))\n", pos[0], len(r.Problems))
+	pdfs, pdfProblems, err := verifyPDFSignatures(pos[0], opts.Roots, stdout)
+	if err != nil {
+		fmt.Fprintln(stderr, "sohoa:", err)
+		return exitFailed
+	}
+	if n := len(r.Problems) + pdfProblems; n > 0 {
+		fmt.Fprintf(stdout, "%s: NOT verified (%d problem(s))\n", pos[0], n)
+		fmt.Fprintf(stdout, "  PDFs       %s\n", pdfs)
 		return exitFailed
 	}
 	fmt.Fprintf(stdout, "%s: verified\n", pos[0])
@@ -56,6 +66,7 @@ func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		fmt.Fprintf(stdout, "  signed at  %s\n", r.SignedAt.UTC().Format(time.RFC3339))
 	}
 	fmt.Fprintf(stdout, "  seal       SHA-256 %s (of %s)\n", r.Fingerprint, seal.SignatureFile)
+	fmt.Fprintf(stdout, "  PDFs       %s\n", pdfs)
 	switch {
 	case r.PreviousChecked:
 		fmt.Fprintf(stdout, "  previous   %s (batch %s): link checked\n", r.PreviousSHA256, r.PreviousBatch)
@@ -99,13 +110,80 @@ func runKeygen(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	return exitOK
 }
 
-// loadSigner reads the configured signing key and certificate; nil when
-// sealing is not configured.
+// verifyPDFSignatures checks the signature of every PDF of the package at dir
+// (pades.VerifyDir), prints each problem on its own line naming the file, and
+// returns the one-line summary and the number of problems.
+func verifyPDFSignatures(dir string, roots *x509.CertPool, stdout io.Writer) (string, int, error) {
+	res, err := pades.VerifyDir(dir, pades.VerifyOptions{Roots: roots})
+	if err != nil {
+		return "", 0, err
+	}
+	n := 0
+	for _, r := range res {
+		for _, p := range r.Problems {
+			fmt.Fprintln(stdout, p)
+			n++
+		}
+	}
+	return pades.Summary(res), n, nil
+}
+
+// loadSigner opens the configured signing key (a key file or a PKCS#11
+// token) and checks its certificate (validity now, key usage, chain to
+// seal.caFile when set); nil when signing is not configured.
 func loadSigner(cfg *configs.Config) (seal.Signer, error) {
 	if !cfg.Seal.Enabled() {
 		return nil, nil
 	}
-	return seal.LoadSigner(cfg.Seal.KeyFile, cfg.Seal.CertFile)
+	var s seal.Signer
+	if p := cfg.Seal.PKCS11; p.Module != "" {
+		tc := token.Config{Module: p.Module, TokenLabel: p.TokenLabel, KeyLabel: p.KeyLabel, KeyID: p.KeyID,
+			PIN: p.PIN, CertFile: cfg.Seal.CertFile}
+		if p.Slot != "" {
+			n, err := strconv.Atoi(p.Slot)
+			if err != nil {
+				return nil, fmt.Errorf("seal.pkcs11.slot %q: %w", p.Slot, err)
+			}
+			tc.Slot = &n
+		}
+		ts, err := token.Open(tc)
+		if err != nil {
+			return nil, err
+		}
+		s = ts
+	} else {
+		fs, err := seal.LoadSigner(cfg.Seal.KeyFile, cfg.Seal.CertFile)
+		if err != nil {
+			return nil, err
+		}
+		s = fs
+	}
+	roots, err := loadRoots(cfg.Seal.CAFile)
+	if err != nil {
+		s.Close()
+		return nil, fmt.Errorf("seal.caFile: %w", err)
+	}
+	if err := seal.ValidateCertificate(s, roots, time.Now()); err != nil {
+		s.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// pdfSigner is the PDF signer of the configuration with key s; nil when s is nil.
+func pdfSigner(cfg *configs.Config, s seal.Signer) (pipeline.PDFSigner, error) {
+	if s == nil {
+		return nil, nil
+	}
+	roots, err := loadRoots(cfg.Seal.CAFile)
+	if err != nil {
+		return nil, fmt.Errorf("seal.caFile: %w", err)
+	}
+	o := pades.Options{Location: cfg.Seal.Location, Roots: roots, Position: pades.Position{Corner: pades.Corner(cfg.Seal.Corner)}}
+	if cfg.Seal.TSAURL != "" {
+		o.TSA = &pades.TSA{URL: cfg.Seal.TSAURL}
+	}
+	return &pades.Signer{Key: s, Opts: o}, nil
 }
 
 // loadRoots reads the CA certificates in the PEM file caFile; nil, and no

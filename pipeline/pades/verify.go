@@ -323,13 +323,17 @@ func parsePDFDate(s string) (time.Time, error) {
 	return time.Date(t.Year(), t.Month(), t.Day(), t.Hour(), t.Minute(), t.Second(), 0, time.FixedZone("", off)), nil
 }
 
-// VerifyDir verifies every PDF under dir (a package folder), in name order,
-// named by their slash paths relative to dir.
+// VerifyDir verifies every PDF sohoa made under dir (a package folder), in
+// name order, named by their slash paths relative to dir. Folders named
+// "originals" (the untouched scans) are left out.
 func VerifyDir(dir string, opts VerifyOptions) ([]*Result, error) {
 	var files []string
 	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
+		}
+		if d.IsDir() && d.Name() == "originals" {
+			return filepath.SkipDir
 		}
 		if !d.IsDir() && strings.EqualFold(filepath.Ext(p), ".pdf") {
 			files = append(files, p)
