@@ -2,10 +2,13 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"crypto/x509"
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strconv"
 	"time"
 
@@ -82,12 +85,15 @@ func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) int
 }
 
 func runKeygen(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := newFlagSet("keygen", "--out DIR [--org NAME]",
+	fs := newFlagSet("keygen", "--out DIR [--org NAME] [--pkcs11]",
 		"Makes a DEVELOPMENT signing setup in DIR: a throw-away CA certificate (ca.pem), a signing key\n"+
-			"(seal.key) and its certificate (seal.pem). For development and demonstrations only: use the\n"+
-			"organisation's real key and certificate in production. Existing files are not overwritten.", stderr)
-	out := fs.String("out", "", "folder to write ca.pem, seal.key and seal.pem to (required)")
+			"(seal.key) and its certificate (seal.pem). With --pkcs11 the key is made on a SoftHSM2 token kept\n"+
+			"in DIR/tokens instead (DIR/softhsm2.conf, PIN in DIR/pin), with its certificate stored on the token.\n"+
+			"For development and demonstrations only: use the organisation's real key and certificate in\n"+
+			"production. Existing files are not overwritten.", stderr)
+	out := fs.String("out", "", "folder to write the keys to (required)")
 	org := fs.String("org", "sohoa development", "organisation name in the certificates")
+	p11 := fs.Bool("pkcs11", false, "make the key on a SoftHSM2 token (needs softhsm2) instead of in a file")
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
 		return helpOrUsage(err)
@@ -95,6 +101,9 @@ func runKeygen(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	if len(pos) != 0 || *out == "" {
 		fs.Usage()
 		return exitUsage
+	}
+	if *p11 {
+		return keygenPKCS11(*out, *org, stdout, stderr)
 	}
 	k, err := seal.WriteDevelopmentKeys(*out, *org, time.Now())
 	if err != nil {
@@ -105,8 +114,65 @@ func runKeygen(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	fmt.Fprintf(stdout, "  CA certificate       %s   (for: sohoa verify --ca)\n", k.CA)
 	fmt.Fprintf(stdout, "  signing key          %s\n", k.Key)
 	fmt.Fprintf(stdout, "  signing certificate  %s\n", k.Cert)
-	fmt.Fprintf(stdout, "Seal packages with them by setting, in the configuration:\n  seal:\n    keyFile: %s\n    certFile: %s\n", k.Key, k.Cert)
-	fmt.Fprintf(stdout, "or in the environment: SOHOA_SEAL_KEYFILE=%s SOHOA_SEAL_CERTFILE=%s\n", k.Key, k.Cert)
+	fmt.Fprintf(stdout, "Sign PDFs and seal packages with them by setting, in the configuration:\n  seal:\n    keyFile: %s\n    certFile: %s\n    caFile: %s\n", k.Key, k.Cert, k.CA)
+	fmt.Fprintf(stdout, "or in the environment: SOHOA_SEAL_KEYFILE=%s SOHOA_SEAL_CERTFILE=%s SOHOA_SEAL_CAFILE=%s\n", k.Key, k.Cert, k.CA)
+	return exitOK
+}
+
+// keygenPKCS11 makes a development key on a SoftHSM2 token in dir.
+func keygenPKCS11(dir, org string, stdout, stderr io.Writer) int {
+	if !token.HasSoftHSM() {
+		fmt.Fprintf(stderr, "sohoa: SoftHSM2 is not installed (%s, softhsm2-util): apt install softhsm2, or use keygen without --pkcs11\n", token.SoftHSMModule)
+		return exitFailed
+	}
+	dir, err := filepath.Abs(dir)
+	if err != nil {
+		fmt.Fprintln(stderr, "sohoa:", err)
+		return exitFailed
+	}
+	conf := filepath.Join(dir, "softhsm2.conf")
+	switch v := os.Getenv("SOFTHSM2_CONF"); v {
+	case conf:
+	case "":
+		os.Setenv("SOFTHSM2_CONF", conf) // read by the PKCS#11 module when it is loaded below
+	default:
+		fmt.Fprintf(stderr, "sohoa: SOFTHSM2_CONF is %s; unset it or set it to %s\n", v, conf)
+		return exitFailed
+	}
+	pin := make([]byte, 8)
+	if _, err := rand.Read(pin); err != nil {
+		fmt.Fprintln(stderr, "sohoa:", err)
+		return exitFailed
+	}
+	pinFile := filepath.Join(dir, "pin")
+	if _, err := os.Stat(pinFile); err == nil {
+		fmt.Fprintf(stderr, "sohoa: keygen: %s already exists\n", pinFile)
+		return exitFailed
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		fmt.Fprintln(stderr, "sohoa:", err)
+		return exitFailed
+	}
+	dt, err := token.WriteDevelopmentToken(dir, org, hex.EncodeToString(pin), time.Now())
+	if err != nil {
+		fmt.Fprintln(stderr, "sohoa:", err)
+		return exitFailed
+	}
+	if err := os.WriteFile(pinFile, []byte(dt.Config.PIN+"\n"), 0o600); err != nil {
+		fmt.Fprintln(stderr, "sohoa:", err)
+		return exitFailed
+	}
+	c := dt.Config
+	fmt.Fprintf(stdout, "DEVELOPMENT key on a SoftHSM2 token (not for production, trusted by nobody else):\n")
+	fmt.Fprintf(stdout, "  token                %s (%s)\n", c.TokenLabel, dt.Conf)
+	fmt.Fprintf(stdout, "  key                  %s (id %s), certificate on the token\n", c.KeyLabel, c.KeyID)
+	fmt.Fprintf(stdout, "  user PIN             in %s\n", pinFile)
+	fmt.Fprintf(stdout, "  CA certificate       %s   (for: sohoa verify --ca)\n", dt.CA)
+	fmt.Fprintf(stdout, "Use it with SOFTHSM2_CONF=%s in the environment and, in the configuration:\n", dt.Conf)
+	fmt.Fprintf(stdout, "  seal:\n    caFile: %s\n    pkcs11:\n      module: %s\n      tokenLabel: %s\n      keyLabel: %s\n      pinFile: %s\n",
+		dt.CA, c.Module, c.TokenLabel, c.KeyLabel, pinFile)
+	fmt.Fprintf(stdout, "or in the environment: SOHOA_SEAL_CAFILE=%s SOHOA_SEAL_PKCS11_MODULE=%s SOHOA_SEAL_PKCS11_TOKENLABEL=%s SOHOA_SEAL_PKCS11_KEYLABEL=%s SOHOA_SEAL_PKCS11_PINFILE=%s\n",
+		dt.CA, c.Module, c.TokenLabel, c.KeyLabel, pinFile)
 	return exitOK
 }
 

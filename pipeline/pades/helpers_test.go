@@ -85,3 +85,12 @@ func contains(t testing.TB, what, out string, wants ...string) {
 		}
 	}
 }
+
+func mustRead(t testing.TB, file string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}

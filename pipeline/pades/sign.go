@@ -31,6 +31,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/pdfcpu/pdfcpu/pkg/pdfcpu/model"
 	"github.com/pdfcpu/pdfcpu/pkg/pdfcpu/types"
 
 	"github.com/sohoa-vn/sohoa/pipeline/seal"
@@ -74,13 +75,13 @@ func (s *Signer) SignPDF(ctx context.Context, pdf []byte, org string) ([]byte, e
 }
 
 // contentsSize is the room reserved for the CMS signature, bytes.
-func contentsSize(k seal.Signer, tsa bool) int {
-	n := 2048 + len(k.Certificate().Raw)
+func contentsSize(k seal.Signer, tsa *TSA) int {
+	n := 1024 + len(k.Certificate().Raw)
 	for _, c := range k.Chain() {
 		n += len(c.Raw)
 	}
-	if tsa {
-		n += 6144
+	if tsa != nil {
+		n += tsa.reserve()
 	}
 	return n
 }
@@ -151,17 +152,29 @@ func Sign(ctx context.Context, pdf []byte, k seal.Signer, opts Options) ([]byte,
 	if err != nil {
 		return nil, fmt.Errorf("sign PDF: appearance: %w", err)
 	}
+	size := contentsSize(k, opts.TSA)
+	out, need, err := write(ctx, pdf, xt, k, opts, now, ap, pos, pageW, pageH, mb, catalog, page, pageRef, prev, size)
+	if need > 0 {
+		// The timestamp was larger than the room kept for it: again, with room enough.
+		out, _, err = write(ctx, pdf, xt, k, opts, now, ap, pos, pageW, pageH, mb, catalog, page, pageRef, prev, need+512)
+	}
+	return out, err
+}
+
+// write makes the signed file with size bytes of room for the signature; when
+// the signature does not fit it returns the size needed instead.
+func write(ctx context.Context, pdf []byte, xt *model.XRefTable, k seal.Signer, opts Options, now time.Time, ap *appearance,
+	pos Position, pageW, pageH float64, mb *types.Rectangle, catalog, page types.Dict, pageRef *types.IndirectRef,
+	prev int64, size int) ([]byte, int, error) {
 	r := ap.rect(pos, pageW, pageH)
 	r[0], r[2] = r[0]+mb.LL.X, r[2]+mb.LL.X
 	r[1], r[3] = r[1]+mb.LL.Y, r[3]+mb.LL.Y
-
 	inc := newIncrement(pdf, *xt.Size)
 	formN, err := ap.write(inc)
 	if err != nil {
-		return nil, fmt.Errorf("sign PDF: appearance: %w", err)
+		return nil, 0, fmt.Errorf("sign PDF: appearance: %w", err)
 	}
 	sigN, fieldN := inc.alloc(), inc.alloc()
-	size := contentsSize(k, opts.TSA != nil)
 	const brPlaceholder = "/ByteRange [0 0000000000 0000000000 0000000000]"
 	sigDict := types.Dict{
 		"Type":      types.Name("Sig"),
@@ -210,23 +223,23 @@ func Sign(ctx context.Context, pdf []byte, k seal.Signer, opts Options) ([]byte,
 	cEnd := cAt + 2 + 2*size
 	br := fmt.Sprintf("/ByteRange [0 %d %d %d]", cAt, cEnd, len(out)-cEnd)
 	if len(br) > len(brPlaceholder) {
-		return nil, errors.New("sign PDF: file too large for the byte range")
+		return nil, 0, errors.New("sign PDF: file too large for the byte range")
 	}
 	copy(out[brAt:], br+strings.Repeat(" ", len(brPlaceholder)-len(br)))
 	signed := make([]byte, 0, len(out)-(cEnd-cAt))
 	signed = append(append(signed, out[:cAt]...), out[cEnd:]...)
 	der, err := signCMS(ctx, k, signed, opts.TSA)
 	if err != nil {
-		return nil, fmt.Errorf("sign PDF: %w", err)
+		return nil, 0, fmt.Errorf("sign PDF: %w", err)
 	}
 	if len(der) > size {
-		return nil, fmt.Errorf("sign PDF: the signature (%d bytes) is larger than the room reserved (%d)", len(der), size)
+		return nil, len(der), fmt.Errorf("sign PDF: the signature (%d bytes) is larger than the room reserved (%d)", len(der), size)
 	}
 	hex.Encode(out[cAt+1:], der)
 	for i := cAt + 1 + 2*len(der); i < cEnd-1; i++ {
 		out[i] = '0'
 	}
-	return out, nil
+	return out, 0, nil
 }
 
 // pdfDate formats t as a PDF date in Vietnam time: D:YYYYMMDDHHmmSS+07'00'.

@@ -140,6 +140,58 @@ const (
 	compositeHead = 10
 )
 
+// haveInstructions marks a composite glyph followed by instructions.
+const haveInstructions = 0x0100
+
+// unhinted returns glyph d without its TrueType instructions, so that the
+// subset needs no fpgm, prep or cvt table (hinting does little for 10 pt text
+// rendered by PDF viewers, and the instructions are most of a glyph's bytes).
+func unhinted(d []byte) ([]byte, error) {
+	if len(d) < compositeHead {
+		return d, nil
+	}
+	n := int(int16(binary.BigEndian.Uint16(d)))
+	if n >= 0 {
+		at := compositeHead + 2*n
+		if at+2 > len(d) {
+			return nil, errors.New("font: truncated glyph")
+		}
+		l := int(binary.BigEndian.Uint16(d[at:]))
+		if at+2+l > len(d) {
+			return nil, errors.New("font: truncated glyph instructions")
+		}
+		out := append([]byte(nil), d[:at]...)
+		out = append(out, 0, 0)
+		return append(out, d[at+2+l:]...), nil
+	}
+	out := append([]byte(nil), d...)
+	end := compositeHead
+	err := components(out, func(off int) error {
+		fp := off - 2
+		flags := binary.BigEndian.Uint16(out[fp:]) &^ haveInstructions
+		binary.BigEndian.PutUint16(out[fp:], flags)
+		end = off + 2
+		if flags&argWords != 0 {
+			end += 4
+		} else {
+			end += 2
+		}
+		switch {
+		case flags&haveScale != 0:
+			end += 2
+		case flags&haveXYScale != 0:
+			end += 4
+		case flags&haveTwoByTwo != 0:
+			end += 8
+		}
+		return nil
+	})
+	if err != nil || end > len(out) {
+		return nil, errors.New("font: truncated composite glyph")
+	}
+	return out[:end], nil
+}
+
 // components calls fn with the byte offset of each component glyph index of
 // the composite glyph d.
 func components(d []byte, fn func(off int) error) error {
@@ -222,7 +274,9 @@ func (f *ttf) subset(used []uint16) ([]byte, map[uint16]uint16, error) {
 		if err != nil {
 			return nil, nil, err
 		}
-		d = append([]byte(nil), d...)
+		if d, err = unhinted(d); err != nil {
+			return nil, nil, err
+		}
 		if err := components(d, func(off int) error {
 			binary.BigEndian.PutUint16(d[off:], newID[binary.BigEndian.Uint16(d[off:])])
 			return nil
@@ -253,7 +307,7 @@ func (f *ttf) subset(used []uint16) ([]byte, map[uint16]uint16, error) {
 		binary.BigEndian.PutUint32(post, 0x00030000) // no glyph names
 	}
 	tables := map[string][]byte{"head": head, "hhea": hhea, "maxp": maxp, "hmtx": hmtx, "loca": loca, "glyf": glyf, "post": post}
-	for _, t := range []string{"cvt ", "fpgm", "prep", "OS/2"} {
+	for _, t := range []string{"OS/2"} {
 		if d := f.tables[t]; d != nil {
 			tables[t] = d
 		}

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/digitorus/timestamp"
@@ -21,6 +22,20 @@ type TSA struct {
 	Retries int          // further attempts after a failure; default 2
 	// Backoff is the wait before retry n (1, 2, ...); default n seconds.
 	Backoff func(n int) time.Duration
+
+	mu   sync.Mutex
+	last int // size of the last token, to reserve room for the next
+}
+
+// reserve is the room to keep in a signature for this TSA's token: the last
+// token's size and a margin, or 3 KB before the first (a larger token makes the signature be made again, with room enough).
+func (t *TSA) reserve() int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.last == 0 {
+		return 3072
+	}
+	return t.last + 256
 }
 
 // ErrTSA is wrapped by the errors of a timestamp that could not be had.
@@ -49,6 +64,9 @@ func (t *TSA) Stamp(ctx context.Context, sig []byte) ([]byte, error) {
 		}
 		tok, err := t.once(ctx, sig)
 		if err == nil {
+			t.mu.Lock()
+			t.last = len(tok)
+			t.mu.Unlock()
 			return tok, nil
 		}
 		last = err

@@ -1,0 +1,137 @@
+// Package tsatest runs a real RFC 3161 time-stamping server on loopback for
+// tests: requests are parsed and responses built and signed with
+// github.com/digitorus/timestamp, by a TSA certificate (extended key usage
+// timeStamping) issued by the server's own CA.
+package tsatest
+
+import (
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/asn1"
+	"encoding/pem"
+	"io"
+	"math/big"
+	"net"
+	"net/http"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/digitorus/timestamp"
+)
+
+// Server is a loopback TSA that can be stopped and started again on the same address.
+type Server struct {
+	URL   string
+	CA    *x509.Certificate // the CA that issued the TSA certificate
+	CAPEM []byte
+
+	t    testing.TB
+	addr string
+	cert *x509.Certificate
+	key  crypto.Signer
+
+	mu     sync.Mutex
+	srv    *http.Server
+	served int
+}
+
+// Start starts a TSA; it is stopped when the test ends.
+func Start(t testing.TB) *Server {
+	t.Helper()
+	caKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	caT := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "sohoa test TSA CA"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().AddDate(1, 0, 0), IsCA: true,
+		BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign}
+	caDER, err := x509.CreateCertificate(rand.Reader, caT, caT, caKey.Public(), caKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ca, _ := x509.ParseCertificate(caDER)
+	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	eku, _ := asn1.Marshal([]asn1.ObjectIdentifier{{1, 3, 6, 1, 5, 5, 7, 3, 8}})
+	tT := &x509.Certificate{SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: "sohoa test TSA"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().AddDate(1, 0, 0), KeyUsage: x509.KeyUsageDigitalSignature,
+		ExtraExtensions: []pkix.Extension{{Id: asn1.ObjectIdentifier{2, 5, 29, 37}, Critical: true, Value: eku}}}
+	der, err := x509.CreateCertificate(rand.Reader, tT, ca, key.Public(), caKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, _ := x509.ParseCertificate(der)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &Server{t: t, addr: ln.Addr().String(), cert: cert, key: key, CA: ca,
+		CAPEM: pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: caDER})}
+	s.URL = "http://" + s.addr + "/tsa"
+	s.serve(ln)
+	t.Cleanup(s.Stop)
+	return s
+}
+
+func (s *Server) serve(ln net.Listener) {
+	srv := &http.Server{Handler: http.HandlerFunc(s.handle)}
+	s.mu.Lock()
+	s.srv = srv
+	s.mu.Unlock()
+	go srv.Serve(ln)
+}
+
+// Stop stops the server: connections to its address are refused.
+func (s *Server) Stop() {
+	s.mu.Lock()
+	srv := s.srv
+	s.srv = nil
+	s.mu.Unlock()
+	if srv != nil {
+		srv.Close()
+	}
+}
+
+// Restart listens again on the same address.
+func (s *Server) Restart() {
+	s.t.Helper()
+	ln, err := net.Listen("tcp", s.addr)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	s.serve(ln)
+}
+
+// Served is the number of timestamps issued.
+func (s *Server) Served() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.served
+}
+
+func (s *Server) handle(w http.ResponseWriter, r *http.Request) {
+	body, err := io.ReadAll(r.Body)
+	if err != nil || r.Header.Get("Content-Type") != "application/timestamp-query" {
+		http.Error(w, "bad request", http.StatusBadRequest)
+		return
+	}
+	req, err := timestamp.ParseRequest(body)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	ts := timestamp.Timestamp{HashAlgorithm: req.HashAlgorithm, HashedMessage: req.HashedMessage, Time: time.Now().UTC(),
+		Nonce: req.Nonce, Policy: asn1.ObjectIdentifier{1, 3, 6, 1, 4, 1, 99999, 1}, AddTSACertificate: req.Certificates,
+		Accuracy: time.Second}
+	resp, err := ts.CreateResponseWithOpts(s.cert, s.key, crypto.SHA256)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return
+	}
+	s.mu.Lock()
+	s.served++
+	s.mu.Unlock()
+	w.Header().Set("Content-Type", "application/timestamp-reply")
+	w.Write(resp)
+}
