@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/x509"
 	"errors"
 	"flag"
 	"fmt"
@@ -18,6 +19,7 @@ import (
 	"github.com/sohoa-vn/sohoa/configs"
 	"github.com/sohoa-vn/sohoa/pipeline/fixity"
 	"github.com/sohoa-vn/sohoa/pipeline/handover"
+	"github.com/sohoa-vn/sohoa/pipeline/pades"
 	"github.com/sohoa-vn/sohoa/pipeline/queue"
 	"github.com/sohoa-vn/sohoa/pipeline/seal"
 	"github.com/sohoa-vn/sohoa/storage"
@@ -47,8 +49,38 @@ func packageVerifier(caFile, prevSeal string) (handover.Verifier, error) {
 		for _, p := range rep.Problems {
 			v.Problems = append(v.Problems, p.String())
 		}
+		if err := addPDFSignatures(v, dir, roots); err != nil {
+			return nil, err
+		}
 		return v, nil
 	}, nil
+}
+
+// addPDFSignatures checks every PDF's signature (pades.VerifyDir) into v:
+// its problems, and one line per file with the signer and signing time.
+func addPDFSignatures(v *handover.Verification, dir string, roots *x509.CertPool) error {
+	res, err := pades.VerifyDir(dir, pades.VerifyOptions{Roots: roots})
+	if err != nil {
+		return err
+	}
+	for _, r := range res {
+		for _, p := range r.Problems {
+			v.Problems = append(v.Problems, p.String())
+		}
+		if r.Signer == nil {
+			v.Signatures = append(v.Signatures, r.File+": không có chữ ký số hợp lệ")
+			continue
+		}
+		line := fmt.Sprintf("%s: ký bởi %s, thời gian ký %s", r.File, r.SignerName(), r.SigningTime.In(pades.Vietnam).Format("2006-01-02T15:04:05-07:00"))
+		if !r.Timestamp.IsZero() {
+			line += ", dấu thời gian " + r.Timestamp.In(pades.Vietnam).Format("2006-01-02T15:04:05-07:00")
+		}
+		if !r.OK() {
+			line += " (không hợp lệ)"
+		}
+		v.Signatures = append(v.Signatures, line)
+	}
+	return nil
 }
 
 // verifierFlags are the flags saying how a handover checks the seal.
@@ -168,7 +200,7 @@ func runHandoverPull(ctx context.Context, args []string, stdout, stderr io.Write
 		return exitFailed
 	}
 	fmt.Fprintf(stderr, "pulled %d files, %d bytes to %s; every checksum matches the manifests\n", res.Files, res.Bytes, res.Bag)
-	code := writeRecord(ctx, res.Bag, filepath.Join(*out, handover.RecordPDFName), pf, vf, stdout, stderr)
+	code := writeRecord(ctx, cfg, res.Bag, filepath.Join(*out, handover.RecordPDFName), pf, vf, stdout, stderr)
 	return code
 }
 
@@ -190,7 +222,8 @@ func runHandoverRecord(ctx context.Context, args []string, stdout, stderr io.Wri
 		fs.Usage()
 		return exitUsage
 	}
-	if _, err := loadConfig(*config); err != nil { // checked now, for settings verification will need
+	cfg, err := loadConfig(*config) // checked now, for settings verification will need
+	if err != nil {
 		fmt.Fprintln(stderr, "sohoa:", err)
 		return exitUsage
 	}
@@ -204,12 +237,27 @@ func runHandoverRecord(ctx context.Context, args []string, stdout, stderr io.Wri
 		fmt.Fprintf(stderr, "sohoa: %s is inside the bag %s: the record goes next to the bag, or the bag becomes invalid\n", *out, pos[0])
 		return exitUsage
 	}
-	return writeRecord(ctx, pos[0], *out, pf, vf, stdout, stderr)
+	return writeRecord(ctx, cfg, pos[0], *out, pf, vf, stdout, stderr)
+}
+
+// signRecord signs the record's PDF with the configured key; unchanged when no key is configured.
+func signRecord(ctx context.Context, cfg *configs.Config, pdf []byte, org string) ([]byte, error) {
+	key, err := loadSigner(cfg)
+	if err != nil || key == nil {
+		return pdf, err
+	}
+	defer key.Close()
+	ps, err := pdfSigner(cfg, key)
+	if err != nil {
+		return nil, err
+	}
+	return ps.SignPDF(ctx, pdf, org)
 }
 
 // writeRecord verifies the bag at dir and writes its record to pdfPath and the
 // text form beside it.
-func writeRecord(ctx context.Context, dir, pdfPath string, pf partyFlags, vf verifierFlags, stdout, stderr io.Writer) int {
+// With a signing key configured, the record's PDF is signed with it.
+func writeRecord(ctx context.Context, cfg *configs.Config, dir, pdfPath string, pf partyFlags, vf verifierFlags, stdout, stderr io.Writer) int {
 	verify, err := packageVerifier(vf.ca, vf.prevSeal)
 	if err != nil {
 		fmt.Fprintln(stderr, "sohoa:", err)
@@ -239,10 +287,15 @@ func writeRecord(ctx context.Context, dir, pdfPath string, pf partyFlags, vf ver
 		fmt.Fprintln(stderr, "sohoa:", err)
 		return exitFailed
 	}
+	pdfBytes, err := signRecord(ctx, cfg, pdf.Bytes(), "")
+	if err != nil {
+		fmt.Fprintln(stderr, "sohoa: sign the record:", err)
+		return exitFailed
+	}
 	for _, f := range []struct {
 		path string
 		data []byte
-	}{{pdfPath, pdf.Bytes()}, {txtPath, txt.Bytes()}} {
+	}{{pdfPath, pdfBytes}, {txtPath, txt.Bytes()}} {
 		if err := writeFileAtomic(f.path, f.data); err != nil {
 			fmt.Fprintln(stderr, "sohoa:", err)
 			return exitFailed

@@ -46,6 +46,9 @@ type Record struct {
 	Fingerprint   string
 	FingerprintOf string
 	Signer        string
+	// Signatures are the PDFs' digital signatures, one line per file (see
+	// Verification.Signatures).
+	Signatures []string
 	// Problems are what verification found wrong; none for a package that verified.
 	Problems []string
 
@@ -113,6 +116,7 @@ func NewRecord(dir string, v *Verification) (*Record, error) {
 	if v != nil {
 		r.Fingerprint, r.FingerprintOf, r.Signer = v.Fingerprint, v.FingerprintOf, v.Signer
 		r.Problems = v.Problems
+		r.Signatures = v.Signatures
 	}
 	return r, nil
 }
@@ -289,6 +293,12 @@ func (r *Record) summary() []string {
 	}
 	for _, p := range r.Problems {
 		lines = append(lines, "  - "+p)
+	}
+	if len(r.Signatures) > 0 {
+		lines = append(lines, "Chữ ký số trên từng tệp PDF:")
+		for _, s := range r.Signatures {
+			lines = append(lines, "  - "+s)
+		}
 	}
 	return lines
 }

@@ -20,6 +20,9 @@ type Verification struct {
 	Fingerprint   string
 	FingerprintOf string
 	Signer        string
+	// Signatures describes the digital signature of each PDF of the package,
+	// one line per file: its path, the signer and the signing time.
+	Signatures []string
 }
 
 // OK reports whether no problem was found.
