@@ -127,6 +127,9 @@ type OCR struct {
 // Scan holds settings about the scanned input.
 type Scan struct {
 	DPI float64 `yaml:"dpi"` // resolution assumed when a file records none
+	// RequireColour refuses, at validation, pages scanned under 24-bit colour
+	// (8-bit grey, 1-bit); otherwise they are flagged under-24-bit.
+	RequireColour bool `yaml:"requireColour"`
 }
 
 // PDF holds the PDF/A writer settings.

@@ -137,6 +137,9 @@ type LoadOptions struct {
 	DPI float64
 	// Isolated allows secret documents (mode 03); set only on an isolated installation.
 	Isolated bool
+	// RequireColour refuses pages scanned under 24-bit colour (ColourRule)
+	// instead of flagging them.
+	RequireColour bool
 }
 
 type sheet struct {
@@ -466,6 +469,9 @@ func loadDocuments(root string, f *File, metas []DocMeta, where problems, opts L
 					probs = append(probs, Problem{File: rel, Page: in.Page, What: "the file records no resolution: give it with --dpi N"})
 				case pg.DPI < MinDPI:
 					probs = append(probs, Problem{File: rel, Page: in.Page, What: fmt.Sprintf("resolution %.0f dpi is under the %d dpi minimum (TT 05/2025); rescan, or give the true resolution with --dpi N", pg.DPI, MinDPI)})
+				}
+				if opts.RequireColour && Under24Bit(in.ColorModel) {
+					probs = append(probs, Problem{File: rel, Page: in.Page, What: fmt.Sprintf("scanned as %s, under 24-bit colour (%s); rescan in colour", in.ColorModel, ColourRule)})
 				}
 				d.Pages = append(d.Pages, pg)
 			}
