@@ -71,8 +71,12 @@ func TestKeygenPKCS11ProcessVerify(t *testing.T) {
 
 	// The TSA is down: every document fails with the reason, nothing is sealed.
 	tsa.Stop()
+	served := tsa.Served()
 	batch := copyBatch(t, "demo-2025-002")
 	code, stdout, stderr = sohoa(t, "process", batch, "--out", out, "--workers", "2", "--quiet")
+	if tsa.Served() != served {
+		t.Errorf("the stopped TSA served %d timestamps", tsa.Served()-served)
+	}
 	if code != exitFailed || !strings.Contains(stdout+stderr, "time-stamping authority unavailable") || !strings.Contains(stdout+stderr, tsa.URL) ||
 		strings.Contains(stdout, "seal       SHA-256") {
 		t.Errorf("process with the TSA down: exit %d\n%s\n%s", code, stdout, stderr)

@@ -18,29 +18,32 @@ import (
 	"net"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/digitorus/timestamp"
 )
 
-// Server is a loopback TSA that can be stopped and started again on the same address.
+// Server is a loopback TSA that can be stopped and started again. It keeps
+// its port while stopped (so that no other program on the machine can take
+// it and answer in its place) but refuses service: every connection is
+// closed without an answer, as by a TSA that is down.
 type Server struct {
 	URL   string
 	CA    *x509.Certificate // the CA that issued the TSA certificate
 	CAPEM []byte
 
-	t    testing.TB
-	addr string
 	cert *x509.Certificate
 	key  crypto.Signer
+	srv  *http.Server
+	down atomic.Bool
 
 	mu     sync.Mutex
-	srv    *http.Server
 	served int
 }
 
-// Start starts a TSA; it is stopped when the test ends.
+// Start starts a TSA; it is closed when the test ends.
 func Start(t testing.TB) *Server {
 	t.Helper()
 	caKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
@@ -66,41 +69,40 @@ func Start(t testing.TB) *Server {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &Server{t: t, addr: ln.Addr().String(), cert: cert, key: key, CA: ca,
-		CAPEM: pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: caDER})}
-	s.URL = "http://" + s.addr + "/tsa"
-	s.serve(ln)
-	t.Cleanup(s.Stop)
+	s := &Server{cert: cert, key: key, CA: ca, CAPEM: pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: caDER})}
+	s.URL = "http://" + ln.Addr().String() + "/tsa"
+	s.srv = &http.Server{Handler: http.HandlerFunc(s.handle)}
+	go s.srv.Serve(refusing{ln, s})
+	t.Cleanup(func() { s.srv.Close() })
 	return s
 }
 
-func (s *Server) serve(ln net.Listener) {
-	srv := &http.Server{Handler: http.HandlerFunc(s.handle)}
-	s.mu.Lock()
-	s.srv = srv
-	s.mu.Unlock()
-	go srv.Serve(ln)
+// refusing closes the connections it accepts while the server is down.
+type refusing struct {
+	net.Listener
+	s *Server
 }
 
-// Stop stops the server: connections to its address are refused.
+func (l refusing) Accept() (net.Conn, error) {
+	for {
+		c, err := l.Listener.Accept()
+		if err != nil || !l.s.down.Load() {
+			return c, err
+		}
+		c.Close()
+	}
+}
+
+// Stop takes the TSA down: from now on every request fails without an answer.
 func (s *Server) Stop() {
-	s.mu.Lock()
-	srv := s.srv
-	s.srv = nil
-	s.mu.Unlock()
-	if srv != nil {
-		srv.Close()
-	}
+	s.down.Store(true)
+	s.srv.SetKeepAlivesEnabled(false) // closes idle connections
 }
 
-// Restart listens again on the same address.
+// Restart brings the TSA back.
 func (s *Server) Restart() {
-	s.t.Helper()
-	ln, err := net.Listen("tcp", s.addr)
-	if err != nil {
-		s.t.Fatal(err)
-	}
-	s.serve(ln)
+	s.srv.SetKeepAlivesEnabled(true)
+	s.down.Store(false)
 }
 
 // Served is the number of timestamps issued.
@@ -111,6 +113,16 @@ func (s *Server) Served() int {
 }
 
 func (s *Server) handle(w http.ResponseWriter, r *http.Request) {
+	if s.down.Load() {
+		if hj, ok := w.(http.Hijacker); ok {
+			if c, _, err := hj.Hijack(); err == nil {
+				c.Close()
+				return
+			}
+		}
+		http.Error(w, "down", http.StatusServiceUnavailable)
+		return
+	}
 	body, err := io.ReadAll(r.Body)
 	if err != nil || r.Header.Get("Content-Type") != "application/timestamp-query" {
 		http.Error(w, "bad request", http.StatusBadRequest)
