@@ -17,6 +17,7 @@ import (
 
 	"github.com/pdfcpu/pdfcpu/pkg/pdfcpu/types"
 
+	"github.com/sohoa-vn/sohoa/pipeline/pades/tsatest"
 	"github.com/sohoa-vn/sohoa/pipeline/seal"
 )
 
@@ -208,5 +209,29 @@ func TestSignRefusals(t *testing.T) {
 				t.Errorf("Sign: %v, want a refusal with %q", err, c.want)
 			}
 		})
+	}
+}
+
+// TestTimestampLargerThanReserved: when a token does not fit the room kept
+// for it, the signature is made again with room enough, and verifies.
+func TestTimestampLargerThanReserved(t *testing.T) {
+	pki := newPKI(t, "CA tỉnh Bắc Minh")
+	signer := pki.issue(t, time.Now().Add(-time.Hour), time.Now().AddDate(1, 0, 0), x509.KeyUsageDigitalSignature)
+	srv := tsatest.Start(t)
+	tsa := &TSA{URL: srv.URL, last: 1} // as if the last token had been 1 byte long
+	out, err := Sign(context.Background(), testPDF(t), signer, Options{TSA: tsa})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if srv.Served() != 2 {
+		t.Errorf("the TSA served %d timestamps, want 2 (the first did not fit)", srv.Served())
+	}
+	roots := pki.roots.Clone()
+	roots.AddCert(srv.CA)
+	if r := Verify("a.pdf", out, VerifyOptions{Roots: roots}); !r.OK() || r.Timestamp.IsZero() {
+		t.Errorf("problems %v, timestamp %v", r.Problems, r.Timestamp)
+	}
+	if tsa.reserve() <= 1+256 {
+		t.Errorf("reserve %d: the token's size was not learned", tsa.reserve())
 	}
 }
