@@ -18,26 +18,44 @@ deps-services:
 build: deps
 	$(GO) build -o $(BIN) ./cmd/sohoa
 
-# The demo seals the package. Without a configured signing key (SOHOA_CONFIG or
-# SOHOA_SEAL_KEYFILE) it makes DEVELOPMENT keys in out/keys first and uses them.
+# The demo signs every PDF and seals the package. Without a configured signing
+# key (SOHOA_CONFIG, SOHOA_SEAL_KEYFILE or SOHOA_SEAL_PKCS11_MODULE) it makes a
+# DEVELOPMENT key first: on a SoftHSM2 token in out/token when SoftHSM2 is
+# installed (the PKCS#11 path an agency's USB token takes), else in key files
+# in out/keys.
 DEMO_KEYS := out/keys
+DEMO_TOKEN := out/token
+SOFTHSM := /usr/lib/softhsm/libsofthsm2.so
+DEMO_ORG := Sở Nội vụ tỉnh Bắc Minh
 
 demo: build
 	@chmod -R u+w out/demo 2>/dev/null || true
 	@rm -rf out/demo
-	@if [ -z "$$SOHOA_CONFIG$$SOHOA_SEAL_KEYFILE" ] && [ ! -f $(DEMO_KEYS)/seal.key ]; then \
-		$(BIN) keygen --out $(DEMO_KEYS) --org "Sở Nội vụ tỉnh Bắc Minh" >/dev/null && \
-		echo "demo: made DEVELOPMENT signing keys in $(DEMO_KEYS) (not for production)"; fi
-	@if [ -z "$$SOHOA_CONFIG$$SOHOA_SEAL_KEYFILE" ]; then \
-		export SOHOA_SEAL_KEYFILE=$(DEMO_KEYS)/seal.key SOHOA_SEAL_CERTFILE=$(DEMO_KEYS)/seal.pem; fi; \
-		$(BIN) process testdata/batch --out out/demo
+	@if [ -n "$$SOHOA_CONFIG$$SOHOA_SEAL_KEYFILE$$SOHOA_SEAL_PKCS11_MODULE" ]; then \
+		$(BIN) process testdata/batch --out out/demo; \
+	elif [ -f $(SOFTHSM) ] && command -v softhsm2-util >/dev/null; then \
+		if [ ! -f $(DEMO_TOKEN)/pin ]; then rm -rf $(DEMO_TOKEN); \
+			SOFTHSM2_CONF=$(CURDIR)/$(DEMO_TOKEN)/softhsm2.conf $(BIN) keygen --pkcs11 --out $(DEMO_TOKEN) --org "$(DEMO_ORG)" >/dev/null && \
+			echo "demo: made a DEVELOPMENT key on a SoftHSM2 token in $(DEMO_TOKEN) (not for production)"; fi; \
+		echo "demo: signing through PKCS#11 (SoftHSM2 token sohoa-dev)"; \
+		SOFTHSM2_CONF=$(CURDIR)/$(DEMO_TOKEN)/softhsm2.conf SOHOA_SEAL_CAFILE=$(DEMO_TOKEN)/ca.pem \
+		SOHOA_SEAL_PKCS11_MODULE=$(SOFTHSM) SOHOA_SEAL_PKCS11_TOKENLABEL=sohoa-dev \
+		SOHOA_SEAL_PKCS11_KEYLABEL=sohoa-seal-dev SOHOA_SEAL_PKCS11_PINFILE=$(DEMO_TOKEN)/pin \
+		$(BIN) process testdata/batch --out out/demo; \
+	else \
+		if [ ! -f $(DEMO_KEYS)/seal.key ]; then \
+			$(BIN) keygen --out $(DEMO_KEYS) --org "$(DEMO_ORG)" >/dev/null && \
+			echo "demo: made DEVELOPMENT signing keys in $(DEMO_KEYS) (not for production; SoftHSM2 not installed)"; fi; \
+		SOHOA_SEAL_KEYFILE=$(DEMO_KEYS)/seal.key SOHOA_SEAL_CERTFILE=$(DEMO_KEYS)/seal.pem SOHOA_SEAL_CAFILE=$(DEMO_KEYS)/ca.pem \
+		$(BIN) process testdata/batch --out out/demo; \
+	fi
 	@echo
 	@echo "Demo results: $(CURDIR)/out/demo/$$(ls out/demo)"
-	@echo "  searchable PDF/A and text: out/demo/*/data/<mã hồ sơ>/"
+	@echo "  signed searchable PDF/A:   out/demo/*/data/<mã hồ sơ>/ (pdfsig shows the signature)"
 	@echo "  untouched originals:       out/demo/*/data/originals/"
 	@echo "  METS and PREMIS:           out/demo/*/metadata/METS.xml, metadata/preservation/premis.xml"
 	@echo "  per-page report:           out/demo/*/metadata/batch.json"
-	@echo "  check the sealed package:  $(BIN) verify out/demo/$$(ls out/demo) --ca $(DEMO_KEYS)/ca.pem"
+	@echo "  check the package and PDFs: $(BIN) verify out/demo/$$(ls out/demo) --ca $$(ls $(DEMO_TOKEN)/ca.pem $(DEMO_KEYS)/ca.pem 2>/dev/null | head -1)"
 
 vet:
 	$(GO) vet ./...

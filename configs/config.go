@@ -127,6 +127,9 @@ type OCR struct {
 // Scan holds settings about the scanned input.
 type Scan struct {
 	DPI float64 `yaml:"dpi"` // resolution assumed when a file records none
+	// RequireColour refuses, at validation, pages scanned under 24-bit colour
+	// (8-bit grey, 1-bit); otherwise they are flagged under-24-bit.
+	RequireColour bool `yaml:"requireColour"`
 }
 
 // PDF holds the PDF/A writer settings.
@@ -135,17 +138,63 @@ type PDF struct {
 	JPEGQuality int    `yaml:"jpegQuality"` // 0 = the writer's default
 }
 
-// Seal names the organisation's signing key and certificate, with which
-// finished packages are sealed. Packages are not sealed when KeyFile is empty.
-// Relative paths are relative to the current folder. The key is never taken
-// from a flag.
+// Seal names the organisation's signing key and certificate, with which every
+// PDF is signed (PAdES) and finished packages are sealed: a key file, or a
+// key on a PKCS#11 token. Nothing is signed when neither is set. Relative
+// paths are relative to the current folder. The key and the PIN are never
+// taken from a flag.
 type Seal struct {
 	KeyFile  string `yaml:"keyFile"`  // PEM private key (PKCS#8, PKCS#1 RSA or SEC 1 EC), unencrypted
-	CertFile string `yaml:"certFile"` // PEM certificate of the key, then any intermediate CA certificates
+	CertFile string `yaml:"certFile"` // PEM certificate of the key, then any intermediate CA certificates (optional with pkcs11)
+	// CAFile is the PEM file of the CA certificate(s) the signing certificate
+	// must chain to; checked, with the validity and key usage, before signing.
+	CAFile string `yaml:"caFile"`
+	PKCS11 PKCS11 `yaml:"pkcs11"`
+	// TSAURL, when set, is an RFC 3161 time-stamping authority: every PDF
+	// signature gets a signature timestamp (PAdES B-T).
+	TSAURL string `yaml:"tsaURL"`
+	// Location is the signature's /Location (e.g. the province).
+	Location string `yaml:"location"`
+	// Corner is where page 1 shows the visible signature: top-right (the
+	// default, in the top margin), top-left, bottom-right or bottom-left.
+	Corner string `yaml:"corner"`
 }
 
-// Enabled reports whether packages are to be sealed.
-func (s Seal) Enabled() bool { return s.KeyFile != "" }
+// PKCS11 says which key on a PKCS#11 token (USB token, HSM, SoftHSM2) signs.
+type PKCS11 struct {
+	Module     string `yaml:"module"`     // the PKCS#11 library, e.g. /usr/lib/softhsm/libsofthsm2.so
+	TokenLabel string `yaml:"tokenLabel"` // the token's label, or
+	Slot       string `yaml:"slot"`       // its slot number
+	KeyLabel   string `yaml:"keyLabel"`   // the private key's label, or
+	KeyID      string `yaml:"keyID"`      // its CKA_ID in hex
+	PINFile    string `yaml:"pinFile"`    // file holding the user PIN, when SOHOA_PKCS11_PIN is unset
+	// PIN is the user PIN, from SOHOA_PKCS11_PIN or else PINFile; never from
+	// the YAML file or flags.
+	PIN string `yaml:"-"`
+}
+
+// EnvPKCS11PIN is the environment variable holding the token's user PIN.
+const EnvPKCS11PIN = "SOHOA_PKCS11_PIN"
+
+// Enabled reports whether PDFs are signed and packages sealed.
+func (s Seal) Enabled() bool { return s.KeyFile != "" || s.PKCS11.Module != "" }
+
+// readPIN sets the PIN from the environment, or else from the PIN file.
+func (p *PKCS11) readPIN(env map[string]string) error {
+	if v, ok := env[EnvPKCS11PIN]; ok {
+		p.PIN = v
+		return nil
+	}
+	if p.PINFile == "" {
+		return nil
+	}
+	b, err := os.ReadFile(p.PINFile)
+	if err != nil {
+		return fmt.Errorf("config: seal.pkcs11.pinFile: %w", err)
+	}
+	p.PIN = strings.TrimSpace(string(b))
+	return nil
+}
 
 // Default returns the configuration with every default filled in.
 func Default() *Config {
@@ -182,6 +231,9 @@ func Load(path string, env []string) (*Config, error) {
 		return nil, err
 	}
 	if err := c.S3.readCredentials(em); err != nil {
+		return nil, err
+	}
+	if err := c.Seal.PKCS11.readPIN(em); err != nil {
 		return nil, err
 	}
 	return c, c.Check()
@@ -233,8 +285,16 @@ func (c *Config) Check() error {
 		return fmt.Errorf("config: retention.mode %q: must be GOVERNANCE, COMPLIANCE or none", c.Retention.Mode)
 	case c.Seal.KeyFile != "" && c.Seal.CertFile == "":
 		return fmt.Errorf("config: seal.keyFile is set but seal.certFile is empty")
-	case c.Seal.KeyFile == "" && c.Seal.CertFile != "":
+	case c.Seal.KeyFile == "" && c.Seal.CertFile != "" && c.Seal.PKCS11.Module == "":
 		return fmt.Errorf("config: seal.certFile is set but seal.keyFile is empty")
+	case c.Seal.KeyFile != "" && c.Seal.PKCS11.Module != "":
+		return fmt.Errorf("config: seal.keyFile and seal.pkcs11.module are both set: use one key")
+	case c.Seal.PKCS11.Module != "" && (c.Seal.PKCS11.TokenLabel == "") == (c.Seal.PKCS11.Slot == ""):
+		return fmt.Errorf("config: seal.pkcs11: give exactly one of tokenLabel and slot")
+	case c.Seal.PKCS11.Module != "" && c.Seal.PKCS11.KeyLabel == "" && c.Seal.PKCS11.KeyID == "":
+		return fmt.Errorf("config: seal.pkcs11: give keyLabel or keyID")
+	case c.Seal.Corner != "" && c.Seal.Corner != "top-right" && c.Seal.Corner != "top-left" && c.Seal.Corner != "bottom-right" && c.Seal.Corner != "bottom-left":
+		return fmt.Errorf("config: seal.corner %q: must be top-right, top-left, bottom-right or bottom-left", c.Seal.Corner)
 	case c.Retention.Mode != "none" && c.Retention.Years < 1:
 		return fmt.Errorf("config: retention.years %d: must be 1 or more", c.Retention.Years)
 	case c.Server.MaxUploadMB < 1:

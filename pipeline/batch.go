@@ -138,6 +138,9 @@ type LoadOptions struct {
 	DPI float64
 	// Isolated allows secret documents (mode 03); set only on an isolated installation.
 	Isolated bool
+	// RequireColour refuses pages scanned under 24-bit colour (ColourRule)
+	// instead of flagging them.
+	RequireColour bool
 }
 
 type sheet struct {
@@ -501,6 +504,9 @@ func loadDocuments(root string, f *File, metas []DocMeta, where problems, opts L
 				dpi, what := PageDPI(in.DPIX, in.DPIY, opts.DPI)
 				if what != "" {
 					probs = append(probs, Problem{File: rel, Page: in.Page, What: what})
+				}
+				if opts.RequireColour && Under24Bit(in.ColorModel) {
+					probs = append(probs, Problem{File: rel, Page: in.Page, What: fmt.Sprintf("scanned as %s, under 24-bit colour (%s); rescan in colour", in.ColorModel, ColourRule)})
 				}
 				d.Pages = append(d.Pages, &Page{Index: len(d.Pages) + 1, File: rel, FilePage: in.Page, Info: in, DPI: dpi})
 			}

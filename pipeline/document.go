@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -19,7 +20,33 @@ type DocumentOptions struct {
 	Producer  string    // e.g. "sohoa 0.1.0"
 	Date      time.Time // the creation date written into the PDF
 	OCREngine string    // e.g. "Tesseract 5.3.0 (vie)", recorded in ALTO
+	// Signer, when set, signs every PDF once its PDF/A is final; a document
+	// whose PDF cannot be signed fails (nothing unsigned is called done).
+	Signer PDFSigner
 }
+
+// PDFSigner signs a finished PDF/A as an incremental update, for the
+// organisation org (shown in the visible signature); pades.Signer is one.
+type PDFSigner interface {
+	SignPDF(ctx context.Context, pdf []byte, org string) ([]byte, error)
+}
+
+// SignError is a document whose PDF could not be signed.
+type SignError struct{ Err error }
+
+func (e *SignError) Error() string { return e.Err.Error() }
+
+// Unwrap returns the signer's error.
+func (e *SignError) Unwrap() error { return e.Err }
+
+// Digitization record written into every PDF's XMP (Luật Giao dịch điện tử
+// 2023 Art. 12: a file converted from paper says so, and by whom).
+const (
+	XMPConvertedFrom = "convertedFrom" // sohoa:convertedFrom = ConvertedFromPaper
+	XMPConvertedBy   = "convertedBy"   // sohoa:convertedBy = the digitizing organisation
+	// ConvertedFromPaper is the value of sohoa:convertedFrom.
+	ConvertedFromPaper = "Số hóa từ tài liệu giấy"
+)
 
 // PDFName returns the file name of a document's PDF: <mã hồ sơ>.<số thứ tự>.pdf (TT 05/2025).
 func PDFName(fileCode string, ordinal int) string {
@@ -114,7 +141,25 @@ func BuildDocument(ctx context.Context, w io.Writer, b *Batch, f *File, d *Docum
 		DocumentID: DocumentID(d.Meta.DocCode, pages),
 		Archive:    archiveFields(f, d),
 	}
-	if err := pdfa.Write(ctx, w, ps, meta, opts.PDF); err != nil {
+	meta.Archive[XMPConvertedFrom] = ConvertedFromPaper
+	if b.Organisation.Name != "" {
+		meta.Archive[XMPConvertedBy] = b.Organisation.Name
+	}
+	if opts.Signer == nil {
+		if err := pdfa.Write(ctx, w, ps, meta, opts.PDF); err != nil {
+			return fmt.Errorf("%s: %s: %w", d.Source, StagePDF, err)
+		}
+		return nil
+	}
+	var buf bytes.Buffer
+	if err := pdfa.Write(ctx, &buf, ps, meta, opts.PDF); err != nil {
+		return fmt.Errorf("%s: %s: %w", d.Source, StagePDF, err)
+	}
+	signed, err := opts.Signer.SignPDF(ctx, buf.Bytes(), b.Organisation.Name)
+	if err != nil {
+		return fmt.Errorf("%s: %s: %w", d.Source, StageSign, &SignError{err})
+	}
+	if _, err := w.Write(signed); err != nil {
 		return fmt.Errorf("%s: %s: %w", d.Source, StagePDF, err)
 	}
 	return nil

@@ -84,8 +84,12 @@ func (p *Packager) writeMETS(now time.Time) error {
 				fmt.Sprintf("digitization (số hóa) of %s: %d page(s) scanned from paper", d.Source, len(d.Pages)),
 			})
 			for _, pg := range d.Pages {
-				capture.Detail = append(capture.Detail, mets.Detail{Text: fmt.Sprintf("page %d: %s page %d, %s %s, %.0f dpi, %dx%d px",
-					pg.Page, pg.File, pg.FilePage, pg.Format, pg.Color, pg.DPI, pg.ScanWidth, pg.ScanHeight)})
+				text := fmt.Sprintf("page %d: %s page %d, %s %s, %.0f dpi, %dx%d px",
+					pg.Page, pg.File, pg.FilePage, pg.Format, pg.Color, pg.DPI, pg.ScanWidth, pg.ScanHeight)
+				if Under24Bit(pg.Color) {
+					text += "; " + FlagUnder24Bit + ": " + ColourRule
+				}
+				capture.Detail = append(capture.Detail, mets.Detail{Text: text})
 			}
 			capture.LinkAgent(agentOrg, "implementer")
 			for _, o := range originals {

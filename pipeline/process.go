@@ -41,6 +41,8 @@ type Options struct {
 	Engines *ocr.Pool
 	// Superseded lists the earlier versions of replaced originals, recorded in PREMIS.
 	Superseded []Superseded
+	// Signer, when set, signs every document's PDF (see DocumentOptions.Signer).
+	Signer PDFSigner
 }
 
 // PageEvent reports one finished page to a progress display.
@@ -179,7 +181,7 @@ func (p *Packager) DocumentOptions() DocumentOptions { return p.opts.DocumentOpt
 func (o Options) DocumentOptions(start time.Time) DocumentOptions {
 	o.defaults()
 	return DocumentOptions{PDF: o.PDF, Producer: o.Producer, Date: start,
-		OCREngine: fmt.Sprintf("Tesseract %s (%s)", ocr.Version(), o.Languages)}
+		OCREngine: fmt.Sprintf("Tesseract %s (%s)", ocr.Version(), o.Languages), Signer: o.Signer}
 }
 
 // Abort discards the package if Finish has not been called.
@@ -408,7 +410,12 @@ func (p *Packager) AddDocument(ctx context.Context, f *File, d *Document, result
 		var err error
 		out, err = MakeDocument(ctx, p.b, f, d, results, p.DocumentOptions())
 		if err != nil {
-			failure = &Failure{Document: d.Source, Stage: StagePDF, Reason: err.Error()}
+			stage := StagePDF
+			var se *SignError
+			if errors.As(err, &se) {
+				stage = StageSign
+			}
+			failure = &Failure{Document: d.Source, Stage: stage, Reason: err.Error()}
 		}
 	}
 	if failure == nil {

@@ -26,6 +26,7 @@ const (
 	StageOCR       = "ocr"
 	StageEncode    = "encode"
 	StagePDF       = "pdf"
+	StageSign      = "sign" // the PDF's digital signature
 	StagePackage   = "package"
 )
 
@@ -34,7 +35,24 @@ const (
 	FlagLowConfidence        = "low-confidence"
 	FlagBlank                = "blank"
 	FlagOrientationUncertain = "orientation-uncertain"
+	// FlagUnder24Bit marks a page scanned below TT 05/2025's colour depth
+	// (ColourRule): 8-bit grey, 1-bit or a palette. The scan is what is
+	// wrong: the archival image stays as scanned, never turned into fake colour.
+	FlagUnder24Bit = "under-24-bit"
 )
+
+// ColourRule is the rule a FlagUnder24Bit page breaks.
+const ColourRule = "TT 05/2025 Điều 8: độ sâu màu tối thiểu 24 bit (colour depth at least 24 bit)"
+
+// Under24Bit reports whether a scan's colour model (scan.Info.ColorModel)
+// has fewer than 24 bits of colour: grey, bitonal, palette.
+func Under24Bit(colorModel string) bool {
+	switch colorModel {
+	case "gray", "bitonal", "palette", "gray-alpha", "mask":
+		return true
+	}
+	return false
+}
 
 // PageError is a failure of one page, naming the file, the page and the stage.
 type PageError struct {
@@ -201,6 +219,9 @@ func ProcessPage(ctx context.Context, eng *ocr.Engine, batchDir string, pg *Page
 	}
 	if geo.OrientationConfidence < minOrientationConfidence && len(r.Words) > 0 {
 		res.Flags = append(res.Flags, FlagOrientationUncertain)
+	}
+	if Under24Bit(info.ColorModel) {
+		res.Flags = append(res.Flags, FlagUnder24Bit)
 	}
 
 	t0 = time.Now()

@@ -12,6 +12,7 @@ PACKAGES=(
   libpdfbox2-java libactivation-java libjaxb-api-java default-jre-headless
   python3-pil fonts-liberation2 curl
   chromium fonts-noto-core
+  softhsm2 opensc
 )
 MINIO_VERSION=v0.0.0-20260212201848-7aac2a2c5b7c
 

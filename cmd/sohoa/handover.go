@@ -153,7 +153,7 @@ func runHandoverPull(ctx context.Context, args []string, stdout, stderr io.Write
 		return exitFailed
 	}
 	fmt.Fprintf(stderr, "pulled %d files, %d bytes to %s; every checksum matches the manifests\n", res.Files, res.Bytes, res.Bag)
-	code := writeRecord(ctx, res.Bag, filepath.Join(*out, handover.RecordPDFName), pf, vf, stdout, stderr)
+	code := writeRecord(ctx, cfg, res.Bag, filepath.Join(*out, handover.RecordPDFName), pf, vf, stdout, stderr)
 	return code
 }
 
@@ -175,7 +175,8 @@ func runHandoverRecord(ctx context.Context, args []string, stdout, stderr io.Wri
 		fs.Usage()
 		return exitUsage
 	}
-	if _, err := loadConfig(*config); err != nil { // checked now, for settings verification will need
+	cfg, err := loadConfig(*config) // checked now, for settings verification will need
+	if err != nil {
 		fmt.Fprintln(stderr, "sohoa:", err)
 		return exitUsage
 	}
@@ -189,12 +190,27 @@ func runHandoverRecord(ctx context.Context, args []string, stdout, stderr io.Wri
 		fmt.Fprintf(stderr, "sohoa: %s is inside the bag %s: the record goes next to the bag, or the bag becomes invalid\n", *out, pos[0])
 		return exitUsage
 	}
-	return writeRecord(ctx, pos[0], *out, pf, vf, stdout, stderr)
+	return writeRecord(ctx, cfg, pos[0], *out, pf, vf, stdout, stderr)
+}
+
+// signRecord signs the record's PDF with the configured key; unchanged when no key is configured.
+func signRecord(ctx context.Context, cfg *configs.Config, pdf []byte, org string) ([]byte, error) {
+	key, err := loadSigner(cfg)
+	if err != nil || key == nil {
+		return pdf, err
+	}
+	defer key.Close()
+	ps, err := pdfSigner(cfg, key)
+	if err != nil {
+		return nil, err
+	}
+	return ps.SignPDF(ctx, pdf, org)
 }
 
 // writeRecord verifies the bag at dir and writes its record to pdfPath and the
 // text form beside it.
-func writeRecord(ctx context.Context, dir, pdfPath string, pf partyFlags, vf verifierFlags, stdout, stderr io.Writer) int {
+// With a signing key configured, the record's PDF is signed with it.
+func writeRecord(ctx context.Context, cfg *configs.Config, dir, pdfPath string, pf partyFlags, vf verifierFlags, stdout, stderr io.Writer) int {
 	verify, err := packageVerifier(vf.ca, vf.prevSeal)
 	if err != nil {
 		fmt.Fprintln(stderr, "sohoa:", err)
@@ -224,10 +240,15 @@ func writeRecord(ctx context.Context, dir, pdfPath string, pf partyFlags, vf ver
 		fmt.Fprintln(stderr, "sohoa:", err)
 		return exitFailed
 	}
+	pdfBytes, err := signRecord(ctx, cfg, pdf.Bytes(), "")
+	if err != nil {
+		fmt.Fprintln(stderr, "sohoa: sign the record:", err)
+		return exitFailed
+	}
 	for _, f := range []struct {
 		path string
 		data []byte
-	}{{pdfPath, pdf.Bytes()}, {txtPath, txt.Bytes()}} {
+	}{{pdfPath, pdfBytes}, {txtPath, txt.Bytes()}} {
 		if err := writeFileAtomic(f.path, f.data); err != nil {
 			fmt.Fprintln(stderr, "sohoa:", err)
 			return exitFailed

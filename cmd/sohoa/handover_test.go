@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -100,7 +101,9 @@ func TestHandoverPull(t *testing.T) {
 
 	out := filepath.Join(t.TempDir(), "giao-nhan")
 	start := time.Now()
-	stdout, stderr, code := e.run(t, nil, "handover", "pull", id, "--out", out, "--ca", keys.CA,
+	// With the key configured, the record's PDF is signed too.
+	recEnv := append(append([]string(nil), sealEnv...), "SOHOA_SEAL_CAFILE="+keys.CA)
+	stdout, stderr, code := e.run(t, recEnv, "handover", "pull", id, "--out", out, "--ca", keys.CA,
 		"--giver-name", "Nguyễn Thị Lan", "--giver-position", "Lưu trữ viên", "--receiver-name", "Trần Văn Đức")
 	if code != exitOK {
 		t.Fatalf("handover pull: exit %d\n%s%s", code, stdout, stderr)
@@ -150,6 +153,23 @@ func TestHandoverPull(t *testing.T) {
 	}
 	if len(tagRows)+len(rows) != len(stored) {
 		t.Errorf("text record lists %d files, the package has %d", len(tagRows)+len(rows), len(stored))
+	}
+	// The record names each PDF's signer and signing time.
+	signedLines := 0
+	for p := range manifest {
+		if strings.HasSuffix(p, ".pdf") && !strings.HasPrefix(p, "data/originals/") {
+			if !regexp.MustCompile(regexp.QuoteMeta(p) + `: ký bởi sohoa development, thời gian ký \d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+07:00\n`).Match(txt) {
+				t.Errorf("text record: no signer and signing time for %s:\n%s", p, txt)
+			}
+			signedLines++
+		}
+	}
+	if signedLines == 0 {
+		t.Error("no PDF in the package")
+	}
+	if b, err := exec.Command("pdfsig", filepath.Join(out, handover.RecordPDFName)).CombinedOutput(); err != nil ||
+		!strings.Contains(string(b), "Signature is Valid") || !strings.Contains(string(b), "Total document signed") {
+		t.Errorf("pdfsig of the record: %v\n%s", err, b)
 	}
 	pdfOut, err := exec.Command("pdftotext", "-layout", "-enc", "UTF-8", filepath.Join(out, handover.RecordPDFName), "-").Output()
 	if err != nil {

@@ -47,7 +47,7 @@ func (bf *batchFlags) load(ctx context.Context, dir string, stderr io.Writer) (*
 	if bf.dpi > 0 {
 		dpi = bf.dpi
 	}
-	b, err := pipeline.Load(ctx, dir, pipeline.LoadOptions{DPI: dpi, Isolated: cfg.Isolated})
+	b, err := pipeline.Load(ctx, dir, pipeline.LoadOptions{DPI: dpi, Isolated: cfg.Isolated, RequireColour: cfg.Scan.RequireColour})
 	if err != nil {
 		var ve *pipeline.ValidationError
 		switch {
@@ -146,6 +146,14 @@ func runProcess(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		fmt.Fprintln(stderr, "sohoa:", err)
 		return exitUsage
 	}
+	if signer != nil {
+		defer signer.Close()
+	}
+	pdfSign, err := pdfSigner(cfg, signer)
+	if err != nil {
+		fmt.Fprintln(stderr, "sohoa:", err)
+		return exitUsage
+	}
 
 	logger := newLogger(stderr)
 	progress := newProgress(stderr, b.Pages(), *quiet, logger)
@@ -159,6 +167,7 @@ func runProcess(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		Producer:      "sohoa " + Version,
 		Logger:        logger,
 		OnPage:        progress.page,
+		Signer:        pdfSign,
 	}
 	logger.Info("processing batch", "batch", b.ID, "hoso", len(b.Files), "documents", b.Documents(), "pages", b.Pages(), "workers", cfg.Workers, "lang", cfg.OCR.Languages)
 	rep, err := pipeline.Process(ctx, b, *out, opts)
@@ -176,7 +185,7 @@ func runProcess(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		}
 		printSeal(stdout, link)
 	case err == nil:
-		fmt.Fprintln(stdout, "  seal       none (no signing key configured: seal.keyFile)")
+		fmt.Fprintln(stdout, "  seal       none (no signing key configured: seal.keyFile or seal.pkcs11); the PDFs are NOT signed")
 	case signer != nil && errors.Is(err, pipeline.ErrIncomplete):
 		fmt.Fprintln(stdout, "  seal       none: the batch is incomplete (re-run it when the failed documents are fixed)")
 	}

@@ -55,6 +55,9 @@ func openQueue(ctx context.Context, cfg *configs.Config, adjust ...func(*queue.O
 	if opts.Signer, err = loadSigner(cfg); err != nil {
 		return nil, err
 	}
+	if opts.Pipeline.Signer, err = pdfSigner(cfg, opts.Signer); err != nil {
+		return nil, err
+	}
 	if cfg.Retention.Mode != "none" {
 		mode, years := cfg.Retention.Mode, cfg.Retention.Years
 		opts.Retention = func(now time.Time) *storage.Retention {
@@ -105,7 +108,7 @@ func runSubmit(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		return replaceBatch(ctx, q, b, pipeline.LoadOptions{DPI: dpi, Isolated: cfg.Isolated}, stdout, stderr)
 	}
 	var bar *progress
-	res, err := q.Submit(ctx, b, pipeline.LoadOptions{DPI: dpi, Isolated: cfg.Isolated}, func(done, total int) {
+	res, err := q.Submit(ctx, b, pipeline.LoadOptions{DPI: dpi, Isolated: cfg.Isolated, RequireColour: cfg.Scan.RequireColour}, func(done, total int) {
 		if bar == nil {
 			bar = newProgress(stderr, total, *quiet, nil)
 		}

@@ -2,14 +2,21 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
 	"crypto/x509"
+	"encoding/hex"
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
+	"strconv"
 	"time"
 
 	"github.com/sohoa-vn/sohoa/configs"
+	"github.com/sohoa-vn/sohoa/pipeline"
+	"github.com/sohoa-vn/sohoa/pipeline/pades"
 	"github.com/sohoa-vn/sohoa/pipeline/seal"
+	"github.com/sohoa-vn/sohoa/pipeline/seal/token"
 )
 
 func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -36,6 +43,8 @@ func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		fmt.Fprintln(stderr, "sohoa:", err)
 		return exitUsage
 	}
+	pdfs := &pades.DirCheck{Options: pades.VerifyOptions{Roots: opts.Roots}}
+	opts.Checks = append(opts.Checks, pdfs.Check)
 	r, err := seal.Verify(ctx, pos[0], opts)
 	if err != nil {
 		fmt.Fprintln(stderr, "sohoa:", err)
@@ -46,6 +55,7 @@ func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	}
 	if o := r.Outcome(); o != seal.Passed {
 		fmt.Fprintf(stdout, "%s: %s (%d problem(s)); %s\n", pos[0], o.English(), len(r.Problems), o.Vietnamese())
+		fmt.Fprintf(stdout, "  PDFs       %s\n", pades.Summary(pdfs.Results))
 		return exitFailed
 	}
 	fmt.Fprintf(stdout, "%s: verified\n", pos[0])
@@ -56,6 +66,7 @@ func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		fmt.Fprintf(stdout, "  signed at  %s\n", r.SignedAt.UTC().Format(time.RFC3339))
 	}
 	fmt.Fprintf(stdout, "  seal       SHA-256 %s (of %s)\n", r.Fingerprint, seal.SignatureFile)
+	fmt.Fprintf(stdout, "  PDFs       %s\n", pades.Summary(pdfs.Results))
 	switch {
 	case r.PreviousChecked:
 		fmt.Fprintf(stdout, "  previous   %s (batch %s): link checked\n", r.PreviousSHA256, r.PreviousBatch)
@@ -68,12 +79,15 @@ func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) int
 }
 
 func runKeygen(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := newFlagSet("keygen", "--out DIR [--org NAME]",
+	fs := newFlagSet("keygen", "--out DIR [--org NAME] [--pkcs11]",
 		"Makes a DEVELOPMENT signing setup in DIR: a throw-away CA certificate (ca.pem), a signing key\n"+
-			"(seal.key) and its certificate (seal.pem). For development and demonstrations only: use the\n"+
-			"organisation's real key and certificate in production. Existing files are not overwritten.", stderr)
-	out := fs.String("out", "", "folder to write ca.pem, seal.key and seal.pem to (required)")
+			"(seal.key) and its certificate (seal.pem). With --pkcs11 the key is made on a SoftHSM2 token kept\n"+
+			"in DIR/tokens instead (DIR/softhsm2.conf, PIN in DIR/pin), with its certificate stored on the token.\n"+
+			"For development and demonstrations only: use the organisation's real key and certificate in\n"+
+			"production. Existing files are not overwritten.", stderr)
+	out := fs.String("out", "", "folder to write the keys to (required)")
 	org := fs.String("org", "sohoa development", "organisation name in the certificates")
+	p11 := fs.Bool("pkcs11", false, "make the key on a SoftHSM2 token (needs softhsm2) instead of in a file")
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
 		return helpOrUsage(err)
@@ -81,6 +95,9 @@ func runKeygen(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	if len(pos) != 0 || *out == "" {
 		fs.Usage()
 		return exitUsage
+	}
+	if *p11 {
+		return keygenPKCS11(*out, *org, stdout, stderr)
 	}
 	k, err := seal.WriteDevelopmentKeys(*out, *org, time.Now())
 	if err != nil {
@@ -91,18 +108,124 @@ func runKeygen(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	fmt.Fprintf(stdout, "  CA certificate       %s   (for: sohoa verify --ca)\n", k.CA)
 	fmt.Fprintf(stdout, "  signing key          %s\n", k.Key)
 	fmt.Fprintf(stdout, "  signing certificate  %s\n", k.Cert)
-	fmt.Fprintf(stdout, "Seal packages with them by setting, in the configuration:\n  seal:\n    keyFile: %s\n    certFile: %s\n", k.Key, k.Cert)
-	fmt.Fprintf(stdout, "or in the environment: SOHOA_SEAL_KEYFILE=%s SOHOA_SEAL_CERTFILE=%s\n", k.Key, k.Cert)
+	fmt.Fprintf(stdout, "Sign PDFs and seal packages with them by setting, in the configuration:\n  seal:\n    keyFile: %s\n    certFile: %s\n    caFile: %s\n", k.Key, k.Cert, k.CA)
+	fmt.Fprintf(stdout, "or in the environment: SOHOA_SEAL_KEYFILE=%s SOHOA_SEAL_CERTFILE=%s SOHOA_SEAL_CAFILE=%s\n", k.Key, k.Cert, k.CA)
 	return exitOK
 }
 
-// loadSigner reads the configured signing key and certificate; nil when
-// sealing is not configured.
-func loadSigner(cfg *configs.Config) (*seal.Signer, error) {
+// keygenPKCS11 makes a development key on a SoftHSM2 token in dir.
+func keygenPKCS11(dir, org string, stdout, stderr io.Writer) int {
+	if !token.HasSoftHSM() {
+		fmt.Fprintf(stderr, "sohoa: SoftHSM2 is not installed (%s, softhsm2-util): apt install softhsm2, or use keygen without --pkcs11\n", token.SoftHSMModule)
+		return exitFailed
+	}
+	dir, err := filepath.Abs(dir)
+	if err != nil {
+		fmt.Fprintln(stderr, "sohoa:", err)
+		return exitFailed
+	}
+	conf := filepath.Join(dir, "softhsm2.conf")
+	switch v := os.Getenv("SOFTHSM2_CONF"); v {
+	case conf:
+	case "":
+		os.Setenv("SOFTHSM2_CONF", conf) // read by the PKCS#11 module when it is loaded below
+	default:
+		fmt.Fprintf(stderr, "sohoa: SOFTHSM2_CONF is %s; unset it or set it to %s\n", v, conf)
+		return exitFailed
+	}
+	pin := make([]byte, 8)
+	if _, err := rand.Read(pin); err != nil {
+		fmt.Fprintln(stderr, "sohoa:", err)
+		return exitFailed
+	}
+	pinFile := filepath.Join(dir, "pin")
+	if _, err := os.Stat(pinFile); err == nil {
+		fmt.Fprintf(stderr, "sohoa: keygen: %s already exists\n", pinFile)
+		return exitFailed
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		fmt.Fprintln(stderr, "sohoa:", err)
+		return exitFailed
+	}
+	dt, err := token.WriteDevelopmentToken(dir, org, hex.EncodeToString(pin), time.Now())
+	if err != nil {
+		fmt.Fprintln(stderr, "sohoa:", err)
+		return exitFailed
+	}
+	if err := os.WriteFile(pinFile, []byte(dt.Config.PIN+"\n"), 0o600); err != nil {
+		fmt.Fprintln(stderr, "sohoa:", err)
+		return exitFailed
+	}
+	c := dt.Config
+	fmt.Fprintf(stdout, "DEVELOPMENT key on a SoftHSM2 token (not for production, trusted by nobody else):\n")
+	fmt.Fprintf(stdout, "  token                %s (%s)\n", c.TokenLabel, dt.Conf)
+	fmt.Fprintf(stdout, "  key                  %s (id %s), certificate on the token\n", c.KeyLabel, c.KeyID)
+	fmt.Fprintf(stdout, "  user PIN             in %s\n", pinFile)
+	fmt.Fprintf(stdout, "  CA certificate       %s   (for: sohoa verify --ca)\n", dt.CA)
+	fmt.Fprintf(stdout, "Use it with SOFTHSM2_CONF=%s in the environment and, in the configuration:\n", dt.Conf)
+	fmt.Fprintf(stdout, "  seal:\n    caFile: %s\n    pkcs11:\n      module: %s\n      tokenLabel: %s\n      keyLabel: %s\n      pinFile: %s\n",
+		dt.CA, c.Module, c.TokenLabel, c.KeyLabel, pinFile)
+	fmt.Fprintf(stdout, "or in the environment: SOHOA_SEAL_CAFILE=%s SOHOA_SEAL_PKCS11_MODULE=%s SOHOA_SEAL_PKCS11_TOKENLABEL=%s SOHOA_SEAL_PKCS11_KEYLABEL=%s SOHOA_SEAL_PKCS11_PINFILE=%s\n",
+		dt.CA, c.Module, c.TokenLabel, c.KeyLabel, pinFile)
+	return exitOK
+}
+
+// loadSigner opens the configured signing key (a key file or a PKCS#11
+// token) and checks its certificate (validity now, key usage, chain to
+// seal.caFile when set); nil when signing is not configured.
+func loadSigner(cfg *configs.Config) (seal.Signer, error) {
 	if !cfg.Seal.Enabled() {
 		return nil, nil
 	}
-	return seal.LoadSigner(cfg.Seal.KeyFile, cfg.Seal.CertFile)
+	var s seal.Signer
+	if p := cfg.Seal.PKCS11; p.Module != "" {
+		tc := token.Config{Module: p.Module, TokenLabel: p.TokenLabel, KeyLabel: p.KeyLabel, KeyID: p.KeyID,
+			PIN: p.PIN, CertFile: cfg.Seal.CertFile}
+		if p.Slot != "" {
+			n, err := strconv.Atoi(p.Slot)
+			if err != nil {
+				return nil, fmt.Errorf("seal.pkcs11.slot %q: %w", p.Slot, err)
+			}
+			tc.Slot = &n
+		}
+		ts, err := token.Open(tc)
+		if err != nil {
+			return nil, err
+		}
+		s = ts
+	} else {
+		fs, err := seal.LoadSigner(cfg.Seal.KeyFile, cfg.Seal.CertFile)
+		if err != nil {
+			return nil, err
+		}
+		s = fs
+	}
+	roots, err := loadRoots(cfg.Seal.CAFile)
+	if err != nil {
+		s.Close()
+		return nil, fmt.Errorf("seal.caFile: %w", err)
+	}
+	if err := seal.ValidateCertificate(s, roots, time.Now()); err != nil {
+		s.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// pdfSigner is the PDF signer of the configuration with key s; nil when s is nil.
+func pdfSigner(cfg *configs.Config, s seal.Signer) (pipeline.PDFSigner, error) {
+	if s == nil {
+		return nil, nil
+	}
+	roots, err := loadRoots(cfg.Seal.CAFile)
+	if err != nil {
+		return nil, fmt.Errorf("seal.caFile: %w", err)
+	}
+	o := pades.Options{Location: cfg.Seal.Location, Roots: roots, Position: pades.Position{Corner: pades.Corner(cfg.Seal.Corner)}}
+	if cfg.Seal.TSAURL != "" {
+		o.TSA = &pades.TSA{URL: cfg.Seal.TSAURL}
+	}
+	return &pades.Signer{Key: s, Opts: o}, nil
 }
 
 // loadRoots reads the CA certificates in the PEM file caFile; nil, and no

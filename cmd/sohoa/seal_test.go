@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -37,6 +38,21 @@ func TestKeygenProcessSealVerify(t *testing.T) {
 	code, stdout, _ = sohoa(t, "verify", first, "--ca", ca)
 	if code != exitOK || !strings.Contains(stdout, "verified") || !strings.Contains(stdout, "NOT FOR PRODUCTION") {
 		t.Fatalf("verify: exit %d\n%s", code, stdout)
+	}
+	// Every PDF is signed, and verify says so in one line.
+	pdfs, _ := filepath.Glob(filepath.Join(first, "data", "*", "*.pdf"))
+	if len(pdfs) == 0 {
+		t.Fatal("no PDF in the package")
+	}
+	if want := fmt.Sprintf("  PDFs       %d/%d tệp có chữ ký hợp lệ của Sở Nội vụ tỉnh Bắc Minh\n", len(pdfs), len(pdfs)); !strings.Contains(stdout, want) {
+		t.Errorf("verify: no %q in:\n%s", want, stdout)
+	}
+	for _, p := range pdfs {
+		b, err := exec.Command("pdfsig", p).CombinedOutput()
+		if err != nil || !strings.Contains(string(b), "Signature is Valid") || !strings.Contains(string(b), "Total document signed") ||
+			!strings.Contains(string(b), "ETSI.CAdES.detached") {
+			t.Errorf("pdfsig %s: %v\n%s", p, err, b)
+		}
 	}
 	if _, err := exec.LookPath("openssl"); err != nil {
 		t.Fatalf("openssl is required (scripts/deps.sh installs it): %v", err)
@@ -83,7 +99,8 @@ func TestKeygenProcessSealVerify(t *testing.T) {
 	os.WriteFile(filepath.Join(first, pdf), data, 0o644)
 	os.WriteFile(filepath.Join(first, "data", "extra.txt"), []byte("x"), 0o644)
 	code, stdout, _ = sohoa(t, "verify", first, "--ca", ca)
-	for _, want := range []string{pdf + ": checksum mismatch", "data/extra.txt: not listed in manifest-sha256.txt", "NOT verified (2 problem(s))"} {
+	for _, want := range []string{pdf + ": checksum mismatch", "data/extra.txt: not listed in manifest-sha256.txt",
+		pdf + ": digest: ", "NOT verified (3 problem(s))", fmt.Sprintf("  PDFs       %d/%d tệp có chữ ký hợp lệ", len(pdfs)-1, len(pdfs))} {
 		if !strings.Contains(stdout, want) {
 			t.Errorf("tampered package: exit %d, output lacks %q:\n%s", code, want, stdout)
 		}

@@ -52,7 +52,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		return exitUsage
 	}
 	srv, err := server.New(server.Config{Queue: q, Tokens: cfg.Server.Tokens, RedisConnOpt: connOpt,
-		Load: pipeline.LoadOptions{DPI: cfg.Scan.DPI, Isolated: cfg.Isolated}, MaxUpload: int64(cfg.Server.MaxUploadMB) << 20,
+		Load: pipeline.LoadOptions{DPI: cfg.Scan.DPI, Isolated: cfg.Isolated, RequireColour: cfg.Scan.RequireColour}, MaxUpload: int64(cfg.Server.MaxUploadMB) << 20,
 		SecureCookie: cfg.Server.SecureCookie, Logger: log})
 	if err != nil {
 		fmt.Fprintln(stderr, "sohoa:", err)

@@ -56,6 +56,9 @@ type Record struct {
 	Outcome          seal.Outcome
 	Problems         []seal.Problem
 	SignatureChecked bool
+	// Signatures are the PDFs' digital signatures, one line per file (see
+	// Verification.Signatures).
+	Signatures []string
 
 	Giver, Receiver Party     // bên giao, bên nhận
 	Created         time.Time // when the record is drawn up
@@ -126,6 +129,7 @@ func NewRecord(dir string, v *Verification) (*Record, error) {
 	if v != nil {
 		r.Fingerprint, r.FingerprintOf, r.Signer = v.Fingerprint, v.FingerprintOf, v.Signer
 		r.Verified, r.Outcome, r.Problems, r.SignatureChecked = true, v.Outcome, v.Problems, v.SignatureChecked
+		r.Signatures = v.Signatures
 	}
 	return r, nil
 }
@@ -304,6 +308,12 @@ func (r *Record) summary() []string {
 	}
 	for _, p := range r.Problems {
 		lines = append(lines, "  - "+p.Message(true))
+	}
+	if len(r.Signatures) > 0 {
+		lines = append(lines, "Chữ ký số trên từng tệp PDF:")
+		for _, s := range r.Signatures {
+			lines = append(lines, "  - "+s)
+		}
 	}
 	return lines
 }

@@ -6,8 +6,10 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 
 	"github.com/sohoa-vn/sohoa/pipeline/bag"
+	"github.com/sohoa-vn/sohoa/pipeline/pades"
 	"github.com/sohoa-vn/sohoa/pipeline/seal"
 )
 
@@ -26,6 +28,9 @@ type Verification struct {
 	Fingerprint   string
 	FingerprintOf string
 	Signer        string
+	// Signatures describes the digital signature of each PDF of the package,
+	// one line per file: its path, the signer and the signing time.
+	Signatures []string
 }
 
 // OK reports whether the package passed: no problem, signature checked.
@@ -38,17 +43,22 @@ type Verifier func(ctx context.Context, dir string) (*Verification, error)
 // SealVerifier returns the one verifier of packages that sohoa verify, handover
 // pull and handover record share: seal.Verify with opts (bag, METS,
 // completeness, signature, certificate chain, chain link, opts.Checks), its
-// verdict by seal.Report.Outcome. A package that is not sealed fails
+// verdict by seal.Report.Outcome. Every PDF's signature is checked too
+// (pades.DirCheck), and described per file in Verification.Signatures. A package that is not sealed fails
 // ("gói chưa được ký số"); without opts.Roots the signature is not checked
 // and the verdict is at best seal.NotChecked.
 func SealVerifier(opts seal.VerifyOptions) Verifier {
 	return func(ctx context.Context, dir string) (*Verification, error) {
-		rep, err := seal.Verify(ctx, dir, opts)
+		pdfs := &pades.DirCheck{Options: pades.VerifyOptions{Roots: opts.Roots}}
+		o := opts
+		o.Checks = append(slices.Clip(opts.Checks), pdfs.Check)
+		rep, err := seal.Verify(ctx, dir, o)
 		if err != nil {
 			return nil, err
 		}
 		v := &Verification{Outcome: rep.Outcome(), Problems: rep.Problems, SignatureChecked: rep.SignatureChecked,
-			Fingerprint: rep.Fingerprint, FingerprintOf: SignatureName, Signer: rep.SignerSubject()}
+			Fingerprint: rep.Fingerprint, FingerprintOf: SignatureName, Signer: rep.SignerSubject(),
+			Signatures: pades.Lines(pdfs.Results)}
 		if v.Fingerprint == "" {
 			// Not sealed: the record still fixes the package by its tag manifest.
 			if sum, of, err := Fingerprint(dir); err == nil {

@@ -104,7 +104,7 @@ type Options struct {
 	// Signer, when set, seals every complete package as the package task's
 	// last step before it is archived. The organisation's chain of seals is
 	// kept in the archive store under seal.StoreChainPrefix.
-	Signer *seal.Signer
+	Signer seal.Signer
 	// Observer, when set, is told about every page and stage, for metrics.
 	Observer Observer
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/hibiken/asynq"
 
 	"github.com/sohoa-vn/sohoa/pipeline"
+	"github.com/sohoa-vn/sohoa/pipeline/pades"
 	"github.com/sohoa-vn/sohoa/pipeline/seal"
 	"github.com/sohoa-vn/sohoa/storage"
 )
@@ -62,6 +63,8 @@ func TestSealedPackage(t *testing.T) {
 	}
 	roots := x509.NewCertPool()
 	roots.AddCert(cas[0])
+	// Workers sign every PDF with the same key.
+	q.opts.Pipeline.Signer = &pades.Signer{Key: q.opts.Signer, Opts: pades.Options{Roots: roots}}
 
 	b := loadSample(t)
 	if _, err := q.Submit(ctx, b, pipeline.LoadOptions{}, nil); err != nil {
@@ -72,9 +75,22 @@ func TestSealedPackage(t *testing.T) {
 	if st := waitFinished(t, q, b.ID, batchLimit); st.State != StateComplete {
 		t.Fatalf("status = %+v", st)
 	}
-	r, err := seal.Verify(ctx, downloadPackage(t, q.stores.Archive, b.ID), seal.VerifyOptions{Roots: roots})
+	pkgDir := downloadPackage(t, q.stores.Archive, b.ID)
+	r, err := seal.Verify(ctx, pkgDir, seal.VerifyOptions{Roots: roots})
 	if err != nil {
 		t.Fatal(err)
+	}
+	pdfs, err := pades.VerifyDir(pkgDir, pades.VerifyOptions{Roots: roots})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(pdfs) != b.Documents() {
+		t.Errorf("%d signed PDFs checked, want %d", len(pdfs), b.Documents())
+	}
+	for _, p := range pdfs {
+		if !p.OK() {
+			t.Errorf("%s: %v", p.File, p.Problems)
+		}
 	}
 	if !r.OK() || r.Fingerprint == "" || r.Files != 16 {
 		t.Fatalf("archived package: %d files, seal %q, problems %v", r.Files, r.Fingerprint, r.Problems)

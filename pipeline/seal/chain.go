@@ -62,7 +62,7 @@ func safeName(org string) string {
 // Seal seals the package at bagDir with s as the next link of its
 // organisation's chain, and makes it the chain's head. Seals of one
 // organisation into one output folder are serialised with a file lock.
-func (c LocalChain) Seal(ctx context.Context, bagDir string, s *Signer) (*Link, error) {
+func (c LocalChain) Seal(ctx context.Context, bagDir string, s Signer) (*Link, error) {
 	info, err := bag.ReadInfo(filepath.Join(bagDir, BagInfo))
 	if err != nil {
 		return nil, fmt.Errorf("seal %s: %w", bagDir, err)

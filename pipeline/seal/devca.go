@@ -1,6 +1,7 @@
 package seal
 
 import (
+	"crypto"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -52,37 +53,15 @@ func WriteDevelopmentKeys(dir, org string, now time.Time) (*DevKeys, error) {
 	if err != nil {
 		return nil, fmt.Errorf("keygen: %w", err)
 	}
-	caTmpl := &x509.Certificate{
-		SerialNumber:          serial(),
-		Subject:               devName(org, "sohoa development CA"),
-		NotBefore:             now.Add(-time.Hour),
-		NotAfter:              now.AddDate(10, 0, 0),
-		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageCRLSign,
-		BasicConstraintsValid: true,
-		IsCA:                  true,
-		MaxPathLenZero:        true,
-	}
-	caDER, err := x509.CreateCertificate(rand.Reader, caTmpl, caTmpl, caKey.Public(), caKey)
+	ca, caDER, err := DevelopmentCA(org, caKey, now)
 	if err != nil {
 		return nil, fmt.Errorf("keygen: %w", err)
 	}
-	ca, err := x509.ParseCertificate(caDER)
+	cert, err := DevelopmentCertificate(org, key.Public(), ca, caKey, now)
 	if err != nil {
 		return nil, fmt.Errorf("keygen: %w", err)
 	}
-	tmpl := &x509.Certificate{
-		SerialNumber:          serial(),
-		Subject:               devName(org, "package seal (development)"),
-		NotBefore:             now.Add(-time.Hour),
-		NotAfter:              now.AddDate(5, 0, 0),
-		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageContentCommitment,
-		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageEmailProtection}, // S/MIME signing, what openssl cms -verify checks by default
-		BasicConstraintsValid: true,
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca, key.Public(), caKey)
-	if err != nil {
-		return nil, fmt.Errorf("keygen: %w", err)
-	}
+	der := cert.Raw
 	pkcs8, err := x509.MarshalPKCS8PrivateKey(key)
 	if err != nil {
 		return nil, fmt.Errorf("keygen: %w", err)
@@ -105,6 +84,55 @@ func WriteDevelopmentKeys(dir, org string, now time.Time) (*DevKeys, error) {
 		}
 	}
 	return k, nil
+}
+
+// DevelopmentCA makes a throw-away CA certificate for organisation org with
+// caKey, valid for ten years from an hour before now; it returns it parsed and
+// DER-encoded.
+func DevelopmentCA(org string, caKey crypto.Signer, now time.Time) (*x509.Certificate, []byte, error) {
+	if org == "" {
+		org = "sohoa development"
+	}
+	caTmpl := &x509.Certificate{
+		SerialNumber:          serial(),
+		Subject:               devName(org, "sohoa development CA"),
+		NotBefore:             now.Add(-time.Hour),
+		NotAfter:              now.AddDate(10, 0, 0),
+		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageCRLSign,
+		BasicConstraintsValid: true,
+		IsCA:                  true,
+		MaxPathLenZero:        true,
+	}
+	caDER, err := x509.CreateCertificate(rand.Reader, caTmpl, caTmpl, caKey.Public(), caKey)
+	if err != nil {
+		return nil, nil, err
+	}
+	ca, err := x509.ParseCertificate(caDER)
+	return ca, caDER, err
+}
+
+// DevelopmentCertificate issues, with the development CA ca and its key, a
+// signing certificate for pub (digitalSignature and nonRepudiation, S/MIME
+// signing), valid for five years from an hour before now, whose subject says
+// it is for development only.
+func DevelopmentCertificate(org string, pub crypto.PublicKey, ca *x509.Certificate, caKey crypto.Signer, now time.Time) (*x509.Certificate, error) {
+	if org == "" {
+		org = "sohoa development"
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber:          serial(),
+		Subject:               devName(org, "package seal (development)"),
+		NotBefore:             now.Add(-time.Hour),
+		NotAfter:              now.AddDate(5, 0, 0),
+		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageContentCommitment,
+		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageEmailProtection}, // S/MIME signing, what openssl cms -verify checks by default
+		BasicConstraintsValid: true,
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca, pub, caKey)
+	if err != nil {
+		return nil, err
+	}
+	return x509.ParseCertificate(der)
 }
 
 // devName is a certificate subject that says it is for development. X.509

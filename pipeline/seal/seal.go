@@ -79,7 +79,7 @@ type Link struct {
 // manifest, writes the detached signature tagmanifest-sha256.txt.p7s and
 // makes the bag read-only. The bag must hold metadata/METS.xml. It returns
 // the new seal's link.
-func Seal(ctx context.Context, bagDir string, s *Signer, prev *Link) (*Link, error) {
+func Seal(ctx context.Context, bagDir string, s Signer, prev *Link) (*Link, error) {
 	if s == nil {
 		return nil, errors.New("seal: no signer")
 	}
@@ -120,7 +120,7 @@ func Seal(ctx context.Context, bagDir string, s *Signer, prev *Link) (*Link, err
 		link.PreviousBatch, link.PreviousSHA256 = prev.Batch, prev.SHA256
 		kept = append(kept, bag.Field{Label: PreviousLabel, Value: prev.SHA256}, bag.Field{Label: PreviousBatchLabel, Value: prev.Batch})
 	}
-	kept = append(kept, bag.Field{Label: SignerLabel, Value: s.Certificate.Subject.String()})
+	kept = append(kept, bag.Field{Label: SignerLabel, Value: s.Certificate().Subject.String()})
 	if err := bag.UpdateInfo(bagDir, kept); err != nil {
 		return nil, fmt.Errorf("seal: %w", err)
 	}
@@ -128,7 +128,7 @@ func Seal(ctx context.Context, bagDir string, s *Signer, prev *Link) (*Link, err
 	if err != nil {
 		return nil, fmt.Errorf("seal %s: %w", bagDir, err)
 	}
-	der, err := s.Sign(tm)
+	der, err := SignCMS(s, tm)
 	if err != nil {
 		return nil, fmt.Errorf("seal %s: %w", bagDir, err)
 	}

@@ -58,8 +58,8 @@ type fixture struct {
 	links    [3]*seal.Link
 	ca       string // ca.pem of the signer
 	roots    *x509.CertPool
-	signer   *seal.Signer
-	other    *seal.Signer // a key from another (development) CA
+	signer   *seal.FileSigner
+	other    *seal.FileSigner // a key from another (development) CA
 	err      error
 }
 
@@ -351,7 +351,7 @@ func TestTamperingDetected(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			der, err := f.other.Sign(tm)
+			der, err := seal.SignCMS(f.other, tm)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -10,23 +10,69 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 
 	"github.com/smallstep/pkcs7"
 )
 
-// Signer is the organisation's signing key with its X.509 certificate and
-// the intermediate CA certificates, if any, that lead to the trusted root.
-type Signer struct {
+// Signer is the organisation's signing key with its X.509 certificate. One
+// Signer signs both the PDFs (PAdES) and the package seal (CMS).
+//
+// The contract every implementation keeps (signertest.Run checks it):
+//   - Certificate returns the signing certificate, whose public key is
+//     Public(); Chain returns the intermediate CA certificates, if any, that
+//     lead from it towards the trusted root, nearest first, without the
+//     signing certificate itself.
+//   - Sign(rand, digest, opts) signs a digest made with opts.HashFunc()
+//     (at least crypto.SHA256) the way crypto.Signer does: PKCS #1 v1.5 for
+//     RSA keys, ASN.1 DER (r, s) for ECDSA keys. The signature verifies with
+//     the certificate's public key.
+//   - Sign is safe for concurrent use. When the key cannot be reached (a
+//     token removed, locked or logged out), Sign returns an error that says so
+//     and wraps ErrKeyUnavailable; it never returns a signature made with
+//     another key. Once the key can be reached again, later calls succeed
+//     without the Signer being opened anew.
+//   - Close releases the key's resources; the Signer is not used after it.
+type Signer interface {
+	crypto.Signer
+	Certificate() *x509.Certificate
+	Chain() []*x509.Certificate
+	Close() error
+}
+
+// ErrKeyUnavailable is wrapped by a Signer's errors when its key cannot be
+// reached for now: a token removed or locked. Retrying later may succeed.
+var ErrKeyUnavailable = errors.New("signing key unavailable")
+
+// FileSigner is a Signer whose key is read from a PEM file.
+type FileSigner struct {
 	Key           crypto.Signer
-	Certificate   *x509.Certificate
+	Cert          *x509.Certificate
 	Intermediates []*x509.Certificate
 }
+
+// Certificate returns the signing certificate.
+func (s *FileSigner) Certificate() *x509.Certificate { return s.Cert }
+
+// Chain returns the intermediate CA certificates given after the signing certificate.
+func (s *FileSigner) Chain() []*x509.Certificate { return s.Intermediates }
+
+// Public returns the key's public key.
+func (s *FileSigner) Public() crypto.PublicKey { return s.Key.Public() }
+
+// Sign signs digest with the key (see crypto.Signer).
+func (s *FileSigner) Sign(rand io.Reader, digest []byte, opts crypto.SignerOpts) ([]byte, error) {
+	return s.Key.Sign(rand, digest, opts)
+}
+
+// Close does nothing: the key is in memory.
+func (s *FileSigner) Close() error { return nil }
 
 // LoadSigner reads a PEM private key (PKCS#8, or PKCS#1 RSA, or SEC 1 EC) from
 // keyFile and PEM certificates from certFile: the signing certificate first,
 // then any intermediates. The key must belong to the certificate.
-func LoadSigner(keyFile, certFile string) (*Signer, error) {
+func LoadSigner(keyFile, certFile string) (*FileSigner, error) {
 	kb, err := os.ReadFile(keyFile)
 	if err != nil {
 		return nil, fmt.Errorf("signing key: %w", err)
@@ -43,9 +89,9 @@ func LoadSigner(keyFile, certFile string) (*Signer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("signing certificate %s: %w", certFile, err)
 	}
-	s := &Signer{Key: key, Certificate: certs[0], Intermediates: certs[1:]}
-	if !samePublicKey(key.Public(), s.Certificate.PublicKey) {
-		return nil, fmt.Errorf("signing key %s does not belong to the certificate in %s (%s)", keyFile, certFile, s.Certificate.Subject)
+	s := &FileSigner{Key: key, Cert: certs[0], Intermediates: certs[1:]}
+	if !SamePublicKey(key.Public(), s.Cert.PublicKey) {
+		return nil, fmt.Errorf("signing key %s does not belong to the certificate in %s (%s)", keyFile, certFile, s.Cert.Subject)
 	}
 	return s, nil
 }
@@ -108,22 +154,23 @@ func parseKey(b []byte) (crypto.Signer, error) {
 	}
 }
 
-func samePublicKey(a, b crypto.PublicKey) bool {
+// SamePublicKey reports whether a and b are the same public key.
+func SamePublicKey(a, b crypto.PublicKey) bool {
 	ab, err1 := x509.MarshalPKIXPublicKey(a)
 	bb, err2 := x509.MarshalPKIXPublicKey(b)
 	return err1 == nil && err2 == nil && bytes.Equal(ab, bb)
 }
 
-// Sign returns a detached CMS SignedData over content, DER-encoded, with
-// SHA-256, the signing time as a signed attribute, and the signing
-// certificate and intermediates included.
-func (s *Signer) Sign(content []byte) ([]byte, error) {
+// SignCMS returns a detached CMS SignedData over content made with s,
+// DER-encoded, with SHA-256, the signing time as a signed attribute, and the
+// signing certificate and intermediates included.
+func SignCMS(s Signer, content []byte) ([]byte, error) {
 	sd, err := pkcs7.NewSignedData(content)
 	if err != nil {
 		return nil, fmt.Errorf("cms: %w", err)
 	}
 	sd.SetDigestAlgorithm(pkcs7.OIDDigestAlgorithmSHA256)
-	if err := sd.AddSignerChain(s.Certificate, s.Key, s.Intermediates, pkcs7.SignerInfoConfig{}); err != nil {
+	if err := sd.AddSignerChain(s.Certificate(), s, s.Chain(), pkcs7.SignerInfoConfig{}); err != nil {
 		return nil, fmt.Errorf("cms: %w", err)
 	}
 	sd.Detach()

@@ -100,7 +100,7 @@ func (c StoreChain) Head(ctx context.Context, org string) (*Link, error) {
 // Seal seals the package at bagDir with s as the next link of its
 // organisation's chain. When the chain already holds a seal of this very
 // package (same batch, same tag files), that seal is restored instead.
-func (c StoreChain) Seal(ctx context.Context, bagDir string, s *Signer) (*Link, error) {
+func (c StoreChain) Seal(ctx context.Context, bagDir string, s Signer) (*Link, error) {
 	infoFile, tmFile, sigFile := filepath.Join(bagDir, BagInfo), filepath.Join(bagDir, TagManifest), filepath.Join(bagDir, SignatureFile)
 	origInfo, err := os.ReadFile(infoFile)
 	if err != nil {

@@ -12,7 +12,7 @@ var labels = map[string]map[string]string{
 		"noBatches": "Chưa có lô nào.", "secret": "Tài liệu mật (chế độ 03): không hiển thị nội dung.",
 		"queued": "đang xử lý", "complete": "hoàn thành", "incomplete": "chưa đầy đủ", "pending": "đang chờ",
 		"empty": "trống", "low-confidence": "độ tin cậy thấp", "blank": "trang trắng", "lowDpi": "độ phân giải thấp",
-		"orientation-uncertain": "hướng chưa chắc chắn", "monitor": "Hàng đợi", "failures": "Trang lỗi",
+		"orientation-uncertain": "hướng chưa chắc chắn", "under-24-bit": "dưới 24 bit màu (TT 05 Điều 8)", "monitor": "Hàng đợi", "failures": "Trang lỗi",
 		"stage": "Công đoạn", "finished": "Xong lúc", "lang": "English", "langCode": "en", "back": "Danh sách lô",
 	},
 	"en": {
@@ -25,7 +25,7 @@ var labels = map[string]map[string]string{
 		"noBatches": "No batches yet.", "secret": "Secret document (mode 03): content not shown.",
 		"queued": "in progress", "complete": "complete", "incomplete": "incomplete", "pending": "pending",
 		"empty": "empty", "low-confidence": "low confidence", "blank": "blank page", "lowDpi": "low dpi",
-		"orientation-uncertain": "orientation uncertain", "monitor": "Queue", "failures": "Failed pages",
+		"orientation-uncertain": "orientation uncertain", "under-24-bit": "under 24-bit colour (TT 05 Art. 8)", "monitor": "Queue", "failures": "Failed pages",
 		"stage": "Stage", "finished": "Finished", "lang": "Tiếng Việt", "langCode": "vi", "back": "Batch list",
 	},
 }
