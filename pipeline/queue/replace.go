@@ -134,7 +134,8 @@ func (q *Queue) checkSame(ctx context.Context, b *pipeline.Batch, sums map[strin
 // its id as new versions in the inbox (the earlier versions are kept, and
 // the package's PREMIS records both by their SHA-256), then re-runs the
 // pages of those files and their documents, and writes the package again.
-// b must be the submitted batch with only the content of page files changed:
+// b, loaded with lo, must be the submitted batch (with the same --dpi) with
+// only the content of page files changed:
 // other files, documents or pages, or another metadata sheet, give
 // ErrConflict. Replace works on a batch whose package was written incomplete;
 // it returns ErrRunning while the batch's tasks run and ErrSealed once its
@@ -152,6 +153,9 @@ func (q *Queue) Replace(ctx context.Context, b *pipeline.Batch, lo pipeline.Load
 	}
 	if err := replaceable(id, m.state); err != nil {
 		return nil, err
+	}
+	if lo.DPI != m.lo.DPI {
+		return nil, fmt.Errorf("replace %s: %w: it was submitted with --dpi %g, not %g", id, ErrConflict, m.lo.DPI, lo.DPI)
 	}
 	old, err := q.rdb.HGetAll(ctx, keyFiles(id)).Result()
 	if err != nil {
