@@ -24,11 +24,30 @@ import (
 type batchFlags struct {
 	config string
 	dpi    float64
+	langUI string
 }
 
 func (bf *batchFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&bf.config, "config", "", "configuration file (default $SOHOA_CONFIG; see configs/sohoa.example.yaml)")
 	fs.Float64Var(&bf.dpi, "dpi", 0, "resolution of pages whose files record none or less than 200 dpi")
+	fs.StringVar(&bf.langUI, "lang-ui", "", "language of catalogue (mucluc.xlsx) messages: vi or en (default: en under an English locale, else vi)")
+}
+
+// uiLang returns the language of messages for clerks: --lang-ui, else English
+// when the locale (LC_ALL, LC_MESSAGES, LANG) is English, else Vietnamese.
+func (bf *batchFlags) uiLang() string {
+	if bf.langUI == "en" || bf.langUI == "vi" {
+		return bf.langUI
+	}
+	for _, v := range []string{"LC_ALL", "LC_MESSAGES", "LANG"} {
+		if l := os.Getenv(v); l != "" {
+			if strings.HasPrefix(l, "en") {
+				return "en"
+			}
+			return "vi"
+		}
+	}
+	return "vi"
 }
 
 // load reads the configuration and loads and validates the batch.
@@ -42,7 +61,7 @@ func (bf *batchFlags) load(ctx context.Context, dir string, stderr io.Writer) (*
 	if bf.dpi > 0 {
 		dpi = bf.dpi
 	}
-	b, err := pipeline.Load(ctx, dir, pipeline.LoadOptions{DPI: dpi, Isolated: cfg.Isolated})
+	b, err := pipeline.Load(ctx, dir, pipeline.LoadOptions{DPI: dpi, Isolated: cfg.Isolated, Lang: bf.uiLang()})
 	if err != nil {
 		fmt.Fprintln(stderr, "sohoa:", err)
 		var ve *pipeline.ValidationError
@@ -50,6 +69,9 @@ func (bf *batchFlags) load(ctx context.Context, dir string, stderr io.Writer) (*
 			return nil, nil, exitInvalid
 		}
 		return nil, nil, exitFailed
+	}
+	for _, n := range b.Notes {
+		fmt.Fprintln(stderr, "sohoa: note:", n)
 	}
 	return cfg, b, exitOK
 }

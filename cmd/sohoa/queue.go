@@ -98,7 +98,7 @@ func runSubmit(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	}
 	defer q.Close()
 	var bar *progress
-	res, err := q.Submit(ctx, b, pipeline.LoadOptions{DPI: dpi, Isolated: cfg.Isolated}, func(done, total int) {
+	res, err := q.Submit(ctx, b, pipeline.LoadOptions{DPI: dpi, Isolated: cfg.Isolated, Lang: bf.uiLang()}, func(done, total int) {
 		if bar == nil {
 			bar = newProgress(stderr, total, *quiet, nil)
 		}

@@ -307,6 +307,9 @@ func batchFiles(b *pipeline.Batch) []string {
 	if _, err := os.Stat(filepath.Join(b.Dir, pipeline.MetadataFile)); err == nil {
 		seen[pipeline.MetadataFile] = true
 	}
+	for _, n := range b.SheetFiles() {
+		seen[n] = true
+	}
 	for _, f := range b.Files {
 		for _, d := range f.Documents {
 			for _, pg := range d.Pages {

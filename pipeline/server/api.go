@@ -66,6 +66,9 @@ func (s *Server) apiUpload(w http.ResponseWriter, r *http.Request, who *principa
 		return
 	}
 	lo := s.cfg.Load
+	if l := r.URL.Query().Get("lang"); l == "en" || l == "vi" { // language of catalogue problems
+		lo.Lang = l
+	}
 	if v := r.URL.Query().Get("dpi"); v != "" { // as submit --dpi
 		if lo.DPI, err = strconv.ParseFloat(v, 64); err != nil || lo.DPI <= 0 {
 			writeError(w, http.StatusBadRequest, "malformed", fmt.Sprintf("dpi=%q: must be a positive number", v), nil)

@@ -1,0 +1,49 @@
+package catalogue
+
+import (
+	"regexp"
+	"strings"
+)
+
+// vietnamese translates the batch validator's explanations (written in English) for clerks.
+var vietnamese = []struct {
+	en *regexp.Regexp
+	vi string
+}{
+	{regexp.MustCompile(`^not a valid date; expected (.*)$`), "không phải ngày hợp lệ ($1)"},
+	{regexp.MustCompile(`^not an allowed code; allowed: (.*)$`), "không phải mã hợp lệ; được phép: $1"},
+	{regexp.MustCompile(`^longer than ([0-9]+) characters$`), "dài quá $1 ký tự"},
+	{regexp.MustCompile(`^must not be negative$`), "không được là số âm"},
+	{regexp.MustCompile(`^must be digits, with a leading zero below 10.*$`), "số văn bản phải là chữ số, có số 0 ở trước nếu nhỏ hơn 10 (ví dụ 05, 145)"},
+	{regexp.MustCompile(`^must be groups of letters and digits.*$`), "ký hiệu gồm các nhóm chữ và số, mỗi nhóm bắt đầu bằng chữ hoa hoặc số, nối bằng dấu '-' (ví dụ QĐ-UBND)"},
+	{regexp.MustCompile(`^listed twice$`), "bị ghi hai lần"},
+	{regexp.MustCompile(`^no folder of that name in the batch$`), "không có thư mục hồ sơ nào mang mã này trong lô"},
+	{regexp.MustCompile(`^no document with that ordinal in folder (.*)$`), "không có văn bản mang số thứ tự này trong thư mục $1"},
+	{regexp.MustCompile(`^expected \[archive code\].*$`), "phải có dạng [mã cơ quan lưu trữ].[kho/giá/hộp].[số hồ sơ giấy]"},
+	{regexp.MustCompile(`^required for a digitized hồ sơ.*$`), "bắt buộc với hồ sơ số hóa (mức độ tin cậy 02): ghi mã hồ sơ gốc giấy"},
+	{regexp.MustCompile(`^must be 1 or 0$`), "phải là 1 hoặc 0"},
+	{regexp.MustCompile(`^is before startDate (.*)$`), "sớm hơn thời gian bắt đầu $1"},
+	{regexp.MustCompile(`^must be the fileCode (\S+) followed by a 7-digit sequence number$`), "phải là mã hồ sơ $1 và 7 chữ số thứ tự"},
+	{regexp.MustCompile(`^must be 1 or more$`), "phải từ 1 trở lên"},
+	{regexp.MustCompile(`^empty$`), "đang để trống"},
+	{regexp.MustCompile(`^longer than 100 characters$`), "dài quá 100 ký tự"},
+	{regexp.MustCompile(`^expected <agency identifier.*$`), "phải có dạng <mã định danh cơ quan: chữ số, A–Z, '.' (tối đa 35)>.<năm: 4 chữ số>.<số và ký hiệu hồ sơ>, ví dụ H49.64.33.2019.01.VTLT"},
+	{regexp.MustCompile(`^secret document.*$`), "tài liệu mật (MẬT / TỐI MẬT / TUYỆT MẬT) bị từ chối: hệ thống này không được cấu hình là hệ thống cô lập (isolated)"},
+	{regexp.MustCompile(`^batch id must be.*$`), "mã lô gồm 1–128 ký tự A–Z a–z 0–9 . _ - (bắt đầu bằng chữ hoặc số)"},
+	{regexp.MustCompile(`^unknown field.*$`), "thẻ không được biết"},
+}
+
+// Localize returns the validator's explanation what in lang: unchanged for "en",
+// in Vietnamese otherwise (unchanged when no translation is known).
+func Localize(what, lang string) string {
+	if lang == "en" {
+		return what
+	}
+	for _, t := range vietnamese {
+		if t.en.MatchString(what) {
+			out := t.en.ReplaceAllString(what, t.vi)
+			return strings.ReplaceAll(out, " or YYYY", " hoặc YYYY")
+		}
+	}
+	return what
+}
