@@ -63,6 +63,20 @@ type Document struct {
 	Meta   DocMeta
 	Source string // slash path of its folder or file, relative to the batch folder
 	Pages  []*Page
+
+	given *DocMeta // the catalogue metadata, kept when fields read from the page fill Meta
+}
+
+// applyFields merges what the pages say into d.Meta, always starting from the
+// metadata the document was loaded with, and returns what was read and used.
+func (d *Document) applyFields(pages []*PageResult) *DocFields {
+	if d.given == nil {
+		g := d.Meta
+		d.given = &g
+	}
+	df := ReadDocumentFields(*d.given, pages)
+	d.Meta = df.Meta
+	return df
 }
 
 // Page is one scanned page.

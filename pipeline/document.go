@@ -19,6 +19,9 @@ type DocumentOptions struct {
 	Producer  string    // e.g. "sohoa 0.1.0"
 	Date      time.Time // the creation date written into the PDF
 	OCREngine string    // e.g. "Tesseract 5.3.0 (vie)", recorded in ALTO
+	// Isolated allows documents whose pages carry a secrecy mark; set only on an
+	// isolated installation.
+	Isolated bool
 }
 
 // PDFName returns the file name of a document's PDF: <mã hồ sơ>.<số thứ tự>.pdf (TT 05/2025).

@@ -39,6 +39,9 @@ type Options struct {
 	OnPage func(PageEvent)
 	// Engines, when set, supplies OCR engines instead of a pool made from Languages.
 	Engines *ocr.Pool
+	// Isolated allows documents whose pages carry a secrecy mark (MẬT, TỐI MẬT, TUYỆT
+	// MẬT); set only on an isolated installation. Otherwise such a document fails.
+	Isolated bool
 }
 
 // PageEvent reports one finished page to a progress display.
@@ -177,7 +180,7 @@ func (p *Packager) DocumentOptions() DocumentOptions { return p.opts.DocumentOpt
 func (o Options) DocumentOptions(start time.Time) DocumentOptions {
 	o.defaults()
 	return DocumentOptions{PDF: o.PDF, Producer: o.Producer, Date: start,
-		OCREngine: fmt.Sprintf("Tesseract %s (%s)", ocr.Version(), o.Languages)}
+		OCREngine: fmt.Sprintf("Tesseract %s (%s)", ocr.Version(), o.Languages), Isolated: o.Isolated}
 }
 
 // Abort discards the package if Finish has not been called.
@@ -351,6 +354,9 @@ type DocumentOutput struct {
 // MakeDocument builds a document's files from its processed pages with
 // BuildDocument, DocumentText and WriteALTO.
 func MakeDocument(ctx context.Context, b *Batch, f *File, d *Document, pages []*PageResult, opts DocumentOptions) (*DocumentOutput, error) {
+	if df := d.applyFields(pages); df.Secrecy != "" && !opts.Isolated {
+		return nil, &SecretError{Mark: df.Secrecy}
+	}
 	var pdf, altoXML bytes.Buffer
 	if err := BuildDocument(ctx, &pdf, b, f, d, pages, opts); err != nil {
 		return nil, err
@@ -401,7 +407,15 @@ func (p *Packager) AddDocument(ctx context.Context, f *File, d *Document, result
 			}
 		}
 	}
+	var df *DocFields
+	if failure == nil {
+		df = d.applyFields(results)
+		if df.Secrecy != "" && !p.opts.Isolated {
+			failure = &Failure{Document: d.Source, Stage: StageFields, Reason: (&SecretError{Mark: df.Secrecy}).Error()}
+		}
+	}
 	docRec := p.rec.document(f, d, results, errs)
+	docRec.fields(d, df)
 	if failure == nil && out == nil {
 		var err error
 		out, err = MakeDocument(ctx, p.b, f, d, results, p.DocumentOptions())

@@ -5,6 +5,9 @@ import (
 	"math"
 	"path/filepath"
 	"time"
+
+	"github.com/sohoa-vn/sohoa/pipeline/catalogue"
+	"github.com/sohoa-vn/sohoa/pipeline/fields"
 )
 
 // batchRecord is metadata/batch.json in the package: all metadata of the batch,
@@ -42,6 +45,37 @@ type docRecord struct {
 	ALTOSHA256     string        `json:"altoSha256,omitempty"`
 	MeanConfidence float64       `json:"ocrConfidence"`
 	Pages          []*pageRecord `json:"pages"`
+
+	// Flags are reasons the document needs a person's look (metadata-mismatch).
+	Flags []string `json:"flags,omitempty"`
+	// FieldSources says where each metadata value came from: the catalogue or the page.
+	FieldSources map[string]catalogue.FieldSource `json:"fieldSources,omitempty"`
+	// Mismatches are fields where the page disagrees with the catalogue (the catalogue's value is used).
+	Mismatches []Mismatch `json:"mismatches,omitempty"`
+	// PageFields is everything read from the page, with confidences.
+	PageFields *fields.Fields `json:"pageFields,omitempty"`
+	// Secrecy is a secrecy mark found on the pages.
+	Secrecy string `json:"secrecy,omitempty"`
+}
+
+// fields records what the pages said about the document's metadata. The text read from
+// a secret document's pages is not recorded.
+func (dr *docRecord) fields(d *Document, df *DocFields) {
+	if df == nil {
+		return
+	}
+	dr.Secrecy = df.Secrecy
+	if df.Secrecy != "" {
+		return
+	}
+	dr.DocMeta = d.Meta
+	dr.FieldSources = df.Sources
+	dr.Mismatches = df.Mismatches
+	page := df.Page
+	dr.PageFields = &page
+	if len(df.Mismatches) > 0 {
+		dr.Flags = append(dr.Flags, FlagMetadataMismatch)
+	}
 }
 
 type pageRecord struct {

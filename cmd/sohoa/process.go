@@ -160,6 +160,7 @@ func runProcess(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		Producer:      "sohoa " + Version,
 		Logger:        logger,
 		OnPage:        progress.page,
+		Isolated:      cfg.Isolated,
 	}
 	logger.Info("processing batch", "batch", b.ID, "hoso", len(b.Files), "documents", b.Documents(), "pages", b.Pages(), "workers", cfg.Workers, "lang", cfg.OCR.Languages)
 	rep, err := pipeline.Process(ctx, b, *out, opts)

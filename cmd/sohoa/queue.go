@@ -47,6 +47,7 @@ func openQueue(ctx context.Context, cfg *configs.Config, adjust ...func(*queue.O
 			PDF:           pdfa.Options{Part: pdfa.Part(cfg.PDF.Part)},
 			Encode:        pdfa.EncodeOptions{JPEGQuality: cfg.PDF.JPEGQuality},
 			Producer:      "sohoa " + Version,
+			Isolated:      cfg.Isolated,
 		},
 		Retries:   cfg.Queue.Retries,
 		CleanWork: cfg.Queue.CleanWork,
