@@ -56,6 +56,8 @@ type File struct {
 	Meta      FileMeta
 	Dir       string // slash path relative to the batch folder
 	Documents []*Document
+
+	stackMetas map[int]*DocMeta // a stack's document metadata by ordinal, for when it is split
 }
 
 // Document is one văn bản of a hồ sơ.
@@ -63,6 +65,11 @@ type Document struct {
 	Meta   DocMeta
 	Source string // slash path of its folder or file, relative to the batch folder
 	Pages  []*Page
+	// Stack is a whole hồ sơ scanned as one stack, to be split into documents
+	// once its pages are read (FileMeta.Stack).
+	Stack bool
+	// Split is how the document was cut out of a stack; nil for other documents.
+	Split *Split
 
 	given *DocMeta // the catalogue metadata, kept when fields read from the page fill Meta
 }
@@ -496,7 +503,14 @@ func loadDocuments(root string, f *File, metas []DocMeta, where problems, opts L
 		files   []string // page file names
 	}
 	var srcs []docSrc
-	if len(dirs) > 0 {
+	if f.Meta.Stack {
+		if len(dirs) > 0 {
+			return []Problem{{File: f.Dir + "/", What: "a stack hồ sơ holds its pages as loose files, in order, not in document folders"}}
+		}
+		if len(files) > 0 {
+			srcs = append(srcs, docSrc{1, f.Dir, f.Dir, files})
+		}
+	} else if len(dirs) > 0 {
 		for _, d := range dirs {
 			n, err := strconv.Atoi(d)
 			if err != nil || n < 1 || strconv.Itoa(n) != d {
@@ -591,6 +605,18 @@ func loadDocuments(root string, f *File, metas []DocMeta, where problems, opts L
 			}
 		}
 		f.Documents = append(f.Documents, d)
+	}
+	if f.Meta.Stack {
+		// The documents of a stack are known once it is split: their metadata waits till then.
+		f.stackMetas = byOrdinal
+		if len(f.Documents) == 1 {
+			d := f.Documents[0]
+			d.Stack = true
+			if n := f.Meta.FirstPages; len(n) > 0 && n[len(n)-1] > len(d.Pages) {
+				where.add("firstPages", fmt.Sprint(n), fmt.Sprintf("a stack has %d pages; its first pages must be within them", len(d.Pages)))
+			}
+		}
+		return probs
 	}
 	for i := range metas {
 		if !found[metas[i].DocOrdinal] && metas[i].DocOrdinal > 0 {

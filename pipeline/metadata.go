@@ -39,6 +39,12 @@ type FileMeta struct {
 	RiskRecovery       *int   `json:"riskRecovery,omitempty" xml:"riskRecovery,omitempty"`
 	RiskRecoveryStatus string `json:"riskRecoveryStatus,omitempty" xml:"riskRecoveryStatus,omitempty"`
 	Description        string `json:"description,omitempty" xml:"description,omitempty"`
+	// Stack marks a hồ sơ scanned as one stack: its loose page files, in order, are
+	// split into documents at the first pages found (or those of FirstPages).
+	Stack bool `json:"stack,omitempty" xml:"-"`
+	// FirstPages overrides the split of a stack: the 1-based page of the stack where
+	// each document starts (1, 3, 4).
+	FirstPages []int `json:"firstPages,omitempty" xml:"-"`
 }
 
 // DocMeta is the metadata of a document (văn bản) inside a hồ sơ.
@@ -215,6 +221,15 @@ func (p problems) validateFile(m *FileMeta, declared bool) {
 	}
 	p.code("riskRecoveryStatus", m.RiskRecoveryStatus, riskStatusCodes)
 	p.maxLen("description", m.Description, 2000)
+	if len(m.FirstPages) > 0 && !m.Stack {
+		p.add("firstPages", fmt.Sprint(m.FirstPages), "only for a hồ sơ scanned as a stack (stack: true)")
+	}
+	for i, n := range m.FirstPages {
+		if (i == 0 && n != 1) || (i > 0 && n <= m.FirstPages[i-1]) {
+			p.add("firstPages", fmt.Sprint(m.FirstPages), "must start with 1 and increase (e.g. 1, 3, 4)")
+			break
+		}
+	}
 }
 
 func (p problems) validateDoc(fileCode string, m *DocMeta) {

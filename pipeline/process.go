@@ -374,7 +374,20 @@ func MakeDocument(ctx context.Context, b *Batch, f *File, d *Document, pages []*
 // here. Only a bag write error is returned: a failed document is recorded and
 // the package goes on.
 func (p *Packager) AddDocument(ctx context.Context, f *File, d *Document, results []*PageResult, errs []error, out *DocumentOutput) error {
+	if d.Stack && out == nil {
+		if parts, rs, ok := p.addStack(f, d, results, errs); ok {
+			for i, part := range parts {
+				if err := p.AddDocument(ctx, f, part, rs[i], make([]error, len(rs[i])), nil); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}
 	var failure *Failure
+	if d.Stack && out != nil {
+		failure = &Failure{Document: d.Source, Stage: StageFields, Reason: "a stack is split into documents by sohoa process; the queue does not split stacks yet: process this batch with sohoa process"}
+	}
 	for i, res := range results {
 		if errs[i] != nil {
 			if failure == nil {
@@ -408,7 +421,7 @@ func (p *Packager) AddDocument(ctx context.Context, f *File, d *Document, result
 		}
 	}
 	var df *DocFields
-	if failure == nil {
+	if failure == nil && !d.Stack {
 		df = d.applyFields(results)
 		if df.Secrecy != "" && !p.opts.Isolated {
 			failure = &Failure{Document: d.Source, Stage: StageFields, Reason: (&SecretError{Mark: df.Secrecy}).Error()}

@@ -24,7 +24,8 @@ type batchRecord struct {
 	Originals    []Original      `json:"originals"`
 	Summary      *Report         `json:"summary"`
 
-	byDoc map[*Document]*docRecord
+	byDoc  map[*Document]*docRecord
+	byFile map[*File]*fileRecord
 }
 
 type fileRecord struct {
@@ -56,6 +57,8 @@ type docRecord struct {
 	PageFields *fields.Fields `json:"pageFields,omitempty"`
 	// Secrecy is a secrecy mark found on the pages.
 	Secrecy string `json:"secrecy,omitempty"`
+	// Split is how the document was cut out of a stack.
+	Split *Split `json:"split,omitempty"`
 }
 
 // fields records what the pages said about the document's metadata. The text read from
@@ -101,21 +104,46 @@ type pageRecord struct {
 
 func newRecord(b *Batch, opts Options, start time.Time) *batchRecord {
 	rec := &batchRecord{ID: b.ID, Organisation: b.Organisation, Metadata: b.Extra, Producer: opts.Producer,
-		Languages: opts.Languages, Started: start, byDoc: map[*Document]*docRecord{}}
+		Languages: opts.Languages, Started: start, byDoc: map[*Document]*docRecord{}, byFile: map[*File]*fileRecord{}}
 	for _, f := range b.Files {
 		fr := &fileRecord{FileMeta: f.Meta}
 		for _, d := range f.Documents {
-			dr := &docRecord{DocMeta: d.Meta, Source: d.Source, Status: "pending"}
-			for _, pg := range d.Pages {
-				dr.Pages = append(dr.Pages, &pageRecord{Page: pg.Index, File: pg.File, FilePage: pg.FilePage, DPI: pg.DPI,
-					Format: string(pg.Info.Format), Color: pg.Info.ColorModel, ScanWidth: pg.Info.Width, ScanHeight: pg.Info.Height})
-			}
-			fr.Documents = append(fr.Documents, dr)
-			rec.byDoc[d] = dr
+			fr.Documents = append(fr.Documents, rec.newDocument(d))
 		}
 		rec.Files = append(rec.Files, fr)
+		rec.byFile[f] = fr
 	}
 	return rec
+}
+
+func (rec *batchRecord) newDocument(d *Document) *docRecord {
+	dr := &docRecord{DocMeta: d.Meta, Source: d.Source, Status: "pending", Split: d.Split}
+	for _, pg := range d.Pages {
+		dr.Pages = append(dr.Pages, &pageRecord{Page: pg.Index, File: pg.File, FilePage: pg.FilePage, DPI: pg.DPI,
+			Format: string(pg.Info.Format), Color: pg.Info.ColorModel, ScanWidth: pg.Info.Width, ScanHeight: pg.Info.Height})
+	}
+	rec.byDoc[d] = dr
+	return dr
+}
+
+// split replaces the record of the stack d of f by the records of the documents cut out
+// of it, and records the first pages used.
+func (rec *batchRecord) split(f *File, d *Document, parts []*Document, firsts []int) {
+	fr := rec.byFile[f]
+	old := rec.byDoc[d]
+	var docs []*docRecord
+	for _, dr := range fr.Documents {
+		if dr != old {
+			docs = append(docs, dr)
+			continue
+		}
+		for _, p := range parts {
+			docs = append(docs, rec.newDocument(p))
+		}
+	}
+	fr.Documents = docs
+	fr.FirstPages = firsts
+	delete(rec.byDoc, d)
 }
 
 // document fills in the record of a document from its page results.

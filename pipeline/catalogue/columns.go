@@ -49,6 +49,8 @@ const (
 	kindType // document type name
 	kindNumber
 	kindNotation
+	kindFlag    // yes/no: true or false in JSON
+	kindIntList // 1, 3, 4
 )
 
 // column is one column of a sheet: its TT 05 tag, Vietnamese header and what it holds.
@@ -80,6 +82,8 @@ var fileColumns = []column{
 	{Tag: "riskRecovery", Header: "Chế độ dự phòng (1/0)", Kind: kindBool, Width: 10},
 	{Tag: "riskRecoveryStatus", Header: "Tình trạng dự phòng", Kind: kindCode, List: tt05.RiskStatus, Width: 16},
 	{Tag: "description", Header: "Ghi chú", Width: 30},
+	{Tag: "stack", Header: "Quét thành một xấp (1/0)", Kind: kindFlag, Width: 10},
+	{Tag: "firstPages", Header: "Trang đầu từng văn bản của xấp (1, 3, 4)", Width: 16, Kind: kindIntList},
 }
 
 var docColumns = []column{

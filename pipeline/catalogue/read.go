@@ -415,6 +415,26 @@ func (r *reader) value(cell string, c column, raw string) (any, bool) {
 			return nil, false
 		}
 		return n, true
+	case kindFlag:
+		switch tt05.Fold(v) {
+		case "1", "có", "co", "x", "true":
+			return true, true
+		case "0", "không", "khong", "false":
+			return false, true
+		}
+		r.problem(cell, c.Tag, v, "phải là 1 (có) hoặc 0 (không)", "must be 1 (yes) or 0 (no)")
+		return nil, false
+	case kindIntList:
+		var out []int
+		for _, p := range strings.FieldsFunc(v, func(r rune) bool { return r == ',' || r == ';' || r == ' ' }) {
+			n, err := strconv.Atoi(p)
+			if err != nil {
+				r.problem(cell, c.Tag, v, "phải là các số trang cách nhau bởi dấu phẩy (ví dụ 1, 3, 4)", "must be page numbers separated by commas (e.g. 1, 3, 4)")
+				return nil, false
+			}
+			out = append(out, n)
+		}
+		return out, true
 	case kindNumber:
 		to := numberPrefix.ReplaceAllString(v, "")
 		if len(to) == 1 && to[0] >= '1' && to[0] <= '9' {

@@ -113,6 +113,9 @@ func newWorkbook() (*excelize.File, error) {
 	if err := addList("riskRecovery", []string{"1", "0"}); err != nil {
 		return nil, err
 	}
+	if err := addList("stack", []string{"1", "0"}); err != nil {
+		return nil, err
+	}
 	if err := f.SetSheetVisible(SheetLists, false); err != nil {
 		return nil, err
 	}
@@ -135,7 +138,7 @@ func newWorkbook() (*excelize.File, error) {
 			if c.Kind == kindDate || c.Kind == kindDateFull {
 				style = date
 			}
-			if c.Kind == kindInt || c.Kind == kindBool {
+			if c.Kind == kindInt || c.Kind == kindBool || c.Kind == kindFlag {
 				style = 0
 			}
 			if style != 0 {
@@ -143,7 +146,7 @@ func newWorkbook() (*excelize.File, error) {
 					return nil, err
 				}
 			}
-			if l, ok := lists[c.Tag]; ok && (c.Kind == kindCode || c.Kind == kindType || c.Kind == kindBool) {
+			if l, ok := lists[c.Tag]; ok && (c.Kind == kindCode || c.Kind == kindType || c.Kind == kindBool || c.Kind == kindFlag) {
 				dv := excelize.NewDataValidation(true)
 				dv.SetSqref(rng)
 				dv.SetSqrefDropList(l)
