@@ -2,11 +2,13 @@ package pipeline
 
 import (
 	"fmt"
+	"sort"
 	"strings"
 	"time"
 
 	"github.com/sohoa-vn/sohoa/pipeline/catalogue"
 	"github.com/sohoa-vn/sohoa/pipeline/fields"
+	"github.com/sohoa-vn/sohoa/pipeline/mets"
 	"github.com/sohoa-vn/sohoa/pipeline/tt05"
 )
 
@@ -123,4 +125,33 @@ func stripVV(s string) string {
 		return strings.TrimSpace(f[3:])
 	}
 	return f
+}
+
+// metadataEvent is the PREMIS event of a document's metadata read from its pages: which
+// values came from the page, with their confidence, and where the page disagreed with the
+// catalogue; nil when nothing was read from the page.
+func metadataEvent(id, when string, d *docRecord) *mets.Event {
+	var details []string
+	if d.Split != nil {
+		details = append(details, fmt.Sprintf("cut out of the stack %s: pages %v, split by %s", d.Split.Stack, d.Split.Pages, d.Split.By))
+	}
+	tags := make([]string, 0, len(d.FieldSources))
+	for k := range d.FieldSources {
+		tags = append(tags, k)
+	}
+	sort.Strings(tags)
+	for _, k := range tags {
+		if s := d.FieldSources[k]; s.Source == catalogue.SourcePage {
+			details = append(details, fmt.Sprintf("%s read from the page (confidence %.2f)", k, s.Confidence))
+		}
+	}
+	for _, m := range d.Mismatches {
+		details = append(details, fmt.Sprintf("%s: catalogue %q kept, the page reads %q (%s)", m.Field, m.Catalogue, m.Page, FlagMetadataMismatch))
+	}
+	if len(details) == 0 {
+		return nil
+	}
+	ev := mets.NewEvent(id+"-metadata", "metadata extraction", when, "success", details)
+	ev.LinkAgent(agentSohoa, "executing program")
+	return &ev
 }

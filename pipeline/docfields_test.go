@@ -149,6 +149,18 @@ func TestCatalogueProcessFieldsExport(t *testing.T) {
 		t.Errorf("secret document recorded as %+v", secret)
 	}
 
+	// PREMIS says which values were read from the page, and the disagreement.
+	premis, err := os.ReadFile(filepath.Join(bagDir, filepath.FromSlash(PremisFile)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"<eventType>metadata extraction</eventType>", "codeNotation read from the page (confidence 0.",
+		"codeNumber: catalogue &#34;342&#34; kept, the page reads &#34;341&#34; (metadata-mismatch)"} {
+		if !strings.Contains(string(premis), want) {
+			t.Errorf("premis.xml lacks %s", want)
+		}
+	}
+
 	// Export, and the export read back as a catalogue gives the same metadata.
 	var xlsx bytes.Buffer
 	if err := catalogue.Export(bagDir, &xlsx); err != nil {
