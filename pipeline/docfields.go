@@ -53,7 +53,7 @@ func fieldPage(r *PageResult) fields.Page {
 	if r == nil || r.OCR == nil {
 		return fields.Page{}
 	}
-	return fields.Page{Words: r.OCR.Words, Width: r.Width, Height: r.Height}
+	return fields.Page{Words: r.OCR.Words, Width: r.Width, Height: r.Height, SignerWords: r.SignerWords, SignerRegion: r.SignerRegion}
 }
 
 // ReadDocumentFields reads the NĐ 30 fields from a document's first page (last page

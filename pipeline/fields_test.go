@@ -49,8 +49,9 @@ type adminStack struct {
 
 // adminPage is one sample page after the pipeline's page stage.
 type adminPage struct {
-	page fields.Page
-	ocr  time.Duration
+	page   fields.Page
+	ocr    time.Duration
+	signer time.Duration // the second reading of the signer block
 }
 
 var (
@@ -86,7 +87,7 @@ func ocrAdminSamples(tb testing.TB) map[string]adminPage {
 				adminErr = err
 				return
 			}
-			adminPages[filepath.ToSlash(rel)] = adminPage{fields.Page{Words: res.OCR.Words, Width: res.Width, Height: res.Height}, res.Timings.OCR}
+			adminPages[filepath.ToSlash(rel)] = adminPage{fieldPage(res), res.Timings.OCR, res.Timings.Signer}
 		}
 	})
 	if adminErr != nil {
@@ -153,9 +154,11 @@ var fieldTargets = map[string]float64{
 
 // fieldFloors are what is asserted where the target is not reached yet: the measured
 // accuracy, so that it cannot fall back unnoticed. The misses are OCR misses, not layout
-// misses: Tesseract reads "chỉ phí" for "chi phí" and "quản lývà" (s01, s02 subjects), and
-// returns no words for most signer names, printed under the red seal and the signature.
-var fieldFloors = map[string]float64{"subject": 7.0 / 9, "signerName": 1.0 / 9}
+// misses: Tesseract reads "chỉ phí" for "chi phí" and "quản lývà" (s01, s02 subjects); the
+// signer's name, printed under the red seal and the signature, is read again without
+// coloured ink (readSignerRegion), which finds 6 more names, but not on s03 (a grey scan
+// where the seal covers the name) nor on s05 ("Đương" for "Dương").
+var fieldFloors = map[string]float64{"subject": 7.0 / 9, "signerName": 7.0 / 9}
 
 func TestFieldAccuracyOnAdminSamples(t *testing.T) {
 	docs, stacks := readAdminTruth(t)
@@ -266,10 +269,12 @@ func TestSecrecyMarkReadFromPage(t *testing.T) {
 }
 
 // BenchmarkFieldReading measures what reading the fields adds to a document, beside the OCR
-// time of its pages: the x-ocr metric is the share of OCR time (target under 0.02).
+// time of its pages: x-ocr is the share of the OCR time taken by reading the fields from
+// the words (target under 0.02); x-ocr-signer adds the second reading of signer blocks
+// whose names the first reading missed (done at the page stage, timed there).
 func BenchmarkFieldReading(b *testing.B) {
 	all := ocrAdminSamples(b)
-	var ocrTime time.Duration
+	var ocrTime, signerTime time.Duration
 	var docs [][]fields.Page
 	for _, id := range []string{"s01", "s02", "s03", "s04", "s05", "s06"} {
 		docs = append(docs, pagesOf(all, id+"/"))
@@ -277,6 +282,7 @@ func BenchmarkFieldReading(b *testing.B) {
 	for k, p := range all {
 		if !strings.HasPrefix(k, "stacks/") {
 			ocrTime += p.ocr
+			signerTime += p.signer
 		}
 	}
 	b.ResetTimer()
@@ -291,4 +297,6 @@ func BenchmarkFieldReading(b *testing.B) {
 	b.ReportMetric(float64(per.Microseconds())/float64(len(docs)), "µs-fields/doc")
 	b.ReportMetric(float64(ocrTime.Milliseconds())/float64(len(docs)), "ms-ocr/doc")
 	b.ReportMetric(per.Seconds()/ocrTime.Seconds(), "x-ocr")
+	b.ReportMetric((per+signerTime).Seconds()/ocrTime.Seconds(), "x-ocr-signer")
+	b.ReportMetric(float64(signerTime.Milliseconds())/float64(len(docs)), "ms-signer/doc")
 }

@@ -173,6 +173,9 @@ func (rec *batchRecord) document(f *File, d *Document, results []*PageResult, er
 			StageDecode: res.Timings.Decode.Milliseconds(), StageNormalize: res.Timings.Normalize.Milliseconds(),
 			StageOCR: res.Timings.OCR.Milliseconds(), StageEncode: res.Timings.Encode.Milliseconds(),
 		}
+		if res.SignerWords != nil || res.Timings.Signer > time.Millisecond {
+			pr.TimingsMs[StageSigner] = res.Timings.Signer.Milliseconds()
+		}
 		sum += res.OCR.MeanConfidence
 		n++
 	}

@@ -12,6 +12,7 @@ package fields
 
 import (
 	"fmt"
+	"image"
 	"regexp"
 	"sort"
 	"strings"
@@ -24,6 +25,10 @@ import (
 type Page struct {
 	Words         []ocr.Word
 	Width, Height int
+	// SignerWords, when set, are a second reading of SignerRegion (see SignerRegion), in
+	// page coordinates; they replace the words of that region for the signer block.
+	SignerWords  []ocr.Word
+	SignerRegion image.Rectangle
 }
 
 // Value is one field read from the page.
@@ -95,12 +100,10 @@ func Read(first, last Page) Fields {
 	f.OrganName, f.ParentOrgan = h.organ, h.parent
 	f.Secrecy, f.Urgency = marksOf(segs, first, h)
 	f.TypeName, f.Subject = typeAndSubject(segs, first, h)
-	lastSegs := segs
-	if len(last.Words) > 0 {
-		lastSegs = segments(last.Words)
-	} else {
+	if len(last.Words) == 0 {
 		last = first
 	}
+	lastSegs := segments(withSigner(last))
 	f.Authority, f.SignerTitle, f.SignerName = signerOf(lastSegs, last)
 	return f
 }

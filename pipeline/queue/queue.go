@@ -32,6 +32,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"image"
 	"io"
 	"io/fs"
 	"log/slog"
@@ -607,6 +608,9 @@ type pageResult struct {
 	OCR      *ocr.Result
 	Flags    []string
 	Timings  pipeline.Timings
+	// The second reading of the signer block (pipeline.PageResult).
+	SignerWords  []ocr.Word
+	SignerRegion image.Rectangle
 }
 
 // failure is a page's permanent failure, as recorded in Redis.
@@ -784,7 +788,7 @@ func (q *Queue) handlePage(ctx context.Context, t *asynq.Task, pool *ocr.Pool) e
 		return err
 	}
 	pr := pageResult{Original: res.Original, Geometry: res.Geometry, Width: res.Width, Height: res.Height,
-		Image: res.Image, OCR: res.OCR, Flags: res.Flags, Timings: res.Timings}
+		Image: res.Image, OCR: res.OCR, Flags: res.Flags, Timings: res.Timings, SignerWords: res.SignerWords, SignerRegion: res.SignerRegion}
 	var buf bytes.Buffer
 	if err := gob.NewEncoder(&buf).Encode(&pr); err != nil {
 		return fmt.Errorf("page %s %d: %w", pg.File, pg.FilePage, err)
@@ -893,7 +897,7 @@ func (q *Queue) loadPages(ctx context.Context, id string, d int, doc *pipeline.D
 			return nil, nil, fmt.Errorf("page result %s: %w", pageKey(id, d, pg.Index), err)
 		}
 		res := &pipeline.PageResult{Page: pg, Original: pr.Original, Geometry: pr.Geometry, Width: pr.Width, Height: pr.Height,
-			Image: pr.Image, OCR: pr.OCR, Flags: pr.Flags, Timings: pr.Timings}
+			Image: pr.Image, OCR: pr.OCR, Flags: pr.Flags, Timings: pr.Timings, SignerWords: pr.SignerWords, SignerRegion: pr.SignerRegion}
 		if res.OCR == nil {
 			res.OCR = &ocr.Result{}
 		}
