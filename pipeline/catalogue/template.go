@@ -23,6 +23,7 @@ var help = []string{
 	"6. Ô để trống: số, ký hiệu, ngày, trích yếu, cơ quan ban hành, người ký được đọc từ trang đầu (trang cuối cho người ký) và đánh dấu \"đọc từ trang\". Giá trị ghi trong mục lục luôn được ưu tiên; nếu khác với trang, văn bản được gắn cờ để kiểm tra.",
 	"7. Kiểm tra trước khi xử lý: sohoa validate THƯ_MỤC_LÔ. Mỗi lỗi chỉ rõ trang, ô, giá trị và điều được phép.",
 	"8. Trang \"Lô\" (không bắt buộc): mã lô, tên và mã định danh cơ quan.",
+	"9. Hồ sơ quét liền thành một xấp: ghi 1 ở cột \"Quét thành một xấp\"; các trang để là tệp ảnh rời trong thư mục hồ sơ. Xấp được tách thành văn bản tại các trang đầu tìm thấy; muốn tách khác, ghi trang đầu từng văn bản (ví dụ 1, 3, 4).",
 	"",
 	"Code lists / Danh mục:",
 }
