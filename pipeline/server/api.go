@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/sohoa-vn/sohoa/pipeline"
+	"github.com/sohoa-vn/sohoa/pipeline/catalogue"
 	"github.com/sohoa-vn/sohoa/pipeline/queue"
 	"github.com/sohoa-vn/sohoa/storage"
 )
@@ -114,16 +115,23 @@ func (s *Server) apiUpload(w http.ResponseWriter, r *http.Request, who *principa
 func batchRoot(root string) string {
 	es, err := os.ReadDir(root)
 	if err == nil && len(es) == 1 && es[0].IsDir() {
-		if _, err := os.Stat(filepath.Join(root, pipeline.MetadataFile)); err != nil {
+		if _, err := os.Stat(filepath.Join(root, pipeline.MetadataFile)); err != nil && len(catalogue.Find(root)) == 0 {
 			return filepath.Join(root, es[0].Name())
 		}
 	}
 	return root
 }
 
-// hasID reports whether the batch.json in dir names the batch.
+// hasID reports whether the batch.json in dir, or its catalogue (sheet Lô), names the batch.
 func hasID(dir string) bool {
 	data, err := os.ReadFile(filepath.Join(dir, pipeline.MetadataFile))
+	if names := catalogue.Find(dir); err != nil && len(names) > 0 {
+		cat, cerr := catalogue.Read(dir, names[0])
+		if cerr != nil {
+			return false
+		}
+		data, err = cat.JSON, nil
+	}
 	if err != nil {
 		return false
 	}
