@@ -1,0 +1,86 @@
+package queue
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/sohoa-vn/sohoa/pipeline"
+	"github.com/sohoa-vn/sohoa/pipeline/catalogue"
+)
+
+// A batch described by mucluc.csv instead of batch.json goes through submit and the
+// workers like any other: the catalogue is uploaded with the pages and read again by the
+// worker with the same rules, and the package carries its metadata.
+func TestCatalogueBatchThroughQueue(t *testing.T) {
+	q, inbox, _ := newTestQueue(t, 70) // Redis database 90: h15's range 90-99
+	ctx := context.Background()
+	dir := filepath.Join(t.TempDir(), "mucluc-2025-01")
+	src := "../../testdata/batch/H49.64.33.2025.02.VTLT"
+	os.MkdirAll(filepath.Join(dir, "H49.64.33.2025.02.VTLT"), 0o755)
+	for _, n := range []string{"01-cv-giao-nop.png", "02-bb-giao-nhan.jpg"} {
+		data, err := os.ReadFile(filepath.Join(src, n))
+		if err != nil {
+			t.Fatal(err)
+		}
+		os.WriteFile(filepath.Join(dir, "H49.64.33.2025.02.VTLT", n), data, 0o644)
+	}
+	os.WriteFile(filepath.Join(dir, catalogue.CSVFilesName), []byte("\ufeffMã hồ sơ,Tiêu đề hồ sơ,Thời hạn lưu trữ,Mã hồ sơ gốc giấy\n"+
+		"fileCode,title,maintenance,paperFileCode\nH49.64.33.2025.02.VTLT,Hồ sơ giao nộp năm 2025,70 năm,H49.K1.G3.H12.46\n"), 0o644)
+	os.WriteFile(filepath.Join(dir, catalogue.CSVName), []byte("\ufeffMã hồ sơ,STT,Số,Ký hiệu,Ngày,Trích yếu\n"+
+		"fileCode,docOrdinal,codeNumber,codeNotation,issuedDate,subject\n"+
+		"H49.64.33.2025.02.VTLT,1,312,CCVTLT-NVLT,17/9/2025,V/v giao nộp hồ sơ vào Lưu trữ lịch sử tỉnh\n"), 0o644)
+	b, err := pipeline.Load(ctx, dir, pipeline.LoadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := q.Submit(ctx, b, pipeline.LoadOptions{}, nil); err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range []string{catalogue.CSVName, catalogue.CSVFilesName} {
+		r, err := inbox.Get(ctx, b.ID+"/"+n)
+		if err != nil {
+			t.Fatalf("%s not uploaded: %v", n, err)
+		}
+		io.Copy(io.Discard, r)
+		r.Close()
+	}
+	_, stop := startWorker(t, q, 2)
+	defer stop()
+	if st := waitFinished(t, q, b.ID, 3*time.Minute); st.State != StateComplete {
+		t.Fatalf("status = %+v", st)
+	}
+	pkg := downloadPackage(t, q.stores.Archive, b.ID)
+	data, err := os.ReadFile(filepath.Join(pkg, "metadata", "batch.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rec struct {
+		Files []struct {
+			Title       string `json:"title"`
+			Maintenance string `json:"maintenance"`
+			Documents   []struct {
+				CodeNumber   string                           `json:"codeNumber"`
+				IssuedDate   string                           `json:"issuedDate"`
+				Subject      string                           `json:"subject"`
+				FieldSources map[string]catalogue.FieldSource `json:"fieldSources"`
+			} `json:"documents"`
+		} `json:"files"`
+	}
+	if err := json.Unmarshal(data, &rec); err != nil {
+		t.Fatal(err)
+	}
+	f := rec.Files[0]
+	if f.Title != "Hồ sơ giao nộp năm 2025" || f.Maintenance != "02" || len(f.Documents) != 2 {
+		t.Fatalf("package hồ sơ: %+v", f)
+	}
+	d := f.Documents[0]
+	if d.CodeNumber != "312" || d.IssuedDate != "17/09/2025" || d.Subject != "V/v giao nộp hồ sơ vào Lưu trữ lịch sử tỉnh" ||
+		d.FieldSources["codeNumber"].Source != catalogue.SourceCatalogue {
+		t.Errorf("package document: %+v", d)
+	}
+}
