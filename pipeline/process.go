@@ -386,7 +386,7 @@ func (p *Packager) AddDocument(ctx context.Context, f *File, d *Document, result
 	}
 	var failure *Failure
 	if d.Stack && out != nil {
-		failure = &Failure{Document: d.Source, Stage: StageFields, Reason: "a stack is split into documents by sohoa process; the queue does not split stacks yet: process this batch with sohoa process"}
+		failure = &Failure{Document: d.Source, Stage: StageFields, Reason: "a stack cannot be added as one document: its documents are built once it is split"}
 	}
 	for i, res := range results {
 		if errs[i] != nil {

@@ -84,3 +84,63 @@ func TestCatalogueBatchThroughQueue(t *testing.T) {
 		t.Errorf("package document: %+v", d)
 	}
 }
+
+// A stack is split by the package task, as by Process.
+func TestStackThroughQueue(t *testing.T) {
+	q, _, _ := newTestQueue(t, 71) // Redis database 91: h15's range 90-99
+	ctx := context.Background()
+	dir := filepath.Join(t.TempDir(), "stack-2024")
+	os.MkdirAll(filepath.Join(dir, "H49.64.33.2024.05.VHXH"), 0o755)
+	for i := 1; i <= 4; i++ {
+		data, err := os.ReadFile(filepath.Join("../../testdata/admin/stacks/stack1", "page-00"+string(rune('0'+i))+".jpg"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		os.WriteFile(filepath.Join(dir, "H49.64.33.2024.05.VHXH", "p"+string(rune('0'+i))+".jpg"), data, 0o644)
+	}
+	os.WriteFile(filepath.Join(dir, pipeline.MetadataFile), []byte(`{"files": [{"fileCode": "H49.64.33.2024.05.VHXH", "paperFileCode": "H49.K1.G3.H12.60", "stack": true}]}`), 0o644)
+	b, err := pipeline.Load(ctx, dir, pipeline.LoadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := q.Submit(ctx, b, pipeline.LoadOptions{}, nil); err != nil {
+		t.Fatal(err)
+	}
+	_, stop := startWorker(t, q, 2)
+	defer stop()
+	if st := waitFinished(t, q, b.ID, 3*time.Minute); st.State != StateComplete {
+		t.Fatalf("status = %+v", st)
+	}
+	pkg := downloadPackage(t, q.stores.Archive, b.ID)
+	data, err := os.ReadFile(filepath.Join(pkg, "metadata", "batch.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rec struct {
+		Files []struct {
+			FirstPages []int `json:"firstPages"`
+			Documents  []struct {
+				TypeName string          `json:"typeName"`
+				Status   string          `json:"status"`
+				PDF      string          `json:"pdf"`
+				Split    *pipeline.Split `json:"split"`
+			} `json:"documents"`
+		} `json:"files"`
+	}
+	if err := json.Unmarshal(data, &rec); err != nil {
+		t.Fatal(err)
+	}
+	docs := rec.Files[0].Documents
+	if len(docs) != 3 || len(rec.Files[0].FirstPages) != 3 || rec.Files[0].FirstPages[2] != 4 {
+		t.Fatalf("stack packaged as %d documents, first pages %v", len(docs), rec.Files[0].FirstPages)
+	}
+	for i, want := range []string{"Kế hoạch", "Giấy mời", "Báo cáo"} {
+		d := docs[i]
+		if d.TypeName != want || d.Status != "done" || d.PDF == "" || d.Split == nil || d.Split.By != pipeline.SplitByPage {
+			t.Errorf("document %d: %+v", i+1, d)
+		}
+		if _, err := os.Stat(filepath.Join(pkg, filepath.FromSlash(d.PDF))); err != nil {
+			t.Errorf("document %d: %v", i+1, err)
+		}
+	}
+}

@@ -952,7 +952,7 @@ func (q *Queue) handleDocument(ctx context.Context, t *asynq.Task) error {
 			break
 		}
 	}
-	if status == "done" {
+	if status == "done" && !dr.d.Stack { // a stack's documents are built by the package task, once it is split
 		t0 := time.Now()
 		out, err := pipeline.MakeDocument(ctx, b, dr.f, dr.d, results, q.opts.Pipeline.DocumentOptions(m.submitted))
 		q.observeStage(pipeline.StagePDF, time.Since(t0))
@@ -1056,7 +1056,7 @@ func (q *Queue) handlePackage(ctx context.Context, t *asynq.Task) error {
 			// too rather than build it here.
 			errs[0] = errors.New(reason)
 		}
-		if st == "done" {
+		if st == "done" && !dr.d.Stack {
 			dout = &pipeline.DocumentOutput{}
 			for ext, dst := range map[string]*[]byte{"pdf": &dout.PDF, "txt": &dout.Text, "alto.xml": &dout.ALTO} {
 				if *dst, err = getAll(ctx, q.stores.Work, docKey(p.Batch, i, ext)); err != nil {
