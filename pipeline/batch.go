@@ -315,6 +315,9 @@ func Load(ctx context.Context, dir string, opts LoadOptions) (*Batch, error) {
 // nil when the folder has neither. Problems of the catalogue are added to probs.
 func readMetadata(dir string, probs *[]Problem, lang string) ([]byte, *catalogue.Catalogue, error) {
 	names := catalogue.Find(dir)
+	if _, err := os.Stat(filepath.Join(dir, catalogue.CSVFilesName)); err == nil && (len(names) == 0 || names[0] != catalogue.CSVName) {
+		*probs = append(*probs, Problem{File: catalogue.CSVFilesName, What: catalogue.Localize("the Hồ sơ sheet as CSV is read only with the Văn bản sheet as "+catalogue.CSVName+" (and no batch.json or "+catalogue.XLSXName+")", lang)})
+	}
 	data, err := os.ReadFile(filepath.Join(dir, MetadataFile))
 	switch {
 	case err == nil && len(names) > 0:

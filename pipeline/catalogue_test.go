@@ -253,6 +253,14 @@ func TestCatalogueAndBatchJSONTogetherRefused(t *testing.T) {
 	if !strings.Contains(got, "both batch.json and mucluc.xlsx") {
 		t.Errorf("problems: %s", got)
 	}
+	// A Hồ sơ CSV that would be ignored is refused, not skipped.
+	dir = catalogueBatch(t)
+	writeCatalogue(t, dir)
+	os.WriteFile(filepath.Join(dir, catalogue.CSVFilesName), []byte(csvFiles), 0o644)
+	got = strings.Join(problemsOf(t, dir, LoadOptions{}), "\n")
+	if !strings.Contains(got, "mucluc-hoso.csv: trang Hồ sơ dạng CSV (mucluc-hoso.csv) chỉ được đọc cùng trang Văn bản dạng CSV") {
+		t.Errorf("problems: %s", got)
+	}
 }
 
 // csvCatalogue is the "Văn bản" sheet of the sample batch as CSV, with its "Hồ sơ" sheet.
