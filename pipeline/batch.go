@@ -321,7 +321,7 @@ func readMetadata(dir string, probs *[]Problem, lang string) ([]byte, *catalogue
 	data, err := os.ReadFile(filepath.Join(dir, MetadataFile))
 	switch {
 	case err == nil && len(names) > 0:
-		*probs = append(*probs, Problem{File: names[0], What: "the batch has both " + MetadataFile + " and " + names[0] + ": keep one of them"})
+		*probs = append(*probs, Problem{File: names[0], What: catalogue.Localize("the batch has both "+MetadataFile+" and "+names[0]+": keep one of them", lang)})
 		return data, nil, nil
 	case err == nil:
 		return data, nil, nil
@@ -330,7 +330,7 @@ func readMetadata(dir string, probs *[]Problem, lang string) ([]byte, *catalogue
 	case len(names) == 0:
 		return nil, nil, nil
 	case len(names) > 1:
-		*probs = append(*probs, Problem{File: names[1], What: "the batch has both " + strings.Join(names, " and ") + ": keep one of them"})
+		*probs = append(*probs, Problem{File: names[1], What: catalogue.Localize("the batch has both "+strings.Join(names, " and ")+": keep one of them", lang)})
 	}
 	cat, err := catalogue.Read(dir, names[0])
 	if err != nil {

@@ -250,7 +250,7 @@ func TestCatalogueAndBatchJSONTogetherRefused(t *testing.T) {
 	data, _ := os.ReadFile(filepath.Join(sampleBatch, MetadataFile))
 	os.WriteFile(filepath.Join(dir, MetadataFile), data, 0o644)
 	got := strings.Join(problemsOf(t, dir, LoadOptions{}), "\n")
-	if !strings.Contains(got, "both batch.json and mucluc.xlsx") {
+	if !strings.Contains(got, "mucluc.xlsx: lô có cả batch.json và mucluc.xlsx: chỉ giữ một trong hai") {
 		t.Errorf("problems: %s", got)
 	}
 	// A Hồ sơ CSV that would be ignored is refused, not skipped.

@@ -31,6 +31,7 @@ var vietnamese = []struct {
 	{regexp.MustCompile(`^secret document.*$`), "tài liệu mật (MẬT / TỐI MẬT / TUYỆT MẬT) bị từ chối: hệ thống này không được cấu hình là hệ thống cô lập (isolated)"},
 	{regexp.MustCompile(`^batch id must be.*$`), "mã lô gồm 1–128 ký tự A–Z a–z 0–9 . _ - (bắt đầu bằng chữ hoặc số)"},
 	{regexp.MustCompile(`^unknown field.*$`), "thẻ không được biết"},
+	{regexp.MustCompile(`^the batch has both (\S+) and (\S+): keep one of them$`), "lô có cả $1 và $2: chỉ giữ một trong hai"},
 	{regexp.MustCompile(`^the Hồ sơ sheet as CSV is read only with.*$`), "trang Hồ sơ dạng CSV (mucluc-hoso.csv) chỉ được đọc cùng trang Văn bản dạng CSV (mucluc.csv), không kèm batch.json hay mucluc.xlsx"},
 	{regexp.MustCompile(`^only for a hồ sơ scanned as a stack.*$`), "chỉ dùng cho hồ sơ quét thành một xấp (cột Xấp: 1)"},
 	{regexp.MustCompile(`^must start with 1 and increase.*$`), "phải bắt đầu từ 1 và tăng dần (ví dụ 1, 3, 4)"},
