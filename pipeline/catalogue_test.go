@@ -230,6 +230,27 @@ func TestCatalogueMistakesNamedByCell(t *testing.T) {
 	}
 }
 
+// A date entered as a date in a cell showing another locale's format (m/d/yy) is read as
+// the date it is.
+func TestCatalogueDateCellInAnyFormat(t *testing.T) {
+	dir := catalogueBatch(t)
+	writeCatalogue(t, dir, func(f *excelize.File) {
+		us, err := f.NewStyle(&excelize.Style{NumFmt: 14}) // m/d/yy, or the locale's short date
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.SetCellValue(catalogue.SheetDocuments, "E4", time.Date(2023, 10, 2, 0, 0, 0, 0, time.UTC))
+		f.SetCellStyle(catalogue.SheetDocuments, "E4", "E4", us)
+	})
+	b, err := Load(context.Background(), dir, LoadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := b.Files[0].Documents[1].Meta.IssuedDate; got != "02/10/2023" {
+		t.Errorf("issuedDate = %q, want 02/10/2023", got)
+	}
+}
+
 func TestCatalogueProblemsInEnglish(t *testing.T) {
 	dir := catalogueBatch(t)
 	writeCatalogue(t, dir, func(f *excelize.File) {

@@ -210,6 +210,11 @@ func (r *reader) readWorkbook(f *excelize.File) error {
 		if err != nil {
 			return fmt.Errorf("%s: %s: %w", r.cat.Name, s, err)
 		}
+		raw, err := f.GetRows(s, excelize.Options{RawCellValue: true})
+		if err != nil {
+			return fmt.Errorf("%s: %s: %w", r.cat.Name, s, err)
+		}
+		datesFromSerials(rows, raw, columnsOf(s))
 		r.readSheet(s, s, rows)
 	}
 	return nil
@@ -340,6 +345,37 @@ func (r *reader) readSheet(label, sheet string, rows [][]string) {
 		for t, c := range cells {
 			if t != "fileCode" {
 				r.cat.cells[prefix+"."+t] = c
+			}
+		}
+	}
+}
+
+// datesFromSerials writes the date cells that hold a date (an Excel serial number,
+// whatever format displays it) as DD/MM/YYYY, so that a date entered in a workbook with
+// another locale's format (3/8/24) is read as the date it is, not as text.
+func datesFromSerials(rows, raw [][]string, cols []column) {
+	if len(rows) < tagRow {
+		return
+	}
+	isDate := map[int]bool{}
+	for i, t := range rows[tagRow-1] {
+		for _, c := range cols {
+			if c.Tag == strings.TrimSpace(t) && (c.Kind == kindDate || c.Kind == kindDateFull) {
+				isDate[i] = true
+			}
+		}
+	}
+	for ri := firstRow - 1; ri < len(rows) && ri < len(raw); ri++ {
+		for i := range isDate {
+			if i >= len(rows[ri]) || i >= len(raw[ri]) || raw[ri][i] == rows[ri][i] {
+				continue
+			}
+			serial, err := strconv.ParseFloat(raw[ri][i], 64)
+			if err != nil || serial < 1 {
+				continue
+			}
+			if t, err := excelize.ExcelDateToTime(serial, false); err == nil {
+				rows[ri][i] = t.Format("02/01/2006")
 			}
 		}
 	}
