@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"bytes"
 	"context"
 	"os"
 	"path/filepath"
@@ -9,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/sohoa-vn/sohoa/ocr"
+	"github.com/sohoa-vn/sohoa/pipeline/catalogue"
 )
 
 // stackBatch is the admin stack as one hồ sơ of loose pages marked stack: true in
@@ -73,6 +75,28 @@ func TestStackSplitIntoDocuments(t *testing.T) {
 	}
 	if !reflect.DeepEqual(rec.Files[0].FirstPages, []int{1, 3, 4}) {
 		t.Errorf("first pages recorded %v", rec.Files[0].FirstPages)
+	}
+
+	// The package's catalogue, imported again, describes the same stack and documents.
+	var xlsx bytes.Buffer
+	if err := catalogue.Export(out+"/"+rep.BatchID, &xlsx); err != nil {
+		t.Fatal(err)
+	}
+	again := stackBatch(t, "")
+	os.Remove(filepath.Join(again, MetadataFile))
+	writeFile(t, again, catalogue.XLSXName, xlsx.String())
+	b2, err := Load(context.Background(), again, LoadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f2 := b2.Files[0]
+	if !reflect.DeepEqual(f2.Meta, rec.Files[0].FileMeta) {
+		t.Errorf("imported hồ sơ\n%+v\npackage\n%+v", f2.Meta, rec.Files[0].FileMeta)
+	}
+	for i, d := range docs {
+		if m := f2.stackMetas[i+1]; m == nil || !reflect.DeepEqual(*m, d.DocMeta) {
+			t.Errorf("imported document %d\n%+v\npackage\n%+v", i+1, m, d.DocMeta)
+		}
 	}
 }
 
