@@ -115,3 +115,21 @@ func TestSignerBlockAndMarks(t *testing.T) {
 		t.Errorf("marks %q %q", f.Secrecy.Text, f.Urgency.Text)
 	}
 }
+
+// A blank page, or no page at all, reads as nothing, without failing.
+func TestBlankPages(t *testing.T) {
+	for _, p := range []Page{{}, {Width: 2480, Height: 3508}, page("1200 1700 .")} {
+		if f := Read(p, p); f != (Fields{}) {
+			t.Errorf("blank page read as %+v", f)
+		}
+		if _, ok := SignerRegion(p); ok {
+			t.Error("a blank page has a signer region")
+		}
+		if e := FirstPage(p); e.First() {
+			t.Errorf("a blank page is a first page: %+v", e)
+		}
+	}
+	if firsts, _ := Split(nil); len(firsts) != 0 {
+		t.Errorf("no pages split at %v", firsts)
+	}
+}
