@@ -74,9 +74,9 @@ type Document struct {
 	given *DocMeta // the catalogue metadata, kept when fields read from the page fill Meta
 }
 
-// applyFields merges what the pages say into d.Meta, always starting from the
+// ApplyFields merges what the pages say into d.Meta, always starting from the
 // metadata the document was loaded with, and returns what was read and used.
-func (d *Document) applyFields(pages []*PageResult) *DocFields {
+func (d *Document) ApplyFields(pages []*PageResult) *DocFields {
 	if d.given == nil {
 		g := d.Meta
 		d.given = &g

@@ -354,7 +354,7 @@ type DocumentOutput struct {
 // MakeDocument builds a document's files from its processed pages with
 // BuildDocument, DocumentText and WriteALTO.
 func MakeDocument(ctx context.Context, b *Batch, f *File, d *Document, pages []*PageResult, opts DocumentOptions) (*DocumentOutput, error) {
-	if df := d.applyFields(pages); df.Secrecy != "" && !opts.Isolated {
+	if df := d.ApplyFields(pages); df.Secrecy != "" && !opts.Isolated {
 		return nil, &SecretError{Mark: df.Secrecy}
 	}
 	var pdf, altoXML bytes.Buffer
@@ -422,7 +422,7 @@ func (p *Packager) AddDocument(ctx context.Context, f *File, d *Document, result
 	}
 	var df *DocFields
 	if failure == nil && !d.Stack {
-		df = d.applyFields(results)
+		df = d.ApplyFields(results)
 		if df.Secrecy != "" && !p.opts.Isolated {
 			failure = &Failure{Document: d.Source, Stage: StageFields, Reason: (&SecretError{Mark: df.Secrecy}).Error()}
 		}

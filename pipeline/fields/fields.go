@@ -291,7 +291,7 @@ func typeAndSubject(segs []segment, pg Page, h header) (typ, subject Value) {
 			if t.cx() >= pg.Width/2 {
 				continue
 			}
-			if t.box.Min.Y-prev.box.Max.Y > 2*prev.h() || isMark(t.text) != "" || kinhGuiRe.MatchString(t.text) {
+			if t.box.Min.Y-prev.box.Max.Y > 2*prev.h() || isMark(t.text) != "" || kinhGuiRe.MatchString(t.text) || dateRe.MatchString(t.text) {
 				break
 			}
 			parts = append(parts, t.text)

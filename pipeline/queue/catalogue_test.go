@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
@@ -33,7 +34,7 @@ func TestCatalogueBatchThroughQueue(t *testing.T) {
 		"fileCode,title,maintenance,paperFileCode\nH49.64.33.2025.02.VTLT,Hồ sơ giao nộp năm 2025,70 năm,H49.K1.G3.H12.46\n"), 0o644)
 	os.WriteFile(filepath.Join(dir, catalogue.CSVName), []byte("\ufeffMã hồ sơ,STT,Số,Ký hiệu,Ngày,Trích yếu\n"+
 		"fileCode,docOrdinal,codeNumber,codeNotation,issuedDate,subject\n"+
-		"H49.64.33.2025.02.VTLT,1,312,CCVTLT-NVLT,17/9/2025,V/v giao nộp hồ sơ vào Lưu trữ lịch sử tỉnh\n"), 0o644)
+		"H49.64.33.2025.02.VTLT,1,313,CCVTLT-NVLT,17/9/2025,\"V/v giao nộp hồ sơ, tài liệu vào Lưu trữ lịch sử tỉnh\"\n"), 0o644)
 	b, err := pipeline.Load(ctx, dir, pipeline.LoadOptions{})
 	if err != nil {
 		t.Fatal(err)
@@ -79,9 +80,19 @@ func TestCatalogueBatchThroughQueue(t *testing.T) {
 		t.Fatalf("package hồ sơ: %+v", f)
 	}
 	d := f.Documents[0]
-	if d.CodeNumber != "312" || d.IssuedDate != "17/09/2025" || d.Subject != "V/v giao nộp hồ sơ vào Lưu trữ lịch sử tỉnh" ||
-		d.FieldSources["codeNumber"].Source != catalogue.SourceCatalogue {
+	if d.CodeNumber != "313" || d.IssuedDate != "17/09/2025" || d.Subject != "V/v giao nộp hồ sơ, tài liệu vào Lưu trữ lịch sử tỉnh" ||
+		d.FieldSources["codeNumber"].Source != catalogue.SourceCatalogue || d.FieldSources["typeName"].Source != catalogue.SourcePage {
 		t.Errorf("package document: %+v", d)
+	}
+	// The dashboard's detail shows what was read from the page and the mistyped number.
+	det, err := q.Detail(ctx, b.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dd := det.Files[0].Documents[0]
+	if !slices.Contains(dd.FromPage, "typeName") || len(dd.Mismatches) != 1 || dd.Mismatches[0].Field != "codeNumber" ||
+		dd.Mismatches[0].Catalogue != "313" || dd.Mismatches[0].Page != "312" {
+		t.Errorf("detail: from page %v, mismatches %+v", dd.FromPage, dd.Mismatches)
 	}
 }
 

@@ -169,6 +169,7 @@ func keyBatch(id string) string           { return "sohoa:batch:" + id }
 func keyFiles(id string) string           { return "sohoa:batch:" + id + ":files" }
 func keyPageFails(id string) string       { return "sohoa:batch:" + id + ":pagefail" }
 func keyDocs(id string) string            { return "sohoa:batch:" + id + ":docs" }
+func keyDocMeta(id string) string         { return "sohoa:batch:" + id + ":docmeta" }
 func keyDocPages(id string, d int) string { return fmt.Sprintf("sohoa:batch:%s:doc:%d", id, d) }
 func keyDocIndex(id string) string        { return "sohoa:batch:" + id + ":docindex" }
 func keyDocCodes(id string) string        { return "sohoa:batch:" + id + ":doccodes" }
@@ -967,6 +968,9 @@ func (q *Queue) handleDocument(ctx context.Context, t *asynq.Task) error {
 					return fmt.Errorf("document %s: %w", dr.d.Source, err)
 				}
 			}
+			if err := q.recordDocMeta(ctx, p.Batch, p.Doc, dr.d.ApplyFields(results)); err != nil {
+				return err
+			}
 		}
 	}
 	if err := q.rdb.HSetNX(ctx, keyDocs(p.Batch), strconv.Itoa(p.Doc), status).Err(); err != nil {
@@ -1437,6 +1441,7 @@ func planRetry(ctx context.Context, tx *redis.Tx, id string, docs []string) ([]s
 	}
 	for _, d := range sel {
 		pipe.HDel(ctx, keyDocs(id), strconv.Itoa(d))
+		pipe.HDel(ctx, keyDocMeta(id), strconv.Itoa(d))
 	}
 	pipe.HDel(ctx, keyBatch(id), "error", "finished")
 	pipe.HSet(ctx, keyBatch(id), "state", StateQueued)
