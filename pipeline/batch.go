@@ -14,6 +14,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path"
 	"path/filepath"
@@ -23,7 +24,9 @@ import (
 	"strconv"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 
+	"github.com/sohoa-vn/sohoa/pipeline/catalogue"
 	"github.com/sohoa-vn/sohoa/pipeline/scan"
 )
 
@@ -41,6 +44,11 @@ type Batch struct {
 	Files        []*File
 	// Extra holds batch.json's "metadata" object, carried into the package unchanged.
 	Extra json.RawMessage
+	// Sheet is the metadata file the batch was described by: batch.json, mucluc.xlsx,
+	// mucluc.csv (with mucluc-hoso.csv), or "" when there is none.
+	Sheet string
+	// Notes are values of a catalogue accepted after normalisation (8/3/2024 → 08/03/2024).
+	Notes []Problem
 }
 
 // File is one hồ sơ of a batch.
@@ -48,6 +56,8 @@ type File struct {
 	Meta      FileMeta
 	Dir       string // slash path relative to the batch folder
 	Documents []*Document
+
+	stackMetas map[int]*DocMeta // a stack's document metadata by ordinal, for when it is split
 }
 
 // Document is one văn bản of a hồ sơ.
@@ -55,6 +65,25 @@ type Document struct {
 	Meta   DocMeta
 	Source string // slash path of its folder or file, relative to the batch folder
 	Pages  []*Page
+	// Stack is a whole hồ sơ scanned as one stack, to be split into documents
+	// once its pages are read (FileMeta.Stack).
+	Stack bool
+	// Split is how the document was cut out of a stack; nil for other documents.
+	Split *Split
+
+	given *DocMeta // the catalogue metadata, kept when fields read from the page fill Meta
+}
+
+// ApplyFields merges what the pages say into d.Meta, always starting from the
+// metadata the document was loaded with, and returns what was read and used.
+func (d *Document) ApplyFields(pages []*PageResult) *DocFields {
+	if d.given == nil {
+		g := d.Meta
+		d.given = &g
+	}
+	df := ReadDocumentFields(*d.given, pages)
+	d.Meta = df.Meta
+	return df
 }
 
 // Page is one scanned page.
@@ -96,9 +125,17 @@ type Problem struct {
 	Field string `json:"field,omitempty"` // the metadata field, e.g. files[0].documents[1].issuedDate
 	Value string `json:"value,omitempty"` // the offending value
 	What  string `json:"what"`            // what is wrong and what is allowed
+	// Cell is the spreadsheet cell of a catalogue problem, e.g. Văn bản!E7.
+	Cell string `json:"cell,omitempty"`
 }
 
 func (p Problem) String() string {
+	if p.Cell != "" {
+		if p.Value != "" {
+			return fmt.Sprintf("%s: %q %s", p.Cell, p.Value, p.What)
+		}
+		return fmt.Sprintf("%s: %s", p.Cell, p.What)
+	}
 	var b strings.Builder
 	b.WriteString(p.File)
 	if p.Page > 0 {
@@ -141,6 +178,9 @@ type LoadOptions struct {
 	// RequireColour refuses pages scanned under 24-bit colour (ColourRule)
 	// instead of flagging them.
 	RequireColour bool
+	// Lang is the language of a catalogue's problems and notes: "en" for English,
+	// Vietnamese otherwise.
+	Lang string
 }
 
 type sheet struct {
@@ -177,12 +217,27 @@ func Load(ctx context.Context, dir string, opts LoadOptions) (*Batch, error) {
 
 	var sh sheet
 	declared := map[string]*sheetFile{}
-	if data, err := os.ReadFile(filepath.Join(abs, MetadataFile)); err == nil {
-		if text, p := DecodeUTF8(MetadataFile, data); p != nil {
-			probs = append(probs, *p)
-		} else {
-			probs = append(probs, readSheet(text, &sh)...)
+	data, cat, err := readMetadata(abs, &probs, opts.Lang)
+	if err != nil {
+		return nil, fmt.Errorf("batch %s: %w", dir, err)
+	}
+	if cat != nil {
+		b.Sheet = cat.Name
+		for _, n := range cat.Notes {
+			b.Notes = append(b.Notes, Problem{File: cat.Name, Cell: n.Cell, Field: n.Field, Value: n.Value, What: n.Text(opts.Lang)})
 		}
+	} else if data != nil {
+		b.Sheet = MetadataFile
+		text, p := DecodeUTF8(MetadataFile, data)
+		if p != nil {
+			probs = append(probs, *p)
+			data = nil
+		} else {
+			data = text
+		}
+	}
+	if data != nil {
+		probs = append(probs, readSheet(data, &sh)...)
 		if sh.ID != "" {
 			b.ID = sh.ID
 		}
@@ -195,8 +250,6 @@ func Load(ctx context.Context, dir string, opts LoadOptions) (*Batch, error) {
 			}
 			declared[f.FileCode] = f
 		}
-	} else if !errors.Is(err, os.ErrNotExist) {
-		return nil, fmt.Errorf("batch %s: %w", dir, err)
 	}
 	if !batchIDPattern.MatchString(b.ID) {
 		probs = append(probs, Problem{File: MetadataFile, Field: "id", Value: b.ID, What: "batch id must be 1–128 of A–Z a–z 0–9 . _ - (starting with a letter or digit)"})
@@ -212,7 +265,7 @@ func Load(ctx context.Context, dir string, opts LoadOptions) (*Batch, error) {
 			return nil, ctx.Err()
 		}
 		name := e.Name()
-		if ignored(name) || name == MetadataFile {
+		if ignored(name) || name == MetadataFile || catalogue.IsCatalogueFile(name) {
 			continue
 		}
 		if !e.IsDir() {
@@ -259,10 +312,65 @@ func Load(ctx context.Context, dir string, opts LoadOptions) (*Batch, error) {
 			}
 		}
 	}
+	if cat != nil {
+		locateInCatalogue(cat, probs, opts.Lang)
+	}
 	if len(probs) > 0 {
 		return nil, &ValidationError{Dir: dir, Problems: probs}
 	}
 	return b, nil
+}
+
+// readMetadata returns the batch.json document of the batch folder dir: batch.json
+// itself, or the document a spreadsheet catalogue stands for (with the catalogue);
+// nil when the folder has neither. Problems of the catalogue are added to probs.
+func readMetadata(dir string, probs *[]Problem, lang string) ([]byte, *catalogue.Catalogue, error) {
+	names := catalogue.Find(dir)
+	if _, err := os.Stat(filepath.Join(dir, catalogue.CSVFilesName)); err == nil && (len(names) == 0 || names[0] != catalogue.CSVName) {
+		*probs = append(*probs, Problem{File: catalogue.CSVFilesName, What: catalogue.Localize("the Hồ sơ sheet as CSV is read only with the Văn bản sheet as "+catalogue.CSVName+" (and no batch.json or "+catalogue.XLSXName+")", lang)})
+	}
+	data, err := os.ReadFile(filepath.Join(dir, MetadataFile))
+	switch {
+	case err == nil && len(names) > 0:
+		*probs = append(*probs, Problem{File: names[0], What: catalogue.Localize("the batch has both "+MetadataFile+" and "+names[0]+": keep one of them", lang)})
+		return data, nil, nil
+	case err == nil:
+		return data, nil, nil
+	case !errors.Is(err, os.ErrNotExist):
+		return nil, nil, err
+	case len(names) == 0:
+		return nil, nil, nil
+	case len(names) > 1:
+		*probs = append(*probs, Problem{File: names[1], What: catalogue.Localize("the batch has both "+strings.Join(names, " and ")+": keep one of them", lang)})
+	}
+	cat, err := catalogue.Read(dir, names[0])
+	if err != nil {
+		*probs = append(*probs, Problem{File: names[0], What: err.Error()})
+		return nil, nil, nil
+	}
+	for _, p := range cat.Problems {
+		*probs = append(*probs, Problem{File: cat.Name, Cell: p.Cell, Field: p.Field, Value: p.Value, What: p.Text(lang)})
+	}
+	return cat.JSON, cat, nil
+}
+
+// locateInCatalogue gives every problem of the metadata sheet the cell it comes from
+// and explains it in lang.
+func locateInCatalogue(cat *catalogue.Catalogue, probs []Problem, lang string) {
+	for i := range probs {
+		p := &probs[i]
+		if p.File != MetadataFile {
+			continue
+		}
+		p.File = cat.Name
+		p.What = catalogue.Localize(p.What, lang)
+		if p.Cell == "" {
+			p.Cell = cat.Locate(p.Field)
+		}
+		if p.Cell == "" {
+			p.Cell = cat.Name
+		}
+	}
 }
 
 func indexOf(fs []sheetFile, code string) int {
@@ -281,9 +389,18 @@ func readSheet(data []byte, sh *sheet) []Problem {
 	if err := dec.Decode(sh); err != nil {
 		p := Problem{File: MetadataFile, What: "not valid JSON for a batch sheet: " + err.Error()}
 		var te *json.UnmarshalTypeError
+		var se *json.SyntaxError
+		if errors.As(err, &se) {
+			line, col := lineColumn(data, se.Offset)
+			p.What = fmt.Sprintf("line %d, column %d: not valid JSON: %v", line, col, err)
+		} else if errors.Is(err, io.ErrUnexpectedEOF) {
+			line, col := lineColumn(data, int64(len(data)))
+			p.What = fmt.Sprintf("line %d, column %d: not valid JSON: the file ends before the JSON does (a missing ] or })", line, col)
+		}
 		if errors.As(err, &te) {
+			line, col := lineColumn(data, te.Offset)
 			p.Field = te.Field
-			p.What = fmt.Sprintf("has a JSON %s where a %s is expected", te.Value, te.Type)
+			p.What = fmt.Sprintf("line %d, column %d: has a JSON %s where a %s is expected", line, col, te.Value, te.Type)
 		}
 		return []Problem{p}
 	}
@@ -305,6 +422,22 @@ func readSheet(data []byte, sh *sheet) []Problem {
 	json.Unmarshal(raw["organisation"], &org)
 	probs = append(probs, unknownKeys(org, reflect.TypeOf(Organisation{}), "organisation.")...)
 	return probs
+}
+
+// lineColumn returns the 1-based line and column (in characters) of byte offset off in data:
+// for a syntax error, the offset just after the character that is wrong.
+func lineColumn(data []byte, off int64) (line, col int) {
+	if off > int64(len(data)) {
+		off = int64(len(data))
+	}
+	before := data[:off]
+	line = bytes.Count(before, []byte("\n")) + 1
+	lineStart := bytes.LastIndexByte(before, '\n') + 1
+	col = utf8.RuneCount(before[lineStart:])
+	if col == 0 {
+		col = 1
+	}
+	return line, col
 }
 
 func unknownKeys(m map[string]json.RawMessage, t reflect.Type, prefix string) []Problem {
@@ -420,7 +553,14 @@ func loadDocuments(root string, f *File, metas []DocMeta, where problems, opts L
 		files   []string // page file names
 	}
 	var srcs []docSrc
-	if len(dirs) > 0 {
+	if f.Meta.Stack {
+		if len(dirs) > 0 {
+			return []Problem{{File: f.Dir + "/", What: "a stack hồ sơ holds its pages as loose files, in order, not in document folders"}}
+		}
+		if len(files) > 0 {
+			srcs = append(srcs, docSrc{1, f.Dir, f.Dir, files})
+		}
+	} else if len(dirs) > 0 {
 		for _, d := range dirs {
 			n, err := strconv.Atoi(d)
 			if err != nil || n < 1 || strconv.Itoa(n) != d {
@@ -513,6 +653,18 @@ func loadDocuments(root string, f *File, metas []DocMeta, where problems, opts L
 		}
 		f.Documents = append(f.Documents, d)
 	}
+	if f.Meta.Stack {
+		// The documents of a stack are known once it is split: their metadata waits till then.
+		f.stackMetas = byOrdinal
+		if len(f.Documents) == 1 {
+			d := f.Documents[0]
+			d.Stack = true
+			if n := f.Meta.FirstPages; len(n) > 0 && n[len(n)-1] > len(d.Pages) {
+				where.add("firstPages", fmt.Sprint(n), fmt.Sprintf("a stack has %d pages; its first pages must be within them", len(d.Pages)))
+			}
+		}
+		return probs
+	}
 	for i := range metas {
 		if !found[metas[i].DocOrdinal] && metas[i].DocOrdinal > 0 {
 			probs = append(probs, Problem{File: where.where, Field: fmt.Sprintf("%sdocuments[%d].docOrdinal", where.path, i), Value: strconv.Itoa(metas[i].DocOrdinal), What: "no document with that ordinal in folder " + f.Dir + "/"})
@@ -524,7 +676,7 @@ func loadDocuments(root string, f *File, metas []DocMeta, where problems, opts L
 // ignored reports whether a directory entry is housekeeping left by an
 // operating system or a scanner (hidden files, Thumbs.db, desktop.ini).
 func ignored(name string) bool {
-	return strings.HasPrefix(name, ".") || strings.EqualFold(name, "Thumbs.db") || strings.EqualFold(name, "desktop.ini")
+	return strings.HasPrefix(name, ".") || strings.HasPrefix(name, "~$") || strings.EqualFold(name, "Thumbs.db") || strings.EqualFold(name, "desktop.ini")
 }
 
 // sortNatural sorts names so that embedded numbers compare by value: p2 < p10.
@@ -563,4 +715,16 @@ func leadingNumber(s string) (string, string) {
 	}
 	n := strings.TrimLeft(s[:i], "0")
 	return n, s[i:]
+}
+
+// SheetFiles returns the files at the top of the batch folder that describe it
+// (batch.json, or the catalogue and its companion CSV), as the queue uploads them.
+func (b *Batch) SheetFiles() []string {
+	var out []string
+	for _, n := range []string{MetadataFile, catalogue.XLSXName, catalogue.CSVName, catalogue.CSVFilesName} {
+		if _, err := os.Stat(filepath.Join(b.Dir, n)); err == nil {
+			out = append(out, n)
+		}
+	}
+	return out
 }

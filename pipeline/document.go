@@ -23,6 +23,9 @@ type DocumentOptions struct {
 	// Signer, when set, signs every PDF once its PDF/A is final; a document
 	// whose PDF cannot be signed fails (nothing unsigned is called done).
 	Signer PDFSigner
+	// Isolated allows documents whose pages carry a secrecy mark; set only on an
+	// isolated installation.
+	Isolated bool
 }
 
 // PDFSigner signs a finished PDF/A as an incremental update, for the

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/sohoa-vn/sohoa/pipeline/tt05"
 )
 
 // Organisation is the agency whose records a batch holds.
@@ -37,6 +39,12 @@ type FileMeta struct {
 	RiskRecovery       *int   `json:"riskRecovery,omitempty" xml:"riskRecovery,omitempty"`
 	RiskRecoveryStatus string `json:"riskRecoveryStatus,omitempty" xml:"riskRecoveryStatus,omitempty"`
 	Description        string `json:"description,omitempty" xml:"description,omitempty"`
+	// Stack marks a hồ sơ scanned as one stack: its loose page files, in order, are
+	// split into documents at the first pages found (or those of FirstPages).
+	Stack bool `json:"stack,omitempty" xml:"-"`
+	// FirstPages overrides the split of a stack: the 1-based page of the stack where
+	// each document starts (1, 3, 4).
+	FirstPages []int `json:"firstPages,omitempty" xml:"-"`
 }
 
 // DocMeta is the metadata of a document (văn bản) inside a hồ sơ.
@@ -61,14 +69,14 @@ type DocMeta struct {
 	Signer          string `json:"signer,omitempty" xml:"signer,omitempty"`
 }
 
-// Code lists of TT 05/2025 (see vn-archives.md).
+// Code lists of TT 05/2025 (see vn-archives.md), shared with the catalogue and the field reader.
 var (
-	maintenanceCodes = codeList{"01": "Vĩnh viễn", "02": "70 năm", "03": "50 năm", "04": "30 năm", "05": "20 năm", "06": "10 năm", "07": "Khác"}
-	modeCodes        = codeList{"01": "Công khai", "02": "Sử dụng có điều kiện", "03": "Mật"}
-	languageCodes    = codeList{"01": "Việt", "02": "Anh", "03": "Pháp", "04": "Nga", "05": "Trung", "06": "Việt-Anh", "07": "Việt-Nga", "08": "Việt-Pháp", "09": "Hán Nôm", "10": "Việt-Trung", "11": "Khác"}
-	formatCodes      = codeList{"01": "Tốt", "02": "Bình thường", "03": "Hỏng"}
-	confidenceCodes  = codeList{"01": "Gốc điện tử", "02": "Số hóa", "03": "Hỗn hợp"}
-	riskStatusCodes  = codeList{"01": "Đã dự phòng", "02": "Chưa dự phòng"}
+	maintenanceCodes = codeList(tt05.Maintenance)
+	modeCodes        = codeList(tt05.Mode)
+	languageCodes    = codeList(tt05.Language)
+	formatCodes      = codeList(tt05.Format)
+	confidenceCodes  = codeList(tt05.ConfidenceLevel)
+	riskStatusCodes  = codeList(tt05.RiskStatus)
 )
 
 // ModeSecret is the access mode code of secret documents (MẬT, TỐI MẬT, TUYỆT MẬT).
@@ -213,6 +221,15 @@ func (p problems) validateFile(m *FileMeta, declared bool) {
 	}
 	p.code("riskRecoveryStatus", m.RiskRecoveryStatus, riskStatusCodes)
 	p.maxLen("description", m.Description, 2000)
+	if len(m.FirstPages) > 0 && !m.Stack {
+		p.add("firstPages", fmt.Sprint(m.FirstPages), "only for a hồ sơ scanned as a stack (stack: true)")
+	}
+	for i, n := range m.FirstPages {
+		if (i == 0 && n != 1) || (i > 0 && n <= m.FirstPages[i-1]) {
+			p.add("firstPages", fmt.Sprint(m.FirstPages), "must start with 1 and increase (e.g. 1, 3, 4)")
+			break
+		}
+	}
 }
 
 func (p problems) validateDoc(fileCode string, m *DocMeta) {

@@ -140,6 +140,9 @@ func (p *Packager) writeMETS(now time.Time) error {
 					}
 				}
 				prem.Events = append(prem.Events, norm, ocrEv, create)
+				if ev := metadataEvent(id, when, d); ev != nil {
+					prem.Events = append(prem.Events, *ev)
+				}
 			} else {
 				failed := mets.NewEvent(id+"-processing", "normalization", when, "failure", []string{d.Error})
 				failed.LinkAgent(agentSohoa, "executing program")

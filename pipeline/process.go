@@ -43,6 +43,9 @@ type Options struct {
 	Superseded []Superseded
 	// Signer, when set, signs every document's PDF (see DocumentOptions.Signer).
 	Signer PDFSigner
+	// Isolated allows documents whose pages carry a secrecy mark (MẬT, TỐI MẬT, TUYỆT
+	// MẬT); set only on an isolated installation. Otherwise such a document fails.
+	Isolated bool
 }
 
 // PageEvent reports one finished page to a progress display.
@@ -181,7 +184,7 @@ func (p *Packager) DocumentOptions() DocumentOptions { return p.opts.DocumentOpt
 func (o Options) DocumentOptions(start time.Time) DocumentOptions {
 	o.defaults()
 	return DocumentOptions{PDF: o.PDF, Producer: o.Producer, Date: start,
-		OCREngine: fmt.Sprintf("Tesseract %s (%s)", ocr.Version(), o.Languages), Signer: o.Signer}
+		OCREngine: fmt.Sprintf("Tesseract %s (%s)", ocr.Version(), o.Languages), Signer: o.Signer, Isolated: o.Isolated}
 }
 
 // Abort discards the package if Finish has not been called.
@@ -355,6 +358,9 @@ type DocumentOutput struct {
 // MakeDocument builds a document's files from its processed pages with
 // BuildDocument, DocumentText and WriteALTO.
 func MakeDocument(ctx context.Context, b *Batch, f *File, d *Document, pages []*PageResult, opts DocumentOptions) (*DocumentOutput, error) {
+	if df := d.ApplyFields(pages); df.Secrecy != "" && !opts.Isolated {
+		return nil, &SecretError{Mark: df.Secrecy}
+	}
 	var pdf, altoXML bytes.Buffer
 	if err := BuildDocument(ctx, &pdf, b, f, d, pages, opts); err != nil {
 		return nil, err
@@ -372,7 +378,20 @@ func MakeDocument(ctx context.Context, b *Batch, f *File, d *Document, pages []*
 // here. Only a bag write error is returned: a failed document is recorded and
 // the package goes on.
 func (p *Packager) AddDocument(ctx context.Context, f *File, d *Document, results []*PageResult, errs []error, out *DocumentOutput) error {
+	if d.Stack && out == nil {
+		if parts, rs, ok := p.addStack(f, d, results, errs); ok {
+			for i, part := range parts {
+				if err := p.AddDocument(ctx, f, part, rs[i], make([]error, len(rs[i])), nil); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}
 	var failure *Failure
+	if d.Stack && out != nil {
+		failure = &Failure{Document: d.Source, Stage: StageFields, Reason: "a stack cannot be added as one document: its documents are built once it is split"}
+	}
 	for i, res := range results {
 		if errs[i] != nil {
 			if failure == nil {
@@ -405,7 +424,15 @@ func (p *Packager) AddDocument(ctx context.Context, f *File, d *Document, result
 			}
 		}
 	}
+	var df *DocFields
+	if failure == nil && !d.Stack {
+		df = d.ApplyFields(results)
+		if df.Secrecy != "" && !p.opts.Isolated {
+			failure = &Failure{Document: d.Source, Stage: StageFields, Reason: (&SecretError{Mark: df.Secrecy}).Error()}
+		}
+	}
 	docRec := p.rec.document(f, d, results, errs)
+	docRec.fields(d, df)
 	if failure == nil && out == nil {
 		var err error
 		out, err = MakeDocument(ctx, p.b, f, d, results, p.DocumentOptions())

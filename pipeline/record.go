@@ -5,6 +5,9 @@ import (
 	"math"
 	"path/filepath"
 	"time"
+
+	"github.com/sohoa-vn/sohoa/pipeline/catalogue"
+	"github.com/sohoa-vn/sohoa/pipeline/fields"
 )
 
 // batchRecord is metadata/batch.json in the package: all metadata of the batch,
@@ -21,7 +24,8 @@ type batchRecord struct {
 	Originals    []Original      `json:"originals"`
 	Summary      *Report         `json:"summary"`
 
-	byDoc map[*Document]*docRecord
+	byDoc  map[*Document]*docRecord
+	byFile map[*File]*fileRecord
 }
 
 type fileRecord struct {
@@ -42,6 +46,39 @@ type docRecord struct {
 	ALTOSHA256     string        `json:"altoSha256,omitempty"`
 	MeanConfidence float64       `json:"ocrConfidence"`
 	Pages          []*pageRecord `json:"pages"`
+
+	// Flags are reasons the document needs a person's look (metadata-mismatch).
+	Flags []string `json:"flags,omitempty"`
+	// FieldSources says where each metadata value came from: the catalogue or the page.
+	FieldSources map[string]catalogue.FieldSource `json:"fieldSources,omitempty"`
+	// Mismatches are fields where the page disagrees with the catalogue (the catalogue's value is used).
+	Mismatches []Mismatch `json:"mismatches,omitempty"`
+	// PageFields is everything read from the page, with confidences.
+	PageFields *fields.Fields `json:"pageFields,omitempty"`
+	// Secrecy is a secrecy mark found on the pages.
+	Secrecy string `json:"secrecy,omitempty"`
+	// Split is how the document was cut out of a stack.
+	Split *Split `json:"split,omitempty"`
+}
+
+// fields records what the pages said about the document's metadata. The text read from
+// a secret document's pages is not recorded.
+func (dr *docRecord) fields(d *Document, df *DocFields) {
+	if df == nil {
+		return
+	}
+	dr.Secrecy = df.Secrecy
+	if df.Secrecy != "" {
+		return
+	}
+	dr.DocMeta = d.Meta
+	dr.FieldSources = df.Sources
+	dr.Mismatches = df.Mismatches
+	page := df.Page
+	dr.PageFields = &page
+	if len(df.Mismatches) > 0 {
+		dr.Flags = append(dr.Flags, FlagMetadataMismatch)
+	}
 }
 
 type pageRecord struct {
@@ -68,21 +105,46 @@ type pageRecord struct {
 
 func newRecord(b *Batch, opts Options, start time.Time) *batchRecord {
 	rec := &batchRecord{ID: b.ID, Organisation: b.Organisation, Metadata: b.Extra, Producer: opts.Producer,
-		Languages: opts.Languages, Started: start, byDoc: map[*Document]*docRecord{}}
+		Languages: opts.Languages, Started: start, byDoc: map[*Document]*docRecord{}, byFile: map[*File]*fileRecord{}}
 	for _, f := range b.Files {
 		fr := &fileRecord{FileMeta: f.Meta}
 		for _, d := range f.Documents {
-			dr := &docRecord{DocMeta: d.Meta, Source: d.Source, Status: "pending"}
-			for _, pg := range d.Pages {
-				dr.Pages = append(dr.Pages, &pageRecord{Page: pg.Index, File: pg.File, FilePage: pg.FilePage, DPI: pg.DPI, FileDPI: pg.Info.DPIX,
-					Format: string(pg.Info.Format), Color: pg.Info.ColorModel, ScanWidth: pg.Info.Width, ScanHeight: pg.Info.Height})
-			}
-			fr.Documents = append(fr.Documents, dr)
-			rec.byDoc[d] = dr
+			fr.Documents = append(fr.Documents, rec.newDocument(d))
 		}
 		rec.Files = append(rec.Files, fr)
+		rec.byFile[f] = fr
 	}
 	return rec
+}
+
+func (rec *batchRecord) newDocument(d *Document) *docRecord {
+	dr := &docRecord{DocMeta: d.Meta, Source: d.Source, Status: "pending", Split: d.Split}
+	for _, pg := range d.Pages {
+		dr.Pages = append(dr.Pages, &pageRecord{Page: pg.Index, File: pg.File, FilePage: pg.FilePage, DPI: pg.DPI, FileDPI: pg.Info.DPIX,
+			Format: string(pg.Info.Format), Color: pg.Info.ColorModel, ScanWidth: pg.Info.Width, ScanHeight: pg.Info.Height})
+	}
+	rec.byDoc[d] = dr
+	return dr
+}
+
+// split replaces the record of the stack d of f by the records of the documents cut out
+// of it, and records the first pages used.
+func (rec *batchRecord) split(f *File, d *Document, parts []*Document, firsts []int) {
+	fr := rec.byFile[f]
+	old := rec.byDoc[d]
+	var docs []*docRecord
+	for _, dr := range fr.Documents {
+		if dr != old {
+			docs = append(docs, dr)
+			continue
+		}
+		for _, p := range parts {
+			docs = append(docs, rec.newDocument(p))
+		}
+	}
+	fr.Documents = docs
+	fr.FirstPages = firsts
+	delete(rec.byDoc, d)
 }
 
 // document fills in the record of a document from its page results.
@@ -111,6 +173,9 @@ func (rec *batchRecord) document(f *File, d *Document, results []*PageResult, er
 		pr.TimingsMs = map[string]int64{
 			StageDecode: res.Timings.Decode.Milliseconds(), StageNormalize: res.Timings.Normalize.Milliseconds(),
 			StageOCR: res.Timings.OCR.Milliseconds(), StageEncode: res.Timings.Encode.Milliseconds(),
+		}
+		if res.SignerWords != nil || res.Timings.Signer > time.Millisecond {
+			pr.TimingsMs[StageSigner] = res.Timings.Signer.Milliseconds()
 		}
 		sum += res.OCR.MeanConfidence
 		n++

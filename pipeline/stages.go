@@ -25,6 +25,7 @@ const (
 	StageNormalize = "normalize"
 	StageOCR       = "ocr"
 	StageEncode    = "encode"
+	StageSigner    = "signer" // the second reading of a signer block
 	StagePDF       = "pdf"
 	StageSign      = "sign" // the PDF's digital signature
 	StagePackage   = "package"
@@ -88,6 +89,7 @@ type Geometry struct {
 // Timings is how long each stage of a page took.
 type Timings struct {
 	Decode, Normalize, OCR, Encode time.Duration
+	Signer                         time.Duration // the second reading of the signer block, if any
 }
 
 // PageOptions controls ProcessPage.
@@ -108,6 +110,10 @@ type PageResult struct {
 	OCR      *ocr.Result
 	Flags    []string
 	Timings  Timings
+	// SignerWords are a second reading of SignerRegion, the signer block of a page whose
+	// first reading found no signer's name (see fields.SignerRegion); nil otherwise.
+	SignerWords  []ocr.Word
+	SignerRegion image.Rectangle
 }
 
 // ReadOriginal reads a page's file and records its SHA-256 and size.
@@ -212,6 +218,11 @@ func ProcessPage(ctx context.Context, eng *ocr.Engine, batchDir string, pg *Page
 	}
 	res.OCR = r
 	res.Timings.OCR = time.Since(t0)
+	t0 = time.Now()
+	if res.SignerWords, res.SignerRegion, err = readSignerRegion(ctx, eng, norm, r.Words); err != nil {
+		return fail(StageOCR, err)
+	}
+	res.Timings.Signer = time.Since(t0)
 	if len(r.Words) == 0 {
 		res.Flags = append(res.Flags, FlagBlank)
 	} else if r.MeanConfidence < opts.MinConfidence {

@@ -69,6 +69,7 @@ func commands() []command {
 	return []command{
 		{"process", "run the whole pipeline on a batch folder, on this machine", runProcess},
 		{"validate", "check a batch folder (metadata, structure, resolution) without processing it", runValidate},
+		{"catalogue", "spreadsheet catalogue (mucluc.xlsx): template, export", runCatalogue},
 		{"submit", "upload a batch to the inbox bucket and enqueue it for the queue workers", runSubmit},
 		{"worker", "run queue tasks (pages, documents, packages) from Redis", runWorker},
 		{"status", "show submitted batches and their progress", runStatus},

@@ -25,11 +25,30 @@ import (
 type batchFlags struct {
 	config string
 	dpi    float64
+	langUI string
 }
 
 func (bf *batchFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&bf.config, "config", "", "configuration file (default $SOHOA_CONFIG; see configs/sohoa.example.yaml)")
 	fs.Float64Var(&bf.dpi, "dpi", 0, "resolution of pages whose files record none (or 1 or 72 dpi); never overrides a resolution a file records")
+	fs.StringVar(&bf.langUI, "lang-ui", "", "language of catalogue (mucluc.xlsx) messages: vi or en (default: en under an English locale, else vi)")
+}
+
+// uiLang returns the language of messages for clerks: --lang-ui, else English
+// when the locale (LC_ALL, LC_MESSAGES, LANG) is English, else Vietnamese.
+func (bf *batchFlags) uiLang() string {
+	if bf.langUI == "en" || bf.langUI == "vi" {
+		return bf.langUI
+	}
+	for _, v := range []string{"LC_ALL", "LC_MESSAGES", "LANG"} {
+		if l := os.Getenv(v); l != "" {
+			if strings.HasPrefix(l, "en") {
+				return "en"
+			}
+			return "vi"
+		}
+	}
+	return "vi"
 }
 
 // load reads the configuration and loads and validates the batch.
@@ -47,7 +66,7 @@ func (bf *batchFlags) load(ctx context.Context, dir string, stderr io.Writer) (*
 	if bf.dpi > 0 {
 		dpi = bf.dpi
 	}
-	b, err := pipeline.Load(ctx, dir, pipeline.LoadOptions{DPI: dpi, Isolated: cfg.Isolated, RequireColour: cfg.Scan.RequireColour})
+	b, err := pipeline.Load(ctx, dir, pipeline.LoadOptions{DPI: dpi, Isolated: cfg.Isolated, RequireColour: cfg.Scan.RequireColour, Lang: bf.uiLang()})
 	if err != nil {
 		var ve *pipeline.ValidationError
 		switch {
@@ -62,6 +81,9 @@ func (bf *batchFlags) load(ctx context.Context, dir string, stderr io.Writer) (*
 		// given a batch it can read.
 		fmt.Fprintln(stderr, "sohoa:", err)
 		return nil, nil, exitUsage
+	}
+	for _, n := range b.Notes {
+		fmt.Fprintln(stderr, "sohoa: note:", n)
 	}
 	return cfg, b, exitOK
 }
@@ -168,6 +190,7 @@ func runProcess(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		Logger:        logger,
 		OnPage:        progress.page,
 		Signer:        pdfSign,
+		Isolated:      cfg.Isolated,
 	}
 	logger.Info("processing batch", "batch", b.ID, "hoso", len(b.Files), "documents", b.Documents(), "pages", b.Pages(), "workers", cfg.Workers, "lang", cfg.OCR.Languages)
 	rep, err := pipeline.Process(ctx, b, *out, opts)

@@ -47,6 +47,7 @@ func openQueue(ctx context.Context, cfg *configs.Config, adjust ...func(*queue.O
 			PDF:           pdfa.Options{Part: pdfa.Part(cfg.PDF.Part)},
 			Encode:        pdfa.EncodeOptions{JPEGQuality: cfg.PDF.JPEGQuality},
 			Producer:      "sohoa " + Version,
+			Isolated:      cfg.Isolated,
 		},
 		Retries:   cfg.Queue.Retries,
 		CleanWork: cfg.Queue.CleanWork,
@@ -108,7 +109,7 @@ func runSubmit(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		return replaceBatch(ctx, q, b, pipeline.LoadOptions{DPI: dpi, Isolated: cfg.Isolated}, stdout, stderr)
 	}
 	var bar *progress
-	res, err := q.Submit(ctx, b, pipeline.LoadOptions{DPI: dpi, Isolated: cfg.Isolated, RequireColour: cfg.Scan.RequireColour}, func(done, total int) {
+	res, err := q.Submit(ctx, b, pipeline.LoadOptions{DPI: dpi, Isolated: cfg.Isolated, RequireColour: cfg.Scan.RequireColour, Lang: bf.uiLang()}, func(done, total int) {
 		if bar == nil {
 			bar = newProgress(stderr, total, *quiet, nil)
 		}

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -15,6 +16,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/sohoa-vn/sohoa/pipeline"
+	"github.com/sohoa-vn/sohoa/pipeline/catalogue"
 	"github.com/sohoa-vn/sohoa/pipeline/pdfa"
 	"github.com/sohoa-vn/sohoa/storage"
 )
@@ -83,6 +85,39 @@ type DocumentDetail struct {
 	State  string        `json:"state"`  // pending, done, empty or failed
 	Reason string        `json:"reason,omitempty"`
 	Pages  []*PageDetail `json:"pages"`
+	// FromPage lists the metadata fields read from the page, the catalogue having none;
+	// Mismatches the fields where the page disagrees with the catalogue.
+	FromPage   []string            `json:"fromPage,omitempty"`
+	Mismatches []pipeline.Mismatch `json:"mismatches,omitempty"`
+}
+
+// docMeta is what the dashboard shows of a document's metadata read from its pages.
+type docMeta struct {
+	FromPage   []string            `json:"fromPage,omitempty"`
+	Mismatches []pipeline.Mismatch `json:"mismatches,omitempty"`
+}
+
+// recordDocMeta keeps, for the dashboard, which fields of document d were read from its
+// pages and where they disagree with the catalogue. Nothing is kept of a secret document.
+func (q *Queue) recordDocMeta(ctx context.Context, id string, d int, df *pipeline.DocFields) error {
+	if df == nil || df.Secrecy != "" {
+		return nil
+	}
+	m := docMeta{Mismatches: df.Mismatches}
+	for tag, s := range df.Sources {
+		if s.Source == catalogue.SourcePage {
+			m.FromPage = append(m.FromPage, tag)
+		}
+	}
+	sort.Strings(m.FromPage)
+	js, err := json.Marshal(m)
+	if err != nil {
+		return err
+	}
+	if err := q.rdb.HSet(ctx, keyDocMeta(id), strconv.Itoa(d), js).Err(); err != nil {
+		return fmt.Errorf("document %d: %w", d, err)
+	}
+	return nil
 }
 
 // PageDetail is one page. Result fields are set once the page is done.
@@ -123,6 +158,7 @@ func (q *Queue) Detail(ctx context.Context, id string) (*BatchDetail, error) {
 	pipe := q.rdb.Pipeline()
 	fails := pipe.HGetAll(ctx, keyPageFails(id))
 	docs := pipe.HGetAll(ctx, keyDocs(id))
+	metas := pipe.HGetAll(ctx, keyDocMeta(id))
 	done := make([]*redisStrings, st.Documents)
 	for i := range done {
 		done[i] = &redisStrings{pipe.SMembers(ctx, keyDocPages(id, i))}
@@ -137,6 +173,12 @@ func (q *Queue) Detail(ctx context.Context, id string) (*BatchDetail, error) {
 				return nil, fmt.Errorf("detail %s: document %d out of range", id, i)
 			}
 			dd.State = "pending"
+			if js, ok := metas.Val()[strconv.Itoa(i)]; ok && !dd.Secret {
+				var m docMeta
+				if json.Unmarshal([]byte(js), &m) == nil {
+					dd.FromPage, dd.Mismatches = m.FromPage, m.Mismatches
+				}
+			}
 			if v, ok := docs.Val()[strconv.Itoa(i)]; ok {
 				dd.State = v
 				if r, ok := strings.CutPrefix(v, "failed: "); ok {

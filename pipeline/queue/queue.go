@@ -32,6 +32,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"image"
 	"io"
 	"io/fs"
 	"log/slog"
@@ -169,6 +170,7 @@ func keyBatch(id string) string           { return "sohoa:batch:" + id }
 func keyFiles(id string) string           { return "sohoa:batch:" + id + ":files" }
 func keyPageFails(id string) string       { return "sohoa:batch:" + id + ":pagefail" }
 func keyDocs(id string) string            { return "sohoa:batch:" + id + ":docs" }
+func keyDocMeta(id string) string         { return "sohoa:batch:" + id + ":docmeta" }
 func keyDocPages(id string, d int) string { return fmt.Sprintf("sohoa:batch:%s:doc:%d", id, d) }
 func keyDocIndex(id string) string        { return "sohoa:batch:" + id + ":docindex" }
 func keyDocCodes(id string) string        { return "sohoa:batch:" + id + ":doccodes" }
@@ -320,6 +322,9 @@ func batchFiles(b *pipeline.Batch) []string {
 	seen := map[string]bool{}
 	if _, err := os.Stat(filepath.Join(b.Dir, pipeline.MetadataFile)); err == nil {
 		seen[pipeline.MetadataFile] = true
+	}
+	for _, n := range b.SheetFiles() {
+		seen[n] = true
 	}
 	for _, f := range b.Files {
 		for _, d := range f.Documents {
@@ -624,6 +629,9 @@ type pageResult struct {
 	OCR      *ocr.Result
 	Flags    []string
 	Timings  pipeline.Timings
+	// The second reading of the signer block (pipeline.PageResult).
+	SignerWords  []ocr.Word
+	SignerRegion image.Rectangle
 }
 
 // failure is a page's permanent failure, as recorded in Redis.
@@ -807,7 +815,7 @@ func (q *Queue) handlePage(ctx context.Context, t *asynq.Task, pool *ocr.Pool) e
 		return err
 	}
 	pr := pageResult{Original: res.Original, Geometry: res.Geometry, Width: res.Width, Height: res.Height,
-		Image: res.Image, OCR: res.OCR, Flags: res.Flags, Timings: res.Timings}
+		Image: res.Image, OCR: res.OCR, Flags: res.Flags, Timings: res.Timings, SignerWords: res.SignerWords, SignerRegion: res.SignerRegion}
 	var buf bytes.Buffer
 	if err := gob.NewEncoder(&buf).Encode(&pr); err != nil {
 		return fmt.Errorf("page %s %d: %w", pg.File, pg.FilePage, err)
@@ -923,7 +931,7 @@ func (q *Queue) loadPages(ctx context.Context, id string, d int, doc *pipeline.D
 			return nil, nil, fmt.Errorf("page result %s: %w", pageKey(id, d, pg.Index), err)
 		}
 		res := &pipeline.PageResult{Page: pg, Original: pr.Original, Geometry: pr.Geometry, Width: pr.Width, Height: pr.Height,
-			Image: pr.Image, OCR: pr.OCR, Flags: pr.Flags, Timings: pr.Timings}
+			Image: pr.Image, OCR: pr.OCR, Flags: pr.Flags, Timings: pr.Timings, SignerWords: pr.SignerWords, SignerRegion: pr.SignerRegion}
 		if res.OCR == nil {
 			res.OCR = &ocr.Result{}
 		}
@@ -978,7 +986,7 @@ func (q *Queue) handleDocument(ctx context.Context, t *asynq.Task) error {
 			break
 		}
 	}
-	if status == "done" {
+	if status == "done" && !dr.d.Stack { // a stack's documents are built by the package task, once it is split
 		t0 := time.Now()
 		out, err := pipeline.MakeDocument(ctx, b, dr.f, dr.d, results, q.opts.Pipeline.DocumentOptions(m.submitted))
 		q.observeStage(pipeline.StagePDF, time.Since(t0))
@@ -992,6 +1000,9 @@ func (q *Queue) handleDocument(ctx context.Context, t *asynq.Task) error {
 				if err := putOnce(ctx, q.stores.Work, docKey(p.Batch, p.Doc, f.ext), f.data, nil); err != nil {
 					return fmt.Errorf("document %s: %w", dr.d.Source, err)
 				}
+			}
+			if err := q.recordDocMeta(ctx, p.Batch, p.Doc, dr.d.ApplyFields(results)); err != nil {
+				return err
 			}
 		}
 	}
@@ -1085,7 +1096,7 @@ func (q *Queue) handlePackage(ctx context.Context, t *asynq.Task) error {
 			// too rather than build it here.
 			errs[0] = errors.New(reason)
 		}
-		if st == "done" {
+		if st == "done" && !dr.d.Stack {
 			dout = &pipeline.DocumentOutput{}
 			for ext, dst := range map[string]*[]byte{"pdf": &dout.PDF, "txt": &dout.Text, "alto.xml": &dout.ALTO} {
 				if *dst, err = getAll(ctx, q.stores.Work, docKey(p.Batch, i, ext)); err != nil {
@@ -1466,6 +1477,7 @@ func planRetry(ctx context.Context, tx *redis.Tx, id string, docs []string) ([]s
 	}
 	for _, d := range sel {
 		pipe.HDel(ctx, keyDocs(id), strconv.Itoa(d))
+		pipe.HDel(ctx, keyDocMeta(id), strconv.Itoa(d))
 	}
 	pipe.HDel(ctx, keyBatch(id), "error", "finished")
 	pipe.HSet(ctx, keyBatch(id), "state", StateQueued)

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/sohoa-vn/sohoa/pipeline"
+	"github.com/sohoa-vn/sohoa/pipeline/catalogue"
 	"github.com/sohoa-vn/sohoa/pipeline/queue"
 	"github.com/sohoa-vn/sohoa/storage"
 )
@@ -94,6 +95,9 @@ func (s *Server) receiveBatch(w http.ResponseWriter, r *http.Request) (b *pipeli
 		return
 	}
 	lo = s.cfg.Load
+	if l := r.URL.Query().Get("lang"); l == "en" || l == "vi" { // language of catalogue problems
+		lo.Lang = l
+	}
 	if v := r.URL.Query().Get("dpi"); v != "" { // as submit --dpi
 		if lo.DPI, err = strconv.ParseFloat(v, 64); err != nil || lo.DPI <= 0 {
 			writeError(w, http.StatusBadRequest, "malformed", fmt.Sprintf("dpi=%q: must be a positive number", v), nil)
@@ -127,16 +131,23 @@ func (s *Server) receiveBatch(w http.ResponseWriter, r *http.Request) (b *pipeli
 func batchRoot(root string) string {
 	es, err := os.ReadDir(root)
 	if err == nil && len(es) == 1 && es[0].IsDir() {
-		if _, err := os.Stat(filepath.Join(root, pipeline.MetadataFile)); err != nil {
+		if _, err := os.Stat(filepath.Join(root, pipeline.MetadataFile)); err != nil && len(catalogue.Find(root)) == 0 {
 			return filepath.Join(root, es[0].Name())
 		}
 	}
 	return root
 }
 
-// hasID reports whether the batch.json in dir names the batch.
+// hasID reports whether the batch.json in dir, or its catalogue (sheet Lô), names the batch.
 func hasID(dir string) bool {
 	data, err := os.ReadFile(filepath.Join(dir, pipeline.MetadataFile))
+	if names := catalogue.Find(dir); err != nil && len(names) > 0 {
+		cat, cerr := catalogue.Read(dir, names[0])
+		if cerr != nil {
+			return false
+		}
+		data, err = cat.JSON, nil
+	}
 	if err != nil {
 		return false
 	}

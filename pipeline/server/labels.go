@@ -14,6 +14,8 @@ var labels = map[string]map[string]string{
 		"empty": "trống", "low-confidence": "độ tin cậy thấp", "blank": "trang trắng", "lowDpi": "độ phân giải thấp",
 		"orientation-uncertain": "hướng chưa chắc chắn", "under-24-bit": "dưới 24 bit màu (TT 05 Điều 8)", "monitor": "Hàng đợi", "failures": "Trang lỗi",
 		"stage": "Công đoạn", "finished": "Xong lúc", "lang": "English", "langCode": "en", "back": "Danh sách lô",
+		"fromPage": "Đọc từ trang (mục lục để trống)", "metadata-mismatch": "Mục lục khác với trang",
+		"catalogueValue": "mục lục", "pageValue": "trên trang",
 	},
 	"en": {
 		"title": "Archive digitization", "batches": "Batches", "batch": "Batch", "state": "State",
@@ -27,5 +29,7 @@ var labels = map[string]map[string]string{
 		"empty": "empty", "low-confidence": "low confidence", "blank": "blank page", "lowDpi": "low dpi",
 		"orientation-uncertain": "orientation uncertain", "under-24-bit": "under 24-bit colour (TT 05 Art. 8)", "monitor": "Queue", "failures": "Failed pages",
 		"stage": "Stage", "finished": "Finished", "lang": "Tiếng Việt", "langCode": "vi", "back": "Batch list",
+		"fromPage": "Read from the page (empty in the catalogue)", "metadata-mismatch": "Catalogue and page differ",
+		"catalogueValue": "catalogue", "pageValue": "page",
 	},
 }

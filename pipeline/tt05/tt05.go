@@ -1,0 +1,120 @@
+// Package tt05 holds the code lists and document type names of Thông tư 05/2025/TT-BNV and
+// Nghị định 30/2020/NĐ-CP that the batch validator, the spreadsheet catalogue and the field
+// reader share, so that a code means the same thing everywhere.
+package tt05
+
+import (
+	"sort"
+	"strings"
+
+	"golang.org/x/text/unicode/norm"
+)
+
+// CodeList maps a two-digit code to its Vietnamese name.
+type CodeList map[string]string
+
+// Code lists of TT 05/2025 (vn-archives.md).
+var (
+	Maintenance     = CodeList{"01": "Vĩnh viễn", "02": "70 năm", "03": "50 năm", "04": "30 năm", "05": "20 năm", "06": "10 năm", "07": "Khác"}
+	Mode            = CodeList{"01": "Công khai", "02": "Sử dụng có điều kiện", "03": "Mật"}
+	Language        = CodeList{"01": "Việt", "02": "Anh", "03": "Pháp", "04": "Nga", "05": "Trung", "06": "Việt-Anh", "07": "Việt-Nga", "08": "Việt-Pháp", "09": "Hán Nôm", "10": "Việt-Trung", "11": "Khác"}
+	Format          = CodeList{"01": "Tốt", "02": "Bình thường", "03": "Hỏng"}
+	ConfidenceLevel = CodeList{"01": "Gốc điện tử", "02": "Số hóa", "03": "Hỗn hợp"}
+	RiskStatus      = CodeList{"01": "Đã dự phòng", "02": "Chưa dự phòng"}
+)
+
+// Codes returns the codes of c in order.
+func (c CodeList) Codes() []string {
+	keys := make([]string, 0, len(c))
+	for k := range c {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys) // two-digit codes: string order is numeric order
+	return keys
+}
+
+// Entries returns "01 Vĩnh viễn", "02 70 năm", … in code order.
+func (c CodeList) Entries() []string {
+	var out []string
+	for _, k := range c.Codes() {
+		out = append(out, k+" "+c[k])
+	}
+	return out
+}
+
+// Allowed returns the list as one line, for messages.
+func (c CodeList) Allowed() string { return strings.Join(c.Entries(), ", ") }
+
+// Lookup returns the code that v stands for: the code itself, the code without
+// its leading zero ("1"), the name ("Vĩnh viễn", any case) or the entry of a
+// drop-down list ("01 Vĩnh viễn"). ok is false when v stands for no code.
+func (c CodeList) Lookup(v string) (code string, ok bool) {
+	v = strings.TrimSpace(v)
+	if _, ok := c[v]; ok {
+		return v, true
+	}
+	if len(v) == 1 && v[0] >= '1' && v[0] <= '9' {
+		if _, ok := c["0"+v]; ok {
+			return "0" + v, true
+		}
+	}
+	f := Fold(v)
+	for _, k := range c.Codes() {
+		if Fold(c[k]) == f || Fold(k+" "+c[k]) == f || Fold(k+" - "+c[k]) == f {
+			return k, true
+		}
+	}
+	return "", false
+}
+
+// DocType is a type of administrative document (NĐ 30/2020, Phụ lục III).
+type DocType struct {
+	Name   string // Vietnamese name, as written in the catalogue: Quyết định
+	Abbrev string // abbreviation used in a notation: QĐ ("" for công văn)
+}
+
+// DocTypes are the document types the catalogue offers and the field reader recognises.
+var DocTypes = []DocType{
+	{"Nghị quyết", "NQ"}, {"Quyết định", "QĐ"}, {"Chỉ thị", "CT"}, {"Quy chế", "QC"}, {"Quy định", "QyĐ"},
+	{"Thông báo", "TB"}, {"Hướng dẫn", "HD"}, {"Chương trình", "CTr"}, {"Kế hoạch", "KH"}, {"Phương án", "PA"},
+	{"Đề án", "ĐA"}, {"Dự án", "DA"}, {"Báo cáo", "BC"}, {"Biên bản", "BB"}, {"Tờ trình", "TTr"},
+	{"Hợp đồng", "HĐ"}, {"Công văn", ""}, {"Công điện", "CĐ"}, {"Bản ghi nhớ", "BGN"}, {"Bản thỏa thuận", "BTT"},
+	{"Giấy ủy quyền", "GUQ"}, {"Giấy mời", "GM"}, {"Giấy giới thiệu", "GGT"}, {"Giấy nghỉ phép", "GNP"},
+	{"Phiếu gửi", "PG"}, {"Phiếu chuyển", "PC"}, {"Phiếu báo", "PB"}, {"Thư công", ""},
+}
+
+// TypeNames returns the names of DocTypes, in order.
+func TypeNames() []string {
+	out := make([]string, len(DocTypes))
+	for i, t := range DocTypes {
+		out[i] = t.Name
+	}
+	return out
+}
+
+// LookupType returns the document type that v names: its name in any case, or its abbreviation.
+func LookupType(v string) (DocType, bool) {
+	f := Fold(v)
+	for _, t := range DocTypes {
+		if Fold(t.Name) == f {
+			return t, true
+		}
+	}
+	for _, t := range DocTypes {
+		if t.Abbrev != "" && t.Abbrev == strings.TrimSpace(v) {
+			return t, true
+		}
+	}
+	for _, t := range DocTypes {
+		if t.Abbrev != "" && Fold(t.Abbrev) == f {
+			return t, true
+		}
+	}
+	return DocType{}, false
+}
+
+// Fold returns v in NFC, lower case, with runs of white space folded to one space and trimmed:
+// the form in which two values are compared.
+func Fold(v string) string {
+	return strings.Join(strings.Fields(strings.ToLower(norm.NFC.String(v))), " ")
+}
