@@ -14,6 +14,7 @@ var labels = map[string]map[string]string{
 		"empty": "trống", "low-confidence": "độ tin cậy thấp", "blank": "trang trắng", "lowDpi": "độ phân giải thấp",
 		"orientation-uncertain": "hướng chưa chắc chắn", "monitor": "Hàng đợi", "failures": "Trang lỗi",
 		"stage": "Công đoạn", "finished": "Xong lúc", "lang": "English", "langCode": "en", "back": "Danh sách lô",
+		"secretPackage": "Lô có tài liệu mật (chế độ 03): gói lưu trữ chỉ được bàn giao ngoại tuyến, từ hệ thống biệt lập.",
 	},
 	"en": {
 		"title": "Archive digitization", "batches": "Batches", "batch": "Batch", "state": "State",
@@ -27,5 +28,6 @@ var labels = map[string]map[string]string{
 		"empty": "empty", "low-confidence": "low confidence", "blank": "blank page", "lowDpi": "low dpi",
 		"orientation-uncertain": "orientation uncertain", "monitor": "Queue", "failures": "Failed pages",
 		"stage": "Stage", "finished": "Finished", "lang": "Tiếng Việt", "langCode": "vi", "back": "Batch list",
+		"secretPackage": "The batch holds secret documents (mode 03): its package is handed over offline only, from the isolated installation.",
 	},
 }
