@@ -156,8 +156,8 @@ func TestAttackLoginRedirect(t *testing.T) {
 		{"", "/"},
 		{"https://evil.example/", "/"},
 		{"//evil.example/", "/"},
-		{"/\t/evil.example", "/"},  // browsers drop the TAB: //evil.example
-		{"/\n/evil.example", "/"},  // and newlines
+		{"/\t/evil.example", "/"},   // browsers drop the TAB: //evil.example
+		{"/\n/evil.example", "/"},   // and newlines
 		{"/\r\n/evil.example", "/"}, // header splitting too
 		{"/\\evil.example", "/"},
 		{"\\/evil.example", "/"},
