@@ -195,10 +195,10 @@ func writeFile(dst string, r io.Reader) error {
 }
 
 // clientError marks an error reading the upload as the client's fault
-// (errUpload, with what), except a body over the limit, which stays itself.
+// (errUpload, with what), except a body over the limit or too slow, which stays itself.
 func clientError(err error, what string) error {
 	var mbe *http.MaxBytesError
-	if errors.As(err, &mbe) {
+	if errors.As(err, &mbe) || errors.Is(err, errSlowBody) {
 		return err
 	}
 	return fmt.Errorf("%w: %s: %v", errUpload, what, err)
