@@ -235,6 +235,9 @@ func untar(r io.Reader, root string) error {
 		default:
 			return fmt.Errorf("%w: %s: only files and folders are accepted", errUpload, display(h.Name))
 		}
+		if sparse(h) {
+			return fmt.Errorf("%w: %s: sparse files are not accepted", errUpload, display(h.Name))
+		}
 		dst, err := ents.path(root, h.Name, h.Typeflag == tar.TypeDir)
 		if err != nil {
 			return err

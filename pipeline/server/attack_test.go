@@ -8,6 +8,8 @@ import (
 	"mime/multipart"
 	"net/http"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -47,6 +49,16 @@ func craftTar(t testing.TB, entries ...tarEntry) []byte {
 		t.Fatal(err)
 	}
 	return buf.Bytes()
+}
+
+// readAttack returns a crafted upload kept in testdata/attack.
+func readAttack(t testing.TB, name string) []byte {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join("testdata", "attack", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data
 }
 
 func file(name string) tarEntry { return tarEntry{name: name, typeflag: tar.TypeReg, data: "x"} }
@@ -115,6 +127,10 @@ func TestAttackUploads(t *testing.T) {
 		{"file, then folder of one name", asTar(file("lo-1/H1/1"), file("lo-1/H1/1/page-001.jpg")), 400, "malformed", "lo-1/H1/1"},
 		{"folder, then file of one name", asTar(file("lo-1/H1/1/page-001.jpg"), file("lo-1/H1/1")), 400, "malformed", "lo-1/H1/1"},
 		{"folder entry, then file of one name", asTar(tarEntry{name: "lo-1/H1/", typeflag: tar.TypeDir}, file("lo-1/H1")), 400, "malformed", "lo-1/H1"},
+		// A 10 KB tar of a 1 GiB sparse file (GNU tar --sparse): the holes would become zeros on the server's disk.
+		{"sparse file, PAX 1.0", upload{readAttack(t, "sparse-pax-1.0.tar"), "application/x-tar"}, 400, "malformed", `"big.jpg"`},
+		{"sparse file, PAX 0.1", upload{readAttack(t, "sparse-pax-0.1.tar"), "application/x-tar"}, 400, "malformed", `"big.jpg"`},
+		{"sparse file, GNU", upload{readAttack(t, "sparse-gnu.tar"), "application/x-tar"}, 400, "malformed", "big.jpg"},
 		{"form: parent folder", asForm("../escape.jpg"), 400, "malformed", "escape.jpg"},
 		{"form: 300-byte name", asForm(longName), 400, "malformed", "aaaaaaaaaa"},
 		{"form: 2100-level path", asForm(deepPath), 400, "malformed", "d/d/d/d/d/"},

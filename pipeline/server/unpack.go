@@ -1,6 +1,7 @@
 package server
 
 import (
+	"archive/tar"
 	"errors"
 	"fmt"
 	"path"
@@ -109,4 +110,17 @@ func (e *entries) path(root, name string, dir bool) (string, error) {
 		return "", err
 	}
 	return dst, nil
+}
+
+// sparse reports whether h is a PAX sparse file, whose few bytes of holes
+// would unpack to as many zeros as its header says (a 10 KB upload to 1 GB
+// and more on the server's disk). The old GNU sparse type is refused with
+// every other type but files and folders.
+func sparse(h *tar.Header) bool {
+	for k := range h.PAXRecords {
+		if strings.HasPrefix(k, "GNU.sparse.") {
+			return true
+		}
+	}
+	return false
 }
