@@ -29,7 +29,7 @@ type Limits struct {
 }
 
 // DefaultLimits are the limits of a Server whose Config leaves them zero.
-var DefaultLimits = Limits{BodyGrace: 30 * time.Second, MinBodyRate: 16 << 10, MaxUploads: 8, MaxUploadsPerToken: 2, MaxLoginBody: 4 << 10}
+var DefaultLimits = Limits{BodyGrace: 10 * time.Second, MinBodyRate: 16 << 10, MaxUploads: 8, MaxUploadsPerToken: 2, MaxLoginBody: 4 << 10}
 
 // withDefaults returns l with its zero fields set from DefaultLimits.
 func (l Limits) withDefaults() Limits {
