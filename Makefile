@@ -5,7 +5,7 @@ BIN := bin/sohoa
 # Tesseract's OpenMP threads slow a busy machine down: one thread per worker.
 export OMP_THREAD_LIMIT := 1
 
-.PHONY: all deps deps-services build demo test test-unit bench vet clean
+.PHONY: all deps deps-services build demo test test-unit bench vet clean fuzz fuzz-run
 
 all: build
 
@@ -72,6 +72,18 @@ test: deps-services
 		$(GO) test -count=1 -timeout 45m $$($(GO) list ./... | grep -Ev "$(RACE_SKIP)"); rest=$$?; \
 		wait $$race; race=$$?; \
 		[ $$rest -eq 0 ] && [ $$race -eq 0 ]'
+	$(MAKE) --no-print-directory fuzz-run FUZZ_TIME=$(FUZZ_TEST_TIME)
+
+# Fuzz targets (go test -fuzz), one line each in fuzz-run, their corpora in the
+# packages' testdata/fuzz: FUZZ_TEST_TIME each in "make test", FUZZ_TIME each in "make fuzz".
+FUZZ_TIME ?= 10m
+FUZZ_TEST_TIME ?= 5s
+
+fuzz: deps
+	$(MAKE) --no-print-directory fuzz-run
+
+fuzz-run:
+	$(GO) test -run '^$$' -fuzz '^FuzzUntar$$' -fuzztime $(FUZZ_TIME) ./pipeline/server
 
 # Benchmarks run once each (-benchtime 1x): the page benchmarks take minutes.
 bench: build deps-services

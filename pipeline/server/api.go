@@ -17,6 +17,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sohoa-vn/sohoa/configs"
 	"github.com/sohoa-vn/sohoa/pipeline"
 	"github.com/sohoa-vn/sohoa/pipeline/catalogue"
 	"github.com/sohoa-vn/sohoa/pipeline/queue"
@@ -31,7 +32,7 @@ var errUpload = errors.New("malformed upload")
 // folder, validates it exactly as "sohoa submit" does and submits it.
 // Nothing is uploaded or enqueued unless the whole batch is valid.
 func (s *Server) apiUpload(w http.ResponseWriter, r *http.Request, who *principal) {
-	b, lo, tmp, ok := s.receiveBatch(w, r)
+	b, lo, tmp, ok := s.receiveBatch(w, r, who)
 	if !ok {
 		return
 	}
@@ -46,6 +47,9 @@ func (s *Server) apiUpload(w http.ResponseWriter, r *http.Request, who *principa
 		writeError(w, http.StatusBadGateway, "submit_failed", err.Error(), nil)
 		return
 	}
+	if err := s.q.SetUploader(r.Context(), b.ID, who.Name); err != nil {
+		s.log.Error("upload: recording the uploader", "batch", b.ID, "error", err)
+	}
 	s.log.Info("batch uploaded", "batch", b.ID, "by", who.Name, "files", res.Files, "enqueued", res.Enqueued)
 	writeJSON(w, http.StatusAccepted, map[string]any{"batchId": res.BatchID, "files": res.Files, "uploaded": res.Uploaded,
 		"enqueued": res.Enqueued, "documents": b.Documents(), "pages": b.Pages()})
@@ -54,15 +58,26 @@ func (s *Server) apiUpload(w http.ResponseWriter, r *http.Request, who *principa
 // receiveBatch unpacks and validates the batch uploaded in r's body (see
 // apiUpload) into a temporary folder tmp, which the caller removes. When it
 // returns false it has answered the request.
-func (s *Server) receiveBatch(w http.ResponseWriter, r *http.Request) (b *pipeline.Batch, lo pipeline.LoadOptions, tmp string, ok bool) {
+func (s *Server) receiveBatch(w http.ResponseWriter, r *http.Request, who *principal) (b *pipeline.Batch, lo pipeline.LoadOptions, tmp string, ok bool) {
 	if r.ContentLength > s.cfg.MaxUpload {
 		writeError(w, http.StatusRequestEntityTooLarge, "too_large", fmt.Sprintf("upload of %d bytes exceeds the limit of %d bytes", r.ContentLength, s.cfg.MaxUpload), nil)
 		return
 	}
+	release, slot, why := s.acquireUpload(who.Name)
+	if !slot {
+		s.log.Warn("upload refused: too many at once", "by", who.Name, "why", why)
+		writeBusy(w, why)
+		return
+	}
+	defer release()
+	if s.cfg.uploadStarted != nil {
+		s.cfg.uploadStarted()
+	}
 	r.Body = http.MaxBytesReader(w, r.Body, s.cfg.MaxUpload)
 	tmp, err := os.MkdirTemp(s.cfg.TempDir, "sohoa-upload-*")
 	if err != nil {
-		writeError(w, http.StatusInternalServerError, "internal", err.Error(), nil)
+		s.log.Error("upload: temporary folder", "error", err)
+		writeError(w, http.StatusInternalServerError, "internal", "the server cannot unpack uploads now; see its log", nil)
 		return
 	}
 	defer func() {
@@ -86,12 +101,16 @@ func (s *Server) receiveBatch(w http.ResponseWriter, r *http.Request) (b *pipeli
 	case errors.As(err, &mbe):
 		writeError(w, http.StatusRequestEntityTooLarge, "too_large", fmt.Sprintf("upload exceeds the limit of %d bytes", s.cfg.MaxUpload), nil)
 		return
+	case errors.Is(err, errSlowBody):
+		s.log.Warn("upload: body too slow", "by", who.Name, "error", err)
+		writeError(w, http.StatusRequestTimeout, "too_slow", err.Error(), nil)
+		return
 	case errors.Is(err, errUpload):
 		writeError(w, http.StatusBadRequest, "malformed", err.Error(), nil)
 		return
-	case err != nil:
-		s.log.Error("upload: unpacking", "error", err)
-		writeError(w, http.StatusInternalServerError, "internal", "unpacking the upload: "+err.Error(), nil)
+	case err != nil: // the server's fault: the details (paths) stay in the log
+		s.log.Error("upload: unpacking", "by", who.Name, "error", err)
+		writeError(w, http.StatusInternalServerError, "internal", "the server could not unpack the upload; see its log", nil)
 		return
 	}
 	lo = s.cfg.Load
@@ -171,7 +190,10 @@ func localPath(root, name string) (string, error) {
 	}
 	slash = strings.TrimPrefix(path.Clean("/"+slash), "/")
 	if slash == "" || slash == "." || !filepath.IsLocal(filepath.FromSlash(slash)) {
-		return "", fmt.Errorf("%w: bad file name %q", errUpload, name)
+		return "", fmt.Errorf("%w: bad file name %s", errUpload, display(name))
+	}
+	if err := checkName(slash, name); err != nil {
+		return "", err
 	}
 	name = slash
 	return filepath.Join(root, filepath.FromSlash(name)), nil
@@ -200,10 +222,10 @@ func writeFile(dst string, r io.Reader) error {
 }
 
 // clientError marks an error reading the upload as the client's fault
-// (errUpload, with what), except a body over the limit, which stays itself.
+// (errUpload, with what), except a body over the limit or too slow, which stays itself.
 func clientError(err error, what string) error {
 	var mbe *http.MaxBytesError
-	if errors.As(err, &mbe) {
+	if errors.As(err, &mbe) || errors.Is(err, errSlowBody) {
 		return err
 	}
 	return fmt.Errorf("%w: %s: %v", errUpload, what, err)
@@ -225,6 +247,7 @@ func (s *sourceReader) Read(p []byte) (int, error) {
 
 func untar(r io.Reader, root string) error {
 	tr := tar.NewReader(r)
+	ents := newEntries()
 	n := 0
 	for {
 		h, err := tr.Next()
@@ -235,18 +258,22 @@ func untar(r io.Reader, root string) error {
 			return clientError(err, "not a tar stream")
 		}
 		switch h.Typeflag {
-		case tar.TypeDir:
-			continue
-		case tar.TypeReg:
+		case tar.TypeDir, tar.TypeReg:
 		default:
-			return fmt.Errorf("%w: %s: only files and folders are accepted", errUpload, h.Name)
+			return fmt.Errorf("%w: %s: only files and folders are accepted", errUpload, display(h.Name))
 		}
-		dst, err := localPath(root, h.Name)
+		if sparse(h) {
+			return fmt.Errorf("%w: %s: sparse files are not accepted", errUpload, display(h.Name))
+		}
+		dst, err := ents.path(root, h.Name, h.Typeflag == tar.TypeDir)
 		if err != nil {
 			return err
 		}
+		if h.Typeflag == tar.TypeDir {
+			continue
+		}
 		if err := writeFile(dst, tr); err != nil {
-			return err
+			return fsClientError(err, h.Name)
 		}
 		n++
 	}
@@ -257,6 +284,7 @@ func untar(r io.Reader, root string) error {
 }
 
 func unpackMultipart(mr *multipart.Reader, root string) error {
+	ents := newEntries()
 	n := 0
 	for {
 		p, err := mr.NextPart()
@@ -273,12 +301,12 @@ func unpackMultipart(mr *multipart.Reader, root string) error {
 			p.Close()
 			continue // not a file
 		}
-		dst, err := localPath(root, name)
+		dst, err := ents.path(root, name, false)
 		if err != nil {
 			return err
 		}
 		if err := writeFile(dst, p); err != nil {
-			return err
+			return fsClientError(err, name)
 		}
 		n++
 	}
@@ -291,6 +319,7 @@ func unpackMultipart(mr *multipart.Reader, root string) error {
 // BatchSummary is a batch in the list: its status and its pace.
 type BatchSummary struct {
 	*queue.BatchStatus
+	Uploader       string    `json:"uploader,omitempty"` // the token that uploaded it, if uploaded to the server
 	PagesFlagged   int       `json:"pagesFlagged"`
 	PagesPerMinute float64   `json:"pagesPerMinute"`
 	ETA            time.Time `json:"eta,omitzero"` // while it runs and the pace is known
@@ -310,7 +339,20 @@ func (s *Server) summary(ctx context.Context, id string) (*BatchSummary, error) 
 	if err != nil {
 		return nil, err
 	}
-	bs := &BatchSummary{BatchStatus: st, FinishedAt: fin, PagesFlagged: flagged}
+	if len(st.Failures) > 0 || st.Error != "" {
+		_, mask, err := s.detailMasked(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		if mask != nil {
+			maskStatus(st, mask)
+		}
+	}
+	up, err := s.q.Uploaders(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	bs := &BatchSummary{BatchStatus: st, FinishedAt: fin, PagesFlagged: flagged, Uploader: up[0]}
 	end := fin
 	if end.IsZero() {
 		end = time.Now()
@@ -356,16 +398,32 @@ func (s *Server) summaries(ctx context.Context, r *http.Request) ([]*BatchSummar
 	return out, nil
 }
 
-func (s *Server) apiList(w http.ResponseWriter, r *http.Request, _ *principal) {
+func (s *Server) apiList(w http.ResponseWriter, r *http.Request, who *principal) {
 	list, err := s.summaries(r.Context(), r)
 	if err != nil {
 		s.fail(w, err)
 		return
 	}
+	if who.Role == configs.RoleStation { // a station sees its own uploads only
+		own := make([]*BatchSummary, 0, len(list))
+		for _, b := range list {
+			if b.Uploader != "" && b.Uploader == who.Name {
+				own = append(own, b)
+			}
+		}
+		list = own
+	}
 	writeJSON(w, http.StatusOK, map[string]any{"batches": list})
 }
 
-func (s *Server) apiDetail(w http.ResponseWriter, r *http.Request, _ *principal) {
+func (s *Server) apiDetail(w http.ResponseWriter, r *http.Request, who *principal) {
+	if ok, err := s.maySee(r.Context(), who, r.PathValue("id")); err != nil {
+		s.fail(w, err)
+		return
+	} else if !ok {
+		notVisible(w, r.PathValue("id"))
+		return
+	}
 	d, err := s.detail(r.Context(), r.PathValue("id"))
 	if err != nil {
 		s.fail(w, err)
@@ -406,8 +464,19 @@ func (s *Server) apiRetry(w http.ResponseWriter, r *http.Request, who *principal
 }
 
 // apiPackage streams a packaged batch's bag as a tar stream "<id>/<path in the bag>".
+// A package holding secret material is never served: it is handed over offline.
 func (s *Server) apiPackage(w http.ResponseWriter, r *http.Request, who *principal) {
 	id := r.PathValue("id")
+	d, err := s.detail(r.Context(), id)
+	if err != nil {
+		s.fail(w, err)
+		return
+	}
+	if hasSecret(d) {
+		s.log.Warn("package refused: secret material", "batch", id, "by", who.Name)
+		writeError(w, http.StatusForbidden, "secret", "the batch holds secret documents (mode 03): its package is never served over HTTP; it is handed over offline, from the isolated installation", nil)
+		return
+	}
 	st, err := s.q.Status(r.Context(), id)
 	if err != nil {
 		s.fail(w, err)

@@ -8,6 +8,7 @@ import (
 	"image"
 	"image/jpeg"
 	"io"
+	"strings"
 	"sync"
 	"time"
 
@@ -43,13 +44,22 @@ func makeRoom[V any](m map[string]V, n int) {
 }
 
 type detailEntry struct {
-	mu  sync.Mutex
-	at  time.Time
-	val *queue.BatchDetail
+	mu   sync.Mutex
+	at   time.Time
+	val  *queue.BatchDetail
+	mask *strings.Replacer // masks the batch's secret names, nil without secrets
 }
 
-// detail returns batch id's detail with the results of its done pages.
+// detail returns batch id's detail with the results of its done pages, its
+// secret material masked (maskSecrets).
 func (s *Server) detail(ctx context.Context, id string) (*queue.BatchDetail, error) {
+	d, _, err := s.detailMasked(ctx, id)
+	return d, err
+}
+
+// detailMasked returns detail(id) and the replacer that masks the batch's
+// secret names in other text (nil when it holds no secret material).
+func (s *Server) detailMasked(ctx context.Context, id string) (*queue.BatchDetail, *strings.Replacer, error) {
 	s.mu.Lock()
 	e := s.details[id]
 	if e == nil {
@@ -61,17 +71,15 @@ func (s *Server) detail(ctx context.Context, id string) (*queue.BatchDetail, err
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if e.val != nil && time.Since(e.at) < detailTTL {
-		return e.val, nil
+		return e.val, e.mask, nil
 	}
 	d, err := s.q.Detail(ctx, id)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
+	mask := maskSecrets(d) // nothing of a secret hồ sơ or document leaves the server
 	for _, f := range d.Files {
 		for _, doc := range f.Documents {
-			if doc.Secret {
-				doc.Title = "" // nothing of a secret document's content leaves the server
-			}
 			for _, pg := range doc.Pages {
 				if pg.State != queue.PageDone {
 					continue
@@ -82,7 +90,7 @@ func (s *Server) detail(ctx context.Context, id string) (*queue.BatchDetail, err
 				s.mu.Unlock()
 				if sum == nil {
 					if sum, _, err = s.q.PageResult(ctx, id, doc.Doc, pg.Page); err != nil {
-						return nil, err
+						return nil, nil, err
 					}
 					s.mu.Lock()
 					makeRoom(s.sums, maxSums)
@@ -93,8 +101,8 @@ func (s *Server) detail(ctx context.Context, id string) (*queue.BatchDetail, err
 			}
 		}
 	}
-	e.val, e.at = d, time.Now()
-	return d, nil
+	e.val, e.mask, e.at = d, mask, time.Now()
+	return d, mask, nil
 }
 
 // forget drops what the server remembers of batch id (after a retry).

@@ -3,6 +3,7 @@ package server
 import (
 	"bytes"
 	"embed"
+	"errors"
 	"fmt"
 	"html/template"
 	"io/fs"
@@ -105,16 +106,35 @@ func (s *Server) loginPage(w http.ResponseWriter, r *http.Request) {
 	s.render(w, r, "login", http.StatusOK, page{Next: safeNext(r.URL.Query().Get("next"))})
 }
 
-// safeNext keeps a redirect target on this site.
+// safeNext keeps a redirect target on this site: a path, parsed as a URL,
+// with no scheme, no host and no control characters (which browsers drop, so
+// that "/<TAB>/evil.example" would become "//evil.example"); else "/".
 func safeNext(n string) string {
-	if !strings.HasPrefix(n, "/") || strings.HasPrefix(n, "//") || strings.HasPrefix(n, "/\\") {
+	if strings.ContainsFunc(n, func(r rune) bool { return r < 0x20 || r == 0x7f || r == '\\' }) {
+		return "/"
+	}
+	u, err := url.Parse(n)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || u.Opaque != "" ||
+		!strings.HasPrefix(n, "/") || strings.HasPrefix(n, "//") {
 		return "/"
 	}
 	return n
 }
 
 func (s *Server) login(w http.ResponseWriter, r *http.Request) {
-	r.Body = http.MaxBytesReader(w, r.Body, 1<<14)
+	r.Body = http.MaxBytesReader(w, r.Body, s.limits.MaxLoginBody)
+	if err := r.ParseForm(); err != nil {
+		var mbe *http.MaxBytesError
+		switch {
+		case errors.As(err, &mbe):
+			writeError(w, http.StatusRequestEntityTooLarge, "too_large", fmt.Sprintf("a login body has at most %d bytes", s.limits.MaxLoginBody), nil)
+		case errors.Is(err, errSlowBody):
+			writeError(w, http.StatusRequestTimeout, "too_slow", err.Error(), nil)
+		default:
+			writeError(w, http.StatusBadRequest, "malformed", "login form: "+err.Error(), nil)
+		}
+		return
+	}
 	tok := strings.TrimSpace(r.PostFormValue("token"))
 	next := safeNext(r.PostFormValue("next"))
 	t, ok := s.tokens[HashToken(tok)]
@@ -149,6 +169,7 @@ type detailView struct {
 	Summary  *BatchSummary
 	Detail   *queue.BatchDetail
 	CanRetry bool
+	Secret   bool         // the batch holds secret material: no package link
 	Failures []failedPage // the failed pages, listed at the top
 }
 
@@ -173,7 +194,7 @@ func (s *Server) detailPage(w http.ResponseWriter, r *http.Request, who *princip
 		http.Error(w, err.Error(), code)
 		return
 	}
-	v := detailView{Summary: sum, Detail: d, CanRetry: allowed(who.Role, permRetry) && sum.BatchStatus.Finished()}
+	v := detailView{Summary: sum, Detail: d, CanRetry: allowed(who.Role, permRetry) && sum.BatchStatus.Finished(), Secret: hasSecret(d)}
 	for _, f := range d.Files {
 		for _, doc := range f.Documents {
 			for _, pg := range doc.Pages {

@@ -16,6 +16,7 @@ var labels = map[string]map[string]string{
 		"stage": "Công đoạn", "finished": "Xong lúc", "lang": "English", "langCode": "en", "back": "Danh sách lô",
 		"fromPage": "Đọc từ trang (mục lục để trống)", "metadata-mismatch": "Mục lục khác với trang",
 		"catalogueValue": "mục lục", "pageValue": "trên trang",
+		"secretPackage": "Lô có tài liệu mật (chế độ 03): gói lưu trữ chỉ được bàn giao ngoại tuyến, từ hệ thống biệt lập.",
 	},
 	"en": {
 		"title": "Archive digitization", "batches": "Batches", "batch": "Batch", "state": "State",
@@ -31,5 +32,6 @@ var labels = map[string]map[string]string{
 		"stage": "Stage", "finished": "Finished", "lang": "Tiếng Việt", "langCode": "vi", "back": "Batch list",
 		"fromPage": "Read from the page (empty in the catalogue)", "metadata-mismatch": "Catalogue and page differ",
 		"catalogueValue": "catalogue", "pageValue": "page",
+		"secretPackage": "The batch holds secret documents (mode 03): its package is handed over offline only, from the isolated installation.",
 	},
 }

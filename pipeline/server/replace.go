@@ -17,7 +17,7 @@ import (
 // (other files, documents or pages); nothing is stored then.
 func (s *Server) apiReplace(w http.ResponseWriter, r *http.Request, who *principal) {
 	id := r.PathValue("id")
-	b, lo, tmp, ok := s.receiveBatch(w, r)
+	b, lo, tmp, ok := s.receiveBatch(w, r, who)
 	if !ok {
 		return
 	}

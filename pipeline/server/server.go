@@ -50,7 +50,11 @@ type Config struct {
 	SecureCookie bool
 	// TempDir is where uploads are unpacked while they are checked; default os.TempDir().
 	TempDir string
-	Logger  *slog.Logger // default slog.Default()
+	// Limits bound request bodies and concurrent uploads; zero fields take DefaultLimits.
+	Limits Limits
+	Logger *slog.Logger // default slog.Default()
+
+	uploadStarted func() // tests: called once an upload holds its slot
 }
 
 // Server serves the dashboard, the API, the monitor, metrics and health checks.
@@ -64,6 +68,8 @@ type Server struct {
 	// httpDur times the server's own requests, by handler, method and status.
 	httpDur *prometheus.HistogramVec
 	views   *views
+	limits  Limits
+	uploads slots
 
 	monitors []*asynqmon.HTTPHandler
 
@@ -88,7 +94,7 @@ func New(cfg Config) (*Server, error) {
 	if cfg.TempDir == "" {
 		cfg.TempDir = os.TempDir()
 	}
-	s := &Server{cfg: cfg, q: cfg.Queue, log: cfg.Logger, tokens: map[string]configs.Token{}, mux: http.NewServeMux(),
+	s := &Server{cfg: cfg, q: cfg.Queue, log: cfg.Logger, tokens: map[string]configs.Token{}, mux: http.NewServeMux(), limits: cfg.Limits.withDefaults(),
 		details: map[string]*detailEntry{}, sums: map[string]*queue.PageSum{}, thumbs: map[string]*thumbEntry{}}
 	for _, t := range cfg.Tokens {
 		s.tokens[t.SHA256] = t
@@ -118,8 +124,9 @@ func (s *Server) Close() error {
 	return errors.Join(errs...)
 }
 
-// Handler returns the server's HTTP handler.
-func (s *Server) Handler() http.Handler { return s.mux }
+// Handler returns the server's HTTP handler. Request bodies are read under
+// the deadlines of Config.Limits.
+func (s *Server) Handler() http.Handler { return s.limitBodies(s.mux) }
 
 func (s *Server) routes() {
 	s.handle("GET /healthz", "healthz", func(w http.ResponseWriter, r *http.Request) {
@@ -166,17 +173,21 @@ func (s *Server) handle(pattern, name string, h http.HandlerFunc) {
 	s.mux.Handle(pattern, promhttp.InstrumentHandlerDuration(s.httpDur.MustCurryWith(prometheus.Labels{"handler": name}), h))
 }
 
-// readyz reports whether Redis and the S3 buckets answer.
+// readyz reports whether Redis and the S3 buckets answer. It needs no token,
+// so it says only "ok" or "unavailable"; addresses, bucket names and errors go
+// to the log.
 func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), 3*time.Second)
 	defer cancel()
 	checks := map[string]string{"redis": "ok", "s3": "ok"}
 	code := http.StatusOK
 	if err := s.q.Redis().Ping(ctx).Err(); err != nil {
-		checks["redis"], code = err.Error(), http.StatusServiceUnavailable
+		s.log.Error("readyz: redis unavailable", "error", err)
+		checks["redis"], code = "unavailable", http.StatusServiceUnavailable
 	}
 	if err := s.q.Ping(ctx); err != nil {
-		checks["s3"], code = err.Error(), http.StatusServiceUnavailable
+		s.log.Error("readyz: s3 unavailable", "error", err)
+		checks["s3"], code = "unavailable", http.StatusServiceUnavailable
 	}
 	writeJSON(w, code, checks)
 }
