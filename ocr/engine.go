@@ -134,6 +134,7 @@ func (e *Engine) Recognize(ctx context.Context, img image.Image) (*Result, error
 		})
 		sum += res.Words[len(res.Words)-1].Confidence
 	}
+	res.Words = orderLayout(res.Words)
 	if n := len(res.Words); n > 0 {
 		res.MeanConfidence = sum / float64(n)
 	}

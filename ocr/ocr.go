@@ -21,9 +21,14 @@ type Word struct {
 	Box        image.Rectangle // pixel coordinates in the image given to Recognize, origin top-left
 	Confidence float64         // 0..100
 
-	// Block, Paragraph and Line are Tesseract's indices, counted from 1. Paragraph is unique
-	// within its block; Line increases in reading order and is unique within the page.
+	// Block, Paragraph and Line number the word's text block, paragraph and line, counted
+	// from 1 in reading order: Tesseract's, except that each column of a two-column header or
+	// footer is a block of its own (see Region). Paragraph is unique within its block; Line
+	// increases in reading order and is unique within the page.
 	Block, Paragraph, Line int
+
+	// Region is the part of the page the word was read in.
+	Region Region
 }
 
 // Result is the OCR of one page.

@@ -178,7 +178,7 @@ func ProcessPage(ctx context.Context, eng *ocr.Engine, batchDir string, pg *Page
 	res.Timings.Decode = time.Since(t0)
 
 	t0 = time.Now()
-	norm, gray, geo, err := Normalize(ctx, eng, img)
+	norm, _, geo, err := Normalize(ctx, eng, img)
 	if err != nil {
 		return fail(StageNormalize, err)
 	}
@@ -188,7 +188,8 @@ func ProcessPage(ctx context.Context, eng *ocr.Engine, batchDir string, pg *Page
 	res.Timings.Normalize = time.Since(t0)
 
 	t0 = time.Now()
-	r, err := eng.Recognize(ctx, gray)
+	// The engine reads the colour image: its colour dropout needs the hues.
+	r, err := eng.Recognize(ctx, norm)
 	if err != nil {
 		return fail(StageOCR, err)
 	}
