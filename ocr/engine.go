@@ -31,6 +31,7 @@ type Engine struct {
 	client *gosseract.Client
 	osd    *osdAPI
 	buf    []byte // reused buffer for the image handed to Tesseract
+	opts   Options
 }
 
 // NewEngine starts Tesseract with opts and loads its language data.
@@ -42,7 +43,7 @@ func NewEngine(opts Options) (*Engine, error) {
 		langs = "vie"
 	}
 	client := gosseract.NewClient()
-	e := &Engine{client: client}
+	e := &Engine{client: client, opts: opts}
 	if err := client.SetLanguage(strings.Split(langs, "+")...); err != nil {
 		e.Close()
 		return nil, fmt.Errorf("ocr: new engine: %w", err)
@@ -98,7 +99,7 @@ func (e *Engine) Recognize(ctx context.Context, img image.Image) (*Result, error
 	if e.client == nil {
 		return nil, errors.New("ocr: recognize: engine is closed")
 	}
-	g := ToGray(img)
+	g := DropoutGray(img, e.opts.Dropout)
 	b := g.Bounds()
 	if b.Empty() {
 		return &Result{}, nil
@@ -134,7 +135,11 @@ func (e *Engine) Recognize(ctx context.Context, img image.Image) (*Result, error
 		})
 		sum += res.Words[len(res.Words)-1].Confidence
 	}
-	res.Words = orderLayout(res.Words)
+	if e.opts.Skip&StepLayout == 0 {
+		res.Words = orderLayout(res.Words)
+	} else {
+		res.Words = markBody(res.Words)
+	}
 	if n := len(res.Words); n > 0 {
 		res.MeanConfidence = sum / float64(n)
 	}

@@ -77,4 +77,20 @@ type Options struct {
 	Languages   string            // Tesseract languages, e.g. "vie" or "vie+eng"; default "vie"
 	TessdataDir string            // "" = Tesseract's default
 	Variables   map[string]string // extra Tesseract variables
+
+	// Dropout is the ink colours removed from the image Tesseract reads (seals, stamps,
+	// signatures, handwriting); the caller's image is not changed. Zero drops nothing.
+	Dropout Inks
+	// Skip turns off steps sohoa adds around Tesseract, to measure what each one gains.
+	// Zero runs them all.
+	Skip Steps
 }
+
+// Steps is a set of the steps sohoa adds after Tesseract's recognition.
+type Steps uint8
+
+// Steps after recognition, in the order they run.
+const (
+	StepLayout Steps = 1 << iota // NĐ 30 reading order (orderLayout)
+	StepJunk                     // leave handwriting and stamp junk out of the text (markJunk)
+)
