@@ -74,7 +74,7 @@ const (
 
 // Pixel classes of the dropout mask.
 const (
-	inkNone = iota
+	inkNone   = iota
 	inkFringe // light, no colour: ink only next to inkCore
 	inkEdge   // a dropped colour's hue, weak chroma: ink only next to inkCore
 	inkCore
@@ -84,19 +84,28 @@ const (
 // light. Gray images, and any image when k is empty, are converted by ToGray. The result
 // never aliases a colour img.
 func DropoutGray(img image.Image, k Inks) *image.Gray {
+	g, _ := dropout(img, k)
+	return g
+}
+
+// dropout is DropoutGray that also counts where the dropped ink was (nil when nothing was
+// looked for).
+func dropout(img image.Image, k Inks) (*image.Gray, *inkGrid) {
 	if k == 0 || img.ColorModel() == color.GrayModel || img.ColorModel() == color.Gray16Model {
-		return ToGray(img)
+		return ToGray(img), nil
 	}
 	b := img.Bounds()
 	w, h := b.Dx(), b.Dy()
 	g := image.NewGray(b)
 	lifted := make([]uint8, w*h)
 	class := make([]uint8, w*h)
+	blue := make([]bool, w*h)
 	px := func(i int, r, gr, bl uint32) {
 		c, strong := inkClass(r, gr, bl)
 		if c != 0 && k&c != 0 {
 			hi := max(r, gr, bl)
 			lifted[i] = uint8(hi + (0xff-hi)/2)
+			blue[i] = c == InkBlue
 			class[i] = inkEdge
 			if strong {
 				class[i] = inkCore
@@ -132,12 +141,19 @@ func DropoutGray(img image.Image, k Inks) *image.Gray {
 		}
 	}
 	near := nearCore(class, w, h, dropReach)
+	ink := newInkGrid(b)
 	for i, c := range class {
 		if c == inkCore || c != inkNone && near[i] {
 			g.Pix[(i/w)*g.Stride+i%w] = lifted[i]
 		}
+		if c == inkCore {
+			ink.add(i%w, i/w)
+		}
+		if c == inkCore && blue[i] {
+			ink.blue++
+		}
 	}
-	return g
+	return g, ink
 }
 
 // nearCore returns, for every pixel of a w×h class mask, whether an inkCore pixel lies within

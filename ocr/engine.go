@@ -99,7 +99,7 @@ func (e *Engine) Recognize(ctx context.Context, img image.Image) (*Result, error
 	if e.client == nil {
 		return nil, errors.New("ocr: recognize: engine is closed")
 	}
-	g := DropoutGray(img, e.opts.Dropout)
+	g, ink := dropout(img, e.opts.Dropout)
 	b := g.Bounds()
 	if b.Empty() {
 		return &Result{}, nil
@@ -139,6 +139,9 @@ func (e *Engine) Recognize(ctx context.Context, img image.Image) (*Result, error
 		res.Words = orderLayout(res.Words)
 	} else {
 		res.Words = markBody(res.Words)
+	}
+	if e.opts.Skip&StepJunk == 0 {
+		res.Handwriting = markJunk(res.Words, ink)
 	}
 	if n := len(res.Words); n > 0 {
 		res.MeanConfidence = sum / float64(n)

@@ -29,21 +29,32 @@ type Word struct {
 
 	// Region is the part of the page the word was read in.
 	Region Region
+	// Junk marks a word read from handwriting, a signature, a seal or a stamp rather than
+	// print (see markJunk): it is left out of Text and of the PDF text layer, and kept in
+	// ALTO with its confidence.
+	Junk bool
 }
 
 // Result is the OCR of one page.
 type Result struct {
 	Words          []Word  // in reading order
 	MeanConfidence float64 // mean of word confidences, 0 when there are no words
+	// Handwriting is true when words were left out as junk: the page has handwriting, a
+	// signature, a seal or a stamp where text was looked for.
+	Handwriting bool
 }
 
 // Text returns the page text: words of a line joined by one space, lines by "\n",
-// paragraphs/blocks by an empty line.
+// paragraphs/blocks by an empty line. Junk words are left out.
 func (r *Result) Text() string {
 	var b strings.Builder
-	for i, w := range r.Words {
-		if i > 0 {
-			prev := r.Words[i-1]
+	var prev Word
+	first := true
+	for _, w := range r.Words {
+		if w.Junk {
+			continue
+		}
+		if !first {
 			switch {
 			case w.Block != prev.Block || w.Paragraph != prev.Paragraph:
 				b.WriteString("\n\n")
@@ -54,6 +65,7 @@ func (r *Result) Text() string {
 			}
 		}
 		b.WriteString(w.Text)
+		prev, first = w, false
 	}
 	return b.String()
 }

@@ -49,7 +49,7 @@ func WriteALTO(w io.Writer, f *File, d *Document, pages []*PageResult, opts Docu
 		ap := alto.Page{Width: p.Width, Height: p.Height, DPI: p.Page.DPI}
 		for _, wd := range p.OCR.Words {
 			ap.Words = append(ap.Words, alto.Word{Text: wd.Text, Box: wd.Box, Confidence: wd.Confidence,
-				Block: wd.Block, Paragraph: wd.Paragraph, Line: wd.Line})
+				Block: wd.Block, Paragraph: wd.Paragraph, Line: wd.Line, Junk: wd.Junk})
 		}
 		doc.Pages = append(doc.Pages, ap)
 	}
@@ -88,6 +88,9 @@ func BuildDocument(ctx context.Context, w io.Writer, b *Batch, f *File, d *Docum
 		// Scanners record square pixels; the page's resolution is used for both axes.
 		pp := pdfa.Page{Image: p.Image, DPIX: p.Page.DPI, DPIY: p.Page.DPI}
 		for _, wd := range p.OCR.Words {
+			if wd.Junk {
+				continue // kept in ALTO only
+			}
 			pp.Words = append(pp.Words, pdfa.Word{Text: wd.Text, Box: wd.Box})
 			pp.Lines = append(pp.Lines, wd.Line)
 		}

@@ -34,6 +34,9 @@ const (
 	FlagLowConfidence        = "low-confidence"
 	FlagBlank                = "blank"
 	FlagOrientationUncertain = "orientation-uncertain"
+	// FlagHandwriting: words read on handwriting, a signature, a seal or a stamp were left
+	// out of the text layer (they are in the ALTO file, marked).
+	FlagHandwriting = "handwriting"
 )
 
 // PageError is a failure of one page, naming the file, the page and the stage.
@@ -202,6 +205,9 @@ func ProcessPage(ctx context.Context, eng *ocr.Engine, batchDir string, pg *Page
 	}
 	if geo.OrientationConfidence < minOrientationConfidence && len(r.Words) > 0 {
 		res.Flags = append(res.Flags, FlagOrientationUncertain)
+	}
+	if r.Handwriting {
+		res.Flags = append(res.Flags, FlagHandwriting)
 	}
 
 	t0 = time.Now()
