@@ -1,10 +1,12 @@
 package pipeline
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -13,6 +15,7 @@ import (
 
 	"github.com/sohoa-vn/sohoa/ocr"
 	"github.com/sohoa-vn/sohoa/ocr/accuracy"
+	"github.com/sohoa-vn/sohoa/pipeline/pdfa"
 )
 
 // adminDir holds the scanned administrative documents copied from ../shared/samples/admin:
@@ -327,5 +330,52 @@ func TestAdminCER(t *testing.T) {
 	t.Logf("mean CER %.2f%% over %d pages", 100*mean, len(pages))
 	if mean > adminMaxCER {
 		t.Errorf("mean CER %.2f%% > %.2f%%", 100*mean, 100*adminMaxCER)
+	}
+}
+
+// TestAdminPDFTextLayer writes the admin pages as one PDF/A and checks that its text layer,
+// in content stream order, reads exactly like the .txt: same characters in the same order, no
+// junk.
+func TestAdminPDFTextLayer(t *testing.T) {
+	pages := processAdmin(t)
+	var ps []pdfa.Page
+	var txt []string
+	junk := 0
+	for _, p := range pages {
+		ps = append(ps, pdfPage(p.Result))
+		txt = append(txt, p.Result.OCR.Text())
+		for _, w := range p.Result.OCR.Words {
+			if w.Junk {
+				junk++
+			}
+		}
+	}
+	if junk == 0 {
+		t.Fatal("no junk words on the admin pages: nothing to check")
+	}
+	var buf bytes.Buffer
+	if err := pdfa.Write(context.Background(), &buf, ps, pdfa.Metadata{Title: "admin", Language: "vi"}, pdfa.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(t.TempDir(), "admin.pdf")
+	if err := os.WriteFile(file, buf.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	// -raw: the text in content stream order, the order of the text layer. (pdftotext's
+	// default mode re-sorts text by position and joins the header columns again.)
+	out, err := exec.Command("pdftotext", "-raw", "-enc", "UTF-8", file, "-").Output()
+	if err != nil {
+		t.Fatalf("pdftotext: %v", err)
+	}
+	got := strings.Split(string(out), "\f")
+	if len(got) < len(pages) {
+		t.Fatalf("pdftotext gave %d pages, want %d", len(got), len(pages))
+	}
+	for i, p := range pages {
+		// pdftotext -raw leaves out a space where two words nearly touch: compare without spaces.
+		pdf, want := strings.Join(strings.Fields(got[i]), ""), strings.Join(strings.Fields(txt[i]), "")
+		if pdf != want {
+			t.Errorf("%s: PDF text layer differs from the .txt\npdf: %s\ntxt: %s", p.Name, accuracy.Fold(got[i]), accuracy.Fold(txt[i]))
+		}
 	}
 }
