@@ -5,6 +5,12 @@
 // concurrent use; a [Pool] hands one to each worker. [DetectSkew] measures the small rotation
 // of an upright page with Leptonica.
 //
+// Around Tesseract's recognition an Engine removes red and blue ink (seals, stamps,
+// signatures, handwriting) from the image Tesseract reads ([Options.Dropout]), puts the words
+// of an administrative page (Nghị định 30/2020) into reading order ([Region]), and marks the
+// junk read from handwriting and stamps ([Word.Junk]); [Result.Signals] measures how likely
+// the text is to be wrong, [IsSyllable] checks Vietnamese syllables.
+//
 // Tesseract starts OpenMP threads by default, which doubles its CPU time when pages are
 // processed in parallel. OpenMP reads OMP_THREAD_LIMIT only when the program starts, so it must
 // be 1 in the environment the program starts with; see ReexecSingleThreaded and SingleThreaded.
@@ -13,6 +19,7 @@ package ocr
 import (
 	"image"
 	"strings"
+	"time"
 )
 
 // Word is one recognised word.
@@ -42,6 +49,16 @@ type Result struct {
 	// Handwriting is true when words were left out as junk: the page has handwriting, a
 	// signature, a seal or a stamp where text was looked for.
 	Handwriting bool
+	// Times is how long each step of Recognize took.
+	Times StepTimes
+}
+
+// StepTimes is how long the steps of one recognition took.
+type StepTimes struct {
+	Image     time.Duration // gray image for Tesseract, colour dropout included
+	Tesseract time.Duration // Tesseract's recognition
+	Layout    time.Duration // reading order
+	Junk      time.Duration // junk words
 }
 
 // Text returns the page text: words of a line joined by one space, lines by "\n",

@@ -31,6 +31,8 @@ const (
 
 // Page flags: reasons a page needs a person's look, without failing it.
 const (
+	// FlagLowConfidence: the OCR text is likely to have errors: a mean word confidence under
+	// PageOptions.MinConfidence, or signals that track errors (ocr.Signals.NeedsReview).
 	FlagLowConfidence        = "low-confidence"
 	FlagBlank                = "blank"
 	FlagOrientationUncertain = "orientation-uncertain"
@@ -200,7 +202,7 @@ func ProcessPage(ctx context.Context, eng *ocr.Engine, batchDir string, pg *Page
 	res.Timings.OCR = time.Since(t0)
 	if len(r.Words) == 0 {
 		res.Flags = append(res.Flags, FlagBlank)
-	} else if r.MeanConfidence < opts.MinConfidence {
+	} else if r.MeanConfidence < opts.MinConfidence || r.Signals().NeedsReview() {
 		res.Flags = append(res.Flags, FlagLowConfidence)
 	}
 	if geo.OrientationConfidence < minOrientationConfidence && len(r.Words) > 0 {
