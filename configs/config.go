@@ -122,6 +122,9 @@ const (
 type OCR struct {
 	Languages     string  `yaml:"languages"`     // Tesseract languages, e.g. "vie+eng"
 	MinConfidence float64 `yaml:"minConfidence"` // pages under this mean confidence are flagged
+	// Dropout is the ink colours left out of the image Tesseract reads, comma-separated:
+	// "red,blue" (default), "red", "blue" or "none". The archived image keeps them.
+	Dropout string `yaml:"dropout"`
 }
 
 // Scan holds settings about the scanned input.
@@ -199,7 +202,7 @@ func (p *PKCS11) readPIN(env map[string]string) error {
 // Default returns the configuration with every default filled in.
 func Default() *Config {
 	return &Config{
-		OCR:   OCR{Languages: "vie", MinConfidence: 70},
+		OCR:   OCR{Languages: "vie", MinConfidence: 70, Dropout: "red,blue"},
 		PDF:   PDF{Part: "2b"},
 		Redis: Redis{URL: "redis://127.0.0.1:6379/0"},
 		S3: S3{Endpoint: "127.0.0.1:9000", InboxBucket: "sohoa-inbox", WorkBucket: "sohoa-work",
@@ -273,6 +276,8 @@ func (c *Config) Check() error {
 		return fmt.Errorf("config: pdf.jpegQuality %d: must be 1-100 (0 = default)", c.PDF.JPEGQuality)
 	case c.OCR.MinConfidence < 0 || c.OCR.MinConfidence > 100:
 		return fmt.Errorf("config: ocr.minConfidence %v: must be 0-100", c.OCR.MinConfidence)
+	case !validDropout(c.OCR.Dropout):
+		return fmt.Errorf("config: ocr.dropout %q: must be red, blue, red,blue or none", c.OCR.Dropout)
 	case c.Scan.DPI < 0:
 		return fmt.Errorf("config: scan.dpi %v: must not be negative", c.Scan.DPI)
 	case strings.TrimSpace(c.OCR.Languages) == "":
@@ -372,4 +377,17 @@ func applyEnv(v reflect.Value, prefix string, env map[string]string) error {
 		}
 	}
 	return nil
+}
+
+// validDropout reports whether s is a comma-separated list of "red", "blue" or "none"
+// (as ocr.ParseInks reads it).
+func validDropout(s string) bool {
+	for _, f := range strings.Split(s, ",") {
+		switch strings.ToLower(strings.TrimSpace(f)) {
+		case "", "none", "red", "blue":
+		default:
+			return false
+		}
+	}
+	return true
 }

@@ -107,3 +107,20 @@ func TestServerTokens(t *testing.T) {
 		t.Error("maxUploadMB 0 accepted")
 	}
 }
+
+func TestOCRDropout(t *testing.T) {
+	for _, v := range []string{"red,blue", "red", "blue", "none", "", " Red , BLUE "} {
+		c := Default()
+		c.OCR.Dropout = v
+		if err := c.Check(); err != nil {
+			t.Errorf("ocr.dropout %q refused: %v", v, err)
+		}
+	}
+	for _, v := range []string{"green", "red;blue", "red,black"} {
+		c := Default()
+		c.OCR.Dropout = v
+		if err := c.Check(); err == nil || !strings.Contains(err.Error(), "ocr.dropout") {
+			t.Errorf("ocr.dropout %q: error %v, want one naming ocr.dropout", v, err)
+		}
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/otiai10/gosseract/v2"
 	"golang.org/x/text/unicode/norm"
@@ -31,6 +32,7 @@ type Engine struct {
 	client *gosseract.Client
 	osd    *osdAPI
 	buf    []byte // reused buffer for the image handed to Tesseract
+	opts   Options
 }
 
 // NewEngine starts Tesseract with opts and loads its language data.
@@ -42,7 +44,7 @@ func NewEngine(opts Options) (*Engine, error) {
 		langs = "vie"
 	}
 	client := gosseract.NewClient()
-	e := &Engine{client: client}
+	e := &Engine{client: client, opts: opts}
 	if err := client.SetLanguage(strings.Split(langs, "+")...); err != nil {
 		e.Close()
 		return nil, fmt.Errorf("ocr: new engine: %w", err)
@@ -89,6 +91,9 @@ func NewEngine(opts Options) (*Engine, error) {
 
 // Recognize finds the words on img.
 //
+// Tesseract reads a gray copy of img from which the Engine's Dropout inks are removed; img
+// itself is not changed. The words then go into NĐ 30 reading order and junk words are
+// marked (see Word.Region and Word.Junk), unless Options.Skip says otherwise.
 // Word boxes are in img's coordinates. ctx is checked before recognition starts; a
 // recognition under way is not interrupted.
 func (e *Engine) Recognize(ctx context.Context, img image.Image) (*Result, error) {
@@ -98,12 +103,16 @@ func (e *Engine) Recognize(ctx context.Context, img image.Image) (*Result, error
 	if e.client == nil {
 		return nil, errors.New("ocr: recognize: engine is closed")
 	}
-	g := ToGray(img)
+	var times StepTimes
+	t0 := time.Now()
+	g, ink := dropout(img, e.opts.Dropout)
 	b := g.Bounds()
 	if b.Empty() {
 		return &Result{}, nil
 	}
 	e.buf = appendBMP(e.buf[:0], g)
+	times.Image = time.Since(t0)
+	t0 = time.Now()
 	if err := e.client.SetImageFromBytes(e.buf); err != nil {
 		return nil, fmt.Errorf("ocr: recognize: %w", err)
 	}
@@ -134,6 +143,20 @@ func (e *Engine) Recognize(ctx context.Context, img image.Image) (*Result, error
 		})
 		sum += res.Words[len(res.Words)-1].Confidence
 	}
+	times.Tesseract = time.Since(t0)
+	t0 = time.Now()
+	if e.opts.Skip&StepLayout == 0 {
+		res.Words = orderLayout(res.Words)
+	} else {
+		res.Words = markBody(res.Words)
+	}
+	times.Layout = time.Since(t0)
+	t0 = time.Now()
+	if e.opts.Skip&StepJunk == 0 {
+		res.Handwriting = markJunk(res.Words, ink)
+	}
+	times.Junk = time.Since(t0)
+	res.Times = times
 	if n := len(res.Words); n > 0 {
 		res.MeanConfidence = sum / float64(n)
 	}

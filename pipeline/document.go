@@ -79,7 +79,7 @@ func WriteALTO(w io.Writer, f *File, d *Document, pages []*PageResult, opts Docu
 		ap := alto.Page{Width: p.Width, Height: p.Height, DPI: p.Page.DPI}
 		for _, wd := range p.OCR.Words {
 			ap.Words = append(ap.Words, alto.Word{Text: wd.Text, Box: wd.Box, Confidence: wd.Confidence,
-				Block: wd.Block, Paragraph: wd.Paragraph, Line: wd.Line})
+				Block: wd.Block, Paragraph: wd.Paragraph, Line: wd.Line, Junk: wd.Junk})
 		}
 		doc.Pages = append(doc.Pages, ap)
 	}
@@ -115,13 +115,7 @@ func DocumentID(docCode string, pages []*PageResult) string {
 func BuildDocument(ctx context.Context, w io.Writer, b *Batch, f *File, d *Document, pages []*PageResult, opts DocumentOptions) error {
 	ps := make([]pdfa.Page, len(pages))
 	for i, p := range pages {
-		// Scanners record square pixels; the page's resolution is used for both axes.
-		pp := pdfa.Page{Image: p.Image, DPIX: p.Page.DPI, DPIY: p.Page.DPI}
-		for _, wd := range p.OCR.Words {
-			pp.Words = append(pp.Words, pdfa.Word{Text: wd.Text, Box: wd.Box})
-			pp.Lines = append(pp.Lines, wd.Line)
-		}
-		ps[i] = pp
+		ps[i] = pdfPage(p)
 	}
 	title := d.Meta.Subject
 	if title == "" {
@@ -189,4 +183,20 @@ func archiveFields(f *File, d *Document) map[string]string {
 		}
 	}
 	return m
+}
+
+// pdfPage is a processed page as the PDF writer takes it: its image and the words of its
+// text layer, in reading order, junk left out (it is kept in ALTO only), so that the text
+// layer reads like the .txt file.
+func pdfPage(p *PageResult) pdfa.Page {
+	// Scanners record square pixels; the page's resolution is used for both axes.
+	pp := pdfa.Page{Image: p.Image, DPIX: p.Page.DPI, DPIY: p.Page.DPI}
+	for _, wd := range p.OCR.Words {
+		if wd.Junk {
+			continue
+		}
+		pp.Words = append(pp.Words, pdfa.Word{Text: wd.Text, Box: wd.Box})
+		pp.Lines = append(pp.Lines, wd.Line)
+	}
+	return pp
 }

@@ -22,10 +22,11 @@ import (
 
 // Options controls Process.
 type Options struct {
-	Workers       int     // pages processed at once; default the number of cores
-	Languages     string  // Tesseract languages; default "vie"
-	MinConfidence float64 // pages under this mean OCR confidence are flagged for review; default 70
-	Overwrite     bool    // replace a finished bag of the same batch
+	Workers       int      // pages processed at once; default the number of cores
+	Languages     string   // Tesseract languages; default "vie"
+	Dropout       ocr.Inks // ink colours left out of the image OCR reads; zero = none
+	MinConfidence float64  // pages under this mean OCR confidence are flagged for review; default 70
+	Overwrite     bool     // replace a finished bag of the same batch
 	// Location, when set, is recorded in metadata/batch.json as where the bag
 	// is, instead of its folder: the queue workers record the archive key
 	// prefix, so that every run writes the same record.
@@ -128,7 +129,7 @@ func Process(ctx context.Context, b *Batch, outDir string, opts Options) (*Repor
 
 	pool := opts.Engines
 	if pool == nil {
-		pool, err = ocr.NewPool(opts.Workers, ocr.Options{Languages: opts.Languages})
+		pool, err = ocr.NewPool(opts.Workers, ocr.Options{Languages: opts.Languages, Dropout: opts.Dropout})
 		if err != nil {
 			return nil, fmt.Errorf("ocr: %w", err)
 		}

@@ -88,7 +88,8 @@ func processSample(t *testing.T) (string, *Report) {
 			return
 		}
 		sampleOut = out
-		sampleRep, sampleErr = Process(context.Background(), b, out, Options{Workers: 2, Producer: "sohoa test"})
+		// Dropout as configured by default (ocr.dropout: red,blue).
+		sampleRep, sampleErr = Process(context.Background(), b, out, Options{Workers: 2, Producer: "sohoa test", Dropout: ocr.InkRed | ocr.InkBlue})
 	})
 	if sampleErr != nil {
 		t.Fatal(sampleErr)

@@ -33,6 +33,8 @@ const (
 
 // Page flags: reasons a page needs a person's look, without failing it.
 const (
+	// FlagLowConfidence: the OCR text is likely to have errors: a mean word confidence under
+	// PageOptions.MinConfidence, or signals that track errors (ocr.Signals.NeedsReview).
 	FlagLowConfidence        = "low-confidence"
 	FlagBlank                = "blank"
 	FlagOrientationUncertain = "orientation-uncertain"
@@ -40,6 +42,9 @@ const (
 	// (ColourRule): 8-bit grey, 1-bit or a palette. The scan is what is
 	// wrong: the archival image stays as scanned, never turned into fake colour.
 	FlagUnder24Bit = "under-24-bit"
+	// FlagHandwriting: words read on handwriting, a signature, a seal or a stamp were left
+	// out of the text layer (they are in the ALTO file, marked).
+	FlagHandwriting = "handwriting"
 )
 
 // ColourRule is the rule a FlagUnder24Bit page breaks.
@@ -202,7 +207,7 @@ func ProcessPage(ctx context.Context, eng *ocr.Engine, batchDir string, pg *Page
 	res.Timings.Decode = time.Since(t0)
 
 	t0 = time.Now()
-	norm, gray, geo, err := Normalize(ctx, eng, img)
+	norm, _, geo, err := Normalize(ctx, eng, img)
 	if err != nil {
 		return fail(StageNormalize, err)
 	}
@@ -212,7 +217,8 @@ func ProcessPage(ctx context.Context, eng *ocr.Engine, batchDir string, pg *Page
 	res.Timings.Normalize = time.Since(t0)
 
 	t0 = time.Now()
-	r, err := eng.Recognize(ctx, gray)
+	// The engine reads the colour image: its colour dropout needs the hues.
+	r, err := eng.Recognize(ctx, norm)
 	if err != nil {
 		return fail(StageOCR, err)
 	}
@@ -225,7 +231,7 @@ func ProcessPage(ctx context.Context, eng *ocr.Engine, batchDir string, pg *Page
 	res.Timings.Signer = time.Since(t0)
 	if len(r.Words) == 0 {
 		res.Flags = append(res.Flags, FlagBlank)
-	} else if r.MeanConfidence < opts.MinConfidence {
+	} else if r.MeanConfidence < opts.MinConfidence || r.Signals().NeedsReview() {
 		res.Flags = append(res.Flags, FlagLowConfidence)
 	}
 	if geo.OrientationConfidence < minOrientationConfidence && len(r.Words) > 0 {
@@ -233,6 +239,9 @@ func ProcessPage(ctx context.Context, eng *ocr.Engine, batchDir string, pg *Page
 	}
 	if Under24Bit(info.ColorModel) {
 		res.Flags = append(res.Flags, FlagUnder24Bit)
+	}
+	if r.Handwriting {
+		res.Flags = append(res.Flags, FlagHandwriting)
 	}
 
 	t0 = time.Now()

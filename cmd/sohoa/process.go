@@ -163,6 +163,12 @@ func runProcess(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		return exitUsage
 	}
 
+	dropout, err := ocr.ParseInks(cfg.OCR.Dropout)
+	if err != nil {
+		fmt.Fprintln(stderr, "sohoa:", err)
+		return exitUsage
+	}
+
 	signer, err := loadSigner(cfg)
 	if err != nil {
 		fmt.Fprintln(stderr, "sohoa:", err)
@@ -182,6 +188,7 @@ func runProcess(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	opts := pipeline.Options{
 		Workers:       cfg.Workers,
 		Languages:     cfg.OCR.Languages,
+		Dropout:       dropout,
 		MinConfidence: cfg.OCR.MinConfidence,
 		Overwrite:     *overwrite,
 		PDF:           pdfa.Options{Part: pdfa.Part(cfg.PDF.Part)},

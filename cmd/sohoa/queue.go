@@ -40,9 +40,14 @@ func openQueue(ctx context.Context, cfg *configs.Config, adjust ...func(*queue.O
 	if st.Archive, err = bucket(cfg.S3.ArchiveBucket, cfg.Retention.Mode != "none"); err != nil {
 		return nil, err
 	}
+	dropout, err := ocr.ParseInks(cfg.OCR.Dropout)
+	if err != nil {
+		return nil, err
+	}
 	opts := queue.Options{
 		Pipeline: pipeline.Options{
 			Languages:     cfg.OCR.Languages,
+			Dropout:       dropout,
 			MinConfidence: cfg.OCR.MinConfidence,
 			PDF:           pdfa.Options{Part: pdfa.Part(cfg.PDF.Part)},
 			Encode:        pdfa.EncodeOptions{JPEGQuality: cfg.PDF.JPEGQuality},
@@ -187,7 +192,12 @@ func runWorker(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		fmt.Fprintln(stderr, "sohoa:", err)
 		return exitFailed
 	}
-	pool, err := ocr.NewPool(n, ocr.Options{Languages: cfg.OCR.Languages})
+	dropout, err := ocr.ParseInks(cfg.OCR.Dropout)
+	if err != nil {
+		fmt.Fprintln(stderr, "sohoa:", err)
+		return exitUsage
+	}
+	pool, err := ocr.NewPool(n, ocr.Options{Languages: cfg.OCR.Languages, Dropout: dropout})
 	if err != nil {
 		fmt.Fprintln(stderr, "sohoa: ocr:", err)
 		var me *ocr.MissingLanguageError

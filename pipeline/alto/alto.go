@@ -41,7 +41,13 @@ type Word struct {
 	Block      int             // words with the same Block and Paragraph form one TextBlock
 	Paragraph  int
 	Line       int // words of one paragraph with the same Line form one TextLine
+	// Junk marks a word read from handwriting, a signature, a seal or a stamp, left out of
+	// the document's text: its String refers to the OtherTag JunkTag (TAGREFS).
+	Junk bool
 }
+
+// JunkTag is the ID of the OtherTag that Strings of junk words refer to.
+const JunkTag = "JUNK"
 
 // Page is the OCR result of one page image.
 type Page struct {
@@ -95,6 +101,13 @@ func Write(w io.Writer, doc Document) error {
 	}
 	if err := enc.EncodeElement(description(doc), xml.StartElement{Name: xml.Name{Local: "Description"}}); err != nil {
 		return fmt.Errorf("alto: write description: %w", err)
+	}
+	if hasJunk(doc) {
+		if err := enc.EncodeElement(xTags{Other: []xTag{{ID: JunkTag, Label: "handwriting",
+			Description: "read from handwriting, a signature, a seal or a stamp with low confidence; not in the text layer"}}},
+			xml.StartElement{Name: xml.Name{Local: "Tags"}}); err != nil {
+			return fmt.Errorf("alto: write tags: %w", err)
+		}
 	}
 	if err := enc.EncodeToken(layout); err != nil {
 		return fmt.Errorf("alto: write layout: %w", err)
@@ -166,6 +179,28 @@ type xDescription struct {
 	MeasurementUnit string         `xml:"MeasurementUnit"`
 	Source          *xSource       `xml:"sourceImageInformation"`
 	OCRProcessing   xOCRProcessing `xml:"OCRProcessing"`
+}
+
+type xTags struct {
+	Other []xTag `xml:"OtherTag"`
+}
+
+type xTag struct {
+	ID          string `xml:"ID,attr"`
+	Label       string `xml:"LABEL,attr,omitempty"`
+	Description string `xml:"DESCRIPTION,attr,omitempty"`
+}
+
+// hasJunk reports whether a word of doc is junk.
+func hasJunk(doc Document) bool {
+	for _, p := range doc.Pages {
+		for _, w := range p.Words {
+			if w.Junk {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 type xSource struct {
@@ -285,6 +320,7 @@ type xString struct {
 	pos
 	WC      string `xml:"WC,attr"`
 	Content string `xml:"CONTENT,attr"`
+	Tags    string `xml:"TAGREFS,attr,omitempty"`
 }
 
 type xSP struct {
@@ -317,12 +353,16 @@ func page(n int, p Page, lang string) xPage {
 					l.Items = append(l.Items, xSP{HPOS: left, VPOS: lb.Min.Y, WIDTH: max(0, r.Min.X-left)})
 				}
 				nw++
-				l.Items = append(l.Items, xString{
+				s := xString{
 					ID:      fmt.Sprintf("%s_W%d", id, nw),
 					pos:     posOf(r),
 					WC:      wc(w.Confidence),
 					Content: norm.NFC.String(w.Text),
-				})
+				}
+				if w.Junk {
+					s.Tags = JunkTag
+				}
+				l.Items = append(l.Items, s)
 			}
 			if i == 0 {
 				bb = lb

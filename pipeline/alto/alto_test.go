@@ -397,6 +397,7 @@ func TestSchemaSubset(t *testing.T) {
 		"empty":     {Pages: []Page{{Width: 10, Height: 10}}},
 		"bare":      {Pages: []Page{{Width: 100, Height: 100, Words: []Word{{Text: "x", Box: image.Rect(1, 1, 5, 5)}}}}},
 		"mixed dpi": {Pages: []Page{{Width: 10, Height: 10, DPI: 300}, {Width: 10, Height: 10, DPI: 200}}, Language: "vi-VN"},
+		"junk":      junkDoc(),
 	}
 	for name, doc := range docs {
 		data := write(t, doc)
@@ -514,4 +515,32 @@ func BenchmarkWrite(b *testing.B) {
 	}
 	b.ReportMetric(float64(words), "words/op")
 	b.SetBytes(int64(buf.Len()))
+}
+
+// junkDoc has a printed word and a junk word read from a signature.
+func junkDoc() Document {
+	return Document{Pages: []Page{{Width: 100, Height: 100, Words: []Word{
+		{Text: "Nguyễn", Box: image.Rect(1, 1, 30, 10), Confidence: 91, Block: 1, Paragraph: 1, Line: 1},
+		{Text: "@39_", Box: image.Rect(1, 20, 30, 30), Confidence: 12, Block: 1, Paragraph: 1, Line: 2, Junk: true},
+	}}}}
+}
+
+// TestJunkWord checks that a junk word stays in ALTO with its confidence and a reference to
+// the JUNK tag, and that a document without junk has no Tags.
+func TestJunkWord(t *testing.T) {
+	got := string(write(t, junkDoc()))
+	for _, want := range []string{
+		`<Tags>`, `<OtherTag ID="JUNK" LABEL="handwriting"`,
+		`WC="0.12" CONTENT="@39_" TAGREFS="JUNK"`,
+		`WC="0.91" CONTENT="Nguyễn"></String>`,
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("ALTO lacks %s:\n%s", want, got)
+		}
+	}
+	doc := junkDoc()
+	doc.Pages[0].Words[1].Junk = false
+	if clean := string(write(t, doc)); strings.Contains(clean, "Tags") || strings.Contains(clean, "TAGREFS") {
+		t.Errorf("ALTO without junk has tags:\n%s", clean)
+	}
 }

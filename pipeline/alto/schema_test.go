@@ -138,6 +138,12 @@ func altoRules() map[string]rule {
 			}),
 			required: []string{"CONTENT"},
 		},
+		"Tags": {content: `^((LayoutTag|StructureTag|RoleTag|NamedEntityTag|OtherTag) )*$`},
+		"OtherTag": {
+			content:  `^(XmlData )?$`,
+			attrs:    map[string]string{"ID": tID, "TYPE": tString, "LABEL": tString, "DESCRIPTION": tString, "URI": tString},
+			required: []string{"ID"},
+		},
 		"SP":  {content: `^$`, attrs: pos(map[string]string{"ID": tID})},
 		"HYP": {content: `^$`, attrs: pos(map[string]string{"CONTENT": tString}), required: []string{"CONTENT"}},
 	}
