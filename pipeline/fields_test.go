@@ -47,57 +47,57 @@ type adminStack struct {
 	Documents  []adminTruth `json:"documents"`
 }
 
-// adminPage is one sample page after the pipeline's page stage.
-type adminPage struct {
+// ocrFieldPage is one sample page after the pipeline's page stage.
+type ocrFieldPage struct {
 	page   fields.Page
 	ocr    time.Duration
 	signer time.Duration // the second reading of the signer block
 }
 
 var (
-	adminOnce  sync.Once
-	adminPages map[string]adminPage // "s01/page-001.jpg" → OCR
-	adminErr   error
+	ocrFieldOnce  sync.Once
+	ocrFieldPages map[string]ocrFieldPage // "s01/page-001.jpg" → OCR
+	ocrFieldErr   error
 )
 
 // ocrAdminSamples runs every admin sample page through ProcessPage once (normalize and OCR, as
 // the pipeline does) for all the tests and benchmarks that read fields.
-func ocrAdminSamples(tb testing.TB) map[string]adminPage {
+func ocrAdminSamples(tb testing.TB) map[string]ocrFieldPage {
 	tb.Helper()
-	adminOnce.Do(func() {
+	ocrFieldOnce.Do(func() {
 		eng, err := ocr.NewEngine(ocr.Options{Languages: "vie"})
 		if err != nil {
-			adminErr = err
+			ocrFieldErr = err
 			return
 		}
 		defer eng.Close()
-		adminPages = map[string]adminPage{}
+		ocrFieldPages = map[string]ocrFieldPage{}
 		files, _ := filepath.Glob(filepath.Join(adminSamples, "s0*", "page-*"))
 		more, _ := filepath.Glob(filepath.Join(adminSamples, "stacks", "stack1", "page-*"))
 		for _, f := range append(files, more...) {
 			infos, err := scan.Inspect(f)
 			if err != nil {
-				adminErr = err
+				ocrFieldErr = err
 				return
 			}
 			rel, _ := filepath.Rel(adminSamples, f)
 			pg := &Page{Index: 1, File: filepath.ToSlash(rel), FilePage: 1, Info: infos[0], DPI: infos[0].DPIX}
 			res, err := ProcessPage(context.Background(), eng, adminSamples, pg, PageOptions{DPI: pg.DPI})
 			if err != nil {
-				adminErr = err
+				ocrFieldErr = err
 				return
 			}
-			adminPages[filepath.ToSlash(rel)] = adminPage{fieldPage(res), res.Timings.OCR, res.Timings.Signer}
+			ocrFieldPages[filepath.ToSlash(rel)] = ocrFieldPage{fieldPage(res), res.Timings.OCR, res.Timings.Signer}
 		}
 	})
-	if adminErr != nil {
-		tb.Fatal(adminErr)
+	if ocrFieldErr != nil {
+		tb.Fatal(ocrFieldErr)
 	}
-	return adminPages
+	return ocrFieldPages
 }
 
 // pagesOf returns the pages under prefix ("s01/"), in order.
-func pagesOf(all map[string]adminPage, prefix string) []fields.Page {
+func pagesOf(all map[string]ocrFieldPage, prefix string) []fields.Page {
 	var names []string
 	for k := range all {
 		if strings.HasPrefix(k, prefix) {
