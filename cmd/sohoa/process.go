@@ -19,12 +19,14 @@ import (
 	"github.com/sohoa-vn/sohoa/pipeline"
 	"github.com/sohoa-vn/sohoa/pipeline/bag"
 	"github.com/sohoa-vn/sohoa/pipeline/pdfa"
+	"github.com/sohoa-vn/sohoa/pipeline/scan"
 	"github.com/sohoa-vn/sohoa/pipeline/seal"
 )
 
 type batchFlags struct {
-	config string
-	dpi    float64
+	config  string
+	dpi     float64
+	workers int // pages processed at once, for the per-page memory budget; 0 for the configuration's
 }
 
 func (bf *batchFlags) register(fs *flag.FlagSet) {
@@ -34,9 +36,11 @@ func (bf *batchFlags) register(fs *flag.FlagSet) {
 
 // load reads the configuration and loads and validates the batch.
 func (bf *batchFlags) load(ctx context.Context, dir string, stderr io.Writer) (*configs.Config, *pipeline.Batch, int) {
-	if bf.dpi < 0 {
-		fmt.Fprintf(stderr, "sohoa: --dpi %g: want a resolution in dots per inch (200 or more)\n", bf.dpi)
-		return nil, nil, exitUsage
+	if bf.dpi != 0 { // NaN too
+		if err := pipeline.CheckGivenDPI(bf.dpi); err != nil {
+			fmt.Fprintf(stderr, "sohoa: --%v\n", err)
+			return nil, nil, exitUsage
+		}
 	}
 	cfg, err := loadConfig(bf.config)
 	if err != nil {
@@ -47,7 +51,15 @@ func (bf *batchFlags) load(ctx context.Context, dir string, stderr io.Writer) (*
 	if bf.dpi > 0 {
 		dpi = bf.dpi
 	}
-	b, err := pipeline.Load(ctx, dir, pipeline.LoadOptions{DPI: dpi, Isolated: cfg.Isolated})
+	workers := bf.workers
+	if workers <= 0 {
+		workers = cfg.Workers
+	}
+	if workers <= 0 {
+		workers = runtime.NumCPU()
+	}
+	b, err := pipeline.Load(ctx, dir, pipeline.LoadOptions{DPI: dpi, Isolated: cfg.Isolated,
+		PageBudget: scan.PageBudget(scan.Memory(), workers)})
 	if err != nil {
 		var ve *pipeline.ValidationError
 		switch {
@@ -115,6 +127,7 @@ func runProcess(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		fmt.Fprintf(stderr, "sohoa: --workers %d: want 1 or more (0 for the default)\n", *workers)
 		return exitUsage
 	}
+	bf.workers = *workers
 	cfg, b, code := bf.load(ctx, pos[0], stderr)
 	if code != exitOK {
 		return code
