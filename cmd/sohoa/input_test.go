@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/sohoa-vn/sohoa/pipeline"
 )
 
 // TestDPIRange is issue 12 item 17: --dpi outside 50–2400, Inf and NaN are
@@ -52,4 +54,30 @@ func TestValidateRefusesUnreadableAndBadNames(t *testing.T) {
 		!strings.Contains(stderr, `H49.64.33.2019.01.VTLT/3/p\r1.jpg: the name holds a line break`) || strings.Contains(stderr, "\r") {
 		t.Errorf("validate: exit %d, want %d naming both files\n%s%s", code, exitInvalid, stdout, stderr)
 	}
+}
+
+// TestProcessOutputLocked is issue 12 item 13: a run into an output folder
+// another run holds is refused (exit 2) before anything is written, and the
+// folder is free again once that run ends.
+func TestProcessOutputLocked(t *testing.T) {
+	t.Setenv("SOHOA_SEAL_KEYFILE", "")
+	t.Setenv("SOHOA_SEAL_CERTFILE", "")
+	out := t.TempDir()
+	release, err := pipeline.LockOutput(out) // the first run, still going
+	if err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, stderr := sohoa(t, "process", "../../testdata/batch", "--out", out, "--quiet")
+	if code != exitUsage || !strings.Contains(stderr, "in use by another sohoa run") {
+		t.Errorf("second run into a held output folder: exit %d, want %d\n%s%s", code, exitUsage, stdout, stderr)
+	}
+	if ents, _ := os.ReadDir(out); len(ents) != 0 {
+		t.Errorf("refused run wrote %d entries in the output folder", len(ents))
+	}
+	release()
+	again, err := pipeline.LockOutput(out)
+	if err != nil {
+		t.Fatalf("output folder still held after release: %v", err)
+	}
+	again()
 }

@@ -160,6 +160,14 @@ func runProcess(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		return exitUsage
 	}
 
+	// One run at a time into an output folder: from here to the seal.
+	release, err := pipeline.LockOutput(*out)
+	if err != nil {
+		fmt.Fprintln(stderr, "sohoa:", err)
+		return exitUsage
+	}
+	defer release()
+
 	logger := newLogger(stderr)
 	progress := newProgress(stderr, b.Pages(), *quiet, logger)
 	opts := pipeline.Options{
