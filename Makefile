@@ -5,7 +5,7 @@ BIN := bin/sohoa
 # Tesseract's OpenMP threads slow a busy machine down: one thread per worker.
 export OMP_THREAD_LIMIT := 1
 
-.PHONY: all deps deps-services build demo test test-unit bench vet clean
+.PHONY: all deps deps-services build demo test test-unit bench vet clean fuzz fuzz-run
 
 all: build
 
@@ -45,6 +45,23 @@ vet:
 test: deps-services
 	$(GO) vet ./...
 	scripts/with-services.sh $(GO) test -count=1 -timeout 45m ./...
+	$(MAKE) --no-print-directory fuzz-run
+
+# Fuzz targets, each for FUZZ_TIME: a few seconds in make test, longer in
+# make fuzz (FUZZ_LONG, or make fuzz FUZZ_LONG=1h). Their corpora are committed
+# under each package's testdata/fuzz/; go test runs those inputs as tests too.
+# One line per target.
+FUZZ_TIME ?= 5s
+FUZZ_LONG ?= 5m
+FUZZ = $(GO) test -run '^$$' -fuzztime $(FUZZ_TIME) -fuzz
+fuzz-run:
+	$(FUZZ) '^FuzzHeaders$$' ./pipeline/scan
+	$(FUZZ) '^FuzzBatchSheet$$' ./pipeline
+	$(FUZZ) '^FuzzManifest$$' ./pipeline/bag
+	$(FUZZ) '^FuzzVerify$$' ./pipeline/seal
+
+fuzz:
+	$(MAKE) --no-print-directory fuzz-run FUZZ_TIME=$(FUZZ_LONG)
 
 # Benchmarks run once each (-benchtime 1x): the page benchmarks take minutes.
 bench: build deps-services

@@ -182,7 +182,7 @@ func ParseManifest(r io.Reader) (map[string]string, error) {
 	for n := 1; sc.Scan(); n++ {
 		sum, p, ok := strings.Cut(sc.Text(), " ")
 		p = strings.TrimLeft(p, " *")
-		if !ok || len(sum) != 64 || p == "" {
+		if _, err := hex.DecodeString(sum); !ok || len(sum) != 64 || err != nil || p == "" {
 			return m, fmt.Errorf("line %d is not \"<sha256>  <path>\"", n)
 		}
 		m[decodePath(p)] = strings.ToLower(sum)
