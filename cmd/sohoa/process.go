@@ -192,7 +192,11 @@ func runProcess(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		link, serr := seal.LocalChain{Dir: *out}.Seal(ctx, rep.Bag, signer)
 		if serr != nil {
 			fmt.Fprintln(stderr, "sohoa:", serr)
-			fmt.Fprintln(stderr, "sohoa: the package is written but NOT sealed; fix the cause and run again with --overwrite")
+			if errors.Is(serr, seal.ErrSealedNotChained) {
+				fmt.Fprintln(stderr, "sohoa: the package is sealed but its seal is NOT in the chain of", *out+"/"+seal.ChainDir, "; fix the cause and run again with --overwrite")
+			} else {
+				fmt.Fprintln(stderr, "sohoa: the package is written but NOT sealed; fix the cause and run again with --overwrite")
+			}
 			return exitFailed
 		}
 		printSeal(stdout, link)
@@ -339,7 +343,7 @@ func runVerifyBag(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		fs.Usage()
 		return exitUsage
 	}
-	probs, err := bag.Validate(pos[0])
+	probs, err := bag.ValidateContext(ctx, pos[0])
 	if err != nil {
 		fmt.Fprintln(stderr, "sohoa:", err)
 		return exitFailed
