@@ -41,8 +41,11 @@ func TestChainEntryFailureUnseals(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err = chain.Seal(context.Background(), second, f.signer)
-	if err == nil || !strings.Contains(err.Error(), "left unsealed") {
-		t.Fatalf("Seal with an unwritable chain entry = %v, want a failure that left the package unsealed", err)
+	if err == nil {
+		t.Fatal("Seal with an unwritable chain entry succeeded")
+	}
+	if !strings.Contains(err.Error(), "left unsealed") {
+		t.Errorf("Seal with an unwritable chain entry = %v, want a failure that says the package was left unsealed", err)
 	}
 	if _, err := os.Stat(filepath.Join(second, seal.SignatureFile)); !os.IsNotExist(err) {
 		t.Errorf("the package keeps a signature although its chain entry was not written: %v", err)
