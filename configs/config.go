@@ -221,8 +221,8 @@ func (c *Config) Check() error {
 		return fmt.Errorf("config: pdf.jpegQuality %d: must be 1-100 (0 = default)", c.PDF.JPEGQuality)
 	case c.OCR.MinConfidence < 0 || c.OCR.MinConfidence > 100:
 		return fmt.Errorf("config: ocr.minConfidence %v: must be 0-100", c.OCR.MinConfidence)
-	case c.Scan.DPI < 0:
-		return fmt.Errorf("config: scan.dpi %v: must not be negative", c.Scan.DPI)
+	case c.Scan.DPI != 0 && !(c.Scan.DPI >= 50 && c.Scan.DPI <= 2400): // NaN and Inf too
+		return fmt.Errorf("config: scan.dpi %v: must be 0 (none) or from 50 to 2400", c.Scan.DPI)
 	case strings.TrimSpace(c.OCR.Languages) == "":
 		return fmt.Errorf("config: ocr.languages is empty")
 	case c.Queue.Concurrency < 0:
