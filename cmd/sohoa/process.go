@@ -31,7 +31,7 @@ type batchFlags struct {
 
 func (bf *batchFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&bf.config, "config", "", "configuration file (default $SOHOA_CONFIG; see configs/sohoa.example.yaml)")
-	fs.Float64Var(&bf.dpi, "dpi", 0, "resolution of pages whose files record none (or 1 or 72 dpi); never overrides a resolution a file records")
+	fs.Float64Var(&bf.dpi, "dpi", 0, "resolution of pages whose files record none (or 1 or 72 dpi), from 50 to 2400; never overrides a resolution a file records")
 }
 
 // load reads the configuration and loads and validates the batch.
