@@ -75,15 +75,21 @@ test: deps-services
 	$(MAKE) --no-print-directory fuzz-run FUZZ_TIME=$(FUZZ_TEST_TIME)
 
 # Fuzz targets (go test -fuzz), one line each in fuzz-run, their corpora in the
-# packages' testdata/fuzz: FUZZ_TEST_TIME each in "make test", FUZZ_TIME each in "make fuzz".
-FUZZ_TIME ?= 10m
+# packages' testdata/fuzz (go test runs those inputs as tests too):
+# FUZZ_TEST_TIME each in "make test", FUZZ_TIME each in "make fuzz".
+FUZZ_TIME ?= 5m
 FUZZ_TEST_TIME ?= 5s
+FUZZ = $(GO) test -run '^$$' -fuzztime $(FUZZ_TIME) -fuzz
 
 fuzz: deps
 	$(MAKE) --no-print-directory fuzz-run
 
 fuzz-run:
-	$(GO) test -run '^$$' -fuzz '^FuzzUntar$$' -fuzztime $(FUZZ_TIME) ./pipeline/server
+	$(FUZZ) '^FuzzUntar$$' ./pipeline/server
+	$(FUZZ) '^FuzzHeaders$$' ./pipeline/scan
+	$(FUZZ) '^FuzzBatchSheet$$' ./pipeline
+	$(FUZZ) '^FuzzManifest$$' ./pipeline/bag
+	$(FUZZ) '^FuzzVerify$$' ./pipeline/seal
 
 # Benchmarks run once each (-benchtime 1x): the page benchmarks take minutes.
 bench: build deps-services

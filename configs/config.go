@@ -278,8 +278,8 @@ func (c *Config) Check() error {
 		return fmt.Errorf("config: ocr.minConfidence %v: must be 0-100", c.OCR.MinConfidence)
 	case !validDropout(c.OCR.Dropout):
 		return fmt.Errorf("config: ocr.dropout %q: must be red, blue, red,blue or none", c.OCR.Dropout)
-	case c.Scan.DPI < 0:
-		return fmt.Errorf("config: scan.dpi %v: must not be negative", c.Scan.DPI)
+	case c.Scan.DPI != 0 && !(c.Scan.DPI >= 50 && c.Scan.DPI <= 2400): // NaN and Inf too
+		return fmt.Errorf("config: scan.dpi %v: must be 0 (none) or from 50 to 2400", c.Scan.DPI)
 	case strings.TrimSpace(c.OCR.Languages) == "":
 		return fmt.Errorf("config: ocr.languages is empty")
 	case c.Queue.Concurrency < 0:

@@ -93,8 +93,9 @@ type Page struct {
 	FilePage int     // 1-based page within the file (multi-page TIFF)
 	DPI      float64 // resolution used for the page (from the file, or the --dpi override)
 	Info     scan.Info
-	// Unreadable is why the file's headers could not be read when the batch was
-	// loaded; such a page fails its document when processed.
+	// Unreadable is why the page could not be read; Load refuses a batch with
+	// unreadable headers, so only a structure built otherwise carries one, and
+	// such a page fails its document when processed.
 	Unreadable error
 }
 
@@ -181,6 +182,10 @@ type LoadOptions struct {
 	// Lang is the language of a catalogue's problems and notes: "en" for English,
 	// Vietnamese otherwise.
 	Lang string
+	// PageBudget bounds the decoded size of each page in bytes (see
+	// scan.PageBudget); 0 means the default for this machine's memory and
+	// cores, negative means no bound.
+	PageBudget int64
 }
 
 type sheet struct {
@@ -266,6 +271,10 @@ func Load(ctx context.Context, dir string, opts LoadOptions) (*Batch, error) {
 		}
 		name := e.Name()
 		if ignored(name) || name == MetadataFile || catalogue.IsCatalogueFile(name) {
+			continue
+		}
+		if p := nameProblem("", name); p != nil {
+			probs = append(probs, *p)
 			continue
 		}
 		if !e.IsDir() {
@@ -533,6 +542,10 @@ func loadDocuments(root string, f *File, metas []DocMeta, where problems, opts L
 	}
 	var dirs, files []string
 	for _, e := range entries {
+		if p := nameProblem(f.Dir, e.Name()); p != nil && !ignored(e.Name()) {
+			probs = append(probs, *p)
+			continue
+		}
 		switch {
 		case ignored(e.Name()):
 		case e.IsDir():
@@ -573,8 +586,14 @@ func loadDocuments(root string, f *File, metas []DocMeta, where problems, opts L
 				continue
 			}
 			var pages []string
+			badNames := false
 			for _, e := range pe {
 				if ignored(e.Name()) {
+					continue
+				}
+				if p := nameProblem(path.Join(f.Dir, d), e.Name()); p != nil {
+					probs = append(probs, *p)
+					badNames = true
 					continue
 				}
 				if e.IsDir() {
@@ -585,7 +604,9 @@ func loadDocuments(root string, f *File, metas []DocMeta, where problems, opts L
 			}
 			sortNatural(pages)
 			if len(pages) == 0 {
-				probs = append(probs, Problem{File: path.Join(f.Dir, d) + "/", What: "document folder holds no page"})
+				if !badNames {
+					probs = append(probs, Problem{File: path.Join(f.Dir, d) + "/", What: "document folder holds no page"})
+				}
 				continue
 			}
 			srcs = append(srcs, docSrc{n, path.Join(f.Dir, d), path.Join(f.Dir, d), pages})
@@ -636,8 +657,7 @@ func loadDocuments(root string, f *File, metas []DocMeta, where problems, opts L
 			}
 			infos, err := scan.Inspect(filepath.Join(root, filepath.FromSlash(rel)))
 			if err != nil {
-				// Unreadable headers fail this document when it is processed; the rest of the batch goes on.
-				d.Pages = append(d.Pages, &Page{Index: len(d.Pages) + 1, File: rel, FilePage: 1, Unreadable: err})
+				probs = append(probs, headerProblem(rel, err))
 				continue
 			}
 			for _, in := range infos {
@@ -647,6 +667,9 @@ func loadDocuments(root string, f *File, metas []DocMeta, where problems, opts L
 				}
 				if opts.RequireColour && Under24Bit(in.ColorModel) {
 					probs = append(probs, Problem{File: rel, Page: in.Page, What: fmt.Sprintf("scanned as %s, under 24-bit colour (%s); rescan in colour", in.ColorModel, ColourRule)})
+				}
+				if err := scan.CheckBudget(in, opts.pageBudget()); err != nil {
+					probs = append(probs, Problem{File: rel, Page: in.Page, What: err.Error()})
 				}
 				d.Pages = append(d.Pages, &Page{Index: len(d.Pages) + 1, File: rel, FilePage: in.Page, Info: in, DPI: dpi})
 			}

@@ -412,7 +412,13 @@ func (p *Packager) AddDocument(ctx context.Context, f *File, d *Document, result
 		if _, ok := p.originals[pg.File]; ok {
 			continue
 		}
-		e, err := p.w.AddPayloadFile(path.Join("originals", pg.File), filepath.Join(p.b.Dir, filepath.FromSlash(pg.File)))
+		e, gone, err := p.addOriginal(pg)
+		if gone != nil {
+			if failure == nil {
+				failure = failureOf(d, gone)
+			}
+			continue
+		}
 		if err != nil {
 			return err
 		}

@@ -19,18 +19,20 @@ import (
 	"github.com/sohoa-vn/sohoa/pipeline"
 	"github.com/sohoa-vn/sohoa/pipeline/bag"
 	"github.com/sohoa-vn/sohoa/pipeline/pdfa"
+	"github.com/sohoa-vn/sohoa/pipeline/scan"
 	"github.com/sohoa-vn/sohoa/pipeline/seal"
 )
 
 type batchFlags struct {
-	config string
-	dpi    float64
-	langUI string
+	config  string
+	dpi     float64
+	langUI  string
+	workers int // pages processed at once, for the per-page memory budget; 0 for the configuration's
 }
 
 func (bf *batchFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&bf.config, "config", "", "configuration file (default $SOHOA_CONFIG; see configs/sohoa.example.yaml)")
-	fs.Float64Var(&bf.dpi, "dpi", 0, "resolution of pages whose files record none (or 1 or 72 dpi); never overrides a resolution a file records")
+	fs.Float64Var(&bf.dpi, "dpi", 0, "resolution of pages whose files record none (or 1 or 72 dpi), from 50 to 2400; never overrides a resolution a file records")
 	fs.StringVar(&bf.langUI, "lang-ui", "", "language of catalogue (mucluc.xlsx) messages: vi or en (default: en under an English locale, else vi)")
 }
 
@@ -53,9 +55,11 @@ func (bf *batchFlags) uiLang() string {
 
 // load reads the configuration and loads and validates the batch.
 func (bf *batchFlags) load(ctx context.Context, dir string, stderr io.Writer) (*configs.Config, *pipeline.Batch, int) {
-	if bf.dpi < 0 {
-		fmt.Fprintf(stderr, "sohoa: --dpi %g: want a resolution in dots per inch (200 or more)\n", bf.dpi)
-		return nil, nil, exitUsage
+	if bf.dpi != 0 { // NaN too
+		if err := pipeline.CheckGivenDPI(bf.dpi); err != nil {
+			fmt.Fprintf(stderr, "sohoa: --%v\n", err)
+			return nil, nil, exitUsage
+		}
 	}
 	cfg, err := loadConfig(bf.config)
 	if err != nil {
@@ -66,7 +70,15 @@ func (bf *batchFlags) load(ctx context.Context, dir string, stderr io.Writer) (*
 	if bf.dpi > 0 {
 		dpi = bf.dpi
 	}
-	b, err := pipeline.Load(ctx, dir, pipeline.LoadOptions{DPI: dpi, Isolated: cfg.Isolated, RequireColour: cfg.Scan.RequireColour, Lang: bf.uiLang()})
+	workers := bf.workers
+	if workers <= 0 {
+		workers = cfg.Workers
+	}
+	if workers <= 0 {
+		workers = runtime.NumCPU()
+	}
+	b, err := pipeline.Load(ctx, dir, pipeline.LoadOptions{DPI: dpi, Isolated: cfg.Isolated,
+		PageBudget: scan.PageBudget(scan.Memory(), workers), RequireColour: cfg.Scan.RequireColour, Lang: bf.uiLang()})
 	if err != nil {
 		var ve *pipeline.ValidationError
 		switch {
@@ -137,6 +149,7 @@ func runProcess(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		fmt.Fprintf(stderr, "sohoa: --workers %d: want 1 or more (0 for the default)\n", *workers)
 		return exitUsage
 	}
+	bf.workers = *workers
 	cfg, b, code := bf.load(ctx, pos[0], stderr)
 	if code != exitOK {
 		return code
@@ -183,6 +196,14 @@ func runProcess(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		return exitUsage
 	}
 
+	// One run at a time into an output folder: from here to the seal.
+	release, err := pipeline.LockOutput(*out)
+	if err != nil {
+		fmt.Fprintln(stderr, "sohoa:", err)
+		return exitUsage
+	}
+	defer release()
+
 	logger := newLogger(stderr)
 	progress := newProgress(stderr, b.Pages(), *quiet, logger)
 	opts := pipeline.Options{
@@ -210,7 +231,11 @@ func runProcess(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		link, serr := seal.LocalChain{Dir: *out}.Seal(ctx, rep.Bag, signer)
 		if serr != nil {
 			fmt.Fprintln(stderr, "sohoa:", serr)
-			fmt.Fprintln(stderr, "sohoa: the package is written but NOT sealed; fix the cause and run again with --overwrite")
+			if errors.Is(serr, seal.ErrSealedNotChained) {
+				fmt.Fprintln(stderr, "sohoa: the package is sealed but its seal is NOT in the chain of", *out+"/"+seal.ChainDir, "; fix the cause and run again with --overwrite")
+			} else {
+				fmt.Fprintln(stderr, "sohoa: the package is written but NOT sealed; fix the cause and run again with --overwrite")
+			}
 			return exitFailed
 		}
 		printSeal(stdout, link)
@@ -357,7 +382,7 @@ func runVerifyBag(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		fs.Usage()
 		return exitUsage
 	}
-	probs, err := bag.Validate(pos[0])
+	probs, err := bag.ValidateContext(ctx, pos[0])
 	if err != nil {
 		fmt.Fprintln(stderr, "sohoa:", err)
 		return exitFailed

@@ -2,8 +2,10 @@ package bag
 
 import (
 	"bufio"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -46,6 +48,14 @@ func (p Problem) String() string {
 // manifest, and Payload-Oxum. It returns every problem found (none for a valid bag)
 // and an error only when the bag cannot be read at all.
 func Validate(dir string) ([]Problem, error) {
+	return ValidateContext(context.Background(), dir)
+}
+
+// ValidateContext is Validate, stopping with ctx.Err() when ctx is cancelled
+// (also in the middle of hashing a file). Anything in the bag that is not a
+// regular file or a folder, and any empty folder, is a KindIrregular problem:
+// it is never opened or followed.
+func ValidateContext(ctx context.Context, dir string) ([]Problem, error) {
 	var probs []Problem
 	add := func(k Kind, p, format string, args ...any) {
 		probs = append(probs, Problem{Path: p, What: fmt.Sprintf(format, args...), Kind: k})
@@ -72,10 +82,15 @@ func Validate(dir string) ([]Problem, error) {
 	for _, m := range []map[string]string{payload, tags} {
 		for _, rel := range sortedKeys(m) {
 			want := m[rel]
-			got, n, err := HashFile(filepath.Join(dir, filepath.FromSlash(rel)))
+			got, n, err := HashRegular(ctx, filepath.Join(dir, filepath.FromSlash(rel)))
+			if ctx.Err() != nil {
+				return nil, fmt.Errorf("bag %s: %w", dir, ctx.Err())
+			}
 			switch {
 			case os.IsNotExist(err):
 				add(KindMissing, rel, "missing (listed in the manifest)")
+			case errors.Is(err, ErrIrregular):
+				add(KindIrregular, rel, "%v: a package holds only regular files and folders", err)
 			case err != nil:
 				add(KindUnreadable, rel, "unreadable: %v", err)
 			case got != want:
@@ -87,6 +102,25 @@ func Validate(dir string) ([]Problem, error) {
 			}
 		}
 	}
+	// Nothing in the bag but regular files and folders, and no empty folder.
+	filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || p == dir {
+			return nil
+		}
+		switch t := d.Type(); {
+		case t.IsDir():
+			if ents, err := os.ReadDir(p); err == nil && len(ents) == 0 {
+				add(KindIrregular, rel(dir, p)+"/", "an empty folder: a package holds no empty folder (no manifest can list it)")
+			}
+		case !t.IsRegular():
+			if _, listed := payload[rel(dir, p)]; !listed {
+				if _, listed = tags[rel(dir, p)]; !listed {
+					add(KindIrregular, rel(dir, p), "%s: a package holds only regular files and folders", irregularWhat(t))
+				}
+			}
+		}
+		return nil
+	})
 	// Every file under data/ must be listed.
 	root := filepath.Join(dir, "data")
 	filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
@@ -98,7 +132,7 @@ func Validate(dir string) ([]Problem, error) {
 			add(KindUnreadable, rel(dir, p), "unreadable: %v", err)
 			return nil
 		}
-		if d.IsDir() {
+		if d.IsDir() || !d.Type().IsRegular() { // irregular entries are reported above
 			return nil
 		}
 		r := rel(dir, p)
@@ -148,7 +182,7 @@ func ParseManifest(r io.Reader) (map[string]string, error) {
 	for n := 1; sc.Scan(); n++ {
 		sum, p, ok := strings.Cut(sc.Text(), " ")
 		p = strings.TrimLeft(p, " *")
-		if !ok || len(sum) != 64 || p == "" {
+		if _, err := hex.DecodeString(sum); !ok || len(sum) != 64 || err != nil || p == "" {
 			return m, fmt.Errorf("line %d is not \"<sha256>  <path>\"", n)
 		}
 		m[decodePath(p)] = strings.ToLower(sum)

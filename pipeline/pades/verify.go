@@ -335,7 +335,9 @@ func VerifyDir(dir string, opts VerifyOptions) ([]*Result, error) {
 		if d.IsDir() && d.Name() == "originals" {
 			return filepath.SkipDir
 		}
-		if !d.IsDir() && strings.EqualFold(filepath.Ext(p), ".pdf") {
+		// Only regular files: a link or a FIFO named .pdf is never opened
+		// (the bag check reports it), so verification cannot hang on one.
+		if d.Type().IsRegular() && strings.EqualFold(filepath.Ext(p), ".pdf") {
 			files = append(files, p)
 		}
 		return nil

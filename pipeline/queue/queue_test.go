@@ -389,18 +389,13 @@ func TestStructure(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tif := filepath.Join(dir, "H49.64.33.2024.01.VTLT/2/page-001.tif")
-	data, err := os.ReadFile(tif)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(tif, data[:len(data)/3], 0o644); err != nil {
-		t.Fatal(err)
-	}
 	b, err := pipeline.Load(context.Background(), dir, pipeline.LoadOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Load refuses unreadable headers; a structure may still carry a page
+	// found unreadable otherwise.
+	documents(b)[1].d.Pages[0].Unreadable = errors.New("scan: page-001.tif: truncated file")
 	unreadable := 0
 	for _, dr := range documents(b) {
 		for _, pg := range dr.d.Pages {

@@ -56,6 +56,10 @@ func inspectJPEG(r *bufio.Reader) (Info, error) {
 				if len(seg) < 6 {
 					return info, fmt.Errorf("%w JPEG: short frame header", ErrCorrupt)
 				}
+				info.Depth = int(seg[0])
+				if info.Depth != 8 {
+					return info, fmt.Errorf("%w JPEG with %d-bit samples (only 8-bit JPEG is read): save the scans as 8-bit JPEG, TIFF or PNG", ErrUnsupported, info.Depth)
+				}
 				info.Height = int(binary.BigEndian.Uint16(seg[1:3]))
 				info.Width = int(binary.BigEndian.Uint16(seg[3:5]))
 				switch seg[5] {

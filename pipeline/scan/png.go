@@ -48,6 +48,10 @@ func inspectPNG(r *bufio.Reader) (Info, error) {
 				}
 				info.Width, info.Height = int(w), int(h)
 				info.ColorModel = pngColorModel(b[8], b[9])
+				info.Depth = int(b[8])
+				if err := checkPNGDepth(b[8], b[9]); err != nil {
+					return info, err
+				}
 			} else if n == 9 && b[8] == 1 { // unit: metre
 				info.DPIX = roundDPI(float64(binary.BigEndian.Uint32(b[0:4])) * 0.0254)
 				info.DPIY = roundDPI(float64(binary.BigEndian.Uint32(b[4:8])) * 0.0254)
@@ -79,4 +83,24 @@ func pngColorModel(depth, colorType byte) string {
 		return "rgba"
 	}
 	return fmt.Sprintf("png-color-type-%d", colorType)
+}
+
+// checkPNGDepth checks the bit depth and colour type of an IHDR chunk against
+// the combinations the PNG specification allows (section 11.2.2).
+func checkPNGDepth(depth, colorType byte) error {
+	ok := false
+	switch colorType {
+	case 0:
+		ok = depth == 1 || depth == 2 || depth == 4 || depth == 8 || depth == 16
+	case 3:
+		ok = depth == 1 || depth == 2 || depth == 4 || depth == 8
+	case 2, 4, 6:
+		ok = depth == 8 || depth == 16
+	default:
+		return fmt.Errorf("%w PNG: colour type %d", ErrCorrupt, colorType)
+	}
+	if !ok {
+		return fmt.Errorf("%w PNG: bit depth %d with colour type %d", ErrCorrupt, depth, colorType)
+	}
+	return nil
 }

@@ -39,6 +39,7 @@ type Info struct {
 	DPIX, DPIY    float64 // 0 when the file records none
 	Compression   string  // e.g. "jpeg", "png", "lzw", "none", "deflate", "packbits", "ccitt-g4"
 	ColorModel    string  // "gray", "bitonal", "rgb", "rgba", "cmyk", "palette" ...
+	Depth         int     // bits per sample as recorded (1, 8, 16 ...)
 }
 
 // Limits on the size of a page, checked before any pixels are decoded so that
@@ -296,8 +297,9 @@ func (s source) decodeTIFF(page int) (image.Image, Info, error) {
 	return img, found.info, nil
 }
 
-// safeDecode runs a third-party decoder, turning its panics into errors, and
-// checks that the image has the size the header announced.
+// safeDecode runs a third-party decoder, turning its panics into errors,
+// checks that the image has the size the header announced, and composites
+// transparent pixels on white.
 func safeDecode(info Info, decode func() (image.Image, error)) (img image.Image, err error) {
 	defer func() {
 		if p := recover(); p != nil {
@@ -311,7 +313,7 @@ func safeDecode(info Info, decode func() (image.Image, error)) (img image.Image,
 	if sz := img.Bounds().Size(); sz.X != info.Width || sz.Y != info.Height {
 		return nil, fmt.Errorf("%w: header says %dx%d pixels, data gives %dx%d", ErrCorrupt, info.Width, info.Height, sz.X, sz.Y)
 	}
-	return img, nil
+	return flatten(img), nil
 }
 
 // decodeError classifies an error from a third-party decoder.

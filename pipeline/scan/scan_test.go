@@ -178,7 +178,10 @@ func TestTIFFFixtures(t *testing.T) {
 				t.Fatal(err)
 			}
 			want := Info{Format: TIFF, Page: 1, Width: tt.w, Height: tt.h, DPIX: tt.dpi, DPIY: tt.dpi,
-				Compression: tt.compression, ColorModel: tt.colorModel}
+				Compression: tt.compression, ColorModel: tt.colorModel, Depth: 8}
+			if tt.colorModel == "bitonal" {
+				want.Depth = 1
+			}
 			if len(infos) != 1 || infos[0] != want {
 				t.Fatalf("Inspect = %+v, want [%+v]", infos, want)
 			}
@@ -537,7 +540,7 @@ func TestJPEG(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			want := Info{Format: JPEG, Page: 1, Width: 80, Height: 60, DPIX: tt.dpi[0], DPIY: tt.dpi[1], Compression: "jpeg", ColorModel: "gray"}
+			want := Info{Format: JPEG, Page: 1, Width: 80, Height: 60, DPIX: tt.dpi[0], DPIY: tt.dpi[1], Compression: "jpeg", ColorModel: "gray", Depth: 8}
 			if info != want {
 				t.Errorf("info %+v, want %+v", info, want)
 			}
@@ -588,7 +591,7 @@ func TestPNG(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			want := Info{Format: PNG, Page: 1, Width: 80, Height: 60, DPIX: tt.dpi[0], DPIY: tt.dpi[1], Compression: "png", ColorModel: "gray"}
+			want := Info{Format: PNG, Page: 1, Width: 80, Height: 60, DPIX: tt.dpi[0], DPIY: tt.dpi[1], Compression: "png", ColorModel: "gray", Depth: 8}
 			if info != want {
 				t.Errorf("info %+v, want %+v", info, want)
 			}

@@ -338,6 +338,10 @@ func (d *ifd) info(page int) (Info, error) {
 		return info, err
 	}
 	info.ColorModel = tiffColorModel(photo, bps, spp)
+	info.Depth = int(min(bps, 64))
+	if err := checkTIFFDepth(info, bps, spp); err != nil {
+		return info, err
+	}
 
 	if err := d.checkData(); err != nil {
 		return info, err

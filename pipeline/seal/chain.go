@@ -99,13 +99,14 @@ func (c LocalChain) Seal(ctx context.Context, bagDir string, s Signer) (*Link, e
 	if err != nil {
 		return nil, fmt.Errorf("seal chain: %w", err)
 	}
-	head := c.headFile(org)
-	tmp := head + ".tmp"
-	if err := os.WriteFile(tmp, append(b, '\n'), 0o644); err != nil {
-		return nil, fmt.Errorf("seal chain: %w", err)
-	}
-	if err := os.Rename(tmp, head); err != nil {
-		return nil, fmt.Errorf("seal chain: %w", err)
+	if err := writeHead(c.headFile(org), append(b, '\n')); err != nil {
+		// The seal and its chain entry are one step: without the entry the
+		// package is unsealed again, so that what is reported is true and a
+		// new run seals it with the right link.
+		if uerr := unseal(bagDir); uerr != nil {
+			return nil, fmt.Errorf("seal %s: %w (SHA-256 %s) but its chain entry could not be written (%v), and removing the seal failed: %v", bagDir, ErrSealedNotChained, link.SHA256, err, uerr)
+		}
+		return nil, fmt.Errorf("seal chain: writing the chain entry failed, so the package was left unsealed: %w", err)
 	}
 	return link, nil
 }

@@ -126,7 +126,7 @@ func Verify(ctx context.Context, dir string, opts VerifyOptions) (*Report, error
 	} else if !fi.IsDir() {
 		return nil, fmt.Errorf("verify %s: not a folder", dir)
 	}
-	probs, err := bag.Validate(dir)
+	probs, err := bag.ValidateContext(ctx, dir)
 	if err != nil {
 		return nil, fmt.Errorf("verify: %w", err)
 	}

@@ -118,8 +118,8 @@ func (s *Server) receiveBatch(w http.ResponseWriter, r *http.Request, who *princ
 		lo.Lang = l
 	}
 	if v := r.URL.Query().Get("dpi"); v != "" { // as submit --dpi
-		if lo.DPI, err = strconv.ParseFloat(v, 64); err != nil || lo.DPI <= 0 {
-			writeError(w, http.StatusBadRequest, "malformed", fmt.Sprintf("dpi=%q: must be a positive number", v), nil)
+		if lo.DPI, err = pipeline.ParseGivenDPI(v); err != nil {
+			writeError(w, http.StatusBadRequest, "malformed", "?"+err.Error(), nil)
 			return
 		}
 	}

@@ -209,7 +209,7 @@ func (e *testEnv) waitUntil(id string, limit time.Duration, done func(*queue.Bat
 }
 
 // batchFiles returns a small batch "<id>/<hồ sơ>/<n>/page-001.<ext>" built from
-// testdata samples: document 1 is a truncated (corrupt) TIFF when corrupt is set.
+// testdata samples: document 1 is a corrupt TIFF (image data zeroed) when corrupt is set.
 func batchFiles(t testing.TB, id string, corrupt bool) map[string][]byte {
 	t.Helper()
 	read := func(p string) []byte {
@@ -226,7 +226,9 @@ func batchFiles(t testing.TB, id string, corrupt bool) map[string][]byte {
 	}
 	if corrupt {
 		tif := read("tt-so-hoa-p01.tif")
-		files[id+"/"+code+"/1/page-001.tif"] = tif[:len(tif)/3]
+		// The header stays whole (validation passes); the image data is zeros.
+		clear(tif[len(tif)/3 : len(tif)-4096])
+		files[id+"/"+code+"/1/page-001.tif"] = tif
 	}
 	return files
 }
