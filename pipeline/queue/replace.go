@@ -32,14 +32,6 @@ var (
 	ErrSealed = errors.New("the batch's package is complete and sealed")
 )
 
-// keyVersions holds, per replaced file of batch id, its versions (JSON list of version).
-func keyVersions(id string) string { return "sohoa:batch:" + id + ":versions" }
-
-// versionKey is the inbox key of version n (2 and up) of a batch's file. Its
-// first segment, "<id>@v<n>", cannot be a batch id (no "@" in those), so it
-// never meets another batch's originals.
-func versionKey(id string, n int, file string) string { return fmt.Sprintf("%s@v%d/%s", id, n, file) }
-
 // version is one version of a batch's original, as kept in the inbox.
 type version struct {
 	Version int       `json:"version"`
