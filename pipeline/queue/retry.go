@@ -80,8 +80,44 @@ func planRetry(ctx context.Context, tx *redis.Tx, id string, docs []string) ([]s
 	if err != nil {
 		return nil, fmt.Errorf("retry %s: %w", id, err)
 	}
-	failed := func(d int) bool { return strings.HasPrefix(status[strconv.Itoa(d)], "failed") }
 	ndocs, _ := strconv.Atoi(h["documents"])
+	sel, err := retrySelection(ctx, tx, id, docs, status, ndocs)
+	if err != nil {
+		return nil, err
+	}
+	tasks, pageKeys, err := retryTasks(ctx, tx, id, sel)
+	if err != nil {
+		return nil, err
+	}
+	if len(sel) == 0 && h["state"] == StateFailed {
+		if len(status) == ndocs {
+			tasks = append(tasks, "package")
+		} else {
+			tasks = append(tasks, "batch")
+		}
+	}
+	if len(tasks) == 0 {
+		// Nothing failed, as far as what was read says. The reads are not a
+		// snapshot: make sure no other Retry changed the batch meanwhile (the
+		// transaction fails if a watched key changed).
+		if _, err := tx.TxPipelined(ctx, func(p redis.Pipeliner) error { p.Ping(ctx); return nil }); err != nil {
+			return nil, fmt.Errorf("retry %s: %w", id, err)
+		}
+		return nil, nil
+	}
+	round, _ := strconv.Atoi(h["retries"])
+	if err := recordRetry(ctx, tx, id, round, sel, tasks, pageKeys); err != nil {
+		return nil, err
+	}
+	return tasks, nil
+}
+
+// retrySelection returns the failed documents of batch id (status: the
+// documents' status, ndocs: how many there are) that Retry re-runs, sorted:
+// those named in docs, which must have failed, or every failed one when
+// docs is empty.
+func retrySelection(ctx context.Context, tx *redis.Tx, id string, docs []string, status map[string]string, ndocs int) ([]int, error) {
+	failed := func(d int) bool { return strings.HasPrefix(status[strconv.Itoa(d)], "failed") }
 	var sel []int
 	if len(docs) > 0 {
 		index, err := tx.HGetAll(ctx, keyDocIndex(id)).Result()
@@ -115,12 +151,17 @@ func planRetry(ctx context.Context, tx *redis.Tx, id string, docs []string) ([]s
 		}
 	}
 	sort.Ints(sel)
-	var tasks []string // "page d p", "doc d", "batch", "package"
-	var pageKeys []string
+	return sel, nil
+}
+
+// retryTasks returns the tasks that re-run the selected documents of batch
+// id ("page d p" for each failed page, or "doc d" for a document that failed
+// after its pages) and the failure records of the pages re-run.
+func retryTasks(ctx context.Context, tx *redis.Tx, id string, sel []int) (tasks, pageKeys []string, err error) {
 	pagesOf := map[int][]string{}
 	fails, err := tx.HKeys(ctx, keyPageFails(id)).Result()
 	if err != nil {
-		return nil, fmt.Errorf("retry %s: %w", id, err)
+		return nil, nil, fmt.Errorf("retry %s: %w", id, err)
 	}
 	for _, k := range fails {
 		var d, p int
@@ -140,23 +181,13 @@ func planRetry(ctx context.Context, tx *redis.Tx, id string, docs []string) ([]s
 			pageKeys = append(pageKeys, k)
 		}
 	}
-	if len(sel) == 0 && h["state"] == StateFailed {
-		if len(status) == ndocs {
-			tasks = append(tasks, "package")
-		} else {
-			tasks = append(tasks, "batch")
-		}
-	}
-	if len(tasks) == 0 {
-		// Nothing failed, as far as what was read says. The reads are not a
-		// snapshot: make sure no other Retry changed the batch meanwhile (the
-		// transaction fails if a watched key changed).
-		if _, err := tx.TxPipelined(ctx, func(p redis.Pipeliner) error { p.Ping(ctx); return nil }); err != nil {
-			return nil, fmt.Errorf("retry %s: %w", id, err)
-		}
-		return nil, nil
-	}
-	round, _ := strconv.Atoi(h["retries"])
+	return tasks, pageKeys, nil
+}
+
+// recordRetry records, in a transaction on tx, that batch id is queued again
+// in round+1 for tasks: the selected documents and failed pages are
+// forgotten, and tasks kept until enqueueRetry has enqueued them.
+func recordRetry(ctx context.Context, tx *redis.Tx, id string, round int, sel []int, tasks, pageKeys []string) error {
 	pipe := tx.TxPipeline()
 	pipe.HSet(ctx, keyBatch(id), "retries", round+1)
 	for _, k := range pageKeys {
@@ -175,9 +206,9 @@ func planRetry(ctx context.Context, tx *redis.Tx, id string, docs []string) ([]s
 	pipe.HSet(ctx, keyBatch(id), "state", StateQueued)
 	pipe.SAdd(ctx, keyRetry(id), tasks)
 	if _, err := pipe.Exec(ctx); err != nil {
-		return nil, fmt.Errorf("retry %s: %w", id, err)
+		return fmt.Errorf("retry %s: %w", id, err)
 	}
-	return tasks, nil
+	return nil
 }
 
 // ErrUnknownDocument is returned by Retry for a document that is not in the batch or did not fail.
