@@ -51,7 +51,7 @@ func (q *Queue) handleError(ctx context.Context, t *asynq.Task, err error) {
 		}
 		rerr = q.pageFinished(ctx, p, &fl, func() {
 			if q.opts.Observer != nil {
-				q.opts.Observer.PageFailed(fl.Stage)
+				q.opts.Observer.PageFailed(ctx, fl.Stage)
 			}
 		})
 	case TypeDocument:

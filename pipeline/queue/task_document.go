@@ -48,7 +48,7 @@ func (q *Queue) handleDocument(ctx context.Context, t *asynq.Task) error {
 	if status == "done" && !dr.d.Stack { // a stack's documents are built by the package task, once it is split
 		t0 := time.Now()
 		out, err := pipeline.MakeDocument(ctx, b, dr.f, dr.d, results, q.opts.Pipeline.DocumentOptions(m.submitted))
-		q.observeStage(pipeline.StagePDF, time.Since(t0))
+		q.observeStage(ctx, pipeline.StagePDF, time.Since(t0))
 		if err != nil {
 			status = fmt.Sprintf("failed: %s: %s", pipeline.StagePDF, err)
 		} else {

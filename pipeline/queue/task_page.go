@@ -98,13 +98,13 @@ func (q *Queue) handlePage(ctx context.Context, t *asynq.Task, pool *ocr.Pool) e
 	if err := putOnce(ctx, q.stores.Work, pageKey(p.Batch, p.Doc, p.Page), buf.Bytes(), nil); err != nil {
 		return fmt.Errorf("page %s %d: %w", pg.File, pg.FilePage, err)
 	}
-	q.observeStage(StageUpload, time.Since(t0))
+	q.observeStage(ctx, StageUpload, time.Since(t0))
 	if err := q.recordFlags(ctx, p, pg, res.Flags); err != nil {
 		return err
 	}
 	return q.pageFinished(ctx, p, nil, func() {
 		if q.opts.Observer != nil {
-			q.opts.Observer.PageDone(res)
+			q.opts.Observer.PageDone(ctx, res)
 		}
 	})
 }
