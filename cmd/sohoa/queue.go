@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/hibiken/asynq"
+	"github.com/redis/go-redis/v9"
 
 	"github.com/sohoa-vn/sohoa/configs"
 	"github.com/sohoa-vn/sohoa/ocr"
@@ -182,7 +183,16 @@ func runWorker(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	if n == 0 {
 		n = runtime.NumCPU()
 	}
-	q, err := openQueue(ctx, cfg)
+	// Page and stage metrics go to Redis, where "sohoa serve" exposes them for every worker.
+	ro, err := redis.ParseURL(cfg.Redis.URL)
+	if err != nil {
+		fmt.Fprintln(stderr, "sohoa: redis url:", err)
+		return exitFailed
+	}
+	mrdb := redis.NewClient(ro)
+	defer mrdb.Close()
+	recorder := metrics.NewRecorder(mrdb, newLogger(stderr))
+	q, err := openQueue(ctx, cfg, func(o *queue.Options) { o.Observer = recorder })
 	if err != nil {
 		fmt.Fprintln(stderr, "sohoa:", err)
 		return exitFailed
@@ -207,8 +217,6 @@ func runWorker(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		return exitFailed
 	}
 	defer pool.Close()
-	// Page and stage metrics go to Redis, where "sohoa serve" exposes them for every worker.
-	q.SetObserver(metrics.NewRecorder(q.Redis(), newLogger(stderr)))
 	logger := newLogger(stderr)
 	archive, err := openBucket(ctx, cfg, cfg.S3.ArchiveBucket, cfg.Retention.Mode != "none")
 	if err != nil {

@@ -65,9 +65,7 @@ func (r *Recorder) exec(pipe redis.Pipeliner, ctx context.Context) {
 }
 
 // PageDone counts a processed page with its stage timings and OCR confidence.
-func (r *Recorder) PageDone(res *pipeline.PageResult) {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
+func (r *Recorder) PageDone(ctx context.Context, res *pipeline.PageResult) {
 	pipe := r.rdb.Pipeline()
 	pipe.HIncrBy(ctx, key, "pages:processed", 1)
 	t := res.Timings
@@ -85,9 +83,7 @@ func (r *Recorder) PageDone(res *pipeline.PageResult) {
 }
 
 // PageFailed counts a page that failed for good in stage.
-func (r *Recorder) PageFailed(stage string) {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
+func (r *Recorder) PageFailed(ctx context.Context, stage string) {
 	pipe := r.rdb.Pipeline()
 	pipe.HIncrBy(ctx, key, "failed:"+stage, 1)
 	r.exec(pipe, ctx)
@@ -96,9 +92,7 @@ func (r *Recorder) PageFailed(stage string) {
 var _ queue.Observer = (*Recorder)(nil)
 
 // Stage records the duration of a stage run outside ProcessPage.
-func (r *Recorder) Stage(stage string, d time.Duration) {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
+func (r *Recorder) Stage(ctx context.Context, stage string, d time.Duration) {
 	pipe := r.rdb.Pipeline()
 	observe(pipe, ctx, "stage:"+stage, StageBuckets, d.Seconds())
 	r.exec(pipe, ctx)

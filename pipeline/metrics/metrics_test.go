@@ -30,11 +30,12 @@ func TestRecorderCollector(t *testing.T) {
 	}
 	log := slog.New(slog.DiscardHandler)
 	w1, w2 := NewRecorder(rdb, log), NewRecorder(rdb, log)
-	w1.PageDone(&pipeline.PageResult{Timings: pipeline.Timings{Decode: 20 * time.Millisecond, OCR: 3 * time.Second},
+	ctx := context.Background()
+	w1.PageDone(ctx, &pipeline.PageResult{Timings: pipeline.Timings{Decode: 20 * time.Millisecond, OCR: 3 * time.Second},
 		OCR: &ocr.Result{MeanConfidence: 91}, Flags: []string{pipeline.FlagBlank}})
-	w2.PageDone(&pipeline.PageResult{Timings: pipeline.Timings{OCR: 7 * time.Second}, OCR: &ocr.Result{MeanConfidence: 45}})
-	w2.PageFailed(pipeline.StageDecode)
-	w1.Stage(pipeline.StagePDF, 400*time.Millisecond)
+	w2.PageDone(ctx, &pipeline.PageResult{Timings: pipeline.Timings{OCR: 7 * time.Second}, OCR: &ocr.Result{MeanConfidence: 45}})
+	w2.PageFailed(ctx, pipeline.StageDecode)
+	w1.Stage(ctx, pipeline.StagePDF, 400*time.Millisecond)
 
 	c := NewCollector(rdb, func(context.Context) (map[string]int, error) { return map[string]int{"complete": 3}, nil }, log)
 	want := `

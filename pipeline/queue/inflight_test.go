@@ -21,9 +21,9 @@ import (
 // countingObserver counts the pages the workers report.
 type countingObserver struct{ done, failed atomic.Int64 }
 
-func (o *countingObserver) PageDone(*pipeline.PageResult) { o.done.Add(1) }
-func (o *countingObserver) PageFailed(string)             { o.failed.Add(1) }
-func (o *countingObserver) Stage(string, time.Duration)   {}
+func (o *countingObserver) PageDone(context.Context, *pipeline.PageResult) { o.done.Add(1) }
+func (o *countingObserver) PageFailed(context.Context, string)             { o.failed.Add(1) }
+func (o *countingObserver) Stage(context.Context, string, time.Duration)   {}
 
 // TestInFlightDuplicates delivers every task of a running batch (batch, each
 // page, each document, package) twice at the same time to two workers (two

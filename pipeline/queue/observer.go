@@ -1,6 +1,7 @@
 package queue
 
 import (
+	"context"
 	"time"
 
 	"github.com/sohoa-vn/sohoa/pipeline"
@@ -9,24 +10,21 @@ import (
 // StageUpload names the storing of a page's result in the work bucket, in Observer.Stage.
 const StageUpload = "upload"
 
-// Observer is told what the workers do, for metrics. Its methods are called
-// from many task goroutines at once and must not block for long.
+// Observer is told what the workers do, for metrics; it is set in
+// Options.Observer. Its methods are called from many task goroutines at once,
+// with the context of the task they report on, and must not block for long.
 type Observer interface {
 	// PageDone is called for each page processed, with its timings, confidence and flags.
-	PageDone(res *pipeline.PageResult)
+	PageDone(ctx context.Context, res *pipeline.PageResult)
 	// PageFailed is called for each page that failed for good, with the failed stage.
-	PageFailed(stage string)
+	PageFailed(ctx context.Context, stage string)
 	// Stage is called with the duration of a stage run outside ProcessPage:
 	// pipeline.StagePDF (a document) and StageUpload (a page result).
-	Stage(stage string, d time.Duration)
+	Stage(ctx context.Context, stage string, d time.Duration)
 }
 
-func (q *Queue) observeStage(stage string, d time.Duration) {
+func (q *Queue) observeStage(ctx context.Context, stage string, d time.Duration) {
 	if q.opts.Observer != nil {
-		q.opts.Observer.Stage(stage, d)
+		q.opts.Observer.Stage(ctx, stage, d)
 	}
 }
-
-// SetObserver sets the Observer told about pages and stages; call it before
-// the queue runs tasks.
-func (q *Queue) SetObserver(o Observer) { q.opts.Observer = o }

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"slices"
 	"sort"
@@ -18,7 +17,6 @@ import (
 
 	"github.com/sohoa-vn/sohoa/pipeline"
 	"github.com/sohoa-vn/sohoa/pipeline/bag"
-	"github.com/sohoa-vn/sohoa/storage"
 )
 
 // Errors of Submit and Replace.
@@ -31,23 +29,6 @@ var (
 	// nothing in it can be replaced any more.
 	ErrSealed = errors.New("the batch's package is complete and sealed")
 )
-
-// keyVersions holds, per replaced file of batch id, its versions (JSON list of version).
-func keyVersions(id string) string { return "sohoa:batch:" + id + ":versions" }
-
-// versionKey is the inbox key of version n (2 and up) of a batch's file. Its
-// first segment, "<id>@v<n>", cannot be a batch id (no "@" in those), so it
-// never meets another batch's originals.
-func versionKey(id string, n int, file string) string { return fmt.Sprintf("%s@v%d/%s", id, n, file) }
-
-// version is one version of a batch's original, as kept in the inbox.
-type version struct {
-	Version int       `json:"version"`
-	SHA256  string    `json:"sha256"`
-	Size    int64     `json:"size"`
-	Key     string    `json:"key"`
-	Stored  time.Time `json:"stored"`
-}
 
 // ReplaceResult says what Replace did.
 type ReplaceResult struct {
@@ -157,43 +138,84 @@ func (q *Queue) Replace(ctx context.Context, b *pipeline.Batch, lo pipeline.Load
 	if lo.DPI != m.lo.DPI {
 		return nil, fmt.Errorf("replace %s: %w: it was submitted with --dpi %g, not %g", id, ErrConflict, m.lo.DPI, lo.DPI)
 	}
-	old, err := q.rdb.HGetAll(ctx, keyFiles(id)).Result()
+	old, changed, err := q.changedFiles(ctx, b, sums)
+	if err != nil {
+		return nil, err
+	}
+	if len(changed) == 0 {
+		return res, nil
+	}
+	added, err := q.storeVersions(ctx, b, changed, old, sums, sizes)
+	if err != nil {
+		return nil, err
+	}
+	structure, err := encodeStructure(b)
 	if err != nil {
 		return nil, fmt.Errorf("replace %s: %w", id, err)
 	}
-	var changed []string
+	tasks, docs, pageKeys := replaceTasks(b, changed, res)
+	newSums := map[string]any{}
+	for _, f := range changed {
+		newSums[f] = sums[f]
+	}
+	if err := q.recordReplace(ctx, id, newSums, added, structure, tasks, docs, pageKeys); err != nil {
+		return nil, err
+	}
+	res.Files = changed
+	q.opts.Logger.Info("originals replaced", "batch", id, "files", changed, "pages", res.Pages)
+	if err := q.enqueueRetry(ctx, id, tasks, &RetryResult{}); err != nil {
+		return res, err
+	}
+	return res, nil
+}
+
+// changedFiles compares the files of b (sums: their SHA-256) with those
+// submitted under its id (old, returned), and returns the page files that
+// changed, sorted. Any other difference, in the files or in the batch's
+// documents and pages, is ErrConflict.
+func (q *Queue) changedFiles(ctx context.Context, b *pipeline.Batch, sums map[string]string) (old map[string]string, changed []string, err error) {
+	id := b.ID
+	old, err = q.rdb.HGetAll(ctx, keyFiles(id)).Result()
+	if err != nil {
+		return nil, nil, fmt.Errorf("replace %s: %w", id, err)
+	}
 	for f, s := range sums {
 		o, ok := old[f]
 		switch {
 		case !ok:
-			return nil, fmt.Errorf("replace %s: %w: %s was not in the submitted batch", id, ErrConflict, f)
+			return nil, nil, fmt.Errorf("replace %s: %w: %s was not in the submitted batch", id, ErrConflict, f)
 		case o == s:
 		case f == pipeline.MetadataFile:
-			return nil, fmt.Errorf("replace %s: %w: %s changed; only page files can be replaced", id, ErrConflict, f)
+			return nil, nil, fmt.Errorf("replace %s: %w: %s changed; only page files can be replaced", id, ErrConflict, f)
 		default:
 			changed = append(changed, f)
 		}
 	}
 	for f := range old {
 		if _, ok := sums[f]; !ok {
-			return nil, fmt.Errorf("replace %s: %w: %s is missing", id, ErrConflict, f)
+			return nil, nil, fmt.Errorf("replace %s: %w: %s is missing", id, ErrConflict, f)
 		}
 	}
 	sort.Strings(changed)
 	data, err := q.rdb.Get(ctx, keyStructure(id)).Bytes()
 	if err != nil {
-		return nil, fmt.Errorf("replace %s: structure: %w", id, err)
+		return nil, nil, fmt.Errorf("replace %s: structure: %w", id, err)
 	}
 	submitted, err := decodeStructure(data, "")
 	if err != nil {
-		return nil, fmt.Errorf("replace %s: structure: %w", id, err)
+		return nil, nil, fmt.Errorf("replace %s: structure: %w", id, err)
 	}
 	if shape(submitted) != shape(b) {
-		return nil, fmt.Errorf("replace %s: %w: its documents or pages differ from those submitted; a replaced file must keep its pages", id, ErrConflict)
+		return nil, nil, fmt.Errorf("replace %s: %w: its documents or pages differ from those submitted; a replaced file must keep its pages", id, ErrConflict)
 	}
-	if len(changed) == 0 {
-		return res, nil
-	}
+	return old, changed, nil
+}
+
+// storeVersions puts the changed files of b into the inbox as new versions,
+// under keys of their own (the tasks name them), and returns each file's new
+// list of versions as JSON, to be recorded under keyVersions.
+func (q *Queue) storeVersions(ctx context.Context, b *pipeline.Batch, changed []string, old, sums map[string]string, sizes map[string]int64) (map[string]any, error) {
+	id := b.ID
 	versions, err := q.versions(ctx, id)
 	if err != nil {
 		return nil, err
@@ -219,13 +241,14 @@ func (q *Queue) Replace(ctx context.Context, b *pipeline.Batch, lo pipeline.Load
 		js, _ := json.Marshal(append(vs, v))
 		added[f] = string(js)
 	}
-	structure, err := encodeStructure(b)
-	if err != nil {
-		return nil, fmt.Errorf("replace %s: %w", id, err)
-	}
-	var tasks []string
-	docs := map[int]bool{}
-	var pageKeys []string
+	return added, nil
+}
+
+// replaceTasks returns the tasks that re-run the pages of the changed files
+// of b and their documents (with the tasks that drop their results first),
+// the documents and the failure records concerned, and counts them in res.
+func replaceTasks(b *pipeline.Batch, changed []string, res *ReplaceResult) (tasks []string, docs map[int]bool, pageKeys []string) {
+	docs = map[int]bool{}
 	for d, dr := range documents(b) {
 		for _, pg := range dr.d.Pages {
 			if slices.Contains(changed, pg.File) {
@@ -241,11 +264,15 @@ func (q *Queue) Replace(ctx context.Context, b *pipeline.Batch, lo pipeline.Load
 		res.Document = append(res.Document, d)
 	}
 	sort.Ints(res.Document)
-	newSums := map[string]any{}
-	for _, f := range changed {
-		newSums[f] = sums[f]
-	}
-	err = q.rdb.Watch(ctx, func(tx *redis.Tx) error {
+	return tasks, docs, pageKeys
+}
+
+// recordReplace records, in one Redis transaction that fails (ErrRunning) if
+// the batch changed meanwhile, the new files' SHA-256 and versions, the new
+// structure, a new round and version of batch id queued again, what it
+// forgets of the pages and documents re-run, and the tasks to enqueue.
+func (q *Queue) recordReplace(ctx context.Context, id string, newSums, added map[string]any, structure []byte, tasks []string, docs map[int]bool, pageKeys []string) error {
+	err := q.rdb.Watch(ctx, func(tx *redis.Tx) error {
 		h, err := tx.HGetAll(ctx, keyBatch(id)).Result()
 		if err != nil {
 			return fmt.Errorf("replace %s: %w", id, err)
@@ -283,15 +310,7 @@ func (q *Queue) Replace(ctx context.Context, b *pipeline.Batch, lo pipeline.Load
 	if errors.Is(err, redis.TxFailedErr) {
 		err = fmt.Errorf("replace %s: changed at the same time by someone else: %w", id, ErrRunning)
 	}
-	if err != nil {
-		return nil, err
-	}
-	res.Files = changed
-	q.opts.Logger.Info("originals replaced", "batch", id, "files", changed, "pages", res.Pages)
-	if err := q.enqueueRetry(ctx, id, tasks, &RetryResult{}); err != nil {
-		return res, err
-	}
-	return res, nil
+	return err
 }
 
 // replaceable returns why a batch in state cannot have originals replaced, or nil.
@@ -305,73 +324,6 @@ func replaceable(id, state string) error {
 		return fmt.Errorf("replace %s: wait until it is packaged: %w", id, ErrRunning)
 	}
 	return fmt.Errorf("replace %s: the batch failed (%s): run sohoa retry first", id, state)
-}
-
-// putVersion uploads file of b as version v.
-func (q *Queue) putVersion(ctx context.Context, b *pipeline.Batch, file string, v version) error {
-	f, err := os.Open(filepath.Join(b.Dir, filepath.FromSlash(file)))
-	if err != nil {
-		return fmt.Errorf("replace %s: %w", file, err)
-	}
-	defer f.Close()
-	if _, err := q.stores.Inbox.Put(ctx, v.Key, f, v.Size, storage.PutOptions{SHA256: v.SHA256}); err != nil {
-		return fmt.Errorf("replace %s: %w", file, err)
-	}
-	return nil
-}
-
-// versions returns the recorded versions of the replaced files of batch id.
-func (q *Queue) versions(ctx context.Context, id string) (map[string][]version, error) {
-	h, err := q.rdb.HGetAll(ctx, keyVersions(id)).Result()
-	if err != nil {
-		return nil, fmt.Errorf("batch %s: versions: %w", id, err)
-	}
-	out := map[string][]version{}
-	for f, js := range h {
-		var vs []version
-		if err := json.Unmarshal([]byte(js), &vs); err != nil {
-			return nil, fmt.Errorf("batch %s: versions of %s: %w", id, f, err)
-		}
-		out[f] = vs
-	}
-	return out, nil
-}
-
-// originalKey returns the inbox key of the current version of file in batch id.
-func (q *Queue) originalKey(ctx context.Context, id, file string) (string, error) {
-	js, err := q.rdb.HGet(ctx, keyVersions(id), file).Result()
-	if errors.Is(err, redis.Nil) {
-		return inboxKey(id, file), nil
-	} else if err != nil {
-		return "", fmt.Errorf("batch %s: versions: %w", id, err)
-	}
-	var vs []version
-	if err := json.Unmarshal([]byte(js), &vs); err != nil || len(vs) == 0 {
-		return "", fmt.Errorf("batch %s: versions of %s: %q", id, file, js)
-	}
-	return vs[len(vs)-1].Key, nil
-}
-
-// superseded lists the earlier versions of the replaced originals of batch id, for PREMIS.
-func (q *Queue) superseded(ctx context.Context, id string) ([]pipeline.Superseded, error) {
-	all, err := q.versions(ctx, id)
-	if err != nil {
-		return nil, err
-	}
-	var out []pipeline.Superseded
-	for f, vs := range all {
-		for i := 0; i+1 < len(vs); i++ {
-			out = append(out, pipeline.Superseded{File: f, Version: vs[i].Version, SHA256: vs[i].SHA256, Size: vs[i].Size,
-				Key: vs[i].Key, Replaced: vs[i+1].Stored, By: vs[i+1].SHA256})
-		}
-	}
-	sort.Slice(out, func(i, j int) bool {
-		if out[i].File != out[j].File {
-			return out[i].File < out[j].File
-		}
-		return out[i].Version < out[j].Version
-	})
-	return out, nil
 }
 
 // dropResults deletes from the work store the results named by the "drop

@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/hibiken/asynq"
+	"github.com/redis/go-redis/v9"
 
 	"github.com/sohoa-vn/sohoa/configs"
 	"github.com/sohoa-vn/sohoa/ocr"
@@ -116,11 +117,17 @@ func quietLogger() *slog.Logger {
 // startWorker runs queue tasks in this process with n OCR engines, recording metrics as "sohoa worker" does.
 func (e *testEnv) startWorker(n int) {
 	e.t.Helper()
-	wq, err := queue.New(e.redis, e.stores, queue.Options{Retries: 1, CacheDir: e.t.TempDir(), Logger: quietLogger()})
+	ro, err := redis.ParseURL(e.redis)
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	wq.SetObserver(metrics.NewRecorder(wq.Redis(), quietLogger()))
+	mrdb := redis.NewClient(ro) // the recorder's own, as "sohoa worker" has
+	e.t.Cleanup(func() { mrdb.Close() })
+	wq, err := queue.New(e.redis, e.stores, queue.Options{Retries: 1, CacheDir: e.t.TempDir(), Logger: quietLogger(),
+		Observer: metrics.NewRecorder(mrdb, quietLogger())})
+	if err != nil {
+		e.t.Fatal(err)
+	}
 	pool, err := ocr.NewPool(n, ocr.Options{Languages: "vie"})
 	if err != nil {
 		e.t.Fatal(err)

@@ -25,8 +25,6 @@ import (
 // pipeline.MinDPI, or none, so that the batch's --dpi was used instead.
 const FlagLowDPI = "low-dpi"
 
-func keyFlags(id string) string { return "sohoa:batch:" + id + ":flags" }
-
 // lowDPI reports whether pg's file records less than pipeline.MinDPI (or nothing).
 func lowDPI(pg *pipeline.Page) bool { return min(pg.Info.DPIX, pg.Info.DPIY) < pipeline.MinDPI }
 

@@ -1,0 +1,216 @@
+package queue
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sync"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/sohoa-vn/sohoa/pipeline"
+	"github.com/sohoa-vn/sohoa/pipeline/bag"
+	"github.com/sohoa-vn/sohoa/storage"
+)
+
+type cachedBatch struct {
+	once    sync.Once
+	version int // meta.version it was fetched at
+	batch   *pipeline.Batch
+	err     error
+}
+
+// batch returns the worker's local copy of a batch, downloading its files
+// from the inbox (verified by SHA-256) and loading it as submit did.
+func (q *Queue) batch(ctx context.Context, id string, m *meta) (*pipeline.Batch, error) {
+	q.mu.Lock()
+	cb := q.batches[id]
+	if cb == nil || cb.version != m.version { // originals replaced since: fetch the new structure
+		cb = &cachedBatch{version: m.version}
+		q.batches[id] = cb
+	}
+	q.mu.Unlock()
+	cb.once.Do(func() { cb.batch, cb.err = q.fetch(ctx, id, m) })
+	if cb.err != nil {
+		q.forget(id, cb) // try again next time
+		return nil, cb.err
+	}
+	if _, err := os.Stat(cb.batch.Dir); err != nil {
+		// Removed by the package task of a worker sharing CacheDir: fetch again.
+		q.forget(id, cb)
+		return q.batch(ctx, id, m)
+	}
+	return cb.batch, nil
+}
+
+// forget drops the cached copy cb of batch id, if it is still the cached one.
+func (q *Queue) forget(id string, cb *cachedBatch) {
+	q.mu.Lock()
+	if q.batches[id] == cb {
+		delete(q.batches, id)
+	}
+	q.mu.Unlock()
+}
+
+// fetch returns the batch as Submit loaded it, from the structure stored in
+// Redis, with Dir a local folder where its files are fetched as tasks need
+// them (fetchFiles). For a batch submitted without a stored structure (by an
+// earlier sohoa) it downloads every file and loads the batch again.
+func (q *Queue) fetch(ctx context.Context, id string, m *meta) (*pipeline.Batch, error) {
+	dir := filepath.Join(q.opts.CacheDir, id)
+	if data, err := q.rdb.Get(ctx, keyStructure(id)).Bytes(); err == nil {
+		b, err := decodeStructure(data, dir)
+		if err != nil {
+			return nil, fmt.Errorf("batch %s: structure: %w", id, err)
+		}
+		if b.ID != id {
+			return nil, fmt.Errorf("batch %s: the structure is of batch %s", id, b.ID)
+		}
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return nil, fmt.Errorf("batch %s: %w", id, err)
+		}
+		return b, nil
+	} else if !errors.Is(err, redis.Nil) {
+		return nil, fmt.Errorf("batch %s: %w", id, err)
+	}
+	files, err := q.rdb.HGetAll(ctx, keyFiles(id)).Result() // file -> SHA-256
+	if err != nil {
+		return nil, fmt.Errorf("batch %s: %w", id, err)
+	}
+	for file, sum := range files {
+		dst := filepath.Join(dir, filepath.FromSlash(file))
+		if _, err := os.Stat(dst); err == nil {
+			continue
+		}
+		if err := download(ctx, q.stores.Inbox, inboxKey(id, file), dst, sum); err != nil {
+			return nil, fmt.Errorf("batch %s: %w", id, err)
+		}
+	}
+	b, err := pipeline.Load(ctx, dir, m.lo)
+	if err != nil {
+		return nil, fmt.Errorf("batch %s: load: %w", id, err)
+	}
+	if b.ID != id {
+		return nil, fmt.Errorf("batch %s: the inbox holds batch %s", id, b.ID)
+	}
+	return b, nil
+}
+
+// fetchFiles makes sure the named files of batch id are in its local folder
+// dir, downloading the missing ones from the inbox, each checked against the
+// SHA-256 recorded at submit.
+func (q *Queue) fetchFiles(ctx context.Context, id, dir string, files []string) error {
+	for _, file := range files {
+		dst := filepath.Join(dir, filepath.FromSlash(file))
+		sum, err := q.rdb.HGet(ctx, keyFiles(id), file).Result()
+		if errors.Is(err, redis.Nil) {
+			return fmt.Errorf("batch %s: %s was not submitted", id, file)
+		} else if err != nil {
+			return fmt.Errorf("batch %s: %w", id, err)
+		}
+		if have, _, err := bag.HashFile(dst); err == nil && have == sum {
+			continue // the current version is here already (an older one, replaced since, is not)
+		}
+		key, err := q.originalKey(ctx, id, file)
+		if err != nil {
+			return err
+		}
+		if err := download(ctx, q.stores.Inbox, key, dst, sum); err != nil {
+			return fmt.Errorf("batch %s: %w", id, err)
+		}
+	}
+	return nil
+}
+
+// structure is a loaded batch as Submit stores it in Redis, so that workers
+// know the batch without downloading it: a page task fetches only its own
+// file. Page.Unreadable, an error, is carried as text.
+type structure struct {
+	Batch      *pipeline.Batch
+	Unreadable map[string]string // "document/page" -> why the page's file could not be read when loaded
+}
+
+// encodeStructure returns b's structure, without its local folder, as JSON.
+func encodeStructure(b *pipeline.Batch) ([]byte, error) {
+	cp := *b
+	cp.Dir = ""
+	st := structure{Batch: &cp, Unreadable: map[string]string{}}
+	cp.Files = make([]*pipeline.File, len(b.Files))
+	n := 0
+	for i, f := range b.Files {
+		fc := *f
+		fc.Documents = make([]*pipeline.Document, len(f.Documents))
+		for j, d := range f.Documents {
+			dc := *d
+			dc.Pages = make([]*pipeline.Page, len(d.Pages))
+			for k, pg := range d.Pages {
+				pc := *pg
+				if pc.Unreadable != nil {
+					st.Unreadable[fmt.Sprintf("%d/%d", n, pc.Index)] = pc.Unreadable.Error()
+					pc.Unreadable = nil
+				}
+				dc.Pages[k] = &pc
+			}
+			fc.Documents[j] = &dc
+			n++
+		}
+		cp.Files[i] = &fc
+	}
+	return json.Marshal(&st)
+}
+
+// decodeStructure returns the batch stored by encodeStructure, with Dir set to dir.
+func decodeStructure(data []byte, dir string) (*pipeline.Batch, error) {
+	var st structure
+	if err := json.Unmarshal(data, &st); err != nil {
+		return nil, err
+	}
+	if st.Batch == nil {
+		return nil, errors.New("no batch")
+	}
+	b := st.Batch
+	b.Dir = dir
+	for i, dr := range documents(b) {
+		for _, pg := range dr.d.Pages {
+			if msg, ok := st.Unreadable[fmt.Sprintf("%d/%d", i, pg.Index)]; ok {
+				pg.Unreadable = errors.New(msg)
+			}
+		}
+	}
+	return b, nil
+}
+
+// download copies an object to dst (atomically), checking its SHA-256.
+func download(ctx context.Context, s storage.Store, key, dst, sum string) error {
+	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+		return err
+	}
+	r, err := s.Get(ctx, key)
+	if err != nil {
+		return fmt.Errorf("get %s: %w", key, err)
+	}
+	defer r.Close()
+	tmp, err := os.CreateTemp(filepath.Dir(dst), ".download-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	h := sha256.New()
+	if _, err := io.Copy(io.MultiWriter(tmp, h), r); err != nil {
+		tmp.Close()
+		return fmt.Errorf("get %s: %w", key, err)
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	if got := hex.EncodeToString(h.Sum(nil)); sum != "" && got != sum {
+		return fmt.Errorf("get %s: SHA-256 %s, want %s: %w", key, got, sum, storage.ErrChecksum)
+	}
+	return os.Rename(tmp.Name(), dst)
+}

@@ -1,0 +1,159 @@
+package queue
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/sohoa-vn/sohoa/pipeline"
+	"github.com/sohoa-vn/sohoa/storage"
+)
+
+// SubmitResult says what Submit did.
+type SubmitResult struct {
+	BatchID  string
+	Files    int  // files of the batch
+	Uploaded int  // files put into the inbox store by this call
+	Enqueued bool // false when the batch had been enqueued before
+}
+
+// Submit uploads the originals of b (and its metadata sheet) to the inbox
+// store, each verified by its SHA-256, skipping those already there with the
+// same SHA-256, then enqueues the batch once. lo must be the options b was
+// loaded with; workers load the batch again with them. onFile, when set, is
+// called after each file.
+func (q *Queue) Submit(ctx context.Context, b *pipeline.Batch, lo pipeline.LoadOptions, onFile func(done, total int)) (*SubmitResult, error) {
+	files := batchFiles(b)
+	res := &SubmitResult{BatchID: b.ID, Files: len(files)}
+	local, _, err := localSums(b)
+	if err != nil {
+		return res, err
+	}
+	known, err := q.checkSame(ctx, b, local)
+	if err != nil {
+		return res, err // a different batch under a known id: nothing stored
+	}
+	sums := map[string]any{}
+	for i, f := range files {
+		// A known batch had all its files stored before it was recorded (some
+		// perhaps as later versions, by Replace): nothing to upload.
+		sum, up := local[f], false
+		if !known {
+			sum, up, err = q.upload(ctx, b, f)
+			if err != nil {
+				return res, err
+			}
+		}
+		sums[f] = sum
+		if up {
+			res.Uploaded++
+		}
+		if onFile != nil {
+			onFile(i+1, len(files))
+		}
+	}
+	key := keyBatch(b.ID)
+	now := time.Now().UTC().Format(time.RFC3339Nano)
+	if err := q.rdb.HSetNX(ctx, key, "submitted", now).Err(); err != nil {
+		return res, fmt.Errorf("submit %s: %w", b.ID, err)
+	}
+	index, codes := map[string]any{}, map[string]any{}
+	for i, dr := range documents(b) {
+		index[dr.d.Meta.DocCode] = i
+		index[dr.d.Source] = i
+		codes[strconv.Itoa(i)] = dr.d.Meta.DocCode
+	}
+	structure, err := encodeStructure(b)
+	if err != nil {
+		return res, fmt.Errorf("submit %s: %w", b.ID, err)
+	}
+	pipe := q.rdb.TxPipeline()
+	pipe.HSet(ctx, keyFiles(b.ID), sums)
+	pipe.Set(ctx, keyStructure(b.ID), structure, 0)
+	if len(index) > 0 {
+		pipe.HSet(ctx, keyDocIndex(b.ID), index)
+		pipe.HSet(ctx, keyDocCodes(b.ID), codes)
+	}
+	pipe.HSet(ctx, key, "dpi", strconv.FormatFloat(lo.DPI, 'g', -1, 64), "isolated", strconv.FormatBool(lo.Isolated),
+		"documents", b.Documents(), "pages", b.Pages())
+	pipe.HSetNX(ctx, key, "state", StateQueued)
+	pipe.ZAddNX(ctx, keyBatches(), redis.Z{Score: float64(time.Now().Unix()), Member: b.ID})
+	if _, err := pipe.Exec(ctx); err != nil {
+		return res, fmt.Errorf("submit %s: %w", b.ID, err)
+	}
+	if n, err := q.rdb.HExists(ctx, key, "enqueued").Result(); err != nil {
+		return res, fmt.Errorf("submit %s: %w", b.ID, err)
+	} else if n {
+		return res, nil
+	}
+	if err := q.enqueue(ctx, TypeBatch, batchPayload{b.ID}, batchTaskID(b.ID, 0)); err != nil {
+		return res, err
+	}
+	res.Enqueued = true
+	if err := q.rdb.HSet(ctx, key, "enqueued", now).Err(); err != nil {
+		return res, fmt.Errorf("submit %s: %w", b.ID, err)
+	}
+	return res, nil
+}
+
+// batchFiles lists the files of b to upload: the metadata sheet, if any, and every page file, sorted.
+func batchFiles(b *pipeline.Batch) []string {
+	seen := map[string]bool{}
+	if _, err := os.Stat(filepath.Join(b.Dir, pipeline.MetadataFile)); err == nil {
+		seen[pipeline.MetadataFile] = true
+	}
+	for _, n := range b.SheetFiles() {
+		seen[n] = true
+	}
+	for _, f := range b.Files {
+		for _, d := range f.Documents {
+			for _, pg := range d.Pages {
+				seen[pg.File] = true
+			}
+		}
+	}
+	out := make([]string, 0, len(seen))
+	for f := range seen {
+		out = append(out, f)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// upload puts one file of b into the inbox unless it is there already with the same SHA-256.
+func (q *Queue) upload(ctx context.Context, b *pipeline.Batch, file string) (sum string, uploaded bool, err error) {
+	f, err := os.Open(filepath.Join(b.Dir, filepath.FromSlash(file)))
+	if err != nil {
+		return "", false, fmt.Errorf("submit %s: %w", file, err)
+	}
+	defer f.Close()
+	h := sha256.New()
+	size, err := io.Copy(h, f)
+	if err != nil {
+		return "", false, fmt.Errorf("submit %s: %w", file, err)
+	}
+	sum = hex.EncodeToString(h.Sum(nil))
+	key := inboxKey(b.ID, file)
+	if info, err := q.stores.Inbox.Stat(ctx, key); err == nil && info.SHA256 == sum {
+		return sum, false, nil
+	} else if err != nil && !errors.Is(err, storage.ErrNotExist) {
+		return "", false, fmt.Errorf("submit %s: %w", file, err)
+	}
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return "", false, fmt.Errorf("submit %s: %w", file, err)
+	}
+	if _, err := q.stores.Inbox.Put(ctx, key, f, size, storage.PutOptions{SHA256: sum}); err != nil {
+		return "", false, fmt.Errorf("submit %s: %w", file, err)
+	}
+	return sum, true, nil
+}

@@ -1,0 +1,288 @@
+package queue
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/hibiken/asynq"
+
+	"github.com/sohoa-vn/sohoa/pipeline"
+	"github.com/sohoa-vn/sohoa/pipeline/bag"
+	"github.com/sohoa-vn/sohoa/pipeline/seal"
+	"github.com/sohoa-vn/sohoa/storage"
+)
+
+// handlePackage runs the package task, the batch's last: it fetches the
+// originals, assembles the bag from the page and document results, seals a
+// complete one, archives it, records the batch's final state and cleans up.
+func (q *Queue) handlePackage(ctx context.Context, t *asynq.Task) error {
+	var p batchPayload
+	if err := json.Unmarshal(t.Payload(), &p); err != nil {
+		return fmt.Errorf("package task: %v: %w", err, asynq.SkipRetry)
+	}
+	m, b, docStatus, err := q.packageInputs(ctx, p.Batch)
+	if err != nil || b == nil {
+		return err // b nil: the batch is no longer queued, nothing to do
+	}
+	out := filepath.Join(q.opts.CacheDir, ".packages", fmt.Sprintf("%s-%d", p.Batch, time.Now().UnixNano()))
+	defer func() {
+		seal.MakeWritable(out) // a sealed package is read-only
+		os.RemoveAll(out)
+	}()
+	rep, err := q.assemble(ctx, p.Batch, m, b, docStatus, out)
+	if err != nil {
+		return err
+	}
+	// Only a complete package is locked: an incomplete one is replaced by the
+	// package of a successful Retry.
+	var ret *storage.Retention
+	if q.opts.Retention != nil && rep.Complete {
+		ret = q.opts.Retention(time.Now())
+	}
+	bagDir := rep.Bag
+	if q.opts.Signer != nil && rep.Complete {
+		if err := q.sealPackage(ctx, p.Batch, bagDir, ret); err != nil {
+			return err
+		}
+	}
+	if err := q.archive(ctx, p.Batch, bagDir, ret); err != nil {
+		return fmt.Errorf("batch %s: archive: %w", p.Batch, err)
+	}
+	state, err := q.recordPackaged(ctx, p.Batch, rep.Complete)
+	if err != nil {
+		return err
+	}
+	q.cleanPackaged(ctx, p.Batch, rep.Complete)
+	q.opts.Logger.Info("batch packaged", "batch", p.Batch, "state", state, "documents", rep.DocumentsDone, "of", rep.Documents)
+	return nil
+}
+
+// packageInputs returns what the package task of batch id works from: the
+// batch's meta, its local copy with every original fetched, and the status of
+// each document. The batch is nil (and the error too) when the batch is not
+// queued any more: a late duplicate of the task.
+func (q *Queue) packageInputs(ctx context.Context, id string) (*meta, *pipeline.Batch, map[string]string, error) {
+	if st, err := q.rdb.HGet(ctx, keyBatch(id), "state").Result(); err != nil {
+		return nil, nil, nil, fmt.Errorf("batch %s: %w", id, err)
+	} else if st != StateQueued {
+		return nil, nil, nil, nil
+	}
+	m, err := q.meta(ctx, id)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	b, err := q.batch(ctx, id, m)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	var originals []string // they go into the package
+	for _, dr := range documents(b) {
+		for _, pg := range dr.d.Pages {
+			originals = append(originals, pg.File)
+		}
+	}
+	if err := q.fetchFiles(ctx, id, b.Dir, originals); err != nil {
+		return nil, nil, nil, err
+	}
+	docStatus, err := q.rdb.HGetAll(ctx, keyDocs(id)).Result()
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("batch %s: %w", id, err)
+	}
+	return m, b, docStatus, nil
+}
+
+// assemble writes the bag of batch id under out with pipeline.Packager, from
+// the stored page and document results, and returns its report (an
+// incomplete package is not an error).
+func (q *Queue) assemble(ctx context.Context, id string, m *meta, b *pipeline.Batch, docStatus map[string]string, out string) (*pipeline.Report, error) {
+	po := q.opts.Pipeline
+	var err error
+	if po.Superseded, err = q.superseded(ctx, id); err != nil {
+		return nil, err
+	}
+	po.Overwrite = true
+	po.Now = func() time.Time { return m.submitted } // the same package from every run
+	po.Location = id + "/"                           // in the archive store
+	pk, err := pipeline.NewPackager(b, out, po)
+	if err != nil {
+		return nil, err
+	}
+	defer pk.Abort()
+	for i, dr := range documents(b) {
+		if len(dr.d.Pages) == 0 {
+			continue // as in Process
+		}
+		if err := q.addDocument(ctx, pk, id, i, dr, docStatus[strconv.Itoa(i)]); err != nil {
+			return nil, err
+		}
+	}
+	rep, err := pk.Finish()
+	if err != nil && !errors.Is(err, pipeline.ErrIncomplete) {
+		return nil, err
+	}
+	return rep, nil
+}
+
+// addDocument adds document i of batch id, whose status is st, to the package.
+func (q *Queue) addDocument(ctx context.Context, pk *pipeline.Packager, id string, i int, dr docRef, st string) error {
+	results, errs, err := q.loadPages(ctx, id, i, dr.d)
+	if err != nil {
+		return err
+	}
+	var dout *pipeline.DocumentOutput
+	if reason, failed := strings.CutPrefix(st, "failed: "); failed && !slices.ContainsFunc(errs, func(e error) bool { return e != nil }) {
+		// The document failed after its pages (its task ran out of
+		// retries, or its PDF could not be made): fail it in the package
+		// too rather than build it here.
+		errs[0] = errors.New(reason)
+	}
+	if st == "done" && !dr.d.Stack {
+		dout = &pipeline.DocumentOutput{}
+		for ext, dst := range map[string]*[]byte{"pdf": &dout.PDF, "txt": &dout.Text, "alto.xml": &dout.ALTO} {
+			if *dst, err = getAll(ctx, q.stores.Work, docKey(id, i, ext)); err != nil {
+				return err
+			}
+		}
+	}
+	return pk.AddDocument(ctx, dr.f, dr.d, results, errs, dout)
+}
+
+// sealPackage seals the complete bag at bagDir of batch id onto the
+// organisation's chain of seals in the archive store.
+func (q *Queue) sealPackage(ctx context.Context, id, bagDir string, ret *storage.Retention) error {
+	chain := seal.StoreChain{Store: q.stores.Archive, Retention: ret}
+	link, err := chain.Seal(ctx, bagDir, q.opts.Signer)
+	if err != nil {
+		return fmt.Errorf("batch %s: %w", id, err)
+	}
+	q.opts.Logger.Info("batch sealed", "batch", id, "seal", link.SHA256, "previous", link.PreviousSHA256)
+	return nil
+}
+
+// recordPackaged records the final state of batch id, once its package is
+// archived, and returns it.
+func (q *Queue) recordPackaged(ctx context.Context, id string, complete bool) (string, error) {
+	state := StateComplete
+	if !complete {
+		state = StateIncomplete
+	}
+	if err := q.rdb.HSet(ctx, keyBatch(id), "state", state, "finished", time.Now().UTC().Format(time.RFC3339Nano)).Err(); err != nil {
+		return "", fmt.Errorf("batch %s: %w", id, err)
+	}
+	return state, nil
+}
+
+// cleanPackaged drops what the workers kept of packaged batch id: its
+// results in the work store when complete (and CleanWork is set), and its
+// local copy.
+func (q *Queue) cleanPackaged(ctx context.Context, id string, complete bool) {
+	if complete && q.opts.CleanWork {
+		// The page and document results are in the package now. An
+		// incomplete batch keeps them for Retry. The originals stay in the inbox.
+		q.cleanWork(ctx, id)
+	}
+	q.mu.Lock()
+	delete(q.batches, id)
+	q.mu.Unlock()
+	os.RemoveAll(filepath.Join(q.opts.CacheDir, id))
+}
+
+// cleanWork deletes the intermediate objects of batch id from the work store.
+// A failure only leaves garbage behind, so it is logged, not returned.
+func (q *Queue) cleanWork(ctx context.Context, id string) {
+	var keys []string
+	err := q.stores.Work.List(ctx, id+"/", func(o storage.ObjectInfo) error { keys = append(keys, o.Key); return nil })
+	for _, k := range keys {
+		if err == nil {
+			err = q.stores.Work.Delete(ctx, k)
+		}
+	}
+	if err != nil {
+		q.opts.Logger.Warn("cleaning the work store", "batch", id, "error", err)
+	}
+}
+
+// archive writes the bag at dir to the archive store under id/, with
+// retention ret. Objects already there that are not part of this bag, or
+// differ, are deleted first: they are left from an incomplete package (never
+// locked) that this one replaces. With ret set every unlocked object is
+// rewritten so that the whole package is locked; locked ones were written by
+// an earlier delivery of this same package and are kept, and must be equal.
+func (q *Queue) archive(ctx context.Context, id, dir string, ret *storage.Retention) error {
+	files := map[string]string{} // key -> file
+	err := filepath.WalkDir(dir, func(p string, de fs.DirEntry, err error) error {
+		if err != nil || de.IsDir() {
+			return err
+		}
+		rel, err := filepath.Rel(dir, p)
+		if err != nil {
+			return err
+		}
+		files[path.Join(id, filepath.ToSlash(rel))] = p
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	var old []string
+	if err := q.stores.Archive.List(ctx, id+"/", func(o storage.ObjectInfo) error { old = append(old, o.Key); return nil }); err != nil {
+		return err
+	}
+	for _, key := range old {
+		if file, ok := files[key]; ok && ret == nil {
+			info, err := q.stores.Archive.Stat(ctx, key)
+			if err != nil {
+				return err
+			}
+			if sum, _, err := bag.HashFile(file); err != nil {
+				return err
+			} else if sum == info.SHA256 {
+				continue
+			}
+		}
+		if err := q.stores.Archive.Delete(ctx, key); err != nil && !errors.Is(err, storage.ErrLocked) {
+			return fmt.Errorf("replacing the incomplete package: %w", err)
+		}
+	}
+	keys := make([]string, 0, len(files))
+	for k := range files {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, key := range keys {
+		if err := putFile(ctx, q.stores.Archive, key, files[key], ret); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// putFile stores a file under key; an equal object already there is kept, a different one is an error.
+func putFile(ctx context.Context, s storage.Store, key, name string, ret *storage.Retention) error {
+	sum, _, err := bag.HashFile(name)
+	if err != nil {
+		return err
+	}
+	f, err := os.Open(name)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return err
+	}
+	_, err = s.Put(ctx, key, f, fi.Size(), storage.PutOptions{SHA256: sum, Retention: ret})
+	return err
+}

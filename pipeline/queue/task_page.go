@@ -1,0 +1,228 @@
+package queue
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/gob"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"image"
+	"io"
+	"io/fs"
+	"time"
+
+	"github.com/hibiken/asynq"
+
+	"github.com/sohoa-vn/sohoa/ocr"
+	"github.com/sohoa-vn/sohoa/pipeline"
+	"github.com/sohoa-vn/sohoa/pipeline/pdfa"
+	"github.com/sohoa-vn/sohoa/storage"
+)
+
+// pageResult is what a page task stores: a PageResult without its Page, which is
+// found again in the loaded batch.
+type pageResult struct {
+	Original pipeline.Original
+	Geometry pipeline.Geometry
+	Width    int
+	Height   int
+	Image    pdfa.Image
+	OCR      *ocr.Result
+	Flags    []string
+	Timings  pipeline.Timings
+	// The second reading of the signer block (pipeline.PageResult).
+	SignerWords  []ocr.Word
+	SignerRegion image.Rectangle
+}
+
+func (q *Queue) handlePage(ctx context.Context, t *asynq.Task, pool *ocr.Pool) error {
+	var p pagePayload
+	if err := json.Unmarshal(t.Payload(), &p); err != nil {
+		return fmt.Errorf("page task: %v: %w", err, asynq.SkipRetry)
+	}
+	m, err := q.meta(ctx, p.Batch)
+	if err != nil {
+		return err
+	}
+	if m.state != StateQueued {
+		return nil // a late duplicate: the batch has finished (Retry makes it queued again first)
+	}
+	if ok, err := q.rdb.SIsMember(ctx, keyDocPages(p.Batch, p.Doc), p.Page).Result(); err != nil {
+		return fmt.Errorf("page %+v: %w", p, err)
+	} else if ok {
+		// A duplicate delivery of a finished page, or a retry of a task whose
+		// worker lost Redis after recording the page but before enqueueing
+		// its document: enqueue the document again (its TaskID makes that
+		// idempotent), or it would wait for ever.
+		return q.docPagesDone(ctx, p.Batch, p.Doc, -1)
+	}
+	b, err := q.batch(ctx, p.Batch, m)
+	if err != nil {
+		return err
+	}
+	docs := documents(b)
+	if p.Doc < 0 || p.Doc >= len(docs) || p.Page < 1 || p.Page > len(docs[p.Doc].d.Pages) {
+		return fmt.Errorf("page %+v: not in the batch: %w", p, asynq.SkipRetry)
+	}
+	pg := docs[p.Doc].d.Pages[p.Page-1]
+	if err := q.fetchFiles(ctx, p.Batch, b.Dir, []string{pg.File}); err != nil {
+		return fmt.Errorf("page %s %d: %w", pg.File, pg.FilePage, err)
+	}
+	eng, err := pool.Get(ctx)
+	if err != nil {
+		return fmt.Errorf("page %s %d: %w", pg.File, pg.FilePage, err)
+	}
+	taskID, _ := asynq.GetTaskID(ctx)
+	q.opts.Logger.Info("page started", "task", taskID, "file", pg.File, "page", pg.FilePage)
+	po := q.opts.Pipeline
+	res, err := pipeline.ProcessPage(ctx, eng, b.Dir, pg, pipeline.PageOptions{DPI: pg.DPI, MinConfidence: minConfidence(po), Encode: po.Encode})
+	pool.Put(eng)
+	if err != nil {
+		var pe *pipeline.PageError
+		if errors.As(err, &pe) && pe.Stage == pipeline.StageDecode && ctx.Err() == nil && !errors.Is(err, fs.ErrNotExist) {
+			// A corrupt image does not get better: fail its document now (recorded by handleError).
+			return fmt.Errorf("%w: %w", err, asynq.SkipRetry)
+		}
+		return err
+	}
+	pr := pageResult{Original: res.Original, Geometry: res.Geometry, Width: res.Width, Height: res.Height,
+		Image: res.Image, OCR: res.OCR, Flags: res.Flags, Timings: res.Timings, SignerWords: res.SignerWords, SignerRegion: res.SignerRegion}
+	var buf bytes.Buffer
+	if err := gob.NewEncoder(&buf).Encode(&pr); err != nil {
+		return fmt.Errorf("page %s %d: %w", pg.File, pg.FilePage, err)
+	}
+	t0 := time.Now()
+	if err := putOnce(ctx, q.stores.Work, pageKey(p.Batch, p.Doc, p.Page), buf.Bytes(), nil); err != nil {
+		return fmt.Errorf("page %s %d: %w", pg.File, pg.FilePage, err)
+	}
+	q.observeStage(ctx, StageUpload, time.Since(t0))
+	if err := q.recordFlags(ctx, p, pg, res.Flags); err != nil {
+		return err
+	}
+	return q.pageFinished(ctx, p, nil, func() {
+		if q.opts.Observer != nil {
+			q.opts.Observer.PageDone(ctx, res)
+		}
+	})
+}
+
+func minConfidence(o pipeline.Options) float64 {
+	if o.MinConfidence == 0 {
+		return 70
+	}
+	return o.MinConfidence
+}
+
+// putOnce stores data under key; an object already there (from an earlier
+// delivery of the same task, whose timings differ) is kept.
+func putOnce(ctx context.Context, s storage.Store, key string, data []byte, ret *storage.Retention) error {
+	sum := sha256.Sum256(data)
+	_, err := s.Put(ctx, key, bytes.NewReader(data), int64(len(data)), storage.PutOptions{SHA256: hex.EncodeToString(sum[:]), Retention: ret})
+	if errors.Is(err, storage.ErrExists) {
+		return nil
+	}
+	return err
+}
+
+// pageFinished records a page as finished (failed when fl is set) and, when it
+// was the last of its document, enqueues the document task. recorded is
+// called when this call recorded the page, not an earlier or concurrent
+// delivery of its task: what it counts is counted once.
+func (q *Queue) pageFinished(ctx context.Context, p pagePayload, fl *failure, recorded func()) error {
+	if fl != nil {
+		js, _ := json.Marshal(fl)
+		if err := q.rdb.HSetNX(ctx, keyPageFails(p.Batch), fmt.Sprintf("%d/%d", p.Doc, p.Page), js).Err(); err != nil {
+			return fmt.Errorf("page %+v: %w", p, err)
+		}
+	}
+	added, err := q.rdb.SAdd(ctx, keyDocPages(p.Batch, p.Doc), p.Page).Result()
+	if err != nil {
+		return fmt.Errorf("page %+v: %w", p, err)
+	}
+	if added == 1 && recorded != nil {
+		recorded()
+	}
+	return q.docPagesDone(ctx, p.Batch, p.Doc, -1)
+}
+
+// docPagesDone enqueues the document task when all n pages of document d have
+// finished (n < 0: look the count up).
+func (q *Queue) docPagesDone(ctx context.Context, id string, d, n int) error {
+	if n < 0 {
+		m, err := q.meta(ctx, id)
+		if err != nil {
+			return err
+		}
+		b, err := q.batch(ctx, id, m)
+		if err != nil {
+			return err
+		}
+		n = len(documents(b)[d].d.Pages)
+	}
+	done, err := q.rdb.SCard(ctx, keyDocPages(id, d)).Result()
+	if err != nil {
+		return fmt.Errorf("batch %s document %d: %w", id, d, err)
+	}
+	if int(done) < n {
+		return nil
+	}
+	round, err := q.round(ctx, id)
+	if err != nil {
+		return err
+	}
+	return q.enqueue(ctx, TypeDocument, docPayload{id, d}, docTaskID(id, d, round))
+}
+
+// loadPages returns the results and errors of a document's pages, as the page tasks stored them.
+func (q *Queue) loadPages(ctx context.Context, id string, d int, doc *pipeline.Document) ([]*pipeline.PageResult, []error, error) {
+	fails, err := q.rdb.HGetAll(ctx, keyPageFails(id)).Result()
+	if err != nil {
+		return nil, nil, fmt.Errorf("batch %s: %w", id, err)
+	}
+	results := make([]*pipeline.PageResult, len(doc.Pages))
+	errs := make([]error, len(doc.Pages))
+	for i, pg := range doc.Pages {
+		if js, ok := fails[fmt.Sprintf("%d/%d", d, pg.Index)]; ok {
+			var fl failure
+			if err := json.Unmarshal([]byte(js), &fl); err != nil {
+				return nil, nil, fmt.Errorf("batch %s: failure record: %w", id, err)
+			}
+			errs[i] = &pipeline.PageError{File: fl.File, Page: fl.Page, Stage: fl.Stage, Err: errors.New(fl.Reason)}
+			if fl.File == "" {
+				errs[i] = &pipeline.PageError{File: pg.File, Page: pg.FilePage, Stage: fl.Stage, Err: errors.New(fl.Reason)}
+			}
+			continue
+		}
+		data, err := getAll(ctx, q.stores.Work, pageKey(id, d, pg.Index))
+		if err != nil {
+			return nil, nil, err
+		}
+		var pr pageResult
+		if err := gob.NewDecoder(bytes.NewReader(data)).Decode(&pr); err != nil {
+			return nil, nil, fmt.Errorf("page result %s: %w", pageKey(id, d, pg.Index), err)
+		}
+		res := &pipeline.PageResult{Page: pg, Original: pr.Original, Geometry: pr.Geometry, Width: pr.Width, Height: pr.Height,
+			Image: pr.Image, OCR: pr.OCR, Flags: pr.Flags, Timings: pr.Timings, SignerWords: pr.SignerWords, SignerRegion: pr.SignerRegion}
+		if res.OCR == nil {
+			res.OCR = &ocr.Result{}
+		}
+		results[i] = res
+	}
+	return results, errs, nil
+}
+
+func getAll(ctx context.Context, s storage.Store, key string) ([]byte, error) {
+	r, err := s.Get(ctx, key)
+	if err != nil {
+		return nil, fmt.Errorf("get %s: %w", key, err)
+	}
+	defer r.Close()
+	data, err := io.ReadAll(r)
+	if err != nil {
+		return nil, fmt.Errorf("get %s: %w", key, err)
+	}
+	return data, nil
+}

@@ -1,0 +1,65 @@
+package queue
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/hibiken/asynq"
+
+	"github.com/sohoa-vn/sohoa/pipeline"
+)
+
+// Task types.
+const (
+	TypeBatch    = "sohoa:batch"    // fan out a batch's pages
+	TypePage     = "sohoa:page"     // normalize and OCR one page
+	TypeDocument = "sohoa:document" // build one document's PDF/A, text and ALTO
+	TypePackage  = "sohoa:package"  // write the batch's package to the archive
+)
+
+type batchPayload struct {
+	Batch string `json:"batch"`
+}
+
+type pagePayload struct {
+	Batch string `json:"batch"`
+	Doc   int    `json:"doc"`  // 0-based document number in batch order
+	Page  int    `json:"page"` // 1-based page in the document
+}
+
+type docPayload struct {
+	Batch string `json:"batch"`
+	Doc   int    `json:"doc"`
+}
+
+// enqueue enqueues a task once: a TaskID already taken is not an error.
+func (q *Queue) enqueue(ctx context.Context, typ string, payload any, id string) error {
+	js, err := json.Marshal(payload)
+	if err != nil {
+		return fmt.Errorf("enqueue %s: %w", id, err)
+	}
+	_, err = q.client.EnqueueContext(ctx, asynq.NewTask(typ, js), asynq.TaskID(id), asynq.MaxRetry(q.opts.Retries),
+		asynq.Retention(taskRetention))
+	if err != nil && !errors.Is(err, asynq.ErrTaskIDConflict) {
+		return fmt.Errorf("enqueue %s: %w", id, err)
+	}
+	return nil
+}
+
+// documents lists the batch's documents in batch order, the order of the Doc numbers in task payloads.
+func documents(b *pipeline.Batch) []docRef {
+	var out []docRef
+	for _, f := range b.Files {
+		for _, d := range f.Documents {
+			out = append(out, docRef{f, d})
+		}
+	}
+	return out
+}
+
+type docRef struct {
+	f *pipeline.File
+	d *pipeline.Document
+}
