@@ -1,6 +1,7 @@
 package queue
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -187,4 +188,13 @@ func sameSnapshot(a, b map[string]string) bool {
 		}
 	}
 	return true
+}
+
+// corruptTIFF returns a copy of the TIFF good whose image data from the byte
+// at from on is zeros: its header and directory (at the file's end) stay
+// whole, so validation passes and the page fails when it is decoded.
+func corruptTIFF(good []byte, from int) []byte {
+	bad := bytes.Clone(good)
+	clear(bad[from : len(bad)-4096])
+	return bad
 }

@@ -64,7 +64,7 @@ func TestReplaceCorruptPage(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(filepath.Join(dir, file), good[:len(good)/3], 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, file), corruptTIFF(good, len(good)/3), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	corrupt, _, _ := bag.HashFile(filepath.Join(dir, file))
@@ -145,7 +145,7 @@ func TestReplaceCorruptPage(t *testing.T) {
 	}
 
 	// Complete: sealed and locked, no more replacing; the same folder again is a no-op.
-	if err := os.WriteFile(filepath.Join(dir, file), good[:len(good)/2], 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, file), corruptTIFF(good, len(good)/2), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := q.Replace(ctx, loadDir(t, dir), pipeline.LoadOptions{}); !errors.Is(err, ErrSealed) {

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"bytes"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -63,10 +64,19 @@ func TestReplaceEndpoint(t *testing.T) {
 	if sum.State != queue.StateComplete || sum.PagesDone != 3 || sum.PagesFailed != 0 || sum.DocumentsDone != 3 {
 		t.Fatalf("after the replacement: %+v", sum.BatchStatus)
 	}
-	files[tif] = good[:len(good)/2]
+	files[tif] = corruptTIFF(good, len(good)/2)
 	if body := post("/api/v1/batches/"+id+"/replace", configs.RoleStation, http.StatusConflict); !strings.Contains(body, `"sealed"`) {
 		t.Errorf("replace in a complete batch: %s", body)
 	}
 	files = batchFiles(t, "web-replace-unknown", false)
 	post("/api/v1/batches/web-replace-unknown/replace", configs.RoleStation, http.StatusNotFound)
+}
+
+// corruptTIFF returns a copy of the TIFF good whose image data from the byte
+// at from on is zeros: its header and directory (at the file's end) stay
+// whole, so validation passes and the page fails when it is decoded.
+func corruptTIFF(good []byte, from int) []byte {
+	bad := bytes.Clone(good)
+	clear(bad[from : len(bad)-4096])
+	return bad
 }

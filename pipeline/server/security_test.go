@@ -265,7 +265,7 @@ func TestSecretMasked(t *testing.T) {
 	id := e.upload(map[string][]byte{
 		"lo-mat-1/batch.json": []byte(`{"id": "lo-mat-1", "files": [{"fileCode": "H49.64.33.2024.01.VTLT", "mode": "03", "title": "` + title + `",
 			"paperFileCode": "H49.K1.G3.H12.45", "documents": [{"docOrdinal": 1, "mode": "03", "subject": "` + subject + `"}]}]}`),
-		"lo-mat-1/H49.64.33.2024.01.VTLT/1/" + fname: tif[:len(tif)/3], // corrupt: it fails, with a reason naming the file
+		"lo-mat-1/H49.64.33.2024.01.VTLT/1/" + fname: corruptTIFF(tif, len(tif)/3), // corrupt: it fails, with a reason naming the file
 	})
 	sum := e.waitFinished(id, 3*time.Minute)
 	if sum.PagesFailed != 1 {
