@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
@@ -23,6 +24,8 @@ import (
 	"github.com/hibiken/asynq"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/sohoa-vn/sohoa/configs"
+	"github.com/sohoa-vn/sohoa/ocr"
 	"github.com/sohoa-vn/sohoa/pipeline"
 	"github.com/sohoa-vn/sohoa/pipeline/bag"
 	"github.com/sohoa-vn/sohoa/pipeline/pdfa"
@@ -281,8 +284,12 @@ func TestQueueHappyPath(t *testing.T) {
 		t.Fatal(err)
 	}
 	outDir := t.TempDir()
+	dropout, err := ocr.ParseInks(configs.Default().OCR.Dropout) // as the workers read it
+	if err != nil {
+		t.Fatal(err)
+	}
 	start = time.Now()
-	_, err = pipeline.Process(context.Background(), b, outDir, pipeline.Options{Workers: 2, Languages: "vie", MinConfidence: 70,
+	_, err = pipeline.Process(context.Background(), b, outDir, pipeline.Options{Workers: 2, Languages: "vie", MinConfidence: 70, Dropout: dropout,
 		PDF: pdfa.Options{Part: "2b"}, Producer: "sohoa " + Version, Now: func() time.Time { return st.Submitted }})
 	if err != nil {
 		t.Fatal(err)
@@ -364,6 +371,7 @@ func TestQueuePoison(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	good := bytes.Clone(data)
 	// The header stays whole (validation passes); the image data is zeros.
 	clear(data[len(data)/3 : len(data)-4096])
 	if err := os.WriteFile(tif, data, 0o644); err != nil {
@@ -438,7 +446,7 @@ func TestQueuePoison(t *testing.T) {
 	// The station scans the page again: submitting the folder again is
 	// refused (exit 2), submit --replace stores it as a new version and
 	// re-runs its document, and the batch completes.
-	if err := os.WriteFile(tif, data, 0o644); err != nil {
+	if err := os.WriteFile(tif, good, 0o644); err != nil {
 		t.Fatal(err)
 	}
 	cmd := exec.Command(e.bin, "submit", dir, "--config", e.config)
@@ -465,7 +473,9 @@ func TestQueuePoison(t *testing.T) {
 	checkCompletePackage(t, out2)
 	cmd = exec.Command(e.bin, "submit", "--replace", dir, "--config", e.config)
 	cmd.Env = e.env
-	if err := os.WriteFile(tif, data[:len(data)/2], 0o644); err != nil {
+	again := bytes.Clone(good) // another bad scan, header whole
+	clear(again[len(again)/2 : len(again)-4096])
+	if err := os.WriteFile(tif, again, 0o644); err != nil {
 		t.Fatal(err)
 	}
 	msg, _ = cmd.CombinedOutput()
