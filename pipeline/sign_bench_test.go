@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/sohoa-vn/sohoa/pipeline/pades"
-	"github.com/sohoa-vn/sohoa/pipeline/seal/token"
 )
 
 // timedSigner measures the time spent in a real signer.
@@ -41,17 +40,7 @@ func BenchmarkSigning(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	hsm := b.TempDir()
-	b.Setenv("SOFTHSM2_CONF", filepath.Join(hsm, "softhsm2.conf"))
-	dt, err := token.WriteDevelopmentToken(hsm, "Sở Nội vụ tỉnh Bắc Minh", "1234", time.Now())
-	if err != nil {
-		b.Fatal(err)
-	}
-	key, err := token.Open(dt.Config)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer key.Close()
+	key, _, _ := devToken(b, "1234")
 	var procTime, signTime time.Duration
 	var added, files, docs int64
 	for i := 0; i < b.N; i++ {

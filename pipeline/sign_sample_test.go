@@ -2,7 +2,6 @@ package pipeline
 
 import (
 	"context"
-	"crypto/x509"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -10,14 +9,11 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/sohoa-vn/sohoa/ocr/accuracy"
 	"github.com/sohoa-vn/sohoa/pipeline/pades"
 	"github.com/sohoa-vn/sohoa/pipeline/pdfa"
 	"github.com/sohoa-vn/sohoa/pipeline/pdfa/pdfatest"
-	"github.com/sohoa-vn/sohoa/pipeline/seal"
-	"github.com/sohoa-vn/sohoa/pipeline/seal/token"
 )
 
 var (
@@ -33,24 +29,7 @@ var (
 // signature text on page 1, right of 55% of the width, above 15% of the
 // height).
 func TestSignedSampleBatchPKCS11(t *testing.T) {
-	hsm := t.TempDir()
-	t.Setenv("SOFTHSM2_CONF", filepath.Join(hsm, "softhsm2.conf"))
-	dt, err := token.WriteDevelopmentToken(hsm, "Sở Nội vụ tỉnh Bắc Minh", "2468", time.Now())
-	if err != nil {
-		t.Fatal(err)
-	}
-	key, err := token.Open(dt.Config)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer key.Close()
-	caPEM, _ := os.ReadFile(dt.CA)
-	cas, err := seal.ParseCertificates(caPEM)
-	if err != nil {
-		t.Fatal(err)
-	}
-	roots := x509.NewCertPool()
-	roots.AddCert(cas[0])
+	key, roots, _ := devToken(t, "2468")
 
 	ctx := context.Background()
 	b, err := Load(ctx, sampleBatch, LoadOptions{})

@@ -2,18 +2,14 @@ package pipeline
 
 import (
 	"context"
-	"crypto/x509"
 	"errors"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/sohoa-vn/sohoa/pipeline/bag"
 	"github.com/sohoa-vn/sohoa/pipeline/pades"
-	"github.com/sohoa-vn/sohoa/pipeline/seal"
-	"github.com/sohoa-vn/sohoa/pipeline/seal/token"
 )
 
 // TestTokenPulledMidBatch signs through a real SoftHSM2 token and pulls it
@@ -35,27 +31,7 @@ func TestTokenPulledMidBatch(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	hsm := t.TempDir()
-	t.Setenv("SOFTHSM2_CONF", filepath.Join(hsm, "softhsm2.conf"))
-	dt, err := token.WriteDevelopmentToken(hsm, "Sở Nội vụ tỉnh Bắc Minh", "4321", time.Now())
-	if err != nil {
-		t.Fatal(err)
-	}
-	key, err := token.Open(dt.Config)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer key.Close()
-	caPEM, err := os.ReadFile(dt.CA)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cas, err := seal.ParseCertificates(caPEM)
-	if err != nil {
-		t.Fatal(err)
-	}
-	roots := x509.NewCertPool()
-	roots.AddCert(cas[0])
+	key, roots, hsm := devToken(t, "4321")
 	signer := &pades.Signer{Key: key, Opts: pades.Options{Roots: roots}}
 	tokens, unplugged := filepath.Join(hsm, "tokens"), filepath.Join(hsm, "unplugged")
 
