@@ -13,6 +13,7 @@ import (
 	"github.com/sohoa-vn/sohoa/pipeline/bag"
 	"github.com/sohoa-vn/sohoa/pipeline/mets"
 	"github.com/sohoa-vn/sohoa/pipeline/pdfa"
+	"github.com/sohoa-vn/sohoa/pipeline/state"
 )
 
 // Paths of the package's METS and PREMIS files, relative to the bag root.
@@ -98,7 +99,7 @@ func (p *Packager) writeMETS(now time.Time) error {
 			prem.Events = append(prem.Events, capture)
 
 			digestObjs := append([]string(nil), originals...)
-			if d.Status == "done" {
+			if d.Status == state.DocDone {
 				norm := mets.NewEvent(id+"-normalization", "normalization", when, "success", nil)
 				for _, pg := range d.Pages {
 					if g := pg.Geometry; g != nil {

@@ -18,6 +18,7 @@ import (
 	"github.com/sohoa-vn/sohoa/ocr"
 	"github.com/sohoa-vn/sohoa/pipeline/bag"
 	"github.com/sohoa-vn/sohoa/pipeline/pdfa"
+	"github.com/sohoa-vn/sohoa/pipeline/state"
 )
 
 // Options controls Process.
@@ -230,9 +231,9 @@ func (p *Packager) Finish() (*Report, error) {
 const BagStatusLabel = "Sohoa-Batch-Status"
 
 func bagInfo(b *Batch, rep *Report, opts Options, start time.Time) bag.Info {
-	status := "complete"
+	status := state.BatchComplete
 	if !rep.Complete {
-		status = "incomplete"
+		status = state.BatchIncomplete
 	}
 	return bag.Info{
 		{Label: "Source-Organization", Value: b.Organisation.Name},
@@ -240,7 +241,7 @@ func bagInfo(b *Batch, rep *Report, opts Options, start time.Time) bag.Info {
 		{Label: "External-Identifier", Value: b.ID},
 		{Label: "Bagging-Date", Value: start.Format("2006-01-02")},
 		{Label: "Bag-Software-Agent", Value: opts.Producer},
-		{Label: BagStatusLabel, Value: status},
+		{Label: BagStatusLabel, Value: status.String()},
 		{Label: "Sohoa-Documents", Value: fmt.Sprintf("%d of %d", rep.DocumentsDone, rep.Documents)},
 		{Label: "Sohoa-Pages", Value: fmt.Sprintf("%d of %d", rep.PagesDone, rep.Pages)},
 	}
@@ -250,7 +251,7 @@ func bagInfo(b *Batch, rep *Report, opts Options, start time.Time) bag.Info {
 // earlier run, so that a new run may replace it.
 func isIncompleteBag(dir string) bool {
 	in, err := bag.ReadInfo(filepath.Join(dir, "bag-info.txt"))
-	return err == nil && in.Get(BagStatusLabel) == "incomplete"
+	return err == nil && in.Get(BagStatusLabel) == state.BatchIncomplete.String()
 }
 
 type runner struct {
@@ -471,11 +472,11 @@ func (p *Packager) AddDocument(ctx context.Context, f *File, d *Document, result
 		docRec.ALTO, docRec.ALTOSHA256 = ae.Path, ae.SHA256
 	}
 	if failure != nil {
-		docRec.Status, docRec.Error = "failed", failure.String()
+		docRec.Status, docRec.Error = state.DocFailed, failure.String()
 		p.rep.Failures = append(p.rep.Failures, *failure)
 		p.opts.Logger.Error("document failed", "document", d.Source, "file", failure.File, "page", failure.Page, "stage", failure.Stage, "reason", failure.Reason)
 	} else {
-		docRec.Status = "done"
+		docRec.Status = state.DocDone
 		p.rep.DocumentsDone++
 	}
 	return nil

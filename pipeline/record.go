@@ -8,6 +8,7 @@ import (
 
 	"github.com/sohoa-vn/sohoa/pipeline/catalogue"
 	"github.com/sohoa-vn/sohoa/pipeline/fields"
+	"github.com/sohoa-vn/sohoa/pipeline/state"
 )
 
 // batchRecord is metadata/batch.json in the package: all metadata of the batch,
@@ -35,17 +36,17 @@ type fileRecord struct {
 
 type docRecord struct {
 	DocMeta
-	Source         string        `json:"source"` // folder or file in the batch
-	Status         string        `json:"status"` // done, failed
-	Error          string        `json:"error,omitempty"`
-	PDF            string        `json:"pdf,omitempty"`
-	PDFSHA256      string        `json:"pdfSha256,omitempty"`
-	Text           string        `json:"text,omitempty"`
-	TextSHA256     string        `json:"textSha256,omitempty"`
-	ALTO           string        `json:"alto,omitempty"`
-	ALTOSHA256     string        `json:"altoSha256,omitempty"`
-	MeanConfidence float64       `json:"ocrConfidence"`
-	Pages          []*pageRecord `json:"pages"`
+	Source         string         `json:"source"` // folder or file in the batch
+	Status         state.DocState `json:"status"` // pending, then done or failed
+	Error          string         `json:"error,omitempty"`
+	PDF            string         `json:"pdf,omitempty"`
+	PDFSHA256      string         `json:"pdfSha256,omitempty"`
+	Text           string         `json:"text,omitempty"`
+	TextSHA256     string         `json:"textSha256,omitempty"`
+	ALTO           string         `json:"alto,omitempty"`
+	ALTOSHA256     string         `json:"altoSha256,omitempty"`
+	MeanConfidence float64        `json:"ocrConfidence"`
+	Pages          []*pageRecord  `json:"pages"`
 
 	// Flags are reasons the document needs a person's look (metadata-mismatch).
 	Flags []string `json:"flags,omitempty"`
@@ -118,7 +119,7 @@ func newRecord(b *Batch, opts Options, start time.Time) *batchRecord {
 }
 
 func (rec *batchRecord) newDocument(d *Document) *docRecord {
-	dr := &docRecord{DocMeta: d.Meta, Source: d.Source, Status: "pending", Split: d.Split}
+	dr := &docRecord{DocMeta: d.Meta, Source: d.Source, Status: state.DocPending, Split: d.Split}
 	for _, pg := range d.Pages {
 		dr.Pages = append(dr.Pages, &pageRecord{Page: pg.Index, File: pg.File, FilePage: pg.FilePage, DPI: pg.DPI, FileDPI: pg.Info.DPIX,
 			Format: string(pg.Info.Format), Color: pg.Info.ColorModel, ScanWidth: pg.Info.Width, ScanHeight: pg.Info.Height})

@@ -18,6 +18,7 @@ import (
 	"github.com/sohoa-vn/sohoa/pipeline"
 	"github.com/sohoa-vn/sohoa/pipeline/catalogue"
 	"github.com/sohoa-vn/sohoa/pipeline/pdfa"
+	"github.com/sohoa-vn/sohoa/pipeline/state"
 	"github.com/sohoa-vn/sohoa/storage"
 )
 
@@ -36,7 +37,7 @@ func (q *Queue) recordFlags(ctx context.Context, p pagePayload, pg *pipeline.Pag
 	if len(flags) == 0 {
 		return nil
 	}
-	if err := q.rdb.HSet(ctx, keyFlags(p.Batch), fmt.Sprintf("%d/%d", p.Doc, p.Page), strings.Join(flags, ",")).Err(); err != nil {
+	if err := q.rdb.HSet(ctx, keyFlags(p.Batch), pageRef{p.Doc, p.Page}.String(), strings.Join(flags, ",")).Err(); err != nil {
 		return fmt.Errorf("page %+v: flags: %w", p, err)
 	}
 	return nil
@@ -75,12 +76,13 @@ type FileDetail struct {
 
 // DocumentDetail is one document, numbered in batch order as in task payloads and Retry.
 type DocumentDetail struct {
-	Doc    int           `json:"doc"`
-	Code   string        `json:"docCode"`
-	Source string        `json:"source"`
-	Title  string        `json:"subject,omitempty"`
-	Secret bool          `json:"secret"` // access mode 03: no text or image may be shown
-	State  string        `json:"state"`  // pending, done, empty or failed
+	Doc    int            `json:"doc"`
+	Code   string         `json:"docCode"`
+	Source string         `json:"source"`
+	Title  string         `json:"subject,omitempty"`
+	Secret bool           `json:"secret"` // access mode 03: no text or image may be shown
+	State  state.DocState `json:"state"`  // pending, done, empty or failed
+	// Reason is why the document failed (State failed).
 	Reason string        `json:"reason,omitempty"`
 	Pages  []*PageDetail `json:"pages"`
 	// FromPage lists the metadata fields read from the page, the catalogue having none;
@@ -164,24 +166,25 @@ func (q *Queue) Detail(ctx context.Context, id string) (*BatchDetail, error) {
 	if _, err := pipe.Exec(ctx); err != nil {
 		return nil, fmt.Errorf("detail %s: %w", id, err)
 	}
+	statuses, err := docStatuses(docs.Val())
+	if err != nil {
+		return nil, fmt.Errorf("detail %s: %w", id, err)
+	}
 	for _, fd := range files {
 		for _, dd := range fd.Documents {
 			i := dd.Doc
 			if i < 0 || i >= len(done) {
 				return nil, fmt.Errorf("detail %s: document %d out of range", id, i)
 			}
-			dd.State = "pending"
+			dd.State = state.DocPending
 			if js, ok := metas.Val()[strconv.Itoa(i)]; ok && !dd.Secret {
 				var m docMeta
 				if json.Unmarshal([]byte(js), &m) == nil {
 					dd.FromPage, dd.Mismatches = m.FromPage, m.Mismatches
 				}
 			}
-			if v, ok := docs.Val()[strconv.Itoa(i)]; ok {
-				dd.State = v
-				if r, ok := strings.CutPrefix(v, "failed: "); ok {
-					dd.State, dd.Reason = "failed", r
-				}
+			if ds, ok := statuses[i]; ok {
+				dd.State, dd.Reason = ds.State, ds.Reason
 			}
 			finished := map[string]bool{}
 			for _, p := range done[i].cmd.Val() {
@@ -189,7 +192,7 @@ func (q *Queue) Detail(ctx context.Context, id string) (*BatchDetail, error) {
 			}
 			for _, pd := range dd.Pages {
 				pd.State = PagePending
-				if js, ok := fails.Val()[fmt.Sprintf("%d/%d", i, pd.Page)]; ok {
+				if js, ok := fails.Val()[pageRef{i, pd.Page}.String()]; ok {
 					var fl failure
 					if json.Unmarshal([]byte(js), &fl) == nil {
 						pd.Stage, pd.Reason = fl.Stage, fl.Reason
@@ -306,7 +309,7 @@ func (q *Queue) States(ctx context.Context) (map[string]int, error) {
 	if _, err := pipe.Exec(ctx); err != nil && len(ids) > 0 {
 		return nil, fmt.Errorf("batch states: %w", err)
 	}
-	out := map[string]int{StateQueued: 0, StateComplete: 0, StateIncomplete: 0}
+	out := map[string]int{StateQueued.String(): 0, StateComplete.String(): 0, StateIncomplete.String(): 0}
 	for _, c := range cmds {
 		out[c.Val()]++
 	}
@@ -321,7 +324,10 @@ func (q *Queue) Finished(ctx context.Context, id string) (time.Time, error) {
 	} else if err != nil {
 		return time.Time{}, fmt.Errorf("batch %s: %w", id, err)
 	}
-	t, _ := time.Parse(time.RFC3339Nano, v)
+	t, err := time.Parse(time.RFC3339Nano, v)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("batch %s: finished: %w", id, err)
+	}
 	return t, nil
 }
 

@@ -4,12 +4,12 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"strconv"
 	"time"
 
 	"github.com/hibiken/asynq"
 
 	"github.com/sohoa-vn/sohoa/pipeline"
+	"github.com/sohoa-vn/sohoa/pipeline/state"
 )
 
 // failure is a page's permanent failure, as recorded in Redis.
@@ -59,7 +59,7 @@ func (q *Queue) handleError(ctx context.Context, t *asynq.Task, err error) {
 		if json.Unmarshal(t.Payload(), &p) != nil {
 			return
 		}
-		rerr = q.rdb.HSetNX(ctx, keyDocs(p.Batch), strconv.Itoa(p.Doc), "failed: document: "+err.Error()).Err()
+		rerr = q.finishDoc(ctx, p, state.Failed("document: "+err.Error()))
 		if rerr == nil {
 			rerr = q.docsDone(ctx, p.Batch)
 		}
@@ -72,8 +72,8 @@ func (q *Queue) handleError(ctx context.Context, t *asynq.Task, err error) {
 		if t.Type() == TypeBatch {
 			stage = "batch"
 		}
-		rerr = q.rdb.HSet(ctx, keyBatch(p.Batch), "state", StateFailed, "error", stage+": "+err.Error(),
-			"finished", time.Now().UTC().Format(time.RFC3339Nano)).Err()
+		_, rerr = transition(ctx, q.rdb, p.Batch, StateFailed, "error", stage+": "+err.Error(),
+			"finished", time.Now().UTC().Format(time.RFC3339Nano))
 	}
 	if rerr != nil {
 		q.opts.Logger.Error("recording a failed task", "type", t.Type(), "payload", string(t.Payload()), "error", rerr)

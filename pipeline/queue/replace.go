@@ -17,6 +17,7 @@ import (
 
 	"github.com/sohoa-vn/sohoa/pipeline"
 	"github.com/sohoa-vn/sohoa/pipeline/bag"
+	"github.com/sohoa-vn/sohoa/pipeline/state"
 )
 
 // Errors of Submit and Replace.
@@ -153,17 +154,17 @@ func (q *Queue) Replace(ctx context.Context, b *pipeline.Batch, lo pipeline.Load
 	if err != nil {
 		return nil, fmt.Errorf("replace %s: %w", id, err)
 	}
-	tasks, docs, pageKeys := replaceTasks(b, changed, res)
+	steps, docs, pages := replaceTasks(b, changed, res)
 	newSums := map[string]any{}
 	for _, f := range changed {
 		newSums[f] = sums[f]
 	}
-	if err := q.recordReplace(ctx, id, newSums, added, structure, tasks, docs, pageKeys); err != nil {
+	if err := q.recordReplace(ctx, id, newSums, added, structure, steps, docs, pages); err != nil {
 		return nil, err
 	}
 	res.Files = changed
 	q.opts.Logger.Info("originals replaced", "batch", id, "files", changed, "pages", res.Pages)
-	if err := q.enqueueRetry(ctx, id, tasks, &RetryResult{}); err != nil {
+	if err := q.enqueueRetry(ctx, id, steps, &RetryResult{}); err != nil {
 		return res, err
 	}
 	return res, nil
@@ -247,37 +248,41 @@ func (q *Queue) storeVersions(ctx context.Context, b *pipeline.Batch, changed []
 // replaceTasks returns the tasks that re-run the pages of the changed files
 // of b and their documents (with the tasks that drop their results first),
 // the documents and the failure records concerned, and counts them in res.
-func replaceTasks(b *pipeline.Batch, changed []string, res *ReplaceResult) (tasks []string, docs map[int]bool, pageKeys []string) {
+func replaceTasks(b *pipeline.Batch, changed []string, res *ReplaceResult) (steps plan, docs map[int]bool, pages []pageRef) {
 	docs = map[int]bool{}
 	for d, dr := range documents(b) {
 		for _, pg := range dr.d.Pages {
 			if slices.Contains(changed, pg.File) {
 				docs[d] = true
-				tasks = append(tasks, fmt.Sprintf("drop page %d %d", d, pg.Index), fmt.Sprintf("page %d %d", d, pg.Index))
-				pageKeys = append(pageKeys, fmt.Sprintf("%d/%d", d, pg.Index))
+				steps = append(steps, dropPageStep(d, pg.Index), pageStep(d, pg.Index))
+				pages = append(pages, pageRef{d, pg.Index})
 				res.Pages++
 			}
 		}
 	}
 	for d := range docs {
-		tasks = append(tasks, fmt.Sprintf("drop doc %d", d))
+		steps = append(steps, dropDocStep(d))
 		res.Document = append(res.Document, d)
 	}
 	sort.Ints(res.Document)
-	return tasks, docs, pageKeys
+	return steps, docs, pages
 }
 
 // recordReplace records, in one Redis transaction that fails (ErrRunning) if
 // the batch changed meanwhile, the new files' SHA-256 and versions, the new
 // structure, a new round and version of batch id queued again, what it
 // forgets of the pages and documents re-run, and the tasks to enqueue.
-func (q *Queue) recordReplace(ctx context.Context, id string, newSums, added map[string]any, structure []byte, tasks []string, docs map[int]bool, pageKeys []string) error {
+func (q *Queue) recordReplace(ctx context.Context, id string, newSums, added map[string]any, structure []byte, steps plan, docs map[int]bool, pages []pageRef) error {
 	err := q.rdb.Watch(ctx, func(tx *redis.Tx) error {
 		h, err := tx.HGetAll(ctx, keyBatch(id)).Result()
 		if err != nil {
 			return fmt.Errorf("replace %s: %w", id, err)
 		}
-		if err := replaceable(id, h["state"]); err != nil {
+		st, err := state.ParseBatch(h["state"])
+		if err != nil {
+			return fmt.Errorf("replace %s: %w", id, err)
+		}
+		if err := replaceable(id, st); err != nil {
 			return err
 		}
 		if n, err := tx.Exists(ctx, keyRetry(id)).Result(); err != nil {
@@ -285,26 +290,35 @@ func (q *Queue) recordReplace(ctx context.Context, id string, newSums, added map
 		} else if n > 0 {
 			return fmt.Errorf("replace %s: a retry is being started: %w", id, ErrRunning)
 		}
-		round, _ := strconv.Atoi(h["retries"])
-		gen, _ := strconv.Atoi(h["version"])
-		pipe := tx.TxPipeline()
-		pipe.HSet(ctx, keyFiles(id), newSums)
-		pipe.HSet(ctx, keyVersions(id), added)
-		pipe.Set(ctx, keyStructure(id), structure, 0)
-		pipe.HSet(ctx, keyBatch(id), "retries", round+1, "version", gen+1, "state", StateQueued)
-		pipe.HDel(ctx, keyBatch(id), "error", "finished")
-		for _, k := range pageKeys {
-			var d, p int
-			fmt.Sscanf(k, "%d/%d", &d, &p)
-			pipe.SRem(ctx, keyDocPages(id, d), p)
+		round, err := intField(h, "retries")
+		if err != nil {
+			return fmt.Errorf("replace %s: %w", id, err)
 		}
-		pipe.HDel(ctx, keyPageFails(id), pageKeys...)
-		pipe.HDel(ctx, keyFlags(id), pageKeys...)
-		for d := range docs {
-			pipe.HDel(ctx, keyDocs(id), strconv.Itoa(d))
+		gen, err := intField(h, "version")
+		if err != nil {
+			return fmt.Errorf("replace %s: %w", id, err)
 		}
-		pipe.SAdd(ctx, keyRetry(id), tasks)
-		_, err = pipe.Exec(ctx)
+		var moved *transitionCmd
+		_, err = tx.TxPipelined(ctx, func(pipe redis.Pipeliner) error {
+			pipe.HSet(ctx, keyFiles(id), newSums)
+			pipe.HSet(ctx, keyVersions(id), added)
+			pipe.Set(ctx, keyStructure(id), structure, 0)
+			moved = sendTransition(ctx, pipe, id, StateQueued, "retries", round+1, "version", gen+1)
+			pipe.HDel(ctx, keyBatch(id), "error", "finished")
+			forgetPages(ctx, pipe, id, pages)
+			for _, r := range pages {
+				pipe.HDel(ctx, keyFlags(id), r.String())
+			}
+			for d := range docs {
+				pipe.HDel(ctx, keyDocs(id), strconv.Itoa(d))
+			}
+			pipe.SAdd(ctx, keyRetry(id), steps.strings())
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		_, err = moved.result()
 		return err
 	}, keyBatch(id), keyRetry(id), keyFiles(id))
 	if errors.Is(err, redis.TxFailedErr) {
@@ -314,8 +328,8 @@ func (q *Queue) recordReplace(ctx context.Context, id string, newSums, added map
 }
 
 // replaceable returns why a batch in state cannot have originals replaced, or nil.
-func replaceable(id, state string) error {
-	switch state {
+func replaceable(id string, st state.BatchState) error {
+	switch st {
 	case StateIncomplete:
 		return nil
 	case StateComplete:
@@ -323,7 +337,7 @@ func replaceable(id, state string) error {
 	case StateQueued:
 		return fmt.Errorf("replace %s: wait until it is packaged: %w", id, ErrRunning)
 	}
-	return fmt.Errorf("replace %s: the batch failed (%s): run sohoa retry first", id, state)
+	return fmt.Errorf("replace %s: the batch failed (%s): run sohoa retry first", id, st)
 }
 
 // dropResults deletes from the work store the results named by the "drop
@@ -331,14 +345,14 @@ func replaceable(id, state string) error {
 // tasks are enqueued again: those are made from a replaced original, and the
 // tasks would keep them (putOnce) instead of making them anew. Other tasks
 // are left alone.
-func (q *Queue) dropResults(ctx context.Context, id string, tasks []string) error {
-	for _, t := range tasks {
-		var d, p int
+func (q *Queue) dropResults(ctx context.Context, id string, steps plan) error {
+	for _, s := range steps {
 		var keys []string
-		if _, err := fmt.Sscanf(t, "drop page %d %d", &d, &p); err == nil {
-			keys = []string{pageKey(id, d, p)}
-		} else if _, err := fmt.Sscanf(t, "drop doc %d", &d); err == nil {
-			keys = []string{docKey(id, d, "pdf"), docKey(id, d, "txt"), docKey(id, d, "alto.xml")}
+		switch s.kind {
+		case stepDropPage:
+			keys = []string{pageKey(id, s.doc, s.page)}
+		case stepDropDoc:
+			keys = []string{docKey(id, s.doc, "pdf"), docKey(id, s.doc, "txt"), docKey(id, s.doc, "alto.xml")}
 		}
 		for _, k := range keys {
 			if err := q.stores.Work.Delete(ctx, k); err != nil {

@@ -4,11 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
-	"strings"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/sohoa-vn/sohoa/pipeline/state"
 )
 
 // ErrRunning is returned by Retry for a batch whose tasks have not all ended.
@@ -39,10 +41,10 @@ func (r *RetryResult) Nothing() bool { return len(r.Documents) == 0 && !r.Batch 
 // (ErrRunning) if another Retry of the batch got there first, then enqueues
 // it: a Retry interrupted in between is finished by calling Retry again.
 func (q *Queue) Retry(ctx context.Context, id string, docs []string) (*RetryResult, error) {
-	var tasks []string
+	var steps plan
 	err := q.rdb.Watch(ctx, func(tx *redis.Tx) error {
 		var err error
-		tasks, err = planRetry(ctx, tx, id, docs)
+		steps, err = planRetry(ctx, tx, id, docs)
 		return err
 	}, keyBatch(id), keyRetry(id))
 	if errors.Is(err, redis.TxFailedErr) {
@@ -52,202 +54,260 @@ func (q *Queue) Retry(ctx context.Context, id string, docs []string) (*RetryResu
 		return nil, err
 	}
 	res := &RetryResult{}
-	if len(tasks) == 0 {
+	if len(steps) == 0 {
 		return res, nil
 	}
-	return res, q.enqueueRetry(ctx, id, tasks, res)
+	return res, q.enqueueRetry(ctx, id, steps, res)
+}
+
+// retryBatch is what planRetry reads of a batch, in the transaction.
+type retryBatch struct {
+	id      string
+	state   state.BatchState
+	ndocs   int                     // how many documents it has
+	round   int                     // its current retry round
+	docs    map[int]state.DocStatus // the documents that finished, by number
+	pending plan                    // the steps of an interrupted Retry
 }
 
 // planRetry records in a transaction on tx what Retry re-runs, and returns
-// the tasks to enqueue (those of an interrupted Retry, if any).
-func planRetry(ctx context.Context, tx *redis.Tx, id string, docs []string) ([]string, error) {
+// the steps to enqueue (those of an interrupted Retry, if any).
+func planRetry(ctx context.Context, tx *redis.Tx, id string, docs []string) (plan, error) {
+	b, err := readRetryBatch(ctx, tx, id)
+	if err != nil {
+		return nil, err
+	}
+	if len(b.pending) > 0 {
+		return b.pending, nil // finish an interrupted Retry
+	}
+	if b.state == StateQueued {
+		return nil, fmt.Errorf("retry %s: %w", id, ErrRunning)
+	}
+	sel, err := retrySelection(ctx, tx, b, docs)
+	if err != nil {
+		return nil, err
+	}
+	steps, pages, err := retrySteps(ctx, tx, id, sel)
+	if err != nil {
+		return nil, err
+	}
+	if len(sel) == 0 && b.state == StateFailed {
+		steps = append(steps, b.failedTask())
+	}
+	if len(steps) == 0 {
+		return nil, confirmNothing(ctx, tx, id)
+	}
+	if err := recordRetry(ctx, tx, b, sel, steps, pages); err != nil {
+		return nil, err
+	}
+	return steps, nil
+}
+
+// readRetryBatch reads, in the transaction on tx, what planRetry needs of batch id.
+func readRetryBatch(ctx context.Context, tx *redis.Tx, id string) (*retryBatch, error) {
 	h, err := tx.HGetAll(ctx, keyBatch(id)).Result()
 	if err != nil {
 		return nil, fmt.Errorf("retry %s: %w", id, err)
 	}
-	if h["submitted"] == "" {
+	if h["submitted"] == "" || h["state"] == "" {
 		return nil, fmt.Errorf("retry %s: %w", id, ErrUnknownBatch)
 	}
-	if pending, err := tx.SMembers(ctx, keyRetry(id)).Result(); err != nil {
+	b := &retryBatch{id: id}
+	if b.state, err = state.ParseBatch(h["state"]); err != nil {
 		return nil, fmt.Errorf("retry %s: %w", id, err)
-	} else if len(pending) > 0 {
-		return pending, nil // finish an interrupted Retry
 	}
-	if h["state"] == StateQueued {
-		return nil, fmt.Errorf("retry %s: %w", id, ErrRunning)
+	if b.ndocs, err = intField(h, "documents"); err != nil {
+		return nil, fmt.Errorf("retry %s: %w", id, err)
+	}
+	if b.round, err = intField(h, "retries"); err != nil {
+		return nil, fmt.Errorf("retry %s: %w", id, err)
+	}
+	pending, err := tx.SMembers(ctx, keyRetry(id)).Result()
+	if err != nil {
+		return nil, fmt.Errorf("retry %s: %w", id, err)
+	}
+	if b.pending, err = parsePlan(pending); err != nil {
+		return nil, fmt.Errorf("retry %s: %w", id, err)
 	}
 	status, err := tx.HGetAll(ctx, keyDocs(id)).Result()
 	if err != nil {
 		return nil, fmt.Errorf("retry %s: %w", id, err)
 	}
-	ndocs, _ := strconv.Atoi(h["documents"])
-	sel, err := retrySelection(ctx, tx, id, docs, status, ndocs)
-	if err != nil {
-		return nil, err
+	if b.docs, err = docStatuses(status); err != nil {
+		return nil, fmt.Errorf("retry %s: %w", id, err)
 	}
-	tasks, pageKeys, err := retryTasks(ctx, tx, id, sel)
-	if err != nil {
-		return nil, err
-	}
-	if len(sel) == 0 && h["state"] == StateFailed {
-		if len(status) == ndocs {
-			tasks = append(tasks, "package")
-		} else {
-			tasks = append(tasks, "batch")
-		}
-	}
-	if len(tasks) == 0 {
-		// Nothing failed, as far as what was read says. The reads are not a
-		// snapshot: make sure no other Retry changed the batch meanwhile (the
-		// transaction fails if a watched key changed).
-		if _, err := tx.TxPipelined(ctx, func(p redis.Pipeliner) error { p.Ping(ctx); return nil }); err != nil {
-			return nil, fmt.Errorf("retry %s: %w", id, err)
-		}
-		return nil, nil
-	}
-	round, _ := strconv.Atoi(h["retries"])
-	if err := recordRetry(ctx, tx, id, round, sel, tasks, pageKeys); err != nil {
-		return nil, err
-	}
-	return tasks, nil
+	return b, nil
 }
 
-// retrySelection returns the failed documents of batch id (status: the
-// documents' status, ndocs: how many there are) that Retry re-runs, sorted:
-// those named in docs, which must have failed, or every failed one when
-// docs is empty.
-func retrySelection(ctx context.Context, tx *redis.Tx, id string, docs []string, status map[string]string, ndocs int) ([]int, error) {
-	failed := func(d int) bool { return strings.HasPrefix(status[strconv.Itoa(d)], "failed") }
+// failed reports whether document d of the batch failed.
+func (b *retryBatch) failed(d int) bool { return b.docs[d].State == state.DocFailed }
+
+// failedTask returns the step that re-runs the task that failed the batch:
+// the package task when every document had finished, else the batch task.
+func (b *retryBatch) failedTask() step {
+	if len(b.docs) == b.ndocs {
+		return step{kind: stepPackage}
+	}
+	return step{kind: stepBatch}
+}
+
+// confirmNothing ends a Retry that found nothing failed, as far as what was
+// read says. The reads are not a snapshot: it makes sure that no other Retry
+// changed the batch meanwhile (the transaction fails if a watched key changed).
+func confirmNothing(ctx context.Context, tx *redis.Tx, id string) error {
+	if _, err := tx.TxPipelined(ctx, func(p redis.Pipeliner) error { p.Ping(ctx); return nil }); err != nil {
+		return fmt.Errorf("retry %s: %w", id, err)
+	}
+	return nil
+}
+
+// retrySelection returns the failed documents of batch b that Retry re-runs,
+// sorted: those named in docs, which must have failed, or every failed one
+// when docs is empty.
+func retrySelection(ctx context.Context, tx *redis.Tx, b *retryBatch, docs []string) ([]int, error) {
 	var sel []int
-	if len(docs) > 0 {
-		index, err := tx.HGetAll(ctx, keyDocIndex(id)).Result()
+	if len(docs) == 0 {
+		for d := 0; d < b.ndocs; d++ {
+			if b.failed(d) {
+				sel = append(sel, d)
+			}
+		}
+		return sel, nil
+	}
+	index, err := tx.HGetAll(ctx, keyDocIndex(b.id)).Result()
+	if err != nil {
+		return nil, fmt.Errorf("retry %s: %w", b.id, err)
+	}
+	seen := map[int]bool{}
+	for _, name := range docs {
+		d, err := b.docNamed(index, name)
 		if err != nil {
-			return nil, fmt.Errorf("retry %s: %w", id, err)
+			return nil, err
 		}
-		seen := map[int]bool{}
-		for _, name := range docs {
-			d, ok := -1, false
-			if v, found := index[name]; found {
-				d, _ = strconv.Atoi(v)
-				ok = true
-			} else if n, err := strconv.Atoi(name); err == nil && n >= 1 && n <= ndocs {
-				d, ok = n-1, true
-			}
-			switch {
-			case !ok:
-				return nil, fmt.Errorf("retry %s: no document %q in the batch: %w", id, name, ErrUnknownDocument)
-			case !failed(d):
-				return nil, fmt.Errorf("retry %s: document %q did not fail: %w", id, name, ErrUnknownDocument)
-			case !seen[d]:
-				seen[d] = true
-				sel = append(sel, d)
-			}
+		if !b.failed(d) {
+			return nil, fmt.Errorf("retry %s: document %q did not fail: %w", b.id, name, ErrUnknownDocument)
 		}
-	} else {
-		for d := 0; d < ndocs; d++ {
-			if failed(d) {
-				sel = append(sel, d)
-			}
+		if !seen[d] {
+			seen[d] = true
+			sel = append(sel, d)
 		}
 	}
 	sort.Ints(sel)
 	return sel, nil
 }
 
-// retryTasks returns the tasks that re-run the selected documents of batch
-// id ("page d p" for each failed page, or "doc d" for a document that failed
-// after its pages) and the failure records of the pages re-run.
-func retryTasks(ctx context.Context, tx *redis.Tx, id string, sel []int) (tasks, pageKeys []string, err error) {
-	pagesOf := map[int][]string{}
+// docNamed returns the number of the document of b named name (mã lưu trữ
+// tài liệu, folder or file, by the batch's index; or 1-based number).
+func (b *retryBatch) docNamed(index map[string]string, name string) (int, error) {
+	if v, found := index[name]; found {
+		d, err := strconv.Atoi(v)
+		if err != nil {
+			return 0, fmt.Errorf("retry %s: document index of %q: %w", b.id, name, err)
+		}
+		return d, nil
+	}
+	if n, err := strconv.Atoi(name); err == nil && n >= 1 && n <= b.ndocs {
+		return n - 1, nil
+	}
+	return 0, fmt.Errorf("retry %s: no document %q in the batch: %w", b.id, name, ErrUnknownDocument)
+}
+
+// retrySteps returns the steps that re-run the selected documents of batch
+// id (a page step for each failed page, or a document step for a document
+// that failed after its pages) and the failed pages re-run.
+func retrySteps(ctx context.Context, tx *redis.Tx, id string, sel []int) (plan, []pageRef, error) {
 	fails, err := tx.HKeys(ctx, keyPageFails(id)).Result()
 	if err != nil {
 		return nil, nil, fmt.Errorf("retry %s: %w", id, err)
 	}
+	pagesOf := map[int][]pageRef{}
 	for _, k := range fails {
-		var d, p int
-		if _, err := fmt.Sscanf(k, "%d/%d", &d, &p); err == nil {
-			pagesOf[d] = append(pagesOf[d], k)
+		r, err := parsePageRef(k)
+		if err != nil {
+			return nil, nil, fmt.Errorf("retry %s: failed pages: %w", id, err)
 		}
+		pagesOf[r.doc] = append(pagesOf[r.doc], r)
 	}
+	var steps plan
+	var pages []pageRef
 	for _, d := range sel {
 		if len(pagesOf[d]) == 0 {
-			tasks = append(tasks, fmt.Sprintf("doc %d", d))
+			steps = append(steps, docStep(d))
 			continue
 		}
-		for _, k := range pagesOf[d] {
-			var dd, p int
-			fmt.Sscanf(k, "%d/%d", &dd, &p)
-			tasks = append(tasks, fmt.Sprintf("page %d %d", d, p))
-			pageKeys = append(pageKeys, k)
+		for _, r := range pagesOf[d] {
+			steps = append(steps, pageStep(d, r.page))
+			pages = append(pages, r)
 		}
 	}
-	return tasks, pageKeys, nil
+	return steps, pages, nil
 }
 
-// recordRetry records, in a transaction on tx, that batch id is queued again
-// in round+1 for tasks: the selected documents and failed pages are
-// forgotten, and tasks kept until enqueueRetry has enqueued them.
-func recordRetry(ctx context.Context, tx *redis.Tx, id string, round int, sel []int, tasks, pageKeys []string) error {
-	pipe := tx.TxPipeline()
-	pipe.HSet(ctx, keyBatch(id), "retries", round+1)
-	for _, k := range pageKeys {
-		var d, p int
-		fmt.Sscanf(k, "%d/%d", &d, &p)
-		pipe.SRem(ctx, keyDocPages(id, d), p)
-	}
-	if len(pageKeys) > 0 {
-		pipe.HDel(ctx, keyPageFails(id), pageKeys...)
-	}
-	for _, d := range sel {
-		pipe.HDel(ctx, keyDocs(id), strconv.Itoa(d))
-		pipe.HDel(ctx, keyDocMeta(id), strconv.Itoa(d))
-	}
-	pipe.HDel(ctx, keyBatch(id), "error", "finished")
-	pipe.HSet(ctx, keyBatch(id), "state", StateQueued)
-	pipe.SAdd(ctx, keyRetry(id), tasks)
-	if _, err := pipe.Exec(ctx); err != nil {
+// recordRetry records, in a transaction on tx, that batch b is queued again
+// in its next round for steps: the selected documents and failed pages are
+// forgotten, and the steps kept until enqueueRetry has enqueued them.
+func recordRetry(ctx context.Context, tx *redis.Tx, b *retryBatch, sel []int, steps plan, pages []pageRef) error {
+	id := b.id
+	if err := state.CheckBatch(b.state, StateQueued); err != nil {
 		return fmt.Errorf("retry %s: %w", id, err)
 	}
-	return nil
+	var moved *transitionCmd
+	_, err := tx.TxPipelined(ctx, func(pipe redis.Pipeliner) error {
+		pipe.HSet(ctx, keyBatch(id), "retries", b.round+1)
+		forgetPages(ctx, pipe, id, pages)
+		for _, d := range sel {
+			pipe.HDel(ctx, keyDocs(id), strconv.Itoa(d))
+			pipe.HDel(ctx, keyDocMeta(id), strconv.Itoa(d))
+		}
+		pipe.HDel(ctx, keyBatch(id), "error", "finished")
+		moved = sendTransition(ctx, pipe, id, StateQueued)
+		pipe.SAdd(ctx, keyRetry(id), steps.strings())
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("retry %s: %w", id, err)
+	}
+	_, err = moved.result()
+	return err
+}
+
+// forgetPages queues on pipe what forgets the pages of batch id that are
+// re-run: their place among their document's finished pages, and their
+// failure records.
+func forgetPages(ctx context.Context, pipe redis.Pipeliner, id string, pages []pageRef) {
+	if len(pages) == 0 {
+		return
+	}
+	fields := make([]string, len(pages))
+	for i, r := range pages {
+		pipe.SRem(ctx, keyDocPages(id, r.doc), r.page)
+		fields[i] = r.String()
+	}
+	pipe.HDel(ctx, keyPageFails(id), fields...)
 }
 
 // ErrUnknownDocument is returned by Retry for a document that is not in the batch or did not fail.
 var ErrUnknownDocument = errors.New("cannot retry document")
 
-// enqueueRetry enqueues the tasks recorded by Retry, in the current round, then forgets them.
-func (q *Queue) enqueueRetry(ctx context.Context, id string, tasks []string, res *RetryResult) error {
+// enqueueRetry enqueues the steps recorded by Retry or Replace, in the
+// current round, then forgets them.
+func (q *Queue) enqueueRetry(ctx context.Context, id string, steps plan, res *RetryResult) error {
 	round, err := q.round(ctx, id)
 	if err != nil {
 		return err
 	}
-	sort.Strings(tasks)
-	if err := q.dropResults(ctx, id, tasks); err != nil {
+	steps = slices.Clone(steps)
+	sort.Slice(steps, func(i, j int) bool { return steps[i].String() < steps[j].String() })
+	if err := q.dropResults(ctx, id, steps); err != nil {
 		return err
 	}
 	docs := map[int]bool{}
-	for _, t := range tasks {
-		var d, p int
-		switch {
-		case strings.HasPrefix(t, "drop "):
-			continue
-		case t == "batch":
-			res.Batch = true
-			err = q.enqueue(ctx, TypeBatch, batchPayload{id}, batchTaskID(id, round))
-		case t == "package":
-			res.Package = true
-			err = q.enqueue(ctx, TypePackage, batchPayload{id}, packageTaskID(id, round))
-		case strings.HasPrefix(t, "page "):
-			fmt.Sscanf(t, "page %d %d", &d, &p)
-			docs[d] = true
-			res.Pages++
-			err = q.enqueue(ctx, TypePage, pagePayload{id, d, p}, pageTaskID(id, d, p, round))
-		default:
-			fmt.Sscanf(t, "doc %d", &d)
-			docs[d] = true
-			err = q.enqueue(ctx, TypeDocument, docPayload{id, d}, docTaskID(id, d, round))
-		}
-		if err != nil {
+	for _, s := range steps {
+		if err := q.enqueueStep(ctx, id, round, s, res); err != nil {
 			return fmt.Errorf("retry %s: %w", id, err)
+		}
+		if s.kind == stepPage || s.kind == stepDoc {
+			docs[s.doc] = true
 		}
 	}
 	for d := range docs {
@@ -256,6 +316,25 @@ func (q *Queue) enqueueRetry(ctx context.Context, id string, tasks []string, res
 	sort.Ints(res.Documents)
 	if err := q.rdb.Del(ctx, keyRetry(id)).Err(); err != nil {
 		return fmt.Errorf("retry %s: %w", id, err)
+	}
+	return nil
+}
+
+// enqueueStep enqueues the task of step s of a retry of batch id in round,
+// and counts it in res. Drop steps are done by dropResults, before.
+func (q *Queue) enqueueStep(ctx context.Context, id string, round int, s step, res *RetryResult) error {
+	switch s.kind {
+	case stepBatch:
+		res.Batch = true
+		return q.enqueue(ctx, TypeBatch, batchPayload{id}, batchTaskID(id, round))
+	case stepPackage:
+		res.Package = true
+		return q.enqueue(ctx, TypePackage, batchPayload{id}, packageTaskID(id, round))
+	case stepPage:
+		res.Pages++
+		return q.enqueue(ctx, TypePage, pagePayload{id, s.doc, s.page}, pageTaskID(id, s.doc, s.page, round))
+	case stepDoc:
+		return q.enqueue(ctx, TypeDocument, docPayload{id, s.doc}, docTaskID(id, s.doc, round))
 	}
 	return nil
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/hibiken/asynq"
 
 	"github.com/sohoa-vn/sohoa/pipeline"
+	"github.com/sohoa-vn/sohoa/pipeline/state"
 )
 
 func (q *Queue) handleDocument(ctx context.Context, t *asynq.Task) error {
@@ -35,22 +36,22 @@ func (q *Queue) handleDocument(ctx context.Context, t *asynq.Task) error {
 	if err != nil {
 		return err
 	}
-	status := "done"
+	status := state.DocStatus{State: state.DocDone}
 	if len(dr.d.Pages) == 0 {
-		status = "empty" // like Process, which neither builds nor counts it
+		status.State = state.DocEmpty // like Process, which neither builds nor counts it
 	}
 	for _, e := range errs {
 		if e != nil {
-			status = "failed: " + e.Error()
+			status = state.Failed(e.Error())
 			break
 		}
 	}
-	if status == "done" && !dr.d.Stack { // a stack's documents are built by the package task, once it is split
+	if status.State == state.DocDone && !dr.d.Stack { // a stack's documents are built by the package task, once it is split
 		t0 := time.Now()
 		out, err := pipeline.MakeDocument(ctx, b, dr.f, dr.d, results, q.opts.Pipeline.DocumentOptions(m.submitted))
 		q.observeStage(ctx, pipeline.StagePDF, time.Since(t0))
 		if err != nil {
-			status = fmt.Sprintf("failed: %s: %s", pipeline.StagePDF, err)
+			status = state.Failed(fmt.Sprintf("%s: %s", pipeline.StagePDF, err))
 		} else {
 			for _, f := range []struct {
 				ext  string
@@ -65,10 +66,20 @@ func (q *Queue) handleDocument(ctx context.Context, t *asynq.Task) error {
 			}
 		}
 	}
-	if err := q.rdb.HSetNX(ctx, keyDocs(p.Batch), strconv.Itoa(p.Doc), status).Err(); err != nil {
+	if err := q.finishDoc(ctx, p, status); err != nil {
 		return fmt.Errorf("document %s: %w", dr.d.Source, err)
 	}
 	return q.docsDone(ctx, p.Batch)
+}
+
+// finishDoc records the status of a document that finished (pending to
+// status, as the transition table allows). Only the first status recorded
+// counts: a later delivery of the task, or its failure, changes nothing.
+func (q *Queue) finishDoc(ctx context.Context, p docPayload, status state.DocStatus) error {
+	if err := state.CheckDoc(state.DocPending, status.State); err != nil {
+		return fmt.Errorf("document %d: %w", p.Doc, err)
+	}
+	return q.rdb.HSetNX(ctx, keyDocs(p.Batch), strconv.Itoa(p.Doc), status).Err()
 }
 
 // docsDone enqueues the package task when every document of the batch has finished.

@@ -11,8 +11,6 @@ import (
 	"path/filepath"
 	"slices"
 	"sort"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/hibiken/asynq"
@@ -20,6 +18,7 @@ import (
 	"github.com/sohoa-vn/sohoa/pipeline"
 	"github.com/sohoa-vn/sohoa/pipeline/bag"
 	"github.com/sohoa-vn/sohoa/pipeline/seal"
+	"github.com/sohoa-vn/sohoa/pipeline/state"
 	"github.com/sohoa-vn/sohoa/storage"
 )
 
@@ -44,12 +43,7 @@ func (q *Queue) handlePackage(ctx context.Context, t *asynq.Task) error {
 	if err != nil {
 		return err
 	}
-	// Only a complete package is locked: an incomplete one is replaced by the
-	// package of a successful Retry.
-	var ret *storage.Retention
-	if q.opts.Retention != nil && rep.Complete {
-		ret = q.opts.Retention(time.Now())
-	}
+	ret := q.packageRetention(rep.Complete)
 	bagDir := rep.Bag
 	if q.opts.Signer != nil && rep.Complete {
 		if err := q.sealPackage(ctx, p.Batch, bagDir, ret); err != nil {
@@ -68,19 +62,27 @@ func (q *Queue) handlePackage(ctx context.Context, t *asynq.Task) error {
 	return nil
 }
 
+// packageRetention returns the retention of a package, complete or not:
+// only a complete package is locked; an incomplete one is replaced by the
+// package of a successful Retry.
+func (q *Queue) packageRetention(complete bool) *storage.Retention {
+	if q.opts.Retention == nil || !complete {
+		return nil
+	}
+	return q.opts.Retention(time.Now())
+}
+
 // packageInputs returns what the package task of batch id works from: the
 // batch's meta, its local copy with every original fetched, and the status of
 // each document. The batch is nil (and the error too) when the batch is not
 // queued any more: a late duplicate of the task.
-func (q *Queue) packageInputs(ctx context.Context, id string) (*meta, *pipeline.Batch, map[string]string, error) {
-	if st, err := q.rdb.HGet(ctx, keyBatch(id), "state").Result(); err != nil {
-		return nil, nil, nil, fmt.Errorf("batch %s: %w", id, err)
-	} else if st != StateQueued {
-		return nil, nil, nil, nil
-	}
+func (q *Queue) packageInputs(ctx context.Context, id string) (*meta, *pipeline.Batch, map[int]state.DocStatus, error) {
 	m, err := q.meta(ctx, id)
 	if err != nil {
 		return nil, nil, nil, err
+	}
+	if m.state != StateQueued {
+		return nil, nil, nil, nil
 	}
 	b, err := q.batch(ctx, id, m)
 	if err != nil {
@@ -95,7 +97,11 @@ func (q *Queue) packageInputs(ctx context.Context, id string) (*meta, *pipeline.
 	if err := q.fetchFiles(ctx, id, b.Dir, originals); err != nil {
 		return nil, nil, nil, err
 	}
-	docStatus, err := q.rdb.HGetAll(ctx, keyDocs(id)).Result()
+	h, err := q.rdb.HGetAll(ctx, keyDocs(id)).Result()
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("batch %s: %w", id, err)
+	}
+	docStatus, err := docStatuses(h)
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("batch %s: %w", id, err)
 	}
@@ -105,7 +111,7 @@ func (q *Queue) packageInputs(ctx context.Context, id string) (*meta, *pipeline.
 // assemble writes the bag of batch id under out with pipeline.Packager, from
 // the stored page and document results, and returns its report (an
 // incomplete package is not an error).
-func (q *Queue) assemble(ctx context.Context, id string, m *meta, b *pipeline.Batch, docStatus map[string]string, out string) (*pipeline.Report, error) {
+func (q *Queue) assemble(ctx context.Context, id string, m *meta, b *pipeline.Batch, docStatus map[int]state.DocStatus, out string) (*pipeline.Report, error) {
 	po := q.opts.Pipeline
 	var err error
 	if po.Superseded, err = q.superseded(ctx, id); err != nil {
@@ -123,7 +129,7 @@ func (q *Queue) assemble(ctx context.Context, id string, m *meta, b *pipeline.Ba
 		if len(dr.d.Pages) == 0 {
 			continue // as in Process
 		}
-		if err := q.addDocument(ctx, pk, id, i, dr, docStatus[strconv.Itoa(i)]); err != nil {
+		if err := q.addDocument(ctx, pk, id, i, dr, docStatus[i]); err != nil {
 			return nil, err
 		}
 	}
@@ -135,19 +141,19 @@ func (q *Queue) assemble(ctx context.Context, id string, m *meta, b *pipeline.Ba
 }
 
 // addDocument adds document i of batch id, whose status is st, to the package.
-func (q *Queue) addDocument(ctx context.Context, pk *pipeline.Packager, id string, i int, dr docRef, st string) error {
+func (q *Queue) addDocument(ctx context.Context, pk *pipeline.Packager, id string, i int, dr docRef, st state.DocStatus) error {
 	results, errs, err := q.loadPages(ctx, id, i, dr.d)
 	if err != nil {
 		return err
 	}
 	var dout *pipeline.DocumentOutput
-	if reason, failed := strings.CutPrefix(st, "failed: "); failed && !slices.ContainsFunc(errs, func(e error) bool { return e != nil }) {
+	if st.State == state.DocFailed && !slices.ContainsFunc(errs, func(e error) bool { return e != nil }) {
 		// The document failed after its pages (its task ran out of
 		// retries, or its PDF could not be made): fail it in the package
 		// too rather than build it here.
-		errs[0] = errors.New(reason)
+		errs[0] = errors.New(st.Reason)
 	}
-	if st == "done" && !dr.d.Stack {
+	if st.State == state.DocDone && !dr.d.Stack {
 		dout = &pipeline.DocumentOutput{}
 		for ext, dst := range map[string]*[]byte{"pdf": &dout.PDF, "txt": &dout.Text, "alto.xml": &dout.ALTO} {
 			if *dst, err = getAll(ctx, q.stores.Work, docKey(id, i, ext)); err != nil {
@@ -171,16 +177,18 @@ func (q *Queue) sealPackage(ctx context.Context, id, bagDir string, ret *storage
 }
 
 // recordPackaged records the final state of batch id, once its package is
-// archived, and returns it.
-func (q *Queue) recordPackaged(ctx context.Context, id string, complete bool) (string, error) {
-	state := StateComplete
+// archived, and returns it. A concurrent delivery of the same package task
+// that recorded it first is not an error.
+func (q *Queue) recordPackaged(ctx context.Context, id string, complete bool) (state.BatchState, error) {
+	to := StateComplete
 	if !complete {
-		state = StateIncomplete
+		to = StateIncomplete
 	}
-	if err := q.rdb.HSet(ctx, keyBatch(id), "state", state, "finished", time.Now().UTC().Format(time.RFC3339Nano)).Err(); err != nil {
-		return "", fmt.Errorf("batch %s: %w", id, err)
+	from, err := transition(ctx, q.rdb, id, to, "finished", time.Now().UTC().Format(time.RFC3339Nano))
+	if isTransition(err) && from == to {
+		return to, nil
 	}
-	return state, nil
+	return to, err
 }
 
 // cleanPackaged drops what the workers kept of packaged batch id: its

@@ -134,7 +134,7 @@ func putOnce(ctx context.Context, s storage.Store, key string, data []byte, ret 
 func (q *Queue) pageFinished(ctx context.Context, p pagePayload, fl *failure, recorded func()) error {
 	if fl != nil {
 		js, _ := json.Marshal(fl)
-		if err := q.rdb.HSetNX(ctx, keyPageFails(p.Batch), fmt.Sprintf("%d/%d", p.Doc, p.Page), js).Err(); err != nil {
+		if err := q.rdb.HSetNX(ctx, keyPageFails(p.Batch), pageRef{p.Doc, p.Page}.String(), js).Err(); err != nil {
 			return fmt.Errorf("page %+v: %w", p, err)
 		}
 	}
@@ -185,7 +185,7 @@ func (q *Queue) loadPages(ctx context.Context, id string, d int, doc *pipeline.D
 	results := make([]*pipeline.PageResult, len(doc.Pages))
 	errs := make([]error, len(doc.Pages))
 	for i, pg := range doc.Pages {
-		if js, ok := fails[fmt.Sprintf("%d/%d", d, pg.Index)]; ok {
+		if js, ok := fails[pageRef{d, pg.Index}.String()]; ok {
 			var fl failure
 			if err := json.Unmarshal([]byte(js), &fl); err != nil {
 				return nil, nil, fmt.Errorf("batch %s: failure record: %w", id, err)

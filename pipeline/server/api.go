@@ -21,6 +21,7 @@ import (
 	"github.com/sohoa-vn/sohoa/pipeline"
 	"github.com/sohoa-vn/sohoa/pipeline/catalogue"
 	"github.com/sohoa-vn/sohoa/pipeline/queue"
+	"github.com/sohoa-vn/sohoa/pipeline/state"
 	"github.com/sohoa-vn/sohoa/storage"
 )
 
@@ -560,7 +561,7 @@ func (s *Server) apiPDF(w http.ResponseWriter, r *http.Request, _ *principal) {
 	if !ok {
 		return
 	}
-	if doc.State != "done" {
+	if doc.State != state.DocDone {
 		writeError(w, http.StatusNotFound, "not_found", "the document has no PDF (yet)", nil)
 		return
 	}

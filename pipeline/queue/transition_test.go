@@ -1,0 +1,130 @@
+package queue
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/sohoa-vn/sohoa/pipeline/state"
+)
+
+// transitionRedis returns a client on Redis database db (124 or 125, this
+// test's own; see scripts/with-services.sh), emptied.
+func transitionRedis(t *testing.T, db int) *redis.Client {
+	t.Helper()
+	svc := testServices(t)
+	rdb := redis.NewClient(&redis.Options{Addr: svc.redisAddr, DB: db, PoolSize: 32})
+	t.Cleanup(func() { rdb.Close() })
+	if err := rdb.FlushDB(context.Background()).Err(); err != nil {
+		t.Fatal(err)
+	}
+	return rdb
+}
+
+var batchStates = []state.BatchState{StateQueued, StateComplete, StateIncomplete, StateFailed}
+
+// Every transition the table allows is written, with its fields; every other
+// pair of states is refused in Redis and leaves the batch as it was.
+func TestTransitionInRedis(t *testing.T) {
+	ctx := context.Background()
+	rdb := transitionRedis(t, 124)
+	allowed, refused := 0, 0
+	for _, from := range batchStates {
+		for _, to := range batchStates {
+			id := fmt.Sprintf("b-%s-%s", from, to)
+			if err := rdb.HSet(ctx, keyBatch(id), "state", from, "submitted", "x").Err(); err != nil {
+				t.Fatal(err)
+			}
+			got, err := transition(ctx, rdb, id, to, "finished", "now")
+			h, herr := rdb.HGetAll(ctx, keyBatch(id)).Result()
+			if herr != nil {
+				t.Fatal(herr)
+			}
+			if got != from {
+				t.Errorf("%s -> %s: returned previous state %q", from, to, got)
+			}
+			if state.CheckBatch(from, to) == nil {
+				allowed++
+				if err != nil || h["state"] != to.String() || h["finished"] != "now" {
+					t.Errorf("%s -> %s (allowed): %v, hash now %v", from, to, err, h)
+				}
+				continue
+			}
+			refused++
+			var te *state.TransitionError
+			if !errors.As(err, &te) || te.From != from.String() || te.To != to.String() || !isTransition(err) {
+				t.Errorf("%s -> %s (not allowed): error %v, want a TransitionError", from, to, err)
+			}
+			if h["state"] != from.String() || h["finished"] != "" {
+				t.Errorf("%s -> %s (not allowed): hash changed to %v", from, to, h)
+			}
+		}
+	}
+	if allowed != 5 || refused != 11 {
+		t.Errorf("%d transitions allowed, %d refused; want 5 and 11", allowed, refused)
+	}
+	if _, err := transition(ctx, rdb, "never-submitted", StateQueued); !errors.Is(err, ErrUnknownBatch) {
+		t.Errorf("transition of an unknown batch: %v, want ErrUnknownBatch", err)
+	}
+	if n, err := rdb.Exists(ctx, keyBatch("never-submitted")).Result(); err != nil || n != 0 {
+		t.Errorf("transition of an unknown batch created its hash (%d, %v)", n, err)
+	}
+}
+
+// Of many concurrent transitions of one queued batch (to complete, or to
+// failed), exactly one happens: the others see the state it left and are refused.
+func TestTransitionConcurrent(t *testing.T) {
+	ctx := context.Background()
+	rdb := transitionRedis(t, 125)
+	const rounds, racers = 20, 16
+	for r := range rounds {
+		id := fmt.Sprintf("race-%d", r)
+		if err := rdb.HSet(ctx, keyBatch(id), "state", StateQueued, "submitted", "x").Err(); err != nil {
+			t.Fatal(err)
+		}
+		start := make(chan struct{})
+		var wg sync.WaitGroup
+		errs := make([]error, racers)
+		for i := range racers {
+			to := StateComplete
+			if i%2 == 1 {
+				to = StateFailed
+			}
+			wg.Go(func() {
+				<-start
+				_, errs[i] = transition(ctx, rdb, id, to, "winner", i)
+			})
+		}
+		close(start)
+		wg.Wait()
+		won := -1
+		for i, err := range errs {
+			switch {
+			case err == nil && won >= 0:
+				t.Fatalf("round %d: racers %d and %d both moved the batch", r, won, i)
+			case err == nil:
+				won = i
+			case !isTransition(err):
+				t.Fatalf("round %d: racer %d: %v", r, i, err)
+			}
+		}
+		if won < 0 {
+			t.Fatalf("round %d: no racer moved the batch", r)
+		}
+		h, err := rdb.HGetAll(ctx, keyBatch(id)).Result()
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := StateComplete
+		if won%2 == 1 {
+			want = StateFailed
+		}
+		if h["state"] != want.String() || h["winner"] != fmt.Sprint(won) {
+			t.Fatalf("round %d: racer %d won (%s) but the batch holds %v", r, won, want, h)
+		}
+	}
+}
