@@ -32,6 +32,10 @@ func (o *countingObserver) Stage(context.Context, string, time.Duration)   {}
 // and counted once, no object is stored twice, nothing is stored by a
 // delivery that comes after the result was recorded, and the package is
 // complete and valid.
+//
+// layout: long: one scenario told step by step against real services, each
+// step asserting on the state the previous one left; split, its steps would
+// only be read together (issue 11 left its assertions as they were).
 func TestInFlightDuplicates(t *testing.T) {
 	q1, _, url := newTestQueue(t, 17)
 	q1.opts.CleanWork = false

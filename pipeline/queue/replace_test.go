@@ -53,6 +53,10 @@ func loadDir(t *testing.T, dir string) *pipeline.Batch {
 // package comes out complete, with the current original in it and both
 // versions hashed in PREMIS. Once complete, the batch refuses Replace
 // (ErrSealed); the corrected folder submitted again is a no-op.
+//
+// layout: long: one scenario told step by step against real services, each
+// step asserting on the state the previous one left; split, its steps would
+// only be read together (issue 11 left its assertions as they were).
 func TestReplaceCorruptPage(t *testing.T) {
 	q, _, _ := newTestQueue(t, 18)
 	ctx := context.Background()

@@ -117,6 +117,10 @@ func checkBag(t *testing.T, dir, status, docs string) {
 // written incomplete and unlocked. Once S3 works again, Retry re-runs just
 // those and the complete, locked package replaces the incomplete one, every
 // document exactly once.
+//
+// layout: long: one scenario told step by step against real services, each
+// step asserting on the state the previous one left; split, its steps would
+// only be read together (issue 11 left its assertions as they were).
 func TestRetryTransient(t *testing.T) {
 	q, work, arch := newLockedQueue(t, 15)
 	ctx := context.Background()
