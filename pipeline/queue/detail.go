@@ -179,9 +179,10 @@ func (q *Queue) Detail(ctx context.Context, id string) (*BatchDetail, error) {
 			dd.State = state.DocPending
 			if js, ok := metas.Val()[strconv.Itoa(i)]; ok && !dd.Secret {
 				var m docMeta
-				if json.Unmarshal([]byte(js), &m) == nil {
-					dd.FromPage, dd.Mismatches = m.FromPage, m.Mismatches
+				if err := json.Unmarshal([]byte(js), &m); err != nil {
+					return nil, fmt.Errorf("detail %s: document %d: fields read: %w", id, i, err)
 				}
+				dd.FromPage, dd.Mismatches = m.FromPage, m.Mismatches
 			}
 			if ds, ok := statuses[i]; ok {
 				dd.State, dd.Reason = ds.State, ds.Reason
@@ -194,9 +195,10 @@ func (q *Queue) Detail(ctx context.Context, id string) (*BatchDetail, error) {
 				pd.State = PagePending
 				if js, ok := fails.Val()[pageRef{i, pd.Page}.String()]; ok {
 					var fl failure
-					if json.Unmarshal([]byte(js), &fl) == nil {
-						pd.Stage, pd.Reason = fl.Stage, fl.Reason
+					if err := json.Unmarshal([]byte(js), &fl); err != nil {
+						return nil, fmt.Errorf("detail %s: page %d/%d: failure record: %w", id, i, pd.Page, err)
 					}
+					pd.Stage, pd.Reason = fl.Stage, fl.Reason
 					pd.State = PageFailed
 				} else if finished[strconv.Itoa(pd.Page)] {
 					pd.State = PageDone

@@ -38,8 +38,8 @@ func (q *Queue) handleError(ctx context.Context, t *asynq.Task, err error) {
 	switch t.Type() {
 	case TypePage:
 		var p pagePayload
-		if json.Unmarshal(t.Payload(), &p) != nil {
-			return
+		if rerr = json.Unmarshal(t.Payload(), &p); rerr != nil {
+			break
 		}
 		fl := failure{Stage: "task", Reason: err.Error()}
 		var pe *pipeline.PageError
@@ -56,8 +56,8 @@ func (q *Queue) handleError(ctx context.Context, t *asynq.Task, err error) {
 		})
 	case TypeDocument:
 		var p docPayload
-		if json.Unmarshal(t.Payload(), &p) != nil {
-			return
+		if rerr = json.Unmarshal(t.Payload(), &p); rerr != nil {
+			break
 		}
 		rerr = q.finishDoc(ctx, p, state.Failed("document: "+err.Error()))
 		if rerr == nil {
@@ -65,8 +65,8 @@ func (q *Queue) handleError(ctx context.Context, t *asynq.Task, err error) {
 		}
 	case TypeBatch, TypePackage:
 		var p batchPayload
-		if json.Unmarshal(t.Payload(), &p) != nil {
-			return
+		if rerr = json.Unmarshal(t.Payload(), &p); rerr != nil {
+			break
 		}
 		stage := "package"
 		if t.Type() == TypeBatch {
