@@ -20,14 +20,17 @@ import (
 )
 
 func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := newFlagSet("verify", "PACKAGE_DIR [--ca ca.pem] [--previous PREVIOUS_PACKAGE_DIR | --previous-seal SHA256]",
+	fs := newFlagSet("verify", "PACKAGE_DIR [--ca ca.pem --trust trust.yaml] [--previous PREVIOUS_PACKAGE_DIR | --previous-seal SHA256]",
 		"Checks a sealed package offline, with no configuration: the bag is complete and valid, every\n"+
 			"file has the SHA-256 and size that the manifests and METS.xml give, the signature over the tag\n"+
-			"manifest holds and its certificate chains to the CA, and, with --previous or --previous-seal,\n"+
+			"manifest holds, its certificate chains to the CA, is fit to sign (not a CA, key usage) and is\n"+
+			"the organisation's by the trust file, the signing time is neither in the future nor before the\n"+
+			"bagging date, and, with --previous or --previous-seal,\n"+
 			"that the package records the seal of the organisation's previous package.\n\n"+
 			"Exit status 0 only when everything holds; otherwise every missing, altered or unexpected file\n"+
 			"and every failed check is printed on its own line and the exit status is 1.", stderr)
 	caFile := fs.String("ca", "", "PEM file with the organisation's CA certificate(s) that the signer must chain to")
+	trustFile := fs.String("trust", "", "trust file (YAML) naming, per Organization-Identifier, the certificates that may sign for it")
 	prev := fs.String("previous", "", "the organisation's previous sealed package, to check the chain link")
 	prevSeal := fs.String("previous-seal", "", "the previous seal's SHA-256 fingerprint (from the previous handover record), to check the chain link")
 	pos, err := parseInterspersed(fs, args)
@@ -43,7 +46,11 @@ func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		fmt.Fprintln(stderr, "sohoa:", err)
 		return exitUsage
 	}
-	pdfs := &pades.DirCheck{Options: pades.VerifyOptions{Roots: opts.Roots}}
+	if opts.Trust, err = loadTrust(*trustFile); err != nil {
+		fmt.Fprintln(stderr, "sohoa:", err)
+		return exitUsage
+	}
+	pdfs := &pades.DirCheck{Options: pades.VerifyOptions{Roots: opts.Roots, Trust: opts.Trust}}
 	opts.Checks = append(opts.Checks, pdfs.Check)
 	r, err := seal.Verify(ctx, pos[0], opts)
 	if err != nil {
@@ -226,6 +233,14 @@ func pdfSigner(cfg *configs.Config, s seal.Signer) (pipeline.PDFSigner, error) {
 		o.TSA = &pades.TSA{URL: cfg.Seal.TSAURL}
 	}
 	return &pades.Signer{Key: s, Opts: o}, nil
+}
+
+// loadTrust reads the trust file; nil, and no error, when file is empty.
+func loadTrust(file string) (*seal.Trust, error) {
+	if file == "" {
+		return nil, nil
+	}
+	return seal.LoadTrust(file)
 }
 
 // loadRoots reads the CA certificates in the PEM file caFile; nil, and no
