@@ -16,8 +16,8 @@ import (
 // the previous package, openssl, and a tampered package.
 func TestKeygenProcessSealVerify(t *testing.T) {
 	keys := t.TempDir()
-	code, stdout, stderr := sohoa(t, "keygen", "--out", keys, "--org", "Sở Nội vụ tỉnh Bắc Minh")
-	if code != exitOK || !strings.Contains(stdout, "DEVELOPMENT") {
+	code, stdout, stderr := sohoa(t, "keygen", "--out", keys, "--org", "Sở Nội vụ tỉnh Bắc Minh", "--org-id", "H49.64.33")
+	if code != exitOK || !strings.Contains(stdout, "DEVELOPMENT") || !strings.Contains(stdout, "trust.yaml") {
 		t.Fatalf("keygen: exit %d\n%s%s", code, stdout, stderr)
 	}
 	if code, _, stderr := sohoa(t, "keygen", "--out", keys); code != exitFailed || !strings.Contains(stderr, "already exists") {
@@ -40,7 +40,7 @@ func TestKeygenProcessSealVerify(t *testing.T) {
 	if code != exitFailed || !strings.Contains(stdout, "NOT verified: signature not checked") || !strings.Contains(stdout, "no trust configured (--trust)") {
 		t.Errorf("verify --ca without --trust: exit %d\n%s", code, stdout)
 	}
-	trust := writeTrust(t, "organisations:\n  - identifier: H49.64.33\n    certFiles: ["+filepath.Join(keys, seal.DevCertFile)+"]\n")
+	trust := filepath.Join(keys, DevTrustFile) // written by keygen --org-id: the certificate pinned
 	code, stdout, _ = sohoa(t, "verify", first, "--ca", ca, "--trust", trust)
 	if code != exitOK || !strings.Contains(stdout, "verified") || !strings.Contains(stdout, "NOT FOR PRODUCTION") {
 		t.Fatalf("verify: exit %d\n%s", code, stdout)
