@@ -27,6 +27,7 @@ DEMO_KEYS := out/keys
 DEMO_TOKEN := out/token
 SOFTHSM := /usr/lib/softhsm/libsofthsm2.so
 DEMO_ORG := Sở Nội vụ tỉnh Bắc Minh
+DEMO_ORG_ID := H49.64.33
 
 demo: build
 	@chmod -R u+w out/demo 2>/dev/null || true
@@ -34,8 +35,8 @@ demo: build
 	@if [ -n "$$SOHOA_CONFIG$$SOHOA_SEAL_KEYFILE$$SOHOA_SEAL_PKCS11_MODULE" ]; then \
 		$(BIN) process testdata/batch --out out/demo; \
 	elif [ -f $(SOFTHSM) ] && command -v softhsm2-util >/dev/null; then \
-		if [ ! -f $(DEMO_TOKEN)/pin ]; then rm -rf $(DEMO_TOKEN); \
-			SOFTHSM2_CONF=$(CURDIR)/$(DEMO_TOKEN)/softhsm2.conf $(BIN) keygen --pkcs11 --out $(DEMO_TOKEN) --org "$(DEMO_ORG)" >/dev/null && \
+		if [ ! -f $(DEMO_TOKEN)/pin ] || [ ! -f $(DEMO_TOKEN)/trust.yaml ]; then rm -rf $(DEMO_TOKEN); \
+			SOFTHSM2_CONF=$(CURDIR)/$(DEMO_TOKEN)/softhsm2.conf $(BIN) keygen --pkcs11 --out $(DEMO_TOKEN) --org "$(DEMO_ORG)" --org-id "$(DEMO_ORG_ID)" >/dev/null && \
 			echo "demo: made a DEVELOPMENT key on a SoftHSM2 token in $(DEMO_TOKEN) (not for production)"; fi; \
 		echo "demo: signing through PKCS#11 (SoftHSM2 token sohoa-dev)"; \
 		SOFTHSM2_CONF=$(CURDIR)/$(DEMO_TOKEN)/softhsm2.conf SOHOA_SEAL_CAFILE=$(DEMO_TOKEN)/ca.pem \
@@ -43,8 +44,8 @@ demo: build
 		SOHOA_SEAL_PKCS11_KEYLABEL=sohoa-seal-dev SOHOA_SEAL_PKCS11_PINFILE=$(DEMO_TOKEN)/pin \
 		$(BIN) process testdata/batch --out out/demo; \
 	else \
-		if [ ! -f $(DEMO_KEYS)/seal.key ]; then \
-			$(BIN) keygen --out $(DEMO_KEYS) --org "$(DEMO_ORG)" >/dev/null && \
+		if [ ! -f $(DEMO_KEYS)/seal.key ] || [ ! -f $(DEMO_KEYS)/trust.yaml ]; then rm -rf $(DEMO_KEYS); \
+			$(BIN) keygen --out $(DEMO_KEYS) --org "$(DEMO_ORG)" --org-id "$(DEMO_ORG_ID)" >/dev/null && \
 			echo "demo: made DEVELOPMENT signing keys in $(DEMO_KEYS) (not for production; SoftHSM2 not installed)"; fi; \
 		SOHOA_SEAL_KEYFILE=$(DEMO_KEYS)/seal.key SOHOA_SEAL_CERTFILE=$(DEMO_KEYS)/seal.pem SOHOA_SEAL_CAFILE=$(DEMO_KEYS)/ca.pem \
 		$(BIN) process testdata/batch --out out/demo; \
@@ -55,7 +56,7 @@ demo: build
 	@echo "  untouched originals:       out/demo/*/data/originals/"
 	@echo "  METS and PREMIS:           out/demo/*/metadata/METS.xml, metadata/preservation/premis.xml"
 	@echo "  per-page report:           out/demo/*/metadata/batch.json"
-	@echo "  check the package and PDFs: $(BIN) verify out/demo/$$(ls out/demo) --ca $$(ls $(DEMO_TOKEN)/ca.pem $(DEMO_KEYS)/ca.pem 2>/dev/null | head -1)"
+	@echo "  check the package and PDFs: $(BIN) verify out/demo/$$(ls out/demo) --ca $$(ls $(DEMO_TOKEN)/ca.pem $(DEMO_KEYS)/ca.pem 2>/dev/null | head -1) --trust $$(ls $(DEMO_TOKEN)/trust.yaml $(DEMO_KEYS)/trust.yaml 2>/dev/null | head -1)"
 
 vet:
 	$(GO) vet ./...

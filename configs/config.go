@@ -152,7 +152,11 @@ type Seal struct {
 	// CAFile is the PEM file of the CA certificate(s) the signing certificate
 	// must chain to; checked, with the validity and key usage, before signing.
 	CAFile string `yaml:"caFile"`
-	PKCS11 PKCS11 `yaml:"pkcs11"`
+	// TrustFile names the trust file (seal.LoadTrust): per
+	// Organization-Identifier, the certificates that may sign for it.
+	// handover pull and record check signers against it (--trust overrides).
+	TrustFile string `yaml:"trustFile"`
+	PKCS11    PKCS11 `yaml:"pkcs11"`
 	// TSAURL, when set, is an RFC 3161 time-stamping authority: every PDF
 	// signature gets a signature timestamp (PAdES B-T).
 	TSAURL string `yaml:"tsaURL"`

@@ -26,21 +26,31 @@ import (
 )
 
 // packageVerifier returns how handover checks a package: the verifier that
-// sohoa verify shares (handover.SealVerifier), with the CA certificates in
-// caFile and the previous seal's fingerprint prevSeal.
-func packageVerifier(caFile, prevSeal string) (handover.Verifier, error) {
-	roots, err := loadRoots(caFile)
+// sohoa verify shares (handover.SealVerifier), with the CA certificates of
+// --ca, the trust of --trust (else seal.trustFile of cfg) and the previous
+// seal's fingerprint of --previous-seal.
+func packageVerifier(cfg *configs.Config, vf verifierFlags) (handover.Verifier, error) {
+	roots, err := loadRoots(vf.ca)
 	if err != nil {
 		return nil, err
 	}
-	return handover.SealVerifier(seal.VerifyOptions{Roots: roots, PreviousSHA256: prevSeal}), nil
+	file := vf.trust
+	if file == "" && cfg != nil {
+		file = cfg.Seal.TrustFile
+	}
+	trust, err := loadTrust(file)
+	if err != nil {
+		return nil, err
+	}
+	return handover.SealVerifier(seal.VerifyOptions{Roots: roots, Trust: trust, PreviousSHA256: vf.prevSeal}), nil
 }
 
 // verifierFlags are the flags saying how a handover checks the seal.
-type verifierFlags struct{ ca, prevSeal string }
+type verifierFlags struct{ ca, trust, prevSeal string }
 
 func (v *verifierFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&v.ca, "ca", "", "PEM file with the organisation's CA certificate(s) that a sealed package's signer must chain to")
+	fs.StringVar(&v.trust, "trust", "", "trust file (YAML) naming, per Organization-Identifier, the certificates that may sign for it (default seal.trustFile)")
 	fs.StringVar(&v.prevSeal, "previous-seal", "", "the previous seal's SHA-256 fingerprint (from the previous handover record), to check the chain link")
 }
 
@@ -211,7 +221,7 @@ func signRecord(ctx context.Context, cfg *configs.Config, pdf []byte, org string
 // text form beside it.
 // With a signing key configured, the record's PDF is signed with it.
 func writeRecord(ctx context.Context, cfg *configs.Config, dir, pdfPath string, pf partyFlags, vf verifierFlags, stdout, stderr io.Writer) int {
-	verify, err := packageVerifier(vf.ca, vf.prevSeal)
+	verify, err := packageVerifier(cfg, vf)
 	if err != nil {
 		fmt.Fprintln(stderr, "sohoa:", err)
 		return exitUsage

@@ -102,7 +102,9 @@ func TestHandoverPull(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "giao-nhan")
 	start := time.Now()
 	// With the key configured, the record's PDF is signed too.
-	recEnv := append(append([]string(nil), sealEnv...), "SOHOA_SEAL_CAFILE="+keys.CA)
+	// The trust from the configuration (seal.trustFile), as an installation keeps it.
+	trust := writeTrust(t, "organisations:\n  - identifier: H49.64.33\n    certFiles: ["+keys.Cert+"]\n")
+	recEnv := append(append([]string(nil), sealEnv...), "SOHOA_SEAL_CAFILE="+keys.CA, "SOHOA_SEAL_TRUSTFILE="+trust)
 	stdout, stderr, code := e.run(t, recEnv, "handover", "pull", id, "--out", out, "--ca", keys.CA,
 		"--giver-name", "Nguyễn Thị Lan", "--giver-position", "Lưu trữ viên", "--receiver-name", "Trần Văn Đức")
 	if code != exitOK {
@@ -243,7 +245,7 @@ func TestHandoverPull(t *testing.T) {
 
 	// "handover record" on the pulled bag writes the same record.
 	rec := filepath.Join(t.TempDir(), "bb.pdf")
-	if _, stderr, code := e.run(t, nil, "handover", "record", bagDir, "--out", rec, "--ca", keys.CA); code != exitOK {
+	if _, stderr, code := e.run(t, nil, "handover", "record", bagDir, "--out", rec, "--ca", keys.CA, "--trust", trust); code != exitOK {
 		t.Fatalf("handover record: exit %d\n%s", code, stderr)
 	}
 	txt2, err := os.ReadFile(strings.TrimSuffix(rec, ".pdf") + ".txt")

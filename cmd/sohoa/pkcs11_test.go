@@ -20,7 +20,7 @@ import (
 func TestKeygenPKCS11ProcessVerify(t *testing.T) {
 	keys := t.TempDir()
 	t.Setenv("SOFTHSM2_CONF", filepath.Join(keys, "softhsm2.conf"))
-	code, stdout, stderr := sohoa(t, "keygen", "--pkcs11", "--out", keys, "--org", "Sở Nội vụ tỉnh Bắc Minh")
+	code, stdout, stderr := sohoa(t, "keygen", "--pkcs11", "--out", keys, "--org", "Sở Nội vụ tỉnh Bắc Minh", "--org-id", "H49.64.33")
 	if code != exitOK || !strings.Contains(stdout, "DEVELOPMENT key on a SoftHSM2 token") {
 		t.Fatalf("keygen --pkcs11: exit %d\n%s%s", code, stdout, stderr)
 	}
@@ -64,7 +64,8 @@ func TestKeygenPKCS11ProcessVerify(t *testing.T) {
 	if tsa.Served() < len(pdfs) {
 		t.Errorf("the TSA issued %d timestamps for %d PDFs", tsa.Served(), len(pdfs))
 	}
-	code, stdout, _ = sohoa(t, "verify", pkg, "--ca", bundle)
+	trust := writeTrust(t, "organisations:\n  - identifier: H49.64.33\n    subject: {organization: \"Sở Nội vụ tỉnh Bắc Minh\", organizationalUnit: \"sohoa DEVELOPMENT ONLY - NOT FOR PRODUCTION\"}\n")
+	code, stdout, _ = sohoa(t, "verify", pkg, "--ca", bundle, "--trust", trust)
 	if code != exitOK || !strings.Contains(stdout, "tệp có chữ ký hợp lệ của Sở Nội vụ tỉnh Bắc Minh") {
 		t.Errorf("verify: exit %d\n%s", code, stdout)
 	}
@@ -87,7 +88,7 @@ func TestKeygenPKCS11ProcessVerify(t *testing.T) {
 	if code != exitOK || !strings.Contains(stdout, "seal       SHA-256 ") {
 		t.Errorf("process once the TSA is back: exit %d\n%s\n%s", code, stdout, stderr)
 	}
-	if code, stdout, _ := sohoa(t, "verify", filepath.Join(out, "demo-2025-002"), "--ca", bundle); code != exitOK {
+	if code, stdout, _ := sohoa(t, "verify", filepath.Join(out, "demo-2025-002"), "--ca", bundle, "--trust", filepath.Join(keys, DevTrustFile)); code != exitOK {
 		t.Errorf("verify the retried batch: exit %d\n%s", code, stdout)
 	}
 }

@@ -138,6 +138,9 @@ func runSubmit(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	}
 	fmt.Fprintf(stderr, "batch %s: %d files, %d uploaded, %d already there; enqueued: %v\n",
 		res.BatchID, res.Files, res.Uploaded, res.Files-res.Uploaded, res.Enqueued)
+	if res.Removed > 0 {
+		fmt.Fprintf(stderr, "batch %s: removed %d file(s) left by an earlier submit of this id that never completed\n", res.BatchID, res.Removed)
+	}
 	fmt.Fprintln(stdout, res.BatchID)
 	return exitOK
 }

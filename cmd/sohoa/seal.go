@@ -20,14 +20,17 @@ import (
 )
 
 func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := newFlagSet("verify", "PACKAGE_DIR [--ca ca.pem] [--previous PREVIOUS_PACKAGE_DIR | --previous-seal SHA256]",
+	fs := newFlagSet("verify", "PACKAGE_DIR [--ca ca.pem --trust trust.yaml] [--previous PREVIOUS_PACKAGE_DIR | --previous-seal SHA256]",
 		"Checks a sealed package offline, with no configuration: the bag is complete and valid, every\n"+
 			"file has the SHA-256 and size that the manifests and METS.xml give, the signature over the tag\n"+
-			"manifest holds and its certificate chains to the CA, and, with --previous or --previous-seal,\n"+
+			"manifest holds, its certificate chains to the CA, is fit to sign (not a CA, key usage) and is\n"+
+			"the organisation's by the trust file, the signing time is neither in the future nor before the\n"+
+			"bagging date, and, with --previous or --previous-seal,\n"+
 			"that the package records the seal of the organisation's previous package.\n\n"+
 			"Exit status 0 only when everything holds; otherwise every missing, altered or unexpected file\n"+
 			"and every failed check is printed on its own line and the exit status is 1.", stderr)
 	caFile := fs.String("ca", "", "PEM file with the organisation's CA certificate(s) that the signer must chain to")
+	trustFile := fs.String("trust", "", "trust file (YAML) naming, per Organization-Identifier, the certificates that may sign for it")
 	prev := fs.String("previous", "", "the organisation's previous sealed package, to check the chain link")
 	prevSeal := fs.String("previous-seal", "", "the previous seal's SHA-256 fingerprint (from the previous handover record), to check the chain link")
 	pos, err := parseInterspersed(fs, args)
@@ -43,7 +46,11 @@ func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		fmt.Fprintln(stderr, "sohoa:", err)
 		return exitUsage
 	}
-	pdfs := &pades.DirCheck{Options: pades.VerifyOptions{Roots: opts.Roots}}
+	if opts.Trust, err = loadTrust(*trustFile); err != nil {
+		fmt.Fprintln(stderr, "sohoa:", err)
+		return exitUsage
+	}
+	pdfs := &pades.DirCheck{Options: pades.VerifyOptions{Roots: opts.Roots, Trust: opts.Trust}}
 	opts.Checks = append(opts.Checks, pdfs.Check)
 	r, err := seal.Verify(ctx, pos[0], opts)
 	if err != nil {
@@ -79,14 +86,16 @@ func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) int
 }
 
 func runKeygen(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := newFlagSet("keygen", "--out DIR [--org NAME] [--pkcs11]",
+	fs := newFlagSet("keygen", "--out DIR [--org NAME] [--org-id IDENTIFIER] [--pkcs11]",
 		"Makes a DEVELOPMENT signing setup in DIR: a throw-away CA certificate (ca.pem), a signing key\n"+
 			"(seal.key) and its certificate (seal.pem). With --pkcs11 the key is made on a SoftHSM2 token kept\n"+
 			"in DIR/tokens instead (DIR/softhsm2.conf, PIN in DIR/pin), with its certificate stored on the token.\n"+
 			"For development and demonstrations only: use the organisation's real key and certificate in\n"+
-			"production. Existing files are not overwritten.", stderr)
+			"production. Existing files are not overwritten. With --org-id, DIR/trust.yaml pins the new\n"+
+			"certificate for that Organization-Identifier (for: sohoa verify --trust).", stderr)
 	out := fs.String("out", "", "folder to write the keys to (required)")
 	org := fs.String("org", "sohoa development", "organisation name in the certificates")
+	orgID := fs.String("org-id", "", "the organisation's identifier (Organization-Identifier): write DIR/trust.yaml pinning the new certificate for it")
 	p11 := fs.Bool("pkcs11", false, "make the key on a SoftHSM2 token (needs softhsm2) instead of in a file")
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
@@ -97,7 +106,7 @@ func runKeygen(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		return exitUsage
 	}
 	if *p11 {
-		return keygenPKCS11(*out, *org, stdout, stderr)
+		return keygenPKCS11(*out, *org, *orgID, stdout, stderr)
 	}
 	k, err := seal.WriteDevelopmentKeys(*out, *org, time.Now())
 	if err != nil {
@@ -108,13 +117,23 @@ func runKeygen(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	fmt.Fprintf(stdout, "  CA certificate       %s   (for: sohoa verify --ca)\n", k.CA)
 	fmt.Fprintf(stdout, "  signing key          %s\n", k.Key)
 	fmt.Fprintf(stdout, "  signing certificate  %s\n", k.Cert)
+	if *orgID != "" {
+		fs, err := seal.LoadSigner(k.Key, k.Cert)
+		if err == nil {
+			err = writeDevTrust(*out, *orgID, *org, fs.Cert, stdout)
+		}
+		if err != nil {
+			fmt.Fprintln(stderr, "sohoa:", err)
+			return exitFailed
+		}
+	}
 	fmt.Fprintf(stdout, "Sign PDFs and seal packages with them by setting, in the configuration:\n  seal:\n    keyFile: %s\n    certFile: %s\n    caFile: %s\n", k.Key, k.Cert, k.CA)
 	fmt.Fprintf(stdout, "or in the environment: SOHOA_SEAL_KEYFILE=%s SOHOA_SEAL_CERTFILE=%s SOHOA_SEAL_CAFILE=%s\n", k.Key, k.Cert, k.CA)
 	return exitOK
 }
 
 // keygenPKCS11 makes a development key on a SoftHSM2 token in dir.
-func keygenPKCS11(dir, org string, stdout, stderr io.Writer) int {
+func keygenPKCS11(dir, org, orgID string, stdout, stderr io.Writer) int {
 	if !token.HasSoftHSM() {
 		fmt.Fprintf(stderr, "sohoa: SoftHSM2 is not installed (%s, softhsm2-util): apt install softhsm2, or use keygen without --pkcs11\n", token.SoftHSMModule)
 		return exitFailed
@@ -162,12 +181,44 @@ func keygenPKCS11(dir, org string, stdout, stderr io.Writer) int {
 	fmt.Fprintf(stdout, "  key                  %s (id %s), certificate on the token\n", c.KeyLabel, c.KeyID)
 	fmt.Fprintf(stdout, "  user PIN             in %s\n", pinFile)
 	fmt.Fprintf(stdout, "  CA certificate       %s   (for: sohoa verify --ca)\n", dt.CA)
+	if orgID != "" {
+		ts, err := token.Open(dt.Config)
+		if err == nil {
+			err = writeDevTrust(dir, orgID, org, ts.Certificate(), stdout)
+			ts.Close()
+		}
+		if err != nil {
+			fmt.Fprintln(stderr, "sohoa:", err)
+			return exitFailed
+		}
+	}
 	fmt.Fprintf(stdout, "Use it with SOFTHSM2_CONF=%s in the environment and, in the configuration:\n", dt.Conf)
 	fmt.Fprintf(stdout, "  seal:\n    caFile: %s\n    pkcs11:\n      module: %s\n      tokenLabel: %s\n      keyLabel: %s\n      pinFile: %s\n",
 		dt.CA, c.Module, c.TokenLabel, c.KeyLabel, pinFile)
 	fmt.Fprintf(stdout, "or in the environment: SOHOA_SEAL_CAFILE=%s SOHOA_SEAL_PKCS11_MODULE=%s SOHOA_SEAL_PKCS11_TOKENLABEL=%s SOHOA_SEAL_PKCS11_KEYLABEL=%s SOHOA_SEAL_PKCS11_PINFILE=%s\n",
 		dt.CA, c.Module, c.TokenLabel, c.KeyLabel, pinFile)
 	return exitOK
+}
+
+// DevTrustFile is the trust file keygen --org-id writes next to the keys.
+const DevTrustFile = "trust.yaml"
+
+// writeDevTrust writes dir/trust.yaml pinning cert for organisation id.
+func writeDevTrust(dir, id, org string, cert *x509.Certificate, stdout io.Writer) error {
+	f := filepath.Join(dir, DevTrustFile)
+	if _, err := os.Stat(f); err == nil {
+		return fmt.Errorf("keygen: %s already exists", f)
+	}
+	body := fmt.Sprintf("# DEVELOPMENT trust written by sohoa keygen: who may sign for which organisation.\n"+
+		"organisations:\n  - identifier: %q\n    name: %q\n    certificates:\n      - %s\n", id, org, seal.CertFingerprint(cert))
+	if err := os.WriteFile(f, []byte(body), 0o644); err != nil {
+		return fmt.Errorf("keygen: %w", err)
+	}
+	if _, err := seal.LoadTrust(f); err != nil {
+		return fmt.Errorf("keygen: %w", err)
+	}
+	fmt.Fprintf(stdout, "  trust                %s   (for: sohoa verify --trust; seal.trustFile)\n", f)
+	return nil
 }
 
 // loadSigner opens the configured signing key (a key file or a PKCS#11
@@ -226,6 +277,14 @@ func pdfSigner(cfg *configs.Config, s seal.Signer) (pipeline.PDFSigner, error) {
 		o.TSA = &pades.TSA{URL: cfg.Seal.TSAURL}
 	}
 	return &pades.Signer{Key: s, Opts: o}, nil
+}
+
+// loadTrust reads the trust file; nil, and no error, when file is empty.
+func loadTrust(file string) (*seal.Trust, error) {
+	if file == "" {
+		return nil, nil
+	}
+	return seal.LoadTrust(file)
 }
 
 // loadRoots reads the CA certificates in the PEM file caFile; nil, and no

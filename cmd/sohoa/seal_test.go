@@ -16,8 +16,8 @@ import (
 // the previous package, openssl, and a tampered package.
 func TestKeygenProcessSealVerify(t *testing.T) {
 	keys := t.TempDir()
-	code, stdout, stderr := sohoa(t, "keygen", "--out", keys, "--org", "Sở Nội vụ tỉnh Bắc Minh")
-	if code != exitOK || !strings.Contains(stdout, "DEVELOPMENT") {
+	code, stdout, stderr := sohoa(t, "keygen", "--out", keys, "--org", "Sở Nội vụ tỉnh Bắc Minh", "--org-id", "H49.64.33")
+	if code != exitOK || !strings.Contains(stdout, "DEVELOPMENT") || !strings.Contains(stdout, "trust.yaml") {
 		t.Fatalf("keygen: exit %d\n%s%s", code, stdout, stderr)
 	}
 	if code, _, stderr := sohoa(t, "keygen", "--out", keys); code != exitFailed || !strings.Contains(stderr, "already exists") {
@@ -35,9 +35,25 @@ func TestKeygenProcessSealVerify(t *testing.T) {
 		t.Fatalf("process: exit %d\n%s\n%s", code, stdout, stderr)
 	}
 	first := filepath.Join(out, "demo-2025-001")
+	// The CA alone does not say whose package it is: not checked, exit 1.
 	code, stdout, _ = sohoa(t, "verify", first, "--ca", ca)
+	if code != exitFailed || !strings.Contains(stdout, "NOT verified: signature not checked") || !strings.Contains(stdout, "no trust configured (--trust)") {
+		t.Errorf("verify --ca without --trust: exit %d\n%s", code, stdout)
+	}
+	trust := filepath.Join(keys, DevTrustFile) // written by keygen --org-id: the certificate pinned
+	code, stdout, _ = sohoa(t, "verify", first, "--ca", ca, "--trust", trust)
 	if code != exitOK || !strings.Contains(stdout, "verified") || !strings.Contains(stdout, "NOT FOR PRODUCTION") {
 		t.Fatalf("verify: exit %d\n%s", code, stdout)
+	}
+	// Trust in another certificate of the same organisation's name: not its signer.
+	otherKeys := t.TempDir()
+	if code, _, stderr := sohoa(t, "keygen", "--out", otherKeys, "--org", "Sở Nội vụ tỉnh Bắc Minh"); code != exitOK {
+		t.Fatalf("keygen: %s", stderr)
+	}
+	wrong := writeTrust(t, "organisations:\n  - identifier: H49.64.33\n    certFiles: ["+filepath.Join(otherKeys, seal.DevCertFile)+"]\n")
+	if code, stdout, _ := sohoa(t, "verify", first, "--ca", ca, "--trust", wrong); code != exitFailed ||
+		!strings.Contains(stdout, `is not organisation "H49.64.33"'s: not one of the 1 pinned certificates`) {
+		t.Errorf("verify with another pinned certificate: exit %d\n%s", code, stdout)
 	}
 	// Every PDF is signed, and verify says so in one line.
 	pdfs, _ := filepath.Glob(filepath.Join(first, "data", "*", "*.pdf"))
@@ -73,14 +89,14 @@ func TestKeygenProcessSealVerify(t *testing.T) {
 		t.Fatalf("process second batch: exit %d\n%s\n%s", code, stdout, stderr)
 	}
 	second := filepath.Join(out, "demo-2025-002")
-	if code, stdout, _ := sohoa(t, "verify", second, "--ca", ca, "--previous", first); code != exitOK || !strings.Contains(stdout, "link checked") {
+	if code, stdout, _ := sohoa(t, "verify", second, "--ca", ca, "--trust", trust, "--previous", first); code != exitOK || !strings.Contains(stdout, "link checked") {
 		t.Errorf("verify --previous: exit %d\n%s", code, stdout)
 	}
 	fp, err := seal.Fingerprint(first)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if code, stdout, _ := sohoa(t, "verify", second, "--ca", ca, "--previous-seal", fp); code != exitOK || !strings.Contains(stdout, "link checked") {
+	if code, stdout, _ := sohoa(t, "verify", second, "--ca", ca, "--trust", trust, "--previous-seal", fp); code != exitOK || !strings.Contains(stdout, "link checked") {
 		t.Errorf("verify --previous-seal: exit %d\n%s", code, stdout)
 	}
 	if code, stdout, _ := sohoa(t, "verify", first, "--ca", ca, "--previous", second); code != exitFailed ||
@@ -98,7 +114,7 @@ func TestKeygenProcessSealVerify(t *testing.T) {
 	data[len(data)/2] ^= 1
 	os.WriteFile(filepath.Join(first, pdf), data, 0o644)
 	os.WriteFile(filepath.Join(first, "data", "extra.txt"), []byte("x"), 0o644)
-	code, stdout, _ = sohoa(t, "verify", first, "--ca", ca)
+	code, stdout, _ = sohoa(t, "verify", first, "--ca", ca, "--trust", trust)
 	for _, want := range []string{pdf + ": checksum mismatch", "data/extra.txt: not listed in manifest-sha256.txt",
 		pdf + ": digest: ", "NOT verified (3 problem(s))", fmt.Sprintf("  PDFs       %d/%d tệp có chữ ký hợp lệ", len(pdfs)-1, len(pdfs))} {
 		if !strings.Contains(stdout, want) {
@@ -114,9 +130,19 @@ func TestKeygenProcessSealVerify(t *testing.T) {
 	if code != exitOK {
 		t.Fatalf("process --overwrite: exit %d\n%s\n%s", code, stdout, stderr)
 	}
-	if code, stdout, _ := sohoa(t, "verify", first, "--ca", ca); code != exitOK {
+	if code, stdout, _ := sohoa(t, "verify", first, "--ca", ca, "--trust", trust); code != exitOK {
 		t.Errorf("verify after --overwrite: exit %d\n%s", code, stdout)
 	}
+}
+
+// writeTrust writes a trust file (seal.LoadTrust) and returns its path.
+func writeTrust(t *testing.T, body string) string {
+	t.Helper()
+	f := filepath.Join(t.TempDir(), "trust.yaml")
+	if err := os.WriteFile(f, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return f
 }
 
 func TestProcessRefusesBadSealConfig(t *testing.T) {

@@ -44,12 +44,12 @@ type Verifier func(ctx context.Context, dir string) (*Verification, error)
 // pull and handover record share: seal.Verify with opts (bag, METS,
 // completeness, signature, certificate chain, chain link, opts.Checks), its
 // verdict by seal.Report.Outcome. Every PDF's signature is checked too
-// (pades.DirCheck), and described per file in Verification.Signatures. A package that is not sealed fails
+// (pades.DirCheck, with the same roots, trust and clock), and described per file in Verification.Signatures. A package that is not sealed fails
 // ("gói chưa được ký số"); without opts.Roots the signature is not checked
 // and the verdict is at best seal.NotChecked.
 func SealVerifier(opts seal.VerifyOptions) Verifier {
 	return func(ctx context.Context, dir string) (*Verification, error) {
-		pdfs := &pades.DirCheck{Options: pades.VerifyOptions{Roots: opts.Roots}}
+		pdfs := &pades.DirCheck{Options: pades.VerifyOptions{Roots: opts.Roots, Trust: opts.Trust, Now: opts.Now}}
 		o := opts
 		o.Checks = append(slices.Clip(opts.Checks), pdfs.Check)
 		rep, err := seal.Verify(ctx, dir, o)

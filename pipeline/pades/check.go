@@ -23,15 +23,21 @@ type DirCheck struct {
 }
 
 // Check is a seal.Checker. Every problem of a file's signature becomes a
-// problem of the package, naming the file. Without CA certificates the
-// signer cannot be trusted: that is left to the package's own
-// "signature not checked" problem, so the verdict is "not checked", never a
-// pass; every other check (byte range, digest, timestamp) still counts.
+// problem of the package, naming the file, with the code of the rule that
+// failed (CodePDFSignature, or the seal package's signer and signing-time
+// codes). The signer must be the organisation's that the package names
+// (its Organization-Identifier, by Options.Trust). Without CA certificates
+// or without trust the signer cannot be trusted: that is left to the
+// package's own "not checked" problem, so the verdict is "not checked",
+// never a pass; every other check (byte range, digest, timestamp, signer
+// profile, signing time) still counts.
 func (c *DirCheck) Check(ctx context.Context, dir string, r *seal.Report) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	res, err := VerifyDir(dir, c.Options)
+	opts := c.Options
+	opts.OrgID = r.OrgID
+	res, err := VerifyDir(dir, opts)
 	if err != nil {
 		return err
 	}
@@ -41,7 +47,11 @@ func (c *DirCheck) Check(ctx context.Context, dir string, r *seal.Report) error 
 			if c.Options.Roots == nil && p.Check == CheckCertificate {
 				continue
 			}
-			r.Add(seal.Problem{Check: CheckPDFSignatures, Code: CodePDFSignature, Path: p.File,
+			code := CodePDFSignature
+			if p.Code != "" {
+				code = p.Code
+			}
+			r.Add(seal.Problem{Check: CheckPDFSignatures, Code: code, Path: p.File,
 				What: p.Check + ": " + p.Detail,
 				Vi:   fmt.Sprintf("chữ ký số của tệp PDF không hợp lệ (%s): %s", p.Check, p.Detail)})
 		}

@@ -103,6 +103,11 @@ func Sign(ctx context.Context, pdf []byte, k seal.Signer, opts Options) ([]byte,
 	if err := seal.ValidateCertificate(k, opts.Roots, now); err != nil {
 		return nil, fmt.Errorf("sign PDF: %w", err)
 	}
+	return sign(ctx, pdf, k, opts, now)
+}
+
+// sign is Sign once the certificate is checked, at time now.
+func sign(ctx context.Context, pdf []byte, k seal.Signer, opts Options, now time.Time) ([]byte, error) {
 	if opts.Organisation == "" {
 		if o := k.Certificate().Subject.Organization; len(o) > 0 {
 			opts.Organisation = o[0]

@@ -2,9 +2,9 @@ package pades
 
 import (
 	"bytes"
-	"crypto/sha256"
 	"crypto/x509"
 	"encoding/asn1"
+	"errors"
 	"fmt"
 	"io/fs"
 	"os"
@@ -13,10 +13,11 @@ import (
 	"strings"
 	"time"
 
-	"github.com/digitorus/timestamp"
 	"github.com/pdfcpu/pdfcpu/pkg/pdfcpu/model"
 	"github.com/pdfcpu/pdfcpu/pkg/pdfcpu/types"
 	"github.com/smallstep/pkcs7"
+
+	"github.com/sohoa-vn/sohoa/pipeline/seal"
 )
 
 // Checks a PDF signature problem can belong to.
@@ -33,6 +34,9 @@ type Problem struct {
 	File   string // the PDF, as given to Verify (a slash path relative to the package in VerifyDir)
 	Check  string
 	Detail string
+	// Code, when set, is the package-level code of a signer or signing-time
+	// rule (seal.CodeSignerIsCA, seal.CodeSigningTime, ...).
+	Code seal.Code
 }
 
 func (p Problem) String() string { return p.File + ": " + p.Check + ": " + p.Detail }
@@ -69,6 +73,16 @@ type VerifyOptions struct {
 	// Roots are the trusted CA certificates (the organisation's CA and the
 	// TSA's). Without them no signer can be trusted: a failed check.
 	Roots *x509.CertPool
+	// Trust and OrgID bind the signer to the organisation: the certificate
+	// must be OrgID's by Trust (see seal.Trust.CheckBinding). Without Trust
+	// the binding is not checked here, so OK says only that the signature
+	// holds and chains to Roots; a package's verdict (seal.Verify, which
+	// DirCheck is part of) is then at best "not checked".
+	Trust *seal.Trust
+	OrgID string
+	// Now is the verifier's clock, the trusted time of a signature without
+	// a timestamp; default time.Now.
+	Now func() time.Time
 }
 
 // Verify checks the signature of the PDF data, named name in the problems:
@@ -77,7 +91,10 @@ type VerifyOptions struct {
 // (nothing appended after signing); the digest of the signed bytes and the
 // CMS signature hold; the certificate chains to opts.Roots and the signing
 // time lies within its validity; the RFC 3161 timestamp, when present,
-// verifies and is over this signature.
+// verifies and is over this signature; the signer is fit to sign and is
+// opts.OrgID's by opts.Trust; the certificate is valid at the trusted time
+// (the timestamp's, else opts.Now) and /M is neither in the future of it nor
+// back-dated before its timestamp.
 func Verify(name string, data []byte, opts VerifyOptions) *Result {
 	r := &Result{File: name}
 	pctx, err := readPDF(data)
@@ -215,21 +232,27 @@ func (r *Result) check(data []byte, sd sigDict, opts VerifyOptions) {
 	} else {
 		r.add(CheckCertificate, "thời gian ký /M không đọc được / the signing time /M cannot be read: %q", sd.m)
 	}
-	at := r.SigningTime
 	for _, ua := range p7.Signers[0].UnauthenticatedAttributes {
 		if ua.Type.Equal(oidTimeStampToken) {
-			r.checkTimestamp(ua.Value.Bytes, p7.Signers[0].EncryptedDigest, opts)
-			if !r.Timestamp.IsZero() {
-				at = r.Timestamp
+			t, err := seal.VerifyTimestamp(ua.Value.Bytes, p7.Signers[0].EncryptedDigest, opts.Roots)
+			if err != nil {
+				r.add(CheckTimestamp, "%v", err)
+			} else {
+				r.Timestamp = t
 			}
 		}
 	}
-	if at.IsZero() {
-		at = time.Now()
+	now := time.Now
+	if opts.Now != nil {
+		now = opts.Now
 	}
-	if at.Before(r.Signer.NotBefore) || at.After(r.Signer.NotAfter) {
-		r.add(CheckCertificate, "thời gian ký %s nằm ngoài thời hạn của chứng thư số (%s – %s) / the signing time is outside the certificate's validity",
-			at.In(Vietnam).Format(time.RFC3339), r.Signer.NotBefore.In(Vietnam).Format(time.RFC3339), r.Signer.NotAfter.In(Vietnam).Format(time.RFC3339))
+	times := seal.SigningTimes{Claimed: r.SigningTime, Stamped: r.Timestamp, Now: now()}
+	if times.Claimed.IsZero() {
+		times.Claimed = times.Trusted() // an unreadable /M is said above; the certificate's validity is still checked
+	}
+	rules := append(seal.CheckSignerProfile(r.Signer), seal.CheckTimes(r.Signer, times)...)
+	for _, p := range rules {
+		r.Problems = append(r.Problems, Problem{File: r.File, Check: p.Check, Code: p.Code, Detail: p.Vi + " / " + p.What})
 	}
 	if opts.Roots == nil {
 		r.add(CheckCertificate, "không có chứng thư CA để đối chiếu (--ca): không tin được người ký %q / no CA certificate given: the signer cannot be trusted", r.Signer.Subject)
@@ -239,45 +262,18 @@ func (r *Result) check(data []byte, sd sigDict, opts VerifyOptions) {
 	for _, ic := range p7.Certificates {
 		inter.AddCert(ic)
 	}
-	if _, err := r.Signer.Verify(x509.VerifyOptions{Roots: opts.Roots, Intermediates: inter, CurrentTime: at,
-		KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageAny}}); err != nil {
+	var expired x509.CertificateInvalidError
+	if _, err := r.Signer.Verify(x509.VerifyOptions{Roots: opts.Roots, Intermediates: inter, CurrentTime: times.Trusted(),
+		KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageAny}}); err != nil &&
+		!(errors.As(err, &expired) && expired.Cert == r.Signer && expired.Reason == x509.Expired) { // said by CheckTimes
 		r.add(CheckCertificate, "người ký %q không được CA đã cho tin cậy / the signer is not trusted by the given CA: %v", r.Signer.Subject, err)
 	}
-}
-
-// checkTimestamp verifies the timestamp token over the signature value sig.
-func (r *Result) checkTimestamp(token, sig []byte, opts VerifyOptions) {
-	var raw asn1.RawValue
-	if rest, err := asn1.Unmarshal(token, &raw); err != nil || len(rest) != 0 {
-		r.add(CheckTimestamp, "dấu thời gian không đọc được / the timestamp cannot be read: %v", err)
-		return
+	if opts.Trust == nil {
+		return // the binding is the package verdict's: seal.Verify says "not checked" without trust
 	}
-	ts, err := timestamp.Parse(raw.FullBytes)
-	if err != nil {
-		r.add(CheckTimestamp, "dấu thời gian không hợp lệ / the timestamp does not verify: %v", err)
-		return
+	if p := opts.Trust.CheckBinding(opts.OrgID, r.Signer); p != nil {
+		r.Problems = append(r.Problems, Problem{File: r.File, Check: p.Check, Code: p.Code, Detail: p.Vi + " / " + p.What})
 	}
-	if len(ts.Certificates) == 0 {
-		r.add(CheckTimestamp, "dấu thời gian không mang chứng thư của TSA / the timestamp carries no TSA certificate")
-		return
-	}
-	want := sha256.Sum256(sig)
-	if !bytes.Equal(ts.HashedMessage, want[:]) {
-		r.add(CheckTimestamp, "dấu thời gian không phải của chữ ký này / the timestamp is not over this signature")
-		return
-	}
-	if opts.Roots != nil {
-		inter := x509.NewCertPool()
-		for _, c := range ts.Certificates[1:] {
-			inter.AddCert(c)
-		}
-		if _, err := ts.Certificates[0].Verify(x509.VerifyOptions{Roots: opts.Roots, Intermediates: inter, CurrentTime: ts.Time,
-			KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageTimeStamping}}); err != nil {
-			r.add(CheckTimestamp, "TSA %q không được CA đã cho tin cậy / the TSA is not trusted by the given CA: %v", ts.Certificates[0].Subject, err)
-			return
-		}
-	}
-	r.Timestamp = ts.Time
 }
 
 // trimDER drops the zero padding after the DER SignedData in /Contents.

@@ -84,22 +84,6 @@ func TestSubmitResume(t *testing.T) {
 	}
 }
 
-// TestSubmitRefusesChangedFile: a file changed after an earlier submit of the
-// same batch id is refused, not overwritten.
-func TestSubmitRefusesChangedFile(t *testing.T) {
-	q, _, _ := newTestQueue(t, 11)
-	b := loadSample(t)
-	ctx := context.Background()
-	key := inboxKey(b.ID, pipeline.MetadataFile)
-	other := "{}"
-	if _, err := q.stores.Inbox.Put(ctx, key, strings.NewReader(other), int64(len(other)), storage.PutOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := q.Submit(ctx, b, pipeline.LoadOptions{}, nil); !errors.Is(err, storage.ErrExists) {
-		t.Errorf("submit over a different file: %v, want storage.ErrExists", err)
-	}
-}
-
 // TestCheckNoEviction: workers refuse a Redis that may evict keys.
 func TestCheckNoEviction(t *testing.T) {
 	q, _, _ := newTestQueue(t, 12)

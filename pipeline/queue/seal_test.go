@@ -76,11 +76,12 @@ func TestSealedPackage(t *testing.T) {
 		t.Fatalf("status = %+v", st)
 	}
 	pkgDir := downloadPackage(t, q.stores.Archive, b.ID)
-	r, err := seal.Verify(ctx, pkgDir, seal.VerifyOptions{Roots: roots})
+	trust := seal.NewTrust("H49.64.33", q.opts.Signer.Certificate())
+	r, err := seal.Verify(ctx, pkgDir, seal.VerifyOptions{Roots: roots, Trust: trust})
 	if err != nil {
 		t.Fatal(err)
 	}
-	pdfs, err := pades.VerifyDir(pkgDir, pades.VerifyOptions{Roots: roots})
+	pdfs, err := pades.VerifyDir(pkgDir, pades.VerifyOptions{Roots: roots, Trust: trust, OrgID: "H49.64.33"})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -25,6 +25,9 @@ type SubmitResult struct {
 	Files    int  // files of the batch
 	Uploaded int  // files put into the inbox store by this call
 	Enqueued bool // false when the batch had been enqueued before
+	// Removed counts originals left in the inbox by an earlier submit of
+	// this id that never completed and that this batch does not have.
+	Removed int
 }
 
 // Submit uploads the originals of b (and its metadata sheet) to the inbox
@@ -32,6 +35,13 @@ type SubmitResult struct {
 // same SHA-256, then enqueues the batch once. lo must be the options b was
 // loaded with; workers load the batch again with them. onFile, when set, is
 // called after each file.
+//
+// An id names one batch. Until a submit completes (the batch is recorded),
+// the id is not taken: a submit that failed half way leaves originals that
+// a new submit of the same batch keeps (it resumes, uploading only what is
+// missing) and a submit of a different batch removes first. Once recorded,
+// a different batch under the id is ErrConflict and nothing is stored. One
+// submit of an id runs at a time (another is ErrBusy, with ErrConflict).
 func (q *Queue) Submit(ctx context.Context, b *pipeline.Batch, lo pipeline.LoadOptions, onFile func(done, total int)) (*SubmitResult, error) {
 	files := batchFiles(b)
 	res := &SubmitResult{BatchID: b.ID, Files: len(files)}
@@ -39,9 +49,19 @@ func (q *Queue) Submit(ctx context.Context, b *pipeline.Batch, lo pipeline.LoadO
 	if err != nil {
 		return res, err
 	}
+	renew, release, err := q.claim(ctx, b.ID)
+	if err != nil {
+		return res, err
+	}
+	defer release()
 	known, err := q.checkSame(ctx, b, local)
 	if err != nil {
 		return res, err // a different batch under a known id: nothing stored
+	}
+	if !known {
+		if res.Removed, err = q.removePartial(ctx, b.ID, local); err != nil {
+			return res, err
+		}
 	}
 	sums := map[string]any{}
 	for i, f := range files {
@@ -57,6 +77,7 @@ func (q *Queue) Submit(ctx context.Context, b *pipeline.Batch, lo pipeline.LoadO
 		sums[f] = sum
 		if up {
 			res.Uploaded++
+			renew(ctx)
 		}
 		if onFile != nil {
 			onFile(i+1, len(files))
@@ -64,9 +85,6 @@ func (q *Queue) Submit(ctx context.Context, b *pipeline.Batch, lo pipeline.LoadO
 	}
 	key := keyBatch(b.ID)
 	now := time.Now().UTC().Format(time.RFC3339Nano)
-	if err := q.rdb.HSetNX(ctx, key, "submitted", now).Err(); err != nil {
-		return res, fmt.Errorf("submit %s: %w", b.ID, err)
-	}
 	index, codes := map[string]any{}, map[string]any{}
 	for i, dr := range documents(b) {
 		index[dr.d.Meta.DocCode] = i
@@ -77,7 +95,11 @@ func (q *Queue) Submit(ctx context.Context, b *pipeline.Batch, lo pipeline.LoadO
 	if err != nil {
 		return res, fmt.Errorf("submit %s: %w", b.ID, err)
 	}
+	// The batch is recorded in one transaction: its record appears with its
+	// files and structure or not at all, so a submit stopped here leaves no
+	// half record that would hold the id.
 	pipe := q.rdb.TxPipeline()
+	pipe.HSetNX(ctx, key, "submitted", now)
 	pipe.HSet(ctx, keyFiles(b.ID), sums)
 	pipe.Set(ctx, keyStructure(b.ID), structure, 0)
 	if len(index) > 0 {

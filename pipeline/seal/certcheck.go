@@ -11,8 +11,9 @@ import (
 var ErrCertificate = errors.New("signing certificate refused")
 
 // ValidateCertificate checks, before anything is signed with s, that its
-// certificate is valid at now, allows digital signatures (key usage
-// digitalSignature or nonRepudiation) and, when roots is not nil, chains to
+// certificate is valid at now, is fit to sign documents (CheckSignerProfile:
+// not a CA, key usage digitalSignature or nonRepudiation, no extended key
+// usage that is not for documents) and, when roots is not nil, chains to
 // one of roots through s.Chain(). A refusal says why, in Vietnamese then in
 // English, and wraps ErrCertificate.
 func ValidateCertificate(s Signer, roots *x509.CertPool, now time.Time) error {
@@ -29,13 +30,8 @@ func ValidateCertificate(s Signer, roots *x509.CertPool, now time.Time) error {
 		return fmt.Errorf("%w: chứng thư số %s đã hết hạn (%s) / the certificate expired on %s",
 			ErrCertificate, who, c.NotAfter.UTC().Format(time.RFC3339), c.NotAfter.UTC().Format(time.RFC3339))
 	}
-	if c.KeyUsage != 0 && c.KeyUsage&(x509.KeyUsageDigitalSignature|x509.KeyUsageContentCommitment) == 0 {
-		return fmt.Errorf("%w: chứng thư số %s không cho phép ký số (thiếu digitalSignature/nonRepudiation) / the certificate's key usage does not allow digital signatures",
-			ErrCertificate, who)
-	}
-	if c.KeyUsage == 0 {
-		return fmt.Errorf("%w: chứng thư số %s không ghi mục đích sử dụng khóa / the certificate has no key usage extension (digitalSignature or nonRepudiation is required)",
-			ErrCertificate, who)
+	if probs := CheckSignerProfile(c); len(probs) > 0 {
+		return fmt.Errorf("%w: %s / %s", ErrCertificate, probs[0].Vi, probs[0].What)
 	}
 	if roots != nil {
 		inter := x509.NewCertPool()

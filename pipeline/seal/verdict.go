@@ -32,7 +32,25 @@ const (
 	CodeChain               Code = "chain-broken"
 	CodeIncomplete          Code = "batch-incomplete" // Sohoa-Batch-Status is not "complete"
 	CodeDocumentMissing     Code = "document-missing" // a document of the batch is not in the package
+
+	// CodeSignerUnbound: no trust was given, so whether the signer is the
+	// organisation's own cannot be told. Like CodeSignatureNotChecked it
+	// makes the verdict NotChecked, never a pass.
+	CodeSignerUnbound Code = "signer-unbound"
+	// CodeSignerNotOrganisation: the signer is not the organisation's by
+	// the trust (not pinned, subject rule not kept, organisation not trusted).
+	CodeSignerNotOrganisation Code = "signer-not-organisation"
+	CodeSignerIsCA            Code = "signer-is-ca"        // the signer's certificate is a CA's
+	CodeSignerKeyUsage        Code = "signer-key-usage"    // no digitalSignature/nonRepudiation, or an extended key usage that is not for signing documents
+	CodeCertificateExpired    Code = "certificate-expired" // the certificate is not valid at the trusted time
+	CodeSigningTime           Code = "signing-time"        // no signing time, in the future, or back-dated
 )
+
+// notChecked reports whether code only says that something could not be
+// checked for lack of trust material (no CA, no trust).
+func notChecked(code Code) bool {
+	return code == CodeSignatureNotChecked || code == CodeSignerUnbound
+}
 
 // CheckCompleteness is the Problem.Check of the completeness checks.
 const CheckCompleteness = "completeness"
@@ -91,12 +109,13 @@ func (p Problem) Message(vi bool) string {
 func (r *Report) Add(p Problem) { r.Problems = append(r.Problems, p) }
 
 // Outcome is the verdict: Passed when no problem was found, NotChecked
-// when the only problem is that no CA certificate was given, else Failed.
+// when the only problems are that no CA certificate or no trust was given,
+// else Failed.
 // sohoa verify, handover pull and handover record all decide by it.
 func (r *Report) Outcome() Outcome {
 	o := Passed
 	for _, p := range r.Problems {
-		if p.Code != CodeSignatureNotChecked {
+		if !notChecked(p.Code) {
 			return Failed
 		}
 		o = NotChecked

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/x509"
+	"errors"
 	"fmt"
 	"io/fs"
 	"os"
@@ -58,6 +59,13 @@ type VerifyOptions struct {
 	// previous seal as written in the previous handover record: the package's
 	// Previous-Seal-SHA256 must equal it.
 	PreviousSHA256 string
+	// Trust binds signers to organisations: the seal's signer must be the
+	// certificate of the package's Organization-Identifier. Without it (nil)
+	// the binding cannot be told and the verdict is at best NotChecked.
+	Trust *Trust
+	// Now is the verifier's clock, the trusted time of a signature without
+	// an RFC 3161 timestamp; default time.Now.
+	Now func() time.Time
 	// Checks are further checks run after the built-in ones; what they find
 	// counts in the verdict like any other problem.
 	Checks []Checker
@@ -79,8 +87,13 @@ type Report struct {
 	Fingerprint string
 	// Signer is the certificate that made the signature; nil when it could not be read.
 	Signer *x509.Certificate
-	// SignedAt is the signing time in the signature; zero when absent.
+	// SignedAt is the signing time in the signature, as the signer states
+	// it; zero when absent.
 	SignedAt time.Time
+	// Stamped is the time of the seal's verified RFC 3161 timestamp; zero when it has none.
+	Stamped time.Time
+	// BaggingDate is bag-info.txt's Bagging-Date (YYYY-MM-DD).
+	BaggingDate string
 
 	PreviousSHA256 string // Previous-Seal-SHA256 from bag-info.txt
 	PreviousBatch  string // Previous-Seal-Batch from bag-info.txt
@@ -115,8 +128,11 @@ func (r *Report) add(check string, code Code, p, vi, format string, args ...any)
 // valid (every manifest line against its file, no unlisted or unexpected
 // file, Payload-Oxum), every file METS.xml lists has the SHA-256 and size it
 // says and every payload file is listed, the signature over the tag
-// manifest, the signer's certificate chain to opts.Roots at the signing
-// time, and, with opts.Previous, the link to the previous seal. It returns
+// manifest, the signer's certificate (fit to sign, the organisation's by
+// opts.Trust, chained to opts.Roots and valid at the trusted time: the
+// seal's timestamp, else opts.Now), the signing time (not in the future, not
+// before the bagging date), and, with opts.Previous, the link to the
+// previous seal. It returns
 // every problem in the report; the error is only for a package that cannot
 // be read at all or a cancelled context.
 func Verify(ctx context.Context, dir string, opts VerifyOptions) (*Report, error) {
@@ -141,6 +157,7 @@ func Verify(ctx context.Context, dir string, opts VerifyOptions) (*Report, error
 	if err == nil {
 		r.Batch, r.Organisation, r.OrgID = info.Get("External-Identifier"), info.Get("Source-Organization"), info.Get("Organization-Identifier")
 		r.Complete = info.Get("Sohoa-Batch-Status") == "complete"
+		r.BaggingDate = info.Get("Bagging-Date")
 		r.checkComplete(dir, info.Get("Sohoa-Batch-Status"))
 		r.PreviousSHA256, r.PreviousBatch = info.Get(PreviousLabel), info.Get(PreviousBatchLabel)
 	}
@@ -151,7 +168,11 @@ func Verify(ctx context.Context, dir string, opts VerifyOptions) (*Report, error
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("verify %s: %w", dir, err)
 	}
-	r.checkSignature(dir, opts.Roots)
+	now := time.Now
+	if opts.Now != nil {
+		now = opts.Now
+	}
+	r.checkSignature(dir, opts.Roots, opts.Trust, now())
 	if opts.Previous != "" {
 		r.checkPrevious(opts.Previous)
 	}
@@ -258,7 +279,12 @@ func (r *Report) checkMETS(dir string, payload map[string]string) {
 	}
 }
 
-func (r *Report) checkSignature(dir string, roots *x509.CertPool) {
+// checkSignature checks the seal: the CMS signature over the tag manifest;
+// the signer's certificate is fit to sign (not a CA, key usage), is the
+// organisation's by trust, chains to roots at the trusted time (the
+// timestamp's, else now) and was valid then; the signing time is neither in
+// the future nor before the bagging date.
+func (r *Report) checkSignature(dir string, roots *x509.CertPool, trust *Trust, now time.Time) {
 	der, err := os.ReadFile(filepath.Join(dir, SignatureFile))
 	if err != nil {
 		r.add(CheckSignature, CodeUnsealed, SignatureFile, "gói chưa được ký số (không có chữ ký niêm phong)", "missing: the package is not sealed")
@@ -291,6 +317,27 @@ func (r *Report) checkSignature(dir string, roots *x509.CertPool) {
 	if err := p7.Verify(); err != nil {
 		r.add(CheckSignature, CodeSignature, TagManifest, "không khớp chữ ký số (đã bị thay đổi sau khi niêm phong, hoặc chữ ký của gói khác)", "does not match the signature in %s (changed after sealing, or signed for another package): %v", SignatureFile, err)
 	}
+	for _, ua := range p7.Signers[0].UnauthenticatedAttributes {
+		if ua.Type.Equal(oidTimeStampToken) {
+			t, err := VerifyTimestamp(ua.Value.Bytes, p7.Signers[0].EncryptedDigest, roots)
+			if err != nil {
+				r.add(CheckTime, CodeSigningTime, SignatureFile, "dấu thời gian của chữ ký niêm phong không hợp lệ: "+err.Error(), "the seal's timestamp: %v", err)
+			} else {
+				r.Stamped = t
+			}
+		}
+	}
+	for _, p := range CheckSignerProfile(r.Signer) {
+		r.Add(p)
+	}
+	times := SigningTimes{Claimed: r.SignedAt, Stamped: r.Stamped, Now: now}
+	if t, ok := BaggingStart(r.BaggingDate); ok {
+		times.NotBefore = t
+	}
+	for _, p := range CheckTimes(r.Signer, times) {
+		p.Path = SignatureFile
+		r.Add(p)
+	}
 	if roots == nil {
 		r.add(CheckCertificate, CodeSignatureNotChecked, "", "chữ ký số chưa được kiểm tra: không có chứng thư số CA của tổ chức (--ca), nên không xác định được ai đã ký", "no CA certificate given: the signer %q cannot be trusted (pass the organisation's CA certificate)", r.Signer.Subject)
 		return
@@ -300,14 +347,16 @@ func (r *Report) checkSignature(dir string, roots *x509.CertPool) {
 	for _, c := range p7.Certificates {
 		inter.AddCert(c)
 	}
-	at := r.SignedAt
-	if at.IsZero() {
-		at = time.Now()
-	}
+	at := times.Trusted()
+	var expired x509.CertificateInvalidError
 	if _, err := r.Signer.Verify(x509.VerifyOptions{Roots: roots, Intermediates: inter, CurrentTime: at,
-		KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageAny}}); err != nil {
-		r.add(CheckCertificate, CodeSignerUntrusted, "", "người ký "+r.Signer.Subject.String()+" không được chứng thư CA đã cho tin cậy (ký bằng khóa khác, hoặc sai chứng thư CA)", "signer %q is not trusted by the given CA at the signing time %s: %v",
+		KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageAny}}); err != nil &&
+		!(errors.As(err, &expired) && expired.Cert == r.Signer && expired.Reason == x509.Expired) { // said by CheckTimes
+		r.add(CheckCertificate, CodeSignerUntrusted, "", "người ký "+r.Signer.Subject.String()+" không được chứng thư CA đã cho tin cậy (ký bằng khóa khác, hoặc sai chứng thư CA)", "signer %q is not trusted by the given CA at the trusted time %s: %v",
 			r.Signer.Subject, at.UTC().Format(time.RFC3339), err)
+	}
+	if p := trust.CheckBinding(r.OrgID, r.Signer); p != nil {
+		r.Add(*p)
 	}
 }
 

@@ -1,0 +1,92 @@
+package queue
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/sohoa-vn/sohoa/storage"
+)
+
+// ErrBusy means another submit of the same batch id is running (or was
+// stopped without ending, less than claimTTL ago). It is wrapped together
+// with ErrConflict.
+var ErrBusy = errors.New("another submit of this batch id is in progress")
+
+// claimTTL is how long a submit holds its batch id without progress: each
+// file stored renews it, so only a station stopped without ending its submit
+// (power cut, kill -9) leaves the id held, for at most this long.
+const claimTTL = 10 * time.Minute
+
+// keyClaim holds the token of the submit that is storing batch id's originals.
+func keyClaim(id string) string { return "sohoa:batch:" + id + ":submitting" }
+
+// releaseScript deletes the claim only when it is still the caller's.
+var releaseScript = redis.NewScript(`if redis.call("GET", KEYS[1]) == ARGV[1] then return redis.call("DEL", KEYS[1]) end return 0`)
+
+// claim takes batch id for one submit; renew keeps it while files are stored
+// and release gives it back. A claim held by another submit is ErrBusy.
+func (q *Queue) claim(ctx context.Context, id string) (renew func(context.Context), release func(), err error) {
+	b := make([]byte, 16)
+	if _, err := rand.Read(b); err != nil {
+		return nil, nil, fmt.Errorf("submit %s: %w", id, err)
+	}
+	token := hex.EncodeToString(b)
+	ok, err := q.rdb.SetNX(ctx, keyClaim(id), token, claimTTL).Result()
+	if err != nil {
+		return nil, nil, fmt.Errorf("submit %s: %w", id, err)
+	}
+	if !ok {
+		return nil, nil, fmt.Errorf("submit %s: %w: %w (wait for it to end, or at most %v after a stopped one)", id, ErrConflict, ErrBusy, claimTTL)
+	}
+	renew = func(ctx context.Context) { q.rdb.Expire(ctx, keyClaim(id), claimTTL) }
+	release = func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		releaseScript.Run(ctx, q.rdb, []string{keyClaim(id)}, token)
+	}
+	return renew, release, nil
+}
+
+// removePartial removes what a submit of batch id that never completed left
+// in the inbox: every original that is not a file of the batch now being
+// submitted (local: file -> SHA-256), or has other content. Originals equal
+// to the batch's stay, so an interrupted submit of the same batch resumes
+// by uploading only what is missing; a different batch under an id that was
+// never recorded starts clean. It returns the number of objects removed.
+// Called only for an id with no batch record, while holding its claim.
+func (q *Queue) removePartial(ctx context.Context, id string, local map[string]string) (int, error) {
+	prefix := id + "/"
+	var stale []string
+	err := q.stores.Inbox.List(ctx, prefix, func(oi storage.ObjectInfo) error {
+		file := strings.TrimPrefix(oi.Key, prefix)
+		sum, ok := local[file]
+		if !ok {
+			stale = append(stale, oi.Key)
+			return nil
+		}
+		st, err := q.stores.Inbox.Stat(ctx, oi.Key)
+		if err != nil {
+			return err
+		}
+		if st.SHA256 != sum {
+			stale = append(stale, oi.Key)
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("submit %s: leftovers of an earlier submit: %w", id, err)
+	}
+	for _, k := range stale {
+		if err := q.stores.Inbox.Delete(ctx, k); err != nil {
+			return 0, fmt.Errorf("submit %s: removing %s, left by a submit that never completed: %w", id, k, err)
+		}
+	}
+	return len(stale), nil
+}
