@@ -64,7 +64,9 @@ func TestCheckRejectsMutations(t *testing.T) {
 			})
 		}, "linked to 0 PDF(s) by MetadataLink, want 1"},
 		{"missing required field", func(t *testing.T, pkg string) {
-			edit(t, pkg, doc2, func(s string) string { return regexp.MustCompile(`\s*<typeName>[^<]*</typeName>`).ReplaceAllString(s, "") })
+			edit(t, pkg, doc2, func(s string) string {
+				return regexp.MustCompile(`\s*<typeName>[^<]*</typeName>`).ReplaceAllString(s, "")
+			})
 		}, doc2 + ": typeName: required field missing"},
 		{"changed PDF byte", func(t *testing.T, pkg string) {
 			p := filepath.Join(pkg, pdf1)

@@ -49,7 +49,9 @@ var (
 )
 
 // The fields shared by hồ sơ and documents (tt05-packages.md §2).
-func txt(tag string, max int, req bool) field { return field{Tag: tag, Kind: kText, Max: max, Required: req} }
+func txt(tag string, max int, req bool) field {
+	return field{Tag: tag, Kind: kText, Max: max, Required: req}
+}
 func code(tag string, c tt05.CodeList, req bool) field {
 	return field{Tag: tag, Kind: kCode, Codes: c, Required: req}
 }
