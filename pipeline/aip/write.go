@@ -16,9 +16,16 @@ type Result struct {
 	Err     error    // why not: wraps ErrIncomplete or ErrMetadata, or another error
 }
 
+// ArchivePrefix is the prefix of the AIP_hoso zips of batch ID in the archive
+// store and under a local output folder: aip/<batch id>/<package name>.zip,
+// beside the batch's own package at <batch id>/.
+const ArchivePrefix = "aip/"
+
 // WriteAll writes the package of every complete hồ sơ of the finished batch
-// package bag into dir (created if need be), one zip each named
-// Package.Name, and returns what it did per hồ sơ in batch order. A hồ sơ
+// package bag into dir, one zip each named Package.Name, and returns what it
+// did per hồ sơ in batch order. dir afterwards holds exactly these packages:
+// they are written into a new folder that then replaces dir, so packages of
+// an earlier run of the batch never stay beside them. A hồ sơ
 // with a failed document gets no package (its Result.Err wraps
 // ErrIncomplete), whatever the others do. A zip is written under a temporary
 // name and renamed into place, so a zip under its final name is whole; an
@@ -30,7 +37,22 @@ func WriteAll(ctx context.Context, bag fs.FS, dir string, opts Options) ([]Resul
 	if err != nil {
 		return nil, err
 	}
-	return WriteBatch(ctx, bag, b, dir, opts, nil)
+	tmp := dir + ".writing"
+	if err := os.RemoveAll(tmp); err != nil {
+		return nil, fmt.Errorf("packages: %w", err)
+	}
+	rs, err := WriteBatch(ctx, bag, b, tmp, opts, nil)
+	if err != nil {
+		os.RemoveAll(tmp)
+		return nil, err
+	}
+	if err := os.RemoveAll(dir); err != nil {
+		return nil, fmt.Errorf("packages: %w", err)
+	}
+	if err := os.Rename(tmp, dir); err != nil {
+		return nil, fmt.Errorf("packages: %w", err)
+	}
+	return rs, nil
 }
 
 // WriteBatch is WriteAll for a batch already read, limited to the hồ sơ whose
