@@ -2,14 +2,17 @@ package main
 
 import (
 	"context"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 
 	"github.com/sohoa-vn/sohoa/configs"
 	"github.com/sohoa-vn/sohoa/pipeline/aip"
+	"github.com/sohoa-vn/sohoa/pipeline/pades"
 )
 
 // aipOptions are the AIP_hoso settings of cfg.
@@ -46,4 +49,39 @@ func writeAIPs(ctx context.Context, stdout, stderr io.Writer, cfg *configs.Confi
 // aipDir is where "process --out out" writes the AIP_hoso of batch id: out/aip/<batch id>/.
 func aipDir(out, id string) string {
 	return filepath.Join(out, filepath.FromSlash(aip.ArchivePrefix), id)
+}
+
+// isInformationPackage reports whether name is an AIP_hoso or SIP_hoso: a
+// file (a zip), or a folder that is not a bag.
+func isInformationPackage(name string) bool {
+	fi, err := os.Stat(name)
+	if err != nil {
+		return false
+	}
+	if !fi.IsDir() {
+		return true
+	}
+	_, err = os.Stat(filepath.Join(name, "bagit.txt"))
+	return errors.Is(err, fs.ErrNotExist)
+}
+
+// verifyInformationPackage is "sohoa verify" of an AIP_hoso or SIP_hoso:
+// one line per problem and exit status 1, or a summary and 0.
+func verifyInformationPackage(ctx context.Context, name string, roots *x509.CertPool, stdout, stderr io.Writer) int {
+	r, err := aip.CheckPath(ctx, name, aip.CheckOptions{Roots: roots})
+	if err != nil {
+		fmt.Fprintln(stderr, "sohoa:", err)
+		return exitFailed
+	}
+	for _, p := range r.Problems {
+		fmt.Fprintln(stdout, p)
+	}
+	if !r.OK() {
+		fmt.Fprintf(stdout, "%s: not verified (%d problem(s)); Không đạt\n", name, len(r.Problems))
+		return exitFailed
+	}
+	fmt.Fprintf(stdout, "%s: verified\n", name)
+	fmt.Fprintf(stdout, "  package    %s_hoso %s, %d văn bản\n", r.Kind, r.ObjID, r.Documents)
+	fmt.Fprintf(stdout, "  PDFs       %s\n", pades.Summary(r.Signatures))
+	return exitOK
 }

@@ -20,8 +20,10 @@ import (
 )
 
 func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := newFlagSet("verify", "PACKAGE_DIR [--ca ca.pem] [--previous PREVIOUS_PACKAGE_DIR | --previous-seal SHA256]",
-		"Checks a sealed package offline, with no configuration: the bag is complete and valid, every\n"+
+	fs := newFlagSet("verify", "PACKAGE_DIR|AIP_OR_SIP(.zip) [--ca ca.pem] [--previous PREVIOUS_PACKAGE_DIR | --previous-seal SHA256]",
+		"An AIP_hoso or SIP_hoso (zip or folder) is checked against TT 05: every METS reference, no\n"+
+			"unreferenced file, the EAD and EAD_DOC fields, the MetadataLink pairs and every PDF's signature.\n\n"+
+			"Checks a sealed package offline, with no configuration: the bag is complete and valid, every\n"+
 			"file has the SHA-256 and size that the manifests and METS.xml give, the signature over the tag\n"+
 			"manifest holds and its certificate chains to the CA, and, with --previous or --previous-seal,\n"+
 			"that the package records the seal of the organisation's previous package.\n\n"+
@@ -42,6 +44,9 @@ func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	if opts.Roots, err = loadRoots(*caFile); err != nil {
 		fmt.Fprintln(stderr, "sohoa:", err)
 		return exitUsage
+	}
+	if isInformationPackage(pos[0]) {
+		return verifyInformationPackage(ctx, pos[0], opts.Roots, stdout, stderr)
 	}
 	pdfs := &pades.DirCheck{Options: pades.VerifyOptions{Roots: opts.Roots}}
 	opts.Checks = append(opts.Checks, pdfs.Check)
