@@ -65,6 +65,23 @@ func TestProcessWritesAIP(t *testing.T) {
 		t.Errorf("verify with a file added: exit %d\n%s", code, vout)
 	}
 
+	// SIP_hoso of one hồ sơ of the processed batch, checked as verify does.
+	sips := t.TempDir()
+	code, eout, eerr := sohoa(t, "export", "sip", filepath.Join(out, "demo-2025-001"), "--out", sips, "--hoso", "H49.64.33.2025.02.VTLT", "--ca", ca)
+	files, _ := filepath.Glob(filepath.Join(sips, "1uuid-*.zip"))
+	if code != exitOK || len(files) != 1 || !strings.Contains(eout, "H49.64.33.2025.02.VTLT: "+files[0]+" (2 văn bản, 2 trang), verified") {
+		t.Errorf("export sip: exit %d %q\n%s%s", code, files, eout, eerr)
+	}
+	if len(files) == 1 {
+		if code, vout, _ := sohoa(t, "verify", files[0], "--ca", ca); code != exitOK || !strings.Contains(vout, "SIP_hoso uuid-") {
+			t.Errorf("verify of the SIP: exit %d\n%s", code, vout)
+		}
+	}
+	if code, _, eerr := sohoa(t, "export", "sip", filepath.Join(out, "demo-2025-001"), "--out", t.TempDir(), "--hoso", "H49.NOPE"); code != exitUsage ||
+		!strings.Contains(eerr, "--hoso H49.NOPE: no such hồ sơ") {
+		t.Errorf("export of an unknown hồ sơ: exit %d %s", code, eerr)
+	}
+
 	// One hồ sơ, one corrupt page: no AIP for it.
 	out2 := t.TempDir()
 	t.Cleanup(func() { seal.MakeWritable(out2) })
