@@ -12,7 +12,9 @@ import (
 
 	"github.com/sohoa-vn/sohoa/configs"
 	"github.com/sohoa-vn/sohoa/pipeline/aip"
+	"github.com/sohoa-vn/sohoa/pipeline/handover"
 	"github.com/sohoa-vn/sohoa/pipeline/pades"
+	"github.com/sohoa-vn/sohoa/storage"
 )
 
 // aipOptions are the AIP_hoso settings of cfg.
@@ -84,4 +86,29 @@ func verifyInformationPackage(ctx context.Context, name string, roots *x509.Cert
 	fmt.Fprintf(stdout, "  package    %s_hoso %s, %d văn bản\n", r.Kind, r.ObjID, r.Documents)
 	fmt.Fprintf(stdout, "  PDFs       %s\n", pades.Summary(r.Signatures))
 	return exitOK
+}
+
+// pullAIPs is the AIP_hoso part of "handover pull": the zips of batch id into
+// out/aip/<id>/, each checked, a line per package and per problem. It reports
+// false when a package could not be pulled or has problems.
+func pullAIPs(ctx context.Context, store storage.Store, id, out, caFile string, stdout, stderr io.Writer) ([]handover.Package, bool) {
+	roots, err := loadRoots(caFile)
+	if err != nil {
+		fmt.Fprintln(stderr, "sohoa:", err)
+		return nil, false
+	}
+	pkgs, err := handover.PullAIPs(ctx, store, id, aipDir(out, id), roots)
+	if err != nil {
+		fmt.Fprintln(stderr, "sohoa: AIP_hoso:", err)
+		return nil, false
+	}
+	ok := true
+	for _, p := range pkgs {
+		fmt.Fprintf(stdout, "AIP_hoso %s: %s, SHA-256 %s, %d văn bản, %d trang\n", p.HoSo, p.Name, p.SHA256, p.Documents, p.Pages)
+		for _, pr := range p.Problems {
+			ok = false
+			fmt.Fprintf(stdout, "  %s: %s\n", p.Name, pr)
+		}
+	}
+	return pkgs, ok
 }

@@ -1,13 +1,19 @@
 package main
 
 import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/sohoa-vn/sohoa/pipeline/handover/handovertest"
 	"github.com/sohoa-vn/sohoa/pipeline/seal"
+	"github.com/sohoa-vn/sohoa/storage/local"
 )
 
 // TestProcessWritesAIP: "sohoa process" with a signing key writes one
@@ -80,6 +86,32 @@ func TestProcessWritesAIP(t *testing.T) {
 	if code, _, eerr := sohoa(t, "export", "sip", filepath.Join(out, "demo-2025-001"), "--out", t.TempDir(), "--hoso", "H49.NOPE"); code != exitUsage ||
 		!strings.Contains(eerr, "--hoso H49.NOPE: no such hồ sơ") {
 		t.Errorf("export of an unknown hồ sơ: exit %d %s", code, eerr)
+	}
+
+	// handover pull fetches the AIPs beside the bag; the record has a row per package.
+	root := t.TempDir()
+	ls, err := local.New(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	handovertest.Upload(t, ls, filepath.Join(out, "demo-2025-001"), "demo-2025-001")
+	handovertest.Upload(t, ls, filepath.Join(out, "aip", "demo-2025-001"), "aip/demo-2025-001")
+	pulled := filepath.Join(t.TempDir(), "nhan")
+	code, pout, perr := sohoa(t, "handover", "pull", "demo-2025-001", "--out", pulled, "--archive-dir", root, "--ca", ca)
+	rec, _ := os.ReadFile(filepath.Join(pulled, "handover-record.txt"))
+	if code != exitOK || !strings.Contains(string(rec), "Gói AIP_hoso (mỗi hồ sơ một gói): 2\n") {
+		t.Errorf("handover pull: exit %d\n%s%s\n%s", code, pout, perr, rec)
+	}
+	for _, z := range zips {
+		data, _ := os.ReadFile(z)
+		sum := sha256.Sum256(data)
+		row := fmt.Sprintf("%s, SHA-256 %s, 2 văn bản, 2 trang, đạt", filepath.Base(z), hex.EncodeToString(sum[:]))
+		if !strings.Contains(string(rec), row) {
+			t.Errorf("the record lacks the row %q:\n%s", row, rec)
+		}
+		if got, err := os.ReadFile(filepath.Join(pulled, "aip", "demo-2025-001", filepath.Base(z))); err != nil || !bytes.Equal(got, data) {
+			t.Errorf("pulled %s: %v", filepath.Base(z), err)
+		}
 	}
 
 	// One hồ sơ, one corrupt page: no AIP for it.

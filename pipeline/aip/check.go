@@ -48,7 +48,11 @@ type Report struct {
 	ObjID     string
 	Folder    string
 	Documents int
-	Problems  []Problem
+	// Code and Pages are the hồ sơ's code (arcFileCode or fileCode) and
+	// numberOfPage as its EAD.xml gives them.
+	Code     string
+	Pages    int
+	Problems []Problem
 	// Signatures holds, per PDF, what its signature check found.
 	Signatures []*pades.Result
 }
@@ -365,7 +369,9 @@ func (c *checker) rootMETS(m *rMETS) {
 	if ead == "" {
 		c.add("METS.xml", "no dmdSec refers to metadata/descriptive/EAD.xml")
 	} else {
-		c.description(ead, hoSoSchema(c.r.Kind), true)
+		v := c.description(ead, hoSoSchema(c.r.Kind), true)
+		c.r.Code = v["arcFileCode"] + v["fileCode"]
+		c.r.Pages, _ = strconv.Atoi(v["numberOfPage"])
 	}
 	c.amdSec("METS.xml", "", m, "metadata/preservation/PREMIS.xml")
 	var reps []string
