@@ -114,6 +114,26 @@ func TestProcessWritesAIP(t *testing.T) {
 		}
 	}
 
+	// fixity checks the AIPs in the archive too: clean, then one changed byte inside a zip.
+	if code, fout, ferr := sohoa(t, "fixity", "--archive-dir", root, "--save=false"); code != exitOK || !strings.Contains(fout, ": ok (1 packages") {
+		t.Errorf("fixity with AIPs: exit %d\n%s%s", code, fout, ferr)
+	}
+	key := "aip/demo-2025-001/" + filepath.Base(zips[0])
+	stored := filepath.Join(root, filepath.FromSlash(key))
+	data, _ := os.ReadFile(stored)
+	i := bytes.Index(data, []byte("%PDF-")) // the PDFs are stored in the zip, not deflated
+	if i < 0 {
+		t.Fatal("no stored PDF in the zip")
+	}
+	data[i+200] ^= 1
+	os.Chmod(stored, 0o644)
+	if err := os.WriteFile(stored, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if code, fout, _ := sohoa(t, "fixity", "--archive-dir", root, "--save=false"); code != exitFailed || !strings.Contains(fout, "altered "+key+":") {
+		t.Errorf("fixity with an altered AIP: exit %d\n%s", code, fout)
+	}
+
 	// One hồ sơ, one corrupt page: no AIP for it.
 	out2 := t.TempDir()
 	t.Cleanup(func() { seal.MakeWritable(out2) })

@@ -40,6 +40,9 @@ func PullAIPs(ctx context.Context, store storage.Store, batchID, dir string, roo
 	if err := store.List(ctx, prefix, func(o storage.ObjectInfo) error { keys = append(keys, o.Key); return nil }); err != nil {
 		return nil, fmt.Errorf("pull AIP_hoso: %w", err)
 	}
+	if len(keys) == 0 {
+		return nil, nil // a batch without AIP_hoso (its PDFs are not signed): no folder
+	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("pull AIP_hoso: %w", err)
 	}
