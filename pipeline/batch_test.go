@@ -266,3 +266,16 @@ func TestLoadTextEncoding(t *testing.T) {
 		t.Errorf("batch %s, title %q", b.ID, b.Files[0].Meta.Title)
 	}
 }
+
+// TestReservedBatchID refuses the batch id "aip", the archive's prefix of the
+// AIP_hoso packages: its package would share their keys.
+func TestReservedBatchID(t *testing.T) {
+	dir := makeBatch(t, map[string]string{
+		"batch.json":                     `{"id": "aip", "files": [{"fileCode": "H49.64.33.2019.01.VTLT", "paperFileCode": "H49.K1.1"}]}`,
+		"H49.64.33.2019.01.VTLT/1/a.jpg": "@bb-giao-nhan-p01.jpg",
+	})
+	_, err := Load(context.Background(), dir, LoadOptions{})
+	if err == nil || !strings.Contains(err.Error(), `id = "aip": reserved`) {
+		t.Errorf("batch id aip: %v", err)
+	}
+}
