@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sohoa-vn/sohoa/ocr"
 	"github.com/sohoa-vn/sohoa/pipeline"
 	"github.com/sohoa-vn/sohoa/pipeline/pades"
 	"github.com/sohoa-vn/sohoa/pipeline/pdfa"
@@ -27,7 +28,10 @@ var fixture struct {
 var started = time.Date(2025, 3, 8, 14, 5, 9, 0, time.FixedZone("", 7*3600))
 
 func TestMain(m *testing.M) {
-	os.Setenv("OMP_THREAD_LIMIT", "1")
+	if err := ocr.ReexecSingleThreaded(); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(2)
+	}
 	dir, err := os.MkdirTemp("", "aip-fixture-")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
