@@ -30,6 +30,8 @@ type Config struct {
 	Scan     Scan `yaml:"scan"`
 	PDF      PDF  `yaml:"pdf"`
 	Seal     Seal `yaml:"seal"`
+	// Packages holds the codes written into the AIP_hoso / SIP_hoso packages.
+	Packages Packages `yaml:"packages"`
 
 	Redis     Redis     `yaml:"redis"`
 	S3        S3        `yaml:"s3"`
@@ -394,4 +396,13 @@ func validDropout(s string) bool {
 		}
 	}
 	return true
+}
+
+// Packages holds the archive's codes used in the TT 05 information packages.
+type Packages struct {
+	// Fonds is the mã phông in an AIP's OBJID (urn:<fonds>:uuid-…); empty gives urn:uuid:….
+	Fonds string `yaml:"fonds"`
+	// ArchiveCode is the mã cơ quan lưu trữ: arcFileCode = archiveCode.mã hồ sơ
+	// (the mã hồ sơ alone when empty).
+	ArchiveCode string `yaml:"archiveCode"`
 }

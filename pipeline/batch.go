@@ -200,6 +200,11 @@ type sheetFile struct {
 	Documents []DocMeta `json:"documents,omitempty"`
 }
 
+// ReservedID is the one batch id refused: the archive and a process output
+// folder keep the AIP_hoso packages under aip/<batch id>/ (aip.ArchivePrefix),
+// beside each batch's package at <batch id>/.
+const ReservedID = "aip"
+
 var batchIDPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$`)
 
 // Load reads and validates the batch folder dir: its metadata sheet, its
@@ -258,6 +263,9 @@ func Load(ctx context.Context, dir string, opts LoadOptions) (*Batch, error) {
 	}
 	if !batchIDPattern.MatchString(b.ID) {
 		probs = append(probs, Problem{File: MetadataFile, Field: "id", Value: b.ID, What: "batch id must be 1–128 of A–Z a–z 0–9 . _ - (starting with a letter or digit)"})
+	}
+	if b.ID == ReservedID {
+		probs = append(probs, Problem{File: MetadataFile, Field: "id", Value: b.ID, What: "reserved: the archive keeps the AIP_hoso packages under aip/"})
 	}
 
 	entries, err := os.ReadDir(abs)

@@ -90,8 +90,8 @@ func TestLoadReportsEveryProblem(t *testing.T) {
 	dir := makeBatch(t, map[string]string{
 		"batch.json": `{"id": "b 1", "files": [
 			{"fileCode": "H49.64.33.2019.01.VTLT", "maintenance": "09", "mode": "01", "startDate": "31/02/2019",
-			 "paperFileCode": "X.1.2", "colour": "red",
-			 "documents": [{"docOrdinal": 1, "codeNumber": "5", "codeNotation": "qđ-ubnd", "issuedDate": "2019-02-14"},
+			 "paperFileCode": "X.1.2", "colour": "red", "riskRecovery": 1,
+			 "documents": [{"docOrdinal": 1, "typeName": "Tờ khai lạ", "codeNumber": "5", "codeNotation": "qđ-ubnd", "issuedDate": "2019-02-14"},
 			               {"docOrdinal": 7}]},
 			{"fileCode": "H49.64.33.2019.02.VTLT"}]}`,
 		"H49.64.33.2019.01.VTLT/1/a.jpg":     "@bb-giao-nhan-p01.jpg",
@@ -114,6 +114,8 @@ func TestLoadReportsEveryProblem(t *testing.T) {
 		`files[0].documents[0].codeNotation = "qđ-ubnd"`,
 		`files[0].documents[0].issuedDate = "2019-02-14": not a valid date; expected DD/MM/YYYY`,
 		`files[0].documents[1].docOrdinal = "7": no document with that ordinal`,
+		`files[0].documents[0].typeName = "Tờ khai lạ": not a document type of TT 05/2025 (a code 01–32 or its name); allowed: 01 Nghị quyết`,
+		`files[0].riskRecoveryStatus: required when riskRecovery is 1`,
 		`files[1].fileCode = "H49.64.33.2019.02.VTLT": no folder of that name`,
 		`H49.64.33.2019.01.VTLT/1/notes.txt: not a supported page image`,
 		`BADCODE/: fileCode = "BADCODE": expected <agency identifier`,
@@ -262,5 +264,18 @@ func TestLoadTextEncoding(t *testing.T) {
 	}
 	if b.ID != "lo-1258" || b.Files[0].Meta.Title != "Hồ sơ chỉnh lý" {
 		t.Errorf("batch %s, title %q", b.ID, b.Files[0].Meta.Title)
+	}
+}
+
+// TestReservedBatchID refuses the batch id "aip", the archive's prefix of the
+// AIP_hoso packages: its package would share their keys.
+func TestReservedBatchID(t *testing.T) {
+	dir := makeBatch(t, map[string]string{
+		"batch.json":                     `{"id": "aip", "files": [{"fileCode": "H49.64.33.2019.01.VTLT", "paperFileCode": "H49.K1.1"}]}`,
+		"H49.64.33.2019.01.VTLT/1/a.jpg": "@bb-giao-nhan-p01.jpg",
+	})
+	_, err := Load(context.Background(), dir, LoadOptions{})
+	if err == nil || !strings.Contains(err.Error(), `id = "aip": reserved`) {
+		t.Errorf("batch id aip: %v", err)
 	}
 }

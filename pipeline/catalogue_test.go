@@ -14,6 +14,7 @@ import (
 	"github.com/xuri/excelize/v2"
 
 	"github.com/sohoa-vn/sohoa/pipeline/catalogue"
+	"github.com/sohoa-vn/sohoa/pipeline/tt05"
 )
 
 // catalogueBatch copies the sample batch without its batch.json, to be described by a catalogue.
@@ -209,6 +210,7 @@ func TestCatalogueMistakesNamedByCell(t *testing.T) {
 		{"negative count", catalogue.SheetFiles, "I3", -2, `Hồ sơ!I3: "-2" không được là số âm`},
 		{"unknown column tag", catalogue.SheetDocuments, "S2", "soTrang", `Văn bản!S2: "soTrang" thẻ cột không được biết trong trang Văn bản; được phép: fileCode, docOrdinal, codeNumber, codeNotation, issuedDate, typeName, subject, organName, signer, numberOfPage, language, mode, confidenceLevel, format, keyword, inforSign, autograph, description, docCode`},
 		{"empty fileCode", catalogue.SheetDocuments, "A5", nil, `Văn bản!A5: thiếu mã hồ sơ`},
+		{"unknown type name", catalogue.SheetDocuments, "F3", "Tờ khai lạ", `Văn bản!F3: "Tờ khai lạ" không phải tên loại văn bản theo TT 05/2025 (mã 01–32 hoặc tên); được phép: ` + tt05.TypeName.Allowed()},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -220,6 +220,9 @@ func (p problems) validateFile(m *FileMeta, declared bool) {
 		p.add("riskRecovery", strconv.Itoa(*m.RiskRecovery), "must be 1 or 0")
 	}
 	p.code("riskRecoveryStatus", m.RiskRecoveryStatus, riskStatusCodes)
+	if m.RiskRecovery != nil && *m.RiskRecovery == 1 && m.RiskRecoveryStatus == "" {
+		p.add("riskRecoveryStatus", "", "required when riskRecovery is 1 (01 Đã dự phòng, 02 Chưa dự phòng)")
+	}
 	p.maxLen("description", m.Description, 2000)
 	if len(m.FirstPages) > 0 && !m.Stack {
 		p.add("firstPages", fmt.Sprint(m.FirstPages), "only for a hồ sơ scanned as a stack (stack: true)")
@@ -240,6 +243,9 @@ func (p problems) validateDoc(fileCode string, m *DocMeta) {
 		p.add("docCode", m.DocCode, "must be the fileCode "+fileCode+" followed by a 7-digit sequence number")
 	}
 	p.maxLen("typeName", m.TypeName, 100)
+	if _, ok := tt05.TypeCode(m.TypeName); m.TypeName != "" && !ok {
+		p.add("typeName", m.TypeName, "not a document type of TT 05/2025 (a code 01–32 or its name); allowed: "+tt05.TypeName.Allowed())
+	}
 	if m.CodeNumber != "" && !codeNumberPattern.MatchString(m.CodeNumber) {
 		p.add("codeNumber", m.CodeNumber, "must be digits, with a leading zero below 10 (e.g. 05, 145)")
 	}

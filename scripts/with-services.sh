@@ -8,6 +8,7 @@
 # cmd/sohoa 1-19, pipeline/queue 20-39, pipeline/fixity 50-54, pipeline/metrics 55-59,
 # pipeline/server 60-79 (and 115, issue 12 input tests); pipeline/queue's catalogue and stack tests 90-91, its submit-after-a-failed-submit test 116 (116-119 kept for issue 12).
 # pipeline/queue transition tests (issue 11) 124-125.
+# pipeline/queue AIP_hoso tests (issue 14) 80-84.
 set -euo pipefail
 
 tmp=$(mktemp -d /tmp/sohoa-services.XXXXXX)

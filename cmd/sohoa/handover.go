@@ -163,7 +163,11 @@ func runHandoverPull(ctx context.Context, args []string, stdout, stderr io.Write
 		return exitFailed
 	}
 	fmt.Fprintf(stderr, "pulled %d files, %d bytes to %s; every checksum matches the manifests\n", res.Files, res.Bytes, res.Bag)
-	code := writeRecord(ctx, cfg, res.Bag, filepath.Join(*out, handover.RecordPDFName), pf, vf, stdout, stderr)
+	pkgs, pkgsOK := pullAIPs(ctx, store, id, *out, vf.ca, stdout, stderr)
+	code := writeRecord(ctx, cfg, res.Bag, filepath.Join(*out, handover.RecordPDFName), pf, vf, stdout, stderr, pkgs...)
+	if !pkgsOK && code == exitOK {
+		code = exitFailed
+	}
 	return code
 }
 
@@ -220,7 +224,7 @@ func signRecord(ctx context.Context, cfg *configs.Config, pdf []byte, org string
 // writeRecord verifies the bag at dir and writes its record to pdfPath and the
 // text form beside it.
 // With a signing key configured, the record's PDF is signed with it.
-func writeRecord(ctx context.Context, cfg *configs.Config, dir, pdfPath string, pf partyFlags, vf verifierFlags, stdout, stderr io.Writer) int {
+func writeRecord(ctx context.Context, cfg *configs.Config, dir, pdfPath string, pf partyFlags, vf verifierFlags, stdout, stderr io.Writer, pkgs ...handover.Package) int {
 	verify, err := packageVerifier(cfg, vf)
 	if err != nil {
 		fmt.Fprintln(stderr, "sohoa:", err)
@@ -240,6 +244,7 @@ func writeRecord(ctx context.Context, cfg *configs.Config, dir, pdfPath string, 
 		return exitFailed
 	}
 	rec.Giver, rec.Receiver, rec.Created = pf.giver, pf.receiver, time.Now()
+	rec.Packages = pkgs
 	txtPath := strings.TrimSuffix(pdfPath, filepath.Ext(pdfPath)) + ".txt"
 	var pdf, txt bytes.Buffer
 	if err := rec.WritePDF(&pdf); err != nil {

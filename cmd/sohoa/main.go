@@ -80,6 +80,7 @@ func commands() []command {
 		{"verify-bag", "check a BagIt bag's manifests against its files", runVerifyBag},
 		{"handover", "pull a package for handover and write the handover record (pull, record)", runHandover},
 		{"fixity", "re-hash every package in the archive against its manifests; report changes", runFixity},
+		{"export", "write SIP_hoso packages of a batch for another archive (export sip)", runExport},
 		{"keygen", "make a DEVELOPMENT CA, signing key and certificate for sealing", runKeygen},
 		{"version", "print the version", runVersion},
 	}

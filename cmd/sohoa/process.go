@@ -244,7 +244,13 @@ func runProcess(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	case signer != nil && errors.Is(err, pipeline.ErrIncomplete):
 		fmt.Fprintln(stdout, "  seal       none: the batch is incomplete (re-run it when the failed documents are fixed)")
 	}
-	return processExit(ctx, err, stderr)
+	status := processExit(ctx, err, stderr)
+	if rep != nil && pdfSign != nil && (err == nil || errors.Is(err, pipeline.ErrIncomplete)) {
+		if !writeAIPs(ctx, stdout, stderr, cfg, rep.Bag, aipDir(*out, b.ID)) && status == exitOK {
+			status = exitFailed
+		}
+	}
+	return status
 }
 
 // processExit is process's exit status for the error Process returned, by

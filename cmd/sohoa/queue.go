@@ -58,6 +58,7 @@ func openQueue(ctx context.Context, cfg *configs.Config, adjust ...func(*queue.O
 		Retries:   cfg.Queue.Retries,
 		CleanWork: cfg.Queue.CleanWork,
 		Logger:    log,
+		AIP:       aipOptions(cfg),
 	}
 	if opts.Signer, err = loadSigner(cfg); err != nil {
 		return nil, err

@@ -20,8 +20,10 @@ import (
 )
 
 func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := newFlagSet("verify", "PACKAGE_DIR [--ca ca.pem --trust trust.yaml] [--previous PREVIOUS_PACKAGE_DIR | --previous-seal SHA256]",
-		"Checks a sealed package offline, with no configuration: the bag is complete and valid, every\n"+
+	fs := newFlagSet("verify", "PACKAGE_DIR|AIP_OR_SIP(.zip) [--ca ca.pem --trust trust.yaml] [--previous PREVIOUS_PACKAGE_DIR | --previous-seal SHA256]",
+		"An AIP_hoso or SIP_hoso (zip or folder) is checked against TT 05: every METS reference, no\n"+
+			"unreferenced file, the EAD and EAD_DOC fields, the MetadataLink pairs and every PDF's signature.\n\n"+
+			"Checks a sealed package offline, with no configuration: the bag is complete and valid, every\n"+
 			"file has the SHA-256 and size that the manifests and METS.xml give, the signature over the tag\n"+
 			"manifest holds, its certificate chains to the CA, is fit to sign (not a CA, key usage) and is\n"+
 			"the organisation's by the trust file, the signing time is neither in the future nor before the\n"+
@@ -49,6 +51,9 @@ func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	if opts.Trust, err = loadTrust(*trustFile); err != nil {
 		fmt.Fprintln(stderr, "sohoa:", err)
 		return exitUsage
+	}
+	if isInformationPackage(pos[0]) {
+		return verifyInformationPackage(ctx, pos[0], opts.Roots, stdout, stderr)
 	}
 	pdfs := &pades.DirCheck{Options: pades.VerifyOptions{Roots: opts.Roots, Trust: opts.Trust}}
 	opts.Checks = append(opts.Checks, pdfs.Check)

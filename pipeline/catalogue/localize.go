@@ -22,6 +22,8 @@ var vietnamese = []struct {
 	{regexp.MustCompile(`^expected \[archive code\].*$`), "phải có dạng [mã cơ quan lưu trữ].[kho/giá/hộp].[số hồ sơ giấy]"},
 	{regexp.MustCompile(`^required for a digitized hồ sơ.*$`), "bắt buộc với hồ sơ số hóa (mức độ tin cậy 02): ghi mã hồ sơ gốc giấy"},
 	{regexp.MustCompile(`^must be 1 or 0$`), "phải là 1 hoặc 0"},
+	{regexp.MustCompile(`^not a document type of TT 05/2025.*; allowed: (.*)$`), "không phải tên loại văn bản theo TT 05/2025 (mã 01–32 hoặc tên); được phép: $1"},
+	{regexp.MustCompile(`^required when riskRecovery is 1.*$`), "bắt buộc khi chế độ dự phòng là 1 (01 Đã dự phòng, 02 Chưa dự phòng)"},
 	{regexp.MustCompile(`^is before startDate (.*)$`), "sớm hơn thời gian bắt đầu $1"},
 	{regexp.MustCompile(`^must be the fileCode (\S+) followed by a 7-digit sequence number$`), "phải là mã hồ sơ $1 và 7 chữ số thứ tự"},
 	{regexp.MustCompile(`^must be 1 or more$`), "phải từ 1 trở lên"},

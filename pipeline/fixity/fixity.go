@@ -20,6 +20,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"sort"
 	"strings"
 	"time"
@@ -27,6 +28,7 @@ import (
 	"github.com/hibiken/asynq"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/sohoa-vn/sohoa/pipeline/aip"
 	"github.com/sohoa-vn/sohoa/pipeline/bag"
 	"github.com/sohoa-vn/sohoa/pipeline/seal"
 	"github.com/sohoa-vn/sohoa/storage"
@@ -123,9 +125,14 @@ func Check(ctx context.Context, store storage.Store, opts Options) (*Result, err
 	res := &Result{Started: opts.Now()}
 	packages := map[string][]string{} // batch id -> paths in the bag
 	var chain []string                // seal chain entries
+	var aips []string                 // AIP_hoso zips
 	err := store.List(ctx, "", func(o storage.ObjectInfo) error {
 		if strings.HasPrefix(o.Key, seal.StoreChainPrefix) {
 			chain = append(chain, o.Key)
+			return nil
+		}
+		if strings.HasPrefix(o.Key, aip.ArchivePrefix) {
+			aips = append(aips, o.Key)
 			return nil
 		}
 		id, rel, ok := strings.Cut(o.Key, "/")
@@ -152,6 +159,9 @@ func Check(ctx context.Context, store storage.Store, opts Options) (*Result, err
 		res.Packages++
 	}
 	if err := checkChain(ctx, store, chain, seals, res); err != nil {
+		return nil, err
+	}
+	if err := checkAIPs(ctx, store, aips, res); err != nil {
 		return nil, err
 	}
 	sort.SliceStable(res.Problems, func(i, j int) bool { return res.Problems[i].Key < res.Problems[j].Key })
@@ -218,6 +228,54 @@ func checkPackage(ctx context.Context, store storage.Store, id string, rels []st
 	sort.Strings(missing)
 	for _, p := range missing {
 		res.add(id+"/"+p, Missing, "listed in the manifest, not stored")
+	}
+	return nil
+}
+
+// checkAIPs checks the AIP_hoso zips keys (aip/<batch id>/…, in no bag
+// manifest): each is read again and its contents checked against its own METS
+// files (every file's SHA-256 and size, nothing missing or extra; the zip's
+// CRCs). The PDF signatures are not checked here ("sohoa verify" does).
+func checkAIPs(ctx context.Context, store storage.Store, keys []string, res *Result) error {
+	for _, key := range keys {
+		err := checkAIP(ctx, store, key, res)
+		if ctx.Err() != nil {
+			return fmt.Errorf("fixity: %w", ctx.Err())
+		}
+		if err != nil {
+			res.add(key, Unreadable, err.Error())
+		}
+	}
+	return nil
+}
+
+func checkAIP(ctx context.Context, store storage.Store, key string, res *Result) error {
+	r, err := store.Get(ctx, key)
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+	tmp, err := os.CreateTemp("", "sohoa-fixity-*.zip")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	n, err := io.Copy(tmp, r)
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	res.Objects++
+	res.Bytes += n
+	if err != nil {
+		return err
+	}
+	rep, err := aip.CheckPath(ctx, tmp.Name(), aip.CheckOptions{StructureOnly: true})
+	if err != nil {
+		res.add(key, Altered, err.Error())
+		return nil
+	}
+	for _, p := range rep.Problems {
+		res.add(key, Altered, p.String())
 	}
 	return nil
 }

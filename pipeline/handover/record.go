@@ -60,6 +60,9 @@ type Record struct {
 	// Verification.Signatures).
 	Signatures []string
 
+	// Packages are the AIP_hoso handed over with the batch, one row each.
+	Packages []Package
+
 	Giver, Receiver Party     // bên giao, bên nhận
 	Created         time.Time // when the record is drawn up
 }
@@ -315,7 +318,7 @@ func (r *Record) summary() []string {
 			lines = append(lines, "  - "+s)
 		}
 	}
-	return lines
+	return append(lines, packageLines(r.Packages)...)
 }
 
 // verdictLine says the verdict in one sentence.

@@ -23,6 +23,25 @@ type Object struct {
 	Identifier objectID       `xml:"objectIdentifier"`
 	Chars      Characteristic `xml:"objectCharacteristics"`
 	Name       string         `xml:"originalName,omitempty"`
+	// Signatures describe digital signatures the file carries (a signed PDF).
+	Signatures []SignatureInformation `xml:"signatureInformation,omitempty"`
+}
+
+// SignatureInformation is PREMIS signatureInformation with one signature.
+type SignatureInformation struct {
+	Signature Signature `xml:"signature"`
+}
+
+// Signature describes one digital signature of a file: its encoding, the
+// signer, the method, where its value is, the rules to validate it, and
+// properties such as the signing time.
+type Signature struct {
+	Encoding        string   `xml:"signatureEncoding"`
+	Signer          string   `xml:"signer,omitempty"`
+	Method          string   `xml:"signatureMethod"`
+	Value           string   `xml:"signatureValue"`
+	ValidationRules string   `xml:"signatureValidationRules"`
+	Properties      []string `xml:"signatureProperties,omitempty"`
 }
 
 type objectID struct {
@@ -48,6 +67,15 @@ type Fixity struct {
 type Format struct {
 	Name    string `xml:"formatDesignation>formatName"`
 	Version string `xml:"formatDesignation>formatVersion,omitempty"`
+	// Registry is the format's entry in a registry such as PRONOM, when known.
+	Registry *FormatRegistry `xml:"formatRegistry,omitempty"`
+}
+
+// FormatRegistry is a format's key in a registry, e.g. PRONOM fmt/477 (PDF/A-2b).
+type FormatRegistry struct {
+	Name string `xml:"formatRegistryName"`
+	Key  string `xml:"formatRegistryKey"`
+	Role string `xml:"formatRegistryRole,omitempty"`
 }
 
 // Event is a PREMIS event: what was done, when, with what outcome, by which

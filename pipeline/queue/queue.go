@@ -26,6 +26,7 @@ package queue
 import (
 	"context"
 	"fmt"
+	"github.com/sohoa-vn/sohoa/pipeline/aip"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -71,6 +72,8 @@ type Options struct {
 	Signer seal.Signer
 	// Observer, when set, is told about every page and stage, for metrics.
 	Observer Observer
+	// AIP holds the codes of the AIP_hoso packages written beside each package.
+	AIP aip.Options
 }
 
 // Queue submits batches, runs their tasks and reports their state.

@@ -50,6 +50,9 @@ func (q *Queue) handlePackage(ctx context.Context, t *asynq.Task) error {
 			return err
 		}
 	}
+	if err := q.archiveAIPs(ctx, p.Batch, bagDir, out, ret); err != nil {
+		return fmt.Errorf("batch %s: AIP_hoso: %w", p.Batch, err)
+	}
 	if err := q.archive(ctx, p.Batch, bagDir, ret); err != nil {
 		return fmt.Errorf("batch %s: archive: %w", p.Batch, err)
 	}

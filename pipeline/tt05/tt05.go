@@ -118,3 +118,28 @@ func LookupType(v string) (DocType, bool) {
 func Fold(v string) string {
 	return strings.Join(strings.Fields(strings.ToLower(norm.NFC.String(v))), " ")
 }
+
+// TypeName is the typeName code list of TT 05/2025 (Phụ lục I): packages carry
+// the code, not the name.
+var TypeName = CodeList{
+	"01": "Nghị quyết", "02": "Quyết định", "03": "Chỉ thị", "04": "Quy chế", "05": "Quy định",
+	"06": "Thông cáo", "07": "Thông báo", "08": "Hướng dẫn", "09": "Chương trình", "10": "Kế hoạch",
+	"11": "Phương án", "12": "Đề án", "13": "Dự án", "14": "Báo cáo", "15": "Tờ trình",
+	"16": "Giấy ủy quyền", "17": "Phiếu gửi", "18": "Phiếu chuyển", "19": "Phiếu báo", "20": "Biên bản",
+	"21": "Hợp đồng", "22": "Công văn", "23": "Công điện", "24": "Bản ghi nhớ", "25": "Bản thỏa thuận",
+	"26": "Giấy mời", "27": "Giấy giới thiệu", "28": "Giấy nghỉ phép", "29": "Thư công", "30": "Bản đồ",
+	"31": "Bản vẽ kỹ thuật", "32": "Khác",
+}
+
+// TypeCode returns the TT 05 typeName code of v: a code ("02", "2"), a name in
+// any case ("Quyết định") or an abbreviation of DocTypes ("QĐ"). ok is false
+// when v names no type.
+func TypeCode(v string) (code string, ok bool) {
+	if c, ok := TypeName.Lookup(v); ok {
+		return c, true
+	}
+	if t, ok := LookupType(v); ok {
+		return TypeName.Lookup(t.Name)
+	}
+	return "", false
+}
