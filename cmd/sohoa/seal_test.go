@@ -40,6 +40,13 @@ func TestKeygenProcessSealVerify(t *testing.T) {
 	if code != exitFailed || !strings.Contains(stdout, "NOT verified: signature not checked") || !strings.Contains(stdout, "no trust configured (--trust)") {
 		t.Errorf("verify --ca without --trust: exit %d\n%s", code, stdout)
 	}
+	// The handover record says so plainly.
+	rec := filepath.Join(t.TempDir(), "bb.pdf")
+	code, _, stderr = sohoa(t, "handover", "record", first, "--out", rec, "--ca", ca)
+	if txt, err := os.ReadFile(strings.TrimSuffix(rec, ".pdf") + ".txt"); err != nil || code != exitFailed ||
+		!strings.Contains(string(txt), "NGƯỜI KÝ CHƯA ĐƯỢC ĐỐI CHIẾU với tổ chức") || !strings.Contains(string(txt), "Chưa kết luận") {
+		t.Errorf("handover record --ca without --trust: exit %d, %v\n%s\n%s", code, err, txt, stderr)
+	}
 	trust := filepath.Join(keys, DevTrustFile) // written by keygen --org-id: the certificate pinned
 	code, stdout, _ = sohoa(t, "verify", first, "--ca", ca, "--trust", trust)
 	if code != exitOK || !strings.Contains(stdout, "verified") || !strings.Contains(stdout, "NOT FOR PRODUCTION") {

@@ -295,6 +295,11 @@ func (r *Record) summary() []string {
 	if !r.SignatureChecked {
 		sig = "CHƯA ĐƯỢC KIỂM TRA (không có chứng thư số CA của tổ chức, --ca)."
 	}
+	for _, p := range r.Problems {
+		if p.Code == seal.CodeSignerUnbound {
+			sig = "đã kiểm tra với chứng thư số CA, nhưng NGƯỜI KÝ CHƯA ĐƯỢC ĐỐI CHIẾU với tổ chức (không có cấu hình tin cậy, --trust)."
+		}
+	}
 	lines := []string{
 		fmt.Sprintf("Hôm nay, vào hồi %02d giờ %02d phút, %s, hai bên tiến hành giao nhận tài liệu lưu trữ số hóa như sau:",
 			r.Created.In(recordTZ).Hour(), r.Created.In(recordTZ).Minute(), r.dateLine()),

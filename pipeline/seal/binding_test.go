@@ -298,7 +298,10 @@ func TestSigningTime(t *testing.T) {
 	ca := newNationalCA(t)
 	const org = "Sở Nội vụ tỉnh Bắc Minh"
 	expired := ca.issue(t, org, testOrgID, x509.Certificate{NotBefore: time.Date(2019, 1, 1, 0, 0, 0, 0, time.UTC), NotAfter: time.Date(2021, 12, 31, 0, 0, 0, 0, time.UTC)})
-	own := ca.issue(t, org, testOrgID, x509.Certificate{})
+	// Valid since yesterday, so that a signing time hours back lies within
+	// its validity (which the CMS check holds it to) and only the rules on
+	// the time can refuse it.
+	own := ca.issue(t, org, testOrgID, x509.Certificate{NotBefore: time.Now().Add(-24 * time.Hour), NotAfter: time.Now().AddDate(2, 0, 0)})
 	trust := seal.NewTrust(testOrgID, expired.Cert, own.Cert)
 	tsa := tsatest.Start(t)
 	roots := ca.roots.Clone()
