@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
@@ -69,8 +68,8 @@ func isInformationPackage(name string) bool {
 
 // verifyInformationPackage is "sohoa verify" of an AIP_hoso or SIP_hoso:
 // one line per problem and exit status 1, or a summary and 0.
-func verifyInformationPackage(ctx context.Context, name string, roots *x509.CertPool, stdout, stderr io.Writer) int {
-	r, err := aip.CheckPath(ctx, name, aip.CheckOptions{Roots: roots})
+func verifyInformationPackage(ctx context.Context, name string, check aip.CheckOptions, stdout, stderr io.Writer) int {
+	r, err := aip.CheckPath(ctx, name, check)
 	if err != nil {
 		fmt.Fprintln(stderr, "sohoa:", err)
 		return exitFailed
@@ -91,13 +90,16 @@ func verifyInformationPackage(ctx context.Context, name string, roots *x509.Cert
 // pullAIPs is the AIP_hoso part of "handover pull": the zips of batch id into
 // out/aip/<id>/, each checked, a line per package and per problem. It reports
 // false when a package could not be pulled or has problems.
-func pullAIPs(ctx context.Context, store storage.Store, id, out, caFile string, stdout, stderr io.Writer) ([]handover.Package, bool) {
-	roots, err := loadRoots(caFile)
+//
+// Their PDFs' signers are bound to the organisation of the pulled bag
+// (its metadata/batch.json) by the trust of vf (else seal.trustFile of cfg).
+func pullAIPs(ctx context.Context, cfg *configs.Config, store storage.Store, id, out, bagDir string, vf verifierFlags, stdout, stderr io.Writer) ([]handover.Package, bool) {
+	check, err := aipCheckOptions(cfg, vf, bagDir)
 	if err != nil {
 		fmt.Fprintln(stderr, "sohoa:", err)
 		return nil, false
 	}
-	pkgs, err := handover.PullAIPs(ctx, store, id, aipDir(out, id), roots)
+	pkgs, err := handover.PullAIPs(ctx, store, id, aipDir(out, id), check)
 	if err != nil {
 		fmt.Fprintln(stderr, "sohoa: AIP_hoso:", err)
 		return nil, false
@@ -111,4 +113,28 @@ func pullAIPs(ctx context.Context, store storage.Store, id, out, caFile string, 
 		}
 	}
 	return pkgs, ok
+}
+
+// aipCheckOptions is how handover checks the AIP_hoso of the bag at bagDir:
+// the CA certificates of --ca, the trust of --trust (else seal.trustFile of
+// cfg), and the organisation the bag's metadata names.
+func aipCheckOptions(cfg *configs.Config, vf verifierFlags, bagDir string) (aip.CheckOptions, error) {
+	var check aip.CheckOptions
+	var err error
+	if check.Roots, err = loadRoots(vf.ca); err != nil {
+		return check, err
+	}
+	file := vf.trust
+	if file == "" && cfg != nil {
+		file = cfg.Seal.TrustFile
+	}
+	if check.Trust, err = loadTrust(file); err != nil {
+		return check, err
+	}
+	b, err := aip.ReadBatch(os.DirFS(bagDir))
+	if err != nil {
+		return check, fmt.Errorf("AIP_hoso: the organisation of the package: %w", err)
+	}
+	check.OrgID = b.OrgID
+	return check, nil
 }

@@ -23,11 +23,13 @@ import (
 // a batch whose only hồ sơ has a failed document gets no AIP.
 func TestProcessWritesAIP(t *testing.T) {
 	keys := t.TempDir()
-	if code, stdout, stderr := sohoa(t, "keygen", "--out", keys, "--org", "Sở Nội vụ tỉnh Bắc Minh"); code != exitOK {
+	if code, stdout, stderr := sohoa(t, "keygen", "--out", keys, "--org", "Sở Nội vụ tỉnh Bắc Minh", "--org-id", "H49.64.33"); code != exitOK {
 		t.Fatalf("keygen: exit %d\n%s%s", code, stdout, stderr)
 	}
 	ca := filepath.Join(keys, seal.DevCAFile)
+	trust := filepath.Join(keys, DevTrustFile) // pins the development certificate for H49.64.33
 	t.Setenv("SOHOA_CONFIG", "")
+	t.Setenv("SOHOA_SEAL_TRUSTFILE", trust)
 	t.Setenv("SOHOA_SEAL_KEYFILE", filepath.Join(keys, seal.DevKeyFile))
 	t.Setenv("SOHOA_SEAL_CERTFILE", filepath.Join(keys, seal.DevCertFile))
 	out := t.TempDir()
@@ -44,7 +46,7 @@ func TestProcessWritesAIP(t *testing.T) {
 		if !strings.Contains(stdout, filepath.Base(z)) {
 			t.Errorf("process did not name %s:\n%s", filepath.Base(z), stdout)
 		}
-		code, vout, verr := sohoa(t, "verify", z, "--ca", ca)
+		code, vout, verr := sohoa(t, "verify", z, "--ca", ca, "--trust", trust)
 		if code != exitOK || !strings.Contains(vout, "verified") || !strings.Contains(vout, "AIP_hoso urn:uuid:") ||
 			!strings.Contains(vout, "2/2 tệp có chữ ký hợp lệ") {
 			t.Errorf("verify %s: exit %d\n%s%s", z, code, vout, verr)
@@ -52,6 +54,13 @@ func TestProcessWritesAIP(t *testing.T) {
 	}
 	if code, vout, _ := sohoa(t, "verify", zips[0]); code != exitFailed || strings.Count(vout, "signer not checked") != 2 {
 		t.Errorf("verify without --ca: exit %d\n%s", code, vout)
+	}
+	if code, vout, _ := sohoa(t, "verify", zips[0], "--ca", ca); code != exitFailed || strings.Count(vout, "signer not bound to the organisation") != 2 {
+		t.Errorf("verify without --trust: exit %d\n%s", code, vout)
+	}
+	if code, vout, _ := sohoa(t, "verify", zips[0], "--ca", ca, "--trust", trust, "--org", "H01.02.03"); code != exitFailed ||
+		strings.Count(vout, "signer-not-organisation")+strings.Count(vout, "không phải của cơ quan") == 0 {
+		t.Errorf("verify for another organisation: exit %d\n%s", code, vout)
 	}
 	dir := t.TempDir()
 	if b, err := exec.Command("unzip", "-q", zips[0], "-d", dir).CombinedOutput(); err != nil {
@@ -61,11 +70,11 @@ func TestProcessWritesAIP(t *testing.T) {
 	if len(pkg) != 1 {
 		t.Fatalf("unzipped: %v", pkg)
 	}
-	if code, vout, _ := sohoa(t, "verify", pkg[0], "--ca", ca); code != exitOK {
+	if code, vout, _ := sohoa(t, "verify", pkg[0], "--ca", ca, "--trust", trust); code != exitOK {
 		t.Errorf("verify of the unzipped folder: exit %d\n%s", code, vout)
 	}
 	os.WriteFile(filepath.Join(pkg[0], "representations", "rep1", "data", "extra.pdf"), []byte("%PDF"), 0o644)
-	code, vout, _ := sohoa(t, "verify", pkg[0], "--ca", ca)
+	code, vout, _ := sohoa(t, "verify", pkg[0], "--ca", ca, "--trust", trust)
 	if code != exitFailed || !strings.Contains(vout, "representations/rep1/data/extra.pdf: in the package but listed in no METS file\n") ||
 		!strings.Contains(vout, "not verified (1 problem(s))") {
 		t.Errorf("verify with a file added: exit %d\n%s", code, vout)
@@ -79,7 +88,7 @@ func TestProcessWritesAIP(t *testing.T) {
 		t.Errorf("export sip: exit %d %q\n%s%s", code, files, eout, eerr)
 	}
 	if len(files) == 1 {
-		if code, vout, _ := sohoa(t, "verify", files[0], "--ca", ca); code != exitOK || !strings.Contains(vout, "SIP_hoso uuid-") {
+		if code, vout, _ := sohoa(t, "verify", files[0], "--ca", ca, "--trust", trust); code != exitOK || !strings.Contains(vout, "SIP_hoso uuid-") {
 			t.Errorf("verify of the SIP: exit %d\n%s", code, vout)
 		}
 	}
@@ -97,7 +106,7 @@ func TestProcessWritesAIP(t *testing.T) {
 	handovertest.Upload(t, ls, filepath.Join(out, "demo-2025-001"), "demo-2025-001")
 	handovertest.Upload(t, ls, filepath.Join(out, "aip", "demo-2025-001"), "aip/demo-2025-001")
 	pulled := filepath.Join(t.TempDir(), "nhan")
-	code, pout, perr := sohoa(t, "handover", "pull", "demo-2025-001", "--out", pulled, "--archive-dir", root, "--ca", ca)
+	code, pout, perr := sohoa(t, "handover", "pull", "demo-2025-001", "--out", pulled, "--archive-dir", root, "--ca", ca, "--trust", trust)
 	rec, _ := os.ReadFile(filepath.Join(pulled, "handover-record.txt"))
 	if code != exitOK || !strings.Contains(string(rec), "Gói AIP_hoso (mỗi hồ sơ một gói): 2\n") {
 		t.Errorf("handover pull: exit %d\n%s%s\n%s", code, pout, perr, rec)

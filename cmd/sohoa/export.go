@@ -53,6 +53,11 @@ func runExport(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		fmt.Fprintln(stderr, "sohoa:", err)
 		return exitUsage
 	}
+	trust, err := loadTrust(cfg.Seal.TrustFile)
+	if err != nil {
+		fmt.Fprintln(stderr, "sohoa:", err)
+		return exitUsage
+	}
 	bagDir := pos[0]
 	if fi, err := os.Stat(bagDir); err != nil || !fi.IsDir() {
 		store, err := archiveStore(ctx, cfg, *archiveDir)
@@ -98,7 +103,7 @@ func runExport(ctx context.Context, args []string, stdout, stderr io.Writer) int
 			continue
 		}
 		zipPath := filepath.Join(*out, r.Package.Name)
-		rep, err := aip.CheckPath(ctx, zipPath, aip.CheckOptions{Roots: roots})
+		rep, err := aip.CheckPath(ctx, zipPath, aip.CheckOptions{Roots: roots, Trust: trust, OrgID: b.OrgID})
 		if err != nil {
 			fmt.Fprintf(stdout, "%s: %v\n", zipPath, err)
 			status = exitFailed

@@ -163,7 +163,7 @@ func runHandoverPull(ctx context.Context, args []string, stdout, stderr io.Write
 		return exitFailed
 	}
 	fmt.Fprintf(stderr, "pulled %d files, %d bytes to %s; every checksum matches the manifests\n", res.Files, res.Bytes, res.Bag)
-	pkgs, pkgsOK := pullAIPs(ctx, store, id, *out, vf.ca, stdout, stderr)
+	pkgs, pkgsOK := pullAIPs(ctx, cfg, store, id, *out, res.Bag, vf, stdout, stderr)
 	code := writeRecord(ctx, cfg, res.Bag, filepath.Join(*out, handover.RecordPDFName), pf, vf, stdout, stderr, pkgs...)
 	if !pkgsOK && code == exitOK {
 		code = exitFailed

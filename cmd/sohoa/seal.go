@@ -14,6 +14,7 @@ import (
 
 	"github.com/sohoa-vn/sohoa/configs"
 	"github.com/sohoa-vn/sohoa/pipeline"
+	"github.com/sohoa-vn/sohoa/pipeline/aip"
 	"github.com/sohoa-vn/sohoa/pipeline/pades"
 	"github.com/sohoa-vn/sohoa/pipeline/seal"
 	"github.com/sohoa-vn/sohoa/pipeline/seal/token"
@@ -33,6 +34,7 @@ func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) int
 			"and every failed check is printed on its own line and the exit status is 1.", stderr)
 	caFile := fs.String("ca", "", "PEM file with the organisation's CA certificate(s) that the signer must chain to")
 	trustFile := fs.String("trust", "", "trust file (YAML) naming, per Organization-Identifier, the certificates that may sign for it")
+	org := fs.String("org", "", "for an AIP_hoso or SIP_hoso: the Organization-Identifier whose certificates (by --trust) must have signed its PDFs (default: the only organisation the trust file names)")
 	prev := fs.String("previous", "", "the organisation's previous sealed package, to check the chain link")
 	prevSeal := fs.String("previous-seal", "", "the previous seal's SHA-256 fingerprint (from the previous handover record), to check the chain link")
 	pos, err := parseInterspersed(fs, args)
@@ -53,7 +55,16 @@ func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		return exitUsage
 	}
 	if isInformationPackage(pos[0]) {
-		return verifyInformationPackage(ctx, pos[0], opts.Roots, stdout, stderr)
+		check := aip.CheckOptions{Roots: opts.Roots, Trust: opts.Trust, OrgID: *org}
+		if check.OrgID == "" && opts.Trust != nil {
+			if ids := opts.Trust.Identifiers(); len(ids) == 1 {
+				check.OrgID = ids[0]
+			} else {
+				fmt.Fprintf(stderr, "sohoa: the trust file names %d organisations: give --org\n", len(ids))
+				return exitUsage
+			}
+		}
+		return verifyInformationPackage(ctx, pos[0], check, stdout, stderr)
 	}
 	pdfs := &pades.DirCheck{Options: pades.VerifyOptions{Roots: opts.Roots, Trust: opts.Trust}}
 	opts.Checks = append(opts.Checks, pdfs.Check)

@@ -18,6 +18,7 @@ import (
 	"strings"
 
 	"github.com/sohoa-vn/sohoa/pipeline/pades"
+	"github.com/sohoa-vn/sohoa/pipeline/seal"
 )
 
 // Problem is one thing wrong with a package: the file (a slash path inside
@@ -40,6 +41,12 @@ type CheckOptions struct {
 	// them no signer can be trusted: every PDF is a problem ("signer not
 	// checked"), never a pass.
 	Roots *x509.CertPool
+	// Trust and OrgID bind every PDF's signer to the organisation (see
+	// seal.Trust.CheckBinding): the certificate must be OrgID's by Trust.
+	// With Roots but no Trust every PDF is a problem ("signer not bound to
+	// the organisation"), never a pass.
+	Trust *seal.Trust
+	OrgID string
 	// StructureOnly checks the structure and every checksum but not the PDF
 	// signatures: for the archive's fixity check, never for a verdict.
 	StructureOnly bool
@@ -578,7 +585,7 @@ func (c *checker) signature(p string) {
 		c.add(p, "cannot be read: %v", errText(err))
 		return
 	}
-	res := pades.Verify(p, data, pades.VerifyOptions{Roots: c.opts.Roots})
+	res := pades.Verify(p, data, pades.VerifyOptions{Roots: c.opts.Roots, Trust: c.opts.Trust, OrgID: c.opts.OrgID})
 	c.r.Signatures = append(c.r.Signatures, res)
 	for _, pr := range res.Problems {
 		if c.opts.Roots == nil && pr.Check == pades.CheckCertificate {
@@ -586,8 +593,11 @@ func (c *checker) signature(p string) {
 		}
 		c.add(p, "signature: %s: %s", pr.Check, pr.Detail)
 	}
-	if c.opts.Roots == nil {
+	switch {
+	case c.opts.Roots == nil:
 		c.add(p, "signature: signer not checked: no CA certificate given (--ca); chưa kiểm tra người ký")
+	case c.opts.Trust == nil:
+		c.add(p, "signature: signer not bound to the organisation: no trust file given (--trust); chưa kiểm tra người ký có phải của cơ quan")
 	}
 }
 

@@ -3,7 +3,6 @@ package handover
 import (
 	"context"
 	"crypto/sha256"
-	"crypto/x509"
 	"encoding/hex"
 	"fmt"
 	"io"
@@ -32,9 +31,9 @@ type Package struct {
 // PullAIPs downloads the AIP_hoso zips of batchID (aip/<batchID>/ in store)
 // into dir, comparing each with the SHA-256 the store holds for it, and
 // checks each package (aip.Check: METS references, EAD fields, MetadataLink,
-// PDF signatures against roots). It returns one row per package, by hồ sơ.
+// PDF signatures by check). It returns one row per package, by hồ sơ.
 // A zip that does not match its stored checksum is an error.
-func PullAIPs(ctx context.Context, store storage.Store, batchID, dir string, roots *x509.CertPool) ([]Package, error) {
+func PullAIPs(ctx context.Context, store storage.Store, batchID, dir string, check aip.CheckOptions) ([]Package, error) {
 	prefix := aip.ArchivePrefix + batchID + "/"
 	var keys []string
 	if err := store.List(ctx, prefix, func(o storage.ObjectInfo) error { keys = append(keys, o.Key); return nil }); err != nil {
@@ -54,7 +53,7 @@ func PullAIPs(ctx context.Context, store storage.Store, batchID, dir string, roo
 		if err != nil {
 			return nil, err
 		}
-		rep, err := aip.CheckPath(ctx, dst, aip.CheckOptions{Roots: roots})
+		rep, err := aip.CheckPath(ctx, dst, check)
 		if err != nil {
 			return nil, fmt.Errorf("pull AIP_hoso %s: %w", name, err)
 		}
