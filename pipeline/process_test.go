@@ -128,7 +128,7 @@ func TestProcessSampleBatch(t *testing.T) {
 	if err != nil || len(probs) != 0 {
 		t.Fatalf("bag not valid: %v %v", probs, err)
 	}
-	info, err := bag.ReadInfo(filepath.Join(dir, "bag-info.txt"))
+	info, err := bag.ReadInfo(filepath.Join(dir, bag.InfoFile))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -140,7 +140,7 @@ func TestProcessSampleBatch(t *testing.T) {
 			t.Errorf("bag-info %s = %q, want %q", label, got, want)
 		}
 	}
-	for _, name := range []string{"bagit.txt", "manifest-sha256.txt", "tagmanifest-sha256.txt", "metadata/batch.json",
+	for _, name := range []string{bag.DeclarationFile, bag.ManifestFile, bag.TagManifestFile, bag.BatchRecordFile,
 		"data/H49.64.33.2024.01.VTLT/H49.64.33.2024.01.VTLT.1.pdf", "data/H49.64.33.2024.01.VTLT/H49.64.33.2024.01.VTLT.2.txt",
 		"data/H49.64.33.2025.02.VTLT/H49.64.33.2025.02.VTLT.2.pdf", "data/H49.64.33.2024.01.VTLT/H49.64.33.2024.01.VTLT.1.alto.xml", "data/originals/H49.64.33.2025.02.VTLT/01-cv-giao-nop.png"} {
 		if _, err := os.Stat(filepath.Join(dir, name)); err != nil {
@@ -241,12 +241,12 @@ func TestRerunRefusesFinishedBag(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	before, _ := os.ReadFile(filepath.Join(dir, "tagmanifest-sha256.txt"))
+	before, _ := os.ReadFile(filepath.Join(dir, bag.TagManifestFile))
 	_, err = Process(context.Background(), b, filepath.Dir(dir), Options{Workers: 1})
 	if !errors.Is(err, bag.ErrExists) {
 		t.Fatalf("re-run over a finished bag: err = %v, want bag.ErrExists", err)
 	}
-	after, _ := os.ReadFile(filepath.Join(dir, "tagmanifest-sha256.txt"))
+	after, _ := os.ReadFile(filepath.Join(dir, bag.TagManifestFile))
 	if !bytes.Equal(before, after) {
 		t.Error("finished bag changed by a refused re-run")
 	}
@@ -287,7 +287,7 @@ func TestCorruptPageFailsOnlyItsDocument(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(bagDir, "data/originals/H49.64.33.2019.01.VTLT/2/p1.jpg")); err != nil {
 		t.Error("failed document's original is not kept in the bag")
 	}
-	info, _ := bag.ReadInfo(filepath.Join(bagDir, "bag-info.txt"))
+	info, _ := bag.ReadInfo(filepath.Join(bagDir, bag.InfoFile))
 	if info.Get(BagStatusLabel) != "incomplete" {
 		t.Errorf("bag-info status %q, want incomplete", info.Get(BagStatusLabel))
 	}

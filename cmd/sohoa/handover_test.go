@@ -179,7 +179,7 @@ func TestHandoverPull(t *testing.T) {
 	for form, s := range map[string]string{"txt": string(txt), "pdf": pdfText} {
 		for _, want := range []string{"BIÊN BẢN GIAO NHẬN", "Sở Nội vụ tỉnh Bắc Minh", "Mã lô (gói tin): " + id,
 			"Tổng số hồ sơ: 2", fmt.Sprintf("Tổng số tệp tin: %d", len(manifest)), "từ 02/10/2023 đến 17/09/2025",
-			stored[handover.SignatureName], "sohoa development", "Nguyễn Thị Lan", "Lưu trữ viên", "Trần Văn Đức", "Kết quả kiểm tra: Đạt"} {
+			stored[bag.SignatureFile], "sohoa development", "Nguyễn Thị Lan", "Lưu trữ viên", "Trần Văn Đức", "Kết quả kiểm tra: Đạt"} {
 			if !strings.Contains(s, want) {
 				t.Errorf("%s record lacks %q", form, want)
 			}
@@ -247,7 +247,7 @@ func TestHandoverPull(t *testing.T) {
 		t.Fatalf("handover record: exit %d\n%s", code, stderr)
 	}
 	txt2, err := os.ReadFile(strings.TrimSuffix(rec, ".pdf") + ".txt")
-	if err != nil || !strings.Contains(string(txt2), stored[handover.SignatureName]) {
+	if err != nil || !strings.Contains(string(txt2), stored[bag.SignatureFile]) {
 		t.Errorf("record text: %v", err)
 	}
 	if _, _, code := e.run(t, nil, "handover", "record", bagDir, "--out", filepath.Join(bagDir, "r.pdf")); code != exitUsage {

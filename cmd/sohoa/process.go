@@ -364,7 +364,7 @@ func (p *progress) finish(interrupted bool) {
 }
 
 func printSeal(w io.Writer, l *seal.Link) {
-	fmt.Fprintf(w, "  seal       SHA-256 %s (%s)\n", l.SHA256, seal.SignatureFile)
+	fmt.Fprintf(w, "  seal       SHA-256 %s (%s)\n", l.SHA256, bag.SignatureFile)
 	if l.PreviousSHA256 != "" {
 		fmt.Fprintf(w, "  previous   %s (batch %s)\n", l.PreviousSHA256, l.PreviousBatch)
 	} else {

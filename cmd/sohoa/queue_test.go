@@ -302,7 +302,7 @@ func TestQueueHappyPath(t *testing.T) {
 	same := 0
 	for _, k := range keys(want) {
 		// batch.json records per-page timings, so it and the tag manifest listing it differ.
-		if k == "metadata/batch.json" || k == "tagmanifest-sha256.txt" {
+		if k == bag.BatchRecordFile || k == bag.TagManifestFile {
 			continue
 		}
 		if got[k] != want[k] {
@@ -404,7 +404,7 @@ func TestQueuePoison(t *testing.T) {
 	}
 	got := download(t, e.archive(t), "poison-1")
 	for _, k := range []string{"data/originals/H49.64.33.2024.01.VTLT/2/page-001.tif", "data/H49.64.33.2024.01.VTLT/H49.64.33.2024.01.VTLT.1.pdf",
-		"data/H49.64.33.2025.02.VTLT/H49.64.33.2025.02.VTLT.2.pdf", "bag-info.txt", "metadata/batch.json"} {
+		"data/H49.64.33.2025.02.VTLT/H49.64.33.2025.02.VTLT.2.pdf", bag.InfoFile, bag.BatchRecordFile} {
 		if got[k] == "" {
 			t.Errorf("package lacks %s", k)
 		}
@@ -845,7 +845,7 @@ func checkCompletePackage(t *testing.T, out string) {
 	if err != nil || len(probs) != 0 {
 		t.Errorf("package: %v %v", probs, err)
 	}
-	info, _ := bag.ReadInfo(filepath.Join(out, "bag-info.txt"))
+	info, _ := bag.ReadInfo(filepath.Join(out, bag.InfoFile))
 	if info.Get(pipeline.BagStatusLabel) != "complete" || info.Get("Sohoa-Documents") != "4 of 4" {
 		t.Errorf("bag-info: %v", info)
 	}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/sohoa-vn/sohoa/configs"
 	"github.com/sohoa-vn/sohoa/pipeline"
+	"github.com/sohoa-vn/sohoa/pipeline/bag"
 	"github.com/sohoa-vn/sohoa/pipeline/pades"
 	"github.com/sohoa-vn/sohoa/pipeline/seal"
 	"github.com/sohoa-vn/sohoa/pipeline/seal/token"
@@ -65,7 +66,7 @@ func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	if !r.SignedAt.IsZero() {
 		fmt.Fprintf(stdout, "  signed at  %s\n", r.SignedAt.UTC().Format(time.RFC3339))
 	}
-	fmt.Fprintf(stdout, "  seal       SHA-256 %s (of %s)\n", r.Fingerprint, seal.SignatureFile)
+	fmt.Fprintf(stdout, "  seal       SHA-256 %s (of %s)\n", r.Fingerprint, bag.SignatureFile)
 	fmt.Fprintf(stdout, "  PDFs       %s\n", pades.Summary(pdfs.Results))
 	switch {
 	case r.PreviousChecked:

@@ -42,7 +42,7 @@ const (
 
 // Files of a package that no manifest lists: the tag manifest itself, and the
 // seal's signature over it.
-var rootFiles = map[string]bool{"tagmanifest-sha256.txt": true, "tagmanifest-sha256.txt.p7s": true}
+var rootFiles = map[string]bool{bag.TagManifestFile: true, bag.SignatureFile: true}
 
 // Problem is one object that failed the check.
 type Problem struct {
@@ -166,9 +166,9 @@ func Check(ctx context.Context, store storage.Store, opts Options) (*Result, err
 func checkPackage(ctx context.Context, store storage.Store, id string, rels []string, res *Result, seals map[string]string) error {
 	rank := func(rel string) int {
 		switch rel {
-		case "tagmanifest-sha256.txt":
+		case bag.TagManifestFile:
 			return 0
-		case "manifest-sha256.txt":
+		case bag.ManifestFile:
 			return 1
 		}
 		return 2
@@ -190,7 +190,7 @@ func checkPackage(ctx context.Context, store storage.Store, id string, rels []st
 			res.add(key, Unreadable, err.Error())
 			continue
 		}
-		if rel == seal.SignatureFile {
+		if rel == bag.SignatureFile {
 			seals[id] = sum
 		}
 		w, listed := want[rel]
@@ -206,8 +206,8 @@ func checkPackage(ctx context.Context, store storage.Store, id string, rels []st
 			want[p] = s
 		}
 	}
-	if !stored["manifest-sha256.txt"] {
-		res.add(id+"/manifest-sha256.txt", Missing, "the package has no payload manifest")
+	if !stored[bag.ManifestFile] {
+		res.add(id+"/"+bag.ManifestFile, Missing, "the package has no payload manifest")
 	}
 	var missing []string
 	for p := range want {
@@ -273,7 +273,7 @@ func checkChain(ctx context.Context, store storage.Store, keys []string, seals m
 		got, ok := seals[e.Batch]
 		switch {
 		case !ok:
-			res.add(e.Batch+"/"+seal.SignatureFile, Missing, fmt.Sprintf("the seal chain entry %s names this package's seal (%s), not stored", key, e.SHA256))
+			res.add(e.Batch+"/"+bag.SignatureFile, Missing, fmt.Sprintf("the seal chain entry %s names this package's seal (%s), not stored", key, e.SHA256))
 		case got != strings.ToLower(e.SHA256):
 			res.add(key, Altered, fmt.Sprintf("seal chain entry gives batch %s the fingerprint %s, the stored package's seal has %s", e.Batch, e.SHA256, got))
 		}

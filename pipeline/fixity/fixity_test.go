@@ -16,6 +16,7 @@ import (
 	"github.com/hibiken/asynq"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/sohoa-vn/sohoa/pipeline/bag"
 	"github.com/sohoa-vn/sohoa/pipeline/fixity"
 	"github.com/sohoa-vn/sohoa/pipeline/handover/handovertest"
 	"github.com/sohoa-vn/sohoa/pipeline/seal"
@@ -185,7 +186,7 @@ func TestCheckSealChain(t *testing.T) {
 		handovertest.MakeBag(t, dir, id, 3)
 		// Seal wants a METS.xml; the bag check does not list tag files, so a
 		// placeholder is enough, removed again before upload.
-		mets := filepath.Join(dir, "metadata", "METS.xml")
+		mets := filepath.Join(dir, filepath.FromSlash(bag.METSFile))
 		if err := os.WriteFile(mets, []byte("<mets/>"), 0o644); err != nil {
 			t.Fatal(err)
 		}
@@ -260,7 +261,7 @@ func TestCheckSealChain(t *testing.T) {
 				t.Errorf("altered: %v, want %s naming lo-2", p, forged)
 			}
 		case fixity.Missing:
-			if p.Key != "lo-3/"+seal.SignatureFile {
+			if p.Key != "lo-3/"+bag.SignatureFile {
 				t.Errorf("missing: %v, want lo-3's seal", p)
 			}
 		}

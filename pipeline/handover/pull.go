@@ -26,10 +26,12 @@ import (
 )
 
 // Names of the bag's manifests and of the seal's signature over the tag manifest.
+//
+// Deprecated: use bag.ManifestFile, bag.TagManifestFile and bag.SignatureFile.
 const (
-	ManifestName    = "manifest-sha256.txt"
-	TagManifestName = "tagmanifest-sha256.txt"
-	SignatureName   = "tagmanifest-sha256.txt.p7s"
+	ManifestName    = bag.ManifestFile
+	TagManifestName = bag.TagManifestFile
+	SignatureName   = bag.SignatureFile
 )
 
 // Errors reported by Pull. They are wrapped with context; test with errors.Is.
@@ -107,9 +109,9 @@ func Pull(ctx context.Context, store storage.Store, batchID, out string, opts Pu
 	// The manifests first, so that every later object is checked as it streams.
 	rank := func(k string) int {
 		switch strings.TrimPrefix(k, prefix) {
-		case TagManifestName:
+		case bag.TagManifestFile:
 			return 0
-		case ManifestName:
+		case bag.ManifestFile:
 			return 1
 		}
 		return 2
@@ -146,7 +148,7 @@ func Pull(ctx context.Context, store storage.Store, batchID, out string, opts Pu
 		} else {
 			res.Unlisted = append(res.Unlisted, rel)
 		}
-		if rel == TagManifestName || rel == ManifestName {
+		if rel == bag.TagManifestFile || rel == bag.ManifestFile {
 			if err := addManifest(dst, want); err != nil {
 				return res, fmt.Errorf("pull %s: %s: %w", batchID, rel, err)
 			}
@@ -158,8 +160,8 @@ func Pull(ctx context.Context, store storage.Store, batchID, out string, opts Pu
 			missing = append(missing, p)
 		}
 	}
-	if !stored[ManifestName] {
-		missing = append(missing, ManifestName)
+	if !stored[bag.ManifestFile] {
+		missing = append(missing, bag.ManifestFile)
 	}
 	if len(missing) > 0 {
 		sort.Strings(missing)

@@ -128,7 +128,7 @@ func TestReplaceCorruptPage(t *testing.T) {
 	if sum, _, err := bag.HashFile(filepath.Join(pkg, "data/originals", file)); err != nil || sum != fixed {
 		t.Errorf("original in the package: %s, %v; want the fixed version %s", sum, err, fixed)
 	}
-	premis, err := os.ReadFile(filepath.Join(pkg, pipeline.PremisFile))
+	premis, err := os.ReadFile(filepath.Join(pkg, bag.PremisFile))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -102,7 +102,7 @@ func checkBag(t *testing.T, dir, status, docs string) {
 	if err != nil || len(probs) != 0 {
 		t.Errorf("package: %v %v", probs, err)
 	}
-	info, err := bag.ReadInfo(filepath.Join(dir, "bag-info.txt"))
+	info, err := bag.ReadInfo(filepath.Join(dir, bag.InfoFile))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -150,7 +150,7 @@ func TestRetryTransient(t *testing.T) {
 		t.Errorf("incomplete package has %d PDFs, want 2", pdfs)
 	}
 	checkBag(t, dir, "incomplete", "2 of 4")
-	info := filepath.ToSlash(b.ID + "/bag-info.txt")
+	info := filepath.ToSlash(b.ID + "/" + bag.InfoFile)
 	if mode := retentionMode(t, arch, info); mode != "" {
 		t.Errorf("incomplete package is locked (%s)", mode)
 	}
@@ -234,7 +234,7 @@ func TestRetryFailedTasks(t *testing.T) {
 		t.Fatal(err)
 	}
 	inbox.set(inboxKey(b.ID, pipeline.MetadataFile))
-	archive.set(b.ID + "/tagmanifest-sha256.txt") // the last object of the package
+	archive.set(b.ID + "/" + bag.TagManifestFile) // the last object of the package
 	_, stop := startWorker(t, q, 2)
 	defer stop()
 	st := waitFinished(t, q, b.ID, batchLimit)
@@ -248,11 +248,11 @@ func TestRetryFailedTasks(t *testing.T) {
 		t.Fatalf("retry = %+v, %v; want the batch task", res, err)
 	}
 	st = waitFinished(t, q, b.ID, batchLimit)
-	if st.State != StateFailed || !strings.HasPrefix(st.Error, "package: ") || !strings.Contains(st.Error, "tagmanifest-sha256.txt") ||
+	if st.State != StateFailed || !strings.HasPrefix(st.Error, "package: ") || !strings.Contains(st.Error, bag.TagManifestFile) ||
 		st.DocumentsDone != 4 || st.Retries != 1 {
 		t.Fatalf("status = %+v, want failed in the package task", st)
 	}
-	if _, err := arch.Stat(ctx, b.ID+"/bag-info.txt"); err != nil {
+	if _, err := arch.Stat(ctx, b.ID+"/"+bag.InfoFile); err != nil {
 		t.Fatalf("the failed package task wrote nothing before the fault: %v", err)
 	}
 
@@ -270,7 +270,7 @@ func TestRetryFailedTasks(t *testing.T) {
 		t.Errorf("package has %d PDFs, want 4", pdfs)
 	}
 	checkBag(t, dir, "complete", "4 of 4")
-	key := b.ID + "/tagmanifest-sha256.txt"
+	key := b.ID + "/" + bag.TagManifestFile
 	if mode, _, err := arch.Client().GetObjectRetention(ctx, arch.Bucket(), key, ""); err != nil || mode == nil || *mode != "GOVERNANCE" {
 		t.Errorf("retention of %s: %v, %v", key, mode, err)
 	}

@@ -63,7 +63,7 @@ func safeName(org string) string {
 // organisation's chain, and makes it the chain's head. Seals of one
 // organisation into one output folder are serialised with a file lock.
 func (c LocalChain) Seal(ctx context.Context, bagDir string, s Signer) (*Link, error) {
-	info, err := bag.ReadInfo(filepath.Join(bagDir, BagInfo))
+	info, err := bag.ReadInfo(filepath.Join(bagDir, bag.InfoFile))
 	if err != nil {
 		return nil, fmt.Errorf("seal %s: %w", bagDir, err)
 	}

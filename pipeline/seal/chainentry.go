@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+
+	"github.com/sohoa-vn/sohoa/pipeline/bag"
 )
 
 // ErrSealedNotChained is returned (wrapped) by LocalChain.Seal in the rare
@@ -44,8 +46,8 @@ func unseal(bagDir string) error {
 	if err := MakeWritable(bagDir); err != nil {
 		return err
 	}
-	if err := os.Remove(filepath.Join(bagDir, SignatureFile)); err != nil && !errors.Is(err, os.ErrNotExist) {
-		return fmt.Errorf("remove %s: %w", SignatureFile, err)
+	if err := os.Remove(filepath.Join(bagDir, bag.SignatureFile)); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("remove %s: %w", bag.SignatureFile, err)
 	}
 	return nil
 }

@@ -26,7 +26,7 @@ func TestChainEntryFailureUnseals(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	info, err := bag.ReadInfo(filepath.Join(second, "bag-info.txt"))
+	info, err := bag.ReadInfo(filepath.Join(second, bag.InfoFile))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -47,7 +47,7 @@ func TestChainEntryFailureUnseals(t *testing.T) {
 	if !strings.Contains(err.Error(), "left unsealed") {
 		t.Errorf("Seal with an unwritable chain entry = %v, want a failure that says the package was left unsealed", err)
 	}
-	if _, err := os.Stat(filepath.Join(second, seal.SignatureFile)); !os.IsNotExist(err) {
+	if _, err := os.Stat(filepath.Join(second, bag.SignatureFile)); !os.IsNotExist(err) {
 		t.Errorf("the package keeps a signature although its chain entry was not written: %v", err)
 	}
 	if after, _ := os.ReadFile(head); string(after) != string(before) {

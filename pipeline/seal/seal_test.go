@@ -126,7 +126,7 @@ func (f *fixture) build() error {
 		if err := copyTree(f.unsealed, p); err != nil {
 			return err
 		}
-		info, err := bag.ReadInfo(filepath.Join(p, "bag-info.txt"))
+		info, err := bag.ReadInfo(filepath.Join(p, bag.InfoFile))
 		if err != nil {
 			return err
 		}
@@ -196,7 +196,7 @@ func verify(t *testing.T, dir string, opts seal.VerifyOptions) *seal.Report {
 // payloadFile returns the bag path of the package's first document PDF.
 func payloadFile(t *testing.T, dir, ext string) string {
 	t.Helper()
-	m, err := bag.ReadManifest(filepath.Join(dir, "manifest-sha256.txt"))
+	m, err := bag.ReadManifest(filepath.Join(dir, bag.ManifestFile))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -224,8 +224,8 @@ func tool(t *testing.T, name string, args ...string) (string, error) {
 func opensslVerify(t *testing.T, dir, ca string) (string, error) {
 	t.Helper()
 	return tool(t, "openssl", "cms", "-verify", "-binary",
-		"-content", filepath.Join(dir, seal.TagManifest),
-		"-in", filepath.Join(dir, seal.SignatureFile), "-inform", "DER",
+		"-content", filepath.Join(dir, bag.TagManifestFile),
+		"-in", filepath.Join(dir, bag.SignatureFile), "-inform", "DER",
 		"-CAfile", ca, "-out", os.DevNull)
 }
 
@@ -243,9 +243,9 @@ func TestSealedPackageVerifies(t *testing.T) {
 		if want := f.links[i].SHA256; r.Fingerprint != want {
 			t.Errorf("%s: fingerprint %s, sealed as %s", p, r.Fingerprint, want)
 		}
-		b, _ := os.ReadFile(filepath.Join(p, seal.SignatureFile))
+		b, _ := os.ReadFile(filepath.Join(p, bag.SignatureFile))
 		if sum := sha256.Sum256(b); hex.EncodeToString(sum[:]) != r.Fingerprint {
-			t.Errorf("fingerprint is not the SHA-256 of %s", seal.SignatureFile)
+			t.Errorf("fingerprint is not the SHA-256 of %s", bag.SignatureFile)
 		}
 		if !strings.Contains(r.SignerSubject(), "Sở Nội vụ tỉnh Bắc Minh") || !strings.Contains(r.SignerSubject(), "NOT FOR PRODUCTION") {
 			t.Errorf("signer subject %q", r.SignerSubject())
@@ -329,8 +329,8 @@ func TestTamperingDetected(t *testing.T) {
 			return "metadata/notes.txt", seal.CheckFile, "unexpected file"
 		}},
 		{name: "bag-info edited", tamper: func(t *testing.T, dir string) (string, string, string) {
-			replaceIn(t, filepath.Join(dir, "bag-info.txt"), "Sohoa-Batch-Status: complete", "Sohoa-Batch-Status: complete (checked)")
-			return "bag-info.txt", seal.CheckFile, "checksum mismatch"
+			replaceIn(t, filepath.Join(dir, bag.InfoFile), "Sohoa-Batch-Status: complete", "Sohoa-Batch-Status: complete (checked)")
+			return bag.InfoFile, seal.CheckFile, "checksum mismatch"
 		}},
 		{name: "manifests and payload edited consistently", only: seal.CheckSignature, tamper: func(t *testing.T, dir string) (string, string, string) {
 			p := payloadFile(t, dir, ".txt")
@@ -340,14 +340,14 @@ func TestTamperingDetected(t *testing.T) {
 			copy(text, "SỬA")
 			write(t, filepath.Join(dir, p), string(text))
 			newSum, newSize := fileSum(t, filepath.Join(dir, p))
-			replaceIn(t, filepath.Join(dir, "manifest-sha256.txt"), oldSum, newSum)
-			replaceIn(t, filepath.Join(dir, "metadata", "METS.xml"),
+			replaceIn(t, filepath.Join(dir, bag.ManifestFile), oldSum, newSum)
+			replaceIn(t, filepath.Join(dir, filepath.FromSlash(bag.METSFile)),
 				fmt.Sprintf(`SIZE="%d" CHECKSUM="%s"`, oldSize, oldSum), fmt.Sprintf(`SIZE="%d" CHECKSUM="%s"`, newSize, newSum))
-			retag(t, dir, "manifest-sha256.txt", "metadata/METS.xml")
-			return seal.TagManifest, seal.CheckSignature, "does not match the signature"
+			retag(t, dir, bag.ManifestFile, bag.METSFile)
+			return bag.TagManifestFile, seal.CheckSignature, "does not match the signature"
 		}},
 		{name: "signed with another key", only: seal.CheckCertificate, tamper: func(t *testing.T, dir string) (string, string, string) {
-			tm, err := os.ReadFile(filepath.Join(dir, seal.TagManifest))
+			tm, err := os.ReadFile(filepath.Join(dir, bag.TagManifestFile))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -355,7 +355,7 @@ func TestTamperingDetected(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if err := os.WriteFile(filepath.Join(dir, seal.SignatureFile), der, 0o644); err != nil {
+			if err := os.WriteFile(filepath.Join(dir, bag.SignatureFile), der, 0o644); err != nil {
 				t.Fatal(err)
 			}
 			if out, err := opensslVerify(t, dir, f.ca); err == nil {
@@ -364,16 +364,16 @@ func TestTamperingDetected(t *testing.T) {
 			return "", seal.CheckCertificate, "not trusted by the given CA"
 		}},
 		{name: "signature deleted", tamper: func(t *testing.T, dir string) (string, string, string) {
-			if err := os.Remove(filepath.Join(dir, seal.SignatureFile)); err != nil {
+			if err := os.Remove(filepath.Join(dir, bag.SignatureFile)); err != nil {
 				t.Fatal(err)
 			}
-			return seal.SignatureFile, seal.CheckSignature, "not sealed"
+			return bag.SignatureFile, seal.CheckSignature, "not sealed"
 		}},
 		{name: "METS checksum edited", tamper: func(t *testing.T, dir string) (string, string, string) {
 			p := payloadFile(t, dir, ".pdf")
 			sum, _ := fileSum(t, filepath.Join(dir, p))
-			replaceIn(t, filepath.Join(dir, "metadata", "METS.xml"), sum, strings.Repeat("0", 64))
-			retag(t, dir, "metadata/METS.xml")
+			replaceIn(t, filepath.Join(dir, filepath.FromSlash(bag.METSFile)), sum, strings.Repeat("0", 64))
+			retag(t, dir, bag.METSFile)
 			return p, seal.CheckMETS, "METS.xml CHECKSUM"
 		}},
 	}
@@ -408,7 +408,7 @@ func TestPreviousSealMismatch(t *testing.T) {
 	if r.OK() || r.PreviousChecked {
 		t.Fatalf("series-3 verified with series-1 as previous: %v", r.Problems)
 	}
-	if len(r.Problems) != 1 || r.Problems[0].Check != seal.CheckChain || r.Problems[0].Path != "bag-info.txt" ||
+	if len(r.Problems) != 1 || r.Problems[0].Check != seal.CheckChain || r.Problems[0].Path != bag.InfoFile ||
 		!strings.Contains(r.Problems[0].What, "Previous-Seal-SHA256 "+f.links[1].SHA256) {
 		t.Errorf("problems:\n%s", lines(r.Problems))
 	}
@@ -451,7 +451,7 @@ func TestSealRefusesSealedAndInvalidBags(t *testing.T) {
 	if _, err := seal.Seal(ctx, dir, f.signer, nil); err == nil || !strings.Contains(err.Error(), "not valid") {
 		t.Errorf("sealing an invalid bag: %v", err)
 	}
-	if _, err := os.Stat(filepath.Join(dir, seal.SignatureFile)); err == nil {
+	if _, err := os.Stat(filepath.Join(dir, bag.SignatureFile)); err == nil {
 		t.Error("an invalid bag was signed")
 	}
 }
@@ -469,8 +469,8 @@ func TestLoadSignerRejectsMismatchedKey(t *testing.T) {
 // offline, and checks what they must hold.
 func TestMETSAndPremisValidate(t *testing.T) {
 	f := setup(t)
-	metsFile := filepath.Join(f.series[0], "metadata", "METS.xml")
-	premisFile := filepath.Join(f.series[0], "metadata", "preservation", "premis.xml")
+	metsFile := filepath.Join(f.series[0], filepath.FromSlash(bag.METSFile))
+	premisFile := filepath.Join(f.series[0], filepath.FromSlash(bag.PremisFile))
 	for _, c := range []struct{ schema, file string }{
 		{"testdata/schemas/package.xsd", metsFile},
 		{"testdata/schemas/mets.xsd", metsFile},
@@ -556,7 +556,7 @@ func fileSum(t *testing.T, file string) (string, int) {
 // covering their tracks would.
 func retag(t *testing.T, dir string, files ...string) {
 	t.Helper()
-	tm := filepath.Join(dir, seal.TagManifest)
+	tm := filepath.Join(dir, bag.TagManifestFile)
 	m, err := bag.ReadManifest(tm)
 	if err != nil {
 		t.Fatal(err)
@@ -592,7 +592,7 @@ func unsealedCopy(t *testing.T, f *fixture, id string) string {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { seal.MakeWritable(dir) })
-	info, err := bag.ReadInfo(filepath.Join(dir, "bag-info.txt"))
+	info, err := bag.ReadInfo(filepath.Join(dir, bag.InfoFile))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -707,8 +707,8 @@ func TestMETSOfIncompleteBatchValidates(t *testing.T) {
 	if !errors.Is(err, pipeline.ErrIncomplete) {
 		t.Fatalf("err = %v, want an incomplete batch", err)
 	}
-	metsFile := filepath.Join(rep.Bag, "metadata", "METS.xml")
-	premisFile := filepath.Join(rep.Bag, "metadata", "preservation", "premis.xml")
+	metsFile := filepath.Join(rep.Bag, filepath.FromSlash(bag.METSFile))
+	premisFile := filepath.Join(rep.Bag, filepath.FromSlash(bag.PremisFile))
 	for _, c := range []struct{ schema, file string }{
 		{"testdata/schemas/package.xsd", metsFile},
 		{"testdata/schemas/premis-v3-0.xsd", premisFile},

@@ -101,7 +101,7 @@ func (c StoreChain) Head(ctx context.Context, org string) (*Link, error) {
 // organisation's chain. When the chain already holds a seal of this very
 // package (same batch, same tag files), that seal is restored instead.
 func (c StoreChain) Seal(ctx context.Context, bagDir string, s Signer) (*Link, error) {
-	infoFile, tmFile, sigFile := filepath.Join(bagDir, BagInfo), filepath.Join(bagDir, TagManifest), filepath.Join(bagDir, SignatureFile)
+	infoFile, tmFile, sigFile := filepath.Join(bagDir, bag.InfoFile), filepath.Join(bagDir, bag.TagManifestFile), filepath.Join(bagDir, bag.SignatureFile)
 	origInfo, err := os.ReadFile(infoFile)
 	if err != nil {
 		return nil, fmt.Errorf("seal %s: %w", bagDir, err)
@@ -200,7 +200,7 @@ func (c StoreChain) reuse(bagDir string, e *storeEntry) (bool, error) {
 	if err := MakeWritable(bagDir); err != nil {
 		return false, err
 	}
-	for name, b := range map[string][]byte{BagInfo: []byte(e.BagInfo), TagManifest: []byte(e.TagManifest), SignatureFile: e.Signature} {
+	for name, b := range map[string][]byte{bag.InfoFile: []byte(e.BagInfo), bag.TagManifestFile: []byte(e.TagManifest), bag.SignatureFile: e.Signature} {
 		if err := os.WriteFile(filepath.Join(bagDir, name), b, 0o644); err != nil {
 			return false, fmt.Errorf("seal %s: %w", bagDir, err)
 		}

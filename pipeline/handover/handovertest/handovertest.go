@@ -54,7 +54,7 @@ func MakeBag(t testing.TB, dir, id string, files int) map[string]string {
   ]
 }
 `, id, Organisation, codes[0], codes[1])
-	if _, err := w.AddTag("metadata/batch.json", strings.NewReader(meta)); err != nil {
+	if _, err := w.AddTag(bag.BatchRecordFile, strings.NewReader(meta)); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := w.Finish(bag.Info{{Label: "Source-Organization", Value: Organisation},
@@ -114,7 +114,7 @@ func Upload(t testing.TB, s storage.Store, dir, id string) {
 // Manifest returns the payload manifest of the bag at dir: SHA-256 by path.
 func Manifest(t testing.TB, dir string) map[string]string {
 	t.Helper()
-	f, err := os.Open(filepath.Join(dir, "manifest-sha256.txt"))
+	f, err := os.Open(filepath.Join(dir, bag.ManifestFile))
 	if err != nil {
 		t.Fatal(err)
 	}
