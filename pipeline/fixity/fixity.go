@@ -291,27 +291,16 @@ func hashObject(ctx context.Context, store storage.Store, key string, isManifest
 	}
 	defer r.Close()
 	h := sha256.New()
-	cr := &countingReader{r: io.TeeReader(r, h)}
+	cr := &storage.CountingReader{R: io.TeeReader(r, h)}
 	if isManifest {
 		if m, perr = bag.ParseManifest(cr); perr != nil {
 			m, perr = nil, fmt.Errorf("manifest: %w", perr)
 		}
 	}
 	if _, err := io.Copy(io.Discard, cr); err != nil {
-		return "", cr.n, nil, nil, err
+		return "", cr.N, nil, nil, err
 	}
-	return hex.EncodeToString(h.Sum(nil)), cr.n, m, perr, nil
-}
-
-type countingReader struct {
-	r io.Reader
-	n int64
-}
-
-func (c *countingReader) Read(p []byte) (int, error) {
-	n, err := c.r.Read(p)
-	c.n += int64(n)
-	return n, err
+	return hex.EncodeToString(h.Sum(nil)), cr.N, m, perr, nil
 }
 
 // LastKey is the Redis key holding the JSON of the last check's Result.

@@ -2,12 +2,9 @@ package queue
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"sync"
@@ -88,7 +85,7 @@ func (q *Queue) fetch(ctx context.Context, id string, m *meta) (*pipeline.Batch,
 		if _, err := os.Stat(dst); err == nil {
 			continue
 		}
-		if err := download(ctx, q.stores.Inbox, inboxKey(id, file), dst, sum); err != nil {
+		if _, err := storage.Download(ctx, q.stores.Inbox, inboxKey(id, file), dst, storage.DownloadOptions{SHA256: sum}); err != nil {
 			return nil, fmt.Errorf("batch %s: %w", id, err)
 		}
 	}
@@ -121,7 +118,7 @@ func (q *Queue) fetchFiles(ctx context.Context, id, dir string, files []string) 
 		if err != nil {
 			return err
 		}
-		if err := download(ctx, q.stores.Inbox, key, dst, sum); err != nil {
+		if _, err := storage.Download(ctx, q.stores.Inbox, key, dst, storage.DownloadOptions{SHA256: sum}); err != nil {
 			return fmt.Errorf("batch %s: %w", id, err)
 		}
 	}
@@ -184,33 +181,4 @@ func decodeStructure(data []byte, dir string) (*pipeline.Batch, error) {
 		}
 	}
 	return b, nil
-}
-
-// download copies an object to dst (atomically), checking its SHA-256.
-func download(ctx context.Context, s storage.Store, key, dst, sum string) error {
-	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
-		return err
-	}
-	r, err := s.Get(ctx, key)
-	if err != nil {
-		return fmt.Errorf("get %s: %w", key, err)
-	}
-	defer r.Close()
-	tmp, err := os.CreateTemp(filepath.Dir(dst), ".download-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	h := sha256.New()
-	if _, err := io.Copy(io.MultiWriter(tmp, h), r); err != nil {
-		tmp.Close()
-		return fmt.Errorf("get %s: %w", key, err)
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	if got := hex.EncodeToString(h.Sum(nil)); sum != "" && got != sum {
-		return fmt.Errorf("get %s: SHA-256 %s, want %s: %w", key, got, sum, storage.ErrChecksum)
-	}
-	return os.Rename(tmp.Name(), dst)
 }
