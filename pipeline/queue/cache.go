@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"sync"
 
 	"github.com/redis/go-redis/v9"
 
@@ -16,43 +15,31 @@ import (
 	"github.com/sohoa-vn/sohoa/storage"
 )
 
-type cachedBatch struct {
-	once    sync.Once
-	version int // meta.version it was fetched at
-	batch   *pipeline.Batch
-	err     error
-}
+// maxCachedBatches bounds the batches a worker keeps in memory; one more
+// makes room by dropping an arbitrary one, fetched again when needed.
+const maxCachedBatches = 1000
+
+// batchCacheKey is the key of batch id's cached copy at meta version v: the
+// originals replaced since (a new version) make a new copy.
+func batchCacheKey(id string, v int) string { return fmt.Sprintf("%s@%d", id, v) }
+
+// forgetBatch drops every cached copy of batch id.
+func (q *Queue) forgetBatch(id string) { q.batches.ForgetPrefix(id + "@") }
 
 // batch returns the worker's local copy of a batch, downloading its files
 // from the inbox (verified by SHA-256) and loading it as submit did.
 func (q *Queue) batch(ctx context.Context, id string, m *meta) (*pipeline.Batch, error) {
-	q.mu.Lock()
-	cb := q.batches[id]
-	if cb == nil || cb.version != m.version { // originals replaced since: fetch the new structure
-		cb = &cachedBatch{version: m.version}
-		q.batches[id] = cb
+	key := batchCacheKey(id, m.version)
+	b, err := q.batches.Get(key, func() (*pipeline.Batch, error) { return q.fetch(ctx, id, m) })
+	if err != nil {
+		return nil, err
 	}
-	q.mu.Unlock()
-	cb.once.Do(func() { cb.batch, cb.err = q.fetch(ctx, id, m) })
-	if cb.err != nil {
-		q.forget(id, cb) // try again next time
-		return nil, cb.err
-	}
-	if _, err := os.Stat(cb.batch.Dir); err != nil {
+	if _, err := os.Stat(b.Dir); err != nil {
 		// Removed by the package task of a worker sharing CacheDir: fetch again.
-		q.forget(id, cb)
+		q.batches.Forget(key)
 		return q.batch(ctx, id, m)
 	}
-	return cb.batch, nil
-}
-
-// forget drops the cached copy cb of batch id, if it is still the cached one.
-func (q *Queue) forget(id string, cb *cachedBatch) {
-	q.mu.Lock()
-	if q.batches[id] == cb {
-		delete(q.batches, id)
-	}
-	q.mu.Unlock()
+	return b, nil
 }
 
 // fetch returns the batch as Submit loaded it, from the structure stored in

@@ -377,11 +377,10 @@ func (s *Server) summaries(ctx context.Context, r *http.Request) ([]*BatchSummar
 		n = min(v, 1000)
 	}
 	// Many dashboards polling the list cost one round of Redis reads per detailTTL.
-	s.list.mu.Lock()
-	defer s.list.mu.Unlock()
-	if s.list.val != nil && s.list.limit == n && time.Since(s.list.at) < detailTTL {
-		return s.list.val, nil
-	}
+	return s.caches.lists.Get(strconv.Itoa(n), func() ([]*BatchSummary, error) { return s.loadSummaries(context.WithoutCancel(ctx), n) })
+}
+
+func (s *Server) loadSummaries(ctx context.Context, n int) ([]*BatchSummary, error) {
 	ids, err := s.q.RecentBatches(ctx, n)
 	if err != nil {
 		return nil, err
@@ -394,7 +393,6 @@ func (s *Server) summaries(ctx context.Context, r *http.Request) ([]*BatchSummar
 		}
 		out = append(out, bs)
 	}
-	s.list.val, s.list.limit, s.list.at = out, n, time.Now()
 	return out, nil
 }
 
