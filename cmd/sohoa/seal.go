@@ -31,15 +31,12 @@ func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	caFile := fs.String("ca", "", "PEM file with the organisation's CA certificate(s) that the signer must chain to")
 	prev := fs.String("previous", "", "the organisation's previous sealed package, to check the chain link")
 	prevSeal := fs.String("previous-seal", "", "the previous seal's SHA-256 fingerprint (from the previous handover record), to check the chain link")
-	pos, err := parseInterspersed(fs, args)
-	if err != nil {
-		return helpOrUsage(err)
-	}
-	if len(pos) != 1 {
-		fs.Usage()
-		return exitUsage
+	pos, code, ok := parseArgs(fs, args, 1, 1)
+	if !ok {
+		return code
 	}
 	opts := seal.VerifyOptions{Previous: *prev, PreviousSHA256: *prevSeal}
+	var err error
 	if opts.Roots, err = loadRoots(*caFile); err != nil {
 		fmt.Fprintln(stderr, "sohoa:", err)
 		return exitUsage
@@ -89,13 +86,9 @@ func runKeygen(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	out := fs.String("out", "", "folder to write the keys to (required)")
 	org := fs.String("org", "sohoa development", "organisation name in the certificates")
 	p11 := fs.Bool("pkcs11", false, "make the key on a SoftHSM2 token (needs softhsm2) instead of in a file")
-	pos, err := parseInterspersed(fs, args)
-	if err != nil {
-		return helpOrUsage(err)
-	}
-	if len(pos) != 0 || *out == "" {
-		fs.Usage()
-		return exitUsage
+	_, code, ok := parseArgs(fs, args, 0, 0, out)
+	if !ok {
+		return code
 	}
 	if *p11 {
 		return keygenPKCS11(*out, *org, stdout, stderr)
