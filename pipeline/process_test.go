@@ -19,19 +19,15 @@ import (
 	"github.com/sohoa-vn/sohoa/ocr"
 	"github.com/sohoa-vn/sohoa/ocr/accuracy"
 	"github.com/sohoa-vn/sohoa/pipeline/bag"
+	"github.com/sohoa-vn/sohoa/pipeline/testenv"
 )
 
 func TestMain(m *testing.M) {
-	// libgomp reads OMP_THREAD_LIMIT when Tesseract loads: setting it now is too late.
-	if err := ocr.ReexecSingleThreaded(); err != nil {
-		os.Stderr.WriteString(err.Error() + "\n")
-		os.Exit(2)
-	}
-	code := m.Run()
-	if sampleOut != "" {
-		os.RemoveAll(sampleOut)
-	}
-	os.Exit(code)
+	testenv.Main(m, func() {
+		if sampleOut != "" {
+			os.RemoveAll(sampleOut)
+		}
+	})
 }
 
 // truth is ../testdata/samples/truth.json.

@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -30,29 +29,14 @@ import (
 	"github.com/sohoa-vn/sohoa/pipeline/bag"
 	"github.com/sohoa-vn/sohoa/pipeline/pdfa"
 	"github.com/sohoa-vn/sohoa/pipeline/queue"
+	"github.com/sohoa-vn/sohoa/pipeline/testenv"
 	"github.com/sohoa-vn/sohoa/storage"
 	"github.com/sohoa-vn/sohoa/storage/s3"
-	"github.com/sohoa-vn/sohoa/storage/storagetest"
 )
-
-// services returns the test Redis and MinIO started by scripts/with-services.sh; it fails the test without them.
-type services struct {
-	redisAddr, s3Endpoint, accessKey, secretKey string
-}
-
-func testServices(t *testing.T) services {
-	t.Helper()
-	s := services{os.Getenv("SOHOA_TEST_REDIS_ADDR"), os.Getenv("SOHOA_TEST_S3_ENDPOINT"),
-		os.Getenv("SOHOA_TEST_S3_ACCESS_KEY"), os.Getenv("SOHOA_TEST_S3_SECRET_KEY")}
-	if s.redisAddr == "" || s.s3Endpoint == "" || s.accessKey == "" || s.secretKey == "" {
-		t.Fatal("SOHOA_TEST_REDIS_ADDR, SOHOA_TEST_S3_* not set: run the tests with scripts/with-services.sh (make test)")
-	}
-	return s
-}
 
 // queueEnv is a deployment for one test: its own Redis database and buckets, a config file and the sohoa binary.
 type queueEnv struct {
-	svc     services
+	svc     testenv.Services
 	db      int
 	prefix  string // bucket name prefix
 	config  string
@@ -61,22 +45,20 @@ type queueEnv struct {
 	workers []*exec.Cmd
 }
 
-func newQueueEnv(t *testing.T, db int) *queueEnv {
+func newQueueEnv(t *testing.T) *queueEnv {
 	t.Helper()
-	return newQueueEnvOn(t, db, testServices(t))
+	return newQueueEnvOn(t, testenv.Get(t), testenv.RedisDB(t))
 }
 
-// newQueueEnvOn is newQueueEnv with the S3 service of svc.
-func newQueueEnvOn(t *testing.T, db int, svc services) *queueEnv {
+// newQueueEnvOn is newQueueEnv with the services of svc, on Redis database db there.
+func newQueueEnvOn(t *testing.T, svc testenv.Services, db int) *queueEnv {
 	t.Helper()
-	rdb := redis.NewClient(&redis.Options{Addr: svc.redisAddr, DB: db})
+	rdb := redis.NewClient(&redis.Options{Addr: svc.RedisAddr, DB: db})
 	defer rdb.Close()
 	if err := rdb.FlushDB(context.Background()).Err(); err != nil {
 		t.Fatal(err)
 	}
-	var rnd [4]byte
-	rand.Read(rnd[:])
-	e := &queueEnv{svc: svc, db: db, prefix: "t" + hex.EncodeToString(rnd[:])}
+	e := &queueEnv{svc: svc, db: db, prefix: testenv.BucketPrefix(t)}
 	e.bin = filepath.Join(t.TempDir(), "sohoa")
 	if out, err := exec.Command("go", "build", "-o", e.bin, ".").CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
@@ -94,11 +76,11 @@ queue:
 retention:
   mode: GOVERNANCE
   years: 1
-`, svc.redisAddr, db, svc.s3Endpoint, e.prefix, e.prefix, e.prefix)
+`, svc.RedisAddr, db, svc.S3Endpoint, e.prefix, e.prefix, e.prefix)
 	if err := os.WriteFile(e.config, []byte(cfg), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	e.env = append(os.Environ(), "OMP_THREAD_LIMIT=1", "SOHOA_S3_ACCESS_KEY="+svc.accessKey, "SOHOA_S3_SECRET_KEY="+svc.secretKey,
+	e.env = append(os.Environ(), "OMP_THREAD_LIMIT=1", "SOHOA_S3_ACCESS_KEY="+svc.S3AccessKey, "SOHOA_S3_SECRET_KEY="+svc.S3SecretKey,
 		"TMPDIR="+t.TempDir())
 	t.Cleanup(e.stopWorkers)
 	return e
@@ -145,7 +127,7 @@ func (e *queueEnv) stopWorkers() {
 
 func (e *queueEnv) queue(t *testing.T) *queue.Queue {
 	t.Helper()
-	q, err := queue.New(fmt.Sprintf("redis://%s/%d", e.svc.redisAddr, e.db), queue.Stores{}, queue.Options{})
+	q, err := queue.New(fmt.Sprintf("redis://%s/%d", e.svc.RedisAddr, e.db), queue.Stores{}, queue.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -156,27 +138,13 @@ func (e *queueEnv) queue(t *testing.T) *queue.Queue {
 // waitFinished polls the batch's state until its package is written.
 func (e *queueEnv) waitFinished(t *testing.T, id string, limit time.Duration) *queue.BatchStatus {
 	t.Helper()
-	q := e.queue(t)
-	deadline := time.Now().Add(limit)
-	for {
-		s, err := q.Status(context.Background(), id)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if s.Finished() {
-			return s
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("batch %s not finished after %v: %+v", id, limit, s)
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
+	return testenv.WaitBatch(t, id, limit, e.queue(t).Status)
 }
 
 func (e *queueEnv) archive(t *testing.T) *s3.Store {
 	t.Helper()
-	s, err := s3.New(context.Background(), s3.Config{Endpoint: e.svc.s3Endpoint, Bucket: e.prefix + "-archive",
-		AccessKey: e.svc.accessKey, SecretKey: e.svc.secretKey, ObjectLock: true})
+	s, err := s3.New(context.Background(), s3.Config{Endpoint: e.svc.S3Endpoint, Bucket: e.prefix + "-archive",
+		AccessKey: e.svc.S3AccessKey, SecretKey: e.svc.S3SecretKey, ObjectLock: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -241,7 +209,7 @@ func keys(m map[string]string) []string {
 // TestQueueHappyPath submits the sample batch, runs two worker processes and
 // checks that the package in the archive bucket equals what process writes.
 func TestQueueHappyPath(t *testing.T) {
-	e := newQueueEnv(t, 1)
+	e := newQueueEnv(t)
 	start := time.Now()
 	out, err := e.sohoa(t, "submit", "../../testdata/batch")
 	if err != nil {
@@ -364,7 +332,7 @@ func copyBatch(t *testing.T, id string) string {
 // TestQueuePoison: a corrupt TIFF fails only its document, at once (no
 // retries), with the reason recorded and shown by status.
 func TestQueuePoison(t *testing.T) {
-	e := newQueueEnv(t, 2)
+	e := newQueueEnv(t)
 	dir := copyBatch(t, "poison-1")
 	tif := filepath.Join(dir, "H49.64.33.2024.01.VTLT/2/page-001.tif")
 	data, err := os.ReadFile(tif)
@@ -396,7 +364,7 @@ func TestQueuePoison(t *testing.T) {
 		t.Errorf("status: %v\n%s", err, out)
 	}
 	// The corrupt page failed at once: no retry.
-	ro, _ := asynq.ParseRedisURI(fmt.Sprintf("redis://%s/%d", e.svc.redisAddr, e.db))
+	ro, _ := asynq.ParseRedisURI(fmt.Sprintf("redis://%s/%d", e.svc.RedisAddr, e.db))
 	insp := asynq.NewInspector(ro)
 	defer insp.Close()
 	if ti, err := insp.GetTaskInfo("default", "poison-1/page/1/1"); err != nil || ti.Retried != 0 || ti.State != asynq.TaskStateArchived {
@@ -466,7 +434,7 @@ func TestQueuePoison(t *testing.T) {
 	if st3.State != queue.StateComplete || st3.DocumentsDone != 4 || st3.PagesDone != 4 || st3.Retries != 2 {
 		t.Errorf("status after submit --replace = %+v", st3)
 	}
-	out2, pdfs := fetchPackage(t, e.archive(t), "poison-1")
+	out2, pdfs := testenv.FetchPackage(t, e.archive(t), "poison-1")
 	if pdfs != 4 {
 		t.Errorf("%d PDFs in the package, want 4", pdfs)
 	}
@@ -487,12 +455,12 @@ func TestQueuePoison(t *testing.T) {
 // TestQueueCrash kills a worker with SIGKILL in the middle of a page; the
 // batch still completes, every document once, with a valid package.
 func TestQueueCrash(t *testing.T) {
-	e := newQueueEnv(t, 3)
+	e := newQueueEnv(t)
 	dir := copyBatch(t, "crash-1")
 	if _, err := e.sohoa(t, "submit", dir); err != nil {
 		t.Fatal(err)
 	}
-	ro, err := asynq.ParseRedisURI(fmt.Sprintf("redis://%s/%d", e.svc.redisAddr, e.db))
+	ro, err := asynq.ParseRedisURI(fmt.Sprintf("redis://%s/%d", e.svc.RedisAddr, e.db))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -527,7 +495,7 @@ func TestQueueCrash(t *testing.T) {
 	}
 
 	// Every document exactly once, and the package checks out.
-	out, pdfs := fetchPackage(t, e.archive(t), "crash-1")
+	out, pdfs := testenv.FetchPackage(t, e.archive(t), "crash-1")
 	if pdfs != 4 {
 		t.Errorf("%d PDFs in the package, want 4", pdfs)
 	}
@@ -650,9 +618,9 @@ func (m *minioServer) stop(t *testing.T) {
 // manual action, every document exactly once, with a valid package.
 func TestQueueOutage(t *testing.T) {
 	m := startMinio(t)
-	svc := testServices(t)
-	svc.s3Endpoint, svc.accessKey, svc.secretKey = m.addr, minioUser, minioPassword
-	e := newQueueEnvOn(t, 9, svc)
+	svc := testenv.Get(t)
+	svc.S3Endpoint, svc.S3AccessKey, svc.S3SecretKey = m.addr, minioUser, minioPassword
+	e := newQueueEnvOn(t, svc, testenv.RedisDB(t))
 	dir := copyBatch(t, "outage-1")
 	if _, err := e.sohoa(t, "submit", dir); err != nil {
 		t.Fatal(err)
@@ -689,7 +657,7 @@ func TestQueueOutage(t *testing.T) {
 	if retried == 0 {
 		t.Error("no worker logged a retry of S3: the outage did not hit the batch")
 	}
-	out, pdfs := fetchPackage(t, e.archive(t), "outage-1")
+	out, pdfs := testenv.FetchPackage(t, e.archive(t), "outage-1")
 	if pdfs != 4 {
 		t.Errorf("%d PDFs in the package, want 4", pdfs)
 	}
@@ -766,9 +734,9 @@ func (r *redisServer) stop() {
 // without manual action, every document exactly once.
 func TestQueueRedisRestart(t *testing.T) {
 	r := startRedis(t)
-	svc := testServices(t)
-	svc.redisAddr = r.addr
-	e := newQueueEnvOn(t, 0, svc)
+	svc := testenv.Get(t)
+	svc.RedisAddr = r.addr
+	e := newQueueEnvOn(t, svc, 0)
 	dir := copyBatch(t, "redis-1")
 	if _, err := e.sohoa(t, "submit", dir); err != nil {
 		t.Fatal(err)
@@ -792,7 +760,7 @@ func TestQueueRedisRestart(t *testing.T) {
 	}
 	// Every document exactly once, and the package checks out (fetchPackage
 	// fails the test if the archive cannot be listed or read).
-	out, pdfs := fetchPackage(t, e.archive(t), "redis-1")
+	out, pdfs := testenv.FetchPackage(t, e.archive(t), "redis-1")
 	if pdfs != 4 {
 		t.Errorf("%d PDFs in the package, want 4", pdfs)
 	}
@@ -822,20 +790,6 @@ func waitPageDone(t *testing.T, q *queue.Queue, id string) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-}
-
-// fetchPackage downloads the package of batch id from the archive store s to
-// a temporary folder, and counts its PDF objects.
-func fetchPackage(t *testing.T, s storage.Store, id string) (string, int) {
-	t.Helper()
-	dir := filepath.Join(t.TempDir(), id)
-	pdfs := 0
-	for _, k := range storagetest.Fetch(t, s, id+"/", dir) {
-		if strings.HasSuffix(k, ".pdf") {
-			pdfs++
-		}
-	}
-	return dir, pdfs
 }
 
 // checkCompletePackage checks that the bag at out is valid and complete, with its 4 documents.

@@ -12,13 +12,14 @@ import (
 
 	"github.com/sohoa-vn/sohoa/pipeline"
 	"github.com/sohoa-vn/sohoa/pipeline/catalogue"
+	"github.com/sohoa-vn/sohoa/pipeline/testenv"
 )
 
 // A batch described by mucluc.csv instead of batch.json goes through submit and the
 // workers like any other: the catalogue is uploaded with the pages and read again by the
 // worker with the same rules, and the package carries its metadata.
 func TestCatalogueBatchThroughQueue(t *testing.T) {
-	q, inbox, _ := newTestQueue(t, 70) // Redis database 90: h15's range 90-99
+	q, inbox, _ := newTestQueue(t)
 	ctx := context.Background()
 	dir := filepath.Join(t.TempDir(), "mucluc-2025-01")
 	src := "../../testdata/batch/H49.64.33.2025.02.VTLT"
@@ -55,7 +56,7 @@ func TestCatalogueBatchThroughQueue(t *testing.T) {
 	if st := waitFinished(t, q, b.ID, 3*time.Minute); st.State != StateComplete {
 		t.Fatalf("status = %+v", st)
 	}
-	pkg := downloadPackage(t, q.stores.Archive, b.ID)
+	pkg, _ := testenv.FetchPackage(t, q.stores.Archive, b.ID)
 	data, err := os.ReadFile(filepath.Join(pkg, "metadata", "batch.json"))
 	if err != nil {
 		t.Fatal(err)
@@ -98,7 +99,7 @@ func TestCatalogueBatchThroughQueue(t *testing.T) {
 
 // A stack is split by the package task, as by Process.
 func TestStackThroughQueue(t *testing.T) {
-	q, _, _ := newTestQueue(t, 71) // Redis database 91: h15's range 90-99
+	q, _, _ := newTestQueue(t)
 	ctx := context.Background()
 	dir := filepath.Join(t.TempDir(), "stack-2024")
 	os.MkdirAll(filepath.Join(dir, "H49.64.33.2024.05.VHXH"), 0o755)
@@ -122,7 +123,7 @@ func TestStackThroughQueue(t *testing.T) {
 	if st := waitFinished(t, q, b.ID, 3*time.Minute); st.State != StateComplete {
 		t.Fatalf("status = %+v", st)
 	}
-	pkg := downloadPackage(t, q.stores.Archive, b.ID)
+	pkg, _ := testenv.FetchPackage(t, q.stores.Archive, b.ID)
 	data, err := os.ReadFile(filepath.Join(pkg, "metadata", "batch.json"))
 	if err != nil {
 		t.Fatal(err)

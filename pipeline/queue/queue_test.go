@@ -24,7 +24,7 @@ import (
 // TestSubmitResume interrupts a submit half way; the re-run uploads only the
 // missing files and the batch is enqueued exactly once.
 func TestSubmitResume(t *testing.T) {
-	q, inbox, url := newTestQueue(t, 10)
+	q, inbox, url := newTestQueue(t)
 	b := loadSample(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	_, err := q.Submit(ctx, b, pipeline.LoadOptions{}, func(done, total int) {
@@ -87,7 +87,7 @@ func TestSubmitResume(t *testing.T) {
 // TestSubmitRefusesChangedFile: a file changed after an earlier submit of the
 // same batch id is refused, not overwritten.
 func TestSubmitRefusesChangedFile(t *testing.T) {
-	q, _, _ := newTestQueue(t, 11)
+	q, _, _ := newTestQueue(t)
 	b := loadSample(t)
 	ctx := context.Background()
 	key := inboxKey(b.ID, pipeline.MetadataFile)
@@ -102,7 +102,7 @@ func TestSubmitRefusesChangedFile(t *testing.T) {
 
 // TestCheckNoEviction: workers refuse a Redis that may evict keys.
 func TestCheckNoEviction(t *testing.T) {
-	q, _, _ := newTestQueue(t, 12)
+	q, _, _ := newTestQueue(t)
 	ctx := context.Background()
 	if err := q.CheckNoEviction(ctx); err != nil {
 		t.Fatalf("noeviction Redis refused: %v", err)
@@ -123,7 +123,7 @@ func TestCheckNoEviction(t *testing.T) {
 // TestDuplicateDelivery runs a batch, then delivers its page, document and
 // package tasks again, as asynq may (at least once): nothing is duplicated or changed.
 func TestDuplicateDelivery(t *testing.T) {
-	q, _, _ := newTestQueue(t, 13)
+	q, _, _ := newTestQueue(t)
 	ctx := context.Background()
 	b := loadSample(t)
 	if _, err := q.Submit(ctx, b, pipeline.LoadOptions{}, nil); err != nil {
@@ -174,7 +174,7 @@ func TestDuplicateDelivery(t *testing.T) {
 func BenchmarkQueueBatch(b *testing.B) {
 	for i := 0; i < b.N; i++ {
 		b.StopTimer()
-		q, _, _ := newTestQueue(b, 14)
+		q, _, _ := newTestQueue(b)
 		batch, err := pipeline.Load(context.Background(), "../../testdata/batch", pipeline.LoadOptions{})
 		if err != nil {
 			b.Fatal(err)
@@ -272,7 +272,7 @@ func TestStructure(t *testing.T) {
 // TestPageFetchesItsFile: a page task downloads its own file from the inbox,
 // not the whole batch.
 func TestPageFetchesItsFile(t *testing.T) {
-	q, inbox, _ := newTestQueue(t, 4)
+	q, inbox, _ := newTestQueue(t)
 	ctx := context.Background()
 	b := loadSample(t)
 	if _, err := q.Submit(ctx, b, pipeline.LoadOptions{}, nil); err != nil {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/sohoa-vn/sohoa/pipeline"
 	"github.com/sohoa-vn/sohoa/pipeline/bag"
+	"github.com/sohoa-vn/sohoa/pipeline/testenv"
 )
 
 // copySample copies the sample batch (following its links) to a new folder.
@@ -54,7 +55,7 @@ func loadDir(t *testing.T, dir string) *pipeline.Batch {
 // versions hashed in PREMIS. Once complete, the batch refuses Replace
 // (ErrSealed); the corrected folder submitted again is a no-op.
 func TestReplaceCorruptPage(t *testing.T) {
-	q, _, _ := newTestQueue(t, 18)
+	q, _, _ := newTestQueue(t)
 	ctx := context.Background()
 	obs := &countingObserver{}
 	q.opts.Observer = obs
@@ -120,7 +121,7 @@ func TestReplaceCorruptPage(t *testing.T) {
 	}
 
 	// The package holds the fixed page; PREMIS hashes both versions.
-	pkg, pdfs := fetchPackage(t, q.stores.Archive, b.ID)
+	pkg, pdfs := testenv.FetchPackage(t, q.stores.Archive, b.ID)
 	if pdfs != 4 {
 		t.Errorf("package has %d PDFs, want 4", pdfs)
 	}

@@ -15,9 +15,9 @@ import (
 
 	"github.com/sohoa-vn/sohoa/pipeline"
 	"github.com/sohoa-vn/sohoa/pipeline/bag"
+	"github.com/sohoa-vn/sohoa/pipeline/testenv"
 	"github.com/sohoa-vn/sohoa/storage"
 	"github.com/sohoa-vn/sohoa/storage/s3"
-	"github.com/sohoa-vn/sohoa/storage/storagetest"
 )
 
 // faultStore fails Puts and Gets of chosen keys with a transient error while its faults are on.
@@ -65,35 +65,17 @@ func (f *faultStore) Put(ctx context.Context, key string, r io.Reader, size int6
 
 // newLockedQueue is newTestQueue with an object-locked archive under one-day
 // GOVERNANCE retention and a work store whose Puts can be made to fail.
-func newLockedQueue(t *testing.T, db int) (*Queue, *faultStore, *s3.Store) {
+func newLockedQueue(t *testing.T) (*Queue, *faultStore, *s3.Store) {
 	t.Helper()
-	q, _, _ := newTestQueue(t, db)
-	svc := testServices(t)
+	q, _, _ := newTestQueue(t)
 	ws := q.stores.Work.(*s3.Store)
-	arch, err := s3.New(context.Background(), s3.Config{Endpoint: svc.s3Endpoint, Bucket: ws.Bucket() + "-lock",
-		AccessKey: svc.accessKey, SecretKey: svc.secretKey, ObjectLock: true})
-	if err != nil {
-		t.Fatal(err)
-	}
+	arch := newBucket(t, ws.Bucket()+"-lock", true)
 	work := &faultStore{Store: ws, hits: map[string]int{}}
 	q.stores.Work, q.stores.Archive = work, arch
 	q.opts.Retention = func(now time.Time) *storage.Retention {
 		return &storage.Retention{Mode: "GOVERNANCE", Until: now.Add(24 * time.Hour)}
 	}
 	return q, work, arch
-}
-
-// fetchPackage downloads the package of batch id from the archive to a folder and returns it with its PDF count.
-func fetchPackage(t *testing.T, s storage.Store, id string) (string, int) {
-	t.Helper()
-	dir := filepath.Join(t.TempDir(), id)
-	pdfs := 0
-	for _, k := range storagetest.Fetch(t, s, id+"/", dir) {
-		if strings.HasSuffix(k, ".pdf") {
-			pdfs++
-		}
-	}
-	return dir, pdfs
 }
 
 func checkBag(t *testing.T, dir, status, docs string) {
@@ -118,7 +100,7 @@ func checkBag(t *testing.T, dir, status, docs string) {
 // those and the complete, locked package replaces the incomplete one, every
 // document exactly once.
 func TestRetryTransient(t *testing.T) {
-	q, work, arch := newLockedQueue(t, 15)
+	q, work, arch := newLockedQueue(t)
 	ctx := context.Background()
 	b := loadSample(t)
 	work.set(pageKey(b.ID, 0, 1), docKey(b.ID, 2, "pdf"))
@@ -145,7 +127,7 @@ func TestRetryTransient(t *testing.T) {
 	if kept := snapshot(t, work.Store); len(kept) != 3+2*3 {
 		t.Errorf("work store of the incomplete batch: %d objects, want the 3 pages and 2 documents done kept for retry", len(kept))
 	}
-	dir, pdfs := fetchPackage(t, arch, b.ID)
+	dir, pdfs := testenv.FetchPackage(t, arch, b.ID)
 	if pdfs != 2 {
 		t.Errorf("incomplete package has %d PDFs, want 2", pdfs)
 	}
@@ -197,7 +179,7 @@ func TestRetryTransient(t *testing.T) {
 	if st.State != StateComplete || st.DocumentsDone != 4 || st.PagesDone != 4 || st.PagesFailed != 0 || st.Retries != 1 || len(st.Failures) != 0 {
 		t.Fatalf("status after retry = %+v", st)
 	}
-	dir, pdfs = fetchPackage(t, arch, b.ID)
+	dir, pdfs = testenv.FetchPackage(t, arch, b.ID)
 	if pdfs != 4 {
 		t.Errorf("complete package has %d PDFs, want 4", pdfs)
 	}
@@ -220,7 +202,7 @@ func TestRetryTransient(t *testing.T) {
 // re-runs each, and the second time the package is written complete and
 // locked, over the objects that the failed package task had written.
 func TestRetryFailedTasks(t *testing.T) {
-	q, _, arch := newLockedQueue(t, 8)
+	q, _, arch := newLockedQueue(t)
 	ctx := context.Background()
 	b := loadSample(t)
 	inbox, archive := &faultStore{Store: q.stores.Inbox, hits: map[string]int{}}, &faultStore{Store: arch, hits: map[string]int{}}
@@ -265,7 +247,7 @@ func TestRetryFailedTasks(t *testing.T) {
 	if st.State != StateComplete || st.DocumentsDone != 4 || st.PagesDone != 4 || st.Error != "" || st.Retries != 2 {
 		t.Fatalf("status after the second retry = %+v", st)
 	}
-	dir, pdfs := fetchPackage(t, arch, b.ID)
+	dir, pdfs := testenv.FetchPackage(t, arch, b.ID)
 	if pdfs != 4 {
 		t.Errorf("package has %d PDFs, want 4", pdfs)
 	}

@@ -25,26 +25,21 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sohoa-vn/sohoa/ocr"
 	"github.com/sohoa-vn/sohoa/pipeline"
 	"github.com/sohoa-vn/sohoa/pipeline/bag"
 	"github.com/sohoa-vn/sohoa/pipeline/seal"
+	"github.com/sohoa-vn/sohoa/pipeline/testenv"
 	"github.com/sohoa-vn/sohoa/storage"
 	"github.com/sohoa-vn/sohoa/storage/local"
 )
 
 func TestMain(m *testing.M) {
-	// libgomp reads OMP_THREAD_LIMIT when Tesseract loads: setting it now is too late.
-	if err := ocr.ReexecSingleThreaded(); err != nil {
-		os.Stderr.WriteString(err.Error() + "\n")
-		os.Exit(2)
-	}
-	code := m.Run()
-	if fx.dir != "" {
-		seal.MakeWritable(fx.dir)
-		os.RemoveAll(fx.dir)
-	}
-	os.Exit(code)
+	testenv.Main(m, func() {
+		if fx.dir != "" {
+			seal.MakeWritable(fx.dir)
+			os.RemoveAll(fx.dir)
+		}
+	})
 }
 
 // fixture is built once per test run: a package processed from
