@@ -220,7 +220,11 @@ func runProcess(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	}
 	switch {
 	case err == nil && signer != nil:
-		link, serr := seal.LocalChain{Dir: *out}.Seal(ctx, rep.Bag, signer)
+		chain, serr := seal.FolderChain(*out)
+		var link *seal.Link
+		if serr == nil {
+			link, serr = chain.Seal(ctx, rep.Bag, signer)
+		}
 		if serr != nil {
 			fmt.Fprintln(stderr, "sohoa:", serr)
 			if errors.Is(serr, seal.ErrSealedNotChained) {

@@ -115,7 +115,10 @@ func (f *fixture) build() error {
 	}
 	f.unsealed = rep.Bag
 	out := filepath.Join(dir, "out")
-	chain := seal.LocalChain{Dir: out}
+	chain, err := seal.FolderChain(out)
+	if err != nil {
+		return err
+	}
 	for i := range f.series {
 		p := filepath.Join(out, fmt.Sprintf("series-%d", i+1))
 		if err := copyTree(f.unsealed, p); err != nil {
@@ -285,7 +288,11 @@ func TestSealedPackageIsReadOnly(t *testing.T) {
 
 func TestChainHead(t *testing.T) {
 	f := setup(t)
-	head, err := seal.LocalChain{Dir: filepath.Dir(f.series[0])}.Head("H49.64.33")
+	chain, err := seal.FolderChain(filepath.Dir(f.series[0]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	head, err := chain.Head(context.Background(), "H49.64.33")
 	if err != nil {
 		t.Fatal(err)
 	}
