@@ -66,7 +66,7 @@ func TestColourDepth(t *testing.T) {
 		}
 	}
 	bagDir := filepath.Join(rep.Bag)
-	rec, err := os.ReadFile(filepath.Join(bagDir, "metadata", "batch.json"))
+	rec, err := os.ReadFile(filepath.Join(bagDir, filepath.FromSlash(bag.BatchRecordFile)))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -95,7 +95,7 @@ func processSample(t *testing.T) (string, *Report) {
 
 func readRecord(t *testing.T, bagDir string) *batchRecord {
 	t.Helper()
-	data, err := os.ReadFile(filepath.Join(bagDir, "metadata", "batch.json"))
+	data, err := os.ReadFile(filepath.Join(bagDir, filepath.FromSlash(bag.BatchRecordFile)))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -535,11 +535,64 @@ func waitLogLine(t *testing.T, w *exec.Cmd, match, attr string) string {
 	}
 }
 
+// serviceProcess is a service (MinIO, Redis) run by one test, which the test
+// can kill and start again: command makes its command line, ready tells when
+// it answers.
+type serviceProcess struct {
+	name    string
+	addr    string
+	command func() *exec.Cmd
+	ready   func() error
+	cmd     *exec.Cmd
+	log     *os.File
+}
+
+// launch opens the service's log, starts it and stops it when the test ends.
+func (p *serviceProcess) launch(t *testing.T) {
+	t.Helper()
+	var err error
+	if p.log, err = os.Create(filepath.Join(t.TempDir(), p.name+".log")); err != nil {
+		t.Fatal(err)
+	}
+	p.start(t)
+	t.Cleanup(func() { p.stop(); p.log.Close() })
+}
+
+// start runs the service and waits until it answers.
+func (p *serviceProcess) start(t *testing.T) {
+	t.Helper()
+	p.cmd = p.command()
+	p.cmd.Stdout, p.cmd.Stderr = p.log, p.log
+	if err := p.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		err := p.ready()
+		if err == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s at %s did not start: %v (log in %s)", p.name, p.addr, err, p.log.Name())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// stop kills the service at once (SIGKILL), as a crash or a pulled cable would.
+func (p *serviceProcess) stop() {
+	if p.cmd == nil {
+		return
+	}
+	p.cmd.Process.Kill()
+	p.cmd.Wait()
+	p.cmd = nil
+}
+
 // minioServer is a MinIO process of one test, which the test can stop and start again.
 type minioServer struct {
-	bin, dir, addr, console string
-	cmd                     *exec.Cmd
-	log                     *os.File
+	serviceProcess
+	bin, dir, console string
 }
 
 const minioUser, minioPassword = "sohoa-outage", "sohoa-outage-secret"
@@ -560,12 +613,23 @@ func startMinio(t *testing.T) *minioServer {
 			t.Fatalf("minio not found in PATH or %s (install it with scripts/deps.sh --services)", bin)
 		}
 	}
-	m := &minioServer{bin: bin, dir: t.TempDir(), addr: freeAddr(t), console: freeAddr(t)}
-	if m.log, err = os.Create(filepath.Join(t.TempDir(), "minio.log")); err != nil {
-		t.Fatal(err)
-	}
-	m.start(t)
-	t.Cleanup(func() { m.stop(t); m.log.Close() })
+	m := &minioServer{bin: bin, dir: t.TempDir(), console: freeAddr(t)}
+	m.serviceProcess = serviceProcess{name: "minio", addr: freeAddr(t), command: func() *exec.Cmd {
+		cmd := exec.Command(m.bin, "server", "--quiet", "--address", m.addr, "--console-address", m.console, m.dir)
+		cmd.Env = append(os.Environ(), "MINIO_ROOT_USER="+minioUser, "MINIO_ROOT_PASSWORD="+minioPassword)
+		return cmd
+	}, ready: func() error {
+		resp, err := http.Get("http://" + m.addr + "/minio/health/live")
+		if err != nil {
+			return err
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			return fmt.Errorf("health: %s", resp.Status)
+		}
+		return nil
+	}}
+	m.launch(t)
 	return m
 }
 
@@ -577,40 +641,6 @@ func freeAddr(t *testing.T) string {
 	}
 	defer l.Close()
 	return l.Addr().String()
-}
-
-func (m *minioServer) start(t *testing.T) {
-	t.Helper()
-	m.cmd = exec.Command(m.bin, "server", "--quiet", "--address", m.addr, "--console-address", m.console, m.dir)
-	m.cmd.Env = append(os.Environ(), "MINIO_ROOT_USER="+minioUser, "MINIO_ROOT_PASSWORD="+minioPassword)
-	m.cmd.Stdout, m.cmd.Stderr = m.log, m.log
-	if err := m.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		resp, err := http.Get("http://" + m.addr + "/minio/health/live")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return
-			}
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("minio at %s did not start: %v (log in %s)", m.addr, err, m.log.Name())
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-}
-
-// stop kills MinIO at once, as a crash or a pulled cable would.
-func (m *minioServer) stop(t *testing.T) {
-	if m.cmd == nil {
-		return
-	}
-	m.cmd.Process.Kill()
-	m.cmd.Wait()
-	m.cmd = nil
 }
 
 // TestQueueOutage stops MinIO for 20 s in the middle of a batch, then starts
@@ -630,7 +660,7 @@ func TestQueueOutage(t *testing.T) {
 	q := e.queue(t)
 	ctx := context.Background()
 	waitPageDone(t, q, "outage-1")
-	m.stop(t)
+	m.stop()
 	stopped := time.Now()
 	time.Sleep(20 * time.Second)
 	st, err := q.Status(ctx, "outage-1")
@@ -674,9 +704,8 @@ func TestQueueOutage(t *testing.T) {
 // redisServer is a Redis process of one test, persisting every write to its
 // append-only file, which the test can kill and start again.
 type redisServer struct {
-	dir, addr string
-	cmd       *exec.Cmd
-	log       *os.File
+	serviceProcess
+	dir string
 }
 
 func startRedis(t *testing.T) *redisServer {
@@ -684,48 +713,18 @@ func startRedis(t *testing.T) *redisServer {
 	if _, err := exec.LookPath("redis-server"); err != nil {
 		t.Fatal("redis-server not found in PATH (install it with scripts/deps.sh --services)")
 	}
-	r := &redisServer{dir: t.TempDir(), addr: freeAddr(t)}
-	var err error
-	if r.log, err = os.Create(filepath.Join(t.TempDir(), "redis.log")); err != nil {
-		t.Fatal(err)
-	}
-	r.start(t)
-	t.Cleanup(func() { r.stop(); r.log.Close() })
+	r := &redisServer{dir: t.TempDir()}
+	r.serviceProcess = serviceProcess{name: "redis", addr: freeAddr(t), command: func() *exec.Cmd {
+		_, port, _ := net.SplitHostPort(r.addr)
+		return exec.Command("redis-server", "--port", port, "--bind", "127.0.0.1", "--dir", r.dir, "--save", "",
+			"--appendonly", "yes", "--appendfsync", "always", "--maxmemory-policy", "noeviction")
+	}, ready: func() error {
+		rdb := redis.NewClient(&redis.Options{Addr: r.addr})
+		defer rdb.Close()
+		return rdb.Ping(context.Background()).Err()
+	}}
+	r.launch(t)
 	return r
-}
-
-func (r *redisServer) start(t *testing.T) {
-	t.Helper()
-	_, port, _ := net.SplitHostPort(r.addr)
-	r.cmd = exec.Command("redis-server", "--port", port, "--bind", "127.0.0.1", "--dir", r.dir, "--save", "",
-		"--appendonly", "yes", "--appendfsync", "always", "--maxmemory-policy", "noeviction")
-	r.cmd.Stdout, r.cmd.Stderr = r.log, r.log
-	if err := r.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	rdb := redis.NewClient(&redis.Options{Addr: r.addr})
-	defer rdb.Close()
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		err := rdb.Ping(context.Background()).Err()
-		if err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("redis at %s did not start: %v (log in %s)", r.addr, err, r.log.Name())
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-}
-
-// stop kills Redis at once (SIGKILL): only what it wrote to its append-only file survives.
-func (r *redisServer) stop() {
-	if r.cmd == nil {
-		return
-	}
-	r.cmd.Process.Kill()
-	r.cmd.Wait()
-	r.cmd = nil
 }
 
 // TestQueueRedisRestart kills Redis (SIGKILL) in the middle of a batch and

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/sohoa-vn/sohoa/pipeline"
+	"github.com/sohoa-vn/sohoa/pipeline/bag"
 	"github.com/sohoa-vn/sohoa/pipeline/catalogue"
 	"github.com/sohoa-vn/sohoa/pipeline/testenv"
 )
@@ -57,7 +58,7 @@ func TestCatalogueBatchThroughQueue(t *testing.T) {
 		t.Fatalf("status = %+v", st)
 	}
 	pkg, _ := testenv.FetchPackage(t, q.stores.Archive, b.ID)
-	data, err := os.ReadFile(filepath.Join(pkg, "metadata", "batch.json"))
+	data, err := os.ReadFile(filepath.Join(pkg, filepath.FromSlash(bag.BatchRecordFile)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -124,7 +125,7 @@ func TestStackThroughQueue(t *testing.T) {
 		t.Fatalf("status = %+v", st)
 	}
 	pkg, _ := testenv.FetchPackage(t, q.stores.Archive, b.ID)
-	data, err := os.ReadFile(filepath.Join(pkg, "metadata", "batch.json"))
+	data, err := os.ReadFile(filepath.Join(pkg, filepath.FromSlash(bag.BatchRecordFile)))
 	if err != nil {
 		t.Fatal(err)
 	}
