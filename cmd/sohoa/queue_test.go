@@ -643,6 +643,22 @@ func freeAddr(t *testing.T) string {
 	return l.Addr().String()
 }
 
+// submitMidway submits a copy of the sample batch as id, starts two workers
+// and waits until one of its pages is done: the moment the outage tests pull
+// a service away. It returns the batch folder and a Queue to watch it.
+func (e *queueEnv) submitMidway(t *testing.T, id string) (string, *queue.Queue) {
+	t.Helper()
+	dir := copyBatch(t, id)
+	if _, err := e.sohoa(t, "submit", dir); err != nil {
+		t.Fatal(err)
+	}
+	e.startWorker(t, "worker1.log")
+	e.startWorker(t, "worker2.log")
+	q := e.queue(t)
+	waitPageDone(t, q, id)
+	return dir, q
+}
+
 // TestQueueOutage stops MinIO for 20 s in the middle of a batch, then starts
 // it again: the workers wait and retry, and the batch completes without any
 // manual action, every document exactly once, with a valid package.
@@ -651,15 +667,8 @@ func TestQueueOutage(t *testing.T) {
 	svc := testenv.Get(t)
 	svc.S3Endpoint, svc.S3AccessKey, svc.S3SecretKey = m.addr, minioUser, minioPassword
 	e := newQueueEnvOn(t, svc, testenv.RedisDB(t))
-	dir := copyBatch(t, "outage-1")
-	if _, err := e.sohoa(t, "submit", dir); err != nil {
-		t.Fatal(err)
-	}
-	e.startWorker(t, "worker1.log")
-	e.startWorker(t, "worker2.log")
-	q := e.queue(t)
+	dir, q := e.submitMidway(t, "outage-1")
 	ctx := context.Background()
-	waitPageDone(t, q, "outage-1")
 	m.stop()
 	stopped := time.Now()
 	time.Sleep(20 * time.Second)
@@ -736,15 +745,8 @@ func TestQueueRedisRestart(t *testing.T) {
 	svc := testenv.Get(t)
 	svc.RedisAddr = r.addr
 	e := newQueueEnvOn(t, svc, 0)
-	dir := copyBatch(t, "redis-1")
-	if _, err := e.sohoa(t, "submit", dir); err != nil {
-		t.Fatal(err)
-	}
-	e.startWorker(t, "worker1.log")
-	e.startWorker(t, "worker2.log")
-	q := e.queue(t)
+	_, q := e.submitMidway(t, "redis-1")
 	ctx := context.Background()
-	waitPageDone(t, q, "redis-1")
 	r.stop()
 	time.Sleep(10 * time.Second)
 	r.start(t)
