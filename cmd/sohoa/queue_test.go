@@ -304,26 +304,17 @@ func TestQueueHappyPath(t *testing.T) {
 // copyBatch copies the sample batch (following its links) to a new folder with batch id id.
 func copyBatch(t *testing.T, id string) string {
 	t.Helper()
-	src, _ := filepath.Abs("../../testdata/batch")
 	dst := filepath.Join(t.TempDir(), id)
-	err := filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(src, p)
-		if d.IsDir() {
-			return os.MkdirAll(filepath.Join(dst, rel), 0o755)
-		}
-		data, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		if rel == "batch.json" {
-			data = []byte(strings.Replace(string(data), `"id": "demo-2025-001"`, `"id": "`+id+`"`, 1))
-		}
-		return os.WriteFile(filepath.Join(dst, rel), data, 0o644)
-	})
+	if err := testenv.CopyTree("../../testdata/batch", dst); err != nil {
+		t.Fatal(err)
+	}
+	meta := filepath.Join(dst, "batch.json")
+	data, err := os.ReadFile(meta)
 	if err != nil {
+		t.Fatal(err)
+	}
+	data = []byte(strings.Replace(string(data), `"id": "demo-2025-001"`, `"id": "`+id+`"`, 1))
+	if err := os.WriteFile(meta, data, 0o644); err != nil {
 		t.Fatal(err)
 	}
 	return dst

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"io/fs"
-	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -18,6 +17,7 @@ import (
 
 	"github.com/sohoa-vn/sohoa/ocr"
 	"github.com/sohoa-vn/sohoa/pipeline"
+	"github.com/sohoa-vn/sohoa/pipeline/testenv"
 	"github.com/sohoa-vn/sohoa/storage"
 )
 
@@ -196,22 +196,7 @@ func BenchmarkQueueBatch(b *testing.B) {
 // exactly as Load gave it, unreadable pages included, without its files.
 func TestStructure(t *testing.T) {
 	dir := t.TempDir()
-	src := "../../testdata/batch"
-	err := filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		rel, _ := filepath.Rel(src, p)
-		data, err := os.ReadFile(p) // following the links to testdata/samples
-		if err != nil {
-			return err
-		}
-		if err := os.MkdirAll(filepath.Join(dir, filepath.Dir(rel)), 0o755); err != nil {
-			return err
-		}
-		return os.WriteFile(filepath.Join(dir, rel), data, 0o644)
-	})
-	if err != nil {
+	if err := testenv.CopyTree("../../testdata/batch", dir); err != nil {
 		t.Fatal(err)
 	}
 	b, err := pipeline.Load(context.Background(), dir, pipeline.LoadOptions{})

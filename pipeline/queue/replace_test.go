@@ -3,7 +3,6 @@ package queue
 import (
 	"context"
 	"errors"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -17,22 +16,8 @@ import (
 // copySample copies the sample batch (following its links) to a new folder.
 func copySample(t *testing.T) string {
 	t.Helper()
-	src, dir := "../../testdata/batch", filepath.Join(t.TempDir(), "batch")
-	err := filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		rel, _ := filepath.Rel(src, p)
-		data, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		if err := os.MkdirAll(filepath.Join(dir, filepath.Dir(rel)), 0o755); err != nil {
-			return err
-		}
-		return os.WriteFile(filepath.Join(dir, rel), data, 0o644)
-	})
-	if err != nil {
+	dir := filepath.Join(t.TempDir(), "batch")
+	if err := testenv.CopyTree("../../testdata/batch", dir); err != nil {
 		t.Fatal(err)
 	}
 	return dir

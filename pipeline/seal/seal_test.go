@@ -14,7 +14,6 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"math/big"
 	"os"
@@ -121,7 +120,7 @@ func (f *fixture) build() error {
 	}
 	for i := range f.series {
 		p := filepath.Join(out, fmt.Sprintf("series-%d", i+1))
-		if err := copyTree(f.unsealed, p); err != nil {
+		if err := testenv.CopyTree(f.unsealed, p); err != nil {
 			return err
 		}
 		info, err := bag.ReadInfo(filepath.Join(p, bag.InfoFile))
@@ -144,39 +143,11 @@ func (f *fixture) build() error {
 	return nil
 }
 
-// copyTree copies the folder src to dst, writable.
-func copyTree(src, dst string) error {
-	return filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(src, p)
-		target := filepath.Join(dst, rel)
-		if d.IsDir() {
-			return os.MkdirAll(target, 0o755)
-		}
-		in, err := os.Open(p)
-		if err != nil {
-			return err
-		}
-		defer in.Close()
-		out, err := os.OpenFile(target, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o644)
-		if err != nil {
-			return err
-		}
-		if _, err := io.Copy(out, in); err != nil {
-			out.Close()
-			return err
-		}
-		return out.Close()
-	})
-}
-
 // sealedCopy returns a writable copy of the first sealed package.
 func sealedCopy(t *testing.T, f *fixture) string {
 	t.Helper()
 	dst := filepath.Join(t.TempDir(), "pkg")
-	if err := copyTree(f.series[0], dst); err != nil {
+	if err := testenv.CopyTree(f.series[0], dst); err != nil {
 		t.Fatal(err)
 	}
 	return dst
@@ -446,7 +417,7 @@ func TestSealRefusesSealedAndInvalidBags(t *testing.T) {
 		t.Errorf("sealing a sealed package: %v", err)
 	}
 	dir = filepath.Join(t.TempDir(), "bag")
-	if err := copyTree(f.unsealed, dir); err != nil {
+	if err := testenv.CopyTree(f.unsealed, dir); err != nil {
 		t.Fatal(err)
 	}
 	flipByte(t, filepath.Join(dir, payloadFile(t, dir, ".pdf")), 10)
@@ -590,7 +561,7 @@ func lines(ps []seal.Problem) string {
 func unsealedCopy(t *testing.T, f *fixture, id string) string {
 	t.Helper()
 	dir := filepath.Join(t.TempDir(), id)
-	if err := copyTree(f.unsealed, dir); err != nil {
+	if err := testenv.CopyTree(f.unsealed, dir); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { seal.MakeWritable(dir) })
