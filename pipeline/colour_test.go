@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/sohoa-vn/sohoa/pipeline/bag"
 )
 
 // TestColourDepth: a page scanned as 8-bit grey is flagged under-24-bit
@@ -64,14 +66,14 @@ func TestColourDepth(t *testing.T) {
 		}
 	}
 	bagDir := filepath.Join(rep.Bag)
-	rec, err := os.ReadFile(filepath.Join(bagDir, "metadata", "batch.json"))
+	rec, err := os.ReadFile(filepath.Join(bagDir, filepath.FromSlash(bag.BatchRecordFile)))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if strings.Count(string(rec), `"under-24-bit"`) != 1 {
 		t.Errorf("batch.json names under-24-bit %d times, want once:\n%s", strings.Count(string(rec), `"under-24-bit"`), rec)
 	}
-	premis, err := os.ReadFile(filepath.Join(bagDir, "metadata", "preservation", "premis.xml"))
+	premis, err := os.ReadFile(filepath.Join(bagDir, filepath.FromSlash(bag.PremisFile)))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/xuri/excelize/v2"
 
+	"github.com/sohoa-vn/sohoa/pipeline/bag"
 	"github.com/sohoa-vn/sohoa/pipeline/catalogue"
 )
 
@@ -150,7 +151,7 @@ func TestCatalogueProcessFieldsExport(t *testing.T) {
 	}
 
 	// PREMIS says which values were read from the page, and the disagreement.
-	premis, err := os.ReadFile(filepath.Join(bagDir, filepath.FromSlash(PremisFile)))
+	premis, err := os.ReadFile(filepath.Join(bagDir, filepath.FromSlash(bag.PremisFile)))
 	if err != nil {
 		t.Fatal(err)
 	}

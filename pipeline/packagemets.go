@@ -16,10 +16,11 @@ import (
 	"github.com/sohoa-vn/sohoa/pipeline/state"
 )
 
-// Paths of the package's METS and PREMIS files, relative to the bag root.
+// Paths of the package's METS and PREMIS files, relative to the bag root:
+// bag.METSFile and bag.PremisFile, which new code uses.
 const (
-	METSFile   = "metadata/METS.xml"
-	PremisFile = "metadata/preservation/premis.xml"
+	METSFile   = bag.METSFile
+	PremisFile = bag.PremisFile
 )
 
 // DescriptionNS is the XML namespace of the hồ sơ and document descriptions

@@ -215,7 +215,7 @@ func (p *Packager) Finish() (*Report, error) {
 	if err != nil {
 		return nil, fmt.Errorf("batch %s: record: %w", b.ID, err)
 	}
-	if _, err := p.w.AddTag("metadata/batch.json", strings.NewReader(string(js)+"\n")); err != nil {
+	if _, err := p.w.AddTag(bag.BatchRecordFile, strings.NewReader(string(js)+"\n")); err != nil {
 		return nil, err
 	}
 	if _, err := p.w.Finish(bagInfo(b, rep, p.opts, p.start)); err != nil {
@@ -250,7 +250,7 @@ func bagInfo(b *Batch, rep *Report, opts Options, start time.Time) bag.Info {
 // isIncompleteBag reports whether the bag at dir was left incomplete by an
 // earlier run, so that a new run may replace it.
 func isIncompleteBag(dir string) bool {
-	in, err := bag.ReadInfo(filepath.Join(dir, "bag-info.txt"))
+	in, err := bag.ReadInfo(filepath.Join(dir, bag.InfoFile))
 	return err == nil && in.Get(BagStatusLabel) == state.BatchIncomplete.String()
 }
 

@@ -19,19 +19,15 @@ import (
 	"github.com/sohoa-vn/sohoa/ocr"
 	"github.com/sohoa-vn/sohoa/ocr/accuracy"
 	"github.com/sohoa-vn/sohoa/pipeline/bag"
+	"github.com/sohoa-vn/sohoa/pipeline/testenv"
 )
 
 func TestMain(m *testing.M) {
-	// libgomp reads OMP_THREAD_LIMIT when Tesseract loads: setting it now is too late.
-	if err := ocr.ReexecSingleThreaded(); err != nil {
-		os.Stderr.WriteString(err.Error() + "\n")
-		os.Exit(2)
-	}
-	code := m.Run()
-	if sampleOut != "" {
-		os.RemoveAll(sampleOut)
-	}
-	os.Exit(code)
+	testenv.Main(m, func() {
+		if sampleOut != "" {
+			os.RemoveAll(sampleOut)
+		}
+	})
 }
 
 // truth is ../testdata/samples/truth.json.
@@ -99,7 +95,7 @@ func processSample(t *testing.T) (string, *Report) {
 
 func readRecord(t *testing.T, bagDir string) *batchRecord {
 	t.Helper()
-	data, err := os.ReadFile(filepath.Join(bagDir, "metadata", "batch.json"))
+	data, err := os.ReadFile(filepath.Join(bagDir, filepath.FromSlash(bag.BatchRecordFile)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -128,7 +124,7 @@ func TestProcessSampleBatch(t *testing.T) {
 	if err != nil || len(probs) != 0 {
 		t.Fatalf("bag not valid: %v %v", probs, err)
 	}
-	info, err := bag.ReadInfo(filepath.Join(dir, "bag-info.txt"))
+	info, err := bag.ReadInfo(filepath.Join(dir, bag.InfoFile))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -140,7 +136,7 @@ func TestProcessSampleBatch(t *testing.T) {
 			t.Errorf("bag-info %s = %q, want %q", label, got, want)
 		}
 	}
-	for _, name := range []string{"bagit.txt", "manifest-sha256.txt", "tagmanifest-sha256.txt", "metadata/batch.json",
+	for _, name := range []string{bag.DeclarationFile, bag.ManifestFile, bag.TagManifestFile, bag.BatchRecordFile,
 		"data/H49.64.33.2024.01.VTLT/H49.64.33.2024.01.VTLT.1.pdf", "data/H49.64.33.2024.01.VTLT/H49.64.33.2024.01.VTLT.2.txt",
 		"data/H49.64.33.2025.02.VTLT/H49.64.33.2025.02.VTLT.2.pdf", "data/H49.64.33.2024.01.VTLT/H49.64.33.2024.01.VTLT.1.alto.xml", "data/originals/H49.64.33.2025.02.VTLT/01-cv-giao-nop.png"} {
 		if _, err := os.Stat(filepath.Join(dir, name)); err != nil {
@@ -241,12 +237,12 @@ func TestRerunRefusesFinishedBag(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	before, _ := os.ReadFile(filepath.Join(dir, "tagmanifest-sha256.txt"))
+	before, _ := os.ReadFile(filepath.Join(dir, bag.TagManifestFile))
 	_, err = Process(context.Background(), b, filepath.Dir(dir), Options{Workers: 1})
 	if !errors.Is(err, bag.ErrExists) {
 		t.Fatalf("re-run over a finished bag: err = %v, want bag.ErrExists", err)
 	}
-	after, _ := os.ReadFile(filepath.Join(dir, "tagmanifest-sha256.txt"))
+	after, _ := os.ReadFile(filepath.Join(dir, bag.TagManifestFile))
 	if !bytes.Equal(before, after) {
 		t.Error("finished bag changed by a refused re-run")
 	}
@@ -287,7 +283,7 @@ func TestCorruptPageFailsOnlyItsDocument(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(bagDir, "data/originals/H49.64.33.2019.01.VTLT/2/p1.jpg")); err != nil {
 		t.Error("failed document's original is not kept in the bag")
 	}
-	info, _ := bag.ReadInfo(filepath.Join(bagDir, "bag-info.txt"))
+	info, _ := bag.ReadInfo(filepath.Join(bagDir, bag.InfoFile))
 	if info.Get(BagStatusLabel) != "incomplete" {
 		t.Errorf("bag-info status %q, want incomplete", info.Get(BagStatusLabel))
 	}

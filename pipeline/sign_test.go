@@ -56,7 +56,7 @@ func TestTokenPulledMidBatch(t *testing.T) {
 		}
 	}
 	bagDir := filepath.Join(out, b.ID)
-	info, _ := bag.ReadInfo(filepath.Join(bagDir, "bag-info.txt"))
+	info, _ := bag.ReadInfo(filepath.Join(bagDir, bag.InfoFile))
 	if info.Get(BagStatusLabel) != "incomplete" {
 		t.Errorf("bag status %q, want incomplete", info.Get(BagStatusLabel))
 	}

@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/sohoa-vn/sohoa/ocr"
+	"github.com/sohoa-vn/sohoa/pipeline/bag"
 	"github.com/sohoa-vn/sohoa/pipeline/pdfa"
 	"github.com/sohoa-vn/sohoa/pipeline/pdfa/pdfatest"
 )
@@ -62,7 +63,7 @@ func BenchmarkSizeVsOCRmyPDF(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		data, err := os.ReadFile(filepath.Join(out, rep.BatchID, "metadata", "batch.json"))
+		data, err := os.ReadFile(filepath.Join(out, rep.BatchID, filepath.FromSlash(bag.BatchRecordFile)))
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -122,7 +122,7 @@ func (rs *retryStore) Put(ctx context.Context, key string, r io.Reader, size int
 			seekable = false
 		}
 	}
-	cr := &countingReader{r: r}
+	cr := &CountingReader{R: r}
 	var body io.Reader = cr
 	if seekable {
 		// Let the backend seek too (storage/s3 hashes a seekable reader in place instead of spooling it); a retry
@@ -131,7 +131,7 @@ func (rs *retryStore) Put(ctx context.Context, key string, r io.Reader, size int
 	}
 	var info ObjectInfo
 	retry := func() bool {
-		if cr.n == 0 {
+		if cr.N == 0 {
 			return true
 		}
 		if !seekable {
@@ -140,7 +140,7 @@ func (rs *retryStore) Put(ctx context.Context, key string, r io.Reader, size int
 		if _, err := seeker.Seek(start, io.SeekStart); err != nil {
 			return false
 		}
-		cr.n = 0
+		cr.N = 0
 		return true
 	}
 	err := rs.do(ctx, "put", key, retry, func() error {
@@ -151,21 +151,9 @@ func (rs *retryStore) Put(ctx context.Context, key string, r io.Reader, size int
 	return info, err
 }
 
-// countingReader counts the bytes read through it.
-type countingReader struct {
-	r io.Reader
-	n int64
-}
-
-func (c *countingReader) Read(p []byte) (int, error) {
-	n, err := c.r.Read(p)
-	c.n += int64(n)
-	return n, err
-}
-
-// seekingReader is a countingReader over a seekable reader.
+// seekingReader is a CountingReader over a seekable reader.
 type seekingReader struct {
-	*countingReader
+	*CountingReader
 	s io.Seeker
 }
 

@@ -34,15 +34,16 @@ func runCatalogue(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	}
 	fs := newFlagSet("catalogue "+sub, argsUsage, about, stderr)
 	out := fs.String("out", "", "the workbook to write (required)")
-	pos, err := parseInterspersed(fs, args)
-	if err != nil {
-		return helpOrUsage(err)
+	npos := 0 // template
+	if sub == "export" {
+		npos = 1
 	}
-	if *out == "" || (sub == "template" && len(pos) != 0) || (sub == "export" && len(pos) != 1) {
-		fs.Usage()
-		return exitUsage
+	pos, code, ok := parseArgs(fs, args, npos, npos, out)
+	if !ok {
+		return code
 	}
 	var buf bytes.Buffer
+	var err error
 	if sub == "template" {
 		err = catalogue.Template(&buf)
 	} else {

@@ -51,20 +51,37 @@ func loadConfig(path string) (*configs.Config, error) {
 	return configs.Load(path, os.Environ())
 }
 
-// parseConfigured parses args with fs, checks that from minPos to maxPos
-// positional arguments were given, and loads the configuration named by
-// *config (or $SOHOA_CONFIG). When ok is false the command returns code: the
-// usage or the error has been printed.
-func parseConfigured(fs *flag.FlagSet, config *string, args []string, minPos, maxPos int, stderr io.Writer) (pos []string, cfg *configs.Config, code int, ok bool) {
+// parseArgs parses args with fs (flags before or after the positional
+// arguments), and checks that from minPos to maxPos positional arguments were
+// given and that every flag in required was set; otherwise it prints the
+// usage. Every command parses its arguments with it (or parseConfigured).
+// When ok is false the command returns code: the usage or the error has
+// been printed.
+func parseArgs(fs *flag.FlagSet, args []string, minPos, maxPos int, required ...*string) (pos []string, code int, ok bool) {
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
-		return nil, nil, helpOrUsage(err), false
+		return nil, helpOrUsage(err), false
 	}
-	if len(pos) < minPos || len(pos) > maxPos {
+	missing := false
+	for _, r := range required {
+		missing = missing || *r == ""
+	}
+	if len(pos) < minPos || len(pos) > maxPos || missing {
 		fs.Usage()
-		return nil, nil, exitUsage, false
+		return nil, exitUsage, false
 	}
-	if cfg, err = loadConfig(*config); err != nil {
+	return pos, exitOK, true
+}
+
+// parseConfigured is parseArgs followed by loading the configuration named
+// by *config (or $SOHOA_CONFIG), for commands that take --config.
+func parseConfigured(fs *flag.FlagSet, config *string, args []string, minPos, maxPos int, stderr io.Writer, required ...*string) (pos []string, cfg *configs.Config, code int, ok bool) {
+	pos, code, ok = parseArgs(fs, args, minPos, maxPos, required...)
+	if !ok {
+		return nil, nil, code, false
+	}
+	cfg, err := loadConfig(*config)
+	if err != nil {
 		fmt.Fprintln(stderr, "sohoa:", err)
 		return nil, nil, exitUsage, false
 	}

@@ -133,20 +133,11 @@ func runHandoverPull(ctx context.Context, args []string, stdout, stderr io.Write
 	pf.register(fs)
 	var vf verifierFlags
 	vf.register(fs)
-	pos, err := parseInterspersed(fs, args)
-	if err != nil {
-		return helpOrUsage(err)
-	}
-	if len(pos) != 1 || *out == "" {
-		fs.Usage()
-		return exitUsage
+	pos, cfg, code, ok := parseConfigured(fs, config, args, 1, 1, stderr, out)
+	if !ok {
+		return code
 	}
 	id := pos[0]
-	cfg, err := loadConfig(*config)
-	if err != nil {
-		fmt.Fprintln(stderr, "sohoa:", err)
-		return exitUsage
-	}
 	store, err := archiveStore(ctx, cfg, *archiveDir)
 	if err != nil {
 		fmt.Fprintln(stderr, "sohoa:", err)
@@ -164,7 +155,7 @@ func runHandoverPull(ctx context.Context, args []string, stdout, stderr io.Write
 	}
 	fmt.Fprintf(stderr, "pulled %d files, %d bytes to %s; every checksum matches the manifests\n", res.Files, res.Bytes, res.Bag)
 	pkgs, pkgsOK := pullAIPs(ctx, cfg, store, id, *out, res.Bag, vf, stdout, stderr)
-	code := writeRecord(ctx, cfg, res.Bag, filepath.Join(*out, handover.RecordPDFName), pf, vf, stdout, stderr, pkgs...)
+	code = writeRecord(ctx, cfg, res.Bag, filepath.Join(*out, handover.RecordPDFName), pf, vf, stdout, stderr, pkgs...)
 	if !pkgsOK && code == exitOK {
 		code = exitFailed
 	}
@@ -181,17 +172,12 @@ func runHandoverRecord(ctx context.Context, args []string, stdout, stderr io.Wri
 	pf.register(fs)
 	var vf verifierFlags
 	vf.register(fs)
-	pos, err := parseInterspersed(fs, args)
-	if err != nil {
-		return helpOrUsage(err)
+	pos, cfg, code, ok := parseConfigured(fs, config, args, 1, 1, stderr, out) // the configuration is checked now, for settings verification will need
+	if !ok {
+		return code
 	}
-	if len(pos) != 1 || *out == "" || !strings.EqualFold(filepath.Ext(*out), ".pdf") {
+	if !strings.EqualFold(filepath.Ext(*out), ".pdf") {
 		fs.Usage()
-		return exitUsage
-	}
-	cfg, err := loadConfig(*config) // checked now, for settings verification will need
-	if err != nil {
-		fmt.Fprintln(stderr, "sohoa:", err)
 		return exitUsage
 	}
 	bagAbs, err1 := filepath.Abs(pos[0])

@@ -50,8 +50,8 @@ func (e *queueEnv) run(t *testing.T, env []string, args ...string) (stdout, stde
 // bucket opens (creating it) the bucket <prefix>-<name> of e, without object lock.
 func (e *queueEnv) bucket(t *testing.T, name string) *s3.Store {
 	t.Helper()
-	s, err := s3.New(context.Background(), s3.Config{Endpoint: e.svc.s3Endpoint, Bucket: e.prefix + "-" + name,
-		AccessKey: e.svc.accessKey, SecretKey: e.svc.secretKey})
+	s, err := s3.New(context.Background(), s3.Config{Endpoint: e.svc.S3Endpoint, Bucket: e.prefix + "-" + name,
+		AccessKey: e.svc.S3AccessKey, SecretKey: e.svc.S3SecretKey})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -83,7 +83,7 @@ func putBag(t *testing.T, s storage.Store, dir, id string, ret *storage.Retentio
 // object-locked archive bucket as the queue does, pulls it with "sohoa handover
 // pull" and checks the bag and the record against what is stored.
 func TestHandoverPull(t *testing.T) {
-	e := newQueueEnv(t, 9)
+	e := newQueueEnv(t)
 	const id = "demo-2025-001"
 	processed := t.TempDir()
 	keys, err := seal.WriteDevelopmentKeys(t.TempDir(), "", time.Now())
@@ -181,7 +181,7 @@ func TestHandoverPull(t *testing.T) {
 	for form, s := range map[string]string{"txt": string(txt), "pdf": pdfText} {
 		for _, want := range []string{"BIÊN BẢN GIAO NHẬN", "Sở Nội vụ tỉnh Bắc Minh", "Mã lô (gói tin): " + id,
 			"Tổng số hồ sơ: 2", fmt.Sprintf("Tổng số tệp tin: %d", len(manifest)), "từ 02/10/2023 đến 17/09/2025",
-			stored[handover.SignatureName], "sohoa development", "Nguyễn Thị Lan", "Lưu trữ viên", "Trần Văn Đức", "Kết quả kiểm tra: Đạt"} {
+			stored[bag.SignatureFile], "sohoa development", "Nguyễn Thị Lan", "Lưu trữ viên", "Trần Văn Đức", "Kết quả kiểm tra: Đạt"} {
 			if !strings.Contains(s, want) {
 				t.Errorf("%s record lacks %q", form, want)
 			}
@@ -249,7 +249,7 @@ func TestHandoverPull(t *testing.T) {
 		t.Fatalf("handover record: exit %d\n%s", code, stderr)
 	}
 	txt2, err := os.ReadFile(strings.TrimSuffix(rec, ".pdf") + ".txt")
-	if err != nil || !strings.Contains(string(txt2), stored[handover.SignatureName]) {
+	if err != nil || !strings.Contains(string(txt2), stored[bag.SignatureFile]) {
 		t.Errorf("record text: %v", err)
 	}
 	if _, _, code := e.run(t, nil, "handover", "record", bagDir, "--out", filepath.Join(bagDir, "r.pdf")); code != exitUsage {
@@ -260,7 +260,7 @@ func TestHandoverPull(t *testing.T) {
 // TestFixityCommand runs "sohoa fixity" on a clean and on a damaged archive
 // bucket, the summary in "sohoa status", and the periodic task in a worker.
 func TestFixityCommand(t *testing.T) {
-	e := newQueueEnv(t, 10)
+	e := newQueueEnv(t)
 	ctx := context.Background()
 	arch := e.bucket(t, "fixity")
 	env := []string{"SOHOA_S3_ARCHIVEBUCKET=" + e.prefix + "-fixity", "SOHOA_RETENTION_MODE=none"}
@@ -310,7 +310,7 @@ func TestFixityCommand(t *testing.T) {
 	}
 
 	// A worker runs the check on its schedule.
-	rdb := redis.NewClient(&redis.Options{Addr: e.svc.redisAddr, DB: e.db})
+	rdb := redis.NewClient(&redis.Options{Addr: e.svc.RedisAddr, DB: e.db})
 	defer rdb.Close()
 	if err := rdb.Del(ctx, fixity.LastKey).Err(); err != nil {
 		t.Fatal(err)

@@ -8,16 +8,10 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/sohoa-vn/sohoa/ocr"
+	"github.com/sohoa-vn/sohoa/pipeline/testenv"
 )
 
-func TestMain(m *testing.M) {
-	if err := ocr.ReexecSingleThreaded(); err != nil {
-		os.Stderr.WriteString(err.Error() + "\n")
-		os.Exit(2)
-	}
-	os.Exit(m.Run())
-}
+func TestMain(m *testing.M) { testenv.Main(m) }
 
 func sohoa(t *testing.T, args ...string) (code int, stdout, stderr string) {
 	t.Helper()

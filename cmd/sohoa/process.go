@@ -104,13 +104,9 @@ func runValidate(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	fs := newFlagSet("validate", "BATCH_DIR [flags]", "Checks a batch folder: batch.json metadata, folder structure, and every page file's format and resolution.\nNothing is processed or written. Exit status 3 when there are problems, each listed on its own line.", stderr)
 	var bf batchFlags
 	bf.register(fs)
-	pos, err := parseInterspersed(fs, args)
-	if err != nil {
-		return helpOrUsage(err)
-	}
-	if len(pos) != 1 {
-		fs.Usage()
-		return exitUsage
+	pos, code, ok := parseArgs(fs, args, 1, 1)
+	if !ok {
+		return code
 	}
 	_, b, code := bf.load(ctx, pos[0], stderr)
 	if code != exitOK {
@@ -137,13 +133,9 @@ func runProcess(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	part := fs.String("pdfa", "", "PDF/A part: 2b or 1b (default: configuration, else 2b)")
 	overwrite := fs.Bool("overwrite", false, "replace a finished bag of the same batch in OUT")
 	quiet := fs.Bool("quiet", false, "no progress display")
-	pos, err := parseInterspersed(fs, args)
-	if err != nil {
-		return helpOrUsage(err)
-	}
-	if len(pos) != 1 || *out == "" {
-		fs.Usage()
-		return exitUsage
+	pos, code, ok := parseArgs(fs, args, 1, 1, out)
+	if !ok {
+		return code
 	}
 	if *workers < 0 {
 		fmt.Fprintf(stderr, "sohoa: --workers %d: want 1 or more (0 for the default)\n", *workers)
@@ -228,7 +220,11 @@ func runProcess(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	}
 	switch {
 	case err == nil && signer != nil:
-		link, serr := seal.LocalChain{Dir: *out}.Seal(ctx, rep.Bag, signer)
+		chain, serr := seal.FolderChain(*out)
+		var link *seal.Link
+		if serr == nil {
+			link, serr = chain.Seal(ctx, rep.Bag, signer)
+		}
 		if serr != nil {
 			fmt.Fprintln(stderr, "sohoa:", serr)
 			if errors.Is(serr, seal.ErrSealedNotChained) {
@@ -370,7 +366,7 @@ func (p *progress) finish(interrupted bool) {
 }
 
 func printSeal(w io.Writer, l *seal.Link) {
-	fmt.Fprintf(w, "  seal       SHA-256 %s (%s)\n", l.SHA256, seal.SignatureFile)
+	fmt.Fprintf(w, "  seal       SHA-256 %s (%s)\n", l.SHA256, bag.SignatureFile)
 	if l.PreviousSHA256 != "" {
 		fmt.Fprintf(w, "  previous   %s (batch %s)\n", l.PreviousSHA256, l.PreviousBatch)
 	} else {
@@ -380,13 +376,9 @@ func printSeal(w io.Writer, l *seal.Link) {
 
 func runVerifyBag(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := newFlagSet("verify-bag", "BAG_DIR", "Checks a BagIt bag: every manifest line against its file, no unlisted payload file, Payload-Oxum.\nExit status 0 only when all holds; otherwise each problem is printed on its own line.", stderr)
-	pos, err := parseInterspersed(fs, args)
-	if err != nil {
-		return helpOrUsage(err)
-	}
-	if len(pos) != 1 {
-		fs.Usage()
-		return exitUsage
+	pos, code, ok := parseArgs(fs, args, 1, 1)
+	if !ok {
+		return code
 	}
 	probs, err := bag.ValidateContext(ctx, pos[0])
 	if err != nil {

@@ -90,13 +90,9 @@ func runSubmit(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	bf.register(fs)
 	quiet := fs.Bool("quiet", false, "no progress display")
 	replace := fs.Bool("replace", false, "store the changed page files of a submitted batch as new versions and re-run their documents")
-	pos, err := parseInterspersed(fs, args)
-	if err != nil {
-		return helpOrUsage(err)
-	}
-	if len(pos) != 1 {
-		fs.Usage()
-		return exitUsage
+	pos, code, ok := parseArgs(fs, args, 1, 1)
+	if !ok {
+		return code
 	}
 	cfg, b, code := bf.load(ctx, pos[0], stderr)
 	if code != exitOK {

@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -30,29 +29,14 @@ import (
 	"github.com/sohoa-vn/sohoa/pipeline/bag"
 	"github.com/sohoa-vn/sohoa/pipeline/pdfa"
 	"github.com/sohoa-vn/sohoa/pipeline/queue"
+	"github.com/sohoa-vn/sohoa/pipeline/testenv"
 	"github.com/sohoa-vn/sohoa/storage"
 	"github.com/sohoa-vn/sohoa/storage/s3"
-	"github.com/sohoa-vn/sohoa/storage/storagetest"
 )
-
-// services returns the test Redis and MinIO started by scripts/with-services.sh; it fails the test without them.
-type services struct {
-	redisAddr, s3Endpoint, accessKey, secretKey string
-}
-
-func testServices(t *testing.T) services {
-	t.Helper()
-	s := services{os.Getenv("SOHOA_TEST_REDIS_ADDR"), os.Getenv("SOHOA_TEST_S3_ENDPOINT"),
-		os.Getenv("SOHOA_TEST_S3_ACCESS_KEY"), os.Getenv("SOHOA_TEST_S3_SECRET_KEY")}
-	if s.redisAddr == "" || s.s3Endpoint == "" || s.accessKey == "" || s.secretKey == "" {
-		t.Fatal("SOHOA_TEST_REDIS_ADDR, SOHOA_TEST_S3_* not set: run the tests with scripts/with-services.sh (make test)")
-	}
-	return s
-}
 
 // queueEnv is a deployment for one test: its own Redis database and buckets, a config file and the sohoa binary.
 type queueEnv struct {
-	svc     services
+	svc     testenv.Services
 	db      int
 	prefix  string // bucket name prefix
 	config  string
@@ -61,22 +45,20 @@ type queueEnv struct {
 	workers []*exec.Cmd
 }
 
-func newQueueEnv(t *testing.T, db int) *queueEnv {
+func newQueueEnv(t *testing.T) *queueEnv {
 	t.Helper()
-	return newQueueEnvOn(t, db, testServices(t))
+	return newQueueEnvOn(t, testenv.Get(t), testenv.RedisDB(t))
 }
 
-// newQueueEnvOn is newQueueEnv with the S3 service of svc.
-func newQueueEnvOn(t *testing.T, db int, svc services) *queueEnv {
+// newQueueEnvOn is newQueueEnv with the services of svc, on Redis database db there.
+func newQueueEnvOn(t *testing.T, svc testenv.Services, db int) *queueEnv {
 	t.Helper()
-	rdb := redis.NewClient(&redis.Options{Addr: svc.redisAddr, DB: db})
+	rdb := redis.NewClient(&redis.Options{Addr: svc.RedisAddr, DB: db})
 	defer rdb.Close()
 	if err := rdb.FlushDB(context.Background()).Err(); err != nil {
 		t.Fatal(err)
 	}
-	var rnd [4]byte
-	rand.Read(rnd[:])
-	e := &queueEnv{svc: svc, db: db, prefix: "t" + hex.EncodeToString(rnd[:])}
+	e := &queueEnv{svc: svc, db: db, prefix: testenv.BucketPrefix(t)}
 	e.bin = filepath.Join(t.TempDir(), "sohoa")
 	if out, err := exec.Command("go", "build", "-o", e.bin, ".").CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
@@ -94,11 +76,11 @@ queue:
 retention:
   mode: GOVERNANCE
   years: 1
-`, svc.redisAddr, db, svc.s3Endpoint, e.prefix, e.prefix, e.prefix)
+`, svc.RedisAddr, db, svc.S3Endpoint, e.prefix, e.prefix, e.prefix)
 	if err := os.WriteFile(e.config, []byte(cfg), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	e.env = append(os.Environ(), "OMP_THREAD_LIMIT=1", "SOHOA_S3_ACCESS_KEY="+svc.accessKey, "SOHOA_S3_SECRET_KEY="+svc.secretKey,
+	e.env = append(os.Environ(), "OMP_THREAD_LIMIT=1", "SOHOA_S3_ACCESS_KEY="+svc.S3AccessKey, "SOHOA_S3_SECRET_KEY="+svc.S3SecretKey,
 		"TMPDIR="+t.TempDir())
 	t.Cleanup(e.stopWorkers)
 	return e
@@ -145,7 +127,7 @@ func (e *queueEnv) stopWorkers() {
 
 func (e *queueEnv) queue(t *testing.T) *queue.Queue {
 	t.Helper()
-	q, err := queue.New(fmt.Sprintf("redis://%s/%d", e.svc.redisAddr, e.db), queue.Stores{}, queue.Options{})
+	q, err := queue.New(fmt.Sprintf("redis://%s/%d", e.svc.RedisAddr, e.db), queue.Stores{}, queue.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -156,27 +138,13 @@ func (e *queueEnv) queue(t *testing.T) *queue.Queue {
 // waitFinished polls the batch's state until its package is written.
 func (e *queueEnv) waitFinished(t *testing.T, id string, limit time.Duration) *queue.BatchStatus {
 	t.Helper()
-	q := e.queue(t)
-	deadline := time.Now().Add(limit)
-	for {
-		s, err := q.Status(context.Background(), id)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if s.Finished() {
-			return s
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("batch %s not finished after %v: %+v", id, limit, s)
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
+	return testenv.WaitBatch(t, id, limit, e.queue(t).Status)
 }
 
 func (e *queueEnv) archive(t *testing.T) *s3.Store {
 	t.Helper()
-	s, err := s3.New(context.Background(), s3.Config{Endpoint: e.svc.s3Endpoint, Bucket: e.prefix + "-archive",
-		AccessKey: e.svc.accessKey, SecretKey: e.svc.secretKey, ObjectLock: true})
+	s, err := s3.New(context.Background(), s3.Config{Endpoint: e.svc.S3Endpoint, Bucket: e.prefix + "-archive",
+		AccessKey: e.svc.S3AccessKey, SecretKey: e.svc.S3SecretKey, ObjectLock: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -241,7 +209,7 @@ func keys(m map[string]string) []string {
 // TestQueueHappyPath submits the sample batch, runs two worker processes and
 // checks that the package in the archive bucket equals what process writes.
 func TestQueueHappyPath(t *testing.T) {
-	e := newQueueEnv(t, 1)
+	e := newQueueEnv(t)
 	start := time.Now()
 	out, err := e.sohoa(t, "submit", "../../testdata/batch")
 	if err != nil {
@@ -302,7 +270,7 @@ func TestQueueHappyPath(t *testing.T) {
 	same := 0
 	for _, k := range keys(want) {
 		// batch.json records per-page timings, so it and the tag manifest listing it differ.
-		if k == "metadata/batch.json" || k == "tagmanifest-sha256.txt" {
+		if k == bag.BatchRecordFile || k == bag.TagManifestFile {
 			continue
 		}
 		if got[k] != want[k] {
@@ -336,26 +304,17 @@ func TestQueueHappyPath(t *testing.T) {
 // copyBatch copies the sample batch (following its links) to a new folder with batch id id.
 func copyBatch(t *testing.T, id string) string {
 	t.Helper()
-	src, _ := filepath.Abs("../../testdata/batch")
 	dst := filepath.Join(t.TempDir(), id)
-	err := filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(src, p)
-		if d.IsDir() {
-			return os.MkdirAll(filepath.Join(dst, rel), 0o755)
-		}
-		data, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		if rel == "batch.json" {
-			data = []byte(strings.Replace(string(data), `"id": "demo-2025-001"`, `"id": "`+id+`"`, 1))
-		}
-		return os.WriteFile(filepath.Join(dst, rel), data, 0o644)
-	})
+	if err := testenv.CopyTree("../../testdata/batch", dst); err != nil {
+		t.Fatal(err)
+	}
+	meta := filepath.Join(dst, "batch.json")
+	data, err := os.ReadFile(meta)
 	if err != nil {
+		t.Fatal(err)
+	}
+	data = []byte(strings.Replace(string(data), `"id": "demo-2025-001"`, `"id": "`+id+`"`, 1))
+	if err := os.WriteFile(meta, data, 0o644); err != nil {
 		t.Fatal(err)
 	}
 	return dst
@@ -364,7 +323,7 @@ func copyBatch(t *testing.T, id string) string {
 // TestQueuePoison: a corrupt TIFF fails only its document, at once (no
 // retries), with the reason recorded and shown by status.
 func TestQueuePoison(t *testing.T) {
-	e := newQueueEnv(t, 2)
+	e := newQueueEnv(t)
 	dir := copyBatch(t, "poison-1")
 	tif := filepath.Join(dir, "H49.64.33.2024.01.VTLT/2/page-001.tif")
 	data, err := os.ReadFile(tif)
@@ -396,7 +355,7 @@ func TestQueuePoison(t *testing.T) {
 		t.Errorf("status: %v\n%s", err, out)
 	}
 	// The corrupt page failed at once: no retry.
-	ro, _ := asynq.ParseRedisURI(fmt.Sprintf("redis://%s/%d", e.svc.redisAddr, e.db))
+	ro, _ := asynq.ParseRedisURI(fmt.Sprintf("redis://%s/%d", e.svc.RedisAddr, e.db))
 	insp := asynq.NewInspector(ro)
 	defer insp.Close()
 	if ti, err := insp.GetTaskInfo("default", "poison-1/page/1/1"); err != nil || ti.Retried != 0 || ti.State != asynq.TaskStateArchived {
@@ -404,7 +363,7 @@ func TestQueuePoison(t *testing.T) {
 	}
 	got := download(t, e.archive(t), "poison-1")
 	for _, k := range []string{"data/originals/H49.64.33.2024.01.VTLT/2/page-001.tif", "data/H49.64.33.2024.01.VTLT/H49.64.33.2024.01.VTLT.1.pdf",
-		"data/H49.64.33.2025.02.VTLT/H49.64.33.2025.02.VTLT.2.pdf", "bag-info.txt", "metadata/batch.json"} {
+		"data/H49.64.33.2025.02.VTLT/H49.64.33.2025.02.VTLT.2.pdf", bag.InfoFile, bag.BatchRecordFile} {
 		if got[k] == "" {
 			t.Errorf("package lacks %s", k)
 		}
@@ -466,7 +425,7 @@ func TestQueuePoison(t *testing.T) {
 	if st3.State != queue.StateComplete || st3.DocumentsDone != 4 || st3.PagesDone != 4 || st3.Retries != 2 {
 		t.Errorf("status after submit --replace = %+v", st3)
 	}
-	out2, pdfs := fetchPackage(t, e.archive(t), "poison-1")
+	out2, pdfs := testenv.FetchPackage(t, e.archive(t), "poison-1")
 	if pdfs != 4 {
 		t.Errorf("%d PDFs in the package, want 4", pdfs)
 	}
@@ -487,12 +446,12 @@ func TestQueuePoison(t *testing.T) {
 // TestQueueCrash kills a worker with SIGKILL in the middle of a page; the
 // batch still completes, every document once, with a valid package.
 func TestQueueCrash(t *testing.T) {
-	e := newQueueEnv(t, 3)
+	e := newQueueEnv(t)
 	dir := copyBatch(t, "crash-1")
 	if _, err := e.sohoa(t, "submit", dir); err != nil {
 		t.Fatal(err)
 	}
-	ro, err := asynq.ParseRedisURI(fmt.Sprintf("redis://%s/%d", e.svc.redisAddr, e.db))
+	ro, err := asynq.ParseRedisURI(fmt.Sprintf("redis://%s/%d", e.svc.RedisAddr, e.db))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -527,7 +486,7 @@ func TestQueueCrash(t *testing.T) {
 	}
 
 	// Every document exactly once, and the package checks out.
-	out, pdfs := fetchPackage(t, e.archive(t), "crash-1")
+	out, pdfs := testenv.FetchPackage(t, e.archive(t), "crash-1")
 	if pdfs != 4 {
 		t.Errorf("%d PDFs in the package, want 4", pdfs)
 	}
@@ -567,11 +526,64 @@ func waitLogLine(t *testing.T, w *exec.Cmd, match, attr string) string {
 	}
 }
 
+// serviceProcess is a service (MinIO, Redis) run by one test, which the test
+// can kill and start again: command makes its command line, ready tells when
+// it answers.
+type serviceProcess struct {
+	name    string
+	addr    string
+	command func() *exec.Cmd
+	ready   func() error
+	cmd     *exec.Cmd
+	log     *os.File
+}
+
+// launch opens the service's log, starts it and stops it when the test ends.
+func (p *serviceProcess) launch(t *testing.T) {
+	t.Helper()
+	var err error
+	if p.log, err = os.Create(filepath.Join(t.TempDir(), p.name+".log")); err != nil {
+		t.Fatal(err)
+	}
+	p.start(t)
+	t.Cleanup(func() { p.stop(); p.log.Close() })
+}
+
+// start runs the service and waits until it answers.
+func (p *serviceProcess) start(t *testing.T) {
+	t.Helper()
+	p.cmd = p.command()
+	p.cmd.Stdout, p.cmd.Stderr = p.log, p.log
+	if err := p.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		err := p.ready()
+		if err == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s at %s did not start: %v (log in %s)", p.name, p.addr, err, p.log.Name())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// stop kills the service at once (SIGKILL), as a crash or a pulled cable would.
+func (p *serviceProcess) stop() {
+	if p.cmd == nil {
+		return
+	}
+	p.cmd.Process.Kill()
+	p.cmd.Wait()
+	p.cmd = nil
+}
+
 // minioServer is a MinIO process of one test, which the test can stop and start again.
 type minioServer struct {
-	bin, dir, addr, console string
-	cmd                     *exec.Cmd
-	log                     *os.File
+	serviceProcess
+	bin, dir, console string
 }
 
 const minioUser, minioPassword = "sohoa-outage", "sohoa-outage-secret"
@@ -592,12 +604,23 @@ func startMinio(t *testing.T) *minioServer {
 			t.Fatalf("minio not found in PATH or %s (install it with scripts/deps.sh --services)", bin)
 		}
 	}
-	m := &minioServer{bin: bin, dir: t.TempDir(), addr: freeAddr(t), console: freeAddr(t)}
-	if m.log, err = os.Create(filepath.Join(t.TempDir(), "minio.log")); err != nil {
-		t.Fatal(err)
-	}
-	m.start(t)
-	t.Cleanup(func() { m.stop(t); m.log.Close() })
+	m := &minioServer{bin: bin, dir: t.TempDir(), console: freeAddr(t)}
+	m.serviceProcess = serviceProcess{name: "minio", addr: freeAddr(t), command: func() *exec.Cmd {
+		cmd := exec.Command(m.bin, "server", "--quiet", "--address", m.addr, "--console-address", m.console, m.dir)
+		cmd.Env = append(os.Environ(), "MINIO_ROOT_USER="+minioUser, "MINIO_ROOT_PASSWORD="+minioPassword)
+		return cmd
+	}, ready: func() error {
+		resp, err := http.Get("http://" + m.addr + "/minio/health/live")
+		if err != nil {
+			return err
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			return fmt.Errorf("health: %s", resp.Status)
+		}
+		return nil
+	}}
+	m.launch(t)
 	return m
 }
 
@@ -611,38 +634,20 @@ func freeAddr(t *testing.T) string {
 	return l.Addr().String()
 }
 
-func (m *minioServer) start(t *testing.T) {
+// submitMidway submits a copy of the sample batch as id, starts two workers
+// and waits until one of its pages is done: the moment the outage tests pull
+// a service away. It returns the batch folder and a Queue to watch it.
+func (e *queueEnv) submitMidway(t *testing.T, id string) (string, *queue.Queue) {
 	t.Helper()
-	m.cmd = exec.Command(m.bin, "server", "--quiet", "--address", m.addr, "--console-address", m.console, m.dir)
-	m.cmd.Env = append(os.Environ(), "MINIO_ROOT_USER="+minioUser, "MINIO_ROOT_PASSWORD="+minioPassword)
-	m.cmd.Stdout, m.cmd.Stderr = m.log, m.log
-	if err := m.cmd.Start(); err != nil {
+	dir := copyBatch(t, id)
+	if _, err := e.sohoa(t, "submit", dir); err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		resp, err := http.Get("http://" + m.addr + "/minio/health/live")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return
-			}
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("minio at %s did not start: %v (log in %s)", m.addr, err, m.log.Name())
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-}
-
-// stop kills MinIO at once, as a crash or a pulled cable would.
-func (m *minioServer) stop(t *testing.T) {
-	if m.cmd == nil {
-		return
-	}
-	m.cmd.Process.Kill()
-	m.cmd.Wait()
-	m.cmd = nil
+	e.startWorker(t, "worker1.log")
+	e.startWorker(t, "worker2.log")
+	q := e.queue(t)
+	waitPageDone(t, q, id)
+	return dir, q
 }
 
 // TestQueueOutage stops MinIO for 20 s in the middle of a batch, then starts
@@ -650,19 +655,12 @@ func (m *minioServer) stop(t *testing.T) {
 // manual action, every document exactly once, with a valid package.
 func TestQueueOutage(t *testing.T) {
 	m := startMinio(t)
-	svc := testServices(t)
-	svc.s3Endpoint, svc.accessKey, svc.secretKey = m.addr, minioUser, minioPassword
-	e := newQueueEnvOn(t, 9, svc)
-	dir := copyBatch(t, "outage-1")
-	if _, err := e.sohoa(t, "submit", dir); err != nil {
-		t.Fatal(err)
-	}
-	e.startWorker(t, "worker1.log")
-	e.startWorker(t, "worker2.log")
-	q := e.queue(t)
+	svc := testenv.Get(t)
+	svc.S3Endpoint, svc.S3AccessKey, svc.S3SecretKey = m.addr, minioUser, minioPassword
+	e := newQueueEnvOn(t, svc, testenv.RedisDB(t))
+	dir, q := e.submitMidway(t, "outage-1")
 	ctx := context.Background()
-	waitPageDone(t, q, "outage-1")
-	m.stop(t)
+	m.stop()
 	stopped := time.Now()
 	time.Sleep(20 * time.Second)
 	st, err := q.Status(ctx, "outage-1")
@@ -689,7 +687,7 @@ func TestQueueOutage(t *testing.T) {
 	if retried == 0 {
 		t.Error("no worker logged a retry of S3: the outage did not hit the batch")
 	}
-	out, pdfs := fetchPackage(t, e.archive(t), "outage-1")
+	out, pdfs := testenv.FetchPackage(t, e.archive(t), "outage-1")
 	if pdfs != 4 {
 		t.Errorf("%d PDFs in the package, want 4", pdfs)
 	}
@@ -706,9 +704,8 @@ func TestQueueOutage(t *testing.T) {
 // redisServer is a Redis process of one test, persisting every write to its
 // append-only file, which the test can kill and start again.
 type redisServer struct {
-	dir, addr string
-	cmd       *exec.Cmd
-	log       *os.File
+	serviceProcess
+	dir string
 }
 
 func startRedis(t *testing.T) *redisServer {
@@ -716,48 +713,18 @@ func startRedis(t *testing.T) *redisServer {
 	if _, err := exec.LookPath("redis-server"); err != nil {
 		t.Fatal("redis-server not found in PATH (install it with scripts/deps.sh --services)")
 	}
-	r := &redisServer{dir: t.TempDir(), addr: freeAddr(t)}
-	var err error
-	if r.log, err = os.Create(filepath.Join(t.TempDir(), "redis.log")); err != nil {
-		t.Fatal(err)
-	}
-	r.start(t)
-	t.Cleanup(func() { r.stop(); r.log.Close() })
+	r := &redisServer{dir: t.TempDir()}
+	r.serviceProcess = serviceProcess{name: "redis", addr: freeAddr(t), command: func() *exec.Cmd {
+		_, port, _ := net.SplitHostPort(r.addr)
+		return exec.Command("redis-server", "--port", port, "--bind", "127.0.0.1", "--dir", r.dir, "--save", "",
+			"--appendonly", "yes", "--appendfsync", "always", "--maxmemory-policy", "noeviction")
+	}, ready: func() error {
+		rdb := redis.NewClient(&redis.Options{Addr: r.addr})
+		defer rdb.Close()
+		return rdb.Ping(context.Background()).Err()
+	}}
+	r.launch(t)
 	return r
-}
-
-func (r *redisServer) start(t *testing.T) {
-	t.Helper()
-	_, port, _ := net.SplitHostPort(r.addr)
-	r.cmd = exec.Command("redis-server", "--port", port, "--bind", "127.0.0.1", "--dir", r.dir, "--save", "",
-		"--appendonly", "yes", "--appendfsync", "always", "--maxmemory-policy", "noeviction")
-	r.cmd.Stdout, r.cmd.Stderr = r.log, r.log
-	if err := r.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	rdb := redis.NewClient(&redis.Options{Addr: r.addr})
-	defer rdb.Close()
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		err := rdb.Ping(context.Background()).Err()
-		if err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("redis at %s did not start: %v (log in %s)", r.addr, err, r.log.Name())
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-}
-
-// stop kills Redis at once (SIGKILL): only what it wrote to its append-only file survives.
-func (r *redisServer) stop() {
-	if r.cmd == nil {
-		return
-	}
-	r.cmd.Process.Kill()
-	r.cmd.Wait()
-	r.cmd = nil
 }
 
 // TestQueueRedisRestart kills Redis (SIGKILL) in the middle of a batch and
@@ -766,18 +733,11 @@ func (r *redisServer) stop() {
 // without manual action, every document exactly once.
 func TestQueueRedisRestart(t *testing.T) {
 	r := startRedis(t)
-	svc := testServices(t)
-	svc.redisAddr = r.addr
-	e := newQueueEnvOn(t, 0, svc)
-	dir := copyBatch(t, "redis-1")
-	if _, err := e.sohoa(t, "submit", dir); err != nil {
-		t.Fatal(err)
-	}
-	e.startWorker(t, "worker1.log")
-	e.startWorker(t, "worker2.log")
-	q := e.queue(t)
+	svc := testenv.Get(t)
+	svc.RedisAddr = r.addr
+	e := newQueueEnvOn(t, svc, 0)
+	_, q := e.submitMidway(t, "redis-1")
 	ctx := context.Background()
-	waitPageDone(t, q, "redis-1")
 	r.stop()
 	time.Sleep(10 * time.Second)
 	r.start(t)
@@ -792,7 +752,7 @@ func TestQueueRedisRestart(t *testing.T) {
 	}
 	// Every document exactly once, and the package checks out (fetchPackage
 	// fails the test if the archive cannot be listed or read).
-	out, pdfs := fetchPackage(t, e.archive(t), "redis-1")
+	out, pdfs := testenv.FetchPackage(t, e.archive(t), "redis-1")
 	if pdfs != 4 {
 		t.Errorf("%d PDFs in the package, want 4", pdfs)
 	}
@@ -824,20 +784,6 @@ func waitPageDone(t *testing.T, q *queue.Queue, id string) {
 	}
 }
 
-// fetchPackage downloads the package of batch id from the archive store s to
-// a temporary folder, and counts its PDF objects.
-func fetchPackage(t *testing.T, s storage.Store, id string) (string, int) {
-	t.Helper()
-	dir := filepath.Join(t.TempDir(), id)
-	pdfs := 0
-	for _, k := range storagetest.Fetch(t, s, id+"/", dir) {
-		if strings.HasSuffix(k, ".pdf") {
-			pdfs++
-		}
-	}
-	return dir, pdfs
-}
-
 // checkCompletePackage checks that the bag at out is valid and complete, with its 4 documents.
 func checkCompletePackage(t *testing.T, out string) {
 	t.Helper()
@@ -845,7 +791,7 @@ func checkCompletePackage(t *testing.T, out string) {
 	if err != nil || len(probs) != 0 {
 		t.Errorf("package: %v %v", probs, err)
 	}
-	info, _ := bag.ReadInfo(filepath.Join(out, "bag-info.txt"))
+	info, _ := bag.ReadInfo(filepath.Join(out, bag.InfoFile))
 	if info.Get(pipeline.BagStatusLabel) != "complete" || info.Get("Sohoa-Documents") != "4 of 4" {
 		t.Errorf("bag-info: %v", info)
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/sohoa-vn/sohoa/configs"
 	"github.com/sohoa-vn/sohoa/pipeline"
 	"github.com/sohoa-vn/sohoa/pipeline/aip"
+	"github.com/sohoa-vn/sohoa/pipeline/bag"
 	"github.com/sohoa-vn/sohoa/pipeline/pades"
 	"github.com/sohoa-vn/sohoa/pipeline/seal"
 	"github.com/sohoa-vn/sohoa/pipeline/seal/token"
@@ -37,15 +38,12 @@ func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	org := fs.String("org", "", "for an AIP_hoso or SIP_hoso: the Organization-Identifier whose certificates (by --trust) must have signed its PDFs (default: the only organisation the trust file names)")
 	prev := fs.String("previous", "", "the organisation's previous sealed package, to check the chain link")
 	prevSeal := fs.String("previous-seal", "", "the previous seal's SHA-256 fingerprint (from the previous handover record), to check the chain link")
-	pos, err := parseInterspersed(fs, args)
-	if err != nil {
-		return helpOrUsage(err)
-	}
-	if len(pos) != 1 {
-		fs.Usage()
-		return exitUsage
+	pos, code, ok := parseArgs(fs, args, 1, 1)
+	if !ok {
+		return code
 	}
 	opts := seal.VerifyOptions{Previous: *prev, PreviousSHA256: *prevSeal}
+	var err error
 	if opts.Roots, err = loadRoots(*caFile); err != nil {
 		fmt.Fprintln(stderr, "sohoa:", err)
 		return exitUsage
@@ -88,7 +86,7 @@ func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	if !r.SignedAt.IsZero() {
 		fmt.Fprintf(stdout, "  signed at  %s\n", r.SignedAt.UTC().Format(time.RFC3339))
 	}
-	fmt.Fprintf(stdout, "  seal       SHA-256 %s (of %s)\n", r.Fingerprint, seal.SignatureFile)
+	fmt.Fprintf(stdout, "  seal       SHA-256 %s (of %s)\n", r.Fingerprint, bag.SignatureFile)
 	fmt.Fprintf(stdout, "  PDFs       %s\n", pades.Summary(pdfs.Results))
 	switch {
 	case r.PreviousChecked:
@@ -113,13 +111,9 @@ func runKeygen(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	org := fs.String("org", "sohoa development", "organisation name in the certificates")
 	orgID := fs.String("org-id", "", "the organisation's identifier (Organization-Identifier): write DIR/trust.yaml pinning the new certificate for it")
 	p11 := fs.Bool("pkcs11", false, "make the key on a SoftHSM2 token (needs softhsm2) instead of in a file")
-	pos, err := parseInterspersed(fs, args)
-	if err != nil {
-		return helpOrUsage(err)
-	}
-	if len(pos) != 0 || *out == "" {
-		fs.Usage()
-		return exitUsage
+	_, code, ok := parseArgs(fs, args, 0, 0, out)
+	if !ok {
+		return code
 	}
 	if *p11 {
 		return keygenPKCS11(*out, *org, *orgID, stdout, stderr)

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/sohoa-vn/sohoa/pipeline/bag"
 	"github.com/sohoa-vn/sohoa/pipeline/seal"
 )
 
@@ -80,8 +81,8 @@ func TestKeygenProcessSealVerify(t *testing.T) {
 	if _, err := exec.LookPath("openssl"); err != nil {
 		t.Fatalf("openssl is required (scripts/deps.sh installs it): %v", err)
 	}
-	cmd := exec.Command("openssl", "cms", "-verify", "-binary", "-content", "tagmanifest-sha256.txt",
-		"-in", "tagmanifest-sha256.txt.p7s", "-inform", "DER", "-CAfile", ca, "-out", os.DevNull)
+	cmd := exec.Command("openssl", "cms", "-verify", "-binary", "-content", bag.TagManifestFile,
+		"-in", bag.SignatureFile, "-inform", "DER", "-CAfile", ca, "-out", os.DevNull)
 	cmd.Dir = first
 	if b, err := cmd.CombinedOutput(); err != nil {
 		t.Errorf("openssl cms -verify: %v\n%s", err, b)

@@ -97,11 +97,11 @@ func runToken(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 			"staff (view, retry), officer (view, download packages), admin (everything).", stderr)
 	role := fs.String("role", "", "station, staff, officer or admin")
 	name := fs.String("name", "", "who holds the token, for the logs (default: the role)")
-	pos, err := parseInterspersed(fs, args)
-	if err != nil {
-		return helpOrUsage(err)
+	pos, code, ok := parseArgs(fs, args, 1, 1)
+	if !ok {
+		return code
 	}
-	if len(pos) != 1 || pos[0] != "create" {
+	if pos[0] != "create" {
 		fs.Usage()
 		return exitUsage
 	}

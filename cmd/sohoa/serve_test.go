@@ -35,7 +35,7 @@ func TestTokenCreate(t *testing.T) {
 // token, the API with the token from "sohoa token create", and SIGTERM stops
 // it cleanly.
 func TestServe(t *testing.T) {
-	e := newQueueEnv(t, 10)
+	e := newQueueEnv(t)
 	code, tok, errOut := sohoa(t, "token", "create", "--role", "admin")
 	if code != exitOK {
 		t.Fatal(errOut)

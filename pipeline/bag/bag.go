@@ -99,7 +99,7 @@ func (w *Writer) Dir() string { return w.tmp }
 // AddPayload copies r to data/name in the bag, hashing it on the way.
 // name is slash-separated and relative to data/.
 func (w *Writer) AddPayload(name string, r io.Reader) (Entry, error) {
-	e, err := w.add(path.Join("data", name), r)
+	e, err := w.add(path.Join(PayloadDir, name), r)
 	if err != nil {
 		return Entry{}, err
 	}
@@ -120,7 +120,7 @@ func (w *Writer) AddPayloadFile(name, src string) (Entry, error) {
 // AddTag copies r to name (relative to the bag root, outside data/), a tag file
 // listed in the tag manifest.
 func (w *Writer) AddTag(name string, r io.Reader) (Entry, error) {
-	if strings.HasPrefix(name, "data/") {
+	if strings.HasPrefix(name, PayloadDir+"/") {
 		return Entry{}, fmt.Errorf("bag tag %s: tag files cannot be under data/", name)
 	}
 	e, err := w.add(name, r)
@@ -204,17 +204,17 @@ func (w *Writer) Finish(info Info) ([]Entry, error) {
 	}
 	full = append(full, Field{"Payload-Oxum", fmt.Sprintf("%d.%d", octets, len(payload))})
 
-	if _, err := w.AddTag("bagit.txt", strings.NewReader("BagIt-Version: "+Version+"\nTag-File-Character-Encoding: UTF-8\n")); err != nil {
+	if _, err := w.AddTag(DeclarationFile, strings.NewReader("BagIt-Version: "+Version+"\nTag-File-Character-Encoding: UTF-8\n")); err != nil {
 		return nil, err
 	}
-	if _, err := w.AddTag("bag-info.txt", strings.NewReader(formatInfo(full))); err != nil {
+	if _, err := w.AddTag(InfoFile, strings.NewReader(formatInfo(full))); err != nil {
 		return nil, err
 	}
-	if _, err := w.AddTag("manifest-sha256.txt", strings.NewReader(formatManifest(payload))); err != nil {
+	if _, err := w.AddTag(ManifestFile, strings.NewReader(formatManifest(payload))); err != nil {
 		return nil, err
 	}
 	tags := sorted(w.tags)
-	if _, err := w.add("tagmanifest-sha256.txt", strings.NewReader(formatManifest(tags))); err != nil {
+	if _, err := w.add(TagManifestFile, strings.NewReader(formatManifest(tags))); err != nil {
 		return nil, err
 	}
 	if err := w.commit(); err != nil {
@@ -321,21 +321,21 @@ func ReadInfo(file string) (Info, error) {
 // written as given (Payload-Oxum included), and updates its line in
 // tagmanifest-sha256.txt. Both files are replaced atomically.
 func UpdateInfo(dir string, info Info) error {
-	tags, err := readManifest(filepath.Join(dir, "tagmanifest-sha256.txt"))
+	tags, err := readManifest(filepath.Join(dir, TagManifestFile))
 	if err != nil {
-		return fmt.Errorf("bag %s: tagmanifest-sha256.txt: %w", dir, err)
+		return fmt.Errorf("bag %s: %s: %w", dir, TagManifestFile, err)
 	}
 	text := formatInfo(info)
-	if err := writeAtomic(filepath.Join(dir, "bag-info.txt"), []byte(text)); err != nil {
+	if err := writeAtomic(filepath.Join(dir, InfoFile), []byte(text)); err != nil {
 		return fmt.Errorf("bag %s: %w", dir, err)
 	}
 	sum := sha256.Sum256([]byte(text))
-	tags["bag-info.txt"] = hex.EncodeToString(sum[:])
+	tags[InfoFile] = hex.EncodeToString(sum[:])
 	es := make([]Entry, 0, len(tags))
 	for _, p := range sortedKeys(tags) {
 		es = append(es, Entry{Path: p, SHA256: tags[p]})
 	}
-	if err := writeAtomic(filepath.Join(dir, "tagmanifest-sha256.txt"), []byte(formatManifest(es))); err != nil {
+	if err := writeAtomic(filepath.Join(dir, TagManifestFile), []byte(formatManifest(es))); err != nil {
 		return fmt.Errorf("bag %s: %w", dir, err)
 	}
 	return nil

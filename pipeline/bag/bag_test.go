@@ -20,7 +20,7 @@ func writeBag(t *testing.T, dir string, opts CreateOptions) {
 	if _, err := w.AddPayload("originals/a b.jpg", strings.NewReader("jpeg bytes")); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := w.AddTag("metadata/batch.json", strings.NewReader(`{"id":"b1"}`)); err != nil {
+	if _, err := w.AddTag(BatchRecordFile, strings.NewReader(`{"id":"b1"}`)); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := w.Finish(Info{{"Source-Organization", "Sở Nội vụ"}, {"External-Identifier", "b1"}}); err != nil {
@@ -35,7 +35,7 @@ func TestWriteValidate(t *testing.T) {
 	if err != nil || len(probs) != 0 {
 		t.Fatalf("fresh bag: %v %v", probs, err)
 	}
-	info, err := ReadInfo(filepath.Join(dir, "bag-info.txt"))
+	info, err := ReadInfo(filepath.Join(dir, InfoFile))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -64,7 +64,7 @@ func TestValidateDetects(t *testing.T) {
 		"extra": {func(d string) error { return os.WriteFile(filepath.Join(d, "data/x.txt"), []byte("x"), 0o644) },
 			"data/x.txt: not listed"},
 		"tag edited": {func(d string) error {
-			return os.WriteFile(filepath.Join(d, "metadata/batch.json"), []byte(`{"id":"b2"}`), 0o644)
+			return os.WriteFile(filepath.Join(d, BatchRecordFile), []byte(`{"id":"b2"}`), 0o644)
 		}, "metadata/batch.json: checksum mismatch"},
 	}
 	for name, c := range cases {
@@ -128,7 +128,7 @@ func TestUpdateInfoKeepsTheBagValid(t *testing.T) {
 	if _, err := w.Finish(Info{{"External-Identifier", "b"}}); err != nil {
 		t.Fatal(err)
 	}
-	in, err := ReadInfo(filepath.Join(dir, "bag-info.txt"))
+	in, err := ReadInfo(filepath.Join(dir, InfoFile))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -139,7 +139,7 @@ func TestUpdateInfoKeepsTheBagValid(t *testing.T) {
 	if probs, err := Validate(dir); err != nil || len(probs) > 0 {
 		t.Fatalf("after UpdateInfo: %v %v", probs, err)
 	}
-	got, _ := ReadInfo(filepath.Join(dir, "bag-info.txt"))
+	got, _ := ReadInfo(filepath.Join(dir, InfoFile))
 	if got.Get("Previous-Seal-SHA256") != strings.Repeat("0", 64) || got.Get("Payload-Oxum") != "1.1" {
 		t.Errorf("bag-info after UpdateInfo: %v", got)
 	}

@@ -64,19 +64,19 @@ func ValidateContext(ctx context.Context, dir string) ([]Problem, error) {
 	if _, err := os.Stat(dir); err != nil {
 		return nil, fmt.Errorf("bag %s: %w", dir, err)
 	}
-	if b, err := os.ReadFile(filepath.Join(dir, "bagit.txt")); err != nil {
-		add(KindStructure, "bagit.txt", "missing")
+	if b, err := os.ReadFile(filepath.Join(dir, DeclarationFile)); err != nil {
+		add(KindStructure, DeclarationFile, "missing")
 	} else if !strings.HasPrefix(string(b), "BagIt-Version: ") {
-		add(KindStructure, "bagit.txt", "does not start with BagIt-Version")
+		add(KindStructure, DeclarationFile, "does not start with BagIt-Version")
 	}
 
-	payload, err := readManifest(filepath.Join(dir, "manifest-sha256.txt"))
+	payload, err := readManifest(filepath.Join(dir, ManifestFile))
 	if err != nil {
-		add(KindStructure, "manifest-sha256.txt", "%v", err)
+		add(KindStructure, ManifestFile, "%v", err)
 	}
-	tags, err := readManifest(filepath.Join(dir, "tagmanifest-sha256.txt"))
+	tags, err := readManifest(filepath.Join(dir, TagManifestFile))
 	if err != nil {
-		add(KindStructure, "tagmanifest-sha256.txt", "%v", err)
+		add(KindStructure, TagManifestFile, "%v", err)
 	}
 	var octets, count int64
 	for _, m := range []map[string]string{payload, tags} {
@@ -96,7 +96,7 @@ func ValidateContext(ctx context.Context, dir string) ([]Problem, error) {
 			case got != want:
 				add(KindAltered, rel, "checksum mismatch: manifest says %s, file has %s", want, got)
 			}
-			if err == nil && strings.HasPrefix(rel, "data/") {
+			if err == nil && strings.HasPrefix(rel, PayloadDir+"/") {
 				octets += n
 				count++
 			}
@@ -122,11 +122,11 @@ func ValidateContext(ctx context.Context, dir string) ([]Problem, error) {
 		return nil
 	})
 	// Every file under data/ must be listed.
-	root := filepath.Join(dir, "data")
+	root := filepath.Join(dir, PayloadDir)
 	filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			if p == root {
-				add(KindStructure, "data/", "missing payload directory")
+				add(KindStructure, PayloadDir+"/", "missing payload directory")
 				return filepath.SkipDir
 			}
 			add(KindUnreadable, rel(dir, p), "unreadable: %v", err)
@@ -137,21 +137,21 @@ func ValidateContext(ctx context.Context, dir string) ([]Problem, error) {
 		}
 		r := rel(dir, p)
 		if _, ok := payload[r]; !ok {
-			add(KindUnlisted, r, "not listed in manifest-sha256.txt")
+			add(KindUnlisted, r, "not listed in "+ManifestFile)
 		}
 		return nil
 	})
-	if in, err := ReadInfo(filepath.Join(dir, "bag-info.txt")); err == nil {
+	if in, err := ReadInfo(filepath.Join(dir, InfoFile)); err == nil {
 		if oxum := in.Get("Payload-Oxum"); oxum != "" && payload != nil {
 			o, c, _ := strings.Cut(oxum, ".")
 			wo, _ := strconv.ParseInt(o, 10, 64)
 			wc, _ := strconv.ParseInt(c, 10, 64)
 			if wo != octets || wc != count {
-				add(KindOxum, "bag-info.txt", "Payload-Oxum %s does not match the payload (%d.%d)", oxum, octets, count)
+				add(KindOxum, InfoFile, "Payload-Oxum %s does not match the payload (%d.%d)", oxum, octets, count)
 			}
 		}
 	} else if !os.IsNotExist(err) {
-		add(KindStructure, "bag-info.txt", "%v", err)
+		add(KindStructure, InfoFile, "%v", err)
 	}
 	return probs, nil
 }

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/sohoa-vn/sohoa/pipeline/bag"
 	"github.com/xuri/excelize/v2"
 )
 
@@ -36,7 +37,7 @@ type packageRecord struct {
 // workbook: the values actually used, given or read from the page, and on the sheet
 // "Nguồn" where each came from. Reading the workbook back gives the same metadata.
 func Export(dir string, w io.Writer) error {
-	data, err := os.ReadFile(filepath.Join(dir, "metadata", "batch.json"))
+	data, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(bag.BatchRecordFile)))
 	if err != nil {
 		return fmt.Errorf("catalogue export: %w", err)
 	}

@@ -44,7 +44,7 @@ const (
 
 // Files of a package that no manifest lists: the tag manifest itself, and the
 // seal's signature over it.
-var rootFiles = map[string]bool{"tagmanifest-sha256.txt": true, "tagmanifest-sha256.txt.p7s": true}
+var rootFiles = map[string]bool{bag.TagManifestFile: true, bag.SignatureFile: true}
 
 // Problem is one object that failed the check.
 type Problem struct {
@@ -176,9 +176,9 @@ func Check(ctx context.Context, store storage.Store, opts Options) (*Result, err
 func checkPackage(ctx context.Context, store storage.Store, id string, rels []string, res *Result, seals map[string]string) error {
 	rank := func(rel string) int {
 		switch rel {
-		case "tagmanifest-sha256.txt":
+		case bag.TagManifestFile:
 			return 0
-		case "manifest-sha256.txt":
+		case bag.ManifestFile:
 			return 1
 		}
 		return 2
@@ -200,7 +200,7 @@ func checkPackage(ctx context.Context, store storage.Store, id string, rels []st
 			res.add(key, Unreadable, err.Error())
 			continue
 		}
-		if rel == seal.SignatureFile {
+		if rel == bag.SignatureFile {
 			seals[id] = sum
 		}
 		w, listed := want[rel]
@@ -216,8 +216,8 @@ func checkPackage(ctx context.Context, store storage.Store, id string, rels []st
 			want[p] = s
 		}
 	}
-	if !stored["manifest-sha256.txt"] {
-		res.add(id+"/manifest-sha256.txt", Missing, "the package has no payload manifest")
+	if !stored[bag.ManifestFile] {
+		res.add(id+"/"+bag.ManifestFile, Missing, "the package has no payload manifest")
 	}
 	var missing []string
 	for p := range want {
@@ -331,7 +331,7 @@ func checkChain(ctx context.Context, store storage.Store, keys []string, seals m
 		got, ok := seals[e.Batch]
 		switch {
 		case !ok:
-			res.add(e.Batch+"/"+seal.SignatureFile, Missing, fmt.Sprintf("the seal chain entry %s names this package's seal (%s), not stored", key, e.SHA256))
+			res.add(e.Batch+"/"+bag.SignatureFile, Missing, fmt.Sprintf("the seal chain entry %s names this package's seal (%s), not stored", key, e.SHA256))
 		case got != strings.ToLower(e.SHA256):
 			res.add(key, Altered, fmt.Sprintf("seal chain entry gives batch %s the fingerprint %s, the stored package's seal has %s", e.Batch, e.SHA256, got))
 		}
@@ -349,27 +349,16 @@ func hashObject(ctx context.Context, store storage.Store, key string, isManifest
 	}
 	defer r.Close()
 	h := sha256.New()
-	cr := &countingReader{r: io.TeeReader(r, h)}
+	cr := &storage.CountingReader{R: io.TeeReader(r, h)}
 	if isManifest {
 		if m, perr = bag.ParseManifest(cr); perr != nil {
 			m, perr = nil, fmt.Errorf("manifest: %w", perr)
 		}
 	}
 	if _, err := io.Copy(io.Discard, cr); err != nil {
-		return "", cr.n, nil, nil, err
+		return "", cr.N, nil, nil, err
 	}
-	return hex.EncodeToString(h.Sum(nil)), cr.n, m, perr, nil
-}
-
-type countingReader struct {
-	r io.Reader
-	n int64
-}
-
-func (c *countingReader) Read(p []byte) (int, error) {
-	n, err := c.r.Read(p)
-	c.n += int64(n)
-	return n, err
+	return hex.EncodeToString(h.Sum(nil)), cr.N, m, perr, nil
 }
 
 // LastKey is the Redis key holding the JSON of the last check's Result.

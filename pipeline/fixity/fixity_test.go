@@ -14,11 +14,12 @@ import (
 	"time"
 
 	"github.com/hibiken/asynq"
-	"github.com/redis/go-redis/v9"
 
+	"github.com/sohoa-vn/sohoa/pipeline/bag"
 	"github.com/sohoa-vn/sohoa/pipeline/fixity"
 	"github.com/sohoa-vn/sohoa/pipeline/handover/handovertest"
 	"github.com/sohoa-vn/sohoa/pipeline/seal"
+	"github.com/sohoa-vn/sohoa/pipeline/testenv"
 	"github.com/sohoa-vn/sohoa/storage"
 	"github.com/sohoa-vn/sohoa/storage/local"
 )
@@ -120,15 +121,7 @@ func TestCheckS3(t *testing.T) {
 // TestTask runs the periodic task's handler and reads its saved result back.
 func TestTask(t *testing.T) {
 	ctx := context.Background()
-	addr := os.Getenv("SOHOA_TEST_REDIS_ADDR")
-	if addr == "" {
-		t.Fatal("SOHOA_TEST_REDIS_ADDR is not set: run the tests with scripts/with-services.sh (make test)")
-	}
-	rdb := redis.NewClient(&redis.Options{Addr: addr, DB: 51})
-	defer rdb.Close()
-	if err := rdb.FlushDB(ctx).Err(); err != nil {
-		t.Fatal(err)
-	}
+	rdb := testenv.Redis(t)
 	if res, err := fixity.Last(ctx, rdb); res != nil || err != nil {
 		t.Fatalf("Last before any check = %v, %v", res, err)
 	}
@@ -185,7 +178,7 @@ func TestCheckSealChain(t *testing.T) {
 		handovertest.MakeBag(t, dir, id, 3)
 		// Seal wants a METS.xml; the bag check does not list tag files, so a
 		// placeholder is enough, removed again before upload.
-		mets := filepath.Join(dir, "metadata", "METS.xml")
+		mets := filepath.Join(dir, filepath.FromSlash(bag.METSFile))
 		if err := os.WriteFile(mets, []byte("<mets/>"), 0o644); err != nil {
 			t.Fatal(err)
 		}
@@ -260,7 +253,7 @@ func TestCheckSealChain(t *testing.T) {
 				t.Errorf("altered: %v, want %s naming lo-2", p, forged)
 			}
 		case fixity.Missing:
-			if p.Key != "lo-3/"+seal.SignatureFile {
+			if p.Key != "lo-3/"+bag.SignatureFile {
 				t.Errorf("missing: %v, want lo-3's seal", p)
 			}
 		}

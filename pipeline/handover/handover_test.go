@@ -53,7 +53,7 @@ func testPull(t *testing.T, store storage.Store) {
 	if res.Files != len(want) || last != total || res.Bytes != total {
 		t.Errorf("result %+v, progress %d of %d; want %d files", res, last, total, len(want))
 	}
-	if len(res.Unlisted) != 1 || res.Unlisted[0] != handover.TagManifestName {
+	if len(res.Unlisted) != 1 || res.Unlisted[0] != bag.TagManifestFile {
 		t.Errorf("unlisted = %v, want only the tag manifest", res.Unlisted)
 	}
 	if probs, err := bag.Validate(res.Bag); err != nil || len(probs) != 0 {
@@ -139,7 +139,7 @@ func TestRecord(t *testing.T) {
 		total += fi.Size()
 	}
 	fp, of, err := handover.Fingerprint(dir)
-	if err != nil || of != handover.TagManifestName {
+	if err != nil || of != bag.TagManifestFile {
 		t.Fatalf("fingerprint %s of %s: %v", fp, of, err)
 	}
 	for form, s := range map[string]string{"txt": txt.String(), "pdf": text} {

@@ -10,8 +10,6 @@ package handover
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -26,10 +24,12 @@ import (
 )
 
 // Names of the bag's manifests and of the seal's signature over the tag manifest.
+//
+// Deprecated: use bag.ManifestFile, bag.TagManifestFile and bag.SignatureFile.
 const (
-	ManifestName    = "manifest-sha256.txt"
-	TagManifestName = "tagmanifest-sha256.txt"
-	SignatureName   = "tagmanifest-sha256.txt.p7s"
+	ManifestName    = bag.ManifestFile
+	TagManifestName = bag.TagManifestFile
+	SignatureName   = bag.SignatureFile
 )
 
 // Errors reported by Pull. They are wrapped with context; test with errors.Is.
@@ -107,9 +107,9 @@ func Pull(ctx context.Context, store storage.Store, batchID, out string, opts Pu
 	// The manifests first, so that every later object is checked as it streams.
 	rank := func(k string) int {
 		switch strings.TrimPrefix(k, prefix) {
-		case TagManifestName:
+		case bag.TagManifestFile:
 			return 0
-		case ManifestName:
+		case bag.ManifestFile:
 			return 1
 		}
 		return 2
@@ -132,21 +132,22 @@ func Pull(ctx context.Context, store storage.Store, batchID, out string, opts Pu
 		if err != nil {
 			return res, fmt.Errorf("pull %s: %w", batchID, err)
 		}
-		sum, n, err := download(ctx, store, o.Key, dst, progress)
+		w, listed := want[rel]
+		oi, err := storage.Download(ctx, store, o.Key, dst, storage.DownloadOptions{SHA256: w, Progress: progress})
+		if listed && errors.Is(err, storage.ErrChecksum) {
+			res.Files++
+			res.Bytes += oi.Size
+			return res, fmt.Errorf("pull %s: %w", batchID, &ChecksumError{Path: rel, Want: w, Got: oi.SHA256})
+		}
 		if err != nil {
 			return res, fmt.Errorf("pull %s: %w", batchID, err)
 		}
 		res.Files++
-		res.Bytes += n
-		if w, ok := want[rel]; ok {
-			if sum != w {
-				os.Remove(dst)
-				return res, fmt.Errorf("pull %s: %w", batchID, &ChecksumError{Path: rel, Want: w, Got: sum})
-			}
-		} else {
+		res.Bytes += oi.Size
+		if !listed {
 			res.Unlisted = append(res.Unlisted, rel)
 		}
-		if rel == TagManifestName || rel == ManifestName {
+		if rel == bag.TagManifestFile || rel == bag.ManifestFile {
 			if err := addManifest(dst, want); err != nil {
 				return res, fmt.Errorf("pull %s: %s: %w", batchID, rel, err)
 			}
@@ -158,8 +159,8 @@ func Pull(ctx context.Context, store storage.Store, batchID, out string, opts Pu
 			missing = append(missing, p)
 		}
 	}
-	if !stored[ManifestName] {
-		missing = append(missing, ManifestName)
+	if !stored[bag.ManifestFile] {
+		missing = append(missing, bag.ManifestFile)
 	}
 	if len(missing) > 0 {
 		sort.Strings(missing)
@@ -195,45 +196,6 @@ func localPath(bagDir, rel string) (string, error) {
 		return "", fmt.Errorf("object path %q is not a path inside a bag", rel)
 	}
 	return filepath.Join(bagDir, filepath.FromSlash(rel)), nil
-}
-
-// download streams the object at key to dst, returning its SHA-256 and size.
-// The file appears under its name only once complete.
-func download(ctx context.Context, store storage.Store, key, dst string, progress func(int64)) (string, int64, error) {
-	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
-		return "", 0, err
-	}
-	r, err := store.Get(ctx, key)
-	if err != nil {
-		return "", 0, err
-	}
-	defer r.Close()
-	tmp := dst + ".part"
-	f, err := os.Create(tmp)
-	if err != nil {
-		return "", 0, err
-	}
-	h := sha256.New()
-	n, err := io.Copy(io.MultiWriter(f, h, progressWriter(progress)), r)
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, dst)
-	}
-	if err != nil {
-		os.Remove(tmp)
-		return "", n, fmt.Errorf("%s: %w", key, err)
-	}
-	return hex.EncodeToString(h.Sum(nil)), n, nil
-}
-
-// progressWriter reports the length of every write to fn.
-type progressWriter func(int64)
-
-func (p progressWriter) Write(b []byte) (int, error) {
-	p(int64(len(b)))
-	return len(b), nil
 }
 
 // addManifest adds the entries of the manifest file to want.

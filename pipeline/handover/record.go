@@ -114,12 +114,12 @@ func NewRecord(dir string, v *Verification) (*Record, error) {
 		return nil, fmt.Errorf("record %s: not a folder", dir)
 	}
 	r := &Record{Outcome: seal.Failed}
-	if info, err := bag.ReadInfo(filepath.Join(dir, "bag-info.txt")); err == nil {
+	if info, err := bag.ReadInfo(filepath.Join(dir, bag.InfoFile)); err == nil {
 		r.Organisation = info.Get("Source-Organization")
 		r.OrganisationID = info.Get("Organization-Identifier")
 		r.BatchID = info.Get("External-Identifier")
 	}
-	m, _ := bag.ReadManifest(filepath.Join(dir, ManifestName)) // a bad manifest is verification's to report
+	m, _ := bag.ReadManifest(filepath.Join(dir, bag.ManifestFile)) // a bad manifest is verification's to report
 	r.Files = listFiles(dir, m)
 	for _, f := range r.Files {
 		r.TotalBytes += f.Size
@@ -128,7 +128,7 @@ func NewRecord(dir string, v *Verification) (*Record, error) {
 	if r.TagFiles, err = tagFiles(dir); err != nil {
 		return nil, fmt.Errorf("record %s: %w", dir, err)
 	}
-	_ = r.readMetadata(filepath.Join(dir, "metadata", "batch.json")) // likewise
+	_ = r.readMetadata(filepath.Join(dir, filepath.FromSlash(bag.BatchRecordFile))) // likewise
 	if v != nil {
 		r.Fingerprint, r.FingerprintOf, r.Signer = v.Fingerprint, v.FingerprintOf, v.Signer
 		r.Verified, r.Outcome, r.Problems, r.SignatureChecked = true, v.Outcome, v.Problems, v.SignatureChecked
@@ -158,9 +158,9 @@ func listFiles(dir string, m map[string]string) []File {
 // manifest and its signature, hashing those two.
 func tagFiles(dir string) ([]File, error) {
 	// A missing or malformed tag manifest is verification's to report.
-	m, _ := bag.ReadManifest(filepath.Join(dir, TagManifestName))
+	m, _ := bag.ReadManifest(filepath.Join(dir, bag.TagManifestFile))
 	files := listFiles(dir, m)
-	for _, name := range []string{TagManifestName, SignatureName} {
+	for _, name := range []string{bag.TagManifestFile, bag.SignatureFile} {
 		sum, size, err := bag.HashFile(filepath.Join(dir, name))
 		if errors.Is(err, os.ErrNotExist) {
 			continue

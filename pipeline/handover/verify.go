@@ -57,7 +57,7 @@ func SealVerifier(opts seal.VerifyOptions) Verifier {
 			return nil, err
 		}
 		v := &Verification{Outcome: rep.Outcome(), Problems: rep.Problems, SignatureChecked: rep.SignatureChecked,
-			Fingerprint: rep.Fingerprint, FingerprintOf: SignatureName, Signer: rep.SignerSubject(),
+			Fingerprint: rep.Fingerprint, FingerprintOf: bag.SignatureFile, Signer: rep.SignerSubject(),
 			Signatures: pades.Lines(pdfs.Results)}
 		if v.Fingerprint == "" {
 			// Not sealed: the record still fixes the package by its tag manifest.
@@ -74,7 +74,7 @@ func SealVerifier(opts seal.VerifyOptions) Verifier {
 // tagmanifest-sha256.txt (which fixes every other file through the manifests).
 // of names the file hashed.
 func Fingerprint(dir string) (sum, of string, err error) {
-	for _, name := range []string{SignatureName, TagManifestName} {
+	for _, name := range []string{bag.SignatureFile, bag.TagManifestFile} {
 		sum, _, err := bag.HashFile(filepath.Join(dir, name))
 		if errors.Is(err, os.ErrNotExist) {
 			continue
@@ -84,5 +84,5 @@ func Fingerprint(dir string) (sum, of string, err error) {
 		}
 		return sum, name, nil
 	}
-	return "", "", fmt.Errorf("fingerprint %s: neither %s nor %s exists", dir, SignatureName, TagManifestName)
+	return "", "", fmt.Errorf("fingerprint %s: neither %s nor %s exists", dir, bag.SignatureFile, bag.TagManifestFile)
 }

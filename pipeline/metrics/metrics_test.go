@@ -4,30 +4,21 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"os"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
-	"github.com/redis/go-redis/v9"
 
 	"github.com/sohoa-vn/sohoa/ocr"
 	"github.com/sohoa-vn/sohoa/pipeline"
+	"github.com/sohoa-vn/sohoa/pipeline/testenv"
 )
 
 // TestRecorderCollector: figures recorded by two workers come out of one collector.
 func TestRecorderCollector(t *testing.T) {
-	addr := os.Getenv("SOHOA_TEST_REDIS_ADDR")
-	if addr == "" {
-		t.Fatal("SOHOA_TEST_REDIS_ADDR not set: run the tests with scripts/with-services.sh (make test)")
-	}
-	rdb := redis.NewClient(&redis.Options{Addr: addr, DB: 59})
-	defer rdb.Close()
-	if err := rdb.FlushDB(context.Background()).Err(); err != nil {
-		t.Fatal(err)
-	}
+	rdb := testenv.Redis(t)
 	log := slog.New(slog.DiscardHandler)
 	w1, w2 := NewRecorder(rdb, log), NewRecorder(rdb, log)
 	ctx := context.Background()

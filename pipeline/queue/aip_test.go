@@ -19,6 +19,7 @@ import (
 	"github.com/sohoa-vn/sohoa/pipeline/aip"
 	"github.com/sohoa-vn/sohoa/pipeline/pades"
 	"github.com/sohoa-vn/sohoa/pipeline/seal"
+	"github.com/sohoa-vn/sohoa/pipeline/testenv"
 	"github.com/sohoa-vn/sohoa/storage"
 )
 
@@ -28,8 +29,8 @@ import (
 // (aip.WriteAll); each passes the package checker; and a redelivered package
 // task changes nothing in the archive (no second package for a hồ sơ).
 func TestAIPArchived(t *testing.T) {
-	q, _, arch := newLockedQueue(t, 60) // Redis database 80: h14's range is 80-84
-	q.opts.CleanWork = false            // the package task runs again below
+	q, _, arch := newLockedQueue(t)
+	q.opts.CleanWork = false // the package task runs again below
 	ctx := context.Background()
 	keys, err := seal.WriteDevelopmentKeys(t.TempDir(), "Sở Nội vụ tỉnh Bắc Minh", time.Now())
 	if err != nil {
@@ -65,7 +66,7 @@ func TestAIPArchived(t *testing.T) {
 	sort.Strings(stored)
 
 	// What process writes from the same bag.
-	bagDir := downloadPackage(t, arch, b.ID)
+	bagDir, _ := testenv.FetchPackage(t, arch, b.ID)
 	local := filepath.Join(t.TempDir(), "aip")
 	rs, err := aip.WriteAll(ctx, os.DirFS(bagDir), local, aip.Options{Kind: aip.AIP, Fonds: "H49", ArchiveCode: "H49.LTLS"})
 	if err != nil {

@@ -66,7 +66,7 @@ func BenchmarkQueueOverhead(b *testing.B) {
 		proc, procCPU = proc+time.Since(start), procCPU+processCPU()-startCPU
 
 		b.StopTimer()
-		q, _, _ := newTestQueue(b, 14)
+		q, _, _ := newTestQueue(b)
 		q.opts.Pipeline.Languages = "vie"
 		srv := asynq.NewServerFromRedisClient(q.Redis(), q.ServerConfig(benchWorkers))
 		if err := srv.Start(q.Handler(workerPool)); err != nil {

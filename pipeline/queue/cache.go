@@ -2,15 +2,11 @@ package queue
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
-	"sync"
 
 	"github.com/redis/go-redis/v9"
 
@@ -19,43 +15,31 @@ import (
 	"github.com/sohoa-vn/sohoa/storage"
 )
 
-type cachedBatch struct {
-	once    sync.Once
-	version int // meta.version it was fetched at
-	batch   *pipeline.Batch
-	err     error
-}
+// maxCachedBatches bounds the batches a worker keeps in memory; one more
+// makes room by dropping an arbitrary one, fetched again when needed.
+const maxCachedBatches = 1000
+
+// batchCacheKey is the key of batch id's cached copy at meta version v: the
+// originals replaced since (a new version) make a new copy.
+func batchCacheKey(id string, v int) string { return fmt.Sprintf("%s@%d", id, v) }
+
+// forgetBatch drops every cached copy of batch id.
+func (q *Queue) forgetBatch(id string) { q.batches.ForgetPrefix(id + "@") }
 
 // batch returns the worker's local copy of a batch, downloading its files
 // from the inbox (verified by SHA-256) and loading it as submit did.
 func (q *Queue) batch(ctx context.Context, id string, m *meta) (*pipeline.Batch, error) {
-	q.mu.Lock()
-	cb := q.batches[id]
-	if cb == nil || cb.version != m.version { // originals replaced since: fetch the new structure
-		cb = &cachedBatch{version: m.version}
-		q.batches[id] = cb
+	key := batchCacheKey(id, m.version)
+	b, err := q.batches.Get(key, func() (*pipeline.Batch, error) { return q.fetch(ctx, id, m) })
+	if err != nil {
+		return nil, err
 	}
-	q.mu.Unlock()
-	cb.once.Do(func() { cb.batch, cb.err = q.fetch(ctx, id, m) })
-	if cb.err != nil {
-		q.forget(id, cb) // try again next time
-		return nil, cb.err
-	}
-	if _, err := os.Stat(cb.batch.Dir); err != nil {
+	if _, err := os.Stat(b.Dir); err != nil {
 		// Removed by the package task of a worker sharing CacheDir: fetch again.
-		q.forget(id, cb)
+		q.batches.Forget(key)
 		return q.batch(ctx, id, m)
 	}
-	return cb.batch, nil
-}
-
-// forget drops the cached copy cb of batch id, if it is still the cached one.
-func (q *Queue) forget(id string, cb *cachedBatch) {
-	q.mu.Lock()
-	if q.batches[id] == cb {
-		delete(q.batches, id)
-	}
-	q.mu.Unlock()
+	return b, nil
 }
 
 // fetch returns the batch as Submit loaded it, from the structure stored in
@@ -88,7 +72,7 @@ func (q *Queue) fetch(ctx context.Context, id string, m *meta) (*pipeline.Batch,
 		if _, err := os.Stat(dst); err == nil {
 			continue
 		}
-		if err := download(ctx, q.stores.Inbox, inboxKey(id, file), dst, sum); err != nil {
+		if _, err := storage.Download(ctx, q.stores.Inbox, inboxKey(id, file), dst, storage.DownloadOptions{SHA256: sum}); err != nil {
 			return nil, fmt.Errorf("batch %s: %w", id, err)
 		}
 	}
@@ -121,7 +105,7 @@ func (q *Queue) fetchFiles(ctx context.Context, id, dir string, files []string) 
 		if err != nil {
 			return err
 		}
-		if err := download(ctx, q.stores.Inbox, key, dst, sum); err != nil {
+		if _, err := storage.Download(ctx, q.stores.Inbox, key, dst, storage.DownloadOptions{SHA256: sum}); err != nil {
 			return fmt.Errorf("batch %s: %w", id, err)
 		}
 	}
@@ -184,33 +168,4 @@ func decodeStructure(data []byte, dir string) (*pipeline.Batch, error) {
 		}
 	}
 	return b, nil
-}
-
-// download copies an object to dst (atomically), checking its SHA-256.
-func download(ctx context.Context, s storage.Store, key, dst, sum string) error {
-	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
-		return err
-	}
-	r, err := s.Get(ctx, key)
-	if err != nil {
-		return fmt.Errorf("get %s: %w", key, err)
-	}
-	defer r.Close()
-	tmp, err := os.CreateTemp(filepath.Dir(dst), ".download-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	h := sha256.New()
-	if _, err := io.Copy(io.MultiWriter(tmp, h), r); err != nil {
-		tmp.Close()
-		return fmt.Errorf("get %s: %w", key, err)
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	if got := hex.EncodeToString(h.Sum(nil)); sum != "" && got != sum {
-		return fmt.Errorf("get %s: SHA-256 %s, want %s: %w", key, got, sum, storage.ErrChecksum)
-	}
-	return os.Rename(tmp.Name(), dst)
 }

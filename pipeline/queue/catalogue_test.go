@@ -11,14 +11,33 @@ import (
 	"time"
 
 	"github.com/sohoa-vn/sohoa/pipeline"
+	"github.com/sohoa-vn/sohoa/pipeline/bag"
 	"github.com/sohoa-vn/sohoa/pipeline/catalogue"
+	"github.com/sohoa-vn/sohoa/pipeline/testenv"
 )
+
+// runToRecord runs the workers until batch id is packaged complete and
+// returns its package's folder and batch record.
+func runToRecord(t *testing.T, q *Queue, id string) (string, []byte) {
+	t.Helper()
+	_, stop := startWorker(t, q, 2)
+	defer stop()
+	if st := waitFinished(t, q, id, 3*time.Minute); st.State != StateComplete {
+		t.Fatalf("status = %+v", st)
+	}
+	pkg, _ := testenv.FetchPackage(t, q.stores.Archive, id)
+	data, err := os.ReadFile(filepath.Join(pkg, filepath.FromSlash(bag.BatchRecordFile)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pkg, data
+}
 
 // A batch described by mucluc.csv instead of batch.json goes through submit and the
 // workers like any other: the catalogue is uploaded with the pages and read again by the
 // worker with the same rules, and the package carries its metadata.
 func TestCatalogueBatchThroughQueue(t *testing.T) {
-	q, inbox, _ := newTestQueue(t, 70) // Redis database 90: h15's range 90-99
+	q, inbox, _ := newTestQueue(t)
 	ctx := context.Background()
 	dir := filepath.Join(t.TempDir(), "mucluc-2025-01")
 	src := "../../testdata/batch/H49.64.33.2025.02.VTLT"
@@ -50,16 +69,7 @@ func TestCatalogueBatchThroughQueue(t *testing.T) {
 		io.Copy(io.Discard, r)
 		r.Close()
 	}
-	_, stop := startWorker(t, q, 2)
-	defer stop()
-	if st := waitFinished(t, q, b.ID, 3*time.Minute); st.State != StateComplete {
-		t.Fatalf("status = %+v", st)
-	}
-	pkg := downloadPackage(t, q.stores.Archive, b.ID)
-	data, err := os.ReadFile(filepath.Join(pkg, "metadata", "batch.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, data := runToRecord(t, q, b.ID)
 	var rec struct {
 		Files []struct {
 			Title       string `json:"title"`
@@ -98,7 +108,7 @@ func TestCatalogueBatchThroughQueue(t *testing.T) {
 
 // A stack is split by the package task, as by Process.
 func TestStackThroughQueue(t *testing.T) {
-	q, _, _ := newTestQueue(t, 71) // Redis database 91: h15's range 90-99
+	q, _, _ := newTestQueue(t)
 	ctx := context.Background()
 	dir := filepath.Join(t.TempDir(), "stack-2024")
 	os.MkdirAll(filepath.Join(dir, "H49.64.33.2024.05.VHXH"), 0o755)
@@ -117,16 +127,7 @@ func TestStackThroughQueue(t *testing.T) {
 	if _, err := q.Submit(ctx, b, pipeline.LoadOptions{}, nil); err != nil {
 		t.Fatal(err)
 	}
-	_, stop := startWorker(t, q, 2)
-	defer stop()
-	if st := waitFinished(t, q, b.ID, 3*time.Minute); st.State != StateComplete {
-		t.Fatalf("status = %+v", st)
-	}
-	pkg := downloadPackage(t, q.stores.Archive, b.ID)
-	data, err := os.ReadFile(filepath.Join(pkg, "metadata", "batch.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	pkg, data := runToRecord(t, q, b.ID)
 	var rec struct {
 		Files []struct {
 			FirstPages []int `json:"firstPages"`

@@ -3,11 +3,7 @@ package queue
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
-	"fmt"
 	"io"
-	"os"
 	"sort"
 	"strings"
 	"sync/atomic"
@@ -18,23 +14,10 @@ import (
 
 	"github.com/sohoa-vn/sohoa/ocr"
 	"github.com/sohoa-vn/sohoa/pipeline"
+	"github.com/sohoa-vn/sohoa/pipeline/testenv"
 	"github.com/sohoa-vn/sohoa/storage"
 	"github.com/sohoa-vn/sohoa/storage/s3"
 )
-
-type services struct {
-	redisAddr, s3Endpoint, accessKey, secretKey string
-}
-
-func testServices(t testing.TB) services {
-	t.Helper()
-	s := services{os.Getenv("SOHOA_TEST_REDIS_ADDR"), os.Getenv("SOHOA_TEST_S3_ENDPOINT"),
-		os.Getenv("SOHOA_TEST_S3_ACCESS_KEY"), os.Getenv("SOHOA_TEST_S3_SECRET_KEY")}
-	if s.redisAddr == "" || s.s3Endpoint == "" || s.accessKey == "" || s.secretKey == "" {
-		t.Fatal("SOHOA_TEST_REDIS_ADDR, SOHOA_TEST_S3_* not set: run the tests with scripts/with-services.sh (make test)")
-	}
-	return s
-}
 
 // countingStore counts Puts and Gets.
 type countingStore struct {
@@ -52,35 +35,31 @@ func (c *countingStore) Put(ctx context.Context, key string, r io.Reader, size i
 	return c.Store.Put(ctx, key, r, size, opts)
 }
 
-// newTestQueue returns a Queue on Redis database db (emptied) and fresh buckets, and its inbox.
-// The tests of this package use databases 4 to 8 and 10 to 15; those of
-// cmd/sohoa, which go test may run at the same time on the same Redis, 1 to 3 and 9.
-func newTestQueue(t testing.TB, db int) (*Queue, *countingStore, string) {
+// newTestQueue returns a Queue on a Redis database of its own (testenv) and
+// fresh buckets, its inbox and its Redis URL.
+func newTestQueue(t testing.TB) (*Queue, *countingStore, string) {
 	t.Helper()
-	db += 20 // this package's Redis databases are 20-39 (see scripts/with-services.sh)
-	svc := testServices(t)
-	ctx := context.Background()
-	url := fmt.Sprintf("redis://%s/%d", svc.redisAddr, db)
-	var rnd [4]byte
-	rand.Read(rnd[:])
-	prefix := "q" + hex.EncodeToString(rnd[:])
-	bucket := func(name string) storage.Store {
-		s, err := s3.New(ctx, s3.Config{Endpoint: svc.s3Endpoint, Bucket: prefix + "-" + name, AccessKey: svc.accessKey, SecretKey: svc.secretKey})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return s
-	}
-	inbox := &countingStore{Store: bucket("inbox")}
-	q, err := New(url, Stores{Inbox: inbox, Work: bucket("work"), Archive: bucket("archive")}, Options{Retries: 1, CacheDir: t.TempDir(), CleanWork: true})
+	url := testenv.RedisURL(t)
+	prefix := testenv.BucketPrefix(t)
+	inbox := &countingStore{Store: newBucket(t, prefix+"-inbox", false)}
+	q, err := New(url, Stores{Inbox: inbox, Work: newBucket(t, prefix+"-work", false), Archive: newBucket(t, prefix+"-archive", false)},
+		Options{Retries: 1, CacheDir: t.TempDir(), CleanWork: true})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { q.Close() })
-	if err := q.rdb.FlushDB(ctx).Err(); err != nil {
+	return q, inbox, url
+}
+
+// newBucket returns a store on the test MinIO's bucket name, object-locked when lock is set.
+func newBucket(t testing.TB, name string, lock bool) *s3.Store {
+	t.Helper()
+	svc := testenv.Get(t)
+	s, err := s3.New(context.Background(), s3.Config{Endpoint: svc.S3Endpoint, Bucket: name, AccessKey: svc.S3AccessKey, SecretKey: svc.S3SecretKey, ObjectLock: lock})
+	if err != nil {
 		t.Fatal(err)
 	}
-	return q, inbox, url
+	return s
 }
 
 func loadSample(t *testing.T) *pipeline.Batch {
@@ -92,13 +71,7 @@ func loadSample(t *testing.T) *pipeline.Batch {
 	return b
 }
 
-func TestMain(m *testing.M) {
-	if err := ocr.ReexecSingleThreaded(); err != nil {
-		os.Stderr.WriteString(err.Error() + "\n")
-		os.Exit(2)
-	}
-	os.Exit(m.Run())
-}
+func TestMain(m *testing.M) { testenv.Main(m) }
 
 // startWorker runs the queue's handlers in this process with n OCR engines.
 func startWorker(tb testing.TB, q *Queue, n int) (*ocr.Pool, func()) {
@@ -121,20 +94,7 @@ const batchLimit = 8 * time.Minute
 
 func waitFinished(tb testing.TB, q *Queue, id string, limit time.Duration) *BatchStatus {
 	tb.Helper()
-	deadline := time.Now().Add(limit)
-	for {
-		s, err := q.Status(context.Background(), id)
-		if err != nil {
-			tb.Fatal(err)
-		}
-		if s.Finished() {
-			return s
-		}
-		if time.Now().After(deadline) {
-			tb.Fatalf("batch %s not finished after %v: %+v", id, limit, s)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	return testenv.WaitBatch(tb, id, limit, q.Status)
 }
 
 // snapshot returns the SHA-256 of every object in s.

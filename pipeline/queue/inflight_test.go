@@ -3,7 +3,6 @@ package queue
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"slices"
 	"sort"
 	"sync"
@@ -15,6 +14,7 @@ import (
 
 	"github.com/sohoa-vn/sohoa/ocr"
 	"github.com/sohoa-vn/sohoa/pipeline"
+	"github.com/sohoa-vn/sohoa/pipeline/testenv"
 	"github.com/sohoa-vn/sohoa/storage/s3"
 )
 
@@ -37,7 +37,7 @@ func (o *countingObserver) Stage(context.Context, string, time.Duration)   {}
 // step asserting on the state the previous one left; split, its steps would
 // only be read together (issue 11 left its assertions as they were).
 func TestInFlightDuplicates(t *testing.T) {
-	q1, _, url := newTestQueue(t, 17)
+	q1, _, url := newTestQueue(t)
 	q1.opts.CleanWork = false
 	ctx := context.Background()
 	work := &countingStore{Store: q1.stores.Work}
@@ -191,7 +191,7 @@ func TestInFlightDuplicates(t *testing.T) {
 	if err != nil || st.State != StateComplete || st.DocumentsDone != 4 || st.PagesDone != 4 || st.PagesFailed != 0 {
 		t.Fatalf("status = %+v, %v", st, err)
 	}
-	dir, pdfs := fetchPackage(t, archive.Store, b.ID)
+	dir, pdfs := testenv.FetchPackage(t, archive.Store, b.ID)
 	if pdfs != 4 {
 		t.Errorf("package has %d PDFs, want 4", pdfs)
 	}
@@ -199,12 +199,7 @@ func TestInFlightDuplicates(t *testing.T) {
 
 	// The same package made by one delivery alone, into another bucket, from
 	// the same stored results: identical, object for object.
-	svc := testServices(t)
-	ref, err := s3.New(ctx, s3.Config{Endpoint: svc.s3Endpoint, Bucket: fmt.Sprintf("%s-ref", q1.stores.Work.(*countingStore).Store.(*s3.Store).Bucket()),
-		AccessKey: svc.accessKey, SecretKey: svc.secretKey})
-	if err != nil {
-		t.Fatal(err)
-	}
+	ref := newBucket(t, q1.stores.Work.(*countingStore).Store.(*s3.Store).Bucket()+"-ref", false)
 	q3, err := New(url, Stores{Inbox: q1.stores.Inbox, Work: work.Store, Archive: ref}, Options{CacheDir: t.TempDir()})
 	if err != nil {
 		t.Fatal(err)

@@ -62,7 +62,7 @@ func copyBatch(t *testing.T) string {
 // Once a batch is recorded under the id, another is refused and nothing in
 // the inbox changes; while one submit of an id runs, another is refused.
 func TestSubmitAfterFailedSubmit(t *testing.T) {
-	q, inbox, _ := newTestQueue(t, 96) // Redis database 116
+	q, inbox, _ := newTestQueue(t)
 	a := loadSample(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	if _, err := q.Submit(ctx, a, pipeline.LoadOptions{}, func(done, total int) {

@@ -32,7 +32,7 @@ func (s *refusingStore) Put(ctx context.Context, key string, r io.Reader, size i
 // the other documents go on, and the package task, meeting the altered
 // original, fails the batch at once with the reason.
 func TestPermanentStorageErrors(t *testing.T) {
-	q, _, url := newTestQueue(t, 16)
+	q, _, url := newTestQueue(t)
 	q.opts.Retries = 3
 	ctx := context.Background()
 	b := loadSample(t)

@@ -30,7 +30,6 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
-	"sync"
 	"time"
 
 	"github.com/hibiken/asynq"
@@ -38,6 +37,7 @@ import (
 
 	"github.com/sohoa-vn/sohoa/ocr"
 	"github.com/sohoa-vn/sohoa/pipeline"
+	"github.com/sohoa-vn/sohoa/pipeline/cache"
 	"github.com/sohoa-vn/sohoa/pipeline/seal"
 	"github.com/sohoa-vn/sohoa/storage"
 )
@@ -83,8 +83,7 @@ type Queue struct {
 	stores Stores
 	opts   Options
 
-	mu      sync.Mutex
-	batches map[string]*cachedBatch // local copies, by batch id
+	batches *cache.Cache[*pipeline.Batch] // local copies, by batchCacheKey
 }
 
 // New connects to the Redis at redisURL (redis://[:password@]host:port/db).
@@ -101,7 +100,7 @@ func New(redisURL string, stores Stores, opts Options) (*Queue, error) {
 	}
 	rdb := redis.NewClient(ro)
 	return &Queue{rdb: rdb, client: asynq.NewClientFromRedisClient(rdb), stores: stores, opts: opts,
-		batches: map[string]*cachedBatch{}}, nil
+		batches: cache.New[*pipeline.Batch](maxCachedBatches, 0)}, nil
 }
 
 // Close closes the Redis connections.

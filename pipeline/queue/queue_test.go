@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"io/fs"
-	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -18,13 +17,14 @@ import (
 
 	"github.com/sohoa-vn/sohoa/ocr"
 	"github.com/sohoa-vn/sohoa/pipeline"
+	"github.com/sohoa-vn/sohoa/pipeline/testenv"
 	"github.com/sohoa-vn/sohoa/storage"
 )
 
 // TestSubmitResume interrupts a submit half way; the re-run uploads only the
 // missing files and the batch is enqueued exactly once.
 func TestSubmitResume(t *testing.T) {
-	q, inbox, url := newTestQueue(t, 10)
+	q, inbox, url := newTestQueue(t)
 	b := loadSample(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	_, err := q.Submit(ctx, b, pipeline.LoadOptions{}, func(done, total int) {
@@ -86,7 +86,7 @@ func TestSubmitResume(t *testing.T) {
 
 // TestCheckNoEviction: workers refuse a Redis that may evict keys.
 func TestCheckNoEviction(t *testing.T) {
-	q, _, _ := newTestQueue(t, 12)
+	q, _, _ := newTestQueue(t)
 	ctx := context.Background()
 	if err := q.CheckNoEviction(ctx); err != nil {
 		t.Fatalf("noeviction Redis refused: %v", err)
@@ -107,7 +107,7 @@ func TestCheckNoEviction(t *testing.T) {
 // TestDuplicateDelivery runs a batch, then delivers its page, document and
 // package tasks again, as asynq may (at least once): nothing is duplicated or changed.
 func TestDuplicateDelivery(t *testing.T) {
-	q, _, _ := newTestQueue(t, 13)
+	q, _, _ := newTestQueue(t)
 	ctx := context.Background()
 	b := loadSample(t)
 	if _, err := q.Submit(ctx, b, pipeline.LoadOptions{}, nil); err != nil {
@@ -158,7 +158,7 @@ func TestDuplicateDelivery(t *testing.T) {
 func BenchmarkQueueBatch(b *testing.B) {
 	for i := 0; i < b.N; i++ {
 		b.StopTimer()
-		q, _, _ := newTestQueue(b, 14)
+		q, _, _ := newTestQueue(b)
 		batch, err := pipeline.Load(context.Background(), "../../testdata/batch", pipeline.LoadOptions{})
 		if err != nil {
 			b.Fatal(err)
@@ -180,22 +180,7 @@ func BenchmarkQueueBatch(b *testing.B) {
 // exactly as Load gave it, unreadable pages included, without its files.
 func TestStructure(t *testing.T) {
 	dir := t.TempDir()
-	src := "../../testdata/batch"
-	err := filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		rel, _ := filepath.Rel(src, p)
-		data, err := os.ReadFile(p) // following the links to testdata/samples
-		if err != nil {
-			return err
-		}
-		if err := os.MkdirAll(filepath.Join(dir, filepath.Dir(rel)), 0o755); err != nil {
-			return err
-		}
-		return os.WriteFile(filepath.Join(dir, rel), data, 0o644)
-	})
-	if err != nil {
+	if err := testenv.CopyTree("../../testdata/batch", dir); err != nil {
 		t.Fatal(err)
 	}
 	b, err := pipeline.Load(context.Background(), dir, pipeline.LoadOptions{})
@@ -256,7 +241,7 @@ func TestStructure(t *testing.T) {
 // TestPageFetchesItsFile: a page task downloads its own file from the inbox,
 // not the whole batch.
 func TestPageFetchesItsFile(t *testing.T) {
-	q, inbox, _ := newTestQueue(t, 4)
+	q, inbox, _ := newTestQueue(t)
 	ctx := context.Background()
 	b := loadSample(t)
 	if _, err := q.Submit(ctx, b, pipeline.LoadOptions{}, nil); err != nil {

@@ -3,7 +3,6 @@ package queue
 import (
 	"context"
 	"errors"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -11,27 +10,14 @@ import (
 
 	"github.com/sohoa-vn/sohoa/pipeline"
 	"github.com/sohoa-vn/sohoa/pipeline/bag"
+	"github.com/sohoa-vn/sohoa/pipeline/testenv"
 )
 
 // copySample copies the sample batch (following its links) to a new folder.
 func copySample(t *testing.T) string {
 	t.Helper()
-	src, dir := "../../testdata/batch", filepath.Join(t.TempDir(), "batch")
-	err := filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		rel, _ := filepath.Rel(src, p)
-		data, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		if err := os.MkdirAll(filepath.Join(dir, filepath.Dir(rel)), 0o755); err != nil {
-			return err
-		}
-		return os.WriteFile(filepath.Join(dir, rel), data, 0o644)
-	})
-	if err != nil {
+	dir := filepath.Join(t.TempDir(), "batch")
+	if err := testenv.CopyTree("../../testdata/batch", dir); err != nil {
 		t.Fatal(err)
 	}
 	return dir
@@ -58,7 +44,7 @@ func loadDir(t *testing.T, dir string) *pipeline.Batch {
 // step asserting on the state the previous one left; split, its steps would
 // only be read together (issue 11 left its assertions as they were).
 func TestReplaceCorruptPage(t *testing.T) {
-	q, _, _ := newTestQueue(t, 18)
+	q, _, _ := newTestQueue(t)
 	ctx := context.Background()
 	obs := &countingObserver{}
 	q.opts.Observer = obs
@@ -124,7 +110,7 @@ func TestReplaceCorruptPage(t *testing.T) {
 	}
 
 	// The package holds the fixed page; PREMIS hashes both versions.
-	pkg, pdfs := fetchPackage(t, q.stores.Archive, b.ID)
+	pkg, pdfs := testenv.FetchPackage(t, q.stores.Archive, b.ID)
 	if pdfs != 4 {
 		t.Errorf("package has %d PDFs, want 4", pdfs)
 	}
@@ -132,7 +118,7 @@ func TestReplaceCorruptPage(t *testing.T) {
 	if sum, _, err := bag.HashFile(filepath.Join(pkg, "data/originals", file)); err != nil || sum != fixed {
 		t.Errorf("original in the package: %s, %v; want the fixed version %s", sum, err, fixed)
 	}
-	premis, err := os.ReadFile(filepath.Join(pkg, pipeline.PremisFile))
+	premis, err := os.ReadFile(filepath.Join(pkg, bag.PremisFile))
 	if err != nil {
 		t.Fatal(err)
 	}

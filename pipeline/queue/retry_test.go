@@ -15,9 +15,9 @@ import (
 
 	"github.com/sohoa-vn/sohoa/pipeline"
 	"github.com/sohoa-vn/sohoa/pipeline/bag"
+	"github.com/sohoa-vn/sohoa/pipeline/testenv"
 	"github.com/sohoa-vn/sohoa/storage"
 	"github.com/sohoa-vn/sohoa/storage/s3"
-	"github.com/sohoa-vn/sohoa/storage/storagetest"
 )
 
 // faultStore fails Puts and Gets of chosen keys with a transient error while its faults are on.
@@ -65,16 +65,11 @@ func (f *faultStore) Put(ctx context.Context, key string, r io.Reader, size int6
 
 // newLockedQueue is newTestQueue with an object-locked archive under one-day
 // GOVERNANCE retention and a work store whose Puts can be made to fail.
-func newLockedQueue(t *testing.T, db int) (*Queue, *faultStore, *s3.Store) {
+func newLockedQueue(t *testing.T) (*Queue, *faultStore, *s3.Store) {
 	t.Helper()
-	q, _, _ := newTestQueue(t, db)
-	svc := testServices(t)
+	q, _, _ := newTestQueue(t)
 	ws := q.stores.Work.(*s3.Store)
-	arch, err := s3.New(context.Background(), s3.Config{Endpoint: svc.s3Endpoint, Bucket: ws.Bucket() + "-lock",
-		AccessKey: svc.accessKey, SecretKey: svc.secretKey, ObjectLock: true})
-	if err != nil {
-		t.Fatal(err)
-	}
+	arch := newBucket(t, ws.Bucket()+"-lock", true)
 	work := &faultStore{Store: ws, hits: map[string]int{}}
 	q.stores.Work, q.stores.Archive = work, arch
 	q.opts.Retention = func(now time.Time) *storage.Retention {
@@ -83,26 +78,13 @@ func newLockedQueue(t *testing.T, db int) (*Queue, *faultStore, *s3.Store) {
 	return q, work, arch
 }
 
-// fetchPackage downloads the package of batch id from the archive to a folder and returns it with its PDF count.
-func fetchPackage(t *testing.T, s storage.Store, id string) (string, int) {
-	t.Helper()
-	dir := filepath.Join(t.TempDir(), id)
-	pdfs := 0
-	for _, k := range storagetest.Fetch(t, s, id+"/", dir) {
-		if strings.HasSuffix(k, ".pdf") {
-			pdfs++
-		}
-	}
-	return dir, pdfs
-}
-
 func checkBag(t *testing.T, dir, status, docs string) {
 	t.Helper()
 	probs, err := bag.Validate(dir)
 	if err != nil || len(probs) != 0 {
 		t.Errorf("package: %v %v", probs, err)
 	}
-	info, err := bag.ReadInfo(filepath.Join(dir, "bag-info.txt"))
+	info, err := bag.ReadInfo(filepath.Join(dir, bag.InfoFile))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -122,7 +104,7 @@ func checkBag(t *testing.T, dir, status, docs string) {
 // step asserting on the state the previous one left; split, its steps would
 // only be read together (issue 11 left its assertions as they were).
 func TestRetryTransient(t *testing.T) {
-	q, work, arch := newLockedQueue(t, 15)
+	q, work, arch := newLockedQueue(t)
 	ctx := context.Background()
 	b := loadSample(t)
 	work.set(pageKey(b.ID, 0, 1), docKey(b.ID, 2, "pdf"))
@@ -149,12 +131,12 @@ func TestRetryTransient(t *testing.T) {
 	if kept := snapshot(t, work.Store); len(kept) != 3+2*3 {
 		t.Errorf("work store of the incomplete batch: %d objects, want the 3 pages and 2 documents done kept for retry", len(kept))
 	}
-	dir, pdfs := fetchPackage(t, arch, b.ID)
+	dir, pdfs := testenv.FetchPackage(t, arch, b.ID)
 	if pdfs != 2 {
 		t.Errorf("incomplete package has %d PDFs, want 2", pdfs)
 	}
 	checkBag(t, dir, "incomplete", "2 of 4")
-	info := filepath.ToSlash(b.ID + "/bag-info.txt")
+	info := filepath.ToSlash(b.ID + "/" + bag.InfoFile)
 	if mode := retentionMode(t, arch, info); mode != "" {
 		t.Errorf("incomplete package is locked (%s)", mode)
 	}
@@ -201,7 +183,7 @@ func TestRetryTransient(t *testing.T) {
 	if st.State != StateComplete || st.DocumentsDone != 4 || st.PagesDone != 4 || st.PagesFailed != 0 || st.Retries != 1 || len(st.Failures) != 0 {
 		t.Fatalf("status after retry = %+v", st)
 	}
-	dir, pdfs = fetchPackage(t, arch, b.ID)
+	dir, pdfs = testenv.FetchPackage(t, arch, b.ID)
 	if pdfs != 4 {
 		t.Errorf("complete package has %d PDFs, want 4", pdfs)
 	}
@@ -224,7 +206,7 @@ func TestRetryTransient(t *testing.T) {
 // re-runs each, and the second time the package is written complete and
 // locked, over the objects that the failed package task had written.
 func TestRetryFailedTasks(t *testing.T) {
-	q, _, arch := newLockedQueue(t, 8)
+	q, _, arch := newLockedQueue(t)
 	ctx := context.Background()
 	b := loadSample(t)
 	inbox, archive := &faultStore{Store: q.stores.Inbox, hits: map[string]int{}}, &faultStore{Store: arch, hits: map[string]int{}}
@@ -238,7 +220,7 @@ func TestRetryFailedTasks(t *testing.T) {
 		t.Fatal(err)
 	}
 	inbox.set(inboxKey(b.ID, pipeline.MetadataFile))
-	archive.set(b.ID + "/tagmanifest-sha256.txt") // the last object of the package
+	archive.set(b.ID + "/" + bag.TagManifestFile) // the last object of the package
 	_, stop := startWorker(t, q, 2)
 	defer stop()
 	st := waitFinished(t, q, b.ID, batchLimit)
@@ -252,11 +234,11 @@ func TestRetryFailedTasks(t *testing.T) {
 		t.Fatalf("retry = %+v, %v; want the batch task", res, err)
 	}
 	st = waitFinished(t, q, b.ID, batchLimit)
-	if st.State != StateFailed || !strings.HasPrefix(st.Error, "package: ") || !strings.Contains(st.Error, "tagmanifest-sha256.txt") ||
+	if st.State != StateFailed || !strings.HasPrefix(st.Error, "package: ") || !strings.Contains(st.Error, bag.TagManifestFile) ||
 		st.DocumentsDone != 4 || st.Retries != 1 {
 		t.Fatalf("status = %+v, want failed in the package task", st)
 	}
-	if _, err := arch.Stat(ctx, b.ID+"/bag-info.txt"); err != nil {
+	if _, err := arch.Stat(ctx, b.ID+"/"+bag.InfoFile); err != nil {
 		t.Fatalf("the failed package task wrote nothing before the fault: %v", err)
 	}
 
@@ -269,12 +251,12 @@ func TestRetryFailedTasks(t *testing.T) {
 	if st.State != StateComplete || st.DocumentsDone != 4 || st.PagesDone != 4 || st.Error != "" || st.Retries != 2 {
 		t.Fatalf("status after the second retry = %+v", st)
 	}
-	dir, pdfs := fetchPackage(t, arch, b.ID)
+	dir, pdfs := testenv.FetchPackage(t, arch, b.ID)
 	if pdfs != 4 {
 		t.Errorf("package has %d PDFs, want 4", pdfs)
 	}
 	checkBag(t, dir, "complete", "4 of 4")
-	key := b.ID + "/tagmanifest-sha256.txt"
+	key := b.ID + "/" + bag.TagManifestFile
 	if mode, _, err := arch.Client().GetObjectRetention(ctx, arch.Bucket(), key, ""); err != nil || mode == nil || *mode != "GOVERNANCE" {
 		t.Errorf("retention of %s: %v, %v", key, mode, err)
 	}

@@ -5,8 +5,6 @@ import (
 	"crypto/x509"
 	"encoding/json"
 	"os"
-	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
@@ -15,38 +13,15 @@ import (
 	"github.com/sohoa-vn/sohoa/pipeline"
 	"github.com/sohoa-vn/sohoa/pipeline/pades"
 	"github.com/sohoa-vn/sohoa/pipeline/seal"
-	"github.com/sohoa-vn/sohoa/storage"
+	"github.com/sohoa-vn/sohoa/pipeline/testenv"
 )
-
-// downloadPackage copies the archived package of batch id to a local folder.
-func downloadPackage(t *testing.T, s storage.Store, id string) string {
-	t.Helper()
-	ctx := context.Background()
-	dir := filepath.Join(t.TempDir(), id)
-	var keys []string
-	if err := s.List(ctx, id+"/", func(o storage.ObjectInfo) error { keys = append(keys, o.Key); return nil }); err != nil {
-		t.Fatal(err)
-	}
-	for _, k := range keys {
-		b, err := getAll(ctx, s, k)
-		if err != nil {
-			t.Fatal(err)
-		}
-		dst := filepath.Join(dir, filepath.FromSlash(strings.TrimPrefix(k, id+"/")))
-		os.MkdirAll(filepath.Dir(dst), 0o755)
-		if err := os.WriteFile(dst, b, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return dir
-}
 
 // TestSealedPackage: with a signer, the package task seals the package
 // before archiving it; the archived package verifies, the organisation's
 // chain is in the archive, and a package task delivered again after sealing
 // restores the same seal instead of making another.
 func TestSealedPackage(t *testing.T) {
-	q, _, _ := newTestQueue(t, 8)
+	q, _, _ := newTestQueue(t)
 	q.opts.CleanWork = false // the package task runs again below, from the work store
 	ctx := context.Background()
 	keys, err := seal.WriteDevelopmentKeys(t.TempDir(), "Sở Nội vụ tỉnh Bắc Minh", time.Now())
@@ -75,7 +50,7 @@ func TestSealedPackage(t *testing.T) {
 	if st := waitFinished(t, q, b.ID, batchLimit); st.State != StateComplete {
 		t.Fatalf("status = %+v", st)
 	}
-	pkgDir := downloadPackage(t, q.stores.Archive, b.ID)
+	pkgDir, _ := testenv.FetchPackage(t, q.stores.Archive, b.ID)
 	trust := seal.NewTrust("H49.64.33", q.opts.Signer.Certificate())
 	r, err := seal.Verify(ctx, pkgDir, seal.VerifyOptions{Roots: roots, Trust: trust})
 	if err != nil {

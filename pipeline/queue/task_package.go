@@ -203,9 +203,7 @@ func (q *Queue) cleanPackaged(ctx context.Context, id string, complete bool) {
 		// incomplete batch keeps them for Retry. The originals stay in the inbox.
 		q.cleanWork(ctx, id)
 	}
-	q.mu.Lock()
-	delete(q.batches, id)
-	q.mu.Unlock()
+	q.forgetBatch(id)
 	os.RemoveAll(filepath.Join(q.opts.CacheDir, id))
 }
 

@@ -10,18 +10,15 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/sohoa-vn/sohoa/pipeline/state"
+	"github.com/sohoa-vn/sohoa/pipeline/testenv"
 )
 
-// transitionRedis returns a client on Redis database db (124 or 125, this
-// test's own; see scripts/with-services.sh), emptied.
-func transitionRedis(t *testing.T, db int) *redis.Client {
+// transitionRedis returns a client on a Redis database of the test's own
+// (testenv.RedisDB), emptied.
+func transitionRedis(t *testing.T) *redis.Client {
 	t.Helper()
-	svc := testServices(t)
-	rdb := redis.NewClient(&redis.Options{Addr: svc.redisAddr, DB: db, PoolSize: 32})
+	rdb := redis.NewClient(&redis.Options{Addr: testenv.Get(t).RedisAddr, DB: testenv.RedisDB(t), PoolSize: 32})
 	t.Cleanup(func() { rdb.Close() })
-	if err := rdb.FlushDB(context.Background()).Err(); err != nil {
-		t.Fatal(err)
-	}
 	return rdb
 }
 
@@ -31,7 +28,7 @@ var batchStates = []state.BatchState{StateQueued, StateComplete, StateIncomplete
 // pair of states is refused in Redis and leaves the batch as it was.
 func TestTransitionInRedis(t *testing.T) {
 	ctx := context.Background()
-	rdb := transitionRedis(t, 124)
+	rdb := transitionRedis(t)
 	allowed, refused := 0, 0
 	for _, from := range batchStates {
 		for _, to := range batchStates {
@@ -79,7 +76,7 @@ func TestTransitionInRedis(t *testing.T) {
 // failed), exactly one happens: the others see the state it left and are refused.
 func TestTransitionConcurrent(t *testing.T) {
 	ctx := context.Background()
-	rdb := transitionRedis(t, 125)
+	rdb := transitionRedis(t)
 	const rounds, racers = 20, 16
 	for r := range rounds {
 		id := fmt.Sprintf("race-%d", r)

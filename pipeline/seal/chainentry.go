@@ -3,49 +3,46 @@ package seal
 import (
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
+	"strings"
+
+	"github.com/sohoa-vn/sohoa/storage/local"
 )
 
-// ErrSealedNotChained is returned (wrapped) by LocalChain.Seal in the rare
+// ChainDir is the folder, inside an output folder of sohoa process, that
+// holds the chain of FolderChain.
+const ChainDir = ".sohoa-seals"
+
+// ErrSealedNotChained is returned (wrapped) by StoreChain.Seal in the rare
 // case where the package was sealed, its chain entry could not be written,
 // and the seal could not be removed again either: the package is sealed but
 // the chain does not know it.
 var ErrSealedNotChained = errors.New("the package is sealed")
 
-// writeHead writes a chain head file through a temporary file, synced, then
-// renamed over the old head; on failure no temporary file is left behind and
-// the old head is unchanged.
-func writeHead(head string, data []byte) error {
-	tmp := head + ".tmp"
-	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o644)
+// FolderChain returns the seal chain of the packages written to the output
+// folder dir (sohoa process): a StoreChain in the local store at
+// dir/.sohoa-seals. The rule is the chain's: the previous seal of a package
+// is the last seal made in the same output folder for the same
+// Organization-Identifier, and a package sealed again under the same batch id
+// (process --overwrite) takes the place of its earlier seal, linking to the
+// seal before that.
+func FolderChain(dir string) (StoreChain, error) {
+	s, err := local.New(filepath.Join(dir, ChainDir))
 	if err != nil {
-		return err
+		return StoreChain{}, fmt.Errorf("seal chain: %w", err)
 	}
-	_, err = f.Write(data)
-	if serr := f.Sync(); err == nil {
-		err = serr
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, head)
-	}
-	if err != nil {
-		os.Remove(tmp)
-	}
-	return err
+	return StoreChain{Store: s}, nil
 }
 
-// unseal removes the signature of the package at bagDir and makes it
-// writable again, undoing Seal.
-func unseal(bagDir string) error {
-	if err := MakeWritable(bagDir); err != nil {
-		return err
+// safeName makes an organisation identifier ("H49.64.33") a key segment.
+func safeName(org string) string {
+	if org == "" {
+		return "_"
 	}
-	if err := os.Remove(filepath.Join(bagDir, SignatureFile)); err != nil && !errors.Is(err, os.ErrNotExist) {
-		return fmt.Errorf("remove %s: %w", SignatureFile, err)
-	}
-	return nil
+	return strings.Map(func(r rune) rune {
+		if r == '/' || r == '\\' || r == 0 || r == ':' {
+			return '_'
+		}
+		return r
+	}, org)
 }

@@ -12,32 +12,36 @@ import (
 )
 
 // TestChainEntryFailureUnseals is issue 12 item 14: when the chain entry
-// cannot be written after sealing (a full disk; here the temporary head file
-// cannot be created), the package is left unsealed, the chain head is
-// unchanged and nothing temporary is left, so that "NOT sealed" is true; a
-// later run seals it with the right link.
+// cannot be written after sealing (a full disk; here a folder stands where the
+// next entry goes), the package is left unsealed, the chain head is unchanged
+// and nothing temporary is left, so that "NOT sealed" is true; a later run
+// seals it with the right link.
 func TestChainEntryFailureUnseals(t *testing.T) {
 	f := setup(t)
 	out := t.TempDir()
-	chain := seal.LocalChain{Dir: out}
+	chain, err := seal.FolderChain(out)
+	if err != nil {
+		t.Fatal(err)
+	}
 	first := unsealedCopy(t, f, "atomic-1")
 	second := unsealedCopy(t, f, "atomic-2")
 	l1, err := chain.Seal(context.Background(), first, f.signer)
 	if err != nil {
 		t.Fatal(err)
 	}
-	info, err := bag.ReadInfo(filepath.Join(second, "bag-info.txt"))
+	info, err := bag.ReadInfo(filepath.Join(second, bag.InfoFile))
 	if err != nil {
 		t.Fatal(err)
 	}
-	heads := filepath.Join(out, seal.ChainDir)
-	head := filepath.Join(heads, info.Get("Organization-Identifier")+".json")
-	before, err := os.ReadFile(head)
-	if err != nil {
-		t.Fatal(err)
+	org := info.Get("Organization-Identifier")
+	entries := filepath.Join(out, seal.ChainDir, seal.StoreChainPrefix, org)
+	before, err := os.ReadDir(entries)
+	if err != nil || len(before) != 1 {
+		t.Fatalf("chain entries after the first seal: %v, %v; want one", before, err)
 	}
-	// A folder where the temporary head file goes: writing it fails.
-	if err := os.Mkdir(head+".tmp", 0o755); err != nil {
+	// A folder where the next entry goes: writing it fails.
+	next := filepath.Join(entries, strings.Replace(before[0].Name(), "1.json", "2.json", 1))
+	if err := os.Mkdir(next, 0o755); err != nil {
 		t.Fatal(err)
 	}
 	_, err = chain.Seal(context.Background(), second, f.signer)
@@ -47,13 +51,13 @@ func TestChainEntryFailureUnseals(t *testing.T) {
 	if !strings.Contains(err.Error(), "left unsealed") {
 		t.Errorf("Seal with an unwritable chain entry = %v, want a failure that says the package was left unsealed", err)
 	}
-	if _, err := os.Stat(filepath.Join(second, seal.SignatureFile)); !os.IsNotExist(err) {
+	if _, err := os.Stat(filepath.Join(second, bag.SignatureFile)); !os.IsNotExist(err) {
 		t.Errorf("the package keeps a signature although its chain entry was not written: %v", err)
 	}
-	if after, _ := os.ReadFile(head); string(after) != string(before) {
-		t.Errorf("chain head changed:\n%s\nwant\n%s", after, before)
+	if head, err := chain.Head(context.Background(), org); err != nil || head == nil || head.SHA256 != l1.SHA256 {
+		t.Errorf("chain head = %+v, %v; want the first seal %s", head, err, l1.SHA256)
 	}
-	os.Remove(head + ".tmp")
+	os.Remove(next)
 	l2, err := chain.Seal(context.Background(), second, f.signer)
 	if err != nil {
 		t.Fatalf("sealing again: %v", err)
@@ -61,10 +65,9 @@ func TestChainEntryFailureUnseals(t *testing.T) {
 	if l2.PreviousSHA256 != l1.SHA256 {
 		t.Errorf("second seal links to %s, want the first %s", l2.PreviousSHA256, l1.SHA256)
 	}
-	ents, _ := os.ReadDir(heads)
-	for _, e := range ents {
-		if strings.HasSuffix(e.Name(), ".tmp") {
-			t.Errorf("left behind: %s", e.Name())
-		}
+	tmp, _ := os.ReadDir(filepath.Join(out, seal.ChainDir, ".sohoa", "tmp"))
+	ents, _ := os.ReadDir(entries)
+	if len(tmp) != 0 || len(ents) != 2 {
+		t.Errorf("left behind: temporary %v; entries %v, want the two seals", tmp, ents)
 	}
 }

@@ -6,13 +6,14 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/sohoa-vn/sohoa/pipeline/bag"
 	"github.com/sohoa-vn/sohoa/pipeline/handover/handovertest"
 	"github.com/sohoa-vn/sohoa/pipeline/seal"
 )
 
 // verifyTargets are the files of a package FuzzVerify replaces with its input.
-var verifyTargets = []string{"manifest-sha256.txt", "tagmanifest-sha256.txt", "bag-info.txt", "bagit.txt",
-	"metadata/METS.xml", "tagmanifest-sha256.txt.p7s"}
+var verifyTargets = []string{bag.ManifestFile, bag.TagManifestFile, bag.InfoFile, bag.DeclarationFile,
+	bag.METSFile, bag.SignatureFile}
 
 // FuzzVerify runs the package verifier on a valid bag one of whose tag files
 // (manifests, bag-info.txt, bagit.txt, METS.xml, the signature) is replaced by

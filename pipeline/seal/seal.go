@@ -46,11 +46,15 @@ import (
 )
 
 // File names in a sealed bag, relative to its root.
+//
+// Deprecated: use the constants of package bag (bag.TagManifestFile,
+// bag.SignatureFile, bag.METSFile, bag.InfoFile); these remain for code
+// written against them.
 const (
-	TagManifest   = "tagmanifest-sha256.txt"
-	SignatureFile = "tagmanifest-sha256.txt.p7s"
-	METSFile      = "metadata/METS.xml"
-	BagInfo       = "bag-info.txt"
+	TagManifest   = bag.TagManifestFile
+	SignatureFile = bag.SignatureFile
+	METSFile      = bag.METSFile
+	BagInfo       = bag.InfoFile
 )
 
 // bag-info.txt labels written by Seal.
@@ -86,10 +90,10 @@ func Seal(ctx context.Context, bagDir string, s Signer, prev *Link) (*Link, erro
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("seal %s: %w", bagDir, err)
 	}
-	if _, err := os.Stat(filepath.Join(bagDir, SignatureFile)); err == nil {
+	if _, err := os.Stat(filepath.Join(bagDir, bag.SignatureFile)); err == nil {
 		return nil, fmt.Errorf("seal %s: %w", bagDir, ErrSealed)
 	}
-	if _, err := os.Stat(filepath.Join(bagDir, filepath.FromSlash(METSFile))); err != nil {
+	if _, err := os.Stat(filepath.Join(bagDir, filepath.FromSlash(bag.METSFile))); err != nil {
 		return nil, fmt.Errorf("seal %s: %w", bagDir, err)
 	}
 	probs, err := bag.Validate(bagDir)
@@ -99,7 +103,7 @@ func Seal(ctx context.Context, bagDir string, s Signer, prev *Link) (*Link, erro
 	if len(probs) > 0 {
 		return nil, fmt.Errorf("seal %s: the bag is not valid: %s (and %d more)", bagDir, probs[0], len(probs)-1)
 	}
-	info, err := bag.ReadInfo(filepath.Join(bagDir, BagInfo))
+	info, err := bag.ReadInfo(filepath.Join(bagDir, bag.InfoFile))
 	if err != nil {
 		return nil, fmt.Errorf("seal %s: %w", bagDir, err)
 	}
@@ -124,7 +128,7 @@ func Seal(ctx context.Context, bagDir string, s Signer, prev *Link) (*Link, erro
 	if err := bag.UpdateInfo(bagDir, kept); err != nil {
 		return nil, fmt.Errorf("seal: %w", err)
 	}
-	tm, err := os.ReadFile(filepath.Join(bagDir, TagManifest))
+	tm, err := os.ReadFile(filepath.Join(bagDir, bag.TagManifestFile))
 	if err != nil {
 		return nil, fmt.Errorf("seal %s: %w", bagDir, err)
 	}
@@ -132,7 +136,7 @@ func Seal(ctx context.Context, bagDir string, s Signer, prev *Link) (*Link, erro
 	if err != nil {
 		return nil, fmt.Errorf("seal %s: %w", bagDir, err)
 	}
-	if err := os.WriteFile(filepath.Join(bagDir, SignatureFile), der, 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(bagDir, bag.SignatureFile), der, 0o644); err != nil {
 		return nil, fmt.Errorf("seal %s: %w", bagDir, err)
 	}
 	link.SHA256 = fingerprint(der)
@@ -145,7 +149,7 @@ func Seal(ctx context.Context, bagDir string, s Signer, prev *Link) (*Link, erro
 // Fingerprint returns the fingerprint of the seal of the package at dir: the
 // SHA-256 of its signature file, in lower-case hex.
 func Fingerprint(dir string) (string, error) {
-	b, err := os.ReadFile(filepath.Join(dir, SignatureFile))
+	b, err := os.ReadFile(filepath.Join(dir, bag.SignatureFile))
 	if err != nil {
 		return "", fmt.Errorf("seal fingerprint: %w", err)
 	}

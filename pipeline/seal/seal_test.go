@@ -14,7 +14,6 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"math/big"
 	"os"
@@ -25,26 +24,21 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sohoa-vn/sohoa/ocr"
 	"github.com/sohoa-vn/sohoa/pipeline"
 	"github.com/sohoa-vn/sohoa/pipeline/bag"
 	"github.com/sohoa-vn/sohoa/pipeline/seal"
+	"github.com/sohoa-vn/sohoa/pipeline/testenv"
 	"github.com/sohoa-vn/sohoa/storage"
 	"github.com/sohoa-vn/sohoa/storage/local"
 )
 
 func TestMain(m *testing.M) {
-	// libgomp reads OMP_THREAD_LIMIT when Tesseract loads: setting it now is too late.
-	if err := ocr.ReexecSingleThreaded(); err != nil {
-		os.Stderr.WriteString(err.Error() + "\n")
-		os.Exit(2)
-	}
-	code := m.Run()
-	if fx.dir != "" {
-		seal.MakeWritable(fx.dir)
-		os.RemoveAll(fx.dir)
-	}
-	os.Exit(code)
+	testenv.Main(m, func() {
+		if fx.dir != "" {
+			seal.MakeWritable(fx.dir)
+			os.RemoveAll(fx.dir)
+		}
+	})
 }
 
 // fixture is built once per test run: a package processed from
@@ -122,13 +116,16 @@ func (f *fixture) build() error {
 	}
 	f.unsealed = rep.Bag
 	out := filepath.Join(dir, "out")
-	chain := seal.LocalChain{Dir: out}
+	chain, err := seal.FolderChain(out)
+	if err != nil {
+		return err
+	}
 	for i := range f.series {
 		p := filepath.Join(out, fmt.Sprintf("series-%d", i+1))
-		if err := copyTree(f.unsealed, p); err != nil {
+		if err := testenv.CopyTree(f.unsealed, p); err != nil {
 			return err
 		}
-		info, err := bag.ReadInfo(filepath.Join(p, "bag-info.txt"))
+		info, err := bag.ReadInfo(filepath.Join(p, bag.InfoFile))
 		if err != nil {
 			return err
 		}
@@ -148,39 +145,11 @@ func (f *fixture) build() error {
 	return nil
 }
 
-// copyTree copies the folder src to dst, writable.
-func copyTree(src, dst string) error {
-	return filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(src, p)
-		target := filepath.Join(dst, rel)
-		if d.IsDir() {
-			return os.MkdirAll(target, 0o755)
-		}
-		in, err := os.Open(p)
-		if err != nil {
-			return err
-		}
-		defer in.Close()
-		out, err := os.OpenFile(target, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o644)
-		if err != nil {
-			return err
-		}
-		if _, err := io.Copy(out, in); err != nil {
-			out.Close()
-			return err
-		}
-		return out.Close()
-	})
-}
-
 // sealedCopy returns a writable copy of the first sealed package.
 func sealedCopy(t *testing.T, f *fixture) string {
 	t.Helper()
 	dst := filepath.Join(t.TempDir(), "pkg")
-	if err := copyTree(f.series[0], dst); err != nil {
+	if err := testenv.CopyTree(f.series[0], dst); err != nil {
 		t.Fatal(err)
 	}
 	return dst
@@ -207,7 +176,7 @@ func verify(t *testing.T, dir string, opts seal.VerifyOptions) *seal.Report {
 // payloadFile returns the bag path of the package's first document PDF.
 func payloadFile(t *testing.T, dir, ext string) string {
 	t.Helper()
-	m, err := bag.ReadManifest(filepath.Join(dir, "manifest-sha256.txt"))
+	m, err := bag.ReadManifest(filepath.Join(dir, bag.ManifestFile))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -235,8 +204,8 @@ func tool(t *testing.T, name string, args ...string) (string, error) {
 func opensslVerify(t *testing.T, dir, ca string) (string, error) {
 	t.Helper()
 	return tool(t, "openssl", "cms", "-verify", "-binary",
-		"-content", filepath.Join(dir, seal.TagManifest),
-		"-in", filepath.Join(dir, seal.SignatureFile), "-inform", "DER",
+		"-content", filepath.Join(dir, bag.TagManifestFile),
+		"-in", filepath.Join(dir, bag.SignatureFile), "-inform", "DER",
 		"-CAfile", ca, "-out", os.DevNull)
 }
 
@@ -254,9 +223,9 @@ func TestSealedPackageVerifies(t *testing.T) {
 		if want := f.links[i].SHA256; r.Fingerprint != want {
 			t.Errorf("%s: fingerprint %s, sealed as %s", p, r.Fingerprint, want)
 		}
-		b, _ := os.ReadFile(filepath.Join(p, seal.SignatureFile))
+		b, _ := os.ReadFile(filepath.Join(p, bag.SignatureFile))
 		if sum := sha256.Sum256(b); hex.EncodeToString(sum[:]) != r.Fingerprint {
-			t.Errorf("fingerprint is not the SHA-256 of %s", seal.SignatureFile)
+			t.Errorf("fingerprint is not the SHA-256 of %s", bag.SignatureFile)
 		}
 		if !strings.Contains(r.SignerSubject(), "Sở Nội vụ tỉnh Bắc Minh") || !strings.Contains(r.SignerSubject(), "NOT FOR PRODUCTION") {
 			t.Errorf("signer subject %q", r.SignerSubject())
@@ -301,7 +270,11 @@ func TestSealedPackageIsReadOnly(t *testing.T) {
 
 func TestChainHead(t *testing.T) {
 	f := setup(t)
-	head, err := seal.LocalChain{Dir: filepath.Dir(f.series[0])}.Head("H49.64.33")
+	chain, err := seal.FolderChain(filepath.Dir(f.series[0]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	head, err := chain.Head(context.Background(), "H49.64.33")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -340,8 +313,8 @@ func TestTamperingDetected(t *testing.T) {
 			return "metadata/notes.txt", seal.CheckFile, "unexpected file"
 		}},
 		{name: "bag-info edited", tamper: func(t *testing.T, dir string) (string, string, string) {
-			replaceIn(t, filepath.Join(dir, "bag-info.txt"), "Sohoa-Batch-Status: complete", "Sohoa-Batch-Status: complete (checked)")
-			return "bag-info.txt", seal.CheckFile, "checksum mismatch"
+			replaceIn(t, filepath.Join(dir, bag.InfoFile), "Sohoa-Batch-Status: complete", "Sohoa-Batch-Status: complete (checked)")
+			return bag.InfoFile, seal.CheckFile, "checksum mismatch"
 		}},
 		{name: "manifests and payload edited consistently", only: seal.CheckSignature, tamper: func(t *testing.T, dir string) (string, string, string) {
 			p := payloadFile(t, dir, ".txt")
@@ -351,14 +324,14 @@ func TestTamperingDetected(t *testing.T) {
 			copy(text, "SỬA")
 			write(t, filepath.Join(dir, p), string(text))
 			newSum, newSize := fileSum(t, filepath.Join(dir, p))
-			replaceIn(t, filepath.Join(dir, "manifest-sha256.txt"), oldSum, newSum)
-			replaceIn(t, filepath.Join(dir, "metadata", "METS.xml"),
+			replaceIn(t, filepath.Join(dir, bag.ManifestFile), oldSum, newSum)
+			replaceIn(t, filepath.Join(dir, filepath.FromSlash(bag.METSFile)),
 				fmt.Sprintf(`SIZE="%d" CHECKSUM="%s"`, oldSize, oldSum), fmt.Sprintf(`SIZE="%d" CHECKSUM="%s"`, newSize, newSum))
-			retag(t, dir, "manifest-sha256.txt", "metadata/METS.xml")
-			return seal.TagManifest, seal.CheckSignature, "does not match the signature"
+			retag(t, dir, bag.ManifestFile, bag.METSFile)
+			return bag.TagManifestFile, seal.CheckSignature, "does not match the signature"
 		}},
 		{name: "signed with another key", only: seal.CheckCertificate, tamper: func(t *testing.T, dir string) (string, string, string) {
-			tm, err := os.ReadFile(filepath.Join(dir, seal.TagManifest))
+			tm, err := os.ReadFile(filepath.Join(dir, bag.TagManifestFile))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -366,7 +339,7 @@ func TestTamperingDetected(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if err := os.WriteFile(filepath.Join(dir, seal.SignatureFile), der, 0o644); err != nil {
+			if err := os.WriteFile(filepath.Join(dir, bag.SignatureFile), der, 0o644); err != nil {
 				t.Fatal(err)
 			}
 			if out, err := opensslVerify(t, dir, f.ca); err == nil {
@@ -375,16 +348,16 @@ func TestTamperingDetected(t *testing.T) {
 			return "", seal.CheckCertificate, "not trusted by the given CA"
 		}},
 		{name: "signature deleted", tamper: func(t *testing.T, dir string) (string, string, string) {
-			if err := os.Remove(filepath.Join(dir, seal.SignatureFile)); err != nil {
+			if err := os.Remove(filepath.Join(dir, bag.SignatureFile)); err != nil {
 				t.Fatal(err)
 			}
-			return seal.SignatureFile, seal.CheckSignature, "not sealed"
+			return bag.SignatureFile, seal.CheckSignature, "not sealed"
 		}},
 		{name: "METS checksum edited", tamper: func(t *testing.T, dir string) (string, string, string) {
 			p := payloadFile(t, dir, ".pdf")
 			sum, _ := fileSum(t, filepath.Join(dir, p))
-			replaceIn(t, filepath.Join(dir, "metadata", "METS.xml"), sum, strings.Repeat("0", 64))
-			retag(t, dir, "metadata/METS.xml")
+			replaceIn(t, filepath.Join(dir, filepath.FromSlash(bag.METSFile)), sum, strings.Repeat("0", 64))
+			retag(t, dir, bag.METSFile)
 			return p, seal.CheckMETS, "METS.xml CHECKSUM"
 		}},
 	}
@@ -420,7 +393,7 @@ func TestPreviousSealMismatch(t *testing.T) {
 	if r.OK() || r.PreviousChecked {
 		t.Fatalf("series-3 verified with series-1 as previous: %v", r.Problems)
 	}
-	if len(r.Problems) != 1 || r.Problems[0].Check != seal.CheckChain || r.Problems[0].Path != "bag-info.txt" ||
+	if len(r.Problems) != 1 || r.Problems[0].Check != seal.CheckChain || r.Problems[0].Path != bag.InfoFile ||
 		!strings.Contains(r.Problems[0].What, "Previous-Seal-SHA256 "+f.links[1].SHA256) {
 		t.Errorf("problems:\n%s", lines(r.Problems))
 	}
@@ -456,14 +429,14 @@ func TestSealRefusesSealedAndInvalidBags(t *testing.T) {
 		t.Errorf("sealing a sealed package: %v", err)
 	}
 	dir = filepath.Join(t.TempDir(), "bag")
-	if err := copyTree(f.unsealed, dir); err != nil {
+	if err := testenv.CopyTree(f.unsealed, dir); err != nil {
 		t.Fatal(err)
 	}
 	flipByte(t, filepath.Join(dir, payloadFile(t, dir, ".pdf")), 10)
 	if _, err := seal.Seal(ctx, dir, f.signer, nil); err == nil || !strings.Contains(err.Error(), "not valid") {
 		t.Errorf("sealing an invalid bag: %v", err)
 	}
-	if _, err := os.Stat(filepath.Join(dir, seal.SignatureFile)); err == nil {
+	if _, err := os.Stat(filepath.Join(dir, bag.SignatureFile)); err == nil {
 		t.Error("an invalid bag was signed")
 	}
 }
@@ -481,8 +454,8 @@ func TestLoadSignerRejectsMismatchedKey(t *testing.T) {
 // offline, and checks what they must hold.
 func TestMETSAndPremisValidate(t *testing.T) {
 	f := setup(t)
-	metsFile := filepath.Join(f.series[0], "metadata", "METS.xml")
-	premisFile := filepath.Join(f.series[0], "metadata", "preservation", "premis.xml")
+	metsFile := filepath.Join(f.series[0], filepath.FromSlash(bag.METSFile))
+	premisFile := filepath.Join(f.series[0], filepath.FromSlash(bag.PremisFile))
 	for _, c := range []struct{ schema, file string }{
 		{"testdata/schemas/package.xsd", metsFile},
 		{"testdata/schemas/mets.xsd", metsFile},
@@ -568,7 +541,7 @@ func fileSum(t *testing.T, file string) (string, int) {
 // covering their tracks would.
 func retag(t *testing.T, dir string, files ...string) {
 	t.Helper()
-	tm := filepath.Join(dir, seal.TagManifest)
+	tm := filepath.Join(dir, bag.TagManifestFile)
 	m, err := bag.ReadManifest(tm)
 	if err != nil {
 		t.Fatal(err)
@@ -600,11 +573,11 @@ func lines(ps []seal.Problem) string {
 func unsealedCopy(t *testing.T, f *fixture, id string) string {
 	t.Helper()
 	dir := filepath.Join(t.TempDir(), id)
-	if err := copyTree(f.unsealed, dir); err != nil {
+	if err := testenv.CopyTree(f.unsealed, dir); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { seal.MakeWritable(dir) })
-	info, err := bag.ReadInfo(filepath.Join(dir, "bag-info.txt"))
+	info, err := bag.ReadInfo(filepath.Join(dir, bag.InfoFile))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -719,8 +692,8 @@ func TestMETSOfIncompleteBatchValidates(t *testing.T) {
 	if !errors.Is(err, pipeline.ErrIncomplete) {
 		t.Fatalf("err = %v, want an incomplete batch", err)
 	}
-	metsFile := filepath.Join(rep.Bag, "metadata", "METS.xml")
-	premisFile := filepath.Join(rep.Bag, "metadata", "preservation", "premis.xml")
+	metsFile := filepath.Join(rep.Bag, filepath.FromSlash(bag.METSFile))
+	premisFile := filepath.Join(rep.Bag, filepath.FromSlash(bag.PremisFile))
 	for _, c := range []struct{ schema, file string }{
 		{"testdata/schemas/package.xsd", metsFile},
 		{"testdata/schemas/premis-v3-0.xsd", premisFile},

@@ -19,8 +19,9 @@ import (
 // StoreChainPrefix is where StoreChain keeps chains in a store by default.
 const StoreChainPrefix = "sohoa-seals/"
 
-// StoreChain keeps each organisation's chain of seals in an object store
-// shared by many workers (the archive bucket of the queue), as immutable
+// StoreChain is the seal chain: it keeps each organisation's chain of seals
+// in an object store, shared by many workers (the archive bucket of the
+// queue) or local to one output folder (FolderChain, for sohoa process), as immutable
 // entries PREFIX<Organization-Identifier>/<number>.json numbered from 1. The
 // entry with the highest number is the head: the previous seal of the next
 // package of that organisation, whichever worker seals it. A worker claims
@@ -99,9 +100,13 @@ func (c StoreChain) Head(ctx context.Context, org string) (*Link, error) {
 
 // Seal seals the package at bagDir with s as the next link of its
 // organisation's chain. When the chain already holds a seal of this very
-// package (same batch, same tag files), that seal is restored instead.
+// package (same batch, same tag files), that seal is restored instead; a
+// package of the same batch that differs (sealed again after --overwrite)
+// takes the place of its earlier seal at the head, linking to the seal
+// before it. When the chain entry cannot be written the package is left
+// unsealed (or, if even that fails, the error wraps ErrSealedNotChained).
 func (c StoreChain) Seal(ctx context.Context, bagDir string, s Signer) (*Link, error) {
-	infoFile, tmFile, sigFile := filepath.Join(bagDir, BagInfo), filepath.Join(bagDir, TagManifest), filepath.Join(bagDir, SignatureFile)
+	infoFile, tmFile, sigFile := filepath.Join(bagDir, bag.InfoFile), filepath.Join(bagDir, bag.TagManifestFile), filepath.Join(bagDir, bag.SignatureFile)
 	origInfo, err := os.ReadFile(infoFile)
 	if err != nil {
 		return nil, fmt.Errorf("seal %s: %w", bagDir, err)
@@ -183,7 +188,13 @@ func (c StoreChain) Seal(ctx context.Context, bagDir string, s Signer) (*Link, e
 			return link, nil
 		}
 		if !errors.Is(err, storage.ErrExists) {
-			return nil, fmt.Errorf("seal chain: %w", err)
+			// The seal and its chain entry are one step: without the entry the
+			// package is unsealed again, so that what is reported is true and a
+			// new run seals it with the right link.
+			if rerr := restore(); rerr != nil {
+				return nil, fmt.Errorf("seal %s: %w (SHA-256 %s) but its chain entry could not be written (%v), and removing the seal failed: %v", bagDir, ErrSealedNotChained, link.SHA256, err, rerr)
+			}
+			return nil, fmt.Errorf("seal chain: writing the chain entry failed, so the package was left unsealed: %w", err)
 		}
 		// Another worker sealed a package of this organisation first: seal again after it.
 		if err := restore(); err != nil {
@@ -200,7 +211,7 @@ func (c StoreChain) reuse(bagDir string, e *storeEntry) (bool, error) {
 	if err := MakeWritable(bagDir); err != nil {
 		return false, err
 	}
-	for name, b := range map[string][]byte{BagInfo: []byte(e.BagInfo), TagManifest: []byte(e.TagManifest), SignatureFile: e.Signature} {
+	for name, b := range map[string][]byte{bag.InfoFile: []byte(e.BagInfo), bag.TagManifestFile: []byte(e.TagManifest), bag.SignatureFile: e.Signature} {
 		if err := os.WriteFile(filepath.Join(bagDir, name), b, 0o644); err != nil {
 			return false, fmt.Errorf("seal %s: %w", bagDir, err)
 		}

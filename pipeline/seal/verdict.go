@@ -7,6 +7,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/sohoa-vn/sohoa/pipeline/bag"
 )
 
 // Code names exactly what a Problem is, for programs (the dashboard, tests,
@@ -142,9 +144,6 @@ type packageRecord struct {
 	} `json:"files"`
 }
 
-// batchRecordFile is the package's own record of the batch.
-const batchRecordFile = "metadata/batch.json"
-
 // checkComplete reports a package that does not say it holds the whole
 // batch (Sohoa-Batch-Status), and every document its batch.json records as
 // not done, by its mã and the reason.
@@ -154,17 +153,17 @@ func (r *Report) checkComplete(dir, status string) {
 		if shown == "" {
 			shown = "(none)"
 		}
-		r.Add(Problem{Check: CheckCompleteness, Code: CodeIncomplete, Path: BagInfo,
+		r.Add(Problem{Check: CheckCompleteness, Code: CodeIncomplete, Path: bag.InfoFile,
 			What: fmt.Sprintf("Sohoa-Batch-Status is %s, not complete: documents of the batch are missing", shown),
 			Vi:   fmt.Sprintf("gói tin không đầy đủ (Sohoa-Batch-Status: %s): thiếu văn bản của lô", shown)})
 	}
-	data, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(batchRecordFile)))
+	data, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(bag.BatchRecordFile)))
 	if err != nil {
 		return // the bag check reports a missing or unreadable tag file
 	}
 	var rec packageRecord
 	if err := json.Unmarshal(data, &rec); err != nil {
-		r.Add(Problem{Check: CheckCompleteness, Code: CodeBagStructure, Path: batchRecordFile,
+		r.Add(Problem{Check: CheckCompleteness, Code: CodeBagStructure, Path: bag.BatchRecordFile,
 			What: fmt.Sprintf("not readable JSON, so the documents cannot be counted: %v", err),
 			Vi:   fmt.Sprintf("không đọc được (JSON lỗi), không kiểm đếm được văn bản: %v", err)})
 		return
@@ -198,7 +197,7 @@ func bagProblem(kind, path, what string) Problem {
 	case "altered":
 		p.Code, p.Vi = CodeFileAltered, "tệp tin đã bị thay đổi (giá trị SHA-256 không khớp danh mục manifest)"
 	case "unlisted":
-		p.Code, p.Vi = CodeFileAdded, "tệp tin thừa, không có trong manifest-sha256.txt"
+		p.Code, p.Vi = CodeFileAdded, "tệp tin thừa, không có trong "+bag.ManifestFile
 	case "unreadable":
 		p.Code, p.Vi = CodeFileUnreadable, "không đọc được tệp tin: "+what
 	case "oxum":

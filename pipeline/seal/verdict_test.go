@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/sohoa-vn/sohoa/pipeline/bag"
 	"github.com/sohoa-vn/sohoa/pipeline/seal"
 )
 
@@ -53,7 +54,7 @@ func TestVerdictIncomplete(t *testing.T) {
 	for range 4 {
 		replaceIn(t, dir+"/metadata/batch.json", `"status": "done"`, `"status": "failed", "error": "trang hỏng"`)
 	}
-	retag(t, dir, "bag-info.txt", "metadata/batch.json")
+	retag(t, dir, bag.InfoFile, bag.BatchRecordFile)
 	r := verify(t, dir, seal.VerifyOptions{Roots: f.roots})
 	codes := map[seal.Code]int{}
 	for _, p := range r.Problems {

@@ -153,7 +153,7 @@ func Verify(ctx context.Context, dir string, opts VerifyOptions) (*Report, error
 		return nil, fmt.Errorf("verify %s: %w", dir, err)
 	}
 
-	info, err := bag.ReadInfo(filepath.Join(dir, BagInfo))
+	info, err := bag.ReadInfo(filepath.Join(dir, bag.InfoFile))
 	if err == nil {
 		r.Batch, r.Organisation, r.OrgID = info.Get("External-Identifier"), info.Get("Source-Organization"), info.Get("Organization-Identifier")
 		r.Complete = info.Get("Sohoa-Batch-Status") == "complete"
@@ -161,8 +161,8 @@ func Verify(ctx context.Context, dir string, opts VerifyOptions) (*Report, error
 		r.checkComplete(dir, info.Get("Sohoa-Batch-Status"))
 		r.PreviousSHA256, r.PreviousBatch = info.Get(PreviousLabel), info.Get(PreviousBatchLabel)
 	}
-	payload, _ := bag.ReadManifest(filepath.Join(dir, "manifest-sha256.txt"))
-	tags, _ := bag.ReadManifest(filepath.Join(dir, TagManifest))
+	payload, _ := bag.ReadManifest(filepath.Join(dir, bag.ManifestFile))
+	tags, _ := bag.ReadManifest(filepath.Join(dir, bag.TagManifestFile))
 	r.unexpected(dir, tags)
 	r.checkMETS(dir, payload)
 	if err := ctx.Err(); err != nil {
@@ -179,9 +179,9 @@ func Verify(ctx context.Context, dir string, opts VerifyOptions) (*Report, error
 	if want := strings.ToLower(strings.TrimSpace(opts.PreviousSHA256)); want != "" {
 		switch {
 		case r.PreviousSHA256 == "":
-			r.add(CheckChain, CodeChain, BagInfo, "gói tin không ghi dấu niêm phong trước (Previous-Seal-SHA256) nhưng đã cho dấu niêm phong trước "+want, "no %s: this package records no previous seal, but %s was given", PreviousLabel, want)
+			r.add(CheckChain, CodeChain, bag.InfoFile, "gói tin không ghi dấu niêm phong trước (Previous-Seal-SHA256) nhưng đã cho dấu niêm phong trước "+want, "no %s: this package records no previous seal, but %s was given", PreviousLabel, want)
 		case !strings.EqualFold(r.PreviousSHA256, want):
-			r.add(CheckChain, CodeChain, BagInfo, "dấu niêm phong trước ghi trong gói ("+r.PreviousSHA256+") không khớp dấu niêm phong trước đã cho "+want+": thiếu gói tin ở giữa, hoặc không phải gói liền trước", "%s %s (batch %s) is not the given previous seal %s: a package is missing between them, or it is not the previous one",
+			r.add(CheckChain, CodeChain, bag.InfoFile, "dấu niêm phong trước ghi trong gói ("+r.PreviousSHA256+") không khớp dấu niêm phong trước đã cho "+want+": thiếu gói tin ở giữa, hoặc không phải gói liền trước", "%s %s (batch %s) is not the given previous seal %s: a package is missing between them, or it is not the previous one",
 				PreviousLabel, r.PreviousSHA256, r.PreviousBatch, want)
 		case opts.Previous == "":
 			r.PreviousChecked = true
@@ -213,16 +213,16 @@ func (r *Report) unexpected(dir string, tags map[string]string) {
 		rel, _ := filepath.Rel(dir, p)
 		rel = filepath.ToSlash(rel)
 		if d.IsDir() {
-			if rel == "data" {
+			if rel == bag.PayloadDir {
 				return filepath.SkipDir
 			}
 			return nil
 		}
-		if rel == TagManifest || rel == SignatureFile {
+		if rel == bag.TagManifestFile || rel == bag.SignatureFile {
 			return nil
 		}
 		if _, ok := tags[rel]; !ok {
-			r.add(CheckFile, CodeFileAdded, rel, "tệp tin thừa, không có trong "+TagManifest, "unexpected file: not listed in %s", TagManifest)
+			r.add(CheckFile, CodeFileAdded, rel, "tệp tin thừa, không có trong "+bag.TagManifestFile, "unexpected file: not listed in %s", bag.TagManifestFile)
 		}
 		return nil
 	})
@@ -232,22 +232,22 @@ func (r *Report) unexpected(dir string, tags map[string]string) {
 // (whose checksums the bag check compares with the files) and the file's
 // size on disk, and looks for payload files METS.xml leaves out.
 func (r *Report) checkMETS(dir string, payload map[string]string) {
-	f, err := os.Open(filepath.Join(dir, filepath.FromSlash(METSFile)))
+	f, err := os.Open(filepath.Join(dir, filepath.FromSlash(bag.METSFile)))
 	if err != nil {
-		r.add(CheckMETS, CodeMETS, METSFile, "không đọc được METS.xml", "cannot be read: %v", err)
+		r.add(CheckMETS, CodeMETS, bag.METSFile, "không đọc được METS.xml", "cannot be read: %v", err)
 		return
 	}
 	defer f.Close()
 	listed, err := mets.Files(f)
 	if err != nil {
-		r.add(CheckMETS, CodeMETS, METSFile, "METS.xml không hợp lệ", "not a readable METS document: %v", err)
+		r.add(CheckMETS, CodeMETS, bag.METSFile, "METS.xml không hợp lệ", "not a readable METS document: %v", err)
 		return
 	}
 	seen := map[string]bool{}
 	for _, l := range listed {
 		href := l.Href
-		if href == "" || path.IsAbs(href) || path.Clean(href) != href || !strings.HasPrefix(href, "data/") {
-			r.add(CheckMETS, CodeMETS, METSFile, "METS.xml ghi vị trí tệp tin không hợp lệ: "+href, "file %s has an invalid location %q", l.ID, href)
+		if href == "" || path.IsAbs(href) || path.Clean(href) != href || !strings.HasPrefix(href, bag.PayloadDir+"/") {
+			r.add(CheckMETS, CodeMETS, bag.METSFile, "METS.xml ghi vị trí tệp tin không hợp lệ: "+href, "file %s has an invalid location %q", l.ID, href)
 			continue
 		}
 		seen[href] = true
@@ -285,29 +285,29 @@ func (r *Report) checkMETS(dir string, payload map[string]string) {
 // timestamp's, else now) and was valid then; the signing time is neither in
 // the future nor before the bagging date.
 func (r *Report) checkSignature(dir string, roots *x509.CertPool, trust *Trust, now time.Time) {
-	der, err := os.ReadFile(filepath.Join(dir, SignatureFile))
+	der, err := os.ReadFile(filepath.Join(dir, bag.SignatureFile))
 	if err != nil {
-		r.add(CheckSignature, CodeUnsealed, SignatureFile, "gói chưa được ký số (không có chữ ký niêm phong)", "missing: the package is not sealed")
+		r.add(CheckSignature, CodeUnsealed, bag.SignatureFile, "gói chưa được ký số (không có chữ ký niêm phong)", "missing: the package is not sealed")
 		return
 	}
 	r.Fingerprint = fingerprint(der)
-	tm, err := os.ReadFile(filepath.Join(dir, TagManifest))
+	tm, err := os.ReadFile(filepath.Join(dir, bag.TagManifestFile))
 	if err != nil {
-		r.add(CheckSignature, CodeSignature, TagManifest, "không đọc được, nên không kiểm tra được chữ ký số", "cannot be read, so the signature cannot be checked: %v", err)
+		r.add(CheckSignature, CodeSignature, bag.TagManifestFile, "không đọc được, nên không kiểm tra được chữ ký số", "cannot be read, so the signature cannot be checked: %v", err)
 		return
 	}
 	p7, err := pkcs7.Parse(der)
 	if err != nil {
-		r.add(CheckSignature, CodeSignature, SignatureFile, "không phải chữ ký số CMS hợp lệ", "not a CMS signature: %v", err)
+		r.add(CheckSignature, CodeSignature, bag.SignatureFile, "không phải chữ ký số CMS hợp lệ", "not a CMS signature: %v", err)
 		return
 	}
 	if len(p7.Content) > 0 && !bytes.Equal(p7.Content, tm) {
-		r.add(CheckSignature, CodeSignature, SignatureFile, "chữ ký số chứa nội dung khác "+TagManifest, "holds content other than %s", TagManifest)
+		r.add(CheckSignature, CodeSignature, bag.SignatureFile, "chữ ký số chứa nội dung khác "+bag.TagManifestFile, "holds content other than %s", bag.TagManifestFile)
 	}
 	p7.Content = tm
 	r.Signer = p7.GetOnlySigner()
 	if r.Signer == nil {
-		r.add(CheckSignature, CodeSignature, SignatureFile, "chữ ký số không có đúng một người ký", "has %d signers and certificates that do not match, want exactly one signer", len(p7.Signers))
+		r.add(CheckSignature, CodeSignature, bag.SignatureFile, "chữ ký số không có đúng một người ký", "has %d signers and certificates that do not match, want exactly one signer", len(p7.Signers))
 		return
 	}
 	var signed time.Time
@@ -315,7 +315,7 @@ func (r *Report) checkSignature(dir string, roots *x509.CertPool, trust *Trust, 
 		r.SignedAt = signed
 	}
 	if err := p7.Verify(); err != nil {
-		r.add(CheckSignature, CodeSignature, TagManifest, "không khớp chữ ký số (đã bị thay đổi sau khi niêm phong, hoặc chữ ký của gói khác)", "does not match the signature in %s (changed after sealing, or signed for another package): %v", SignatureFile, err)
+		r.add(CheckSignature, CodeSignature, bag.TagManifestFile, "không khớp chữ ký số (đã bị thay đổi sau khi niêm phong, hoặc chữ ký của gói khác)", "does not match the signature in %s (changed after sealing, or signed for another package): %v", bag.SignatureFile, err)
 	}
 	for _, ua := range p7.Signers[0].UnauthenticatedAttributes {
 		if ua.Type.Equal(oidTimeStampToken) {
@@ -367,7 +367,7 @@ func (r *Report) checkPrevious(prevDir string) {
 		return
 	}
 	prevBatch := ""
-	if in, err := bag.ReadInfo(filepath.Join(prevDir, BagInfo)); err == nil {
+	if in, err := bag.ReadInfo(filepath.Join(prevDir, bag.InfoFile)); err == nil {
 		prevBatch = in.Get("External-Identifier")
 		if id := in.Get("Organization-Identifier"); id != r.OrgID {
 			r.add(CheckChain, CodeChain, "", "gói tin trước thuộc cơ quan, tổ chức khác", "previous package %s is of organisation %q, this one of %q", prevDir, id, r.OrgID)
@@ -375,9 +375,9 @@ func (r *Report) checkPrevious(prevDir string) {
 	}
 	switch {
 	case r.PreviousSHA256 == "":
-		r.add(CheckChain, CodeChain, BagInfo, "gói tin không ghi dấu niêm phong trước nhưng đã cho gói tin trước "+prevBatch, "no %s: this package records no previous seal, but %s (batch %s, seal %s) was given as previous", PreviousLabel, prevDir, prevBatch, fp)
+		r.add(CheckChain, CodeChain, bag.InfoFile, "gói tin không ghi dấu niêm phong trước nhưng đã cho gói tin trước "+prevBatch, "no %s: this package records no previous seal, but %s (batch %s, seal %s) was given as previous", PreviousLabel, prevDir, prevBatch, fp)
 	case !strings.EqualFold(r.PreviousSHA256, fp):
-		r.add(CheckChain, CodeChain, BagInfo, "dấu niêm phong trước ghi trong gói không khớp dấu niêm phong của gói "+prevBatch+": thiếu gói tin ở giữa, hoặc không phải gói liền trước", "%s %s (batch %s) does not match the seal of %s (batch %s, seal %s): a package is missing between them, or it is not the previous one",
+		r.add(CheckChain, CodeChain, bag.InfoFile, "dấu niêm phong trước ghi trong gói không khớp dấu niêm phong của gói "+prevBatch+": thiếu gói tin ở giữa, hoặc không phải gói liền trước", "%s %s (batch %s) does not match the seal of %s (batch %s, seal %s): a package is missing between them, or it is not the previous one",
 			PreviousLabel, r.PreviousSHA256, r.PreviousBatch, prevDir, prevBatch, fp)
 	default:
 		r.PreviousChecked = true

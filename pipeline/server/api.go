@@ -378,11 +378,10 @@ func (s *Server) summaries(ctx context.Context, r *http.Request) ([]*BatchSummar
 		n = min(v, 1000)
 	}
 	// Many dashboards polling the list cost one round of Redis reads per detailTTL.
-	s.list.mu.Lock()
-	defer s.list.mu.Unlock()
-	if s.list.val != nil && s.list.limit == n && time.Since(s.list.at) < detailTTL {
-		return s.list.val, nil
-	}
+	return s.caches.lists.Get(strconv.Itoa(n), func() ([]*BatchSummary, error) { return s.loadSummaries(context.WithoutCancel(ctx), n) })
+}
+
+func (s *Server) loadSummaries(ctx context.Context, n int) ([]*BatchSummary, error) {
 	ids, err := s.q.RecentBatches(ctx, n)
 	if err != nil {
 		return nil, err
@@ -395,7 +394,6 @@ func (s *Server) summaries(ctx context.Context, r *http.Request) ([]*BatchSummar
 		}
 		out = append(out, bs)
 	}
-	s.list.val, s.list.limit, s.list.at = out, n, time.Now()
 	return out, nil
 }
 
@@ -425,12 +423,23 @@ func (s *Server) apiDetail(w http.ResponseWriter, r *http.Request, who *principa
 		notVisible(w, r.PathValue("id"))
 		return
 	}
-	d, err := s.detail(r.Context(), r.PathValue("id"))
-	if err != nil {
-		s.fail(w, err)
+	_, d, ok := s.batchParam(w, r)
+	if !ok {
 		return
 	}
 	writeJSON(w, http.StatusOK, d)
+}
+
+// batchParam reads the {id} path value and returns the batch's detail
+// (secret names masked); when it cannot, it writes the error and ok is false.
+func (s *Server) batchParam(w http.ResponseWriter, r *http.Request) (id string, d *queue.BatchDetail, ok bool) {
+	id = r.PathValue("id")
+	d, err := s.detail(r.Context(), id)
+	if err != nil {
+		s.fail(w, err)
+		return "", nil, false
+	}
+	return id, d, true
 }
 
 // fail writes err as a JSON error.
@@ -467,10 +476,8 @@ func (s *Server) apiRetry(w http.ResponseWriter, r *http.Request, who *principal
 // apiPackage streams a packaged batch's bag as a tar stream "<id>/<path in the bag>".
 // A package holding secret material is never served: it is handed over offline.
 func (s *Server) apiPackage(w http.ResponseWriter, r *http.Request, who *principal) {
-	id := r.PathValue("id")
-	d, err := s.detail(r.Context(), id)
-	if err != nil {
-		s.fail(w, err)
+	id, d, ok := s.batchParam(w, r)
+	if !ok {
 		return
 	}
 	if hasSecret(d) {
@@ -531,10 +538,8 @@ func (s *Server) tarObject(ctx context.Context, tw *tar.Writer, name string, oi 
 // docParam reads the {doc} (and {page}) path values and checks that the
 // document exists and may be shown (not secret).
 func (s *Server) docParam(w http.ResponseWriter, r *http.Request) (id string, doc *queue.DocumentDetail, ok bool) {
-	id = r.PathValue("id")
-	d, err := s.detail(r.Context(), id)
-	if err != nil {
-		s.fail(w, err)
+	id, d, ok := s.batchParam(w, r)
+	if !ok {
 		return "", nil, false
 	}
 	n, err := strconv.Atoi(r.PathValue("doc"))

@@ -26,7 +26,7 @@ import (
 // TestRoles checks that every role is refused what it may not do, and that
 // nothing but the health checks answers without a token.
 func TestRoles(t *testing.T) {
-	e := newEnv(t, 13, 64<<20)
+	e := newEnv(t, 64<<20)
 	const (
 		none    = ""
 		station = configs.RoleStation
@@ -114,7 +114,7 @@ func TestRoles(t *testing.T) {
 // TestLogin: the login page exchanges a token for a Secure, HttpOnly,
 // SameSite=Strict cookie, which opens the dashboard; a wrong token does not.
 func TestLogin(t *testing.T) {
-	e := newEnv(t, 13, 64<<20)
+	e := newEnv(t, 64<<20)
 	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	resp, err := client.PostForm(e.url+"/login", map[string][]string{"token": {"sohoa_wrong"}})
 	if err != nil || resp.StatusCode != 401 {
@@ -179,7 +179,7 @@ func (zeros) Read(p []byte) (int, error) { clear(p); return len(p), nil }
 
 // TestUploadRefused: malformed uploads get clear JSON errors and leave nothing behind.
 func TestUploadRefused(t *testing.T) {
-	e := newEnv(t, 14, 8<<20)
+	e := newEnv(t, 8<<20)
 	post := func(body io.Reader, ctype string) (int, apiError) {
 		resp := e.do("POST", "/api/v1/batches", configs.RoleStation, body, ctype)
 		defer resp.Body.Close()
@@ -309,7 +309,7 @@ func TestUploadRefused(t *testing.T) {
 // complete through the API, downloads its package as an officer and checks
 // the bag; /metrics then shows the pages and their stage timings.
 func TestUploadProcessDownload(t *testing.T) {
-	e := newEnv(t, 15, 64<<20)
+	e := newEnv(t, 64<<20)
 	e.startWorker(2)
 	files := batchFiles(t, "web-ok-1", false)
 	// The PNG written again without its resolution: it is flagged low-dpi,
@@ -444,7 +444,7 @@ func untarTo(t *testing.T, r io.Reader, dir string) int {
 // TestRetry: a failed page is retried through the API while the batch runs;
 // its failure is cleared, the page runs again (and, still corrupt, fails again).
 func TestRetry(t *testing.T) {
-	e := newEnv(t, 15, 64<<20)
+	e := newEnv(t, 64<<20)
 	e.startWorker(1)
 	id := e.upload(batchFiles(t, "web-retry-1", true))
 	sum := e.waitFinished(id, 3*time.Minute)
@@ -481,7 +481,7 @@ func TestRetry(t *testing.T) {
 // installation) is processed, but neither its thumbnails, its PDF nor its
 // subject are shown by the dashboard or the API.
 func TestSecret(t *testing.T) {
-	e := newEnv(t, 14, 64<<20, func(c *Config) { c.Load.Isolated = true })
+	e := newEnv(t, 64<<20, func(c *Config) { c.Load.Isolated = true })
 	e.startWorker(1)
 	jpg, err := os.ReadFile("../../testdata/samples/qd-chinh-ly-p01.jpg")
 	if err != nil {

@@ -89,7 +89,7 @@ var (
 // TestAttackUploads: crafted uploads answer 400 (or 415) naming the entry,
 // never 500, never the server's temporary path, and leave nothing behind.
 func TestAttackUploads(t *testing.T) {
-	e := newEnv(t, 16, 8<<20)
+	e := newEnv(t, 8<<20)
 	type upload struct {
 		body  []byte
 		ctype string
@@ -164,7 +164,7 @@ func TestAttackUploads(t *testing.T) {
 // TestAttackLoginRedirect: after login the browser goes only to a path of
 // this site (item 8), whatever "next" says.
 func TestAttackLoginRedirect(t *testing.T) {
-	e := newEnv(t, 16, 1<<20)
+	e := newEnv(t, 1<<20)
 	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	cases := []struct{ next, want string }{
 		{"/batches/lo-1?lang=en", "/batches/lo-1?lang=en"},

@@ -46,7 +46,7 @@ func chromium(t *testing.T) string {
 // Screenshots of the batch list and the batch detail are saved as artefacts.
 func TestBrowser(t *testing.T) {
 	exe := chromium(t)
-	e := newEnv(t, 12, 64<<20)
+	e := newEnv(t, 64<<20)
 	id := e.upload(batchFiles(t, "web-browser-1", true))
 	e.startWorker(1)
 	art := artifactsDir(t)

@@ -9,11 +9,11 @@ import (
 	"image/jpeg"
 	"io"
 	"strings"
-	"sync"
 	"time"
 
 	"golang.org/x/image/draw"
 
+	"github.com/sohoa-vn/sohoa/pipeline/cache"
 	"github.com/sohoa-vn/sohoa/pipeline/pdfa"
 	"github.com/sohoa-vn/sohoa/pipeline/queue"
 )
@@ -30,24 +30,34 @@ const (
 	maxDetails = 1000   // batch details (each lives detailTTL)
 	maxSums    = 200000 // page results, ~150 bytes each
 	maxThumbs  = 4000   // thumbnails, ~15 KB each
+	maxLists   = 16     // batch lists, by limit (each lives detailTTL)
 )
 
-// makeRoom deletes an arbitrary entry of m when it holds n or more. The caller holds s.mu.
-func makeRoom[V any](m map[string]V, n int) {
-	if len(m) < n {
-		return
-	}
-	for k := range m {
-		delete(m, k)
-		return
+// caches are the server's in-memory caches.
+type caches struct {
+	lists   *cache.Cache[[]*BatchSummary] // the batch list, by limit
+	details *cache.Cache[maskedDetail]    // batch details, by id
+	sums    *cache.Cache[*queue.PageSum]  // done pages' results, by pageCacheKey
+	thumbs  *cache.Cache[[]byte]          // done pages' thumbnails, by pageCacheKey
+}
+
+func newCaches() caches {
+	return caches{
+		lists:   cache.New[[]*BatchSummary](maxLists, detailTTL),
+		details: cache.New[maskedDetail](maxDetails, detailTTL),
+		sums:    cache.New[*queue.PageSum](maxSums, 0),
+		thumbs:  cache.New[[]byte](maxThumbs, 0),
 	}
 }
 
-type detailEntry struct {
-	mu   sync.Mutex
-	at   time.Time
+// pageCacheKey is the key of a page in the caches.
+func pageCacheKey(id string, doc, page int) string { return fmt.Sprintf("%s/%d/%d", id, doc, page) }
+
+// maskedDetail is a batch's detail and the replacer that masks its secret
+// names (nil without secrets).
+type maskedDetail struct {
 	val  *queue.BatchDetail
-	mask *strings.Replacer // masks the batch's secret names, nil without secrets
+	mask *strings.Replacer
 }
 
 // detail returns batch id's detail with the results of its done pages, its
@@ -58,24 +68,18 @@ func (s *Server) detail(ctx context.Context, id string) (*queue.BatchDetail, err
 }
 
 // detailMasked returns detail(id) and the replacer that masks the batch's
-// secret names in other text (nil when it holds no secret material).
+// secret names in other text (nil when it holds no secret material). The
+// load is shared by every request asking at the same time, so one request
+// going away does not fail the others.
 func (s *Server) detailMasked(ctx context.Context, id string) (*queue.BatchDetail, *strings.Replacer, error) {
-	s.mu.Lock()
-	e := s.details[id]
-	if e == nil {
-		makeRoom(s.details, maxDetails)
-		e = &detailEntry{}
-		s.details[id] = e
-	}
-	s.mu.Unlock()
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	if e.val != nil && time.Since(e.at) < detailTTL {
-		return e.val, e.mask, nil
-	}
+	md, err := s.caches.details.Get(id, func() (maskedDetail, error) { return s.loadDetail(context.WithoutCancel(ctx), id) })
+	return md.val, md.mask, err
+}
+
+func (s *Server) loadDetail(ctx context.Context, id string) (maskedDetail, error) {
 	d, err := s.q.Detail(ctx, id)
 	if err != nil {
-		return nil, nil, err
+		return maskedDetail{}, err
 	}
 	mask := maskSecrets(d) // nothing of a secret hồ sơ or document leaves the server
 	for _, f := range d.Files {
@@ -84,62 +88,33 @@ func (s *Server) detailMasked(ctx context.Context, id string) (*queue.BatchDetai
 				if pg.State != queue.PageDone {
 					continue
 				}
-				k := fmt.Sprintf("%s/%d/%d", id, doc.Doc, pg.Page)
-				s.mu.Lock()
-				sum := s.sums[k]
-				s.mu.Unlock()
-				if sum == nil {
-					if sum, _, err = s.q.PageResult(ctx, id, doc.Doc, pg.Page); err != nil {
-						return nil, nil, err
-					}
-					s.mu.Lock()
-					makeRoom(s.sums, maxSums)
-					s.sums[k] = sum
-					s.mu.Unlock()
+				sum, err := s.caches.sums.Get(pageCacheKey(id, doc.Doc, pg.Page), func() (*queue.PageSum, error) {
+					sum, _, err := s.q.PageResult(ctx, id, doc.Doc, pg.Page)
+					return sum, err
+				})
+				if err != nil {
+					return maskedDetail{}, err
 				}
 				pg.Result = sum
 			}
 		}
 	}
-	e.val, e.mask, e.at = d, mask, time.Now()
-	return d, mask, nil
+	return maskedDetail{d, mask}, nil
 }
 
 // forget drops what the server remembers of batch id (after a retry).
 func (s *Server) forget(id string) {
-	s.mu.Lock()
-	delete(s.details, id)
-	s.mu.Unlock()
-	s.list.mu.Lock()
-	s.list.val = nil
-	s.list.mu.Unlock()
-}
-
-type thumbEntry struct {
-	once sync.Once
-	data []byte
-	err  error
+	s.caches.details.Forget(id)
+	s.caches.lists.ForgetPrefix("")
 }
 
 // thumbnail returns a small JPEG of a done page's normalized image
 // (orientation and skew applied), made once however many ask at the same time.
 func (s *Server) thumbnail(ctx context.Context, id string, doc, page int) ([]byte, error) {
-	k := fmt.Sprintf("%s/%d/%d", id, doc, page)
-	s.mu.Lock()
-	e := s.thumbs[k]
-	if e == nil {
-		makeRoom(s.thumbs, maxThumbs)
-		e = &thumbEntry{}
-		s.thumbs[k] = e
-	}
-	s.mu.Unlock()
-	e.once.Do(func() { e.data, e.err = s.makeThumbnail(context.WithoutCancel(ctx), k, id, doc, page) })
-	if e.err != nil {
-		s.mu.Lock()
-		delete(s.thumbs, k) // try again next time
-		s.mu.Unlock()
-	}
-	return e.data, e.err
+	k := pageCacheKey(id, doc, page)
+	return s.caches.thumbs.Get(k, func() ([]byte, error) {
+		return s.makeThumbnail(context.WithoutCancel(ctx), k, id, doc, page)
+	})
 }
 
 func (s *Server) makeThumbnail(ctx context.Context, k, id string, doc, page int) ([]byte, error) {

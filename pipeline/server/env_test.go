@@ -4,8 +4,6 @@ import (
 	"archive/tar"
 	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -26,17 +24,12 @@ import (
 	"github.com/sohoa-vn/sohoa/ocr"
 	"github.com/sohoa-vn/sohoa/pipeline/metrics"
 	"github.com/sohoa-vn/sohoa/pipeline/queue"
+	"github.com/sohoa-vn/sohoa/pipeline/testenv"
 	"github.com/sohoa-vn/sohoa/storage"
 	"github.com/sohoa-vn/sohoa/storage/s3"
 )
 
-func TestMain(m *testing.M) {
-	if err := ocr.ReexecSingleThreaded(); err != nil {
-		os.Stderr.WriteString(err.Error() + "\n")
-		os.Exit(2)
-	}
-	os.Exit(m.Run())
-}
+func TestMain(m *testing.M) { testenv.Main(m) }
 
 // testEnv is a server on loopback with its own Redis database and buckets, and a token per role.
 type testEnv struct {
@@ -51,26 +44,19 @@ type testEnv struct {
 	cache   string // the server's batch cache folder
 }
 
-func newEnv(t testing.TB, db int, maxUpload int64, adjust ...func(*Config)) *testEnv {
+func newEnv(t testing.TB, maxUpload int64, adjust ...func(*Config)) *testEnv {
 	t.Helper()
-	db += 60 // this package's Redis databases are 60-79 (see scripts/with-services.sh)
-	redisAddr, endpoint := os.Getenv("SOHOA_TEST_REDIS_ADDR"), os.Getenv("SOHOA_TEST_S3_ENDPOINT")
-	ak, sk := os.Getenv("SOHOA_TEST_S3_ACCESS_KEY"), os.Getenv("SOHOA_TEST_S3_SECRET_KEY")
-	if redisAddr == "" || endpoint == "" || ak == "" || sk == "" {
-		t.Fatal("SOHOA_TEST_REDIS_ADDR, SOHOA_TEST_S3_* not set: run the tests with scripts/with-services.sh (make test)")
-	}
+	svc := testenv.Get(t)
 	ctx := context.Background()
-	var rnd [4]byte
-	rand.Read(rnd[:])
-	prefix := "w" + hex.EncodeToString(rnd[:])
+	prefix := testenv.BucketPrefix(t)
 	bucket := func(name string, lock bool) storage.Store {
-		s, err := s3.New(ctx, s3.Config{Endpoint: endpoint, Bucket: prefix + "-" + name, AccessKey: ak, SecretKey: sk, ObjectLock: lock})
+		s, err := s3.New(ctx, s3.Config{Endpoint: svc.S3Endpoint, Bucket: prefix + "-" + name, AccessKey: svc.S3AccessKey, SecretKey: svc.S3SecretKey, ObjectLock: lock})
 		if err != nil {
 			t.Fatal(err)
 		}
 		return s
 	}
-	e := &testEnv{t: t, redis: fmt.Sprintf("redis://%s/%d", redisAddr, db), tokens: map[string]string{}, tempDir: t.TempDir()}
+	e := &testEnv{t: t, redis: testenv.RedisURL(t), tokens: map[string]string{}, tempDir: t.TempDir()}
 	e.stores = queue.Stores{Inbox: bucket("inbox", false), Work: bucket("work", false), Archive: bucket("archive", true)}
 	var err error
 	e.cache = t.TempDir()
@@ -79,9 +65,6 @@ func newEnv(t testing.TB, db int, maxUpload int64, adjust ...func(*Config)) *tes
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { e.q.Close() })
-	if err := e.q.Redis().FlushDB(ctx).Err(); err != nil {
-		t.Fatal(err)
-	}
 	var toks []configs.Token
 	for _, role := range []string{configs.RoleStation, configs.RoleStaff, configs.RoleOfficer, configs.RoleAdmin} {
 		tok, sum, err := NewToken()

@@ -34,7 +34,7 @@ func bombPNG() []byte {
 // 50–2400 (Inf, NaN, 1e300) is 400; a decompression bomb is 422 naming the
 // file, refused from its header; nothing is left behind.
 func TestUploadInputRefused(t *testing.T) {
-	e := newEnv(t, 115-60, 8<<20) // Redis database 115 (issue 12 h12b range 115-119)
+	e := newEnv(t, 8<<20)
 	post := func(query string, files map[string][]byte) (int, apiError) {
 		resp := e.do("POST", "/api/v1/batches"+query, configs.RoleStation, tarOf(t, files), "application/x-tar")
 		defer resp.Body.Close()

@@ -30,7 +30,7 @@ func TestLoad(t *testing.T) {
 		}
 		dur = time.Duration(n) * time.Second
 	}
-	e := newEnv(t, 11, 64<<20)
+	e := newEnv(t, 64<<20)
 	id := e.upload(batchFiles(t, "web-load-1", false))
 	e.startWorker(1)
 

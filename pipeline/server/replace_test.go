@@ -21,7 +21,7 @@ import (
 // under the same id is refused (409), as is a replacement once the package is
 // complete (409 sealed), and one for an unknown batch (404).
 func TestReplaceEndpoint(t *testing.T) {
-	e := newEnv(t, 16, 64<<20)
+	e := newEnv(t, 64<<20)
 	e.startWorker(1)
 	const id = "web-replace-1"
 	files := batchFiles(t, id, true)

@@ -18,6 +18,7 @@ import (
 
 	"github.com/sohoa-vn/sohoa/configs"
 	"github.com/sohoa-vn/sohoa/pipeline/queue"
+	"github.com/sohoa-vn/sohoa/pipeline/testenv"
 	"github.com/sohoa-vn/sohoa/storage"
 	"github.com/sohoa-vn/sohoa/storage/s3"
 )
@@ -67,7 +68,7 @@ func trickle(t *testing.T, addr, head string, pace, limit time.Duration) string 
 // login and an upload, each answered 408 once the body falls behind the
 // minimum rate, and the upload's temporary folder is gone.
 func TestSlowBody(t *testing.T) {
-	e := newEnv(t, 17, 64<<20, func(c *Config) {
+	e := newEnv(t, 64<<20, func(c *Config) {
 		c.Limits = Limits{BodyGrace: 200 * time.Millisecond, MinBodyRate: 100}
 	})
 	addr := strings.TrimPrefix(e.url, "http://")
@@ -118,7 +119,7 @@ func slicesOf(b []byte, n int) func(func([]byte) bool) {
 
 // TestLoginBodyLimit: a login body over the limit is refused (item 7).
 func TestLoginBodyLimit(t *testing.T) {
-	e := newEnv(t, 17, 64<<20)
+	e := newEnv(t, 64<<20)
 	resp := e.do("POST", "/login", "", strings.NewReader("token=x&pad="+strings.Repeat("p", 8<<10)), "application/x-www-form-urlencoded")
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusRequestEntityTooLarge {
@@ -135,7 +136,7 @@ func TestUploadSlots(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := newEnv(t, 17, 64<<20, func(c *Config) {
+	e := newEnv(t, 64<<20, func(c *Config) {
 		c.Limits = Limits{MaxUploads: 2, MaxUploadsPerToken: 1}
 		c.Tokens = append(c.Tokens, configs.Token{Name: "test-station-2", Role: configs.RoleStation, SHA256: sum2})
 		c.uploadStarted = func() { started <- struct{}{} }
@@ -200,7 +201,7 @@ func TestStationSeesOwn(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := newEnv(t, 18, 64<<20, func(c *Config) {
+	e := newEnv(t, 64<<20, func(c *Config) {
 		c.Tokens = append(c.Tokens, configs.Token{Name: "test-station-2", Role: configs.RoleStation, SHA256: sum2})
 	})
 	e.tokens["station2"] = tok2
@@ -251,7 +252,7 @@ func json2(t *testing.T, data []byte, v any) {
 // reasons included; its package is refused even to officers and admins
 // (item 10).
 func TestSecretMasked(t *testing.T) {
-	e := newEnv(t, 18, 64<<20, func(c *Config) { c.Load.Isolated = true })
+	e := newEnv(t, 64<<20, func(c *Config) { c.Load.Isolated = true })
 	e.startWorker(1)
 	tif, err := os.ReadFile("../../testdata/samples/tt-so-hoa-p01.tif")
 	if err != nil {
@@ -365,21 +366,22 @@ func (p *proxy) close() {
 // TestReadyzQuiet: /readyz, open to anyone, says only what is unavailable;
 // addresses, bucket names and errors go to the log (item 18).
 func TestReadyzQuiet(t *testing.T) {
-	redisP := newProxy(t, os.Getenv("SOHOA_TEST_REDIS_ADDR"))
-	s3P := newProxy(t, os.Getenv("SOHOA_TEST_S3_ENDPOINT"))
+	svc := testenv.Get(t)
+	redisP := newProxy(t, svc.RedisAddr)
+	s3P := newProxy(t, svc.S3Endpoint)
 	var logBuf syncBuffer
 	const bucket = "readyz-secret-bucket"
-	e := newEnv(t, 19, 1<<20, func(c *Config) {
+	e := newEnv(t, 1<<20, func(c *Config) {
 		ctx := context.Background()
 		st := func(name string) storage.Store {
 			s, err := s3.New(ctx, s3.Config{Endpoint: s3P.addr(), Bucket: fmt.Sprintf("%s-%s-%d", bucket, name, time.Now().UnixNano()%1e6),
-				AccessKey: os.Getenv("SOHOA_TEST_S3_ACCESS_KEY"), SecretKey: os.Getenv("SOHOA_TEST_S3_SECRET_KEY")})
+				AccessKey: svc.S3AccessKey, SecretKey: svc.S3SecretKey})
 			if err != nil {
 				t.Fatal(err)
 			}
 			return s
 		}
-		q, err := queue.New("redis://"+redisP.addr()+"/79", queue.Stores{Inbox: st("inbox"), Work: st("work"), Archive: st("archive")},
+		q, err := queue.New(fmt.Sprintf("redis://%s/%d", redisP.addr(), testenv.RedisDB(t)), queue.Stores{Inbox: st("inbox"), Work: st("work"), Archive: st("archive")},
 			queue.Options{CacheDir: t.TempDir(), Logger: quietLogger()})
 		if err != nil {
 			t.Fatal(err)

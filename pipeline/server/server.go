@@ -20,7 +20,6 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
-	"sync"
 	"time"
 
 	"github.com/hibiken/asynq"
@@ -73,17 +72,7 @@ type Server struct {
 
 	monitors []*asynqmon.HTTPHandler
 
-	list struct { // short-lived cache of the batch list
-		mu    sync.Mutex
-		at    time.Time
-		limit int
-		val   []*BatchSummary
-	}
-
-	mu      sync.Mutex
-	details map[string]*detailEntry // short-lived cache of batch details, by id
-	sums    map[string]*queue.PageSum
-	thumbs  map[string]*thumbEntry
+	caches caches
 }
 
 // New returns a Server for cfg.
@@ -94,8 +83,7 @@ func New(cfg Config) (*Server, error) {
 	if cfg.TempDir == "" {
 		cfg.TempDir = os.TempDir()
 	}
-	s := &Server{cfg: cfg, q: cfg.Queue, log: cfg.Logger, tokens: map[string]configs.Token{}, mux: http.NewServeMux(), limits: cfg.Limits.withDefaults(),
-		details: map[string]*detailEntry{}, sums: map[string]*queue.PageSum{}, thumbs: map[string]*thumbEntry{}}
+	s := &Server{cfg: cfg, q: cfg.Queue, log: cfg.Logger, tokens: map[string]configs.Token{}, mux: http.NewServeMux(), limits: cfg.Limits.withDefaults(), caches: newCaches()}
 	for _, t := range cfg.Tokens {
 		s.tokens[t.SHA256] = t
 	}

@@ -122,7 +122,7 @@ func (s *Store) Put(ctx context.Context, key string, r io.Reader, size int64, op
 	}()
 
 	h := sha256.New()
-	n, err := io.Copy(io.MultiWriter(tmp, h), ctxReader{ctx, r})
+	n, err := io.Copy(io.MultiWriter(tmp, h), storage.ContextReader(ctx, r))
 	if err != nil {
 		return storage.ObjectInfo{}, fmt.Errorf("local put %q: after %d bytes: %w", key, n, classify(err))
 	}
@@ -313,7 +313,7 @@ func (s *Store) hashFile(ctx context.Context, key string) (string, error) {
 	}
 	defer f.Close()
 	h := sha256.New()
-	if _, err := io.Copy(h, ctxReader{ctx, f}); err != nil {
+	if _, err := io.Copy(h, storage.ContextReader(ctx, f)); err != nil {
 		return "", classify(err)
 	}
 	return hex.EncodeToString(h.Sum(nil)), nil
@@ -441,19 +441,6 @@ func (s *Store) removeEmptyParents(top, dir string) {
 		}
 		dir = filepath.Dir(dir)
 	}
-}
-
-// ctxReader stops reading once ctx is done.
-type ctxReader struct {
-	ctx context.Context
-	r   io.Reader
-}
-
-func (c ctxReader) Read(p []byte) (int, error) {
-	if err := c.ctx.Err(); err != nil {
-		return 0, err
-	}
-	return c.r.Read(p)
 }
 
 func syncDir(dir string) error {

@@ -234,7 +234,7 @@ func hashContent(ctx context.Context, r io.Reader, size int64) (io.Reader, int64
 	if rs, ok := r.(io.ReadSeeker); ok {
 		start, err := rs.Seek(0, io.SeekCurrent)
 		if err == nil {
-			n, err := io.Copy(h, ctxReader{ctx, rs})
+			n, err := io.Copy(h, storage.ContextReader(ctx, rs))
 			if err != nil {
 				return nil, 0, "", nil, fmt.Errorf("hashing content: %w", err)
 			}
@@ -252,7 +252,7 @@ func hashContent(ctx context.Context, r io.Reader, size int64) (io.Reader, int64
 		return nil, 0, "", nil, fmt.Errorf("spooling content: %w", err)
 	}
 	cleanup := func() { f.Close(); os.Remove(f.Name()) }
-	n, err := io.Copy(io.MultiWriter(f, h), ctxReader{ctx, r})
+	n, err := io.Copy(io.MultiWriter(f, h), storage.ContextReader(ctx, r))
 	if err != nil {
 		cleanup()
 		return nil, 0, "", nil, fmt.Errorf("spooling content after %d bytes: %w", n, err)
@@ -500,17 +500,4 @@ func classify(ctx context.Context, err error) error {
 		return storage.Transient(err)
 	}
 	return err
-}
-
-// ctxReader stops reading once ctx is done.
-type ctxReader struct {
-	ctx context.Context
-	r   io.Reader
-}
-
-func (c ctxReader) Read(p []byte) (int, error) {
-	if err := c.ctx.Err(); err != nil {
-		return 0, err
-	}
-	return c.r.Read(p)
 }

@@ -3,7 +3,6 @@ package s3
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -22,6 +21,7 @@ import (
 
 	"github.com/minio/minio-go/v7"
 
+	"github.com/sohoa-vn/sohoa/pipeline/testenv"
 	"github.com/sohoa-vn/sohoa/storage"
 	"github.com/sohoa-vn/sohoa/storage/storagetest"
 )
@@ -29,23 +29,17 @@ import (
 // testConfig returns the MinIO started by scripts/with-services.sh, failing the test when there is none.
 func testConfig(t testing.TB) Config {
 	t.Helper()
-	endpoint := os.Getenv("SOHOA_TEST_S3_ENDPOINT")
-	if endpoint == "" {
-		t.Fatal("SOHOA_TEST_S3_ENDPOINT is not set: the S3 tests need a real MinIO. Run them through `make test` or " +
-			"`scripts/with-services.sh go test ./storage/...`, which start one and set SOHOA_TEST_S3_*.")
-	}
+	svc := testenv.Get(t)
 	return Config{
-		Endpoint:  endpoint,
+		Endpoint:  svc.S3Endpoint,
 		Bucket:    randomBucket(t),
-		AccessKey: os.Getenv("SOHOA_TEST_S3_ACCESS_KEY"),
-		SecretKey: os.Getenv("SOHOA_TEST_S3_SECRET_KEY"),
+		AccessKey: svc.S3AccessKey,
+		SecretKey: svc.S3SecretKey,
 	}
 }
 
 func randomBucket(t testing.TB) string {
-	b := make([]byte, 8)
-	rand.Read(b)
-	return "sohoa-test-" + hex.EncodeToString(b)
+	return "sohoa-test-" + testenv.BucketPrefix(t)
 }
 
 // newTestStore returns a Store on a fresh bucket, removed after the test unless it is locked.

@@ -5,8 +5,6 @@ package handovertest
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"fmt"
 	"io/fs"
 	"os"
@@ -16,6 +14,7 @@ import (
 	"testing"
 
 	"github.com/sohoa-vn/sohoa/pipeline/bag"
+	"github.com/sohoa-vn/sohoa/pipeline/testenv"
 	"github.com/sohoa-vn/sohoa/storage"
 	"github.com/sohoa-vn/sohoa/storage/s3"
 )
@@ -54,7 +53,7 @@ func MakeBag(t testing.TB, dir, id string, files int) map[string]string {
   ]
 }
 `, id, Organisation, codes[0], codes[1])
-	if _, err := w.AddTag("metadata/batch.json", strings.NewReader(meta)); err != nil {
+	if _, err := w.AddTag(bag.BatchRecordFile, strings.NewReader(meta)); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := w.Finish(bag.Info{{Label: "Source-Organization", Value: Organisation},
@@ -114,7 +113,7 @@ func Upload(t testing.TB, s storage.Store, dir, id string) {
 // Manifest returns the payload manifest of the bag at dir: SHA-256 by path.
 func Manifest(t testing.TB, dir string) map[string]string {
 	t.Helper()
-	f, err := os.Open(filepath.Join(dir, "manifest-sha256.txt"))
+	f, err := os.Open(filepath.Join(dir, bag.ManifestFile))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -130,14 +129,9 @@ func Manifest(t testing.TB, dir string) map[string]string {
 // MinIO started by scripts/with-services.sh; it fails the test when there is none.
 func MinIOStore(t testing.TB, prefix string) *s3.Store {
 	t.Helper()
-	endpoint := os.Getenv("SOHOA_TEST_S3_ENDPOINT")
-	if endpoint == "" {
-		t.Fatal("SOHOA_TEST_S3_ENDPOINT is not set: run the tests with scripts/with-services.sh (make test)")
-	}
-	var rnd [4]byte
-	rand.Read(rnd[:])
-	s, err := s3.New(context.Background(), s3.Config{Endpoint: endpoint, Bucket: prefix + "-" + hex.EncodeToString(rnd[:]),
-		AccessKey: os.Getenv("SOHOA_TEST_S3_ACCESS_KEY"), SecretKey: os.Getenv("SOHOA_TEST_S3_SECRET_KEY")})
+	svc := testenv.Get(t)
+	s, err := s3.New(context.Background(), s3.Config{Endpoint: svc.S3Endpoint, Bucket: prefix + "-" + testenv.BucketPrefix(t),
+		AccessKey: svc.S3AccessKey, SecretKey: svc.S3SecretKey})
 	if err != nil {
 		t.Fatal(err)
 	}

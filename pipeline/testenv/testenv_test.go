@@ -1,0 +1,90 @@
+package testenv
+
+import (
+	"context"
+	"slices"
+	"strconv"
+	"sync"
+	"testing"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// TestRedisDBLeases: tests asking at the same time (each with its own
+// connection, as test processes have) get different databases, each empty,
+// and a database is free again once its test ends.
+func TestRedisDBLeases(t *testing.T) {
+	svc := Get(t)
+	ctx := context.Background()
+	admin := redis.NewClient(&redis.Options{Addr: svc.RedisAddr})
+	defer admin.Close()
+
+	// A test leaves keys behind in its database; the next test to lease it
+	// finds it empty.
+	var used int
+	t.Run("first", func(t *testing.T) {
+		used = RedisDB(t)
+		c := redis.NewClient(&redis.Options{Addr: svc.RedisAddr, DB: used})
+		defer c.Close()
+		if err := c.Set(ctx, "left-over", "x", 0).Err(); err != nil {
+			t.Fatal(err)
+		}
+	})
+	t.Run("next", func(t *testing.T) {
+		if !claim(t, admin, used) {
+			t.Fatalf("database %d is still leased after its test ended", used)
+		}
+		c := redis.NewClient(&redis.Options{Addr: svc.RedisAddr, DB: used})
+		defer c.Close()
+		if size, err := c.DBSize(ctx).Result(); err != nil || size != 0 {
+			t.Errorf("database %d holds %d keys (%v) when leased again, want none", used, size, err)
+		}
+	})
+
+	const n = 24
+	dbs := make([]int, n)
+	t.Run("leases", func(t *testing.T) {
+		var wg sync.WaitGroup
+		for i := range n {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				dbs[i] = RedisDB(t) // held until this subtest ends
+			}()
+		}
+		wg.Wait()
+		// The counter comes round to a database still leased: it is passed over.
+		if err := admin.Set(ctx, counterKey, dbs[0]-PoolStart, 0).Err(); err != nil {
+			t.Fatal(err)
+		}
+		if db := RedisDB(t); slices.Contains(dbs, db) {
+			t.Errorf("RedisDB handed out database %d, which is leased", db)
+		}
+		for _, db := range dbs {
+			c := redis.NewClient(&redis.Options{Addr: svc.RedisAddr, DB: db})
+			if size, err := c.DBSize(ctx).Result(); err != nil || size != 0 {
+				t.Errorf("database %d holds %d keys (%v), want an empty one", db, size, err)
+			}
+			c.Close()
+		}
+	})
+	seen := map[int]bool{}
+	for _, db := range dbs {
+		if db < PoolStart || seen[db] {
+			t.Errorf("databases handed out at once: %v, want %d different ones from %d up", dbs, n, PoolStart)
+			break
+		}
+		seen[db] = true
+	}
+	keys, err := admin.Keys(ctx, leasePrefix+"*").Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range keys { // other test processes may hold leases of their own
+		for db := range seen {
+			if k == leasePrefix+strconv.Itoa(db) {
+				t.Errorf("lease %s still held after its test ended", k)
+			}
+		}
+	}
+}
