@@ -283,6 +283,9 @@ func runStatus(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		if s.Error != "" {
 			fmt.Fprintf(stdout, "  failed: %s\n", s.Error)
 		}
+		if s.State == queue.StateCopying {
+			fmt.Fprintf(stdout, "  chưa đủ bản sao (not yet in every copy of the archive): %s\n", s.Copies)
+		}
 		if len(pos) == 1 {
 			fmt.Fprintf(stdout, "  submitted %s\n", s.Submitted.Format(time.RFC3339))
 			if s.Retries > 0 {

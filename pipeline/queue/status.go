@@ -71,6 +71,9 @@ type BatchStatus struct {
 	Error string `json:"error,omitempty"`
 	// Retries counts the Retry calls that re-ran something.
 	Retries int `json:"retries,omitempty"`
+	// Copies, in StateCopying, says why the package is not yet in every copy
+	// of the archive ("waiting", or the last copy's error).
+	Copies string `json:"copies,omitempty"`
 }
 
 // Finished reports whether the batch's tasks have all ended: its package has
@@ -94,6 +97,7 @@ func (q *Queue) Status(ctx context.Context, id string) (*BatchStatus, error) {
 	s.Pages, _ = strconv.Atoi(h["pages"])
 	s.Retries, _ = strconv.Atoi(h["retries"])
 	s.Error = h["error"]
+	s.Copies = h["copies"]
 	pipe := q.rdb.Pipeline()
 	cards := make([]*redis.IntCmd, s.Documents)
 	for d := range cards {
