@@ -37,7 +37,7 @@ type HealResult struct {
 	Finished time.Time          `json:"finished"`
 	Checks   map[string]*Result `json:"checks"` // by store name, as found before any repair
 	Repaired []Repair           `json:"repaired,omitempty"`
-	Lost     []Lost             `json:"lost,omitempty"`   // unrecoverable: no intact copy left
+	Lost     []Lost             `json:"lost,omitempty"`    // unrecoverable: no intact copy left
 	Orphans  []Lost             `json:"orphans,omitempty"` // objects in no manifest: reported, not touched
 }
 
