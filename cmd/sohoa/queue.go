@@ -71,6 +71,14 @@ func openQueue(ctx context.Context, cfg *configs.Config, adjust ...func(*queue.O
 			return &storage.Retention{Mode: mode, Until: now.AddDate(years, 0, 0)}
 		}
 	}
+	if opts.Copies, err = openCopies(cfg); err != nil {
+		return nil, err
+	}
+	if len(opts.Copies) > 0 {
+		if opts.BackupLog, err = copyLogger(cfg, st.Archive, opts.Copies); err != nil {
+			return nil, err
+		}
+	}
 	for _, f := range adjust {
 		f(&opts)
 	}

@@ -76,7 +76,7 @@ func (q *Queue) handleReplicate(ctx context.Context, t *asynq.Task) error {
 			}
 			if prefix != seal.StoreChainPrefix {
 				q.opts.Logger.Info("package copied", "batch", p.Batch, "copy", c.Name, "objects", fig.Objects, "copied", fig.Copied, "bytes", fig.Bytes)
-				if q.opts.BackupLog != nil {
+				if q.opts.BackupLog != nil && fig.Copied > 0 { // a retry that copies nothing adds no entry
 					if err := q.opts.BackupLog(ctx, p.Batch, c.Name, fig); err != nil {
 						return fmt.Errorf("batch %s: backup log: %w", p.Batch, err)
 					}

@@ -1,0 +1,143 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sohoa-vn/sohoa/pipeline/copies"
+	"github.com/sohoa-vn/sohoa/pipeline/handover/handovertest"
+	"github.com/sohoa-vn/sohoa/storage"
+	"github.com/sohoa-vn/sohoa/storage/s3"
+	"github.com/sohoa-vn/sohoa/storage/s3/s3test"
+)
+
+// copyEnv is a queueEnv (Redis database db, in issue 18's range 100-109) whose
+// archive bucket has no lock (so that the test can damage it) and whose
+// configuration lists one copy, a locked bucket on a second MinIO server.
+func copyEnv(t *testing.T, db int) (*queueEnv, []string, *s3.Store, *s3.Store) {
+	t.Helper()
+	e := newQueueEnv(t, db)
+	m := s3test.Start(t)
+	keys := t.TempDir()
+	ak, sk := filepath.Join(keys, "access"), filepath.Join(keys, "secret")
+	os.WriteFile(ak, []byte(s3test.AccessKey+"\n"), 0o600)
+	os.WriteFile(sk, []byte(s3test.SecretKey+"\n"), 0o600)
+	f, err := os.OpenFile(e.config, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fmt.Fprintf(f, `copies:
+  - name: ban-sao-1
+    endpoint: %s
+    bucket: ban-sao
+    accessKeyFile: %s
+    secretKeyFile: %s
+    retention: {mode: GOVERNANCE, years: 1}
+`, m.Addr, ak, sk)
+	f.Close()
+	cp, err := s3.New(context.Background(), s3.Config{Endpoint: m.Addr, Bucket: "ban-sao", AccessKey: s3test.AccessKey,
+		SecretKey: s3test.SecretKey, ObjectLock: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := []string{"SOHOA_S3_ARCHIVEBUCKET=" + e.prefix + "-primary", "SOHOA_RETENTION_MODE=none"}
+	return e, env, e.bucket(t, "primary"), cp
+}
+
+// fillCopies puts two packages into primary and copies them into cp, locked.
+func fillCopies(t *testing.T, primary storage.Store, cp storage.CopyStore) {
+	t.Helper()
+	c := copies.Copy{Name: "ban-sao-1", Store: cp, Retention: func(now time.Time) *storage.Retention {
+		return &storage.Retention{Mode: storage.Governance, Until: now.AddDate(1, 0, 0)}
+	}}
+	for id, n := range map[string]int{"lo-1": 5, "lo-2": 3} {
+		dir := filepath.Join(t.TempDir(), id)
+		handovertest.MakeBag(t, dir, id, n)
+		handovertest.Upload(t, primary, dir, id)
+		if _, err := copies.Replicate(context.Background(), primary, c, id+"/", time.Now()); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func replaceWith(t *testing.T, s storage.CopyStore, key, text string) {
+	t.Helper()
+	h := sha256.Sum256([]byte(text))
+	if _, err := s.Replace(context.Background(), key, bytes.NewReader([]byte(text)), int64(len(text)),
+		storage.PutOptions{SHA256: hex.EncodeToString(h[:])}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestFixityHeals: "sohoa fixity" with a copy configured finds an object
+// damaged and another deleted in the primary, restores both from the copy and
+// records the incident; a second run is clean; the same object damaged in
+// both stores is unrecoverable, loudly, with exit 1.
+func TestFixityHeals(t *testing.T) {
+	e, env, primary, cp := copyEnv(t, 101)
+	ctx := context.Background()
+	fillCopies(t, primary, cp)
+	altered := "lo-1/data/H49.64.33.2019.01.VTLT/H49.64.33.2019.01.VTLT.1.pdf"
+	missing := "lo-2/data/H49.64.33.2025.02.VTLT/H49.64.33.2025.02.VTLT.2.pdf"
+	replaceWith(t, primary, altered, "đã sửa")
+	if err := primary.Delete(ctx, missing); err != nil {
+		t.Fatal(err)
+	}
+	out, stderr, code := e.run(t, env, "fixity")
+	for _, want := range []string{"chinh: altered " + altered, "chinh: missing " + missing,
+		"restored " + altered + " in chinh from ban-sao-1 (altered)", "restored " + missing + " in chinh from ban-sao-1 (missing)",
+		"over 2 stores: ok; 2 repaired"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("fixity output lacks %q", want)
+		}
+	}
+	inc := regexp.MustCompile(`incident (\d+-\d+) recorded`).FindStringSubmatch(out)
+	if code != exitOK || inc == nil {
+		t.Fatalf("fixity that healed: exit %d, incident %v\n%s%s", code, inc, out, stderr)
+	}
+	for _, key := range []string{altered, missing} {
+		want, _ := cp.Stat(ctx, key)
+		if got := hashObject(t, primary, key); got != want.SHA256 {
+			t.Errorf("%s in the primary: SHA-256 %s, want the copy's %s", key, got, want.SHA256)
+		}
+	}
+	out, stderr, code = e.run(t, env, "fixity")
+	if code != exitOK || strings.Contains(out, "restored") || strings.Contains(out, "incident") || !strings.Contains(out, "ok; 0 repaired") {
+		t.Fatalf("second run: exit %d\n%s%s", code, out, stderr)
+	}
+	if out, _, _ := e.run(t, env, "status"); !strings.Contains(out, ": ok (2 packages") {
+		t.Errorf("status after the clean run:\n%s", out)
+	}
+
+	replaceWith(t, primary, altered, "hỏng ở bản chính")
+	replaceWith(t, cp, altered, "hỏng ở bản sao")
+	out, _, code = e.run(t, env, "fixity")
+	if code != exitFailed || !strings.Contains(out, "UNRECOVERABLE: "+altered+" in chinh is altered") ||
+		!strings.Contains(out, "UNRECOVERABLE: "+altered+" in ban-sao-1 is altered") {
+		t.Fatalf("same object damaged in both: exit %d, want %d\n%s", code, exitFailed, out)
+	}
+}
+
+func hashObject(t *testing.T, s storage.Store, key string) string {
+	t.Helper()
+	r, err := s.Get(context.Background(), key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, r); err != nil {
+		t.Fatal(err)
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
