@@ -1,13 +1,20 @@
 package queue
 
 import (
+	"bytes"
 	"context"
+	"crypto/sha256"
+	"crypto/x509"
+	"encoding/hex"
+	"io"
+	"os"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/sohoa-vn/sohoa/pipeline"
 	"github.com/sohoa-vn/sohoa/pipeline/copies"
+	"github.com/sohoa-vn/sohoa/pipeline/pades"
 	"github.com/sohoa-vn/sohoa/pipeline/seal"
 	"github.com/sohoa-vn/sohoa/storage"
 	"github.com/sohoa-vn/sohoa/storage/s3"
@@ -29,6 +36,14 @@ func TestCopiesWaitForCopy(t *testing.T) {
 	if q.opts.Signer, err = seal.LoadSigner(keys.Key, keys.Cert); err != nil {
 		t.Fatal(err)
 	}
+	pem, _ := os.ReadFile(keys.CA)
+	cas, err := seal.ParseCertificates(pem)
+	if err != nil {
+		t.Fatal(err)
+	}
+	roots := x509.NewCertPool()
+	roots.AddCert(cas[0])
+	q.opts.Pipeline.Signer = &pades.Signer{Key: q.opts.Signer, Opts: pades.Options{Roots: roots}}
 	m := s3test.Start(t)
 	cs, err := s3.New(ctx, s3.Config{Endpoint: m.Addr, Bucket: "ban-sao", AccessKey: s3test.AccessKey, SecretKey: s3test.SecretKey, ObjectLock: true})
 	if err != nil {
@@ -73,6 +88,74 @@ func TestCopiesWaitForCopy(t *testing.T) {
 		t.Error("the seal chain is not in the copy")
 	}
 	t.Logf("%d objects in both stores, %d of them seal chain entries", len(copied), chain)
+
+	// Restore drill: an empty locked bucket (the primary rebuilt on new
+	// hardware) is restored from the copy; every package is verified (seal,
+	// PDF signatures) as it is restored.
+	rebuilt, err := s3.New(ctx, s3.Config{Endpoint: arch.Client().EndpointURL().Host, Bucket: arch.Bucket() + "-moi",
+		AccessKey: testServices(t).accessKey, SecretKey: testServices(t).secretKey, ObjectLock: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	to := copies.Copy{Name: "chinh", Store: rebuilt, Retention: q.opts.Retention}
+	dry, err := copies.Restore(ctx, cs, to, nil, copies.RestoreOptions{DryRun: true, Roots: roots})
+	if err != nil || len(dry) != 1 || dry[0].ID != b.ID || dry[0].Missing != dry[0].Objects || dry[0].Objects != len(copied)-chain {
+		t.Fatalf("dry run: %+v, %v; want %s with %d objects missing", dry, err, b.ID, len(copied)-chain)
+	}
+	if n := len(snapshot(t, rebuilt)); n != 0 {
+		t.Fatalf("the dry run wrote %d objects", n)
+	}
+	done, err := copies.Restore(ctx, cs, to, nil, copies.RestoreOptions{Roots: roots})
+	if err != nil || len(done) != 1 || done[0].Err != nil {
+		t.Fatalf("restore: %+v, %v", done, err)
+	}
+	if got := snapshot(t, rebuilt); !sameSnapshot(got, copied) {
+		t.Fatalf("restored store differs from the copy: %v", diffSnapshots(copied, got))
+	}
+	if err := copies.VerifyPackage(ctx, rebuilt, b.ID, roots, t.TempDir()); err != nil {
+		t.Fatalf("restored package: %v", err)
+	}
+	// A package whose seal no longer matches does not pass the drill.
+	if err := copies.VerifyPackage(ctx, &tamperedStore{Store: rebuilt, key: b.ID + "/bag-info.txt"}, b.ID, roots, t.TempDir()); err == nil {
+		t.Error("a package with an altered bag-info.txt verified")
+	} else {
+		t.Logf("altered package: %v", err)
+	}
+}
+
+// tamperedStore serves key with one byte more, as an altered object would read.
+type tamperedStore struct {
+	storage.Store
+	key string
+}
+
+func (s *tamperedStore) Get(ctx context.Context, key string) (io.ReadCloser, error) {
+	r, err := s.Store.Get(ctx, key)
+	if err != nil || key != s.key {
+		return r, err
+	}
+	defer r.Close()
+	data, err := io.ReadAll(r)
+	if err != nil {
+		return nil, err
+	}
+	return io.NopCloser(bytes.NewReader(append(data, '\n'))), nil
+}
+
+func (s *tamperedStore) Stat(ctx context.Context, key string) (storage.ObjectInfo, error) {
+	info, err := s.Store.Stat(ctx, key)
+	if err != nil || key != s.key {
+		return info, err
+	}
+	r, err := s.Get(ctx, key)
+	if err != nil {
+		return info, err
+	}
+	defer r.Close()
+	h := sha256.New()
+	info.Size, err = io.Copy(h, r)
+	info.SHA256 = hex.EncodeToString(h.Sum(nil))
+	return info, err
 }
 
 // waitCopyFailed waits until the replicate step of batch id has failed once
