@@ -16,6 +16,7 @@
 //	sohoa handover pull BATCH_ID --out DIR      download a package, verify it, write the handover record
 //	sohoa handover record BAG_DIR --out F.pdf   write the handover record (biên bản giao nhận) of a bag
 //	sohoa fixity [flags]                        re-hash every package in the archive against its manifests
+//	sohoa restore --from COPY --to STORE        rebuild an archive store from a copy, verifying every package
 //	sohoa keygen --out DIR                      make a development CA, signing key and certificate
 //	sohoa version                               print the version
 //
@@ -80,6 +81,7 @@ func commands() []command {
 		{"verify-bag", "check a BagIt bag's manifests against its files", runVerifyBag},
 		{"handover", "pull a package for handover and write the handover record (pull, record)", runHandover},
 		{"fixity", "re-hash every package in the archive against its manifests; report changes", runFixity},
+		{"restore", "rebuild an archive store from a copy, verifying every package", runRestore},
 		{"keygen", "make a DEVELOPMENT CA, signing key and certificate for sealing", runKeygen},
 		{"version", "print the version", runVersion},
 	}
