@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -16,6 +17,7 @@ import (
 
 	"github.com/sohoa-vn/sohoa/pipeline/copies"
 	"github.com/sohoa-vn/sohoa/pipeline/handover/handovertest"
+	"github.com/sohoa-vn/sohoa/pipeline/seal"
 	"github.com/sohoa-vn/sohoa/storage"
 	"github.com/sohoa-vn/sohoa/storage/s3"
 	"github.com/sohoa-vn/sohoa/storage/s3/s3test"
@@ -111,6 +113,8 @@ func TestFixityHeals(t *testing.T) {
 			t.Errorf("%s in the primary: SHA-256 %s, want the copy's %s", key, got, want.SHA256)
 		}
 	}
+	checkBackupRecords(t, e, env, inc[1], altered)
+
 	out, stderr, code = e.run(t, env, "fixity")
 	if code != exitOK || strings.Contains(out, "restored") || strings.Contains(out, "incident") || !strings.Contains(out, "ok; 0 repaired") {
 		t.Fatalf("second run: exit %d\n%s%s", code, out, stderr)
@@ -180,5 +184,58 @@ func TestRestoreCommand(t *testing.T) {
 	}
 	if out, _, code := e.run(t, env, "restore", "--from", "ban-sao-1", "--to", "nowhere"); code != exitUsage {
 		t.Errorf("restore to an unknown store: exit %d\n%s", code, out)
+	}
+}
+
+// checkBackupRecords writes the incident record of incident and the backup
+// report of today, signed with a development key, and checks them with
+// pdftotext and pdfsig.
+func checkBackupRecords(t *testing.T, e *queueEnv, env []string, incident, key string) {
+	t.Helper()
+	keys, err := seal.WriteDevelopmentKeys(t.TempDir(), "", time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	env = append(append([]string(nil), env...), "SOHOA_SEAL_KEYFILE="+keys.Key, "SOHOA_SEAL_CERTFILE="+keys.Cert, "SOHOA_SEAL_CAFILE="+keys.CA)
+	dir := t.TempDir()
+	today := time.Now().In(time.FixedZone("ICT", 7*3600)).Format("2006-01-02")
+	org := "Sở Nội vụ tỉnh Bắc Minh"
+	for _, c := range []struct {
+		args []string
+		want []string
+	}{
+		{[]string{"backup", "incident", incident, "--out", filepath.Join(dir, "su-co.pdf"), "--org", org, "--place", "Bắc Minh"},
+			[]string{"CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "BIÊN BẢN", "Xử lý sự cố và phục hồi dữ liệu lưu trữ số", "Sự cố số " + incident,
+				"Số đối tượng bị hỏng hoặc mất: 2; đã phục hồi: 2", "phục hồi từ ban-sao-1 (phiên bản", "bị thay đổi", "bị mất"}},
+		{[]string{"backup", "report", "--from", today, "--to", today, "--out", filepath.Join(dir, "sao-luu.pdf"), "--org", org, "--place", "Bắc Minh"},
+			[]string{"BIÊN BẢN", "Sao lưu tài liệu lưu trữ số", "2 lần kiểm tra toàn vẹn, 1 sự cố", incident, "kiểm tra", "sự cố"}},
+	} {
+		out, stderr, code := e.run(t, env, c.args...)
+		if code != exitOK {
+			t.Fatalf("%v: exit %d\n%s%s", c.args, code, out, stderr)
+		}
+		pdf := c.args[len(c.args)-5]
+		txt, err := exec.Command("pdftotext", "-layout", "-enc", "UTF-8", pdf, "-").Output()
+		if err != nil {
+			t.Fatalf("pdftotext %s: %v", pdf, err)
+		}
+		for _, w := range c.want {
+			if !strings.Contains(string(txt), w) {
+				t.Errorf("%s lacks %q:\n%s", filepath.Base(pdf), w, txt)
+			}
+		}
+		if b, err := exec.Command("pdfsig", pdf).CombinedOutput(); err != nil ||
+			!strings.Contains(string(b), "Signature is Valid") || !strings.Contains(string(b), "Total document signed") {
+			t.Errorf("pdfsig %s: %v\n%s", filepath.Base(pdf), err, b)
+		}
+		if c.args[1] == "incident" {
+			plain, err := os.ReadFile(strings.TrimSuffix(pdf, ".pdf") + ".txt")
+			if err != nil || !strings.Contains(string(plain), key) {
+				t.Errorf("incident text record lacks %s: %v\n%s", key, err, plain)
+			}
+		}
+	}
+	if _, _, code := e.run(t, env, "backup", "incident", "1-0", "--out", filepath.Join(dir, "x.pdf")); code != exitUsage {
+		t.Errorf("incident record of an unknown id: exit %d, want %d", code, exitUsage)
 	}
 }
