@@ -4,10 +4,16 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"log/slog"
+	"time"
+
+	"github.com/hibiken/asynq"
+	"github.com/redis/go-redis/v9"
 
 	"github.com/sohoa-vn/sohoa/configs"
 	"github.com/sohoa-vn/sohoa/pipeline/backuplog"
 	"github.com/sohoa-vn/sohoa/pipeline/fixity"
+	"github.com/sohoa-vn/sohoa/storage"
 )
 
 // runHeal is "sohoa fixity" with copies: fixity.Heal over the primary archive
@@ -72,4 +78,20 @@ func runHeal(ctx context.Context, cfg *configs.Config, save bool, stdout, stderr
 		}
 	}
 	return code
+}
+
+// scheduledHeal returns the worker's fixity task handler with copies: a share
+// of the holdings a day, over cfg.Backup.CheckPeriodDays, in every store.
+func scheduledHeal(ctx context.Context, cfg *configs.Config, rdb redis.Cmdable, logger *slog.Logger) (asynq.Handler, error) {
+	stores, err := archiveStores(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	mirrors := map[string]storage.Store{}
+	for _, s := range stores {
+		mirrors[s.Name] = s.Store
+	}
+	log := &backuplog.Log{RDB: rdb, Mirrors: mirrors}
+	period := time.Duration(cfg.Backup.CheckPeriodDays) * 24 * time.Hour
+	return fixity.HealHandler(stores, rdb, log, period, logger), nil
 }

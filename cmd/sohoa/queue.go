@@ -232,7 +232,17 @@ func runWorker(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		return exitFailed
 	}
 	mux := q.Handler(pool)
-	mux.Handle(fixity.TypeCheck, fixity.Handler(archive, q.Redis(), logger))
+	if len(cfg.Copies) > 0 {
+		// Every store is checked, a share a day over backup.checkPeriodDays, and healed.
+		h, err := scheduledHeal(ctx, cfg, q.Redis(), logger)
+		if err != nil {
+			fmt.Fprintln(stderr, "sohoa:", err)
+			return exitFailed
+		}
+		mux.Handle(fixity.TypeCheck, h)
+	} else {
+		mux.Handle(fixity.TypeCheck, fixity.Handler(archive, q.Redis(), logger))
+	}
 	srv := asynq.NewServerFromRedisClient(q.Redis(), q.ServerConfig(n))
 	if err := srv.Start(mux); err != nil {
 		fmt.Fprintln(stderr, "sohoa:", err)

@@ -5,9 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"hash/fnv"
+	"log/slog"
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/hibiken/asynq"
+	"github.com/redis/go-redis/v9"
 
 	"github.com/sohoa-vn/sohoa/pipeline/backuplog"
 	"github.com/sohoa-vn/sohoa/pipeline/copies"
@@ -242,4 +246,57 @@ func (h *HealResult) Incident() (backuplog.Entry, bool) {
 	}
 	e.Detail = fmt.Sprintf("%d objects restored from an intact copy, %d unrecoverable", len(h.Repaired), len(h.Lost))
 	return e, true
+}
+
+// HealHandler returns the handler of TypeCheck when the archive has copies:
+// each run checks, in every store (stores[0] the primary), the share of the
+// packages whose turn is today (Share), so that the whole holdings are read
+// once per period, and heals what it can. Each store's figures (objects,
+// bytes, time) go into the backup log, with the incident if any; the
+// primary's result is saved for "sohoa status". Unrecoverable objects are
+// logged as errors; a store that cannot be read fails the task (retried).
+func HealHandler(stores []copies.Copy, rdb redis.Cmdable, log *backuplog.Log, period time.Duration, logger *slog.Logger) asynq.HandlerFunc {
+	if logger == nil {
+		logger = slog.Default()
+	}
+	return func(ctx context.Context, t *asynq.Task) error {
+		h, err := Heal(ctx, stores, Options{Logger: logger, Include: Share(period, time.Now())})
+		if err != nil {
+			return err
+		}
+		for _, l := range h.Lost {
+			logger.Error("fixity: UNRECOVERABLE, no intact copy left", "key", l.Key, "store", l.Store, "problem", l.Problem, "detail", l.Detail)
+		}
+		for _, r := range h.Repaired {
+			logger.Warn("fixity: restored from an intact copy", "key", r.Key, "store", r.Store, "from", r.From, "problem", r.Problem)
+		}
+		var errs []error
+		for _, s := range stores {
+			r := h.Checks[s.Name]
+			e, err := log.Append(ctx, backuplog.Entry{Time: r.Finished, Kind: backuplog.KindCheck, Store: s.Name,
+				Objects: r.Objects, Bytes: r.Bytes, OK: r.OK(), Detail: "scheduled share: " + r.Summary()})
+			logAppend(logger, e, err, &errs)
+		}
+		if inc, ok := h.Incident(); ok {
+			e, err := log.Append(ctx, inc)
+			logAppend(logger, e, err, &errs)
+		}
+		if err := Save(ctx, rdb, h.Checks[stores[0].Name]); err != nil {
+			errs = append(errs, err)
+		}
+		return errors.Join(errs...)
+	}
+}
+
+// logAppend keeps the error of a log entry that is not in the log (no id); a
+// mirror that missed an entry in the log is only logged, so that the task is
+// not run again (and the entry written twice) for a store that is down.
+func logAppend(logger *slog.Logger, e backuplog.Entry, err error, errs *[]error) {
+	switch {
+	case err == nil:
+	case e.ID == "":
+		*errs = append(*errs, err)
+	default:
+		logger.Warn("backup log mirror", "entry", e.ID, "error", err)
+	}
 }

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hibiken/asynq"
 	"github.com/redis/go-redis/v9"
 
 	"github.com/sohoa-vn/sohoa/pipeline/backuplog"
@@ -154,5 +155,76 @@ func TestHeal(t *testing.T) {
 	if h.OK() || len(h.Repaired) != 0 || len(h.Lost) != 2 || h.Lost[0].Key != alteredKey || h.Lost[1].Key != alteredKey ||
 		!strings.Contains(h.Summary(), "UNRECOVERABLE") {
 		t.Fatalf("same object damaged in both: %s; repaired %+v, lost %+v", h.Summary(), h.Repaired, h.Lost)
+	}
+}
+
+// TestShare: over one period of daily runs every package is checked exactly once.
+func TestShare(t *testing.T) {
+	const days = 30
+	seen := map[string]int{}
+	ids := make([]string, 500)
+	for i := range ids {
+		ids[i] = "lo-" + strings.Repeat("x", i%7) + string(rune('a'+i%26)) + time.Duration(i).String()
+	}
+	start := time.Date(2026, 3, 1, 20, 0, 0, 0, time.UTC)
+	perDay := map[int]int{}
+	for d := range days {
+		include := fixity.Share(days*24*time.Hour, start.AddDate(0, 0, d))
+		for _, id := range ids {
+			if include(id) {
+				seen[id]++
+				perDay[d]++
+			}
+		}
+	}
+	for _, id := range ids {
+		if seen[id] != 1 {
+			t.Errorf("%s checked %d times in a period, want once", id, seen[id])
+		}
+	}
+	if len(perDay) < days/2 {
+		t.Errorf("the packages fall on %d days of %d: not spread", len(perDay), days)
+	}
+}
+
+// TestHealHandler: the scheduled task heals a damaged store, writes each
+// store's check and the incident to the backup log, and saves the primary's
+// result for status.
+func TestHealHandler(t *testing.T) {
+	ctx := context.Background()
+	stores, objects := twoCopies(t)
+	if err := stores[0].Store.Delete(ctx, missingKey); err != nil {
+		t.Fatal(err)
+	}
+	rdb := redis.NewClient(&redis.Options{Addr: os.Getenv("SOHOA_TEST_REDIS_ADDR"), DB: 106}) // issue 18's range 100-109
+	defer rdb.Close()
+	if err := rdb.FlushDB(ctx).Err(); err != nil {
+		t.Fatal(err)
+	}
+	log := &backuplog.Log{RDB: rdb, Mirrors: map[string]storage.Store{"chinh": stores[0].Store, "ban-sao-1": stores[1].Store}}
+	h := fixity.HealHandler(stores, rdb, log, 24*time.Hour, nil) // a one-day period: everything today
+	if err := h(ctx, asynq.NewTask(fixity.TypeCheck, nil)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := stores[0].Store.Stat(ctx, missingKey); err != nil {
+		t.Errorf("%s not restored: %v", missingKey, err)
+	}
+	entries, err := log.Range(ctx, time.Now().Add(-time.Hour), time.Now().Add(time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	kinds := map[string]int{}
+	for _, e := range entries {
+		kinds[e.Kind]++
+		if e.Kind == backuplog.KindCheck && e.Store == "ban-sao-1" && (e.Objects != objects || e.Bytes == 0 || !e.OK) {
+			t.Errorf("copy's check entry %+v, want %d objects, ok", e, objects)
+		}
+	}
+	if len(entries) != 3 || kinds[backuplog.KindCheck] != 2 || kinds[backuplog.KindIncident] != 1 {
+		t.Fatalf("backup log %+v; want 2 checks and 1 incident", entries)
+	}
+	last, err := fixity.Last(ctx, rdb)
+	if err != nil || last == nil || last.Missing != 1 || last.Packages != 2 {
+		t.Fatalf("saved result %+v, %v; want the primary's, 1 missing", last, err)
 	}
 }
