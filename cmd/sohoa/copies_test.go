@@ -15,8 +15,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/sohoa-vn/sohoa/pipeline/copies"
 	"github.com/sohoa-vn/sohoa/pipeline/handover/handovertest"
+	"github.com/sohoa-vn/sohoa/pipeline/queue"
 	"github.com/sohoa-vn/sohoa/pipeline/seal"
 	"github.com/sohoa-vn/sohoa/storage"
 	"github.com/sohoa-vn/sohoa/storage/s3"
@@ -184,6 +187,18 @@ func TestRestoreCommand(t *testing.T) {
 	}
 	if out, _, code := e.run(t, env, "restore", "--from", "ban-sao-1", "--to", "nowhere"); code != exitUsage {
 		t.Errorf("restore to an unknown store: exit %d\n%s", code, out)
+	}
+
+	// A batch waiting for a copy reads as such in status.
+	rdb := redis.NewClient(&redis.Options{Addr: e.svc.redisAddr, DB: e.db})
+	defer rdb.Close()
+	if err := rdb.HSet(ctx, "sohoa:batch:lo-cho", "submitted", time.Now().UTC().Format(time.RFC3339Nano), "state", queue.StateCopying,
+		"copies", "copy ban-sao-1: connection refused").Err(); err != nil {
+		t.Fatal(err)
+	}
+	if out, _, _ := e.run(t, env, "status", "lo-cho"); !strings.Contains(out, "lo-cho\tcopying") ||
+		!strings.Contains(out, "chưa đủ bản sao (not yet in every copy of the archive): copy ban-sao-1: connection refused") {
+		t.Errorf("status of a batch waiting for its copy:\n%s", out)
 	}
 }
 
