@@ -7,7 +7,8 @@
 # Test packages run in parallel and share this Redis, each on its own databases:
 # cmd/sohoa 1-19, pipeline/queue 20-39, pipeline/fixity 50-54, pipeline/metrics 55-59,
 # pipeline/server 60-79 (and 115, issue 12 input tests); pipeline/queue's catalogue and stack tests 90-91;
-# issue 18 (copies, backup log): pipeline/queue 100, 104-105, cmd/sohoa 101, 103, pipeline/fixity 102, 106.
+# issue 18 (copies, backup log): pipeline/queue 100, 104-105, cmd/sohoa 101, 103, pipeline/fixity 102, 106,
+# pipeline/backuplog 107.
 set -euo pipefail
 
 tmp=$(mktemp -d /tmp/sohoa-services.XXXXXX)
