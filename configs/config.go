@@ -39,6 +39,10 @@ type Config struct {
 	Retention Retention `yaml:"retention"`
 	Fixity    Fixity    `yaml:"fixity"`
 	Server    Server    `yaml:"server"`
+	// Copies are the archive's independent copies (see Copy); a complete
+	// package is stored, locked and verified in each.
+	Copies []Copy `yaml:"copies"`
+	Backup Backup `yaml:"backup"`
 }
 
 // Server holds the settings of "sohoa serve": the dashboard, the HTTP API and the metrics.
@@ -217,6 +221,7 @@ func Default() *Config {
 		Retention: Retention{Mode: "GOVERNANCE", Years: 10},
 		Fixity:    Fixity{Schedule: "@daily"},
 		Server:    Server{Addr: "127.0.0.1:8080", MaxUploadMB: 2048, SecureCookie: true},
+		Backup:    Backup{CheckPeriodDays: 365},
 	}
 }
 
@@ -243,6 +248,9 @@ func Load(path string, env []string) (*Config, error) {
 		return nil, err
 	}
 	if err := c.Seal.PKCS11.readPIN(em); err != nil {
+		return nil, err
+	}
+	if err := c.readCopyCredentials(); err != nil {
 		return nil, err
 	}
 	return c, c.Check()
@@ -327,7 +335,7 @@ func (c *Config) Check() error {
 				c.Fixity.Schedule, err)
 		}
 	}
-	return nil
+	return c.checkCopies()
 }
 
 func envMap(env []string) map[string]string {

@@ -6,9 +6,7 @@
 #   SOHOA_TEST_S3_ACCESS_KEY, SOHOA_TEST_S3_SECRET_KEY
 # Test packages run in parallel and share this Redis. Tests take their databases from
 # pipeline/testenv, which leases databases 128-255 one per test (a lease key in database 0),
-# so nobody numbers them by hand. Databases 1-127 remain for tests that still number theirs:
-# pipeline/queue 80 (AIP), 100 and 104-105 (copies), 116 (submit after a failed submit), 124-125
-# (transitions); cmd/sohoa 101, 103; pipeline/fixity 102, 106; pipeline/backuplog 107.
+# so nobody numbers them by hand.
 set -euo pipefail
 
 tmp=$(mktemp -d /tmp/sohoa-services.XXXXXX)

@@ -328,13 +328,19 @@ func runFixity(ctx context.Context, args []string, stdout, stderr io.Writer) int
 			"--archive-dir), hashes it and compares it with its bag manifests. Prints every altered object\n"+
 			"(content differs from the manifest), missing object (in a manifest, not stored) and orphan (stored,\n"+
 			"in no manifest), then a summary; saves the result in Redis for 'sohoa status'. Exits 1 when it finds\n"+
-			"a problem. Workers also run this check on the schedule fixity.schedule of the configuration.", stderr)
+			"a problem. Workers also run this check on the schedule fixity.schedule of the configuration.\n"+
+			"With copies configured, every copy is read too, and an object altered or missing in one store is\n"+
+			"restored from a store where it is intact; the incident goes into the backup log. Exits 1 when an\n"+
+			"object has no intact copy left.", stderr)
 	config := configFlag(fs)
 	archiveDir := fs.String("archive-dir", "", "check the local store at this folder instead of S3")
 	save := fs.Bool("save", true, "save the result in Redis, where 'sohoa status' shows it")
 	_, cfg, code, ok := parseConfigured(fs, config, args, 0, 0, stderr)
 	if !ok {
 		return code
+	}
+	if len(cfg.Copies) > 0 && *archiveDir == "" {
+		return runHeal(ctx, cfg, *save, stdout, stderr)
 	}
 	store, err := archiveStore(ctx, cfg, *archiveDir)
 	if err != nil {

@@ -16,6 +16,8 @@
 //	sohoa handover pull BATCH_ID --out DIR      download a package, verify it, write the handover record
 //	sohoa handover record BAG_DIR --out F.pdf   write the handover record (biên bản giao nhận) of a bag
 //	sohoa fixity [flags]                        re-hash every package in the archive against its manifests
+//	sohoa restore --from COPY --to STORE        rebuild an archive store from a copy, verifying every package
+//	sohoa backup report|incident ... --out F.pdf  the backup records (biên bản sao lưu, sự cố và phục hồi)
 //	sohoa keygen --out DIR                      make a development CA, signing key and certificate
 //	sohoa version                               print the version
 //
@@ -81,6 +83,8 @@ func commands() []command {
 		{"handover", "pull a package for handover and write the handover record (pull, record)", runHandover},
 		{"fixity", "re-hash every package in the archive against its manifests; report changes", runFixity},
 		{"export", "write SIP_hoso packages of a batch for another archive (export sip)", runExport},
+		{"restore", "rebuild an archive store from a copy, verifying every package", runRestore},
+		{"backup", "backup records from the backup log: report (biên bản sao lưu), incident (sự cố và phục hồi)", runBackup},
 		{"keygen", "make a DEVELOPMENT CA, signing key and certificate for sealing", runKeygen},
 		{"version", "print the version", runVersion},
 	}

@@ -72,6 +72,14 @@ func openQueue(ctx context.Context, cfg *configs.Config, adjust ...func(*queue.O
 			return &storage.Retention{Mode: mode, Until: now.AddDate(years, 0, 0)}
 		}
 	}
+	if opts.Copies, err = openCopies(cfg); err != nil {
+		return nil, err
+	}
+	if len(opts.Copies) > 0 {
+		if opts.BackupLog, err = copyLogger(cfg, st.Archive, opts.Copies); err != nil {
+			return nil, err
+		}
+	}
 	for _, f := range adjust {
 		f(&opts)
 	}
@@ -224,7 +232,17 @@ func runWorker(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		return exitFailed
 	}
 	mux := q.Handler(pool)
-	mux.Handle(fixity.TypeCheck, fixity.Handler(archive, q.Redis(), logger))
+	if len(cfg.Copies) > 0 {
+		// Every store is checked, a share a day over backup.checkPeriodDays, and healed.
+		h, err := scheduledHeal(ctx, cfg, q.Redis(), logger)
+		if err != nil {
+			fmt.Fprintln(stderr, "sohoa:", err)
+			return exitFailed
+		}
+		mux.Handle(fixity.TypeCheck, h)
+	} else {
+		mux.Handle(fixity.TypeCheck, fixity.Handler(archive, q.Redis(), logger))
+	}
 	srv := asynq.NewServerFromRedisClient(q.Redis(), q.ServerConfig(n))
 	if err := srv.Start(mux); err != nil {
 		fmt.Fprintln(stderr, "sohoa:", err)
@@ -282,6 +300,9 @@ func runStatus(ctx context.Context, args []string, stdout, stderr io.Writer) int
 			s.ID, s.State, s.DocumentsDone, s.DocumentsFailed, s.Documents, s.PagesDone, s.PagesFailed, s.Pages)
 		if s.Error != "" {
 			fmt.Fprintf(stdout, "  failed: %s\n", s.Error)
+		}
+		if s.State == queue.StateCopying {
+			fmt.Fprintf(stdout, "  chưa đủ bản sao (not yet in every copy of the archive): %s\n", s.Copies)
 		}
 		if len(pos) == 1 {
 			fmt.Fprintf(stdout, "  submitted %s\n", s.Submitted.Format(time.RFC3339))

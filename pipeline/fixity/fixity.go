@@ -29,6 +29,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/sohoa-vn/sohoa/pipeline/aip"
+	"github.com/sohoa-vn/sohoa/pipeline/backuplog"
 	"github.com/sohoa-vn/sohoa/pipeline/bag"
 	"github.com/sohoa-vn/sohoa/pipeline/seal"
 	"github.com/sohoa-vn/sohoa/storage"
@@ -108,6 +109,9 @@ func (r *Result) add(key, kind, detail string) {
 type Options struct {
 	Logger *slog.Logger     // default slog.Default()
 	Now    func() time.Time // default time.Now
+	// Include, when set, limits the check to the packages (batch ids) it
+	// accepts: a scheduled run reads a share of the holdings (see Share).
+	Include func(id string) bool
 }
 
 // Check reads every object of store, which holds packages under the archive
@@ -135,9 +139,15 @@ func Check(ctx context.Context, store storage.Store, opts Options) (*Result, err
 			aips = append(aips, o.Key)
 			return nil
 		}
+		if strings.HasPrefix(o.Key, backuplog.MirrorPrefix) {
+			return nil // the backup log's mirror: entries, not packages
+		}
 		id, rel, ok := strings.Cut(o.Key, "/")
 		if !ok {
 			res.add(o.Key, Orphan, "not inside a package")
+			return nil
+		}
+		if opts.Include != nil && !opts.Include(id) {
 			return nil
 		}
 		packages[id] = append(packages[id], rel)
@@ -158,7 +168,7 @@ func Check(ctx context.Context, store storage.Store, opts Options) (*Result, err
 		}
 		res.Packages++
 	}
-	if err := checkChain(ctx, store, chain, seals, res); err != nil {
+	if err := checkChain(ctx, store, chain, seals, res, opts.Include); err != nil {
 		return nil, err
 	}
 	if err := checkAIPs(ctx, store, aips, res); err != nil {
@@ -291,7 +301,7 @@ type chainEntry struct {
 // the signature whose fingerprint it gives, and the last entry naming a batch
 // must give the fingerprint of that package's stored seal (an earlier entry of
 // the same batch was superseded when the package was sealed again).
-func checkChain(ctx context.Context, store storage.Store, keys []string, seals map[string]string, res *Result) error {
+func checkChain(ctx context.Context, store storage.Store, keys []string, seals map[string]string, res *Result, include func(string) bool) error {
 	sort.Strings(keys)            // entry numbers are zero-padded: the last of a batch is its latest
 	latest := map[string]string{} // "<organisation folder>\x00<batch>" -> key of the last entry
 	entries := map[string]*chainEntry{}
@@ -328,6 +338,9 @@ func checkChain(ctx context.Context, store storage.Store, keys []string, seals m
 	}
 	for _, key := range latest {
 		e := entries[key]
+		if include != nil && !include(e.Batch) {
+			continue // its package is not in this share
+		}
 		got, ok := seals[e.Batch]
 		switch {
 		case !ok:

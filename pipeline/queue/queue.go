@@ -38,6 +38,7 @@ import (
 	"github.com/sohoa-vn/sohoa/ocr"
 	"github.com/sohoa-vn/sohoa/pipeline"
 	"github.com/sohoa-vn/sohoa/pipeline/cache"
+	"github.com/sohoa-vn/sohoa/pipeline/copies"
 	"github.com/sohoa-vn/sohoa/pipeline/seal"
 	"github.com/sohoa-vn/sohoa/storage"
 )
@@ -74,6 +75,14 @@ type Options struct {
 	Observer Observer
 	// AIP holds the codes of the AIP_hoso packages written beside each package.
 	AIP aip.Options
+	// Copies are the archive's independent copies besides the primary
+	// (Stores.Archive). With copies, a complete package goes through the
+	// replicate step (TypeReplicate) and the batch is complete only once the
+	// package is stored, locked and verified in every copy.
+	Copies []copies.Copy
+	// BackupLog, when set, records each package copied into a copy (the nhật
+	// ký sao lưu); a failure to record fails the replicate step, which is retried.
+	BackupLog func(ctx context.Context, batch, copy string, fig copies.Figures) error
 }
 
 // Queue submits batches, runs their tasks and reports their state.
@@ -129,6 +138,7 @@ func (q *Queue) Handler(pool *ocr.Pool) *asynq.ServeMux {
 	mux.Handle(TypePage, classified(func(ctx context.Context, t *asynq.Task) error { return q.handlePage(ctx, t, pool) }))
 	mux.Handle(TypeDocument, classified(q.handleDocument))
 	mux.Handle(TypePackage, classified(q.handlePackage))
+	mux.HandleFunc(TypeReplicate, q.handleReplicate) // every error retried: a copy may come back
 	return mux
 }
 

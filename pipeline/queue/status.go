@@ -20,6 +20,7 @@ const (
 	StateComplete   = state.BatchComplete   // packaged, every document done
 	StateIncomplete = state.BatchIncomplete // packaged, some documents failed
 	StateFailed     = state.BatchFailed     // not packaged: the batch or package task ran out of retries
+	StateCopying    = state.BatchCopying    // the complete package is in the primary archive, not yet in every copy ("chưa đủ bản sao")
 )
 
 // meta is the batch's hash in Redis.
@@ -116,6 +117,9 @@ type BatchStatus struct {
 	Error string `json:"error,omitempty"`
 	// Retries counts the Retry calls that re-ran something.
 	Retries int `json:"retries,omitempty"`
+	// Copies, in StateCopying, says why the package is not yet in every copy
+	// of the archive ("waiting", or the last copy's error).
+	Copies string `json:"copies,omitempty"`
 }
 
 // Finished reports whether the batch's tasks have all ended: its package has
@@ -137,6 +141,7 @@ func (q *Queue) Status(ctx context.Context, id string) (*BatchStatus, error) {
 	if err := s.parse(h); err != nil {
 		return nil, fmt.Errorf("status %s: %w", id, err)
 	}
+	s.Copies = h["copies"]
 	pipe := q.rdb.Pipeline()
 	cards := make([]*redis.IntCmd, s.Documents)
 	for d := range cards {

@@ -56,6 +56,9 @@ func (q *Queue) handlePackage(ctx context.Context, t *asynq.Task) error {
 	if err := q.archive(ctx, p.Batch, bagDir, ret); err != nil {
 		return fmt.Errorf("batch %s: archive: %w", p.Batch, err)
 	}
+	if rep.Complete && len(q.opts.Copies) > 0 {
+		return q.awaitCopies(ctx, p.Batch) // the replicate step records the batch complete
+	}
 	state, err := q.recordPackaged(ctx, p.Batch, rep.Complete)
 	if err != nil {
 		return err

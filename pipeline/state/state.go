@@ -21,6 +21,7 @@ const (
 	BatchComplete   BatchState = "complete"   // packaged, every document done
 	BatchIncomplete BatchState = "incomplete" // packaged, some documents failed
 	BatchFailed     BatchState = "failed"     // not packaged: the batch or package task ran out of retries
+	BatchCopying    BatchState = "copying"    // complete package archived, not yet in every copy of the archive
 )
 
 // String returns the state as stored and shown ("queued", ...).
@@ -30,7 +31,7 @@ func (s BatchState) String() string { return string(s) }
 func (s BatchState) MarshalBinary() ([]byte, error) { return []byte(s), nil }
 
 // Finished reports whether a batch in state s has no task left to run.
-func (s BatchState) Finished() bool { return s != BatchQueued && batches.known(s) }
+func (s BatchState) Finished() bool { return s != BatchQueued && s != BatchCopying && batches.known(s) }
 
 // ParseBatch returns the batch state named s, or an error naming it.
 func ParseBatch(s string) (BatchState, error) {

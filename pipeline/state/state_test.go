@@ -8,7 +8,7 @@ import (
 // Every transition in the table is allowed, and only those: every other pair
 // of known states is refused.
 func TestTransitionTable(t *testing.T) {
-	bs := []BatchState{BatchQueued, BatchComplete, BatchIncomplete, BatchFailed}
+	bs := []BatchState{BatchQueued, BatchComplete, BatchIncomplete, BatchFailed, BatchCopying}
 	ds := []DocState{DocPending, DocDone, DocEmpty, DocFailed}
 	allowed := map[[2]string]bool{}
 	for _, tr := range transitions {
@@ -38,8 +38,8 @@ func TestTransitionTable(t *testing.T) {
 		}
 	}
 	// The table as documented: 5 batch transitions, 5 document ones.
-	if nb != 5 || nd != 5 || len(transitions) != nb+nd {
-		t.Errorf("%d batch and %d document transitions allowed, table has %d rows; want 5, 5, 10", nb, nd, len(transitions))
+	if nb != 7 || nd != 5 || len(transitions) != nb+nd {
+		t.Errorf("%d batch and %d document transitions allowed, table has %d rows; want 7, 5, 12", nb, nd, len(transitions))
 	}
 }
 
@@ -104,13 +104,13 @@ func TestBatchSources(t *testing.T) {
 	if len(got) != 2 || got[0] != BatchFailed || got[1] != BatchIncomplete {
 		t.Errorf("sources of queued: %v, want [failed incomplete]", got)
 	}
-	if got := BatchSources(BatchComplete); len(got) != 1 || got[0] != BatchQueued {
-		t.Errorf("sources of complete: %v, want [queued]", got)
+	if got := BatchSources(BatchComplete); len(got) != 2 || got[0] != BatchQueued || got[1] != BatchCopying {
+		t.Errorf("sources of complete: %v, want [queued copying]", got)
 	}
 }
 
 func TestParse(t *testing.T) {
-	for _, s := range []string{"queued", "complete", "incomplete", "failed"} {
+	for _, s := range []string{"queued", "complete", "incomplete", "failed", "copying"} {
 		if st, err := ParseBatch(s); err != nil || st.String() != s {
 			t.Errorf("ParseBatch(%q) = %q, %v", s, st, err)
 		}
@@ -120,7 +120,7 @@ func TestParse(t *testing.T) {
 			t.Errorf("ParseBatch(%q): no error", s)
 		}
 	}
-	if !BatchComplete.Finished() || !BatchIncomplete.Finished() || !BatchFailed.Finished() || BatchQueued.Finished() || BatchState("x").Finished() {
+	if !BatchComplete.Finished() || !BatchIncomplete.Finished() || !BatchFailed.Finished() || BatchQueued.Finished() || BatchCopying.Finished() || BatchState("x").Finished() {
 		t.Error("Finished: want complete, incomplete and failed only")
 	}
 }

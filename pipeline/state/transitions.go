@@ -17,6 +17,8 @@ var transitions = []struct {
 	{BatchQueued, BatchComplete, "package task: every document done, the package sealed and archived"},
 	{BatchQueued, BatchIncomplete, "package task: some documents failed, the package archived unsealed"},
 	{BatchQueued, BatchFailed, "the batch or package task ran out of retries"},
+	{BatchQueued, BatchCopying, "package task: every document done, the package sealed and archived in the primary; copies configured"},
+	{BatchCopying, BatchComplete, "replicate task: the package is stored, locked and verified in every copy"},
 	{BatchFailed, BatchQueued, "Retry re-runs the failed batch or package task"},
 	{BatchIncomplete, BatchQueued, "Retry re-runs the failed documents; Replace re-runs replaced pages"},
 

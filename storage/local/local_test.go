@@ -212,3 +212,7 @@ func BenchmarkGet(b *testing.B) {
 		rc.Close()
 	}
 }
+
+func TestCopyConformance(t *testing.T) {
+	storagetest.RunCopy(t, func(t *testing.T) storage.CopyStore { return newStore(t) }, true)
+}

@@ -347,3 +347,15 @@ func BenchmarkPut(b *testing.B) {
 		}
 	}
 }
+
+func TestCopyConformance(t *testing.T) {
+	storagetest.RunCopy(t, func(t *testing.T) storage.CopyStore { return newTestStore(t, testConfig(t)) }, false)
+}
+
+func TestCopyConformanceLockedBucket(t *testing.T) {
+	storagetest.RunCopy(t, func(t *testing.T) storage.CopyStore {
+		cfg := testConfig(t)
+		cfg.ObjectLock = true
+		return newTestStore(t, cfg)
+	}, true)
+}

@@ -1,0 +1,87 @@
+package queue
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"testing"
+	"time"
+
+	"github.com/hibiken/asynq"
+
+	"github.com/sohoa-vn/sohoa/ocr"
+	"github.com/sohoa-vn/sohoa/pipeline"
+	"github.com/sohoa-vn/sohoa/pipeline/copies"
+	"github.com/sohoa-vn/sohoa/storage/s3"
+	"github.com/sohoa-vn/sohoa/storage/s3/s3test"
+)
+
+// BenchmarkSecondCopy runs the benchmark batch (benchBatch: 12 one-page
+// documents) through the queue with the archive alone and with a second copy
+// on another MinIO server (the replicate step: every package object copied,
+// its SHA-256 verified in the copy), twice each, interleaved, with the same
+// workers and engines. It reports the ratio of the wall times from submit to
+// complete (two-copies/one-copy; the target is at most 1.10).
+func BenchmarkSecondCopy(b *testing.B) {
+	const rounds = 2
+	ctx := context.Background()
+	batch, err := pipeline.Load(ctx, benchBatch(b), pipeline.LoadOptions{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	pool, err := ocr.NewPool(benchWorkers, ocr.Options{Languages: "vie"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer pool.Close()
+	m := s3test.Start(b)
+	run := func(withCopy bool) time.Duration {
+		b.StopTimer()
+		q, _, _ := newTestQueue(b)
+		q.opts.Pipeline.Languages = "vie"
+		if withCopy {
+			var rnd [4]byte
+			rand.Read(rnd[:])
+			cs, err := s3.New(ctx, s3.Config{Endpoint: m.Addr, Bucket: "copy-" + hex.EncodeToString(rnd[:]),
+				AccessKey: s3test.AccessKey, SecretKey: s3test.SecretKey})
+			if err != nil {
+				b.Fatal(err)
+			}
+			q.opts.Copies = []copies.Copy{{Name: "ban-sao-1", Store: cs}}
+		}
+		srv := asynq.NewServerFromRedisClient(q.Redis(), q.ServerConfig(benchWorkers))
+		if err := srv.Start(q.Handler(pool)); err != nil {
+			b.Fatal(err)
+		}
+		defer srv.Shutdown()
+		b.StartTimer()
+		start := time.Now()
+		if _, err := q.Submit(ctx, batch, pipeline.LoadOptions{}, nil); err != nil {
+			b.Fatal(err)
+		}
+		for {
+			s, err := q.Status(ctx, batch.ID)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if s.Finished() {
+				if s.State != StateComplete {
+					b.Fatalf("queue run (copy %v): %+v", withCopy, s)
+				}
+				break
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+		return time.Since(start)
+	}
+	var one, two time.Duration
+	b.ResetTimer()
+	for i := 0; i < b.N*rounds; i++ {
+		one += run(false)
+		two += run(true)
+	}
+	n := float64(b.N * rounds)
+	b.ReportMetric(one.Seconds()/n, "one-copy-s")
+	b.ReportMetric(two.Seconds()/n, "two-copies-s")
+	b.ReportMetric(two.Seconds()/one.Seconds(), "two/one")
+}
