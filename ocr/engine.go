@@ -6,33 +6,30 @@ import (
 	"fmt"
 	"image"
 	"os"
-	"strconv"
 	"strings"
 	"time"
 
-	"github.com/otiai10/gosseract/v2"
 	"golang.org/x/text/unicode/norm"
 )
 
 // defaultVariables are the Tesseract variables every Engine sets unless Options.Variables
 // overrides them.
 //
-// Page segmentation is set as a variable because gosseract's SetPageSegMode, called before
-// the first recognition, is lost when the API is initialised. Tesseract's chatter on every page
+// Page segmentation is automatic (Tesseract's PSM_AUTO, 3). Tesseract's chatter on every page
 // ("Estimating resolution as 450") goes to debug_file, here discarded.
 func defaultVariables() map[string]string {
 	return map[string]string{
-		"tessedit_pageseg_mode": strconv.Itoa(int(gosseract.PSM_AUTO)),
+		"tessedit_pageseg_mode": "3",
 		"debug_file":            os.DevNull,
 	}
 }
 
 // Engine is one Tesseract instance (plus its OSD instance). Not safe for concurrent use.
 type Engine struct {
-	client *gosseract.Client
-	osd    *osdAPI
-	buf    []byte // reused buffer for the image handed to Tesseract
-	opts   Options
+	tess *tessAPI
+	osd  *osdAPI
+	buf  []byte // reused buffer for the image handed to Tesseract
+	opts Options
 }
 
 // NewEngine starts Tesseract with opts and loads its language data.
@@ -43,43 +40,15 @@ func NewEngine(opts Options) (*Engine, error) {
 	if langs == "" {
 		langs = "vie"
 	}
-	client := gosseract.NewClient()
-	e := &Engine{client: client, opts: opts}
-	if err := client.SetLanguage(strings.Split(langs, "+")...); err != nil {
-		e.Close()
-		return nil, fmt.Errorf("ocr: new engine: %w", err)
-	}
-	if opts.TessdataDir != "" {
-		if err := client.SetTessdataPrefix(opts.TessdataDir); err != nil {
-			e.Close()
-			return nil, fmt.Errorf("ocr: new engine: %w", err)
-		}
-	}
 	vars := defaultVariables()
 	for k, v := range opts.Variables {
 		vars[k] = v
 	}
-	for k, v := range vars {
-		if err := client.SetVariable(gosseract.SettableVariable(k), v); err != nil {
-			e.Close()
-			return nil, fmt.Errorf("ocr: new engine: variable %s: %w", k, err)
-		}
-	}
-	// gosseract initialises Tesseract lazily, on the first recognition. Recognise a tiny blank
-	// image now so that bad languages or variables are reported here, not on the first page.
-	blank := image.NewGray(image.Rect(0, 0, 8, 8))
-	for i := range blank.Pix {
-		blank.Pix[i] = 0xff
-	}
-	e.buf = appendBMP(e.buf[:0], blank)
-	if err := client.SetImageFromBytes(e.buf); err != nil {
-		e.Close()
+	tess, err := newTessAPI(opts.TessdataDir, langs, vars)
+	if err != nil {
 		return nil, fmt.Errorf("ocr: new engine: %w", err)
 	}
-	if _, err := client.Text(); err != nil {
-		e.Close()
-		return nil, fmt.Errorf("ocr: new engine: languages %q: %w", langs, err)
-	}
+	e := &Engine{tess: tess, opts: opts}
 	osd, err := newOSD(opts.TessdataDir)
 	if err != nil {
 		e.Close()
@@ -100,7 +69,7 @@ func (e *Engine) Recognize(ctx context.Context, img image.Image) (*Result, error
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("ocr: recognize: %w", err)
 	}
-	if e.client == nil {
+	if e.tess == nil {
 		return nil, errors.New("ocr: recognize: engine is closed")
 	}
 	var times StepTimes
@@ -113,10 +82,7 @@ func (e *Engine) Recognize(ctx context.Context, img image.Image) (*Result, error
 	e.buf = appendBMP(e.buf[:0], g)
 	times.Image = time.Since(t0)
 	t0 = time.Now()
-	if err := e.client.SetImageFromBytes(e.buf); err != nil {
-		return nil, fmt.Errorf("ocr: recognize: %w", err)
-	}
-	boxes, err := e.client.GetBoundingBoxesVerbose()
+	boxes, err := e.tess.words(e.buf)
 	if err != nil {
 		return nil, fmt.Errorf("ocr: recognize: %w", err)
 	}
@@ -129,16 +95,16 @@ func (e *Engine) Recognize(ctx context.Context, img image.Image) (*Result, error
 		if text == "" {
 			continue
 		}
-		if line == 0 || bb.BlockNum != prevBlock || bb.ParNum != prevPar || bb.LineNum != prevLine {
+		if line == 0 || bb.Block != prevBlock || bb.Paragraph != prevPar || bb.Line != prevLine {
 			line++
-			prevBlock, prevPar, prevLine = bb.BlockNum, bb.ParNum, bb.LineNum
+			prevBlock, prevPar, prevLine = bb.Block, bb.Paragraph, bb.Line
 		}
 		res.Words = append(res.Words, Word{
 			Text:       text,
 			Box:        bb.Box.Add(b.Min),
 			Confidence: max(0, min(100, bb.Confidence)),
-			Block:      bb.BlockNum,
-			Paragraph:  bb.ParNum,
+			Block:      bb.Block,
+			Paragraph:  bb.Paragraph,
 			Line:       line,
 		})
 		sum += res.Words[len(res.Words)-1].Confidence
@@ -165,9 +131,9 @@ func (e *Engine) Recognize(ctx context.Context, img image.Image) (*Result, error
 
 // Close frees the Tesseract instances. Closing a closed Engine does nothing.
 func (e *Engine) Close() error {
-	if e.client != nil {
-		e.client.Close()
-		e.client = nil
+	if e.tess != nil {
+		e.tess.close()
+		e.tess = nil
 	}
 	if e.osd != nil {
 		e.osd.close()

@@ -1,7 +1,7 @@
 // Package ocr recognises Vietnamese text on page images with Tesseract and finds page orientation and skew.
 //
-// An [Engine] wraps one Tesseract instance for recognition (through gosseract) and one for
-// orientation and script detection (through Tesseract's C API). Engines are not safe for
+// An [Engine] wraps one Tesseract instance for recognition and one for orientation and script
+// detection, both through Tesseract's C API with shims that free every result they take. Engines are not safe for
 // concurrent use; a [Pool] hands one to each worker. [DetectSkew] measures the small rotation
 // of an upright page with Leptonica.
 //

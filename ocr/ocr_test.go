@@ -371,7 +371,7 @@ func TestPool(t *testing.T) {
 	if err := p.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if e1.client != nil || e2.client != nil {
+	if e1.tess != nil || e2.tess != nil {
 		t.Error("Close left idle engines open")
 	}
 	if _, err := p.Get(ctx); err == nil {

@@ -255,9 +255,10 @@ func isIncompleteBag(dir string) bool {
 }
 
 type runner struct {
-	b    *Batch
-	opts Options
-	pk   *Packager
+	b         *Batch
+	opts      Options
+	pk        *Packager
+	originals Originals // each original hashed once for all its pages
 }
 
 type pageJob struct {
@@ -349,7 +350,7 @@ func (r *runner) processOne(ctx context.Context, pool *ocr.Pool, j pageJob) (*Pa
 		return nil, &PageError{j.pg.File, j.pg.FilePage, StageOCR, err}
 	}
 	defer pool.Put(eng)
-	return ProcessPage(ctx, eng, r.b.Dir, j.pg, PageOptions{DPI: j.pg.DPI, MinConfidence: r.opts.MinConfidence, Encode: r.opts.Encode})
+	return ProcessPage(ctx, eng, r.b.Dir, j.pg, PageOptions{DPI: j.pg.DPI, MinConfidence: r.opts.MinConfidence, Encode: r.opts.Encode, Originals: &r.originals})
 }
 
 // DocumentOutput is a finished document's files: its PDF/A, plain text and ALTO XML.

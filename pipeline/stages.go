@@ -102,6 +102,9 @@ type PageOptions struct {
 	DPI           float64 // the page's resolution (after any --dpi override)
 	MinConfidence float64 // pages whose mean OCR confidence is lower are flagged
 	Encode        pdfa.EncodeOptions
+	// Originals, when set, hashes each file once for all its pages (see Originals); when nil
+	// the page's file is hashed for this page alone.
+	Originals *Originals
 }
 
 // PageResult is a processed page: its normalized, encoded image, its words and what was found.
@@ -119,16 +122,6 @@ type PageResult struct {
 	// first reading found no signer's name (see fields.SignerRegion); nil otherwise.
 	SignerWords  []ocr.Word
 	SignerRegion image.Rectangle
-}
-
-// ReadOriginal reads a page's file and records its SHA-256 and size.
-func ReadOriginal(batchDir string, pg *Page) ([]byte, Original, error) {
-	data, err := os.ReadFile(filepath.Join(batchDir, filepath.FromSlash(pg.File)))
-	if err != nil {
-		return nil, Original{}, &PageError{pg.File, pg.FilePage, StageDecode, err}
-	}
-	sum := sha256.Sum256(data)
-	return data, Original{File: pg.File, SHA256: hex.EncodeToString(sum[:]), Size: int64(len(data))}, nil
 }
 
 // Normalize turns a decoded page upright and straight and crops scanner
@@ -192,7 +185,7 @@ func ProcessPage(ctx context.Context, eng *ocr.Engine, batchDir string, pg *Page
 	}
 
 	t0 := time.Now()
-	data, orig, err := ReadOriginal(batchDir, pg)
+	orig, err := opts.Originals.Identify(batchDir, pg)
 	if err != nil {
 		return nil, err
 	}
@@ -200,8 +193,14 @@ func ProcessPage(ctx context.Context, eng *ocr.Engine, batchDir string, pg *Page
 	if pg.Unreadable != nil {
 		return fail(StageDecode, pg.Unreadable)
 	}
-	img, info, err := scan.DecodeBytes(data, pg.FilePage)
+	// The page alone is read from the file: a multi-page TIFF is never read whole per page.
+	img, info, err := scan.Decode(filepath.Join(batchDir, filepath.FromSlash(pg.File)), pg.FilePage)
 	if err != nil {
+		var se *scan.PageError
+		if errors.As(err, &se) {
+			// The PageError below names the file; keep the scan error as it was from memory.
+			err = &scan.PageError{Page: se.Page, Err: se.Err}
+		}
 		return fail(StageDecode, err)
 	}
 	res.Timings.Decode = time.Since(t0)
@@ -246,7 +245,7 @@ func ProcessPage(ctx context.Context, eng *ocr.Engine, batchDir string, pg *Page
 
 	t0 = time.Now()
 	if info.Format == scan.JPEG && geo.NeedsNoChange() {
-		res.Image, err = pdfa.PassThroughJPEG(data)
+		res.Image, err = passThrough(batchDir, pg, orig)
 	}
 	if info.Format != scan.JPEG || !geo.NeedsNoChange() || err != nil {
 		res.Image, err = pdfa.EncodeImage(norm, opts.Encode)
@@ -256,6 +255,19 @@ func ProcessPage(ctx context.Context, eng *ocr.Engine, batchDir string, pg *Page
 	}
 	res.Timings.Encode = time.Since(t0)
 	return res, nil
+}
+
+// passThrough reads pg's JPEG file (one page) for the PDF as it is, after checking that it is
+// still the file identified as orig.
+func passThrough(batchDir string, pg *Page, orig Original) (pdfa.Image, error) {
+	data, err := os.ReadFile(filepath.Join(batchDir, filepath.FromSlash(pg.File)))
+	if err != nil {
+		return pdfa.Image{}, err
+	}
+	if sum := sha256.Sum256(data); hex.EncodeToString(sum[:]) != orig.SHA256 {
+		return pdfa.Image{}, fmt.Errorf("the file changed while it was processed (SHA-256 %s, then %x)", orig.SHA256, sum)
+	}
+	return pdfa.PassThroughJPEG(data)
 }
 
 // minOrientationConfidence is the OSD confidence under which a page is flagged

@@ -1,0 +1,79 @@
+package ocr
+
+import (
+	"context"
+	"image"
+	"slices"
+	"testing"
+)
+
+// leakPage returns a small page for the engine memory checks: a band of text lines of the
+// 300-dpi sample qd-chinh-ly-p01, straightened, so that one recognition takes little time but
+// finds some words.
+func leakPage(tb testing.TB) *image.Gray {
+	tb.Helper()
+	samples, images := loadSamples(tb)
+	for _, s := range samples {
+		if s.Name == "qd-chinh-ly-p01" {
+			up := ToGray(restoreOrientation(images[s.Name], s.RotationDeg))
+			g := rotateGray(up, -s.SkewDeg)
+			b := g.Bounds()
+			y0 := b.Min.Y + b.Dy()*2/5
+			band := image.Rect(b.Min.X, y0, b.Min.X+b.Dx()*3/5, y0+b.Dy()/16)
+			return cloneGray(g.SubImage(band).(*image.Gray))
+		}
+	}
+	tb.Fatal("sample qd-chinh-ly-p01 missing")
+	return nil
+}
+
+// leakWarmup is how many pages are recognised before C memory is measured: Tesseract's caches
+// grow by about 200 KB over the first pages of a new engine, then stay within about ±40 KB.
+const leakWarmup = 50
+
+// engineCHeap recognises page with one engine leakWarmup times, then n times, and returns the
+// process's C heap in use (cHeapInUse) after each of the n pages and the words of the last.
+func engineCHeap(tb testing.TB, page *image.Gray, n int) (heap []int64, words int) {
+	tb.Helper()
+	e := newTestEngine(tb)
+	ctx := context.Background()
+	for i := range leakWarmup + n {
+		r, err := e.Recognize(ctx, page)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		if i >= leakWarmup {
+			heap = append(heap, cHeapInUse())
+		}
+		words = len(r.Words)
+	}
+	return heap, words
+}
+
+// median returns the median of v.
+func median(v []int64) int64 {
+	s := slices.Clone(v)
+	slices.Sort(s)
+	return s[len(s)/2]
+}
+
+// TestEngineNoLeak checks that recognising pages with one engine does not grow its C memory:
+// the median C heap over the last 25 pages of 150 is within 96 KB of that over the first 25.
+// gosseract v2.4.1's GetBoundingBoxesVerbose kept the result iterator and every word's text of
+// every page: about 1.8 KB a page on this band (225 KB over the 125 pages between the windows),
+// 7–14 KB on a full page.
+func TestEngineNoLeak(t *testing.T) {
+	page := leakPage(t)
+	const n, window = 150, 25
+	heap, words := engineCHeap(t, page, n)
+	if words < 10 {
+		t.Fatalf("the test page gave %d words, want at least 10", words)
+	}
+	first, last := median(heap[:window]), median(heap[n-window:])
+	t.Logf("C heap median %d bytes over pages %d-%d, %d bytes over pages %d-%d (%d words a page)",
+		first, leakWarmup+1, leakWarmup+window, last, leakWarmup+n-window+1, leakWarmup+n, words)
+	if grow := last - first; grow > 96<<10 {
+		t.Errorf("C heap grew by %d KB over %d pages (%d bytes a page)", grow>>10, n-window,
+			grow/int64(n-window))
+	}
+}
