@@ -144,6 +144,9 @@ func (e *Engine) Recognize(ctx context.Context, img image.Image) (*Result, error
 		sum += res.Words[len(res.Words)-1].Confidence
 	}
 	times.Tesseract = time.Since(t0)
+	if n := len(res.Words); n > 0 {
+		res.MeanConfidence = sum / float64(n)
+	}
 	t0 = time.Now()
 	if e.opts.Skip&StepLayout == 0 {
 		res.Words = orderLayout(res.Words)
@@ -156,10 +159,12 @@ func (e *Engine) Recognize(ctx context.Context, img image.Image) (*Result, error
 		res.Handwriting = markJunk(res.Words, ink)
 	}
 	times.Junk = time.Since(t0)
-	res.Times = times
-	if n := len(res.Words); n > 0 {
-		res.MeanConfidence = sum / float64(n)
+	t0 = time.Now()
+	if e.opts.Skip&StepCorrect == 0 {
+		res.Words, _ = correctWords(res.Words)
 	}
+	times.Correct = time.Since(t0)
+	res.Times = times
 	return res, nil
 }
 

@@ -59,6 +59,7 @@ type StepTimes struct {
 	Tesseract time.Duration // Tesseract's recognition
 	Layout    time.Duration // reading order
 	Junk      time.Duration // junk words
+	Correct   time.Duration // Vietnamese syllable correction
 }
 
 // Text returns the page text: words of a line joined by one space, lines by "\n",
@@ -120,6 +121,7 @@ type Steps uint8
 
 // Steps after recognition, in the order they run.
 const (
-	StepLayout Steps = 1 << iota // NĐ 30 reading order (orderLayout)
-	StepJunk                     // leave handwriting and stamp junk out of the text (markJunk)
+	StepLayout  Steps = 1 << iota // NĐ 30 reading order (orderLayout)
+	StepJunk                      // leave handwriting and stamp junk out of the text (markJunk)
+	StepCorrect                   // safe Vietnamese syllable corrections (correctWords)
 )
