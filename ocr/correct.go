@@ -9,16 +9,23 @@ import (
 	"golang.org/x/text/unicode/norm"
 )
 
-// correctWords makes the corrections that are safe on Vietnamese text: a word that is not a
+// correctWords makes the corrections that are safe on Vietnamese text. A word that is not a
 // valid syllable (IsSyllable) but carries two tone marks, and can be cut in exactly one place
 // into two valid syllables, is two syllables whose space Tesseract lost ("lývà" → "lý" "và");
-// it becomes two words, the box cut in proportion to the letters. A word that is a valid
+// it becomes two words, the box cut in proportion to the letters. Otherwise a word that is
+// not a valid syllable takes the valid syllable that one of the LSTM's alternatives for one
+// of its symbols makes (choices, keyed by word box; see fromChoices; nil unless
+// Options.LSTMChoices). A word that is a valid
 // syllable is never changed, nor junk, nor a word with other than letters in its core.
 // It reports how many words were changed.
-func correctWords(words []Word) ([]Word, int) {
+func correctWords(words []Word, choices map[image.Rectangle][][]choice) ([]Word, int) {
 	changed := 0
 	out := words[:0:0]
 	for _, w := range words {
+		if t, ok := fromChoices(w, choices[w.Box]); ok {
+			w.Text = t
+			changed++
+		}
 		if a, b, ok := splitFused(w); ok {
 			out = append(out, a, b)
 			changed++
@@ -37,9 +44,7 @@ func splitFused(w Word) (Word, Word, bool) {
 	if w.Junk || tones(w.Text) != 2 {
 		return Word{}, Word{}, false
 	}
-	lead := len(w.Text) - len(strings.TrimLeftFunc(w.Text, isOpenPunct))
-	trail := len(w.Text) - len(strings.TrimRightFunc(w.Text, isClosePunct))
-	core := w.Text[lead : len(w.Text)-trail]
+	lead, core, _ := splitPunct(w.Text)
 	if core == "" || IsSyllable(core) || strings.IndexFunc(core, func(r rune) bool { return !unicode.IsLetter(r) }) >= 0 {
 		return Word{}, Word{}, false
 	}
@@ -81,3 +86,11 @@ func tones(s string) int {
 
 func isOpenPunct(r rune) bool  { return strings.ContainsRune("([\"'“‘", r) }
 func isClosePunct(r rune) bool { return strings.ContainsRune(")]\"'”’.,;:!?", r) }
+
+// splitPunct returns the lengths in bytes of the opening punctuation of s and of its closing
+// punctuation, and the core between them.
+func splitPunct(s string) (lead int, core string, trail int) {
+	rest := strings.TrimLeftFunc(s, isOpenPunct)
+	core = strings.TrimRightFunc(rest, isClosePunct)
+	return len(s) - len(rest), core, len(rest) - len(core)
+}

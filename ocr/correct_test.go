@@ -21,8 +21,11 @@ func TestCorrectSplitsFusedSyllables(t *testing.T) {
 		{"UBND", []string{"UBND"}},
 		{"lýv", []string{"lýv"}},
 		{"lý2và", []string{"lý2và"}},
+		{"(", []string{"("}},
+		{"\"", []string{"\""}},
+		{"“”", []string{"“”"}},
 	} {
-		got, n := correctWords([]Word{w(c.in)})
+		got, n := correctWords([]Word{w(c.in)}, nil)
 		var texts []string
 		for _, g := range got {
 			texts = append(texts, g.Text)
@@ -42,7 +45,7 @@ func TestCorrectSplitsFusedSyllables(t *testing.T) {
 	}
 	junk := w("lývà")
 	junk.Junk = true
-	if got, n := correctWords([]Word{junk}); n != 0 || got[0].Text != "lývà" {
+	if got, n := correctWords([]Word{junk}, nil); n != 0 || got[0].Text != "lývà" {
 		t.Errorf("junk word changed: %q", got[0].Text)
 	}
 }

@@ -56,6 +56,9 @@ func NewEngine(opts Options) (*Engine, error) {
 		}
 	}
 	vars := defaultVariables()
+	if opts.Skip&StepCorrect == 0 && opts.LSTMChoices {
+		vars["lstm_choice_mode"] = "2" // the LSTM's alternatives, for correctWords
+	}
 	for k, v := range opts.Variables {
 		vars[k] = v
 	}
@@ -144,6 +147,12 @@ func (e *Engine) Recognize(ctx context.Context, img image.Image) (*Result, error
 		sum += res.Words[len(res.Words)-1].Confidence
 	}
 	times.Tesseract = time.Since(t0)
+	t0 = time.Now()
+	var choices map[image.Rectangle][][]choice
+	if e.opts.Skip&StepCorrect == 0 && e.opts.LSTMChoices {
+		choices = shiftChoices(wordChoices(clientAPI(e.client)), b.Min)
+	}
+	times.Correct = time.Since(t0)
 	if n := len(res.Words); n > 0 {
 		res.MeanConfidence = sum / float64(n)
 	}
@@ -161,9 +170,9 @@ func (e *Engine) Recognize(ctx context.Context, img image.Image) (*Result, error
 	times.Junk = time.Since(t0)
 	t0 = time.Now()
 	if e.opts.Skip&StepCorrect == 0 {
-		res.Words, _ = correctWords(res.Words)
+		res.Words, _ = correctWords(res.Words, choices)
 	}
-	times.Correct = time.Since(t0)
+	times.Correct += time.Since(t0)
 	res.Times = times
 	return res, nil
 }

@@ -114,6 +114,10 @@ type Options struct {
 	// Skip turns off steps sohoa adds around Tesseract, to measure what each one gains.
 	// Zero runs them all.
 	Skip Steps
+	// LSTMChoices lets the correction step replace a word that is not a valid syllable by
+	// one that Tesseract's LSTM alternatives make (see fromChoices). Off by default: on the
+	// admin samples it raised the CER from 4.13% to 4.48% (BenchmarkAdminSteps, cer%-choices).
+	LSTMChoices bool
 }
 
 // Steps is a set of the steps sohoa adds after Tesseract's recognition.

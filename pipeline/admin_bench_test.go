@@ -19,7 +19,8 @@ import (
 // BenchmarkAdminSteps measures, on the 10 admin sample pages, the character error rate
 // (against .gt.txt, reading order) before and after each OCR step sohoa adds to Tesseract,
 // cumulatively: bare (Tesseract's order), +layout, +dropout, +junk, +correct (safe syllable
-// corrections); and the time per page each step takes beside Tesseract's own time.
+// corrections), and +choices (the LSTM alternatives, measured but off in the product); and
+// the time per page each step takes beside Tesseract's own time.
 func BenchmarkAdminSteps(b *testing.B) {
 	ctx := context.Background()
 	pages, imgs := adminNormalized(b)
@@ -32,6 +33,7 @@ func BenchmarkAdminSteps(b *testing.B) {
 		{"dropout", ocr.Options{Skip: ocr.StepJunk | ocr.StepCorrect, Dropout: ocr.InkRed | ocr.InkBlue}},
 		{"junk", ocr.Options{Skip: ocr.StepCorrect, Dropout: ocr.InkRed | ocr.InkBlue}},
 		{"correct", ocr.Options{Dropout: ocr.InkRed | ocr.InkBlue}},
+		{"choices", ocr.Options{Dropout: ocr.InkRed | ocr.InkBlue, LSTMChoices: true}}, // measured, not used
 	}
 	for i := 0; i < b.N; i++ {
 		for _, st := range steps {
@@ -68,6 +70,10 @@ func BenchmarkAdminSteps(b *testing.B) {
 				b.ReportMetric(times.Junk.Seconds()/n, "s/page-junk")
 			case "correct":
 				b.ReportMetric(times.Correct.Seconds()/n, "s/page-correct")
+			case "choices":
+				// The LSTM choices (lstm_choice_mode 2) are asked of Tesseract only here.
+				b.ReportMetric(times.Tesseract.Seconds()/n, "s/page-tesseract-choices")
+				b.ReportMetric(times.Correct.Seconds()/n, "s/page-correct-choices")
 			}
 		}
 	}
