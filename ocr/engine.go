@@ -41,6 +41,9 @@ func NewEngine(opts Options) (*Engine, error) {
 		langs = "vie"
 	}
 	vars := defaultVariables()
+	if opts.Skip&StepCorrect == 0 && opts.LSTMChoices {
+		vars["lstm_choice_mode"] = "2" // the LSTM's alternatives, for correctWords
+	}
 	for k, v := range opts.Variables {
 		vars[k] = v
 	}
@@ -48,6 +51,7 @@ func NewEngine(opts Options) (*Engine, error) {
 	if err != nil {
 		return nil, fmt.Errorf("ocr: new engine: %w", err)
 	}
+	tess.keepChoices = opts.Skip&StepCorrect == 0 && opts.LSTMChoices
 	e := &Engine{tess: tess, opts: opts}
 	osd, err := newOSD(opts.TessdataDir)
 	if err != nil {
@@ -111,6 +115,15 @@ func (e *Engine) Recognize(ctx context.Context, img image.Image) (*Result, error
 	}
 	times.Tesseract = time.Since(t0)
 	t0 = time.Now()
+	var choices map[image.Rectangle][][]choice
+	if e.opts.Skip&StepCorrect == 0 && e.opts.LSTMChoices {
+		choices = shiftChoices(e.tess.choices, b.Min)
+	}
+	times.Correct = time.Since(t0)
+	if n := len(res.Words); n > 0 {
+		res.MeanConfidence = sum / float64(n)
+	}
+	t0 = time.Now()
 	if e.opts.Skip&StepLayout == 0 {
 		res.Words = orderLayout(res.Words)
 	} else {
@@ -122,10 +135,12 @@ func (e *Engine) Recognize(ctx context.Context, img image.Image) (*Result, error
 		res.Handwriting = markJunk(res.Words, ink)
 	}
 	times.Junk = time.Since(t0)
-	res.Times = times
-	if n := len(res.Words); n > 0 {
-		res.MeanConfidence = sum / float64(n)
+	t0 = time.Now()
+	if e.opts.Skip&StepCorrect == 0 {
+		res.Words, _ = correctWords(res.Words, choices)
 	}
+	times.Correct += time.Since(t0)
+	res.Times = times
 	return res, nil
 }
 

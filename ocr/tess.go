@@ -61,6 +61,10 @@ import (
 // are cleared after reading, so its C memory does not grow with the pages recognised.
 type tessAPI struct {
 	h *C.TessBaseAPI
+	// keepChoices makes words keep the LSTM's alternatives of the last page in choices
+	// (Tesseract variable lstm_choice_mode 2), read before the page's results are cleared.
+	keepChoices bool
+	choices     map[image.Rectangle][][]choice
 }
 
 // tessBox is one word as Tesseract reports it, in the coordinates of the image it was given.
@@ -104,6 +108,17 @@ func newTessAPI(tessdataDir, langs string, vars map[string]string) (*tessAPI, er
 	return t, nil
 }
 
+// setVariable sets the Tesseract variable name to value.
+func (t *tessAPI) setVariable(name, value string) error {
+	cn, cv := C.CString(name), C.CString(value)
+	defer C.free(unsafe.Pointer(cn))
+	defer C.free(unsafe.Pointer(cv))
+	if C.TessBaseAPISetVariable(t.h, cn, cv) == 0 {
+		return fmt.Errorf("variable %s=%q not accepted", name, value)
+	}
+	return nil
+}
+
 func (t *tessAPI) close() {
 	if t.h == nil {
 		return
@@ -125,6 +140,10 @@ func (t *tessAPI) words(bmp []byte) ([]tessBox, error) {
 	defer C.TessBaseAPIClear(t.h)
 	if C.TessBaseAPIRecognize(t.h, nil) != 0 {
 		return nil, errors.New("Tesseract recognition failed")
+	}
+	t.choices = nil
+	if t.keepChoices {
+		t.choices = wordChoices(t.h)
 	}
 	ri := C.TessBaseAPIGetIterator(t.h)
 	if ri == nil {

@@ -18,8 +18,9 @@ import (
 
 // BenchmarkAdminSteps measures, on the 10 admin sample pages, the character error rate
 // (against .gt.txt, reading order) before and after each OCR step sohoa adds to Tesseract,
-// cumulatively: bare (Tesseract's order), +layout, +dropout, +junk; and the time per page each
-// step takes beside Tesseract's own time.
+// cumulatively: bare (Tesseract's order), +layout, +dropout, +junk, +correct (safe syllable
+// corrections), and +choices (the LSTM alternatives, measured but off in the product); and
+// the time per page each step takes beside Tesseract's own time.
 func BenchmarkAdminSteps(b *testing.B) {
 	ctx := context.Background()
 	pages, imgs := adminNormalized(b)
@@ -27,10 +28,12 @@ func BenchmarkAdminSteps(b *testing.B) {
 		name string
 		opts ocr.Options
 	}{
-		{"bare", ocr.Options{Skip: ocr.StepLayout | ocr.StepJunk}},
-		{"layout", ocr.Options{Skip: ocr.StepJunk}},
-		{"dropout", ocr.Options{Skip: ocr.StepJunk, Dropout: ocr.InkRed | ocr.InkBlue}},
-		{"junk", ocr.Options{Dropout: ocr.InkRed | ocr.InkBlue}},
+		{"bare", ocr.Options{Skip: ocr.StepLayout | ocr.StepJunk | ocr.StepCorrect}},
+		{"layout", ocr.Options{Skip: ocr.StepJunk | ocr.StepCorrect}},
+		{"dropout", ocr.Options{Skip: ocr.StepJunk | ocr.StepCorrect, Dropout: ocr.InkRed | ocr.InkBlue}},
+		{"junk", ocr.Options{Skip: ocr.StepCorrect, Dropout: ocr.InkRed | ocr.InkBlue}},
+		{"correct", ocr.Options{Dropout: ocr.InkRed | ocr.InkBlue}},
+		{"choices", ocr.Options{Dropout: ocr.InkRed | ocr.InkBlue, LSTMChoices: true}}, // measured, not used
 	}
 	for i := 0; i < b.N; i++ {
 		for _, st := range steps {
@@ -50,6 +53,7 @@ func BenchmarkAdminSteps(b *testing.B) {
 				times.Tesseract += r.Times.Tesseract
 				times.Layout += r.Times.Layout
 				times.Junk += r.Times.Junk
+				times.Correct += r.Times.Correct
 			}
 			eng.Close()
 			n := float64(len(imgs))
@@ -64,6 +68,12 @@ func BenchmarkAdminSteps(b *testing.B) {
 				b.ReportMetric(times.Image.Seconds()/n, "s/page-gray+dropout")
 			case "junk":
 				b.ReportMetric(times.Junk.Seconds()/n, "s/page-junk")
+			case "correct":
+				b.ReportMetric(times.Correct.Seconds()/n, "s/page-correct")
+			case "choices":
+				// The LSTM choices (lstm_choice_mode 2) are asked of Tesseract only here.
+				b.ReportMetric(times.Tesseract.Seconds()/n, "s/page-tesseract-choices")
+				b.ReportMetric(times.Correct.Seconds()/n, "s/page-correct-choices")
 			}
 		}
 	}

@@ -189,11 +189,11 @@ func keyLines(lines []adminLine) []adminLine {
 
 // TestAdminReadingOrder checks on every admin sample that the key lines of the NĐ 30 layout
 // come out of the OCR stage in reading order: left header block, right header block, body,
-// "Nơi nhận", signer.
+// "Nơi nhận", signer; in the text the product writes to the document's .txt (DocumentText).
 func TestAdminReadingOrder(t *testing.T) {
 	found, want := 0, 0
 	for _, p := range processAdmin(t) {
-		text := p.Result.OCR.Text()
+		text := DocumentText([]*PageResult{p.Result})
 		at := 0
 		keys := keyLines(p.Lines)
 		want += len(keys)
@@ -343,7 +343,7 @@ func TestAdminPDFTextLayer(t *testing.T) {
 	junk := 0
 	for _, p := range pages {
 		ps = append(ps, pdfPage(p.Result))
-		txt = append(txt, p.Result.OCR.Text())
+		txt = append(txt, DocumentText([]*PageResult{p.Result})) // the .txt of a one-page document
 		for _, w := range p.Result.OCR.Words {
 			if w.Junk {
 				junk++

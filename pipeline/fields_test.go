@@ -14,6 +14,7 @@ import (
 
 	"golang.org/x/text/unicode/norm"
 
+	"github.com/sohoa-vn/sohoa/configs"
 	"github.com/sohoa-vn/sohoa/ocr"
 	"github.com/sohoa-vn/sohoa/pipeline/fields"
 	"github.com/sohoa-vn/sohoa/pipeline/scan"
@@ -65,7 +66,14 @@ var (
 func ocrAdminSamples(tb testing.TB) map[string]ocrFieldPage {
 	tb.Helper()
 	ocrFieldOnce.Do(func() {
-		eng, err := ocr.NewEngine(ocr.Options{Languages: "vie"})
+		// Read as the product reads: its default languages and colour dropout (ocr.dropout).
+		def := configs.Default().OCR
+		inks, err := ocr.ParseInks(def.Dropout)
+		if err != nil {
+			ocrFieldErr = err
+			return
+		}
+		eng, err := ocr.NewEngine(ocr.Options{Languages: def.Languages, Dropout: inks})
 		if err != nil {
 			ocrFieldErr = err
 			return
@@ -155,14 +163,11 @@ var fieldTargets = map[string]float64{
 	"subject": 0.85, "signerName": 0.85,
 }
 
-// fieldFloors are what is asserted where the target is not reached yet: the measured
-// accuracy, so that it cannot fall back unnoticed. The misses are OCR misses, not layout
-// misses: Tesseract reads "chỉ phí" for "chi phí" and "quản lývà" (s01, s02 subjects); the
-// signer's name, printed under the red seal and the signature, is read again without
-// coloured ink (readSignerRegion), which finds 6 more names, but not on s03 (a grey scan
-// where the seal covers the name) nor on s05 ("Đương" for "Dương").
-var fieldFloors = map[string]float64{"subject": 7.0 / 9, "signerName": 7.0 / 9}
-
+// TestFieldAccuracyOnAdminSamples reads the fields of the 9 admin documents from pages
+// processed as the product processes them (ocrAdminSamples: default colour dropout) and
+// asserts issue 15's targets. What is still missed: s01's subject ("chỉ phí" for "chi phí",
+// both valid syllables, so not corrected) and s03's signer (a bitonal scan where the seal
+// is as black as the name).
 func TestFieldAccuracyOnAdminSamples(t *testing.T) {
 	docs, stacks := readAdminTruth(t)
 	all := ocrAdminSamples(t)
@@ -215,12 +220,7 @@ func TestFieldAccuracyOnAdminSamples(t *testing.T) {
 	for _, k := range names {
 		acc := float64(right[k]) / float64(len(list))
 		t.Logf("| %s | %d/%d | %.0f%% | %.0f%% |", k, right[k], len(list), 100*acc, 100*fieldTargets[k])
-		want := fieldTargets[k]
-		if f, ok := fieldFloors[k]; ok {
-			want = f - 1e-9
-			t.Logf("%s: target %.0f%% NOT reached; asserting the measured floor %.0f%%", k, 100*fieldTargets[k], 100*f)
-		}
-		if acc < want {
+		if want := fieldTargets[k]; acc < want {
 			t.Errorf("%s: %.0f%% right (%d/%d), want at least %.0f%%", k, 100*acc, right[k], len(list), 100*want)
 		}
 	}

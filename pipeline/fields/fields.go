@@ -359,23 +359,7 @@ func signerOf(segs []segment, pg Page) (authority, title, name Value) {
 			top = s.box.Min.Y - s.h()
 		}
 	}
-	var titles []segment
-	for _, s := range segs {
-		if s.box.Min.Y < top || s.box.Min.X < pg.Width*4/10 {
-			continue
-		}
-		t := trimJunk(s.text)
-		if t == "" || s.conf < 40 {
-			continue
-		}
-		switch {
-		case upperShare(t) >= 0.8 && len([]rune(t)) >= 4 && name.Text == "":
-			s.text = t
-			titles = append(titles, s)
-		case len(titles) > 0 && isName(t):
-			name = Value{t, s.conf / 100}
-		}
-	}
+	titles, name := signerLines(segs, pg, top)
 	if len(titles) == 0 {
 		return
 	}
@@ -394,6 +378,28 @@ func signerOf(segs []segment, pg Page) (authority, title, name Value) {
 	}
 	title = Value{strings.Join(lines, " "), c / float64(len(titles)) / 100}
 	return authority, title, name
+}
+
+// signerLines returns the title lines of the signer block (upper case, in the right part of
+// the page, below top) and the name under them: the last line in title case.
+func signerLines(segs []segment, pg Page, top int) (titles []segment, name Value) {
+	for _, s := range segs {
+		if s.box.Min.Y < top || s.box.Min.X < pg.Width*4/10 {
+			continue
+		}
+		t := trimJunk(s.text)
+		if t == "" || s.conf < 40 {
+			continue
+		}
+		switch {
+		case upperShare(t) >= 0.8 && len([]rune(t)) >= 4 && name.Text == "":
+			s.text = t
+			titles = append(titles, s)
+		case len(titles) > 0 && isName(t):
+			name = Value{fixSurname(t), s.conf / 100}
+		}
+	}
+	return titles, name
 }
 
 // isName reports whether s looks like a person's name as printed: two to five words,

@@ -2,17 +2,20 @@ package fields
 
 import (
 	"image"
+	"sort"
 	"strings"
 
 	"github.com/sohoa-vn/sohoa/ocr"
 	"github.com/sohoa-vn/sohoa/pipeline/tt05"
 )
 
-// SignerRegion returns the part of a page worth reading again for the signer's name: the
-// right-hand signer block, from its first title line down a third of the page, when the
-// page has a signer block (titles at the height of "Nơi nhận") but no name was found in
-// it. The name is often printed under the red seal and the signature, where the first
-// reading of the whole page returns nothing.
+// SignerRegion returns the part of a page worth reading again for the signer's name, when
+// the page has a signer block (upper-case title lines in the right column at the height of
+// "Nơi nhận" and below) but no name was found in it. The name is often printed under the red
+// seal and the signature, where the first reading of the whole page returns nothing. Per
+// NĐ 30 (Phụ lục I) the name is centred under the titles, below the space left for the
+// signature and seal: the region is the titles' width (widened by two title heights on each
+// side) from under the last title down twelve title heights.
 func SignerRegion(p Page) (image.Rectangle, bool) {
 	if p.Width == 0 || p.Height == 0 {
 		return image.Rectangle{}, false
@@ -27,12 +30,26 @@ func SignerRegion(p Page) (image.Rectangle, bool) {
 	if top < 0 {
 		return image.Rectangle{}, false // no signer block on this page
 	}
-	if _, _, name := signerOf(segs, p); name.Text != "" && name.Confidence >= signerSureConfidence {
+	titles, name := signerLines(segs, p, top)
+	if len(titles) == 0 || name.Text != "" && name.Confidence >= signerSureConfidence {
 		return image.Rectangle{}, false
 	}
-	r := image.Rect(p.Width/2, top, p.Width, top+p.Height/4)
-	return r.Intersect(image.Rect(0, 0, p.Width, p.Height)), true
+	var box image.Rectangle
+	hs := make([]int, 0, len(titles))
+	for _, t := range titles {
+		box = box.Union(t.box)
+		hs = append(hs, t.h())
+	}
+	sort.Ints(hs)
+	h := hs[len(hs)/2]
+	r := image.Rect(box.Min.X-2*h, box.Max.Y, box.Max.X+2*h, box.Max.Y+SignerDepth*h)
+	r = r.Intersect(image.Rect(0, 0, p.Width, p.Height))
+	return r, !r.Empty()
 }
+
+// SignerDepth is how far below the last title line, in title heights, the name is looked
+// for: the signature and seal take five to eight lines.
+const SignerDepth = 12
 
 // signerSureConfidence is the confidence above which a signer's name read with the page
 // is not read again.
