@@ -40,13 +40,14 @@ func chromium(t *testing.T) string {
 	return ""
 }
 
-// TestBrowser drives the dashboard with headless Chromium: log in, watch a
+// TestBrowser drives the dashboard with headless Chromium: log in with a user name and password, watch a
 // batch with a corrupt page in the list and in its detail (live, without
 // reloading), press Retry on the failed page, and see the batch finish.
 // Screenshots of the batch list and the batch detail are saved as artefacts.
 func TestBrowser(t *testing.T) {
 	exe := chromium(t)
 	e := newEnv(t, 12, 64<<20)
+	e.addUser("lan.nguyen", configs.RoleStaff, "mật-khẩu-của-lan")
 	id := e.upload(batchFiles(t, "web-browser-1", true))
 	e.startWorker(1)
 	art := artifactsDir(t)
@@ -76,8 +77,9 @@ func TestBrowser(t *testing.T) {
 	// Not logged in: the dashboard sends the browser to the login page.
 	err := chromedp.Do(ctx,
 		chromedp.Navigate(e.url+"/"),
-		chromedp.WaitVisible(css(`#token`)),
-		chromedp.SendKeys(css(`#token`), e.tokens[configs.RoleStaff]),
+		chromedp.WaitVisible(css(`#user`)),
+		chromedp.SendKeys(css(`#user`), "lan.nguyen"),
+		chromedp.SendKeys(css(`#password`), "mật-khẩu-của-lan"),
 		chromedp.Click(css(`#login`)),
 		chromedp.WaitVisible(css(row)),
 	)

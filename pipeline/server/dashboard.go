@@ -3,7 +3,6 @@ package server
 import (
 	"bytes"
 	"embed"
-	"errors"
 	"fmt"
 	"html/template"
 	"io/fs"
@@ -119,39 +118,6 @@ func safeNext(n string) string {
 		return "/"
 	}
 	return n
-}
-
-func (s *Server) login(w http.ResponseWriter, r *http.Request) {
-	r.Body = http.MaxBytesReader(w, r.Body, s.limits.MaxLoginBody)
-	if err := r.ParseForm(); err != nil {
-		var mbe *http.MaxBytesError
-		switch {
-		case errors.As(err, &mbe):
-			writeError(w, http.StatusRequestEntityTooLarge, "too_large", fmt.Sprintf("a login body has at most %d bytes", s.limits.MaxLoginBody), nil)
-		case errors.Is(err, errSlowBody):
-			writeError(w, http.StatusRequestTimeout, "too_slow", err.Error(), nil)
-		default:
-			writeError(w, http.StatusBadRequest, "malformed", "login form: "+err.Error(), nil)
-		}
-		return
-	}
-	tok := strings.TrimSpace(r.PostFormValue("token"))
-	next := safeNext(r.PostFormValue("next"))
-	t, ok := s.tokens[HashToken(tok)]
-	if tok == "" || !ok {
-		s.render(w, r, "login", http.StatusUnauthorized, page{Error: labels[lang(w, r)]["badToken"], Next: next})
-		return
-	}
-	http.SetCookie(w, &http.Cookie{Name: cookieName, Value: tok, Path: "/", HttpOnly: true, Secure: s.cfg.SecureCookie,
-		SameSite: http.SameSiteStrictMode, MaxAge: 12 * 3600})
-	s.log.Info("dashboard login", "who", t.Name, "role", t.Role)
-	http.Redirect(w, r, next, http.StatusSeeOther)
-}
-
-func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
-	http.SetCookie(w, &http.Cookie{Name: cookieName, Value: "", Path: "/", HttpOnly: true, Secure: s.cfg.SecureCookie,
-		SameSite: http.SameSiteStrictMode, MaxAge: -1})
-	http.Redirect(w, r, "/login", http.StatusSeeOther)
 }
 
 func (s *Server) listPage(w http.ResponseWriter, r *http.Request, who *principal) {

@@ -17,6 +17,10 @@ var labels = map[string]map[string]string{
 		"fromPage": "Đọc từ trang (mục lục để trống)", "metadata-mismatch": "Mục lục khác với trang",
 		"catalogueValue": "mục lục", "pageValue": "trên trang",
 		"secretPackage": "Lô có tài liệu mật (chế độ 03): gói lưu trữ chỉ được bàn giao ngoại tuyến, từ hệ thống biệt lập.",
+		"user":          "Tên đăng nhập", "password": "Mật khẩu", "tokenLogin": "Đăng nhập bằng mã truy cập (trạm quét, kịch bản)",
+		"badLogin":         "Tên đăng nhập, mật khẩu hoặc mã truy cập không đúng, hoặc tài khoản đã bị khóa.",
+		"rateLimited":      "Đăng nhập sai quá nhiều lần. Vui lòng thử lại sau %d phút.",
+		"loginUnavailable": "Chưa đăng nhập được do lỗi hệ thống. Vui lòng thử lại sau ít phút hoặc báo quản trị viên.",
 	},
 	"en": {
 		"title": "Archive digitization", "batches": "Batches", "batch": "Batch", "state": "State",
@@ -33,5 +37,9 @@ var labels = map[string]map[string]string{
 		"fromPage": "Read from the page (empty in the catalogue)", "metadata-mismatch": "Catalogue and page differ",
 		"catalogueValue": "catalogue", "pageValue": "page",
 		"secretPackage": "The batch holds secret documents (mode 03): its package is handed over offline only, from the isolated installation.",
+		"user":          "User name", "password": "Password", "tokenLogin": "Log in with an API token (scanning stations, scripts)",
+		"badLogin":         "Wrong user name, password or token, or the account is disabled.",
+		"rateLimited":      "Too many failed logins. Please try again in %d minutes.",
+		"loginUnavailable": "Login is not possible because of a system error. Try again in a few minutes or tell the administrator.",
 	},
 }

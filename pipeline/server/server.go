@@ -3,11 +3,13 @@
 // asynq queue monitor, Prometheus metrics and health checks, all on one
 // net/http handler.
 //
-// Every route but /healthz and /readyz needs an API token with a role
-// (configs.Token): station tokens upload, staff tokens view and retry, officer
-// tokens view and download packages, admin tokens do everything. API clients
-// send the token as "Authorization: Bearer ..."; the dashboard's login page
-// puts it into a Secure, HttpOnly, SameSite=Strict cookie.
+// Every route but /healthz and /readyz needs a role, from an API token
+// (configs.Token) or a user account (package pipeline/accounts): station
+// uploads, staff view and retry, officer view and download packages, admin
+// does everything. API clients send a token as "Authorization: Bearer ...";
+// people log in at the dashboard's login page with a user name and password
+// (or a token), which starts a session: its random id goes into a Secure,
+// HttpOnly, SameSite=Strict cookie.
 //
 // Page and stage metrics come from the workers through Redis (package
 // pipeline/metrics), so the server's /metrics covers every worker.
@@ -32,6 +34,7 @@ import (
 
 	"github.com/sohoa-vn/sohoa/configs"
 	"github.com/sohoa-vn/sohoa/pipeline"
+	"github.com/sohoa-vn/sohoa/pipeline/accounts"
 	"github.com/sohoa-vn/sohoa/pipeline/metrics"
 	"github.com/sohoa-vn/sohoa/pipeline/queue"
 )
@@ -53,6 +56,8 @@ type Config struct {
 	// Limits bound request bodies and concurrent uploads; zero fields take DefaultLimits.
 	Limits Limits
 	Logger *slog.Logger // default slog.Default()
+	// Accounts configures user logins and sessions (clock, session lifetime, rate limits).
+	Accounts accounts.Options
 
 	uploadStarted func() // tests: called once an upload holds its slot
 }
@@ -63,6 +68,7 @@ type Server struct {
 	q      *queue.Queue
 	log    *slog.Logger
 	tokens map[string]configs.Token // by SHA-256
+	acct   *accounts.Store
 	mux    *http.ServeMux
 	reg    *prometheus.Registry
 	// httpDur times the server's own requests, by handler, method and status.
@@ -100,6 +106,9 @@ func New(cfg Config) (*Server, error) {
 		s.tokens[t.SHA256] = t
 	}
 	var err error
+	if s.acct, err = accounts.New(s.q.Redis(), cfg.Accounts); err != nil {
+		return nil, err
+	}
 	if s.views, err = newViews(); err != nil {
 		return nil, err
 	}
