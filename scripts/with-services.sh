@@ -7,7 +7,7 @@
 # Test packages run in parallel and share this Redis, each on its own databases:
 # cmd/sohoa 1-19, pipeline/queue 20-39, pipeline/fixity 50-54, pipeline/metrics 55-59,
 # pipeline/server 60-79 (and 115, issue 12 input tests); pipeline/queue's catalogue and stack tests 90-91;
-# issue 16 (accounts, audit, dashboard): pipeline/accounts 85, pipeline/server 86-88, cmd/sohoa 89.
+# issue 16 (accounts, audit, dashboard): pipeline/accounts 85, pipeline/audit 87, pipeline/server 86 and 88, cmd/sohoa 89.
 set -euo pipefail
 
 tmp=$(mktemp -d /tmp/sohoa-services.XXXXXX)

@@ -154,6 +154,9 @@ func runHandoverPull(ctx context.Context, args []string, stdout, stderr io.Write
 	}
 	fmt.Fprintf(stderr, "pulled %d files, %d bytes to %s; every checksum matches the manifests\n", res.Files, res.Bytes, res.Bag)
 	code := writeRecord(ctx, cfg, res.Bag, filepath.Join(*out, handover.RecordPDFName), pf, vf, stdout, stderr)
+	if *archiveDir == "" { // from the archive bucket: the handover goes into the audit trail
+		code = recordHandover(ctx, cfg, store, id, *out, pf, code, stderr)
+	}
 	return code
 }
 

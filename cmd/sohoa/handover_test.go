@@ -18,6 +18,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/sohoa-vn/sohoa/pipeline/audit"
 	"github.com/sohoa-vn/sohoa/pipeline/bag"
 	"github.com/sohoa-vn/sohoa/pipeline/fixity"
 	"github.com/sohoa-vn/sohoa/pipeline/handover"
@@ -109,6 +110,16 @@ func TestHandoverPull(t *testing.T) {
 		t.Fatalf("handover pull: exit %d\n%s%s", code, stdout, stderr)
 	}
 	t.Logf("pull and record of %d files: %v", len(stored), time.Since(start).Round(time.Millisecond))
+	// The handover is in the batch's audit trail, and its mirror in the archive bucket.
+	rdb := redis.NewClient(&redis.Options{Addr: e.svc.redisAddr, DB: e.db})
+	defer rdb.Close()
+	trail, err := audit.New(rdb, nil, nil).Batch(context.Background(), id)
+	if err != nil || len(trail) != 1 || trail[0].Action != audit.Handover || trail[0].Who != "Trần Văn Đức" ||
+		trail[0].After != "verified; handover record written" || !strings.Contains(trail[0].Detail, "giver:  Nguyễn Thị Lan") {
+		t.Errorf("audit trail after the handover: %+v %v", trail, err)
+	} else if _, err := arch.Stat(context.Background(), audit.ArchivePrefix+id+"/"+trail[0].ID+".json"); err != nil {
+		t.Errorf("handover entry not mirrored into the archive: %v", err)
+	}
 	bagDir := filepath.Join(out, id)
 	pulled := hashTree(t, bagDir)
 	if !maps.Equal(pulled, stored) {

@@ -27,6 +27,7 @@ import (
 	"github.com/hibiken/asynq"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/sohoa-vn/sohoa/pipeline/audit"
 	"github.com/sohoa-vn/sohoa/pipeline/bag"
 	"github.com/sohoa-vn/sohoa/pipeline/seal"
 	"github.com/sohoa-vn/sohoa/storage"
@@ -127,6 +128,9 @@ func Check(ctx context.Context, store storage.Store, opts Options) (*Result, err
 		if strings.HasPrefix(o.Key, seal.StoreChainPrefix) {
 			chain = append(chain, o.Key)
 			return nil
+		}
+		if strings.HasPrefix(o.Key, audit.ArchivePrefix) {
+			return nil // the audit trail's mirror, not a package
 		}
 		id, rel, ok := strings.Cut(o.Key, "/")
 		if !ok {

@@ -74,6 +74,9 @@ func (q *Queue) handleError(ctx context.Context, t *asynq.Task, err error) {
 		}
 		rerr = q.rdb.HSet(ctx, keyBatch(p.Batch), "state", StateFailed, "error", stage+": "+err.Error(),
 			"finished", time.Now().UTC().Format(time.RFC3339Nano)).Err()
+		if rerr == nil {
+			q.auditState(ctx, p.Batch, StateQueued, StateFailed, stage+": "+err.Error())
+		}
 	}
 	if rerr != nil {
 		q.opts.Logger.Error("recording a failed task", "type", t.Type(), "payload", string(t.Payload()), "error", rerr)

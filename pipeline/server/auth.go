@@ -49,6 +49,7 @@ const (
 	permPackage                   // download sealed packages
 	permMonitor                   // the asynq monitor
 	permMetrics                   // /metrics
+	permAudit                     // the audit trail of logins (a batch's goes with permStatus)
 )
 
 // roles lists which roles hold each permission.
@@ -60,6 +61,7 @@ var roles = map[permission][]string{
 	permPackage: {configs.RoleOfficer, configs.RoleAdmin},
 	permMonitor: {configs.RoleStaff, configs.RoleAdmin},
 	permMetrics: {configs.RoleStaff, configs.RoleAdmin},
+	permAudit:   {configs.RoleAdmin},
 }
 
 func allowed(role string, p permission) bool {

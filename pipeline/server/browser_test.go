@@ -116,9 +116,14 @@ func TestBrowser(t *testing.T) {
 	if err != nil {
 		t.Fatalf("failed page: %v", err)
 	}
+	// The reason is a sentence and an action; the technical text is folded under it.
 	reason, err := chromedp.Run(ctx, chromedp.Text(css(`#page-0-1 .reason`)))
-	if err != nil || !strings.Contains(reason, "decode") {
+	if err != nil || !strings.Contains(reason, "Tệp ảnh bị hỏng, không đọc được: quét lại trang này") {
 		t.Errorf("failed page reason %q, %v", reason, err)
+	}
+	tech, err := chromedp.Run(ctx, chromedp.TextContent(css(`#page-0-1 details.tech`)))
+	if err != nil || !strings.Contains(tech, "decode") {
+		t.Errorf("failed page technical details %q, %v", tech, err)
 	}
 	err = chromedp.Do(ctx,
 		chromedp.Click(css(`#retry-page-0-1`)),

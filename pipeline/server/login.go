@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/sohoa-vn/sohoa/pipeline/accounts"
+	"github.com/sohoa-vn/sohoa/pipeline/audit"
 )
 
 // clientAddr is the caller's IP address, for the login rate limit. It is the
@@ -67,6 +68,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	http.SetCookie(w, &http.Cookie{Name: cookieName, Value: id, Path: "/", HttpOnly: true, Secure: s.cfg.SecureCookie,
 		SameSite: http.SameSiteStrictMode, MaxAge: int(s.acct.SessionTTL().Seconds())})
 	s.log.Info("dashboard login", "who", sess.Name, "kind", sess.Kind, "role", sess.Role, "addr", addr)
+	s.record(ctx, r, &principal{Name: sess.Name, Role: sess.Role}, audit.Entry{Action: audit.Login, Detail: sess.Kind})
 	http.Redirect(w, r, next, http.StatusSeeOther)
 }
 
@@ -85,12 +87,20 @@ func (s *Server) loginFailed(w http.ResponseWriter, r *http.Request, user, addr,
 		status, msg = http.StatusServiceUnavailable, T["loginUnavailable"]
 	}
 	s.log.Warn("login refused", "user", user, "addr", addr, "reason", err.Error())
+	who := user
+	if who == "" {
+		who = "(token)"
+	}
+	s.record(r.Context(), r, nil, audit.Entry{Action: audit.LoginFailed, Who: who, Detail: err.Error()})
 	s.render(w, r, "login", status, page{Error: msg, Next: next, Data: user})
 }
 
 // logout ends the session and clears the cookie.
 func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
 	if c, err := r.Cookie(cookieName); err == nil && c.Value != "" {
+		if sess, err := s.acct.Session(r.Context(), c.Value); err == nil {
+			s.record(r.Context(), r, &principal{Name: sess.Name, Role: sess.Role}, audit.Entry{Action: audit.Logout})
+		}
 		if err := s.acct.EndSession(r.Context(), c.Value); err != nil {
 			s.log.Error("logout", "error", err)
 		}

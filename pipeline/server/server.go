@@ -35,6 +35,7 @@ import (
 	"github.com/sohoa-vn/sohoa/configs"
 	"github.com/sohoa-vn/sohoa/pipeline"
 	"github.com/sohoa-vn/sohoa/pipeline/accounts"
+	"github.com/sohoa-vn/sohoa/pipeline/audit"
 	"github.com/sohoa-vn/sohoa/pipeline/metrics"
 	"github.com/sohoa-vn/sohoa/pipeline/queue"
 )
@@ -58,6 +59,8 @@ type Config struct {
 	Logger *slog.Logger // default slog.Default()
 	// Accounts configures user logins and sessions (clock, session lifetime, rate limits).
 	Accounts accounts.Options
+	// ListPageSize is how many batches a page of the dashboard's list shows; default 25.
+	ListPageSize int
 
 	uploadStarted func() // tests: called once an upload holds its slot
 }
@@ -69,6 +72,10 @@ type Server struct {
 	log    *slog.Logger
 	tokens map[string]configs.Token // by SHA-256
 	acct   *accounts.Store
+	audit  *audit.Log
+	// workers counts the queue workers alive; paces measures each batch's recent pace.
+	workers workerCount
+	paces   paces
 	mux    *http.ServeMux
 	reg    *prometheus.Registry
 	// httpDur times the server's own requests, by handler, method and status.
@@ -100,6 +107,9 @@ func New(cfg Config) (*Server, error) {
 	if cfg.TempDir == "" {
 		cfg.TempDir = os.TempDir()
 	}
+	if cfg.ListPageSize <= 0 {
+		cfg.ListPageSize = listPageSize
+	}
 	s := &Server{cfg: cfg, q: cfg.Queue, log: cfg.Logger, tokens: map[string]configs.Token{}, mux: http.NewServeMux(), limits: cfg.Limits.withDefaults(),
 		details: map[string]*detailEntry{}, sums: map[string]*queue.PageSum{}, thumbs: map[string]*thumbEntry{}}
 	for _, t := range cfg.Tokens {
@@ -109,6 +119,8 @@ func New(cfg Config) (*Server, error) {
 	if s.acct, err = accounts.New(s.q.Redis(), cfg.Accounts); err != nil {
 		return nil, err
 	}
+	s.audit = audit.New(s.q.Redis(), s.q.Archive(), cfg.Accounts.Now)
+	s.workers.insp = asynq.NewInspectorFromRedisClient(s.q.Redis())
 	if s.views, err = newViews(); err != nil {
 		return nil, err
 	}
@@ -153,6 +165,8 @@ func (s *Server) routes() {
 	s.handle("POST /api/v1/batches/{id}/replace", "api_replace", s.require(permUpload, false, s.apiReplace))
 	s.handle("POST /api/v1/batches/{id}/retry", "api_retry", s.require(permRetry, false, s.apiRetry))
 	s.handle("GET /api/v1/batches/{id}/package", "api_package", s.require(permPackage, false, s.apiPackage))
+	s.handle("GET /api/v1/batches/{id}/audit", "api_audit", s.require(permStatus, false, s.apiAudit))
+	s.handle("GET /api/v1/audit", "api_audit_system", s.require(permAudit, false, s.apiSystemAudit))
 	s.handle("GET /api/v1/batches/{id}/documents/{doc}/pdf", "api_pdf", s.require(permView, false, s.apiPDF))
 	s.handle("GET /api/v1/batches/{id}/documents/{doc}/pages/{page}/thumbnail", "api_thumbnail", s.require(permView, false, s.apiThumbnail))
 
