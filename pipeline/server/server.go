@@ -76,8 +76,8 @@ type Server struct {
 	// workers counts the queue workers alive; paces measures each batch's recent pace.
 	workers workerCount
 	paces   paces
-	mux    *http.ServeMux
-	reg    *prometheus.Registry
+	mux     *http.ServeMux
+	reg     *prometheus.Registry
 	// httpDur times the server's own requests, by handler, method and status.
 	httpDur *prometheus.HistogramVec
 	views   *views
