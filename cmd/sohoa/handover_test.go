@@ -191,7 +191,7 @@ func TestHandoverPull(t *testing.T) {
 		for _, want := range []string{"BIÊN BẢN GIAO NHẬN", "Sở Nội vụ tỉnh Bắc Minh", "Mã lô (gói tin): " + id,
 			"Tổng số hồ sơ: 2", fmt.Sprintf("Tổng số tệp tin: %d", len(manifest)), "từ 02/10/2023 đến 17/09/2025",
 			stored[handover.SignatureName], "sohoa development", "Nguyễn Thị Lan", "Lưu trữ viên", "Trần Văn Đức", "Kết quả kiểm tra: Đạt",
-			"Số: ……/BB-……", "chúng tôi gồm:", "Bên giao: ", "Bên nhận: ", "Danh mục hồ sơ giao nhận:", "Người ký số niêm phong gói tin: sohoa development"} {
+			"Số: ……/BB-……", "chúng tôi gồm:", "Bên giao: ", "Bên nhận: ", "Danh mục hồ sơ giao nhận:", "Người ký số niêm phong gói tin: package seal (development) (sohoa development)"} {
 			if !strings.Contains(s, want) {
 				t.Errorf("%s record lacks %q", form, want)
 			}
