@@ -2,6 +2,8 @@ package queue
 
 import (
 	"context"
+	"fmt"
+	"time"
 
 	"github.com/sohoa-vn/sohoa/pipeline/audit"
 )
@@ -17,9 +19,23 @@ func (q *Queue) AuditTrail(ctx context.Context, id string) ([]audit.Entry, error
 	return q.auditLog().Batch(ctx, id)
 }
 
-// auditState records that a worker moved batch id from state before to after.
-// A failure to record is logged: the state has changed.
+// auditState records that a worker moved batch id from state before to after,
+// once per retry round: asynq may deliver a task twice, even at once, and both
+// deliveries record the same state. A failure to record is logged: the state
+// has changed.
 func (q *Queue) auditState(ctx context.Context, id, before, after, detail string) {
+	round, err := q.round(ctx, id)
+	if err == nil {
+		var first bool
+		key := fmt.Sprintf("sohoa:auditonce:%s:%d:%s", id, round, after)
+		if first, err = q.rdb.SetNX(ctx, key, 1, 30*24*time.Hour).Result(); err == nil && !first {
+			return // recorded by another delivery
+		}
+	}
+	if err != nil {
+		q.opts.Logger.Error("audit", "batch", id, "error", err)
+		return
+	}
 	if _, err := q.auditLog().Append(ctx, audit.Entry{Who: auditWho, Action: audit.State, Batch: id,
 		Before: before, After: after, Detail: detail}); err != nil {
 		q.opts.Logger.Error("audit", "batch", id, "error", err)
