@@ -48,7 +48,14 @@ type Options struct {
 	// Isolated allows documents whose pages carry a secrecy mark (MẬT, TỐI MẬT, TUYỆT
 	// MẬT); set only on an isolated installation. Otherwise such a document fails.
 	Isolated bool
+	// AuditTrail, when set, is the batch's audit trail so far (JSON lines,
+	// package pipeline/audit), written as AuditTrailFile, a tag file covered by
+	// the tag manifest.
+	AuditTrail []byte
 }
+
+// AuditTrailFile is where a package holds its batch's audit trail.
+const AuditTrailFile = "metadata/audit-trail.jsonl"
 
 // PageEvent reports one finished page to a progress display.
 type PageEvent struct {
@@ -217,6 +224,11 @@ func (p *Packager) Finish() (*Report, error) {
 	}
 	if _, err := p.w.AddTag(bag.BatchRecordFile, strings.NewReader(string(js)+"\n")); err != nil {
 		return nil, err
+	}
+	if len(p.opts.AuditTrail) > 0 {
+		if _, err := p.w.AddTag(AuditTrailFile, bytes.NewReader(p.opts.AuditTrail)); err != nil {
+			return nil, err
+		}
 	}
 	if _, err := p.w.Finish(bagInfo(b, rep, p.opts, p.start)); err != nil {
 		return nil, err

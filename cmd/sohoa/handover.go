@@ -83,7 +83,10 @@ func archiveStore(ctx context.Context, cfg *configs.Config, dir string) (storage
 }
 
 // partyFlags are the flags naming both sides of a handover.
-type partyFlags struct{ giver, receiver handover.Party }
+type partyFlags struct {
+	giver, receiver handover.Party
+	place, number   string // where the record is drawn up; its number ("12/BB-SNV")
+}
 
 func (p *partyFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&p.giver.Organisation, "giver-org", "", "handing-over side (bên giao): organisation")
@@ -92,6 +95,8 @@ func (p *partyFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&p.receiver.Organisation, "receiver-org", "", "receiving side (bên nhận): organisation")
 	fs.StringVar(&p.receiver.Name, "receiver-name", "", "receiving side: full name")
 	fs.StringVar(&p.receiver.Position, "receiver-position", "", "receiving side: position")
+	fs.StringVar(&p.place, "place", "", "where the record is drawn up (địa danh; default seal.location of the configuration; dots if unset)")
+	fs.StringVar(&p.number, "number", "", `the record's number after "Số: ", e.g. 12/BB-SNV (dots if unset)`)
 }
 
 func runHandover(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -158,6 +163,9 @@ func runHandoverPull(ctx context.Context, args []string, stdout, stderr io.Write
 	code = writeRecord(ctx, cfg, res.Bag, filepath.Join(*out, handover.RecordPDFName), pf, vf, stdout, stderr, pkgs...)
 	if !pkgsOK && code == exitOK {
 		code = exitFailed
+	}
+	if *archiveDir == "" { // from the archive bucket: the handover goes into the audit trail
+		code = recordHandover(ctx, cfg, store, id, *out, pf, code, stderr)
 	}
 	return code
 }
@@ -231,6 +239,10 @@ func writeRecord(ctx context.Context, cfg *configs.Config, dir, pdfPath string, 
 	}
 	rec.Giver, rec.Receiver, rec.Created = pf.giver, pf.receiver, time.Now()
 	rec.Packages = pkgs
+	rec.Place, rec.Number = pf.place, pf.number
+	if rec.Place == "" {
+		rec.Place = cfg.Seal.Location
+	}
 	txtPath := strings.TrimSuffix(pdfPath, filepath.Ext(pdfPath)) + ".txt"
 	var pdf, txt bytes.Buffer
 	if err := rec.WritePDF(&pdf); err != nil {

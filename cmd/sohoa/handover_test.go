@@ -18,6 +18,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/sohoa-vn/sohoa/pipeline/audit"
 	"github.com/sohoa-vn/sohoa/pipeline/bag"
 	"github.com/sohoa-vn/sohoa/pipeline/fixity"
 	"github.com/sohoa-vn/sohoa/pipeline/handover"
@@ -111,6 +112,16 @@ func TestHandoverPull(t *testing.T) {
 		t.Fatalf("handover pull: exit %d\n%s%s", code, stdout, stderr)
 	}
 	t.Logf("pull and record of %d files: %v", len(stored), time.Since(start).Round(time.Millisecond))
+	// The handover is in the batch's audit trail, and its mirror in the archive bucket.
+	rdb := redis.NewClient(&redis.Options{Addr: e.svc.RedisAddr, DB: e.db})
+	defer rdb.Close()
+	trail, err := audit.New(rdb, nil, nil).Batch(context.Background(), id)
+	if err != nil || len(trail) != 1 || trail[0].Action != audit.Handover || trail[0].Who != "Trần Văn Đức" ||
+		trail[0].After != "verified; handover record written" || !strings.Contains(trail[0].Detail, "giver:  Nguyễn Thị Lan") {
+		t.Errorf("audit trail after the handover: %+v %v", trail, err)
+	} else if _, err := arch.Stat(context.Background(), audit.ArchivePrefix+id+"/"+trail[0].ID+".json"); err != nil {
+		t.Errorf("handover entry not mirrored into the archive: %v", err)
+	}
 	bagDir := filepath.Join(out, id)
 	pulled := hashTree(t, bagDir)
 	if !maps.Equal(pulled, stored) {
@@ -181,11 +192,15 @@ func TestHandoverPull(t *testing.T) {
 	for form, s := range map[string]string{"txt": string(txt), "pdf": pdfText} {
 		for _, want := range []string{"BIÊN BẢN GIAO NHẬN", "Sở Nội vụ tỉnh Bắc Minh", "Mã lô (gói tin): " + id,
 			"Tổng số hồ sơ: 2", fmt.Sprintf("Tổng số tệp tin: %d", len(manifest)), "từ 02/10/2023 đến 17/09/2025",
-			stored[bag.SignatureFile], "sohoa development", "Nguyễn Thị Lan", "Lưu trữ viên", "Trần Văn Đức", "Kết quả kiểm tra: Đạt"} {
+			stored[bag.SignatureFile], "sohoa development", "Nguyễn Thị Lan", "Lưu trữ viên", "Trần Văn Đức", "Kết quả kiểm tra: Đạt",
+			"Số: ……/BB-……", "chúng tôi gồm:", "Bên giao: ", "Bên nhận: ", "Danh mục hồ sơ giao nhận:", "Người ký số niêm phong gói tin: package seal (development) (sohoa development)"} {
 			if !strings.Contains(s, want) {
 				t.Errorf("%s record lacks %q", form, want)
 			}
 		}
+	}
+	if strings.Contains(pdfText, "CN=") || strings.Contains(string(txt), "CN=") {
+		t.Error("the record shows the signer as a raw distinguished name")
 	}
 	lines := strings.Split(pdfText, "\n")
 	for p, sum := range manifest {

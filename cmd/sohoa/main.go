@@ -79,6 +79,7 @@ func commands() []command {
 		{"retry", "re-run the failed pages, documents or package of a batch", runRetry},
 		{"serve", "serve the dashboard, the HTTP API, the queue monitor and metrics", runServe},
 		{"token", "create an API token for serve (token create --role ROLE)", runToken},
+		{"user", "manage dashboard users (user add|passwd|disable|list)", runUser},
 		{"verify-bag", "check a BagIt bag's manifests against its files", runVerifyBag},
 		{"handover", "pull a package for handover and write the handover record (pull, record)", runHandover},
 		{"fixity", "re-hash every package in the archive against its manifests; report changes", runFixity},

@@ -18,6 +18,7 @@ import (
 	"github.com/sohoa-vn/sohoa/configs"
 	"github.com/sohoa-vn/sohoa/ocr"
 	"github.com/sohoa-vn/sohoa/pipeline"
+	"github.com/sohoa-vn/sohoa/pipeline/audit"
 	"github.com/sohoa-vn/sohoa/pipeline/fixity"
 	"github.com/sohoa-vn/sohoa/pipeline/metrics"
 	"github.com/sohoa-vn/sohoa/pipeline/pdfa"
@@ -117,7 +118,7 @@ func runSubmit(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	}
 	defer q.Close()
 	if *replace {
-		return replaceBatch(ctx, q, b, pipeline.LoadOptions{DPI: dpi, Isolated: cfg.Isolated}, stdout, stderr)
+		return replaceBatch(ctx, cfg, q, b, pipeline.LoadOptions{DPI: dpi, Isolated: cfg.Isolated}, stdout, stderr)
 	}
 	var bar *progress
 	res, err := q.Submit(ctx, b, pipeline.LoadOptions{DPI: dpi, Isolated: cfg.Isolated, RequireColour: cfg.Scan.RequireColour, Lang: bf.uiLang()}, func(done, total int) {
@@ -146,12 +147,16 @@ func runSubmit(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	if res.Removed > 0 {
 		fmt.Fprintf(stderr, "batch %s: removed %d file(s) left by an earlier submit of this id that never completed\n", res.BatchID, res.Removed)
 	}
+	if res.Enqueued {
+		auditCLI(ctx, cfg, q.Archive(), audit.Entry{Action: audit.Submit, Batch: res.BatchID, After: queue.StateQueued.String(),
+			What: fmt.Sprintf("%d documents, %d pages, %d files", b.Documents(), b.Pages(), res.Files)}, stderr)
+	}
 	fmt.Fprintln(stdout, res.BatchID)
 	return exitOK
 }
 
 // replaceBatch runs submit --replace.
-func replaceBatch(ctx context.Context, q *queue.Queue, b *pipeline.Batch, lo pipeline.LoadOptions, stdout, stderr io.Writer) int {
+func replaceBatch(ctx context.Context, cfg *configs.Config, q *queue.Queue, b *pipeline.Batch, lo pipeline.LoadOptions, stdout, stderr io.Writer) int {
 	res, err := q.Replace(ctx, b, lo)
 	if err != nil {
 		fmt.Fprintln(stderr, "sohoa:", err)
@@ -169,6 +174,8 @@ func replaceBatch(ctx context.Context, q *queue.Queue, b *pipeline.Batch, lo pip
 		}
 		fmt.Fprintf(stderr, "batch %s: replaced %s (new versions; the old ones are kept); re-running %d page(s) of documents %s\n",
 			res.BatchID, strings.Join(res.Files, ", "), res.Pages, strings.Join(docs, ", "))
+		auditCLI(ctx, cfg, q.Archive(), audit.Entry{Action: audit.Replace, Batch: res.BatchID, What: strings.Join(res.Files, ", "),
+			After: queue.StateQueued.String(), Detail: fmt.Sprintf("%d pages re-run", res.Pages)}, stderr)
 	}
 	fmt.Fprintln(stdout, res.BatchID)
 	return exitOK
@@ -375,6 +382,9 @@ func runRetry(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	for _, d := range res.Documents {
 		what = append(what, strconv.Itoa(d+1))
 	}
+	// Redis only: retry opens no bucket, so this entry is not mirrored into the archive.
+	auditCLI(ctx, cfg, nil, audit.Entry{Action: audit.Retry, Batch: pos[0], What: "documents " + strings.Join(what, ", "),
+		After: queue.StateQueued.String(), Detail: fmt.Sprintf("%d pages re-run", res.Pages)}, stderr)
 	switch {
 	case res.Batch:
 		fmt.Fprintf(stdout, "%s: batch task enqueued again\n", pos[0])

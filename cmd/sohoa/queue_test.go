@@ -264,6 +264,11 @@ func TestQueueHappyPath(t *testing.T) {
 	}
 	t.Logf("process run: %v", time.Since(start).Round(time.Millisecond))
 	want := hashTree(t, filepath.Join(outDir, id))
+	// The queue's package also holds the audit trail (the submission by "sohoa submit"); process writes none.
+	if got[pipeline.AuditTrailFile] == "" {
+		t.Errorf("the queue's package has no %s", pipeline.AuditTrailFile)
+	}
+	delete(got, pipeline.AuditTrailFile)
 	if g, w := strings.Join(keys(got), "\n"), strings.Join(keys(want), "\n"); g != w {
 		t.Fatalf("package files differ:\nqueue:\n%s\nprocess:\n%s", g, w)
 	}
@@ -393,9 +398,13 @@ func TestQueuePoison(t *testing.T) {
 		t.Errorf("package after retry:\n%v\nbefore:\n%v", keys(got2), keys(got))
 	} else {
 		for k, v := range got {
-			if got2[k] != v {
+			// The audit trail (and the tag manifest listing it) now records the retry.
+			if got2[k] != v && k != pipeline.AuditTrailFile && k != "tagmanifest-sha256.txt" {
 				t.Errorf("%s changed by the retry", k)
 			}
+		}
+		if got2[pipeline.AuditTrailFile] == got[pipeline.AuditTrailFile] {
+			t.Errorf("the package's audit trail does not record the retry")
 		}
 	}
 	if out, err := e.sohoa(t, "status", "poison-1"); err != nil || !strings.Contains(out, "retried 1 times") {

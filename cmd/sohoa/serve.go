@@ -24,7 +24,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		"Serves the dashboard for archive staff (/), the JSON API (/api/v1/), the queue monitor (/monitor/),\n"+
 			"Prometheus metrics (/metrics) and health checks (/healthz, /readyz) on one HTTP server, until\n"+
 			"SIGTERM or SIGINT, then finishes the requests in progress. Everything but the health checks needs\n"+
-			"an API token from the configuration (sohoa token create).", stderr)
+			"an API token from the configuration (sohoa token create) or a user login (sohoa user add).", stderr)
 	config := configFlag(fs)
 	addr := fs.String("addr", "", "host:port to listen on (default: server.addr of the configuration)")
 	_, cfg, code, ok := parseConfigured(fs, config, args, 0, 0, stderr)

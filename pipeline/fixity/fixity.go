@@ -29,6 +29,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/sohoa-vn/sohoa/pipeline/aip"
+	"github.com/sohoa-vn/sohoa/pipeline/audit"
 	"github.com/sohoa-vn/sohoa/pipeline/backuplog"
 	"github.com/sohoa-vn/sohoa/pipeline/bag"
 	"github.com/sohoa-vn/sohoa/pipeline/seal"
@@ -141,6 +142,9 @@ func Check(ctx context.Context, store storage.Store, opts Options) (*Result, err
 		}
 		if strings.HasPrefix(o.Key, backuplog.MirrorPrefix) {
 			return nil // the backup log's mirror: entries, not packages
+		}
+		if strings.HasPrefix(o.Key, audit.ArchivePrefix) {
+			return nil // the audit trail's mirror, not a package
 		}
 		id, rel, ok := strings.Cut(o.Key, "/")
 		if !ok {

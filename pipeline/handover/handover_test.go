@@ -119,6 +119,7 @@ func TestRecord(t *testing.T) {
 	r.Created = time.Date(2026, 3, 5, 2, 0, 0, 0, time.UTC)
 	r.Giver = handover.Party{Organisation: "Chi cục Văn thư - Lưu trữ", Name: "Nguyễn Thị Lan", Position: "Lưu trữ viên"}
 	r.Receiver = handover.Party{Name: "Trần Văn Đức", Position: "Phó Giám đốc"}
+	r.Place, r.Number = "Bắc Minh", "12/BB-TTLT"
 
 	var txt, pdf bytes.Buffer
 	if err := r.WriteText(&txt); err != nil {
@@ -149,6 +150,14 @@ func TestRecord(t *testing.T) {
 			"Tổng số hồ sơ: 2", "Tổng số tệp tin: 140", "ngày 05 tháng 03 năm 2026",
 			fp, "ĐẠI DIỆN BÊN GIAO", "ĐẠI DIỆN BÊN NHẬN", "Nguyễn Thị Lan", "Trần Văn Đức", "Phó Giám đốc",
 			"Chi cục Văn thư - Lưu trữ",
+			// The NĐ 30 form: left header with the number, place and date line,
+			// who is present, the list of hồ sơ, the problems in Vietnamese.
+			"Số: 12/BB-TTLT", "Bắc Minh, ngày 05 tháng 03 năm 2026", "tại Bắc Minh, chúng tôi gồm:",
+			"Bên giao: Chi cục Văn thư - Lưu trữ; đại diện: Ông/Bà Nguyễn Thị Lan, chức vụ: Lưu trữ viên.",
+			"Bên nhận: …………………………………; đại diện: Ông/Bà Trần Văn Đức, chức vụ: Phó Giám đốc.",
+			"Danh mục hồ sơ giao nhận:", "1. H49.64.33.2019.01.VTLT – Hồ sơ chỉnh lý tài liệu (05/2019 – 12/11/2020)",
+			"2. H49.64.33.2025.02.VTLT – Hồ sơ giao nộp tài liệu (25/06/2025 – 17/09/2025)",
+			"Các vấn đề phát hiện khi kiểm tra:", "Người ký số niêm phong gói tin: không có",
 		} {
 			if !strings.Contains(s, want) {
 				t.Errorf("%s record lacks %q", form, want)

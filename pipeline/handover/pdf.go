@@ -78,9 +78,10 @@ func (r *Record) layoutPDF(w io.Writer, pages int) (int, error) {
 	}
 	p.newPage()
 
-	// Heading.
-	p.centered(nationalTitle, gopdf.Bold, bodySize)
-	p.centered(nationalMotto, gopdf.Bold, bodySize+1)
+	// Heading, in the form of Nghị định 30/2020: the organisation and the
+	// record's number on the left, the national title with its rule and the
+	// place and date on the right.
+	p.header(r)
 	p.y += bodySize
 	p.centered(recordTitle, gopdf.Bold, bodySize+4)
 	p.centered(recordSubject, gopdf.Regular, bodySize)
@@ -340,4 +341,40 @@ func (p *pdfWriter) signatures(giver, receiver Party) {
 		}
 		p.y = max(p.y, y)
 	}
+}
+
+// header draws the NĐ 30 heading: left, the organisation (capitals, bold)
+// over a short rule and "Số: …/BB-…"; right, the national title, the motto
+// over a rule as wide as it, and the place and date line.
+func (p *pdfWriter) header(r *Record) {
+	h := bodySize * paragraphLead
+	leftW, rightW := contentW*0.42, contentW*0.58
+	xl, xr := marginL, marginL+leftW
+	y0 := p.y
+	y := y0
+	p.font(gopdf.Bold, bodySize-1)
+	for _, l := range p.wrapWords(r.organisationHeader(), leftW-bodySize) {
+		p.cell(xl, y, leftW, h, l, gopdf.Center|gopdf.Middle, 0)
+		y += h
+	}
+	p.gp.SetLineWidth(0.6)
+	p.gp.Line(xl+leftW*0.35, y+1, xl+leftW*0.65, y+1)
+	y += h * 0.4
+	p.font(gopdf.Regular, bodySize)
+	p.cell(xl, y, leftW, h, r.numberLine(), gopdf.Center|gopdf.Middle, 0)
+	yl := y + h
+
+	y = y0
+	p.font(gopdf.Bold, bodySize-1)
+	p.cell(xr, y, rightW, h, nationalTitle, gopdf.Center|gopdf.Middle, 0)
+	y += h
+	p.font(gopdf.Bold, bodySize)
+	p.cell(xr, y, rightW, h, nationalMotto, gopdf.Center|gopdf.Middle, 0)
+	mw := p.width(nationalMotto)
+	y += h
+	p.gp.Line(xr+(rightW-mw)/2, y, xr+(rightW+mw)/2, y)
+	y += h * 0.4
+	p.font(gopdf.Regular, bodySize)
+	p.cell(xr, y, rightW, h, r.placeDateLine(), gopdf.Center|gopdf.Middle, 0)
+	p.y = max(yl, y+h)
 }

@@ -65,6 +65,17 @@ type Record struct {
 
 	Giver, Receiver Party     // bên giao, bên nhận
 	Created         time.Time // when the record is drawn up
+	// Place is where it is drawn up (địa danh, e.g. "Bắc Minh"); Number its
+	// number and symbol after "Số: " (e.g. "12/BB-SNV"). Empty ones are left
+	// as dots, to be filled in by hand.
+	Place, Number string
+	// Dossiers lists the hồ sơ handed over, from metadata/batch.json.
+	DossierList []Dossier
+}
+
+// Dossier is one hồ sơ of the record's list.
+type Dossier struct {
+	Code, Title, StartDate, EndDate string
 }
 
 // File is one computer file of the package.
@@ -183,6 +194,7 @@ type batchMetadata struct {
 	} `json:"organisation"`
 	Files []struct {
 		FileCode  string `json:"fileCode"`
+		Title     string `json:"title"`
 		StartDate string `json:"startDate"`
 		EndDate   string `json:"endDate"`
 	} `json:"files"`
@@ -210,6 +222,7 @@ func (r *Record) readMetadata(file string) error {
 	r.Dossiers = len(bm.Files)
 	var first, last string // sortable forms
 	for _, f := range bm.Files {
+		r.DossierList = append(r.DossierList, Dossier{Code: f.FileCode, Title: f.Title, StartDate: f.StartDate, EndDate: f.EndDate})
 		if k, ok := sortableDate(f.StartDate, false); ok && (first == "" || k < first) {
 			first, r.StartDate = k, f.StartDate
 		}
@@ -265,6 +278,81 @@ func (r *Record) dateLine() string {
 	return fmt.Sprintf("ngày %02d tháng %02d năm %d", t.Day(), int(t.Month()), t.Year())
 }
 
+// numberLine is the record's number line, "Số: …/BB-…" until one is given.
+func (r *Record) numberLine() string {
+	if r.Number == "" {
+		return "Số: ……/BB-……"
+	}
+	return "Số: " + r.Number
+}
+
+// placeDateLine is the place and date line under the national title,
+// "Bắc Minh, ngày 21 tháng 11 năm 2026".
+func (r *Record) placeDateLine() string {
+	place := r.Place
+	if place == "" {
+		place = "……………"
+	}
+	return place + ", " + r.dateLine()
+}
+
+// organisationHeader is the name of the organisation in the left header, in capitals.
+func (r *Record) organisationHeader() string {
+	if r.Organisation == "" {
+		return blank
+	}
+	return strings.ToUpper(r.Organisation)
+}
+
+// partyLine introduces one side of the handover: "Bên giao: …; đại diện: Ông/Bà …, chức vụ: …".
+func partyLine(title string, p Party) string {
+	or := func(s string) string {
+		if s == "" {
+			return blank
+		}
+		return s
+	}
+	return fmt.Sprintf("%s: %s; đại diện: Ông/Bà %s, chức vụ: %s.", title, or(p.Organisation), or(p.Name), or(p.Position))
+}
+
+// signerName shows the sealing certificate's subject (an RFC 2253
+// distinguished name) by its holder's name and organisation, as people read
+// them: "Nguyễn Văn A (Sở Nội vụ tỉnh Bắc Minh)".
+func signerName(dn string) string {
+	attrs := map[string]string{}
+	var cur strings.Builder
+	flush := func() {
+		if k, v, ok := strings.Cut(cur.String(), "="); ok {
+			if _, seen := attrs[strings.TrimSpace(k)]; !seen {
+				attrs[strings.TrimSpace(k)] = strings.TrimSpace(v)
+			}
+		}
+		cur.Reset()
+	}
+	for i := 0; i < len(dn); i++ {
+		switch c := dn[i]; {
+		case c == '\\' && i+1 < len(dn):
+			i++
+			cur.WriteByte(dn[i])
+		case c == ',' || c == '+':
+			flush()
+		default:
+			cur.WriteByte(c)
+		}
+	}
+	flush()
+	name, org := attrs["CN"], attrs["O"]
+	switch {
+	case name != "" && org != "" && name != org:
+		return name + " (" + org + ")"
+	case name != "":
+		return name
+	case org != "":
+		return org
+	}
+	return dn
+}
+
 // summary returns the record's statements, one line each, before the file table.
 func (r *Record) summary() []string {
 	org := r.Organisation
@@ -282,7 +370,7 @@ func (r *Record) summary() []string {
 	}
 	signer := "không có (gói tin chưa được ký số)"
 	if r.Signer != "" {
-		signer = r.Signer
+		signer = signerName(r.Signer)
 	}
 	fp := r.Fingerprint
 	if fp == "" {
@@ -300,19 +388,44 @@ func (r *Record) summary() []string {
 			sig = "đã kiểm tra với chứng thư số CA, nhưng NGƯỜI KÝ CHƯA ĐƯỢC ĐỐI CHIẾU với tổ chức (không có cấu hình tin cậy, --trust)."
 		}
 	}
+	place := r.Place
+	if place == "" {
+		place = blank
+	}
+	t := r.Created.In(recordTZ)
 	lines := []string{
-		fmt.Sprintf("Hôm nay, vào hồi %02d giờ %02d phút, %s, hai bên tiến hành giao nhận tài liệu lưu trữ số hóa như sau:",
-			r.Created.In(recordTZ).Hour(), r.Created.In(recordTZ).Minute(), r.dateLine()),
+		fmt.Sprintf("Hôm nay, vào hồi %02d giờ %02d phút, %s, tại %s, chúng tôi gồm:", t.Hour(), t.Minute(), r.dateLine(), place),
+		partyLine("Bên giao", r.Giver),
+		partyLine("Bên nhận", r.Receiver),
+		"Hai bên tiến hành giao nhận tài liệu lưu trữ số hóa như sau:",
 		"Cơ quan, tổ chức: " + org,
 		"Mã lô (gói tin): " + r.BatchID,
 		"Thời gian của tài liệu: " + timeRange,
 		"Tổng số hồ sơ: " + strconv.Itoa(r.Dossiers),
-		"Tổng số tệp tin: " + strconv.Itoa(len(r.Files)),
-		"Tổng dung lượng: " + groupDigits(r.TotalBytes) + " byte",
-		"Dấu niêm phong (fingerprint): " + fp,
-		"Chứng thư số của bên niêm phong: " + signer,
-		"Chữ ký số của gói tin: " + sig,
-		"Kết quả kiểm tra: " + check,
+	}
+	if len(r.DossierList) > 0 {
+		lines = append(lines, "Danh mục hồ sơ giao nhận:")
+		for i, d := range r.DossierList {
+			l := fmt.Sprintf("  %d. %s", i+1, d.Code)
+			if d.Title != "" {
+				l += " – " + d.Title
+			}
+			if d.StartDate != "" || d.EndDate != "" {
+				l += " (" + strings.Trim(d.StartDate+" – "+d.EndDate, " –") + ")"
+			}
+			lines = append(lines, l)
+		}
+	}
+	lines = append(lines,
+		"Tổng số tệp tin: "+strconv.Itoa(len(r.Files)),
+		"Tổng dung lượng: "+groupDigits(r.TotalBytes)+" byte",
+		"Dấu niêm phong (fingerprint): "+fp,
+		"Người ký số niêm phong gói tin: "+signer,
+		"Chữ ký số của gói tin: "+sig,
+		"Kết quả kiểm tra: "+check,
+	)
+	if len(r.Problems) > 0 {
+		lines = append(lines, "Các vấn đề phát hiện khi kiểm tra:")
 	}
 	for _, p := range r.Problems {
 		lines = append(lines, "  - "+p.Message(true))
@@ -380,8 +493,11 @@ func tagNumber(i int) string { return "T" + strconv.Itoa(i+1) }
 func (r *Record) WriteText(w io.Writer) error {
 	var b strings.Builder
 	center := func(s string) { fmt.Fprintf(&b, "%s\n", s) }
+	center(r.organisationHeader())
+	center(r.numberLine())
 	center(nationalTitle)
 	center(nationalMotto)
+	center(r.placeDateLine())
 	b.WriteString("\n")
 	center(recordTitle)
 	center(recordSubject)

@@ -80,8 +80,9 @@ type DocumentDetail struct {
 	Code   string         `json:"docCode"`
 	Source string         `json:"source"`
 	Title  string         `json:"subject,omitempty"`
-	Secret bool           `json:"secret"` // access mode 03: no text or image may be shown
-	State  state.DocState `json:"state"`  // pending, done, empty or failed
+	Number string         `json:"number,omitempty"` // số và ký hiệu, e.g. "15/QĐ-UBND"
+	Secret bool           `json:"secret"`           // access mode 03: no text or image may be shown
+	State  state.DocState `json:"state"`            // pending, done, empty or failed
 	// Reason is why the document failed (State failed).
 	Reason string        `json:"reason,omitempty"`
 	Pages  []*PageDetail `json:"pages"`
@@ -238,6 +239,7 @@ func (q *Queue) structure(ctx context.Context, id string) ([]*FileDetail, error)
 			files = append(files, fd)
 		}
 		dd := &DocumentDetail{Doc: i, Code: dr.d.Meta.DocCode, Source: dr.d.Source, Title: dr.d.Meta.Subject,
+			Number: strings.Trim(dr.d.Meta.CodeNumber+"/"+dr.d.Meta.CodeNotation, "/"),
 			Secret: dr.d.Meta.Mode == pipeline.ModeSecret || dr.f.Meta.Mode == pipeline.ModeSecret}
 		for _, pg := range dr.d.Pages {
 			dd.Pages = append(dd.Pages, &PageDetail{Page: pg.Index, File: pg.File, FilePage: pg.FilePage, DPI: pg.DPI, LowDPI: lowDPI(pg)})

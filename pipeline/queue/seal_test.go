@@ -5,12 +5,14 @@ import (
 	"crypto/x509"
 	"encoding/json"
 	"os"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/hibiken/asynq"
 
 	"github.com/sohoa-vn/sohoa/pipeline"
+	"github.com/sohoa-vn/sohoa/pipeline/audit"
 	"github.com/sohoa-vn/sohoa/pipeline/pades"
 	"github.com/sohoa-vn/sohoa/pipeline/seal"
 	"github.com/sohoa-vn/sohoa/pipeline/testenv"
@@ -87,6 +89,9 @@ func TestSealedPackage(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, d := range diffSnapshots(archive, snapshot(t, q.stores.Archive)) {
+		if strings.HasPrefix(d, "added "+audit.ArchivePrefix) {
+			continue // the state change this run records (the first run's worker "died" before it)
+		}
 		t.Errorf("archive changed by the redelivered package task (a second seal?): %s", d)
 	}
 }

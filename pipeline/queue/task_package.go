@@ -63,6 +63,7 @@ func (q *Queue) handlePackage(ctx context.Context, t *asynq.Task) error {
 	if err != nil {
 		return err
 	}
+	q.auditState(ctx, p.Batch, StateQueued, state, "")
 	q.cleanPackaged(ctx, p.Batch, rep.Complete)
 	q.opts.Logger.Info("batch packaged", "batch", p.Batch, "state", state, "documents", rep.DocumentsDone, "of", rep.Documents)
 	return nil
@@ -121,6 +122,9 @@ func (q *Queue) assemble(ctx context.Context, id string, m *meta, b *pipeline.Ba
 	po := q.opts.Pipeline
 	var err error
 	if po.Superseded, err = q.superseded(ctx, id); err != nil {
+		return nil, err
+	}
+	if po.AuditTrail, err = q.auditTrail(ctx, id); err != nil {
 		return nil, err
 	}
 	po.Overwrite = true

@@ -41,6 +41,9 @@ func (q *Queue) awaitCopies(ctx context.Context, id string) error {
 	if isTransition(err) && (from == StateCopying || from == StateComplete) {
 		return nil // a duplicate delivery of the package task
 	}
+	if err == nil {
+		q.auditState(ctx, id, from, StateCopying, "")
+	}
 	return err
 }
 
@@ -90,6 +93,7 @@ func (q *Queue) handleReplicate(ctx context.Context, t *asynq.Task) error {
 	if err != nil {
 		return err
 	}
+	q.auditState(ctx, p.Batch, StateCopying, state, "")
 	q.cleanPackaged(ctx, p.Batch, true)
 	q.opts.Logger.Info("batch in every copy", "batch", p.Batch, "state", state, "copies", len(q.opts.Copies))
 	return nil

@@ -19,6 +19,7 @@ import (
 
 	"github.com/sohoa-vn/sohoa/configs"
 	"github.com/sohoa-vn/sohoa/pipeline"
+	"github.com/sohoa-vn/sohoa/pipeline/audit"
 	"github.com/sohoa-vn/sohoa/pipeline/catalogue"
 	"github.com/sohoa-vn/sohoa/pipeline/queue"
 	"github.com/sohoa-vn/sohoa/pipeline/state"
@@ -52,6 +53,8 @@ func (s *Server) apiUpload(w http.ResponseWriter, r *http.Request, who *principa
 		s.log.Error("upload: recording the uploader", "batch", b.ID, "error", err)
 	}
 	s.log.Info("batch uploaded", "batch", b.ID, "by", who.Name, "files", res.Files, "enqueued", res.Enqueued)
+	s.record(r.Context(), r, who, audit.Entry{Action: audit.Submit, Batch: b.ID, After: queue.StateQueued.String(),
+		What: fmt.Sprintf("%d documents, %d pages, %d files", b.Documents(), b.Pages(), res.Files)})
 	writeJSON(w, http.StatusAccepted, map[string]any{"batchId": res.BatchID, "files": res.Files, "uploaded": res.Uploaded,
 		"enqueued": res.Enqueued, "documents": b.Documents(), "pages": b.Pages()})
 }
@@ -325,6 +328,9 @@ type BatchSummary struct {
 	PagesPerMinute float64   `json:"pagesPerMinute"`
 	ETA            time.Time `json:"eta,omitzero"` // while it runs and the pace is known
 	FinishedAt     time.Time `json:"finished,omitzero"`
+	// Phase names what a queued batch does when its state does not tell:
+	// "noWorker" (waiting, no worker running) or "packaging".
+	Phase string `json:"phase,omitempty"`
 }
 
 func (s *Server) summary(ctx context.Context, id string) (*BatchSummary, error) {
@@ -361,6 +367,14 @@ func (s *Server) summary(ctx context.Context, id string) (*BatchSummary, error) 
 	if mins := end.Sub(st.Submitted).Minutes(); mins > 0 {
 		bs.PagesPerMinute = float64(st.PagesDone+st.PagesFailed) / mins
 	}
+	if fin.IsZero() { // while it runs, the pace of the last minutes
+		if r, ok := s.paces.rate(id, end, st.PagesDone+st.PagesFailed); ok {
+			bs.PagesPerMinute = r
+		}
+	} else {
+		s.paces.forget(id)
+	}
+	bs.Phase = phase(st, s.workers.get(ctx))
 	if left := st.Pages - st.PagesDone - st.PagesFailed; fin.IsZero() && bs.PagesPerMinute > 0 && left > 0 {
 		bs.ETA = time.Now().Add(time.Duration(float64(left) / bs.PagesPerMinute * float64(time.Minute))).Truncate(time.Second)
 	}
@@ -377,6 +391,11 @@ func (s *Server) summaries(ctx context.Context, r *http.Request) ([]*BatchSummar
 	if v, err := strconv.Atoi(r.URL.Query().Get("limit")); err == nil && v > 0 {
 		n = min(v, 1000)
 	}
+	return s.recent(ctx, n)
+}
+
+// recent returns the summaries of the last n batches submitted, newest first.
+func (s *Server) recent(ctx context.Context, n int) ([]*BatchSummary, error) {
 	// Many dashboards polling the list cost one round of Redis reads per detailTTL.
 	return s.caches.lists.Get(strconv.Itoa(n), func() ([]*BatchSummary, error) { return s.loadSummaries(context.WithoutCancel(ctx), n) })
 }
@@ -462,6 +481,7 @@ func (s *Server) apiRetry(w http.ResponseWriter, r *http.Request, who *principal
 		}
 	}
 	id := r.PathValue("id")
+	before := s.stateOf(r.Context(), id)
 	res, err := s.q.Retry(r.Context(), id, docNumbers(req.Documents))
 	if err != nil {
 		s.fail(w, err)
@@ -469,6 +489,7 @@ func (s *Server) apiRetry(w http.ResponseWriter, r *http.Request, who *principal
 	}
 	s.forget(id)
 	s.log.Info("batch retried", "batch", id, "by", who.Name, "pages", res.Pages)
+	s.recordRetry(r, who, id, before, res)
 	writeJSON(w, http.StatusAccepted, map[string]any{"batchId": id, "pagesRetried": res.Pages,
 		"documentsRetried": res.Documents, "batchTask": res.Batch, "packageTask": res.Package})
 }
@@ -509,6 +530,8 @@ func (s *Server) apiPackage(w http.ResponseWriter, r *http.Request, who *princip
 		return
 	}
 	s.log.Info("package downloaded", "batch", id, "by", who.Name, "files", len(files))
+	s.record(r.Context(), r, who, audit.Entry{Action: audit.Download, Batch: id, What: "package",
+		Detail: fmt.Sprintf("%d files", len(files))})
 	w.Header().Set("Content-Type", "application/x-tar")
 	w.Header().Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": id + ".tar"}))
 	tw := tar.NewWriter(w)
@@ -561,7 +584,7 @@ func (s *Server) docParam(w http.ResponseWriter, r *http.Request) (id string, do
 	return id, doc, true
 }
 
-func (s *Server) apiPDF(w http.ResponseWriter, r *http.Request, _ *principal) {
+func (s *Server) apiPDF(w http.ResponseWriter, r *http.Request, who *principal) {
 	id, doc, ok := s.docParam(w, r)
 	if !ok {
 		return
@@ -576,6 +599,7 @@ func (s *Server) apiPDF(w http.ResponseWriter, r *http.Request, _ *principal) {
 		return
 	}
 	defer rc.Close()
+	s.record(r.Context(), r, who, audit.Entry{Action: audit.Download, Batch: id, What: fmt.Sprintf("document %d (%s) PDF", doc.Doc, doc.Code)})
 	w.Header().Set("Content-Type", "application/pdf")
 	w.Header().Set("Content-Disposition", mime.FormatMediaType("inline", map[string]string{"filename": doc.Code + ".pdf"}))
 	io.Copy(w, rc)

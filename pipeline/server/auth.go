@@ -5,19 +5,22 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
 
 	"github.com/sohoa-vn/sohoa/configs"
+	"github.com/sohoa-vn/sohoa/pipeline/accounts"
 )
 
 // tokenPrefix starts every token, so that a leaked one is easy to recognise.
 const tokenPrefix = "sohoa_"
 
-// cookieName is the dashboard's login cookie; it holds the token.
-const cookieName = "sohoa_token"
+// cookieName is the dashboard's login cookie; it holds a random session id
+// (accounts.Store.NewSession), never a token or a password.
+const cookieName = "sohoa_session"
 
 // NewToken returns a new random API token and its SHA-256, as stored in the configuration.
 func NewToken() (token, sum string, err error) {
@@ -46,6 +49,7 @@ const (
 	permPackage                   // download sealed packages
 	permMonitor                   // the asynq monitor
 	permMetrics                   // /metrics
+	permAudit                     // the audit trail of logins (a batch's goes with permStatus)
 )
 
 // roles lists which roles hold each permission.
@@ -57,6 +61,7 @@ var roles = map[permission][]string{
 	permPackage: {configs.RoleOfficer, configs.RoleAdmin},
 	permMonitor: {configs.RoleStaff, configs.RoleAdmin},
 	permMetrics: {configs.RoleStaff, configs.RoleAdmin},
+	permAudit:   {configs.RoleAdmin},
 }
 
 func allowed(role string, p permission) bool {
@@ -71,21 +76,43 @@ func allowed(role string, p permission) bool {
 // principal is an authenticated caller.
 type principal struct {
 	Name, Role string
-	Cookie     bool // authenticated by the dashboard cookie, not a header
+	Cookie     bool   // authenticated by the dashboard cookie, not a header
+	Session    string // the cookie's session id
 }
 
-// authenticate finds the caller's token in the Authorization header or the login cookie.
+// authenticate finds the caller: a token in the Authorization header, or
+// a live session (of a user or of a token given at the login page) in the
+// login cookie.
 func (s *Server) authenticate(r *http.Request) (*principal, bool) {
-	tok, cookie := "", false
 	if h := r.Header.Get("Authorization"); h != "" {
 		t, ok := strings.CutPrefix(h, "Bearer ")
 		if !ok {
 			return nil, false
 		}
-		tok = strings.TrimSpace(t)
-	} else if c, err := r.Cookie(cookieName); err == nil {
-		tok, cookie = c.Value, true
+		return s.tokenPrincipal(strings.TrimSpace(t))
 	}
+	c, err := r.Cookie(cookieName)
+	if err != nil || c.Value == "" {
+		return nil, false
+	}
+	sess, err := s.acct.Session(r.Context(), c.Value)
+	if err != nil {
+		if !errors.Is(err, accounts.ErrNoSession) {
+			s.log.Error("session lookup", "error", err)
+		}
+		return nil, false
+	}
+	if sess.Kind == accounts.KindToken {
+		// The token must still be configured.
+		if _, ok := s.tokens[sess.Token]; !ok {
+			return nil, false
+		}
+	}
+	return &principal{Name: sess.Name, Role: sess.Role, Cookie: true, Session: c.Value}, true
+}
+
+// tokenPrincipal looks an API token up.
+func (s *Server) tokenPrincipal(tok string) (*principal, bool) {
 	if tok == "" {
 		return nil, false
 	}
@@ -94,7 +121,7 @@ func (s *Server) authenticate(r *http.Request) (*principal, bool) {
 	if !ok {
 		return nil, false
 	}
-	return &principal{Name: t.Name, Role: t.Role, Cookie: cookie}, true
+	return &principal{Name: t.Name, Role: t.Role}, true
 }
 
 // sameOrigin reports whether a cookie-authenticated request that changes state

@@ -40,13 +40,14 @@ func chromium(t *testing.T) string {
 	return ""
 }
 
-// TestBrowser drives the dashboard with headless Chromium: log in, watch a
+// TestBrowser drives the dashboard with headless Chromium: log in with a user name and password, watch a
 // batch with a corrupt page in the list and in its detail (live, without
 // reloading), press Retry on the failed page, and see the batch finish.
 // Screenshots of the batch list and the batch detail are saved as artefacts.
 func TestBrowser(t *testing.T) {
 	exe := chromium(t)
 	e := newEnv(t, 64<<20)
+	e.addUser("lan.nguyen", configs.RoleStaff, "mật-khẩu-của-lan")
 	id := e.upload(batchFiles(t, "web-browser-1", true))
 	e.startWorker(1)
 	art := artifactsDir(t)
@@ -76,8 +77,9 @@ func TestBrowser(t *testing.T) {
 	// Not logged in: the dashboard sends the browser to the login page.
 	err := chromedp.Do(ctx,
 		chromedp.Navigate(e.url+"/"),
-		chromedp.WaitVisible(css(`#token`)),
-		chromedp.SendKeys(css(`#token`), e.tokens[configs.RoleStaff]),
+		chromedp.WaitVisible(css(`#user`)),
+		chromedp.SendKeys(css(`#user`), "lan.nguyen"),
+		chromedp.SendKeys(css(`#password`), "mật-khẩu-của-lan"),
 		chromedp.Click(css(`#login`)),
 		chromedp.WaitVisible(css(row)),
 	)
@@ -114,9 +116,14 @@ func TestBrowser(t *testing.T) {
 	if err != nil {
 		t.Fatalf("failed page: %v", err)
 	}
+	// The reason is a sentence and an action; the technical text is folded under it.
 	reason, err := chromedp.Run(ctx, chromedp.Text(css(`#page-0-1 .reason`)))
-	if err != nil || !strings.Contains(reason, "decode") {
+	if err != nil || !strings.Contains(reason, "Tệp ảnh bị hỏng, không đọc được: quét lại trang này") {
 		t.Errorf("failed page reason %q, %v", reason, err)
+	}
+	tech, err := chromedp.Run(ctx, chromedp.TextContent(css(`#page-0-1 details.tech`)))
+	if err != nil || !strings.Contains(tech, "decode") {
+		t.Errorf("failed page technical details %q, %v", tech, err)
 	}
 	err = chromedp.Do(ctx,
 		chromedp.Click(css(`#retry-page-0-1`)),

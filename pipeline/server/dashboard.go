@@ -2,16 +2,19 @@ package server
 
 import (
 	"bytes"
+	"context"
 	"embed"
-	"errors"
 	"fmt"
 	"html/template"
 	"io/fs"
 	"net/http"
 	"net/url"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
 
+	"github.com/sohoa-vn/sohoa/pipeline/audit"
 	"github.com/sohoa-vn/sohoa/pipeline/queue"
 )
 
@@ -23,6 +26,9 @@ var staticRoot embed.FS
 
 // staticFS serves /static/...: the script and style sheet of the dashboard.
 var staticFS fs.FS = staticRoot
+
+// ict is Indochina Time (UTC+7, no daylight saving), the zone of the dashboard's times.
+var ict = time.FixedZone("ICT", 7*3600)
 
 // views holds the parsed dashboard templates.
 type views struct {
@@ -42,8 +48,14 @@ func newViews() (*views, error) {
 			if t.IsZero() {
 				return "–"
 			}
-			return t.Local().Format("15:04:05 02/01/2006")
+			return t.In(ict).Format("15:04:05 02/01/2006") + " ICT"
 		},
+		"sub":     func(a, b int) int { return max(0, a-b) },
+		"explain": explain,
+		"why": func(lang string, t map[string]string, stage, reason string) whyView {
+			return whyView{E: explain(lang, stage, reason), T: t, Stage: stage, Reason: reason}
+		},
+		"ict": func(t time.Time) string { return t.In(ict).Format("15:04:05 02/01/2006") + " ICT" },
 		"f1":  func(x float64) string { return fmt.Sprintf("%.1f", x) },
 		"esc": url.PathEscape,
 	}
@@ -66,6 +78,23 @@ type page struct {
 	Data     any
 	Error    string
 	Next     string
+}
+
+// whyView is a failure as the "why" template shows it: the explanation, and the technical text folded.
+type whyView struct {
+	E             explanation
+	T             map[string]string
+	Stage, Reason string
+}
+
+// perms names the permissions templates ask about with Can.
+var perms = map[string]permission{"monitor": permMonitor, "package": permPackage, "retry": permRetry, "audit": permAudit, "view": permView}
+
+// Can reports whether the logged-in caller holds the permission named perm,
+// so that a page shows no link its reader cannot open.
+func (p page) Can(perm string) bool {
+	pm, ok := perms[perm]
+	return ok && p.Who != nil && allowed(p.Who.Role, pm)
 }
 
 // lang picks the dashboard language: ?lang=, then the lang cookie, else Vietnamese.
@@ -121,47 +150,117 @@ func safeNext(n string) string {
 	return n
 }
 
-func (s *Server) login(w http.ResponseWriter, r *http.Request) {
-	r.Body = http.MaxBytesReader(w, r.Body, s.limits.MaxLoginBody)
-	if err := r.ParseForm(); err != nil {
-		var mbe *http.MaxBytesError
-		switch {
-		case errors.As(err, &mbe):
-			writeError(w, http.StatusRequestEntityTooLarge, "too_large", fmt.Sprintf("a login body has at most %d bytes", s.limits.MaxLoginBody), nil)
-		case errors.Is(err, errSlowBody):
-			writeError(w, http.StatusRequestTimeout, "too_slow", err.Error(), nil)
-		default:
-			writeError(w, http.StatusBadRequest, "malformed", "login form: "+err.Error(), nil)
-		}
-		return
-	}
-	tok := strings.TrimSpace(r.PostFormValue("token"))
-	next := safeNext(r.PostFormValue("next"))
-	t, ok := s.tokens[HashToken(tok)]
-	if tok == "" || !ok {
-		s.render(w, r, "login", http.StatusUnauthorized, page{Error: labels[lang(w, r)]["badToken"], Next: next})
-		return
-	}
-	http.SetCookie(w, &http.Cookie{Name: cookieName, Value: tok, Path: "/", HttpOnly: true, Secure: s.cfg.SecureCookie,
-		SameSite: http.SameSiteStrictMode, MaxAge: 12 * 3600})
-	s.log.Info("dashboard login", "who", t.Name, "role", t.Role)
-	http.Redirect(w, r, next, http.StatusSeeOther)
+// listPageSize is how many batches a page of the dashboard's list shows by default.
+const listPageSize = 25
+
+// searchLimit is how many of the latest batches a search or a state filter looks through.
+const searchLimit = 1000
+
+// listView is the batch list page's data.
+type listView struct {
+	Batches            []*BatchSummary
+	Query, State       string
+	States             []string
+	Page, Pages, Total int
+	Prev, Next         string // links to the neighbouring pages, if any
+	Self               string // this view's query, for the live refresh ("" or "...&")
 }
 
-func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
-	http.SetCookie(w, &http.Cookie{Name: cookieName, Value: "", Path: "/", HttpOnly: true, Secure: s.cfg.SecureCookie,
-		SameSite: http.SameSiteStrictMode, MaxAge: -1})
-	http.Redirect(w, r, "/login", http.StatusSeeOther)
-}
-
+// listPage shows the batches, newest first: ?q= searches batch ids, mã hồ
+// sơ, mã tài liệu, số/ký hiệu and trích yếu; ?state= keeps one state; ?page=
+// turns the pages of listPageSize.
 func (s *Server) listPage(w http.ResponseWriter, r *http.Request, who *principal) {
-	list, err := s.summaries(r.Context(), r)
+	qv := r.URL.Query()
+	v := listView{Query: strings.TrimSpace(qv.Get("q")), State: qv.Get("state"), Page: 1,
+		States: []string{queue.StateQueued.String(), queue.StateCopying.String(), queue.StateComplete.String(), queue.StateIncomplete.String(), queue.StateFailed.String()}}
+	if !slices.Contains(v.States, v.State) {
+		v.State = ""
+	}
+	if p, err := strconv.Atoi(qv.Get("page")); err == nil && p > 1 {
+		v.Page = p
+	}
+	n := listLimit
+	if v.Query != "" || v.State != "" {
+		n = searchLimit
+	}
+	list, err := s.recent(r.Context(), n)
 	if err != nil {
 		s.log.Error("dashboard list", "error", err)
 		http.Error(w, err.Error(), http.StatusInternalServerError)
 		return
 	}
-	s.render(w, r, "list", http.StatusOK, page{Who: who, Data: list})
+	var kept []*BatchSummary
+	for _, b := range list {
+		if v.State != "" && b.State.String() != v.State {
+			continue
+		}
+		if v.Query != "" {
+			ok, err := s.matches(r.Context(), b.ID, v.Query)
+			if err != nil {
+				s.log.Error("dashboard search", "batch", b.ID, "error", err)
+				http.Error(w, "search failed", http.StatusInternalServerError)
+				return
+			}
+			if !ok {
+				continue
+			}
+		}
+		kept = append(kept, b)
+	}
+	v.Total = len(kept)
+	size := s.cfg.ListPageSize
+	v.Pages = max(1, (v.Total+size-1)/size)
+	v.Page = min(v.Page, v.Pages)
+	v.Batches = kept[(v.Page-1)*size : min(v.Page*size, v.Total)]
+	link := func(p int) string {
+		u := url.Values{}
+		if v.Query != "" {
+			u.Set("q", v.Query)
+		}
+		if v.State != "" {
+			u.Set("state", v.State)
+		}
+		if p > 1 {
+			u.Set("page", strconv.Itoa(p))
+		}
+		return u.Encode()
+	}
+	if v.Page > 1 {
+		v.Prev = "/?" + link(v.Page-1)
+	}
+	if v.Page < v.Pages {
+		v.Next = "/?" + link(v.Page+1)
+	}
+	if q := link(v.Page); q != "" {
+		v.Self = q + "&"
+	}
+	s.render(w, r, "list", http.StatusOK, page{Who: who, Data: v})
+}
+
+// matches reports whether batch id's id, or one of its hồ sơ (mã hồ sơ,
+// title) or documents (mã tài liệu, số/ký hiệu, trích yếu) holds query,
+// ignoring case. Secret documents are searched as the dashboard shows them (masked).
+func (s *Server) matches(ctx context.Context, id, query string) (bool, error) {
+	q := strings.ToLower(query)
+	has := func(v string) bool { return v != "" && strings.Contains(strings.ToLower(v), q) }
+	if has(id) {
+		return true, nil
+	}
+	d, _, err := s.detailMasked(ctx, id)
+	if err != nil {
+		return false, err
+	}
+	for _, f := range d.Files {
+		if has(f.Code) || has(f.Title) {
+			return true, nil
+		}
+		for _, doc := range f.Documents {
+			if has(doc.Code) || has(doc.Number) || has(doc.Title) {
+				return true, nil
+			}
+		}
+	}
+	return false, nil
 }
 
 // detailView is the batch detail page's data.
@@ -169,8 +268,9 @@ type detailView struct {
 	Summary  *BatchSummary
 	Detail   *queue.BatchDetail
 	CanRetry bool
-	Secret   bool         // the batch holds secret material: no package link
-	Failures []failedPage // the failed pages, listed at the top
+	Secret   bool          // the batch holds secret material: no package link
+	Failures []failedPage  // the failed pages, listed at the top
+	Audit    []audit.Entry // the batch's audit trail, oldest first
 }
 
 // failedPage is a failed page with its document, for the failure list.
@@ -204,6 +304,13 @@ func (s *Server) detailPage(w http.ResponseWriter, r *http.Request, who *princip
 			}
 		}
 	}
+	if r.URL.Query().Get("fragment") != "1" { // the trail is not part of the live refresh
+		if v.Audit, err = s.audit.Batch(r.Context(), id); err != nil {
+			s.log.Error("dashboard: audit trail", "batch", id, "error", err)
+			http.Error(w, "audit trail unavailable", http.StatusInternalServerError)
+			return
+		}
+	}
 	s.render(w, r, "detail", http.StatusOK, page{Who: who, Data: v, Error: r.URL.Query().Get("error")})
 }
 
@@ -217,6 +324,7 @@ func (s *Server) retryForm(w http.ResponseWriter, r *http.Request, who *principa
 		}
 	}
 	back := "/batches/" + url.PathEscape(id)
+	before := s.stateOf(r.Context(), id)
 	res, err := s.q.Retry(r.Context(), id, docNumbers(docs))
 	if err != nil {
 		s.log.Warn("dashboard retry", "batch", id, "error", err)
@@ -225,5 +333,6 @@ func (s *Server) retryForm(w http.ResponseWriter, r *http.Request, who *principa
 	}
 	s.forget(id)
 	s.log.Info("batch retried", "batch", id, "by", who.Name, "pages", res.Pages)
+	s.recordRetry(r, who, id, before, res)
 	http.Redirect(w, r, back, http.StatusSeeOther)
 }

@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"net/http"
 	"os"
+	"strings"
 
+	"github.com/sohoa-vn/sohoa/pipeline/audit"
 	"github.com/sohoa-vn/sohoa/pipeline/queue"
 )
 
@@ -26,6 +28,7 @@ func (s *Server) apiReplace(w http.ResponseWriter, r *http.Request, who *princip
 		writeError(w, http.StatusConflict, "conflict", fmt.Sprintf("the upload is batch %q, not %q", b.ID, id), nil)
 		return
 	}
+	before := s.stateOf(r.Context(), id)
 	res, err := s.q.Replace(r.Context(), b, lo)
 	switch {
 	case errors.Is(err, queue.ErrUnknownBatch):
@@ -46,6 +49,8 @@ func (s *Server) apiReplace(w http.ResponseWriter, r *http.Request, who *princip
 		return
 	}
 	s.log.Info("originals replaced", "batch", id, "by", who.Name, "files", res.Files)
+	s.record(r.Context(), r, who, audit.Entry{Action: audit.Replace, Batch: id, What: strings.Join(res.Files, ", "),
+		Before: before, After: s.stateOf(r.Context(), id), Detail: fmt.Sprintf("%s; %d pages re-run; new SHA-256: %s", docList(res.Document), res.Pages, newSums(b, res.Files))})
 	docs := res.Document
 	if docs == nil {
 		docs = []int{}

@@ -3,11 +3,13 @@
 // asynq queue monitor, Prometheus metrics and health checks, all on one
 // net/http handler.
 //
-// Every route but /healthz and /readyz needs an API token with a role
-// (configs.Token): station tokens upload, staff tokens view and retry, officer
-// tokens view and download packages, admin tokens do everything. API clients
-// send the token as "Authorization: Bearer ..."; the dashboard's login page
-// puts it into a Secure, HttpOnly, SameSite=Strict cookie.
+// Every route but /healthz and /readyz needs a role, from an API token
+// (configs.Token) or a user account (package pipeline/accounts): station
+// uploads, staff view and retry, officer view and download packages, admin
+// does everything. API clients send a token as "Authorization: Bearer ...";
+// people log in at the dashboard's login page with a user name and password
+// (or a token), which starts a session: its random id goes into a Secure,
+// HttpOnly, SameSite=Strict cookie.
 //
 // Page and stage metrics come from the workers through Redis (package
 // pipeline/metrics), so the server's /metrics covers every worker.
@@ -31,6 +33,8 @@ import (
 
 	"github.com/sohoa-vn/sohoa/configs"
 	"github.com/sohoa-vn/sohoa/pipeline"
+	"github.com/sohoa-vn/sohoa/pipeline/accounts"
+	"github.com/sohoa-vn/sohoa/pipeline/audit"
 	"github.com/sohoa-vn/sohoa/pipeline/metrics"
 	"github.com/sohoa-vn/sohoa/pipeline/queue"
 )
@@ -52,6 +56,10 @@ type Config struct {
 	// Limits bound request bodies and concurrent uploads; zero fields take DefaultLimits.
 	Limits Limits
 	Logger *slog.Logger // default slog.Default()
+	// Accounts configures user logins and sessions (clock, session lifetime, rate limits).
+	Accounts accounts.Options
+	// ListPageSize is how many batches a page of the dashboard's list shows; default 25.
+	ListPageSize int
 
 	uploadStarted func() // tests: called once an upload holds its slot
 }
@@ -62,8 +70,13 @@ type Server struct {
 	q      *queue.Queue
 	log    *slog.Logger
 	tokens map[string]configs.Token // by SHA-256
-	mux    *http.ServeMux
-	reg    *prometheus.Registry
+	acct   *accounts.Store
+	audit  *audit.Log
+	// workers counts the queue workers alive; paces measures each batch's recent pace.
+	workers workerCount
+	paces   paces
+	mux     *http.ServeMux
+	reg     *prometheus.Registry
 	// httpDur times the server's own requests, by handler, method and status.
 	httpDur *prometheus.HistogramVec
 	views   *views
@@ -83,11 +96,19 @@ func New(cfg Config) (*Server, error) {
 	if cfg.TempDir == "" {
 		cfg.TempDir = os.TempDir()
 	}
+	if cfg.ListPageSize <= 0 {
+		cfg.ListPageSize = listPageSize
+	}
 	s := &Server{cfg: cfg, q: cfg.Queue, log: cfg.Logger, tokens: map[string]configs.Token{}, mux: http.NewServeMux(), limits: cfg.Limits.withDefaults(), caches: newCaches()}
 	for _, t := range cfg.Tokens {
 		s.tokens[t.SHA256] = t
 	}
 	var err error
+	if s.acct, err = accounts.New(s.q.Redis(), cfg.Accounts); err != nil {
+		return nil, err
+	}
+	s.audit = audit.New(s.q.Redis(), s.q.Archive(), cfg.Accounts.Now)
+	s.workers.insp = asynq.NewInspectorFromRedisClient(s.q.Redis())
 	if s.views, err = newViews(); err != nil {
 		return nil, err
 	}
@@ -132,6 +153,8 @@ func (s *Server) routes() {
 	s.handle("POST /api/v1/batches/{id}/replace", "api_replace", s.require(permUpload, false, s.apiReplace))
 	s.handle("POST /api/v1/batches/{id}/retry", "api_retry", s.require(permRetry, false, s.apiRetry))
 	s.handle("GET /api/v1/batches/{id}/package", "api_package", s.require(permPackage, false, s.apiPackage))
+	s.handle("GET /api/v1/batches/{id}/audit", "api_audit", s.require(permStatus, false, s.apiAudit))
+	s.handle("GET /api/v1/audit", "api_audit_system", s.require(permAudit, false, s.apiSystemAudit))
 	s.handle("GET /api/v1/batches/{id}/documents/{doc}/pdf", "api_pdf", s.require(permView, false, s.apiPDF))
 	s.handle("GET /api/v1/batches/{id}/documents/{doc}/pages/{page}/thumbnail", "api_thumbnail", s.require(permView, false, s.apiThumbnail))
 

@@ -54,7 +54,7 @@ func maskSecrets(d *queue.BatchDetail) *strings.Replacer {
 			add(doc.Title)
 			add(doc.Source)
 			add(path.Base(doc.Source))
-			doc.Title, doc.Source = "", ""
+			doc.Title, doc.Source, doc.Number = "", "", ""
 			for _, pg := range doc.Pages {
 				add(pg.File)
 				add(path.Base(pg.File))
