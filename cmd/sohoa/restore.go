@@ -24,6 +24,7 @@ func runRestore(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	to := fs.String("to", "", "the store to rebuild")
 	dry := fs.Bool("dry-run", false, "only list the packages and objects that would be restored")
 	caFile := fs.String("ca", "", "PEM file with the organisation's CA certificate(s), to verify sealed packages")
+	trustFile := fs.String("trust", "", "trust file (YAML) naming, per Organization-Identifier, the certificates that may sign for it (default seal.trustFile)")
 	var ids stringList
 	fs.Var(&ids, "package", "a package (batch id) to restore (repeatable; default every package of the copy)")
 	_, cfg, code, ok := parseConfigured(fs, config, args, 0, 0, stderr)
@@ -35,6 +36,14 @@ func runRestore(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		return exitUsage
 	}
 	roots, err := loadRoots(*caFile)
+	if err != nil {
+		fmt.Fprintln(stderr, "sohoa:", err)
+		return exitUsage
+	}
+	if *trustFile == "" {
+		*trustFile = cfg.Seal.TrustFile
+	}
+	trust, err := loadTrust(*trustFile)
 	if err != nil {
 		fmt.Fprintln(stderr, "sohoa:", err)
 		return exitUsage
@@ -59,7 +68,7 @@ func runRestore(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		fmt.Fprintf(stderr, "sohoa restore: --from %q / --to %q: the stores are %s\n", *from, *to, strings.Join(names, ", "))
 		return exitUsage
 	}
-	res, err := copies.Restore(ctx, src.Store, *dst, ids, copies.RestoreOptions{DryRun: *dry, Roots: roots})
+	res, err := copies.Restore(ctx, src.Store, *dst, ids, copies.RestoreOptions{DryRun: *dry, Roots: roots, Trust: trust})
 	code = exitOK
 	failed := 0
 	var objects, missing int

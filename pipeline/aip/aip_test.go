@@ -73,7 +73,7 @@ func TestAIPPackages(t *testing.T) {
 		if out := run(t, "unzip", "-t", zipPath); !strings.Contains(out, "No errors detected") {
 			t.Errorf("unzip -t %s:\n%s", p.Name, out)
 		}
-		rep, err := aip.CheckPath(context.Background(), zipPath, aip.CheckOptions{Roots: fixture.roots})
+		rep, err := aip.CheckPath(context.Background(), zipPath, fixture.check)
 		if err != nil || !rep.OK() || rep.Documents != 2 || len(rep.Signatures) != 2 || rep.Kind != aip.AIP {
 			t.Fatalf("check %s: %v, %+v", p.Name, err, rep)
 		}
@@ -81,7 +81,7 @@ func TestAIPPackages(t *testing.T) {
 		if filepath.Base(pkg) != p.Folder {
 			t.Errorf("folder in the zip %s, want %s", filepath.Base(pkg), p.Folder)
 		}
-		if rep, err := aip.CheckPath(context.Background(), pkg, aip.CheckOptions{Roots: fixture.roots}); err != nil || !rep.OK() {
+		if rep, err := aip.CheckPath(context.Background(), pkg, fixture.check); err != nil || !rep.OK() {
 			t.Errorf("check of the folder: %v, %+v", err, rep)
 		}
 		docs, _ := filepath.Glob(filepath.Join(pkg, "representations/rep1/metadata/descriptive/EAD_DOC_*.xml"))

@@ -80,7 +80,7 @@ func TestCheckRejectsMutations(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			pkg := unzipTo(t, zipPath)
 			c.mutate(t, pkg)
-			r, err := aip.CheckPath(context.Background(), pkg, aip.CheckOptions{Roots: fixture.roots})
+			r, err := aip.CheckPath(context.Background(), pkg, fixture.check)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -111,5 +111,34 @@ func TestCheckWithoutCA(t *testing.T) {
 	}
 	if r.OK() || len(r.Problems) != 2 || !strings.Contains(r.Problems[0].String(), "signer not checked") {
 		t.Errorf("without a CA: %+v", r.Problems)
+	}
+}
+
+// TestCheckBindsSigner: with the CA but no trust, or with the trust of
+// another organisation, no PDF signer passes: a certificate the CA issued is
+// not enough, it must be the organisation's.
+func TestCheckBindsSigner(t *testing.T) {
+	dir, rs := writeAIPs(t, fixture.bag)
+	pkg := filepath.Join(dir, rs[0].Package.Name)
+	for name, c := range map[string]struct {
+		opts aip.CheckOptions
+		want string
+	}{
+		"no trust":             {aip.CheckOptions{Roots: fixture.roots}, "signer not bound to the organisation"},
+		"another organisation": {aip.CheckOptions{Roots: fixture.roots, Trust: fixture.check.Trust, OrgID: "H01.02.03"}, `organisation "H01.02.03" is not in the trust`},
+	} {
+		r, err := aip.CheckPath(context.Background(), pkg, c.opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		for _, p := range r.Problems {
+			if strings.Contains(p.String(), c.want) {
+				n++
+			}
+		}
+		if r.OK() || n != 2 {
+			t.Errorf("%s: %d of the 2 PDFs refused with %q: %+v", name, n, c.want, r.Problems)
+		}
 	}
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/sohoa-vn/sohoa/ocr"
 	"github.com/sohoa-vn/sohoa/pipeline"
+	"github.com/sohoa-vn/sohoa/pipeline/aip"
 	"github.com/sohoa-vn/sohoa/pipeline/pades"
 	"github.com/sohoa-vn/sohoa/pipeline/pdfa"
 	"github.com/sohoa-vn/sohoa/pipeline/seal"
@@ -22,6 +23,7 @@ import (
 var fixture struct {
 	bag   string // the bag folder (read only: tests copy it to change it)
 	roots *x509.CertPool
+	check aip.CheckOptions // the CA and the organisation's trust (its signing certificate pinned)
 }
 
 // started is the pinned start time of the fixture's run.
@@ -83,5 +85,6 @@ func makeFixture(dir string) error {
 		return err
 	}
 	fixture.bag = filepath.Join(out, b.ID)
+	fixture.check = aip.CheckOptions{Roots: fixture.roots, Trust: seal.NewTrust("H49.64.33", key.Certificate()), OrgID: "H49.64.33"}
 	return nil
 }

@@ -35,7 +35,7 @@ func TestSIPPackages(t *testing.T) {
 	if out := run(t, "unzip", "-t", zipPath); !strings.Contains(out, "No errors detected") {
 		t.Errorf("unzip -t:\n%s", out)
 	}
-	rep, err := aip.CheckPath(context.Background(), zipPath, aip.CheckOptions{Roots: fixture.roots})
+	rep, err := aip.CheckPath(context.Background(), zipPath, fixture.check)
 	if err != nil || !rep.OK() || rep.Kind != aip.SIP || rep.Documents != 2 {
 		t.Fatalf("check: %v %+v", err, rep)
 	}

@@ -13,6 +13,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sohoa-vn/sohoa/pipeline/aip"
+	"github.com/sohoa-vn/sohoa/pipeline/audit"
 	"github.com/sohoa-vn/sohoa/pipeline/backuplog"
 	"github.com/sohoa-vn/sohoa/pipeline/bag"
 	"github.com/sohoa-vn/sohoa/pipeline/pades"
@@ -21,14 +23,17 @@ import (
 )
 
 // Packages returns the ids of the packages (batch ids) held in s, sorted: the
-// first segment of every key, except the seal chain and the backup log.
+// first segment of every key (the second under aip/, where a batch's
+// AIP_hoso zips are), except the seal chain, the backup log and the audit
+// trail's mirror.
 func Packages(ctx context.Context, s storage.Store) ([]string, error) {
 	seen := map[string]bool{}
 	err := s.List(ctx, "", func(o storage.ObjectInfo) error {
-		if strings.HasPrefix(o.Key, seal.StoreChainPrefix) || strings.HasPrefix(o.Key, backuplog.MirrorPrefix) {
+		if strings.HasPrefix(o.Key, seal.StoreChainPrefix) || strings.HasPrefix(o.Key, backuplog.MirrorPrefix) ||
+			strings.HasPrefix(o.Key, audit.ArchivePrefix) {
 			return nil
 		}
-		if id, _, ok := strings.Cut(o.Key, "/"); ok {
+		if id, _, ok := strings.Cut(strings.TrimPrefix(o.Key, aip.ArchivePrefix), "/"); ok {
 			seen[id] = true
 		}
 		return nil
@@ -60,6 +65,9 @@ type RestoreOptions struct {
 	// Roots are the organisation's CA certificates for VerifyPackage; without
 	// them a sealed package does not pass (its signer cannot be trusted).
 	Roots *x509.CertPool
+	// Trust binds the signers to the organisation (seal.Trust); without it a
+	// sealed package does not pass either ("not checked").
+	Trust *seal.Trust
 	// TempDir is where packages are downloaded to be verified; default os.TempDir().
 	TempDir string
 }
@@ -82,8 +90,10 @@ func Restore(ctx context.Context, from storage.Store, to Copy, ids []string, opt
 	for _, id := range ids {
 		r := Restored{ID: id}
 		var keys []string
-		if err := from.List(ctx, id+"/", func(o storage.ObjectInfo) error { keys = append(keys, o.Key); return nil }); err != nil {
-			return out, fmt.Errorf("package %s: %w", id, err)
+		for _, prefix := range packagePrefixes(id) {
+			if err := from.List(ctx, prefix, func(o storage.ObjectInfo) error { keys = append(keys, o.Key); return nil }); err != nil {
+				return out, fmt.Errorf("package %s: %w", id, err)
+			}
 		}
 		r.Objects = len(keys)
 		for _, k := range keys {
@@ -96,10 +106,17 @@ func Restore(ctx context.Context, from storage.Store, to Copy, ids []string, opt
 			r.Err = fmt.Errorf("package %s: not in the copy", id)
 		case opts.DryRun:
 		default:
-			fig, err := Replicate(ctx, from, to, id+"/", now)
-			r.Bytes = fig.Bytes
+			var err error
+			for _, prefix := range packagePrefixes(id) {
+				var fig Figures
+				fig, err = Replicate(ctx, from, to, prefix, now)
+				r.Bytes += fig.Bytes
+				if err != nil {
+					break
+				}
+			}
 			if err == nil {
-				err = VerifyPackage(ctx, to.Store, id, opts.Roots, opts.TempDir)
+				err = VerifyPackage(ctx, to.Store, id, opts.Roots, opts.Trust, opts.TempDir)
 			}
 			r.Err = err
 		}
@@ -120,7 +137,7 @@ func Restore(ctx context.Context, from storage.Store, to Copy, ids []string, opt
 // verifies it: a sealed package with seal.Verify (bag, manifests, METS, the
 // seal's signature chaining to roots) and the signatures of its PDFs
 // (pades.DirCheck); an unsealed one as a valid bag. Any problem is an error.
-func VerifyPackage(ctx context.Context, s storage.Store, id string, roots *x509.CertPool, tempDir string) error {
+func VerifyPackage(ctx context.Context, s storage.Store, id string, roots *x509.CertPool, trust *seal.Trust, tempDir string) error {
 	dir, err := os.MkdirTemp(tempDir, "sohoa-restore-*")
 	if err != nil {
 		return err
@@ -151,8 +168,8 @@ func VerifyPackage(ctx context.Context, s storage.Store, id string, roots *x509.
 		}
 		return nil
 	}
-	pdfs := &pades.DirCheck{Options: pades.VerifyOptions{Roots: roots}}
-	rep, err := seal.Verify(ctx, pkg, seal.VerifyOptions{Roots: roots, Checks: []seal.Checker{pdfs.Check}})
+	pdfs := &pades.DirCheck{Options: pades.VerifyOptions{Roots: roots, Trust: trust}}
+	rep, err := seal.Verify(ctx, pkg, seal.VerifyOptions{Roots: roots, Trust: trust, Checks: []seal.Checker{pdfs.Check}})
 	if err != nil {
 		return fmt.Errorf("package %s: %w", id, err)
 	}
@@ -195,4 +212,10 @@ func download(ctx context.Context, s storage.Store, key, name string) error {
 		return fmt.Errorf("%s: SHA-256 %s, the store says %s", key, sum, info.SHA256)
 	}
 	return nil
+}
+
+// packagePrefixes are the key prefixes of package id in an archive store: its
+// bag and its AIP_hoso zips.
+func packagePrefixes(id string) []string {
+	return []string{id + "/", aip.ArchivePrefix + id + "/"}
 }

@@ -28,6 +28,8 @@ import (
 // the zips are byte for byte what "sohoa process" writes from the same bag
 // (aip.WriteAll); each passes the package checker; and a redelivered package
 // task changes nothing in the archive (no second package for a hồ sơ).
+// layout: long: one scenario told step by step against real services, each
+// step asserting what the previous one left.
 func TestAIPArchived(t *testing.T) {
 	q, _, arch := newLockedQueue(t)
 	q.opts.CleanWork = false // the package task runs again below
@@ -93,7 +95,7 @@ func TestAIPArchived(t *testing.T) {
 		}
 		zipFile := filepath.Join(t.TempDir(), path.Base(key))
 		os.WriteFile(zipFile, got, 0o644)
-		rep, err := aip.CheckPath(ctx, zipFile, aip.CheckOptions{Roots: roots})
+		rep, err := aip.CheckPath(ctx, zipFile, aip.CheckOptions{Roots: roots, Trust: seal.NewTrust("H49.64.33", q.opts.Signer.Certificate()), OrgID: "H49.64.33"})
 		if err != nil || !rep.OK() || rep.Documents != 2 {
 			t.Errorf("check %s: %v %+v", key, err, rep)
 		}

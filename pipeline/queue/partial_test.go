@@ -61,6 +61,8 @@ func copyBatch(t *testing.T) string {
 // whole, exactly its own files; the same batch resumes (TestSubmitResume).
 // Once a batch is recorded under the id, another is refused and nothing in
 // the inbox changes; while one submit of an id runs, another is refused.
+// layout: long: one scenario told step by step against real services, each
+// step asserting what the previous one left.
 func TestSubmitAfterFailedSubmit(t *testing.T) {
 	q, inbox, _ := newTestQueue(t)
 	a := loadSample(t)

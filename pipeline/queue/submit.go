@@ -63,15 +63,44 @@ func (q *Queue) Submit(ctx context.Context, b *pipeline.Batch, lo pipeline.LoadO
 			return res, err
 		}
 	}
+	sums, err := q.uploadFiles(ctx, b, files, local, known, renew, onFile, res)
+	if err != nil {
+		return res, err
+	}
+	key := keyBatch(b.ID)
+	now := time.Now().UTC().Format(time.RFC3339Nano)
+	if err := q.recordBatch(ctx, b, lo, sums, now); err != nil {
+		return res, err
+	}
+	if n, err := q.rdb.HExists(ctx, key, "enqueued").Result(); err != nil {
+		return res, fmt.Errorf("submit %s: %w", b.ID, err)
+	} else if n {
+		return res, nil
+	}
+	if err := q.enqueue(ctx, TypeBatch, batchPayload{b.ID}, batchTaskID(b.ID, 0)); err != nil {
+		return res, err
+	}
+	res.Enqueued = true
+	if err := q.rdb.HSet(ctx, key, "enqueued", now).Err(); err != nil {
+		return res, fmt.Errorf("submit %s: %w", b.ID, err)
+	}
+	return res, nil
+}
+
+// uploadFiles stores the files of batch b in the inbox (none for a batch
+// already known, whose files were all stored before it was recorded, some
+// perhaps as later versions by Replace) and returns their SHA-256 by name,
+// counting uploads in res and telling onFile.
+func (q *Queue) uploadFiles(ctx context.Context, b *pipeline.Batch, files []string, local map[string]string, known bool,
+	renew func(context.Context), onFile func(done, total int), res *SubmitResult) (map[string]any, error) {
 	sums := map[string]any{}
 	for i, f := range files {
-		// A known batch had all its files stored before it was recorded (some
-		// perhaps as later versions, by Replace): nothing to upload.
 		sum, up := local[f], false
 		if !known {
+			var err error
 			sum, up, err = q.upload(ctx, b, f)
 			if err != nil {
-				return res, err
+				return nil, err
 			}
 		}
 		sums[f] = sum
@@ -83,8 +112,13 @@ func (q *Queue) Submit(ctx context.Context, b *pipeline.Batch, lo pipeline.LoadO
 			onFile(i+1, len(files))
 		}
 	}
+	return sums, nil
+}
+
+// recordBatch records batch b with its files' sums, its structure and its
+// load options, submitted at now, in state queued.
+func (q *Queue) recordBatch(ctx context.Context, b *pipeline.Batch, lo pipeline.LoadOptions, sums map[string]any, now string) error {
 	key := keyBatch(b.ID)
-	now := time.Now().UTC().Format(time.RFC3339Nano)
 	index, codes := map[string]any{}, map[string]any{}
 	for i, dr := range documents(b) {
 		index[dr.d.Meta.DocCode] = i
@@ -93,7 +127,7 @@ func (q *Queue) Submit(ctx context.Context, b *pipeline.Batch, lo pipeline.LoadO
 	}
 	structure, err := encodeStructure(b)
 	if err != nil {
-		return res, fmt.Errorf("submit %s: %w", b.ID, err)
+		return fmt.Errorf("submit %s: %w", b.ID, err)
 	}
 	// The batch is recorded in one transaction: its record appears with its
 	// files and structure or not at all, so a submit stopped here leaves no
@@ -111,21 +145,9 @@ func (q *Queue) Submit(ctx context.Context, b *pipeline.Batch, lo pipeline.LoadO
 	pipe.HSetNX(ctx, key, "state", StateQueued)
 	pipe.ZAddNX(ctx, keyBatches(), redis.Z{Score: float64(time.Now().Unix()), Member: b.ID})
 	if _, err := pipe.Exec(ctx); err != nil {
-		return res, fmt.Errorf("submit %s: %w", b.ID, err)
+		return fmt.Errorf("submit %s: %w", b.ID, err)
 	}
-	if n, err := q.rdb.HExists(ctx, key, "enqueued").Result(); err != nil {
-		return res, fmt.Errorf("submit %s: %w", b.ID, err)
-	} else if n {
-		return res, nil
-	}
-	if err := q.enqueue(ctx, TypeBatch, batchPayload{b.ID}, batchTaskID(b.ID, 0)); err != nil {
-		return res, err
-	}
-	res.Enqueued = true
-	if err := q.rdb.HSet(ctx, key, "enqueued", now).Err(); err != nil {
-		return res, fmt.Errorf("submit %s: %w", b.ID, err)
-	}
-	return res, nil
+	return nil
 }
 
 // batchFiles lists the files of b to upload: the metadata sheet, if any, and every page file, sorted.
