@@ -28,6 +28,8 @@ DEMO_TOKEN := out/token
 SOFTHSM := /usr/lib/softhsm/libsofthsm2.so
 DEMO_ORG := Sở Nội vụ tỉnh Bắc Minh
 DEMO_ORG_ID := H49.64.33
+# DEMO_BATCH is the id of testdata/batch.
+DEMO_BATCH := demo-2025-001
 
 demo: build
 	@chmod -R u+w out/demo 2>/dev/null || true
@@ -51,12 +53,20 @@ demo: build
 		$(BIN) process testdata/batch --out out/demo; \
 	fi
 	@echo
-	@echo "Demo results: $(CURDIR)/out/demo/$$(ls out/demo)"
-	@echo "  signed searchable PDF/A:   out/demo/*/data/<mã hồ sơ>/ (pdfsig shows the signature)"
-	@echo "  untouched originals:       out/demo/*/data/originals/"
-	@echo "  METS and PREMIS:           out/demo/*/metadata/METS.xml, metadata/preservation/premis.xml"
-	@echo "  per-page report:           out/demo/*/metadata/batch.json"
-	@echo "  check the package and PDFs: $(BIN) verify out/demo/$$(ls out/demo) --ca $$(ls $(DEMO_TOKEN)/ca.pem $(DEMO_KEYS)/ca.pem 2>/dev/null | head -1) --trust $$(ls $(DEMO_TOKEN)/trust.yaml $(DEMO_KEYS)/trust.yaml 2>/dev/null | head -1)"
+	@echo "Demo results: $(CURDIR)/out/demo/$(DEMO_BATCH)"
+	@echo "  signed searchable PDF/A:   out/demo/$(DEMO_BATCH)/data/<mã hồ sơ>/ (pdfsig shows the signature)"
+	@echo "  untouched originals:       out/demo/$(DEMO_BATCH)/data/originals/"
+	@echo "  METS and PREMIS:           out/demo/$(DEMO_BATCH)/metadata/METS.xml, metadata/preservation/premis.xml"
+	@echo "  per-page report:           out/demo/$(DEMO_BATCH)/metadata/batch.json"
+	@echo "  AIP_hoso (one per hồ sơ):  out/demo/aip/$(DEMO_BATCH)/*.zip"
+	@ca=$$(ls $(DEMO_TOKEN)/ca.pem $(DEMO_KEYS)/ca.pem 2>/dev/null | head -1); \
+	trust=$$(ls $(DEMO_TOKEN)/trust.yaml $(DEMO_KEYS)/trust.yaml 2>/dev/null | head -1); \
+	echo "  check the package and PDFs: $(BIN) verify out/demo/$(DEMO_BATCH) --ca $$ca --trust $$trust"; \
+	if [ -z "$$SOHOA_CONFIG$$SOHOA_SEAL_KEYFILE$$SOHOA_SEAL_PKCS11_MODULE" ]; then \
+		echo; echo "demo: verifying the package and its AIP_hoso with the development CA and trust file"; \
+		$(BIN) verify out/demo/$(DEMO_BATCH) --ca $$ca --trust $$trust || exit 1; \
+		for z in out/demo/aip/$(DEMO_BATCH)/*.zip; do $(BIN) verify $$z --ca $$ca --trust $$trust || exit 1; done; \
+	fi
 
 vet:
 	$(GO) vet ./...
