@@ -110,6 +110,9 @@ func packageLines(ps []Package) []string {
 		}
 		lines = append(lines, fmt.Sprintf("  %d. %s: %s, SHA-256 %s, %d văn bản, %d trang, %s",
 			i+1, p.HoSo, p.Name, p.SHA256, p.Documents, p.Pages, verdict))
+		for _, pr := range p.Problems {
+			lines = append(lines, "     - "+pr)
+		}
 	}
 	return lines
 }

@@ -439,11 +439,18 @@ func (r *Record) summary() []string {
 	return append(lines, packageLines(r.Packages)...)
 }
 
-// verdictLine says the verdict in one sentence.
+// verdictLine says the verdict in one sentence. An AIP_hoso handed over
+// with problems makes the whole handover "Không đạt", whatever the bag's.
 func (r *Record) verdictLine() string {
+	aipProblems := 0
+	for _, p := range r.Packages {
+		aipProblems += len(p.Problems)
+	}
 	switch {
 	case !r.Verified:
 		return "Không đạt: gói tin chưa được kiểm tra."
+	case aipProblems > 0:
+		return fmt.Sprintf("Không đạt: %d lỗi trong gói tin, %d vấn đề trong các gói AIP_hoso.", len(r.Problems), aipProblems)
 	case r.Outcome == seal.Passed:
 		return "Đạt: gói tin đầy đủ, mọi tệp tin khớp giá trị kiểm tra SHA-256, chữ ký số hợp lệ."
 	case r.Outcome == seal.NotChecked:
