@@ -3,7 +3,6 @@ package queue
 import (
 	"bytes"
 	"context"
-	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"os"
@@ -11,14 +10,11 @@ import (
 	"path/filepath"
 	"sort"
 	"testing"
-	"time"
 
 	"github.com/hibiken/asynq"
 
 	"github.com/sohoa-vn/sohoa/pipeline"
 	"github.com/sohoa-vn/sohoa/pipeline/aip"
-	"github.com/sohoa-vn/sohoa/pipeline/pades"
-	"github.com/sohoa-vn/sohoa/pipeline/seal"
 	"github.com/sohoa-vn/sohoa/pipeline/testenv"
 	"github.com/sohoa-vn/sohoa/storage"
 )
@@ -34,21 +30,7 @@ func TestAIPArchived(t *testing.T) {
 	q, _, arch := newLockedQueue(t)
 	q.opts.CleanWork = false // the package task runs again below
 	ctx := context.Background()
-	keys, err := seal.WriteDevelopmentKeys(t.TempDir(), "Sở Nội vụ tỉnh Bắc Minh", time.Now())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if q.opts.Signer, err = seal.LoadSigner(keys.Key, keys.Cert); err != nil {
-		t.Fatal(err)
-	}
-	pem, _ := os.ReadFile(keys.CA)
-	cas, err := seal.ParseCertificates(pem)
-	if err != nil {
-		t.Fatal(err)
-	}
-	roots := x509.NewCertPool()
-	roots.AddCert(cas[0])
-	q.opts.Pipeline.Signer = &pades.Signer{Key: q.opts.Signer, Opts: pades.Options{Roots: roots}}
+	roots, trust := withDevSigner(t, q)
 	q.opts.AIP = aip.Options{Fonds: "H49", ArchiveCode: "H49.LTLS"}
 
 	b := loadSample(t)
@@ -95,7 +77,7 @@ func TestAIPArchived(t *testing.T) {
 		}
 		zipFile := filepath.Join(t.TempDir(), path.Base(key))
 		os.WriteFile(zipFile, got, 0o644)
-		rep, err := aip.CheckPath(ctx, zipFile, aip.CheckOptions{Roots: roots, Trust: seal.NewTrust("H49.64.33", q.opts.Signer.Certificate()), OrgID: "H49.64.33"})
+		rep, err := aip.CheckPath(ctx, zipFile, aip.CheckOptions{Roots: roots, Trust: trust, OrgID: "H49.64.33"})
 		if err != nil || !rep.OK() || rep.Documents != 2 {
 			t.Errorf("check %s: %v %+v", key, err, rep)
 		}

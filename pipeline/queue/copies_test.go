@@ -4,10 +4,8 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
-	"crypto/x509"
 	"encoding/hex"
 	"io"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -15,7 +13,6 @@ import (
 	"github.com/sohoa-vn/sohoa/pipeline"
 	"github.com/sohoa-vn/sohoa/pipeline/audit"
 	"github.com/sohoa-vn/sohoa/pipeline/copies"
-	"github.com/sohoa-vn/sohoa/pipeline/pades"
 	"github.com/sohoa-vn/sohoa/pipeline/seal"
 	"github.com/sohoa-vn/sohoa/pipeline/testenv"
 	"github.com/sohoa-vn/sohoa/storage"
@@ -33,22 +30,7 @@ import (
 func TestCopiesWaitForCopy(t *testing.T) {
 	q, _, arch := newLockedQueue(t)
 	ctx := context.Background()
-	keys, err := seal.WriteDevelopmentKeys(t.TempDir(), "Sở Nội vụ tỉnh Bắc Minh", time.Now())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if q.opts.Signer, err = seal.LoadSigner(keys.Key, keys.Cert); err != nil {
-		t.Fatal(err)
-	}
-	pem, _ := os.ReadFile(keys.CA)
-	cas, err := seal.ParseCertificates(pem)
-	if err != nil {
-		t.Fatal(err)
-	}
-	roots := x509.NewCertPool()
-	roots.AddCert(cas[0])
-	trust := seal.NewTrust("H49.64.33", q.opts.Signer.Certificate()) // the sample batch's organisation, its key pinned
-	q.opts.Pipeline.Signer = &pades.Signer{Key: q.opts.Signer, Opts: pades.Options{Roots: roots}}
+	roots, trust := withDevSigner(t, q)
 	m := s3test.Start(t)
 	cs, err := s3.New(ctx, s3.Config{Endpoint: m.Addr, Bucket: "ban-sao", AccessKey: s3test.AccessKey, SecretKey: s3test.SecretKey, ObjectLock: true})
 	if err != nil {

@@ -3,7 +3,9 @@ package queue
 import (
 	"bytes"
 	"context"
+	"crypto/x509"
 	"io"
+	"os"
 	"sort"
 	"strings"
 	"sync/atomic"
@@ -14,6 +16,8 @@ import (
 
 	"github.com/sohoa-vn/sohoa/ocr"
 	"github.com/sohoa-vn/sohoa/pipeline"
+	"github.com/sohoa-vn/sohoa/pipeline/pades"
+	"github.com/sohoa-vn/sohoa/pipeline/seal"
 	"github.com/sohoa-vn/sohoa/pipeline/testenv"
 	"github.com/sohoa-vn/sohoa/storage"
 	"github.com/sohoa-vn/sohoa/storage/s3"
@@ -157,4 +161,31 @@ func corruptTIFF(good []byte, from int) []byte {
 	bad := bytes.Clone(good)
 	clear(bad[from : len(bad)-4096])
 	return bad
+}
+
+// withDevSigner gives q a development key of the sample batch's organisation
+// (Sở Nội vụ tỉnh Bắc Minh, H49.64.33): the package seal and every PDF are
+// signed with it. It returns the development CA as roots and the trust that
+// pins the key for H49.64.33.
+func withDevSigner(t *testing.T, q *Queue) (*x509.CertPool, *seal.Trust) {
+	t.Helper()
+	keys, err := seal.WriteDevelopmentKeys(t.TempDir(), "Sở Nội vụ tỉnh Bắc Minh", time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if q.opts.Signer, err = seal.LoadSigner(keys.Key, keys.Cert); err != nil {
+		t.Fatal(err)
+	}
+	pem, err := os.ReadFile(keys.CA)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cas, err := seal.ParseCertificates(pem)
+	if err != nil {
+		t.Fatal(err)
+	}
+	roots := x509.NewCertPool()
+	roots.AddCert(cas[0])
+	q.opts.Pipeline.Signer = &pades.Signer{Key: q.opts.Signer, Opts: pades.Options{Roots: roots}}
+	return roots, seal.NewTrust("H49.64.33", q.opts.Signer.Certificate())
 }

@@ -2,12 +2,9 @@ package queue
 
 import (
 	"context"
-	"crypto/x509"
 	"encoding/json"
-	"os"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/hibiken/asynq"
 
@@ -26,22 +23,7 @@ func TestSealedPackage(t *testing.T) {
 	q, _, _ := newTestQueue(t)
 	q.opts.CleanWork = false // the package task runs again below, from the work store
 	ctx := context.Background()
-	keys, err := seal.WriteDevelopmentKeys(t.TempDir(), "Sở Nội vụ tỉnh Bắc Minh", time.Now())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if q.opts.Signer, err = seal.LoadSigner(keys.Key, keys.Cert); err != nil {
-		t.Fatal(err)
-	}
-	pem, _ := os.ReadFile(keys.CA)
-	cas, err := seal.ParseCertificates(pem)
-	if err != nil {
-		t.Fatal(err)
-	}
-	roots := x509.NewCertPool()
-	roots.AddCert(cas[0])
-	// Workers sign every PDF with the same key.
-	q.opts.Pipeline.Signer = &pades.Signer{Key: q.opts.Signer, Opts: pades.Options{Roots: roots}}
+	roots, trust := withDevSigner(t, q)
 
 	b := loadSample(t)
 	if _, err := q.Submit(ctx, b, pipeline.LoadOptions{}, nil); err != nil {
@@ -53,7 +35,6 @@ func TestSealedPackage(t *testing.T) {
 		t.Fatalf("status = %+v", st)
 	}
 	pkgDir, _ := testenv.FetchPackage(t, q.stores.Archive, b.ID)
-	trust := seal.NewTrust("H49.64.33", q.opts.Signer.Certificate())
 	r, err := seal.Verify(ctx, pkgDir, seal.VerifyOptions{Roots: roots, Trust: trust})
 	if err != nil {
 		t.Fatal(err)
