@@ -2,8 +2,6 @@ package s3
 
 import (
 	"context"
-	"encoding/base64"
-	"encoding/hex"
 	"fmt"
 	"io"
 	"strings"
@@ -70,21 +68,9 @@ func (s *Store) Replace(ctx context.Context, key string, r io.Reader, size int64
 			return storage.ObjectInfo{}, fmt.Errorf("s3 replace %q: %w: got %s, want %s", key, storage.ErrChecksum, got, sum)
 		}
 	}
-	raw, err := hex.DecodeString(sum)
+	po, err := putOptions(sum, opts)
 	if err != nil {
 		return storage.ObjectInfo{}, fmt.Errorf("s3 replace %q: %w", key, err)
-	}
-	po := minio.PutObjectOptions{
-		ContentType: opts.ContentType,
-		UserMetadata: map[string]string{
-			"x-amz-checksum-sha256": base64.StdEncoding.EncodeToString(raw),
-			metaSHA256:              sum,
-		},
-		DisableMultipart: true,
-	}
-	if opts.Retention != nil {
-		po.Mode = minio.RetentionMode(opts.Retention.Mode)
-		po.RetainUntilDate = opts.Retention.Until.UTC()
 	}
 	body := &trackingReader{r: r, left: size}
 	if _, err := s.client.PutObject(ctx, s.bucket, key, body, size, po); err != nil {

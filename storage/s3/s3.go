@@ -166,23 +166,9 @@ func (s *Store) Put(ctx context.Context, key string, r io.Reader, size int64, op
 		return storage.ObjectInfo{}, fmt.Errorf("s3 put: %w", err)
 	}
 
-	raw, err := hex.DecodeString(sum)
+	po, err := putOptions(sum, opts)
 	if err != nil {
 		return storage.ObjectInfo{}, fmt.Errorf("s3 put %q: %w", key, err)
-	}
-	po := minio.PutObjectOptions{
-		ContentType: opts.ContentType,
-		UserMetadata: map[string]string{
-			// minio-go sends x-amz-checksum-* user metadata as a header and then adds no checksum of its own; the
-			// server computes the SHA-256 of the body and rejects the PUT if it differs.
-			"x-amz-checksum-sha256": base64.StdEncoding.EncodeToString(raw),
-			metaSHA256:              sum,
-		},
-		DisableMultipart: true,
-	}
-	if opts.Retention != nil {
-		po.Mode = minio.RetentionMode(opts.Retention.Mode)
-		po.RetainUntilDate = opts.Retention.Until.UTC()
 	}
 	po.SetMatchETagExcept("*") // If-None-Match: * — never replace an object
 	body := &trackingReader{r: r, left: size}
@@ -500,4 +486,29 @@ func classify(ctx context.Context, err error) error {
 		return storage.Transient(err)
 	}
 	return err
+}
+
+// putOptions are the options of a single-part PUT of an object whose hex
+// SHA-256 is sum: the checksum the server verifies, the sum kept as metadata,
+// and the retention of opts.
+func putOptions(sum string, opts storage.PutOptions) (minio.PutObjectOptions, error) {
+	raw, err := hex.DecodeString(sum)
+	if err != nil {
+		return minio.PutObjectOptions{}, err
+	}
+	po := minio.PutObjectOptions{
+		ContentType: opts.ContentType,
+		UserMetadata: map[string]string{
+			// minio-go sends x-amz-checksum-* user metadata as a header and then adds no checksum of its own; the
+			// server computes the SHA-256 of the body and rejects the PUT if it differs.
+			"x-amz-checksum-sha256": base64.StdEncoding.EncodeToString(raw),
+			metaSHA256:              sum,
+		},
+		DisableMultipart: true,
+	}
+	if opts.Retention != nil {
+		po.Mode = minio.RetentionMode(opts.Retention.Mode)
+		po.RetainUntilDate = opts.Retention.Until.UTC()
+	}
+	return po, nil
 }
