@@ -233,7 +233,7 @@ func write(ctx context.Context, pdf []byte, xt *model.XRefTable, k seal.Signer, 
 	copy(out[brAt:], br+strings.Repeat(" ", len(brPlaceholder)-len(br)))
 	signed := make([]byte, 0, len(out)-(cEnd-cAt))
 	signed = append(append(signed, out[:cAt]...), out[cEnd:]...)
-	der, err := signCMS(ctx, k, signed, opts.TSA)
+	der, err := signCMS(ctx, k, signed, opts.TSA, now)
 	if err != nil {
 		return nil, 0, fmt.Errorf("sign PDF: %w", err)
 	}
