@@ -54,6 +54,9 @@ type Options struct {
 	AuditTrail []byte
 }
 
+// vietnamTime is the zone of the dates written into the PDFs (+07:00).
+var vietnamTime = time.FixedZone("+07:00", 7*3600)
+
 // AuditTrailFile is where a package holds its batch's audit trail.
 const AuditTrailFile = "metadata/audit-trail.jsonl"
 
@@ -189,10 +192,11 @@ func NewPackager(b *Batch, outDir string, opts Options) (*Packager, error) {
 func (p *Packager) DocumentOptions() DocumentOptions { return p.opts.DocumentOptions(p.start) }
 
 // DocumentOptions returns the options with which Process builds documents of
-// a run started at start (the date written into the PDFs).
+// a run started at start (the date written into the PDFs, in Vietnam time
+// whatever the machine's zone: process and the queue write the same dates).
 func (o Options) DocumentOptions(start time.Time) DocumentOptions {
 	o.defaults()
-	return DocumentOptions{PDF: o.PDF, Producer: o.Producer, Date: start,
+	return DocumentOptions{PDF: o.PDF, Producer: o.Producer, Date: start.In(vietnamTime),
 		OCREngine: fmt.Sprintf("Tesseract %s (%s)", ocr.Version(), o.Languages), Signer: o.Signer, Isolated: o.Isolated}
 }
 

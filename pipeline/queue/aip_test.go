@@ -1,8 +1,10 @@
 package queue
 
 import (
+	"archive/zip"
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"os"
@@ -10,11 +12,15 @@ import (
 	"path/filepath"
 	"sort"
 	"testing"
+	"time"
 
 	"github.com/hibiken/asynq"
 
 	"github.com/sohoa-vn/sohoa/pipeline"
 	"github.com/sohoa-vn/sohoa/pipeline/aip"
+	"github.com/sohoa-vn/sohoa/pipeline/pades"
+	"github.com/sohoa-vn/sohoa/pipeline/seal"
+	"github.com/sohoa-vn/sohoa/pipeline/seal/signertest"
 	"github.com/sohoa-vn/sohoa/pipeline/testenv"
 	"github.com/sohoa-vn/sohoa/storage"
 )
@@ -98,4 +104,97 @@ func TestAIPArchived(t *testing.T) {
 	for _, d := range diffSnapshots(before, snapshot(t, arch)) {
 		t.Errorf("archive changed by the redelivered package task: %s", d)
 	}
+}
+
+// TestAIPReproducible: "sohoa process" (pipeline.Process, then aip.WriteAll
+// on its bag, as cmd/sohoa's process does) and the queue, run independently
+// on the same batch with the same injected clock and an RSA key (PKCS #1 v1.5
+// signatures are deterministic; no TSA), write byte-identical AIP_hoso zips:
+// one per hồ sơ of the batch under the same names, none besides.
+func TestAIPReproducible(t *testing.T) {
+	at := time.Date(2026, 6, 12, 11, 45, 37, 690e6, time.FixedZone("+07:00", 7*3600))
+	clock := func() time.Time { return at }
+	key, roots := signertest.RSA(t, "Sở Nội vụ tỉnh Bắc Minh", at)
+	base := pipeline.Options{Languages: "vie", Producer: "sohoa test",
+		Signer: &pades.Signer{Key: key, Opts: pades.Options{Roots: roots, Now: clock}}}
+	codes := aip.Options{Fonds: "H49", ArchiveCode: "H49.LTLS"}
+	ctx := context.Background()
+	b := loadSample(t)
+
+	// sohoa process.
+	po := base
+	po.Workers, po.Now = 2, clock
+	rep, err := pipeline.Process(ctx, b, t.TempDir(), po)
+	if err != nil {
+		t.Fatal(err)
+	}
+	local := filepath.Join(t.TempDir(), "aip")
+	ao := codes
+	ao.Kind = aip.AIP
+	rs, err := aip.WriteAll(ctx, os.DirFS(rep.Bag), local, ao)
+	if err != nil {
+		t.Fatal(err)
+	}
+	processed := map[string][]byte{}
+	for _, r := range rs {
+		if r.Package == nil {
+			t.Fatalf("process: %s: %v", r.HoSo, r.Err)
+		}
+		if processed[r.Package.Name], err = os.ReadFile(filepath.Join(local, r.Package.Name)); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	// The queue, from the submission on.
+	q, _, _ := newTestQueue(t)
+	arch := q.stores.Archive
+	q.opts.Now, q.opts.Pipeline, q.opts.AIP, q.opts.Signer = clock, base, codes, key
+	if _, err := q.Submit(ctx, b, pipeline.LoadOptions{}, nil); err != nil {
+		t.Fatal(err)
+	}
+	_, stop := startWorker(t, q, 2)
+	defer stop()
+	if st := waitFinished(t, q, b.ID, batchLimit); st.State != StateComplete {
+		t.Fatalf("status = %+v", st)
+	}
+	prefix := aip.ArchivePrefix + b.ID + "/"
+	queued := map[string][]byte{}
+	var keys []string
+	if err := arch.List(ctx, prefix, func(o storage.ObjectInfo) error { keys = append(keys, o.Key); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range keys {
+		if queued[path.Base(k)], err = getAll(ctx, arch, k); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	if len(b.Files) != 2 || len(processed) != len(b.Files) || len(queued) != len(b.Files) {
+		t.Fatalf("%d hồ sơ; process wrote %d AIP_hoso, the queue %d (%q)", len(b.Files), len(processed), len(queued), keys)
+	}
+	trust := seal.NewTrust("H49.64.33", key.Certificate())
+	for name, want := range processed {
+		got, ok := queued[name]
+		if !ok {
+			t.Errorf("%s: written by process, not by the queue (%q)", name, keys)
+			continue
+		}
+		if !bytes.Equal(got, want) {
+			t.Errorf("%s: the queue's zip (%d bytes, SHA-256 %x) differs from process's (%d bytes, SHA-256 %x)",
+				name, len(got), sha256.Sum256(got), len(want), sha256.Sum256(want))
+		}
+		rep, err := aip.Check(ctx, zipReader(t, got), aip.CheckOptions{Roots: roots, Trust: trust, OrgID: "H49.64.33"})
+		if err != nil || !rep.OK() || rep.Documents != 2 {
+			t.Errorf("check %s: %v %+v", name, err, rep)
+		}
+	}
+}
+
+func zipReader(t *testing.T, data []byte) *zip.Reader {
+	t.Helper()
+	zr, err := zip.NewReader(bytes.NewReader(data), int64(len(data)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return zr
 }

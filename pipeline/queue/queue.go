@@ -55,6 +55,10 @@ type Options struct {
 	// Pipeline holds the processing settings (languages, thresholds, PDF); its
 	// Now, Workers, Engines, OnPage and Overwrite are not used.
 	Pipeline pipeline.Options
+	// Now is the clock of submission: a batch's submission time is the date
+	// of its PDFs and packages (as the start of "sohoa process" is).
+	// Default time.Now.
+	Now func() time.Time
 	// Retries is how often a task failing for a transient reason is retried.
 	Retries int
 	// Retention is the lock put on package objects; nil means none.
@@ -103,6 +107,9 @@ func New(redisURL string, stores Stores, opts Options) (*Queue, error) {
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
 	}
 	if opts.CacheDir == "" {
 		opts.CacheDir = filepath.Join(os.TempDir(), "sohoa-worker")
@@ -170,3 +177,6 @@ func (a asynqLogger) Info(args ...any)  { a.l.Info(fmt.Sprint(args...)) }
 func (a asynqLogger) Warn(args ...any)  { a.l.Warn(fmt.Sprint(args...)) }
 func (a asynqLogger) Error(args ...any) { a.l.Error(fmt.Sprint(args...)) }
 func (a asynqLogger) Fatal(args ...any) { a.l.Error(fmt.Sprint(args...)) }
+
+// now is the queue's clock (Options.Now).
+func (q *Queue) now() time.Time { return q.opts.Now() }

@@ -68,7 +68,7 @@ func (q *Queue) Submit(ctx context.Context, b *pipeline.Batch, lo pipeline.LoadO
 		return res, err
 	}
 	key := keyBatch(b.ID)
-	now := time.Now().UTC().Format(time.RFC3339Nano)
+	now := q.now().UTC().Format(time.RFC3339Nano)
 	if err := q.recordBatch(ctx, b, lo, sums, now); err != nil {
 		return res, err
 	}
