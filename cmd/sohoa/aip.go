@@ -83,6 +83,7 @@ func verifyInformationPackage(ctx context.Context, name string, check aip.CheckO
 	}
 	fmt.Fprintf(stdout, "%s: verified\n", name)
 	fmt.Fprintf(stdout, "  package    %s_hoso %s, %d văn bản\n", r.Kind, r.ObjID, r.Documents)
+	fmt.Fprintf(stdout, "  organisation %s\n", r.OrgID)
 	fmt.Fprintf(stdout, "  PDFs       %s\n", pades.Summary(r.Signatures))
 	return exitOK
 }

@@ -35,7 +35,7 @@ func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) int
 			"and every failed check is printed on its own line and the exit status is 1.", stderr)
 	caFile := fs.String("ca", "", "PEM file with the organisation's CA certificate(s) that the signer must chain to")
 	trustFile := fs.String("trust", "", "trust file (YAML) naming, per Organization-Identifier, the certificates that may sign for it")
-	org := fs.String("org", "", "for an AIP_hoso or SIP_hoso: the Organization-Identifier whose certificates (by --trust) must have signed its PDFs (default: the only organisation the trust file names)")
+	org := fs.String("org", "", "for an AIP_hoso or SIP_hoso: the Organization-Identifier the package must record, whose certificates (by --trust) must have signed its PDFs (default: the one its METS.xml records)")
 	prev := fs.String("previous", "", "the organisation's previous sealed package, to check the chain link")
 	prevSeal := fs.String("previous-seal", "", "the previous seal's SHA-256 fingerprint (from the previous handover record), to check the chain link")
 	pos, code, ok := parseArgs(fs, args, 1, 1)
@@ -54,14 +54,6 @@ func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	}
 	if isInformationPackage(pos[0]) {
 		check := aip.CheckOptions{Roots: opts.Roots, Trust: opts.Trust, OrgID: *org}
-		if check.OrgID == "" && opts.Trust != nil {
-			if ids := opts.Trust.Identifiers(); len(ids) == 1 {
-				check.OrgID = ids[0]
-			} else {
-				fmt.Fprintf(stderr, "sohoa: the trust file names %d organisations: give --org\n", len(ids))
-				return exitUsage
-			}
-		}
 		return verifyInformationPackage(ctx, pos[0], check, stdout, stderr)
 	}
 	pdfs := &pades.DirCheck{Options: pades.VerifyOptions{Roots: opts.Roots, Trust: opts.Trust}}

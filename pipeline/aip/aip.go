@@ -152,6 +152,9 @@ func Build(ctx context.Context, w io.Writer, bag fs.FS, b *Batch, h *HoSo, opts 
 	if ok, why := h.Complete(); !ok {
 		return nil, fmt.Errorf("hồ sơ %s: %w: %s", h.Code, ErrIncomplete, why)
 	}
+	if b.OrgID == "" {
+		return nil, fmt.Errorf("hồ sơ %s: %w: the batch record names no organisation identifier (mã định danh), which the package records to bind its signatures to", h.Code, ErrMetadata)
+	}
 	bd := &builder{b: b, h: h, opts: opts, bag: bag, items: map[string]*item{},
 		created: b.Started.In(Vietnam).Format(TimeLayout)}
 	if err := bd.documents(ctx); err != nil {

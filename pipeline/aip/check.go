@@ -46,6 +46,10 @@ type CheckOptions struct {
 	// With Roots but no Trust every PDF is a problem ("signer not bound to
 	// the organisation"), never a pass.
 	Trust *seal.Trust
+	// OrgID, when set, is the organisation the package must record (its
+	// METS.xml organisation agent, see Report.OrgID): an explicit override
+	// (verify --org, the organisation of the bag the package came with)
+	// that must match. Empty: the package's own is taken.
 	OrgID string
 	// StructureOnly checks the structure and every checksum but not the PDF
 	// signatures: for the archive's fixity check, never for a verdict.
@@ -60,8 +64,12 @@ type Report struct {
 	Documents int
 	// Code and Pages are the hồ sơ's code (arcFileCode or fileCode) and
 	// numberOfPage as its EAD.xml gives them.
-	Code     string
-	Pages    int
+	Code  string
+	Pages int
+	// OrgID is the Organization-Identifier the package records (the metsHdr
+	// agent ROLE CREATOR, TYPE ORGANIZATION, note IDENTIFICATIONCODE of
+	// METS.xml); every PDF signer is bound to it by CheckOptions.Trust.
+	OrgID    string
 	Problems []Problem
 	// Signatures holds, per PDF, what its signature check found.
 	Signatures []*pades.Result
@@ -137,6 +145,7 @@ type checker struct {
 	opts CheckOptions
 	r    *Report
 	refs map[string]int // package paths referenced by a METS file, and how often
+	org  string         // the organisation the PDF signers are bound to
 }
 
 func checkRoot(ctx context.Context, fsys fs.FS, root string, opts CheckOptions) (*Report, error) {
@@ -151,6 +160,7 @@ func checkRoot(ctx context.Context, fsys fs.FS, root string, opts CheckOptions) 
 		c.add("METS.xml", "metsHdr csip:OAISPACKAGETYPE is %q, want AIP or SIP", m.Header.PackageType)
 		return c.r, nil
 	}
+	c.organisation(m)
 	c.rootMETS(m)
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -172,8 +182,9 @@ type rMETS struct {
 	Type    string   `xml:"TYPE,attr"`
 	Profile string   `xml:"PROFILE,attr"`
 	Header  struct {
-		CreateDate  string `xml:"CREATEDATE,attr"`
-		PackageType string `xml:"https://DILCIS.eu/XML/METS/CSIPExtensionMETS OAISPACKAGETYPE,attr"`
+		CreateDate  string   `xml:"CREATEDATE,attr"`
+		Agents      []rAgent `xml:"http://www.loc.gov/METS/ agent"`
+		PackageType string   `xml:"https://DILCIS.eu/XML/METS/CSIPExtensionMETS OAISPACKAGETYPE,attr"`
 		AltRecords  []struct {
 			Type string `xml:"TYPE,attr"`
 			Text string `xml:",chardata"`
@@ -208,6 +219,63 @@ type rMETS struct {
 		Div   rDiv   `xml:"http://www.loc.gov/METS/ div"`
 	} `xml:"http://www.loc.gov/METS/ structMap"`
 	IDs []string // every ID attribute in the document, filled by readMETS
+}
+
+type rAgent struct {
+	Role  string `xml:"ROLE,attr"`
+	Type  string `xml:"TYPE,attr"`
+	Name  string `xml:"http://www.loc.gov/METS/ name"`
+	Notes []struct {
+		Type string `xml:"https://DILCIS.eu/XML/METS/CSIPExtensionMETS NOTETYPE,attr"`
+		Text string `xml:",chardata"`
+	} `xml:"http://www.loc.gov/METS/ note"`
+}
+
+// recordedOrganisation returns the Organization-Identifier of the METS
+// header's organisation agent, and what is wrong when there is not exactly
+// one such agent with one identification code.
+func recordedOrganisation(m *rMETS) (string, string) {
+	var ids []string
+	for _, a := range m.Header.Agents {
+		if a.Role != "CREATOR" || a.Type != "ORGANIZATION" {
+			continue
+		}
+		id := ""
+		for _, n := range a.Notes {
+			if n.Type == "IDENTIFICATIONCODE" {
+				if id != "" {
+					return "", "the organisation agent has more than one IDENTIFICATIONCODE note"
+				}
+				id = strings.TrimSpace(n.Text)
+			}
+		}
+		ids = append(ids, id)
+	}
+	switch {
+	case len(ids) == 0:
+		return "", `metsHdr has no agent ROLE="CREATOR" TYPE="ORGANIZATION": the organisation whose key signed the PDFs is not recorded`
+	case len(ids) > 1:
+		return "", fmt.Sprintf("metsHdr has %d organisation agents (ROLE=\"CREATOR\" TYPE=\"ORGANIZATION\"), want 1", len(ids))
+	case ids[0] == "":
+		return "", `the organisation agent has no note csip:NOTETYPE="IDENTIFICATIONCODE" with its Organization-Identifier`
+	}
+	return ids[0], ""
+}
+
+// organisation reads the organisation the package records in METS.xml: the
+// PDF signers are bound to it, or to CheckOptions.OrgID, which must match it.
+func (c *checker) organisation(m *rMETS) {
+	id, problem := recordedOrganisation(m)
+	if problem != "" {
+		c.add("METS.xml", "%s; không xác định được tổ chức ký", problem)
+	}
+	c.r.OrgID, c.org = id, id
+	if c.opts.OrgID != "" {
+		if id != "" && id != c.opts.OrgID {
+			c.add("METS.xml", "the package records organisation %q, not %q as required (--org or the batch package); tổ chức ghi trong gói không khớp", id, c.opts.OrgID)
+		}
+		c.org = c.opts.OrgID
+	}
 }
 
 type rRef struct {
@@ -491,6 +559,9 @@ func (c *checker) repMETS(p string) {
 		return
 	}
 	base := path.Dir(p)
+	if id, _ := recordedOrganisation(m); id != c.r.OrgID {
+		c.add(p, "records organisation %q, METS.xml %q", id, c.r.OrgID)
+	}
 	if m.Profile != ProfileCSIP {
 		c.add(p, "PROFILE %q, want %s", m.Profile, ProfileCSIP)
 	}
@@ -585,7 +656,7 @@ func (c *checker) signature(p string) {
 		c.add(p, "cannot be read: %v", errText(err))
 		return
 	}
-	res := pades.Verify(p, data, pades.VerifyOptions{Roots: c.opts.Roots, Trust: c.opts.Trust, OrgID: c.opts.OrgID})
+	res := pades.Verify(p, data, pades.VerifyOptions{Roots: c.opts.Roots, Trust: c.opts.Trust, OrgID: c.org})
 	c.r.Signatures = append(c.r.Signatures, res)
 	for _, pr := range res.Problems {
 		if c.opts.Roots == nil && pr.Check == pades.CheckCertificate {

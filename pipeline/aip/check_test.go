@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/sohoa-vn/sohoa/pipeline/aip"
+	"github.com/sohoa-vn/sohoa/pipeline/seal"
 )
 
 // TestCheckRejectsMutations changes a real AIP in one way at a time; the
@@ -140,5 +141,91 @@ func TestCheckBindsSigner(t *testing.T) {
 		if r.OK() || n != 2 {
 			t.Errorf("%s: %d of the 2 PDFs refused with %q: %+v", name, n, c.want, r.Problems)
 		}
+	}
+}
+
+// TestCheckRecordedOrganisation: the AIP records its organisation (the
+// METS.xml agent ROLE CREATOR, TYPE ORGANIZATION, IDENTIFICATIONCODE) and
+// the checker binds every PDF signer to it with no --org: a package whose
+// signer's certificate is, by the trust, another organisation's is refused;
+// so is one whose agent was changed or removed; an explicit OrgID must match.
+func TestCheckRecordedOrganisation(t *testing.T) {
+	dir, rs := writeAIPs(t, fixture.bag)
+	zipPath := filepath.Join(dir, rs[0].Package.Name)
+	own := aip.CheckOptions{Roots: fixture.roots, Trust: fixture.check.Trust} // no OrgID: the recorded one
+	// The fixture's signing certificate is H01.02.03's; H49.64.33 has another.
+	swapped := filepath.Join(t.TempDir(), "trust.yaml")
+	pin := fixture.check.Trust.Organisations[0].Certificates[0]
+	if err := os.WriteFile(swapped, []byte("organisations:\n  - identifier: H49.64.33\n    certificates: ["+strings.Repeat("ab", 32)+
+		"]\n  - identifier: H01.02.03\n    certificates: ["+pin+"]\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	other, err := seal.LoadTrust(swapped)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const agent = `<agent ROLE="CREATOR" TYPE="ORGANIZATION">`
+	setAgent := func(to string) func(t *testing.T, pkg string) {
+		return func(t *testing.T, pkg string) {
+			p := filepath.Join(pkg, "METS.xml")
+			data, _ := os.ReadFile(p)
+			s := string(data)
+			i := strings.Index(s, agent)
+			j := strings.Index(s[i:], "</agent>") + i + len("</agent>")
+			if i < 0 || j < i {
+				t.Fatalf("no organisation agent in METS.xml:\n%s", s)
+			}
+			os.WriteFile(p, []byte(s[:i]+to+s[j:]), 0o644)
+		}
+	}
+	cases := []struct {
+		name   string
+		opts   aip.CheckOptions
+		mutate func(t *testing.T, pkg string)
+		want   []string // each in a problem line, count per line given by n
+		n      int      // problem lines holding want[0]
+	}{
+		{"as written", own, nil, nil, 0},
+		{"signer is another organisation's", aip.CheckOptions{Roots: fixture.roots, Trust: other}, nil,
+			[]string{`not organisation "H49.64.33"`}, 2},
+		{"agent changed", own, setAgent(agent + `<name>Sở khác</name><note xmlns:csip="https://DILCIS.eu/XML/METS/CSIPExtensionMETS" csip:NOTETYPE="IDENTIFICATIONCODE">H01.02.03</note></agent>`),
+			[]string{`organisation "H01.02.03" is not in the trust`, `representations/rep1/METS.xml: records organisation "H49.64.33", METS.xml "H01.02.03"`}, 2},
+		{"agent removed", own, setAgent(""), []string{`METS.xml: metsHdr has no agent ROLE="CREATOR" TYPE="ORGANIZATION"`}, 1},
+		{"override differs", aip.CheckOptions{Roots: fixture.roots, Trust: fixture.check.Trust, OrgID: "H01.02.03"}, nil,
+			[]string{`METS.xml: the package records organisation "H49.64.33", not "H01.02.03"`}, 1},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			pkg := unzipTo(t, zipPath)
+			if c.mutate != nil {
+				c.mutate(t, pkg)
+			}
+			r, err := aip.CheckPath(context.Background(), pkg, c.opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var lines []string
+			for _, p := range r.Problems {
+				lines = append(lines, p.String())
+			}
+			all := strings.Join(lines, "\n")
+			if c.want == nil {
+				if !r.OK() || r.OrgID != "H49.64.33" {
+					t.Errorf("as written: organisation %q, problems:\n%s", r.OrgID, all)
+				}
+				return
+			}
+			if r.OK() {
+				t.Fatal("passed")
+			}
+			if n := strings.Count(all, c.want[0]); n != c.n {
+				t.Errorf("%d problem(s) hold %q, want %d:\n%s", n, c.want[0], c.n, all)
+			}
+			for _, w := range c.want[1:] {
+				if !strings.Contains(all, w) {
+					t.Errorf("problems lack %q:\n%s", w, all)
+				}
+			}
+		})
 	}
 }

@@ -19,11 +19,29 @@ func (bd *builder) header() xHeader {
 		NoteType string `xml:"csip:NOTETYPE,attr"`
 		Text     string `xml:",chardata"`
 	}{"IDENTIFICATIONCODE", bd.fondsCode()}
-	h := xHeader{CreateDate: bd.created, RecordStatus: "NEW", PackageType: string(bd.opts.Kind), Agents: []xAgent{a}}
+	h := xHeader{CreateDate: bd.created, RecordStatus: "NEW", PackageType: string(bd.opts.Kind), Agents: []xAgent{a, bd.organisation()}}
 	if bd.opts.Kind == SIP {
 		h.AltRecordIDs = []xAltRecord{{Type: "SUBMISSIONAGREEMENT", Text: bd.h.Code}}
 	}
 	return h
+}
+
+// organisation is the metsHdr agent of the organisation whose records these
+// are and whose key signed the PDFs (ROLE CREATOR, TYPE ORGANIZATION, as
+// E-ARK SIP records its agents) with its Organization-Identifier as the
+// note IDENTIFICATIONCODE: what Check binds the PDF signers to, as the
+// bag's bag-info Organization-Identifier is for the bag.
+func (bd *builder) organisation() xAgent {
+	name := bd.b.OrgName
+	if name == "" {
+		name = bd.b.OrgID
+	}
+	a := xAgent{Role: "CREATOR", Type: "ORGANIZATION", Name: name}
+	a.Note = &struct {
+		NoteType string `xml:"csip:NOTETYPE,attr"`
+		Text     string `xml:",chardata"`
+	}{"IDENTIFICATIONCODE", bd.b.OrgID}
+	return a
 }
 
 // fondsCode is the identification code of the metsHdr agent: the mã phông,

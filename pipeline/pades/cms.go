@@ -36,8 +36,8 @@ type signingCertificateV2 struct {
 // signCMS makes the detached CMS SignedData over content: SHA-256, the
 // signing certificate and chain, signing-certificate-v2, the signing-time
 // attribute at now (the time /M states), and the signature timestamp from
-// tsa when not nil. With a deterministic signature scheme (RSA PKCS #1 v1.5,
-// Ed25519) and no TSA the same content, key and time give the same bytes;
+// tsa when not nil. With an RSA key (PKCS #1 v1.5 is deterministic) and no
+// TSA the same content, key and time give the same bytes;
 // ECDSA draws a random number per signature, and a TSA stamps its own time.
 func signCMS(ctx context.Context, k seal.Signer, content []byte, tsa *TSA, now time.Time) ([]byte, error) {
 	sd, err := pkcs7.NewSignedData(content)
