@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
@@ -11,16 +12,22 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/sohoa-vn/sohoa/configs"
 	"github.com/sohoa-vn/sohoa/pipeline/handover/handovertest"
 	"github.com/sohoa-vn/sohoa/pipeline/seal"
+	"github.com/sohoa-vn/sohoa/pipeline/testenv"
+	"github.com/sohoa-vn/sohoa/storage"
 	"github.com/sohoa-vn/sohoa/storage/local"
+	"github.com/sohoa-vn/sohoa/storage/s3"
 )
 
 // TestProcessWritesAIP: "sohoa process" with a signing key writes one
 // AIP_hoso per hồ sơ under DIR/aip/<batch id>/ beside the batch's bag;
 // "sohoa verify" passes each zip and its unzipped folder with the CA, and
 // fails (one line per problem, exit 1) without the CA or with a file added;
-// a batch whose only hồ sơ has a failed document gets no AIP.
+// "export sip" writes SIP_hoso from the package folder and from the archive
+// (MinIO; exportFromArchive); a batch whose only hồ sơ has a failed document
+// gets no AIP.
 func TestProcessWritesAIP(t *testing.T) {
 	keys := t.TempDir()
 	if code, stdout, stderr := sohoa(t, "keygen", "--out", keys, "--org", "Sở Nội vụ tỉnh Bắc Minh", "--org-id", "H49.64.33"); code != exitOK {
@@ -96,6 +103,7 @@ func TestProcessWritesAIP(t *testing.T) {
 		!strings.Contains(eerr, "--hoso H49.NOPE: no such hồ sơ") {
 		t.Errorf("export of an unknown hồ sơ: exit %d %s", code, eerr)
 	}
+	exportFromArchive(t, filepath.Join(out, "demo-2025-001"), "demo-2025-001", ca, trust)
 
 	// handover pull fetches the AIPs beside the bag; the record has a row per package.
 	root := t.TempDir()
@@ -152,5 +160,78 @@ func TestProcessWritesAIP(t *testing.T) {
 	}
 	if zips, _ := filepath.Glob(filepath.Join(out2, "aip", "*", "*")); len(zips) != 0 {
 		t.Errorf("an incomplete hồ sơ got a package: %q", zips)
+	}
+}
+
+// exportFromArchive is the BATCH_ID route of "sohoa export sip", end to end
+// against MinIO: the bag of batch id at bagDir is stored in an archive bucket
+// as the package task stores it; export pulls it (every checksum checked)
+// and writes, for each hồ sơ of the batch, the SIP_hoso the PACKAGE route
+// writes from bagDir: the same names and bytes, none besides, each passed by
+// "sohoa verify" with the CA and trust. A stored file changed, or a batch not
+// in the archive, is an error and no SIP.
+func exportFromArchive(t *testing.T, bagDir, id, ca, trust string) {
+	t.Helper()
+	svc := testenv.Get(t)
+	bucket := testenv.BucketPrefix(t) + "-archive"
+	arch, err := s3.New(context.Background(), s3.Config{Endpoint: svc.S3Endpoint, Bucket: bucket, AccessKey: svc.S3AccessKey, SecretKey: svc.S3SecretKey})
+	if err != nil {
+		t.Fatal(err)
+	}
+	putBag(t, arch, bagDir, id, nil)
+	t.Setenv("SOHOA_S3_ENDPOINT", svc.S3Endpoint)
+	t.Setenv("SOHOA_S3_ARCHIVEBUCKET", bucket)
+	t.Setenv(configs.EnvS3AccessKey, svc.S3AccessKey)
+	t.Setenv(configs.EnvS3SecretKey, svc.S3SecretKey)
+	zips := func(dir string) map[string][]byte {
+		files, _ := filepath.Glob(filepath.Join(dir, "*"))
+		m := map[string][]byte{}
+		for _, f := range files {
+			m[filepath.Base(f)], _ = os.ReadFile(f)
+		}
+		return m
+	}
+
+	fromPackage, fromArchive := t.TempDir(), t.TempDir()
+	if code, out, errOut := sohoa(t, "export", "sip", bagDir, "--out", fromPackage, "--ca", ca); code != exitOK {
+		t.Fatalf("export sip PACKAGE: exit %d\n%s%s", code, out, errOut)
+	}
+	code, out, errOut := sohoa(t, "export", "sip", id, "--out", fromArchive, "--ca", ca)
+	if code != exitOK || strings.Count(out, "), verified\n") != 2 {
+		t.Fatalf("export sip BATCH_ID: exit %d\n%s%s", code, out, errOut)
+	}
+	want, got := zips(fromPackage), zips(fromArchive)
+	if len(want) != 2 || len(got) != len(want) {
+		t.Fatalf("2 hồ sơ; the PACKAGE route wrote %d files, the BATCH_ID route %d", len(want), len(got))
+	}
+	for name, data := range want {
+		if !strings.HasPrefix(name, "1uuid-") && !strings.HasPrefix(name, "2uuid-") || !bytes.Equal(got[name], data) {
+			t.Errorf("%s: the BATCH_ID route wrote %d bytes, the PACKAGE route %d", name, len(got[name]), len(data))
+		}
+		if code, vout, _ := sohoa(t, "verify", filepath.Join(fromArchive, name), "--ca", ca, "--trust", trust); code != exitOK ||
+			!strings.Contains(vout, "SIP_hoso uuid-") || !strings.Contains(vout, "organisation H49.64.33") || !strings.Contains(vout, "2/2 tệp có chữ ký hợp lệ") {
+			t.Errorf("verify %s: exit %d\n%s", name, code, vout)
+		}
+	}
+
+	if code, out, errOut := sohoa(t, "export", "sip", "no-such-batch", "--out", t.TempDir(), "--ca", ca); code != exitFailed {
+		t.Errorf("export of a batch not in the archive: exit %d\n%s%s", code, out, errOut)
+	}
+	pdfs, _ := filepath.Glob(filepath.Join(bagDir, "data", "*", "*.pdf"))
+	if len(pdfs) == 0 {
+		t.Fatal("no PDF in the bag")
+	}
+	rel, _ := filepath.Rel(bagDir, pdfs[0])
+	key := id + "/" + filepath.ToSlash(rel)
+	if err := arch.Delete(context.Background(), key); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := arch.Put(context.Background(), key, strings.NewReader("%PDF-1.7 changed"), -1, storage.PutOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	changed := t.TempDir()
+	if code, out, errOut := sohoa(t, "export", "sip", id, "--out", changed, "--ca", ca); code != exitFailed || len(zips(changed)) != 0 ||
+		!strings.Contains(errOut, filepath.ToSlash(rel)) {
+		t.Errorf("export of a batch with a changed PDF in the archive: exit %d, wrote %d file(s)\n%s%s", code, len(zips(changed)), out, errOut)
 	}
 }
