@@ -255,12 +255,12 @@ func (p *Packager) metsStructure(m *mets.METS, now time.Time, fileIDs map[string
 	for i, f := range p.rec.Files {
 		fid := fmt.Sprintf("dmd-hoso-%d", i+1)
 		m.DmdSecs = append(m.DmdSecs, mets.DmdSec{ID: fid, Created: now.Format(time.RFC3339),
-			Wrap: mets.MdWrap{MDType: "OTHER", OtherMDType: "TT05-2025 hồ sơ", Data: mets.XMLData{Content: hoSoDesc{FileMeta: f.FileMeta}}}})
+			Wrap: &mets.MdWrap{MDType: "OTHER", OtherMDType: "TT05-2025 hồ sơ", Data: mets.XMLData{Content: hoSoDesc{FileMeta: f.FileMeta}}}})
 		fdiv := mets.Div{ID: fmt.Sprintf("div-hoso-%d", i+1), Type: "hồ sơ", Label: f.FileCode, DmdID: fid}
 		for j, d := range f.Documents {
 			did := fmt.Sprintf("dmd-vanban-%d-%d", i+1, j+1)
 			m.DmdSecs = append(m.DmdSecs, mets.DmdSec{ID: did, Created: now.Format(time.RFC3339),
-				Wrap: mets.MdWrap{MDType: "OTHER", OtherMDType: "TT05-2025 văn bản", Data: mets.XMLData{Content: vanBanDesc{DocMeta: d.DocMeta}}}})
+				Wrap: &mets.MdWrap{MDType: "OTHER", OtherMDType: "TT05-2025 văn bản", Data: mets.XMLData{Content: vanBanDesc{DocMeta: d.DocMeta}}}})
 			ddiv := mets.Div{ID: fmt.Sprintf("div-vanban-%d-%d", i+1, j+1), Type: "văn bản", Label: d.Source, DmdID: did, AdmID: "amd-1"}
 			ddiv.Fptrs = docFptrs(d, fileIDs)
 			fdiv.Divs = append(fdiv.Divs, ddiv)

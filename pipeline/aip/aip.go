@@ -436,7 +436,7 @@ func (bd *builder) metadata() error {
 		bd.add("representations/rep1/metadata/preservation/PREMIS_rep1.xml", buf.Bytes())
 	}
 	var buf bytes.Buffer
-	if err := writeXML(&buf, bd.repMETS()); err != nil {
+	if err := mets.Encode(&buf, bd.repMETS()); err != nil {
 		return err
 	}
 	bd.add("representations/rep1/METS.xml", buf.Bytes())
@@ -455,7 +455,7 @@ func (bd *builder) metadata() error {
 		bd.add("schemas/"+name, data)
 	}
 	buf.Reset()
-	if err := writeXML(&buf, bd.rootMETS()); err != nil {
+	if err := mets.Encode(&buf, bd.rootMETS()); err != nil {
 		return err
 	}
 	bd.add("METS.xml", buf.Bytes())

@@ -9,19 +9,16 @@ import (
 
 const repDir = "representations/rep1/"
 
-func (bd *builder) header() xHeader {
+func (bd *builder) header() mets.Header {
 	software := bd.b.Producer
 	if software == "" {
 		software = "sohoa"
 	}
-	a := xAgent{Role: "CREATOR", Type: "OTHER", OtherType: "SOFTWARE", Name: software}
-	a.Note = &struct {
-		NoteType string `xml:"csip:NOTETYPE,attr"`
-		Text     string `xml:",chardata"`
-	}{"IDENTIFICATIONCODE", bd.fondsCode()}
-	h := xHeader{CreateDate: bd.created, RecordStatus: "NEW", PackageType: string(bd.opts.Kind), Agents: []xAgent{a, bd.organisation()}}
+	a := mets.Agent{Role: "CREATOR", Type: "OTHER", OtherType: "SOFTWARE", Name: software,
+		Note: &mets.Note{NoteType: "IDENTIFICATIONCODE", Text: bd.fondsCode()}}
+	h := mets.Header{CreateDate: bd.created, RecordStatus: "NEW", PackageType: string(bd.opts.Kind), Agents: []mets.Agent{a, bd.organisation()}}
 	if bd.opts.Kind == SIP {
-		h.AltRecordIDs = []xAltRecord{{Type: "SUBMISSIONAGREEMENT", Text: bd.h.Code}}
+		h.AltRecordIDs = []mets.AltRecordID{{Type: "SUBMISSIONAGREEMENT", Text: bd.h.Code}}
 	}
 	return h
 }
@@ -31,17 +28,13 @@ func (bd *builder) header() xHeader {
 // E-ARK SIP records its agents) with its Organization-Identifier as the
 // note IDENTIFICATIONCODE: what Check binds the PDF signers to, as the
 // bag's bag-info Organization-Identifier is for the bag.
-func (bd *builder) organisation() xAgent {
+func (bd *builder) organisation() mets.Agent {
 	name := bd.b.OrgName
 	if name == "" {
 		name = bd.b.OrgID
 	}
-	a := xAgent{Role: "CREATOR", Type: "ORGANIZATION", Name: name}
-	a.Note = &struct {
-		NoteType string `xml:"csip:NOTETYPE,attr"`
-		Text     string `xml:",chardata"`
-	}{"IDENTIFICATIONCODE", bd.b.OrgID}
-	return a
+	return mets.Agent{Role: "CREATOR", Type: "ORGANIZATION", Name: name,
+		Note: &mets.Note{NoteType: "IDENTIFICATIONCODE", Text: bd.b.OrgID}}
 }
 
 // fondsCode is the identification code of the metsHdr agent: the mã phông,
@@ -53,50 +46,50 @@ func (bd *builder) fondsCode() string {
 	return bd.b.OrgID
 }
 
-func (bd *builder) newMETS(objID, label, profile string) *xMETS {
-	return &xMETS{NS: mets.NS, XLink: mets.XLinkNS, CSIP: mets.CSIPNS, ObjID: objID, Label: label,
-		Type: "Mixed", CIType: "MIXED", Profile: profile, Header: bd.header()}
+func (bd *builder) newMETS(objID, label, profile string) *mets.METS {
+	return &mets.METS{ObjID: objID, Label: label, Type: "Mixed", CIType: "MIXED", Profile: profile, Header: bd.header()}
 }
 
 // repMETS is representations/rep1/METS.xml: one dmdSec per EAD_DOC, the
 // PREMIS of the representation (AIP), the PDFs, and a MetadataLink/File div
 // pairing each EAD_DOC with its PDF.
-func (bd *builder) repMETS() *xMETS {
+func (bd *builder) repMETS() *mets.METS {
 	profile := ProfileCSIP
 	m := bd.newMETS(bd.pkg().ObjID, "rep1", profile)
-	m.AmdSec.ID = bd.sub("rep1:amdSec")
-	metaDiv := xDiv{ID: bd.sub("rep1:div:Metadata"), Label: "Metadata"}
+	amd := mets.AmdSec{ID: bd.sub("rep1:amdSec")}
+	metaDiv := mets.Div{ID: bd.sub("rep1:div:Metadata"), Label: "Metadata"}
 	if bd.opts.Kind == AIP {
 		pid := bd.sub("rep1:digiprovMD")
-		m.AmdSec.DigiprovMD = []xDigiprovMD{{ID: pid,
-			Ref: bd.entry(repDir, repDir+"metadata/preservation/PREMIS_rep1.xml").mdRef("PREMIS", "3.0")}}
+		amd.DigiprovMD = []mets.DigiprovMD{{ID: pid,
+			Ref: *bd.entry(repDir, repDir+"metadata/preservation/PREMIS_rep1.xml").mdRef("PREMIS", "3.0")}}
 		metaDiv.AdmID = pid
 	}
-	data := xFileGrp{ID: bd.sub("rep1:fileGrp:Data"), Use: "Data"}
-	dataDiv := xDiv{ID: bd.sub("rep1:div:Data"), Label: "Data"}
-	link := xDiv{ID: bd.sub("rep1:div:MetadataLink"), Label: "MetadataLink"}
+	m.AmdSecs = []mets.AmdSec{amd}
+	data := mets.FileGrp{ID: bd.sub("rep1:fileGrp:Data"), Use: "Data"}
+	dataDiv := mets.Div{ID: bd.sub("rep1:div:Data"), Label: "Data"}
+	link := mets.Div{ID: bd.sub("rep1:div:MetadataLink"), Label: "MetadataLink"}
 	var dmdIDs []string
 	for _, d := range bd.docs {
 		dmd := bd.sub("rep1:dmd:" + d.docID)
 		dmdIDs = append(dmdIDs, dmd)
-		m.DmdSecs = append(m.DmdSecs, xDmdSec{ID: dmd, Created: bd.created,
+		m.DmdSecs = append(m.DmdSecs, mets.DmdSec{ID: dmd, Created: bd.created,
 			Ref: bd.entry(repDir, repDir+"metadata/descriptive/"+docFile(d.docID)).mdRef("DC", "1.0.0")})
 		fid := bd.fileID(d.pdf.path)
 		data.Files = append(data.Files, bd.entry(repDir, d.pdf.path).file(fid))
-		dataDiv.Fptrs = append(dataDiv.Fptrs, xFptr{FileID: fid})
-		link.Divs = append(link.Divs, xDiv{ID: bd.sub("rep1:div:File:" + d.docID), Label: "File", DmdID: dmd,
-			Fptrs: []xFptr{{FileID: fid}}})
+		dataDiv.Fptrs = append(dataDiv.Fptrs, mets.Fptr{FileID: fid})
+		link.Divs = append(link.Divs, mets.Div{ID: bd.sub("rep1:div:File:" + d.docID), Label: "File", DmdID: dmd,
+			Fptrs: []mets.Fptr{{FileID: fid}}})
 	}
 	metaDiv.DmdID = strings.Join(dmdIDs, " ")
-	m.FileSec = xFileSec{ID: bd.sub("rep1:fileSec"), Groups: []xFileGrp{data}}
-	m.StructMap = xStructMap{ID: bd.sub("rep1:structMap"), Type: "PHYSICAL", Label: "CSIP",
-		Div: xDiv{ID: bd.sub("rep1:div"), Label: "rep1", Divs: []xDiv{metaDiv, dataDiv, link}}}
+	m.FileSec = mets.FileSec{ID: bd.sub("rep1:fileSec"), Groups: []mets.FileGrp{data}}
+	m.StructMap = &mets.StructMap{ID: bd.sub("rep1:structMap"), Type: "PHYSICAL", Label: "CSIP",
+		Div: mets.Div{ID: bd.sub("rep1:div"), Label: "rep1", Divs: []mets.Div{metaDiv, dataDiv, link}}}
 	return m
 }
 
 // rootMETS is the package's METS.xml: EAD.xml, PREMIS.xml (AIP), the
 // schemas and the representation's METS.
-func (bd *builder) rootMETS() *xMETS {
+func (bd *builder) rootMETS() *mets.METS {
 	profile := ProfileAIP
 	if bd.opts.Kind == SIP {
 		profile = ProfileCSIP
@@ -104,29 +97,30 @@ func (bd *builder) rootMETS() *xMETS {
 	p := bd.pkg()
 	m := bd.newMETS(p.ObjID, bd.h.Meta["title"], profile)
 	dmd := bd.sub("dmd:EAD")
-	m.DmdSecs = []xDmdSec{{ID: dmd, Created: bd.created, Ref: bd.entry("", "metadata/descriptive/EAD.xml").mdRef("DC", "1.0.0")}}
-	metaDiv := xDiv{ID: bd.sub("div:Metadata"), Label: "Metadata", DmdID: dmd}
-	m.AmdSec.ID = bd.sub("amdSec")
+	m.DmdSecs = []mets.DmdSec{{ID: dmd, Created: bd.created, Ref: bd.entry("", "metadata/descriptive/EAD.xml").mdRef("DC", "1.0.0")}}
+	metaDiv := mets.Div{ID: bd.sub("div:Metadata"), Label: "Metadata", DmdID: dmd}
+	amd := mets.AmdSec{ID: bd.sub("amdSec")}
 	if bd.opts.Kind == AIP {
 		pid := bd.sub("digiprovMD")
-		m.AmdSec.DigiprovMD = []xDigiprovMD{{ID: pid, Ref: bd.entry("", "metadata/preservation/PREMIS.xml").mdRef("PREMIS", "3.0")}}
+		amd.DigiprovMD = []mets.DigiprovMD{{ID: pid, Ref: *bd.entry("", "metadata/preservation/PREMIS.xml").mdRef("PREMIS", "3.0")}}
 		metaDiv.AdmID = pid
 	}
-	schemas := xFileGrp{ID: bd.sub("fileGrp:Schemas"), Use: "Schemas"}
-	schemaDiv := xDiv{ID: bd.sub("div:Schemas"), Label: "Schemas"}
+	m.AmdSecs = []mets.AmdSec{amd}
+	schemas := mets.FileGrp{ID: bd.sub("fileGrp:Schemas"), Use: "Schemas"}
+	schemaDiv := mets.Div{ID: bd.sub("div:Schemas"), Label: "Schemas"}
 	for _, p := range bd.sortedPaths("schemas/") {
 		fid := bd.fileID(p)
 		schemas.Files = append(schemas.Files, bd.entry("", p).file(fid))
-		schemaDiv.Fptrs = append(schemaDiv.Fptrs, xFptr{FileID: fid})
+		schemaDiv.Fptrs = append(schemaDiv.Fptrs, mets.Fptr{FileID: fid})
 	}
-	rep := xFileGrp{ID: bd.sub("fileGrp:rep1"), Use: "Representations/rep1"}
+	rep := mets.FileGrp{ID: bd.sub("fileGrp:rep1"), Use: "Representations/rep1"}
 	repFile := bd.fileID(repDir + "METS.xml")
-	rep.Files = []xFile{bd.entry("", repDir+"METS.xml").file(repFile)}
-	m.FileSec = xFileSec{ID: bd.sub("fileSec"), Groups: []xFileGrp{schemas, rep}}
-	repDiv := xDiv{ID: bd.sub("div:rep1"), Label: "Representations/rep1",
-		Mptrs: []xMptr{{LocType: "URL", XLinkType: "simple", Href: repDir + "METS.xml", Title: repFile}}}
-	m.StructMap = xStructMap{ID: bd.sub("structMap"), Type: "PHYSICAL", Label: "CSIP",
-		Div: xDiv{ID: bd.sub("div"), Label: p.ObjID, Divs: []xDiv{metaDiv, schemaDiv, repDiv}}}
+	rep.Files = []mets.File{bd.entry("", repDir+"METS.xml").file(repFile)}
+	m.FileSec = mets.FileSec{ID: bd.sub("fileSec"), Groups: []mets.FileGrp{schemas, rep}}
+	repDiv := mets.Div{ID: bd.sub("div:rep1"), Label: "Representations/rep1",
+		Mptrs: []mets.Mptr{{LocType: "URL", XLinkType: "simple", Href: repDir + "METS.xml", Title: repFile}}}
+	m.StructMap = &mets.StructMap{ID: bd.sub("structMap"), Type: "PHYSICAL", Label: "CSIP",
+		Div: mets.Div{ID: bd.sub("div"), Label: p.ObjID, Divs: []mets.Div{metaDiv, schemaDiv, repDiv}}}
 	return m
 }
 

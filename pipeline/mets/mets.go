@@ -4,8 +4,12 @@
 // size, points at the hồ sơ and document descriptions, and refers to the
 // PREMIS preservation metadata in metadata/preservation/premis.xml.
 //
-// The types hold only the parts of the two schemas sohoa writes. Write adds
-// the namespaces; Files reads back the file section of any METS document.
+// The types hold only the parts of the two schemas sohoa writes, for the
+// batch package and for the TT 05 AIP_hoso / SIP_hoso (package aip): CSIP
+// attributes, metadata wrapped or referred to (mdRef with its checksum, size,
+// creation time and MIME type), mptr to a representation's METS. Write and
+// Encode add the namespaces; Files reads back the file section of any METS
+// document.
 package mets
 
 import (
@@ -46,19 +50,30 @@ type METS struct {
 	StructMap *StructMap
 }
 
-// StructMap is the structural map; Write sets it.
+// StructMap is the structural map; Write sets it, Encode writes it as given.
 type StructMap struct {
 	XMLName xml.Name `xml:"structMap"`
+	ID      string   `xml:"ID,attr,omitempty"`
 	Type    string   `xml:"TYPE,attr"`
 	Label   string   `xml:"LABEL,attr,omitempty"`
 	Div     Div      `xml:"div"`
 }
 
-// Header is metsHdr: when the package was made and by whom.
+// Header is metsHdr: when the package was made and by whom; a SIP_hoso
+// also names its submission agreement (the fileCode) as an altRecordID.
 type Header struct {
-	CreateDate  string  `xml:"CREATEDATE,attr"`
-	PackageType string  `xml:"csip:OAISPACKAGETYPE,attr,omitempty"`
-	Agents      []Agent `xml:"agent"`
+	CreateDate   string        `xml:"CREATEDATE,attr"`
+	RecordStatus string        `xml:"RECORDSTATUS,attr,omitempty"`
+	PackageType  string        `xml:"csip:OAISPACKAGETYPE,attr,omitempty"`
+	Agents       []Agent       `xml:"agent"`
+	AltRecordIDs []AltRecordID `xml:"altRecordID,omitempty"`
+}
+
+// AltRecordID is an alternative identifier of the package, e.g. TYPE
+// SUBMISSIONAGREEMENT.
+type AltRecordID struct {
+	Type string `xml:"TYPE,attr"`
+	Text string `xml:",chardata"`
 }
 
 // Agent is a metsHdr agent: the organisation (ROLE CREATOR, TYPE ORGANIZATION)
@@ -77,11 +92,13 @@ type Note struct {
 	Text     string `xml:",chardata"`
 }
 
-// DmdSec is a descriptive metadata section wrapping XML in another namespace.
+// DmdSec is a descriptive metadata section: a file it refers to (Ref), or
+// XML in another namespace it wraps (Wrap).
 type DmdSec struct {
-	ID      string `xml:"ID,attr"`
-	Created string `xml:"CREATED,attr,omitempty"`
-	Wrap    MdWrap `xml:"mdWrap"`
+	ID      string  `xml:"ID,attr"`
+	Created string  `xml:"CREATED,attr,omitempty"`
+	Ref     *MdRef  `xml:"mdRef,omitempty"`
+	Wrap    *MdWrap `xml:"mdWrap,omitempty"`
 }
 
 // MdWrap wraps metadata of type OTHER (OtherType names it) as XML.
@@ -110,14 +127,16 @@ type DigiprovMD struct {
 
 // MdRef refers to a metadata file by relative URL, with its checksum and size.
 type MdRef struct {
-	LocType      string `xml:"LOCTYPE,attr"`
-	XLinkType    string `xml:"xlink:type,attr"`
-	Href         string `xml:"xlink:href,attr"`
-	MDType       string `xml:"MDTYPE,attr"`
-	MimeType     string `xml:"MIMETYPE,attr,omitempty"`
-	Size         int64  `xml:"SIZE,attr"`
-	Checksum     string `xml:"CHECKSUM,attr"`
-	ChecksumType string `xml:"CHECKSUMTYPE,attr"`
+	LocType       string `xml:"LOCTYPE,attr"`
+	XLinkType     string `xml:"xlink:type,attr"`
+	Href          string `xml:"xlink:href,attr"`
+	MDType        string `xml:"MDTYPE,attr"`
+	MDTypeVersion string `xml:"MDTYPEVERSION,attr,omitempty"`
+	MimeType      string `xml:"MIMETYPE,attr,omitempty"`
+	Size          int64  `xml:"SIZE,attr"`
+	Created       string `xml:"CREATED,attr,omitempty"`
+	Checksum      string `xml:"CHECKSUM,attr"`
+	ChecksumType  string `xml:"CHECKSUMTYPE,attr"`
 }
 
 // FileSec lists the package's files in groups.
@@ -153,15 +172,26 @@ type FLocat struct {
 	Href      string `xml:"xlink:href,attr"`
 }
 
-// Div is a structMap division; Fptrs point at file IDs.
+// Div is a structMap division; Mptrs point at other METS documents, Fptrs
+// at file IDs.
 type Div struct {
 	ID    string `xml:"ID,attr,omitempty"`
 	Type  string `xml:"TYPE,attr,omitempty"`
 	Label string `xml:"LABEL,attr,omitempty"`
 	DmdID string `xml:"DMDID,attr,omitempty"`
 	AdmID string `xml:"ADMID,attr,omitempty"`
+	Mptrs []Mptr `xml:"mptr"`
 	Fptrs []Fptr `xml:"fptr"`
 	Divs  []Div  `xml:"div"`
+}
+
+// Mptr points at another METS document, e.g. a representation's METS.xml;
+// Title names its file ID.
+type Mptr struct {
+	LocType   string `xml:"LOCTYPE,attr"`
+	XLinkType string `xml:"xlink:type,attr"`
+	Href      string `xml:"xlink:href,attr"`
+	Title     string `xml:"xlink:title,attr,omitempty"`
 }
 
 // Fptr points at a file of the fileSec.
@@ -189,6 +219,13 @@ func Write(w io.Writer, m *METS, root Div) error {
 		m.Profile = Profile
 	}
 	m.StructMap = &StructMap{Type: "PHYSICAL", Label: "CSIP", Div: root}
+	return encode(w, m)
+}
+
+// Encode writes m as an XML document with the METS, XLink and CSIP
+// namespaces, its profile and structMap as given.
+func Encode(w io.Writer, m *METS) error {
+	m.NS, m.XLink, m.CSIP = NS, XLinkNS, CSIPNS
 	return encode(w, m)
 }
 

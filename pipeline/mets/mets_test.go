@@ -14,7 +14,7 @@ type desc struct {
 
 func TestWriteAndReadFiles(t *testing.T) {
 	m := &METS{ObjID: "b1", Type: "OTHER", Header: Header{CreateDate: "2025-01-02T03:04:05+07:00"},
-		DmdSecs: []DmdSec{{ID: "dmd-1", Wrap: MdWrap{MDType: "OTHER", Data: XMLData{Content: desc{Code: "H49.1"}}}}},
+		DmdSecs: []DmdSec{{ID: "dmd-1", Wrap: &MdWrap{MDType: "OTHER", Data: XMLData{Content: desc{Code: "H49.1"}}}}},
 		FileSec: FileSec{Groups: []FileGrp{{Use: "Originals", Files: []File{
 			NewFile("file-1", "data/originals/a b.tif", "image/tiff", 42, strings.Repeat("a", 64)),
 			NewFile("file-2", "data/x/x.1.pdf", "application/pdf", 7, strings.Repeat("b", 64)),
