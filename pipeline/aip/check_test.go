@@ -81,15 +81,7 @@ func TestCheckRejectsMutations(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			pkg := unzipTo(t, zipPath)
 			c.mutate(t, pkg)
-			r, err := aip.CheckPath(context.Background(), pkg, fixture.check)
-			if err != nil {
-				t.Fatal(err)
-			}
-			var lines []string
-			for _, p := range r.Problems {
-				lines = append(lines, p.String())
-			}
-			all := strings.Join(lines, "\n")
+			r, all := checkLines(t, pkg, fixture.check)
 			if c.want == "" {
 				if !r.OK() {
 					t.Errorf("the package as written has problems:\n%s", all)
@@ -200,15 +192,7 @@ func TestCheckRecordedOrganisation(t *testing.T) {
 			if c.mutate != nil {
 				c.mutate(t, pkg)
 			}
-			r, err := aip.CheckPath(context.Background(), pkg, c.opts)
-			if err != nil {
-				t.Fatal(err)
-			}
-			var lines []string
-			for _, p := range r.Problems {
-				lines = append(lines, p.String())
-			}
-			all := strings.Join(lines, "\n")
+			r, all := checkLines(t, pkg, c.opts)
 			if c.want == nil {
 				if !r.OK() || r.OrgID != "H49.64.33" {
 					t.Errorf("as written: organisation %q, problems:\n%s", r.OrgID, all)
@@ -228,4 +212,18 @@ func TestCheckRecordedOrganisation(t *testing.T) {
 			}
 		})
 	}
+}
+
+// checkLines checks the package at pkg and returns the report and its problems, a line each.
+func checkLines(t *testing.T, pkg string, opts aip.CheckOptions) (*aip.Report, string) {
+	t.Helper()
+	r, err := aip.CheckPath(context.Background(), pkg, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var lines []string
+	for _, p := range r.Problems {
+		lines = append(lines, p.String())
+	}
+	return r, strings.Join(lines, "\n")
 }

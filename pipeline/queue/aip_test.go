@@ -40,14 +40,7 @@ func TestAIPArchived(t *testing.T) {
 	q.opts.AIP = aip.Options{Fonds: "H49", ArchiveCode: "H49.LTLS"}
 
 	b := loadSample(t)
-	if _, err := q.Submit(ctx, b, pipeline.LoadOptions{}, nil); err != nil {
-		t.Fatal(err)
-	}
-	_, stop := startWorker(t, q, 2)
-	defer stop()
-	if st := waitFinished(t, q, b.ID, batchLimit); st.State != StateComplete {
-		t.Fatalf("status = %+v", st)
-	}
+	runComplete(t, q, b)
 	prefix := aip.ArchivePrefix + b.ID + "/"
 	var stored []string
 	if err := arch.List(ctx, prefix, func(o storage.ObjectInfo) error { stored = append(stored, o.Key); return nil }); err != nil {
@@ -149,14 +142,7 @@ func TestAIPReproducible(t *testing.T) {
 	q, _, _ := newTestQueue(t)
 	arch := q.stores.Archive
 	q.opts.Now, q.opts.Pipeline, q.opts.AIP, q.opts.Signer = clock, base, codes, key
-	if _, err := q.Submit(ctx, b, pipeline.LoadOptions{}, nil); err != nil {
-		t.Fatal(err)
-	}
-	_, stop := startWorker(t, q, 2)
-	defer stop()
-	if st := waitFinished(t, q, b.ID, batchLimit); st.State != StateComplete {
-		t.Fatalf("status = %+v", st)
-	}
+	runComplete(t, q, b)
 	prefix := aip.ArchivePrefix + b.ID + "/"
 	queued := map[string][]byte{}
 	var keys []string
@@ -197,4 +183,18 @@ func zipReader(t *testing.T, data []byte) *zip.Reader {
 		t.Fatal(err)
 	}
 	return zr
+}
+
+// runComplete submits b to q, runs it with a worker of two engines (stopped
+// when the test ends) and waits until the batch is complete.
+func runComplete(t *testing.T, q *Queue, b *pipeline.Batch) {
+	t.Helper()
+	if _, err := q.Submit(context.Background(), b, pipeline.LoadOptions{}, nil); err != nil {
+		t.Fatal(err)
+	}
+	_, stop := startWorker(t, q, 2)
+	t.Cleanup(stop)
+	if st := waitFinished(t, q, b.ID, batchLimit); st.State != StateComplete {
+		t.Fatalf("status = %+v", st)
+	}
 }
