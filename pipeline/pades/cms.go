@@ -37,8 +37,8 @@ type signingCertificateV2 struct {
 // signing certificate and chain, signing-certificate-v2, the signing-time
 // attribute at now (the time /M states), and the signature timestamp from
 // tsa when not nil. With an RSA key (PKCS #1 v1.5 is deterministic) and no
-// TSA the same content, key and time give the same bytes;
-// ECDSA draws a random number per signature, and a TSA stamps its own time.
+// TSA the same content, key and time give the same bytes; ECDSA draws a
+// random number per signature, and a TSA stamps its own time.
 func signCMS(ctx context.Context, k seal.Signer, content []byte, tsa *TSA, now time.Time) ([]byte, error) {
 	sd, err := pkcs7.NewSignedData(content)
 	if err != nil {
@@ -55,12 +55,12 @@ func signCMS(ctx context.Context, k seal.Signer, content []byte, tsa *TSA, now t
 	if err := sd.AddSignerChain(k.Certificate(), publicOnly{k}, k.Chain(), cfg); err != nil {
 		return nil, fmt.Errorf("cms: %w", err)
 	}
-	if err := signAttributesAt(k, &sd.GetSignedData().SignerInfos[0].AuthenticatedAttributes, &sd.GetSignedData().SignerInfos[0].EncryptedDigest, now); err != nil {
+	si := &sd.GetSignedData().SignerInfos[0]
+	if err := signAttributesAt(k, &si.AuthenticatedAttributes, &si.EncryptedDigest, now); err != nil {
 		return nil, fmt.Errorf("cms: %w", err)
 	}
 	sd.Detach()
 	if tsa != nil {
-		si := &sd.GetSignedData().SignerInfos[0]
 		token, err := tsa.Stamp(ctx, si.EncryptedDigest)
 		if err != nil {
 			return nil, err
