@@ -224,7 +224,6 @@ type rMETS struct {
 type rAgent struct {
 	Role  string `xml:"ROLE,attr"`
 	Type  string `xml:"TYPE,attr"`
-	Name  string `xml:"http://www.loc.gov/METS/ name"`
 	Notes []struct {
 		Type string `xml:"https://DILCIS.eu/XML/METS/CSIPExtensionMETS NOTETYPE,attr"`
 		Text string `xml:",chardata"`
