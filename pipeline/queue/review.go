@@ -61,8 +61,8 @@ type ReviewDoc struct {
 	Code    string            `json:"docCode"`
 	Source  string            `json:"source"`
 	Title   string            `json:"subject,omitempty"`
-	State   state.DocState    `json:"state"`  // processing state (done, failed, ...)
-	Review  state.ReviewState `json:"review"` // unreviewed, accepted or rejected
+	State   state.DocState    `json:"state"`            // processing state (done, failed, ...)
+	Review  state.ReviewState `json:"review"`           // unreviewed, accepted or rejected
 	Reason  string            `json:"reason,omitempty"` // why it was rejected
 	Sampled bool              `json:"sampled"`          // a reviewer must accept it before Approve
 	Flagged bool              `json:"flagged"`          // a page flagged, or a page/catalogue mismatch
