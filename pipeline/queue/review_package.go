@@ -11,30 +11,38 @@ import (
 	"github.com/sohoa-vn/sohoa/storage"
 )
 
-// correctedDocs returns, by number, the documents of batch b (id) with the
-// reviewers' corrections applied to their metadata, each a copy: the cached
-// batch is left as it was.
-func (q *Queue) correctedDocs(ctx context.Context, id string, b *pipeline.Batch) (map[int]*pipeline.Document, error) {
+// correctedBatch returns batch b (id) with the reviewers' corrections
+// applied to its documents' metadata, and the numbers of the documents
+// corrected. With corrections it is a copy of b down to the documents: the
+// cached batch is left as it was.
+func (q *Queue) correctedBatch(ctx context.Context, id string, b *pipeline.Batch) (*pipeline.Batch, map[int]bool, error) {
 	cs, err := q.corrections(ctx, id)
 	if err != nil || len(cs) == 0 {
-		return nil, err
+		return b, nil, err
 	}
-	docs := documents(b)
-	out := map[int]*pipeline.Document{}
+	nb := *b
+	nb.Files = make([]*pipeline.File, len(b.Files))
+	for i, f := range b.Files {
+		fc := *f
+		fc.Documents = make([]*pipeline.Document, len(f.Documents))
+		for j, d := range f.Documents {
+			dc := *d
+			fc.Documents[j] = &dc
+		}
+		nb.Files[i] = &fc
+	}
+	docs := documents(&nb)
+	fixed := map[int]bool{}
 	for _, c := range cs {
 		if c.Doc < 0 || c.Doc >= len(docs) {
-			return nil, fmt.Errorf("batch %s: correction of document %d: %w", id, c.Doc, ErrUnknownDocument)
+			return nil, nil, fmt.Errorf("batch %s: correction of document %d: %w", id, c.Doc, ErrUnknownDocument)
 		}
-		d, ok := out[c.Doc]
-		if !ok {
-			cp := *docs[c.Doc].d
-			d, out[c.Doc] = &cp, &cp
+		if _, err := pipeline.CorrectField(docs[c.Doc].f.Meta.FileCode, &docs[c.Doc].d.Meta, c.Field, c.After); err != nil {
+			return nil, nil, fmt.Errorf("batch %s: document %d: correction: %w", id, c.Doc, err)
 		}
-		if _, err := pipeline.CorrectField(docs[c.Doc].f.Meta.FileCode, &d.Meta, c.Field, c.After); err != nil {
-			return nil, fmt.Errorf("batch %s: document %d: correction: %w", id, c.Doc, err)
-		}
+		fixed[c.Doc] = true
 	}
-	return out, nil
+	return &nb, fixed, nil
 }
 
 // correctedOutput returns the PDF, text and ALTO of document i of batch id

@@ -135,7 +135,7 @@ func (q *Queue) assemble(ctx context.Context, id string, m *meta, b *pipeline.Ba
 			return nil, err
 		}
 	}
-	fixed, err := q.correctedDocs(ctx, id, b)
+	b, fixed, err := q.correctedBatch(ctx, id, b)
 	if err != nil {
 		return nil, err
 	}
@@ -151,10 +151,7 @@ func (q *Queue) assemble(ctx context.Context, id string, m *meta, b *pipeline.Ba
 		if len(dr.d.Pages) == 0 {
 			continue // as in Process
 		}
-		if d, ok := fixed[i]; ok {
-			dr.d = d
-		}
-		if err := q.addDocument(ctx, pk, id, i, dr, docStatus[i], fixed[i] != nil, m, b); err != nil {
+		if err := q.addDocument(ctx, pk, id, i, dr, docStatus[i], fixed[i], m, b); err != nil {
 			return nil, err
 		}
 	}
