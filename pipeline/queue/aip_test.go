@@ -11,6 +11,7 @@ import (
 	"path"
 	"path/filepath"
 	"sort"
+	"strings"
 	"testing"
 	"time"
 
@@ -18,6 +19,7 @@ import (
 
 	"github.com/sohoa-vn/sohoa/pipeline"
 	"github.com/sohoa-vn/sohoa/pipeline/aip"
+	"github.com/sohoa-vn/sohoa/pipeline/audit"
 	"github.com/sohoa-vn/sohoa/pipeline/pades"
 	"github.com/sohoa-vn/sohoa/pipeline/seal"
 	"github.com/sohoa-vn/sohoa/pipeline/seal/signertest"
@@ -95,6 +97,9 @@ func TestAIPArchived(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, d := range diffSnapshots(before, snapshot(t, arch)) {
+		if strings.HasPrefix(d, "added "+audit.ArchivePrefix) {
+			continue // the state change this run records (set back to queued above, it moves again)
+		}
 		t.Errorf("archive changed by the redelivered package task: %s", d)
 	}
 }
