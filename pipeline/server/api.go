@@ -610,12 +610,11 @@ func (s *Server) apiThumbnail(w http.ResponseWriter, r *http.Request, _ *princip
 	if !ok {
 		return
 	}
-	p, err := strconv.Atoi(r.PathValue("page"))
-	if err != nil || p < 1 || p > len(doc.Pages) || doc.Pages[p-1].State != queue.PageDone {
-		writeError(w, http.StatusNotFound, "not_found", "no such processed page", nil)
+	pg, ok := donePage(w, r, doc)
+	if !ok {
 		return
 	}
-	data, err := s.thumbnail(r.Context(), id, doc.Doc, p)
+	data, err := s.thumbnail(r.Context(), id, doc.Doc, pg.Page)
 	if err != nil {
 		s.fail(w, err)
 		return

@@ -496,7 +496,7 @@ func TestSecret(t *testing.T) {
 	if sum := e.waitFinished(id, 3*time.Minute); sum.State != queue.StateComplete {
 		t.Fatalf("secret batch: %+v", sum.BatchStatus)
 	}
-	for _, p := range []string{"/documents/0/pages/1/thumbnail", "/documents/0/pdf"} {
+	for _, p := range []string{"/documents/0/pages/1/thumbnail", "/documents/0/pdf", "/documents/0/pages/1/image", "/documents/0/pages/1/image?width=800"} {
 		resp := e.do("GET", "/api/v1/batches/"+id+p, configs.RoleAdmin, nil, "")
 		resp.Body.Close()
 		if resp.StatusCode != http.StatusForbidden {

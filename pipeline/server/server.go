@@ -157,6 +157,7 @@ func (s *Server) routes() {
 	s.handle("GET /api/v1/audit", "api_audit_system", s.require(permAudit, false, s.apiSystemAudit))
 	s.handle("GET /api/v1/batches/{id}/documents/{doc}/pdf", "api_pdf", s.require(permView, false, s.apiPDF))
 	s.handle("GET /api/v1/batches/{id}/documents/{doc}/pages/{page}/thumbnail", "api_thumbnail", s.require(permView, false, s.apiThumbnail))
+	s.handle("GET /api/v1/batches/{id}/documents/{doc}/pages/{page}/image", "api_page_image", s.require(permView, false, s.apiPageImage))
 
 	s.handle("GET /login", "login", s.loginPage)
 	s.handle("POST /login", "login", s.login)
