@@ -50,6 +50,7 @@ const (
 	permMonitor                   // the asynq monitor
 	permMetrics                   // /metrics
 	permAudit                     // the audit trail of logins (a batch's goes with permStatus)
+	permReview                    // review a batch: accept, correct, replace, reject documents, approve
 )
 
 // roles lists which roles hold each permission.
@@ -62,6 +63,7 @@ var roles = map[permission][]string{
 	permMonitor: {configs.RoleStaff, configs.RoleAdmin},
 	permMetrics: {configs.RoleStaff, configs.RoleAdmin},
 	permAudit:   {configs.RoleAdmin},
+	permReview:  {configs.RoleStaff, configs.RoleAdmin},
 }
 
 func allowed(role string, p permission) bool {

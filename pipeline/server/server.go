@@ -165,6 +165,7 @@ func (s *Server) routes() {
 	s.handle("GET /{$}", "dashboard_list", s.require(permView, true, s.listPage))
 	s.handle("GET /batches/{id}", "dashboard_detail", s.require(permView, true, s.detailPage))
 	s.handle("POST /batches/{id}/retry", "dashboard_retry", s.require(permRetry, true, s.retryForm))
+	s.handle("GET /batches/{id}/documents/{doc}/review", "dashboard_review_doc", s.require(permReview, true, s.reviewDocPage))
 	s.handle("GET /static/", "static", http.FileServerFS(staticFS).ServeHTTP)
 
 	// The queue monitor: read-only for staff, full for admins.
