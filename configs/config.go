@@ -43,6 +43,20 @@ type Config struct {
 	// package is stored, locked and verified in each.
 	Copies []Copy `yaml:"copies"`
 	Backup Backup `yaml:"backup"`
+	Review Review `yaml:"review"`
+}
+
+// Review holds the review step of the queue (issue 16): a person checks a
+// batch's documents before its package is assembled, signed and locked.
+type Review struct {
+	// Required holds a batch processed by the queue in state review until a
+	// reviewer approves it; only then is its package assembled, sealed and
+	// locked. "sohoa process" (no server) never waits for a review.
+	Required bool `yaml:"required"`
+	// Sample is the share (0 to 1) of the documents without a flag that a
+	// reviewer must accept, chosen deterministically from the batch id; every
+	// flagged document is reviewed whatever the share.
+	Sample float64 `yaml:"sample"`
 }
 
 // Server holds the settings of "sohoa serve": the dashboard, the HTTP API and the metrics.
@@ -60,16 +74,17 @@ type Server struct {
 // Token is an API token's hash and role.
 type Token struct {
 	Name   string `yaml:"name"`   // who holds it, for the logs
-	Role   string `yaml:"role"`   // station, staff, officer or admin
+	Role   string `yaml:"role"`   // station, staff, officer, reviewer or admin
 	SHA256 string `yaml:"sha256"` // lower-case hex SHA-256 of the token
 }
 
 // Token roles.
 const (
-	RoleStation = "station" // uploads batches
-	RoleStaff   = "staff"   // views batches, retries failures
-	RoleOfficer = "officer" // downloads sealed packages (and views)
-	RoleAdmin   = "admin"   // everything, including the queue monitor
+	RoleStation  = "station"  // uploads batches
+	RoleStaff    = "staff"    // views batches, retries failures
+	RoleOfficer  = "officer"  // downloads sealed packages (and views)
+	RoleAdmin    = "admin"    // everything, including the queue monitor
+	RoleReviewer = "reviewer" // reviews batches: accepts, corrects, rejects documents, approves batches
 )
 
 // Redis says where the task queue and the batch state are kept.
@@ -222,6 +237,7 @@ func Default() *Config {
 		Fixity:    Fixity{Schedule: "@daily"},
 		Server:    Server{Addr: "127.0.0.1:8080", MaxUploadMB: 2048, SecureCookie: true},
 		Backup:    Backup{CheckPeriodDays: 365},
+		Review:    Review{Required: true, Sample: 0.3},
 	}
 }
 
@@ -316,14 +332,16 @@ func (c *Config) Check() error {
 		return fmt.Errorf("config: seal.corner %q: must be top-right, top-left, bottom-right or bottom-left", c.Seal.Corner)
 	case c.Retention.Mode != "none" && c.Retention.Years < 1:
 		return fmt.Errorf("config: retention.years %d: must be 1 or more", c.Retention.Years)
+	case !(c.Review.Sample >= 0 && c.Review.Sample <= 1): // NaN too
+		return fmt.Errorf("config: review.sample %v: must be from 0 to 1", c.Review.Sample)
 	case c.Server.MaxUploadMB < 1:
 		return fmt.Errorf("config: server.maxUploadMB %d: must be 1 or more", c.Server.MaxUploadMB)
 	}
 	for i, t := range c.Server.Tokens {
 		switch t.Role {
-		case RoleStation, RoleStaff, RoleOfficer, RoleAdmin:
+		case RoleStation, RoleStaff, RoleOfficer, RoleAdmin, RoleReviewer:
 		default:
-			return fmt.Errorf("config: server.tokens[%d].role %q: must be station, staff, officer or admin", i, t.Role)
+			return fmt.Errorf("config: server.tokens[%d].role %q: must be station, staff, officer, reviewer or admin", i, t.Role)
 		}
 		if len(t.SHA256) != 64 || strings.Trim(t.SHA256, "0123456789abcdef") != "" {
 			return fmt.Errorf("config: server.tokens[%d].sha256: must be 64 lower-case hex digits", i)

@@ -106,9 +106,9 @@ func runToken(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		return exitUsage
 	}
 	switch *role {
-	case configs.RoleStation, configs.RoleStaff, configs.RoleOfficer, configs.RoleAdmin:
+	case configs.RoleStation, configs.RoleStaff, configs.RoleOfficer, configs.RoleAdmin, configs.RoleReviewer:
 	default:
-		fmt.Fprintf(stderr, "sohoa: --role %q: must be station, staff, officer or admin\n", *role)
+		fmt.Fprintf(stderr, "sohoa: --role %q: must be station, staff, officer, reviewer or admin\n", *role)
 		return exitUsage
 	}
 	if *name == "" {

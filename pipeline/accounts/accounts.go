@@ -118,7 +118,7 @@ func ValidName(name string) bool {
 // ValidRole reports whether role is one of the roles of configs.
 func ValidRole(role string) bool {
 	switch role {
-	case configs.RoleStation, configs.RoleStaff, configs.RoleOfficer, configs.RoleAdmin:
+	case configs.RoleStation, configs.RoleStaff, configs.RoleOfficer, configs.RoleAdmin, configs.RoleReviewer:
 		return true
 	}
 	return false

@@ -35,9 +35,23 @@ const (
 	Replace     = "replace"  // page files replaced by new scans
 	Correct     = "correct"  // a metadata field corrected
 	Approve     = "approve"  // a batch approved after review
+	Accept      = "accept"   // a document accepted by a reviewer
+	Reject      = "reject"   // a document sent back to the station with a reason
 	Download    = "download" // a package or a document's PDF downloaded
 	Handover    = "handover" // a package pulled for handover
 )
+
+// Actor is who does something: a user's or a token's name and role, and the
+// client's address.
+type Actor struct {
+	Name, Role, Addr string
+}
+
+// Entry returns e done by a: its Who, Role and Addr set.
+func (a Actor) Entry(e Entry) Entry {
+	e.Who, e.Role, e.Addr = a.Name, a.Role, a.Addr
+	return e
+}
 
 // ArchivePrefix is where entries are mirrored in the archive store:
 // ArchivePrefix + <batch id or "_system"> + "/" + <stream id> + ".json".

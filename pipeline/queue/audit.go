@@ -2,8 +2,6 @@ package queue
 
 import (
 	"context"
-	"fmt"
-	"time"
 
 	"github.com/sohoa-vn/sohoa/pipeline/audit"
 	"github.com/sohoa-vn/sohoa/pipeline/state"
@@ -20,33 +18,22 @@ func (q *Queue) AuditTrail(ctx context.Context, id string) ([]audit.Entry, error
 	return q.auditLog().Batch(ctx, id)
 }
 
-// auditState records that a worker moved batch id from state before to after,
-// once per retry round: asynq may deliver a task twice, even at once, and both
-// deliveries record the same state. A failure to record is logged: the state
+// auditState records that by moved batch id from state before to after, for
+// detail. Only the transition that happened calls it (transitionCmd.result),
+// so each change is recorded once. A failure to record is logged: the state
 // has changed.
-func (q *Queue) auditState(ctx context.Context, id string, before, after state.BatchState, detail string) {
-	round, err := q.round(ctx, id)
-	if err == nil {
-		var first bool
-		key := fmt.Sprintf("sohoa:auditonce:%s:%d:%s", id, round, after)
-		if first, err = q.rdb.SetNX(ctx, key, 1, 30*24*time.Hour).Result(); err == nil && !first {
-			return // recorded by another delivery
-		}
-	}
-	if err != nil {
-		q.opts.Logger.Error("audit", "batch", id, "error", err)
-		return
-	}
-	if _, err := q.auditLog().Append(ctx, audit.Entry{Who: auditWho, Action: audit.State, Batch: id,
-		Before: before.String(), After: after.String(), Detail: detail}); err != nil {
+func (q *Queue) auditState(ctx context.Context, id string, before, after state.BatchState, by audit.Actor, detail string) {
+	if _, err := q.auditLog().Append(ctx, by.Entry(audit.Entry{Action: audit.State, Batch: id,
+		Before: before.String(), After: after.String(), Detail: detail})); err != nil {
 		q.opts.Logger.Error("audit", "batch", id, "error", err)
 	}
 }
 
 // auditTrail returns batch id's audit trail as JSON lines, for its package:
-// the entries up to the last one that queued the batch (its submission, a
-// retry or a replacement), so that every run of one package task writes the
-// same package; what happens later is in the trail, not in this package.
+// the entries up to the last one that queued or approved the batch (its
+// submission, a retry, a replacement, its approval after review), so that
+// every run of one package task writes the same package; what happens later
+// is in the trail, not in this package.
 func (q *Queue) auditTrail(ctx context.Context, id string) ([]byte, error) {
 	es, err := q.AuditTrail(ctx, id)
 	if err != nil {
@@ -54,7 +41,7 @@ func (q *Queue) auditTrail(ctx context.Context, id string) ([]byte, error) {
 	}
 	end := 0
 	for i, e := range es {
-		if e.After == StateQueued.String() {
+		if e.After == StateQueued.String() || (e.Action == audit.State && e.After == state.BatchApproved.String()) {
 			end = i + 1
 		}
 	}

@@ -72,12 +72,8 @@ func (q *Queue) handleError(ctx context.Context, t *asynq.Task, err error) {
 		if t.Type() == TypeBatch {
 			stage = "batch"
 		}
-		var from state.BatchState
-		from, rerr = transition(ctx, q.rdb, p.Batch, StateFailed, "error", stage+": "+err.Error(),
+		_, rerr = q.transition(ctx, p.Batch, StateFailed, worker, stage+": "+err.Error(), "error", stage+": "+err.Error(),
 			"finished", time.Now().UTC().Format(time.RFC3339Nano))
-		if rerr == nil {
-			q.auditState(ctx, p.Batch, from, StateFailed, stage+": "+err.Error())
-		}
 	}
 	if rerr != nil {
 		q.opts.Logger.Error("recording a failed task", "type", t.Type(), "payload", string(t.Payload()), "error", rerr)

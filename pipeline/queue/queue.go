@@ -83,6 +83,9 @@ type Options struct {
 	// BackupLog, when set, records each package copied into a copy (the nhật
 	// ký sao lưu); a failure to record fails the replicate step, which is retried.
 	BackupLog func(ctx context.Context, batch, copy string, fig copies.Figures) error
+	// Review holds a processed batch for a reviewer when Required (see
+	// ReviewPlan and Approve); its package is assembled only once approved.
+	Review ReviewOptions
 }
 
 // Queue submits batches, runs their tasks and reports their state.

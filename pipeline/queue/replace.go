@@ -303,7 +303,7 @@ func (q *Queue) recordReplace(ctx context.Context, id string, newSums, added map
 			pipe.HSet(ctx, keyFiles(id), newSums)
 			pipe.HSet(ctx, keyVersions(id), added)
 			pipe.Set(ctx, keyStructure(id), structure, 0)
-			moved = sendTransition(ctx, pipe, id, StateQueued, "retries", round+1, "version", gen+1)
+			moved = q.sendTransition(ctx, pipe, id, StateQueued, system, "pages replaced", "retries", round+1, "version", gen+1)
 			pipe.HDel(ctx, keyBatch(id), "error", "finished")
 			forgetPages(ctx, pipe, id, pages)
 			for _, r := range pages {

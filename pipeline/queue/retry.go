@@ -44,7 +44,7 @@ func (q *Queue) Retry(ctx context.Context, id string, docs []string) (*RetryResu
 	var steps plan
 	err := q.rdb.Watch(ctx, func(tx *redis.Tx) error {
 		var err error
-		steps, err = planRetry(ctx, tx, id, docs)
+		steps, err = q.planRetry(ctx, tx, id, docs)
 		return err
 	}, keyBatch(id), keyRetry(id))
 	if errors.Is(err, redis.TxFailedErr) {
@@ -72,7 +72,7 @@ type retryBatch struct {
 
 // planRetry records in a transaction on tx what Retry re-runs, and returns
 // the steps to enqueue (those of an interrupted Retry, if any).
-func planRetry(ctx context.Context, tx *redis.Tx, id string, docs []string) (plan, error) {
+func (q *Queue) planRetry(ctx context.Context, tx *redis.Tx, id string, docs []string) (plan, error) {
 	b, err := readRetryBatch(ctx, tx, id)
 	if err != nil {
 		return nil, err
@@ -97,7 +97,7 @@ func planRetry(ctx context.Context, tx *redis.Tx, id string, docs []string) (pla
 	if len(steps) == 0 {
 		return nil, confirmNothing(ctx, tx, id)
 	}
-	if err := recordRetry(ctx, tx, b, sel, steps, pages); err != nil {
+	if err := q.recordRetry(ctx, tx, b, sel, steps, pages); err != nil {
 		return nil, err
 	}
 	return steps, nil
@@ -246,7 +246,7 @@ func retrySteps(ctx context.Context, tx *redis.Tx, id string, sel []int) (plan, 
 // recordRetry records, in a transaction on tx, that batch b is queued again
 // in its next round for steps: the selected documents and failed pages are
 // forgotten, and the steps kept until enqueueRetry has enqueued them.
-func recordRetry(ctx context.Context, tx *redis.Tx, b *retryBatch, sel []int, steps plan, pages []pageRef) error {
+func (q *Queue) recordRetry(ctx context.Context, tx *redis.Tx, b *retryBatch, sel []int, steps plan, pages []pageRef) error {
 	id := b.id
 	if err := state.CheckBatch(b.state, StateQueued); err != nil {
 		return fmt.Errorf("retry %s: %w", id, err)
@@ -260,7 +260,7 @@ func recordRetry(ctx context.Context, tx *redis.Tx, b *retryBatch, sel []int, st
 			pipe.HDel(ctx, keyDocMeta(id), strconv.Itoa(d))
 		}
 		pipe.HDel(ctx, keyBatch(id), "error", "finished")
-		moved = sendTransition(ctx, pipe, id, StateQueued)
+		moved = q.sendTransition(ctx, pipe, id, StateQueued, system, "retry")
 		pipe.SAdd(ctx, keyRetry(id), steps.strings())
 		return nil
 	})

@@ -63,7 +63,6 @@ func (q *Queue) handlePackage(ctx context.Context, t *asynq.Task) error {
 	if err != nil {
 		return err
 	}
-	q.auditState(ctx, p.Batch, StateQueued, state, "")
 	q.cleanPackaged(ctx, p.Batch, rep.Complete)
 	q.opts.Logger.Info("batch packaged", "batch", p.Batch, "state", state, "documents", rep.DocumentsDone, "of", rep.Documents)
 	return nil
@@ -194,7 +193,7 @@ func (q *Queue) recordPackaged(ctx context.Context, id string, complete bool) (s
 	if !complete {
 		to = StateIncomplete
 	}
-	from, err := transition(ctx, q.rdb, id, to, "finished", time.Now().UTC().Format(time.RFC3339Nano))
+	from, err := q.transition(ctx, id, to, worker, "", "finished", time.Now().UTC().Format(time.RFC3339Nano))
 	if isTransition(err) && from == to {
 		return to, nil
 	}

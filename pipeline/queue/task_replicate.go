@@ -37,12 +37,9 @@ func (q *Queue) awaitCopies(ctx context.Context, id string) error {
 	if err != nil && !errors.Is(err, asynq.ErrTaskIDConflict) {
 		return fmt.Errorf("batch %s: enqueue the copies: %w", id, err)
 	}
-	from, err := transition(ctx, q.rdb, id, StateCopying, "copies", "waiting")
+	from, err := q.transition(ctx, id, StateCopying, worker, "", "copies", "waiting")
 	if isTransition(err) && (from == StateCopying || from == StateComplete) {
 		return nil // a duplicate delivery of the package task
-	}
-	if err == nil {
-		q.auditState(ctx, id, from, StateCopying, "")
 	}
 	return err
 }
@@ -93,7 +90,6 @@ func (q *Queue) handleReplicate(ctx context.Context, t *asynq.Task) error {
 	if err != nil {
 		return err
 	}
-	q.auditState(ctx, p.Batch, StateCopying, state, "")
 	q.cleanPackaged(ctx, p.Batch, true)
 	q.opts.Logger.Info("batch in every copy", "batch", p.Batch, "state", state, "copies", len(q.opts.Copies))
 	return nil

@@ -1,5 +1,6 @@
 // The one place where a batch's state changes: a transition that the table in
-// pipeline/state allows, checked and written in one step in Redis.
+// pipeline/state allows, checked and written in one step in Redis, and
+// recorded once in the audit trail.
 
 package queue
 
@@ -10,6 +11,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/sohoa-vn/sohoa/pipeline/audit"
 	"github.com/sohoa-vn/sohoa/pipeline/state"
 )
 
@@ -35,15 +37,26 @@ return {cur, 0}
 // transitionCmd is a transition sent to Redis, whose outcome is known once
 // the command ran (at once, or when its pipeline or transaction is executed).
 type transitionCmd struct {
-	id  string
-	to  state.BatchState
-	cmd *redis.Cmd
+	q      *Queue
+	ctx    context.Context // for the audit entry, without its cancellation: the state has changed
+	id     string
+	to     state.BatchState
+	cmd    *redis.Cmd
+	by     audit.Actor // who made the change, for the audit trail
+	detail string
 }
 
-// sendTransition sends on c the transition of batch id to state to, with
-// fields (name, value pairs) written with it. c is the client, or the
-// pipeline of a transaction (MULTI) that the transition is part of.
-func sendTransition(ctx context.Context, c redis.Scripter, id string, to state.BatchState, fields ...any) *transitionCmd {
+// worker is the actor of the transitions made by tasks.
+var worker = audit.Actor{Name: auditWho}
+
+// system is the actor of the transitions made by Retry and Replace, whose
+// caller records the request with its own name beside it.
+var system = audit.Actor{Name: "sohoa"}
+
+// sendTransition sends on c the transition of batch id to state to, made by
+// by for detail, with fields (name, value pairs) written with it. c is the
+// client, or the pipeline of a transaction (MULTI) that the transition is part of.
+func (q *Queue) sendTransition(ctx context.Context, c redis.Scripter, id string, to state.BatchState, by audit.Actor, detail string, fields ...any) *transitionCmd {
 	sources := state.BatchSources(to)
 	args := make([]any, 0, 2+len(sources)+len(fields))
 	args = append(args, to.String(), len(sources))
@@ -52,12 +65,23 @@ func sendTransition(ctx context.Context, c redis.Scripter, id string, to state.B
 	}
 	args = append(args, fields...)
 	// Eval, not EvalSha: in a transaction a missing script is only known at EXEC.
-	return &transitionCmd{id: id, to: to, cmd: transitionScript.Eval(ctx, c, []string{keyBatch(id)}, args...)}
+	return &transitionCmd{q: q, ctx: context.WithoutCancel(ctx), id: id, to: to, by: by, detail: detail, cmd: transitionScript.Eval(ctx, c, []string{keyBatch(id)}, args...)}
 }
 
 // result returns the state the batch was in, and a *state.TransitionError
-// (errors.Is state.ErrTransition) when the table refused the transition.
+// (errors.Is state.ErrTransition) when the table refused the transition. A
+// transition that happened is recorded in the audit trail here, once: of two
+// deliveries of one task only one moves the batch.
 func (t *transitionCmd) result() (state.BatchState, error) {
+	from, err := t.check()
+	if err == nil {
+		t.q.auditState(t.ctx, t.id, from, t.to, t.by, t.detail)
+	}
+	return from, err
+}
+
+// check reads the outcome of the transition.
+func (t *transitionCmd) check() (state.BatchState, error) {
 	res, err := t.cmd.Slice()
 	if err != nil {
 		return "", fmt.Errorf("batch %s: to %s: %w", t.id, t.to, err)
@@ -86,13 +110,14 @@ func (t *transitionCmd) result() (state.BatchState, error) {
 	return from, nil
 }
 
-// transition moves batch id to state to, with fields (name, value pairs)
-// written with it, if the transition table allows it from the batch's
-// current state. Of two concurrent transitions from one state, only one
-// happens: the other sees the state the first left. It returns the state the
-// batch was in; a refused transition is a *state.TransitionError.
-func transition(ctx context.Context, c redis.Scripter, id string, to state.BatchState, fields ...any) (state.BatchState, error) {
-	return sendTransition(ctx, c, id, to, fields...).result()
+// transition moves batch id to state to, made by by for detail, with fields
+// (name, value pairs) written with it, if the transition table allows it from
+// the batch's current state, and records it in the audit trail. Of two
+// concurrent transitions from one state, only one happens: the other sees the
+// state the first left. It returns the state the batch was in; a refused
+// transition is a *state.TransitionError.
+func (q *Queue) transition(ctx context.Context, id string, to state.BatchState, by audit.Actor, detail string, fields ...any) (state.BatchState, error) {
+	return q.sendTransition(ctx, q.rdb, id, to, by, detail, fields...).result()
 }
 
 // isTransition reports whether err is a refused transition.

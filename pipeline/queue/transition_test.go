@@ -4,31 +4,51 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"sync"
 	"testing"
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/sohoa-vn/sohoa/pipeline/audit"
 	"github.com/sohoa-vn/sohoa/pipeline/state"
 	"github.com/sohoa-vn/sohoa/pipeline/testenv"
 )
 
 // transitionRedis returns a client on a Redis database of the test's own
-// (testenv.RedisDB), emptied.
-func transitionRedis(t *testing.T) *redis.Client {
+// (testenv.RedisDB), emptied, and a Queue on it (no stores: its audit trail
+// is not mirrored).
+func transitionRedis(t *testing.T) (*redis.Client, *Queue) {
 	t.Helper()
 	rdb := redis.NewClient(&redis.Options{Addr: testenv.Get(t).RedisAddr, DB: testenv.RedisDB(t), PoolSize: 32})
 	t.Cleanup(func() { rdb.Close() })
-	return rdb
+	return rdb, &Queue{rdb: rdb, opts: Options{Logger: slog.Default()}}
 }
 
-var batchStates = []state.BatchState{StateQueued, StateComplete, StateIncomplete, StateFailed, StateCopying}
+var batchStates = []state.BatchState{StateQueued, StateComplete, StateIncomplete, StateFailed, StateCopying,
+	state.BatchReview, state.BatchApproved, state.BatchRejected}
+
+// stateEntries returns the state changes in batch id's audit trail.
+func stateEntries(t *testing.T, q *Queue, id string) []audit.Entry {
+	t.Helper()
+	es, err := q.AuditTrail(context.Background(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []audit.Entry
+	for _, e := range es {
+		if e.Action == audit.State {
+			out = append(out, e)
+		}
+	}
+	return out
+}
 
 // Every transition the table allows is written, with its fields; every other
 // pair of states is refused in Redis and leaves the batch as it was.
 func TestTransitionInRedis(t *testing.T) {
 	ctx := context.Background()
-	rdb := transitionRedis(t)
+	rdb, q := transitionRedis(t)
 	allowed, refused := 0, 0
 	for _, from := range batchStates {
 		for _, to := range batchStates {
@@ -36,7 +56,8 @@ func TestTransitionInRedis(t *testing.T) {
 			if err := rdb.HSet(ctx, keyBatch(id), "state", from, "submitted", "x").Err(); err != nil {
 				t.Fatal(err)
 			}
-			got, err := transition(ctx, rdb, id, to, "finished", "now")
+			got, err := q.transition(ctx, id, to, audit.Actor{Name: "tester"}, "why", "finished", "now")
+			es := stateEntries(t, q, id)
 			h, herr := rdb.HGetAll(ctx, keyBatch(id)).Result()
 			if herr != nil {
 				t.Fatal(herr)
@@ -49,6 +70,9 @@ func TestTransitionInRedis(t *testing.T) {
 				if err != nil || h["state"] != to.String() || h["finished"] != "now" {
 					t.Errorf("%s -> %s (allowed): %v, hash now %v", from, to, err, h)
 				}
+				if len(es) != 1 || es[0].Before != from.String() || es[0].After != to.String() || es[0].Who != "tester" || es[0].Detail != "why" {
+					t.Errorf("%s -> %s (allowed): audit entries %+v, want one state change by tester", from, to, es)
+				}
 				continue
 			}
 			refused++
@@ -59,12 +83,15 @@ func TestTransitionInRedis(t *testing.T) {
 			if h["state"] != from.String() || h["finished"] != "" {
 				t.Errorf("%s -> %s (not allowed): hash changed to %v", from, to, h)
 			}
+			if len(es) != 0 {
+				t.Errorf("%s -> %s (not allowed): audited %+v", from, to, es)
+			}
 		}
 	}
-	if allowed != 7 || refused != 18 {
-		t.Errorf("%d transitions allowed, %d refused; want 7 and 18", allowed, refused)
+	if allowed != 16 || refused != 48 {
+		t.Errorf("%d transitions allowed, %d refused; want 16 and 48", allowed, refused)
 	}
-	if _, err := transition(ctx, rdb, "never-submitted", StateQueued); !errors.Is(err, ErrUnknownBatch) {
+	if _, err := q.transition(ctx, "never-submitted", StateQueued, worker, ""); !errors.Is(err, ErrUnknownBatch) {
 		t.Errorf("transition of an unknown batch: %v, want ErrUnknownBatch", err)
 	}
 	if n, err := rdb.Exists(ctx, keyBatch("never-submitted")).Result(); err != nil || n != 0 {
@@ -76,7 +103,7 @@ func TestTransitionInRedis(t *testing.T) {
 // failed), exactly one happens: the others see the state it left and are refused.
 func TestTransitionConcurrent(t *testing.T) {
 	ctx := context.Background()
-	rdb := transitionRedis(t)
+	rdb, q := transitionRedis(t)
 	const rounds, racers = 20, 16
 	for r := range rounds {
 		id := fmt.Sprintf("race-%d", r)
@@ -93,7 +120,7 @@ func TestTransitionConcurrent(t *testing.T) {
 			}
 			wg.Go(func() {
 				<-start
-				_, errs[i] = transition(ctx, rdb, id, to, "winner", i)
+				_, errs[i] = q.transition(ctx, id, to, worker, "", "winner", i)
 			})
 		}
 		close(start)
@@ -122,6 +149,9 @@ func TestTransitionConcurrent(t *testing.T) {
 		}
 		if h["state"] != want.String() || h["winner"] != fmt.Sprint(won) {
 			t.Fatalf("round %d: racer %d won (%s) but the batch holds %v", r, won, want, h)
+		}
+		if es := stateEntries(t, q, id); len(es) != 1 || es[0].After != want.String() {
+			t.Fatalf("round %d: audit entries %+v, want the one change to %s", r, es, want)
 		}
 	}
 }

@@ -50,20 +50,20 @@ const (
 	permMonitor                   // the asynq monitor
 	permMetrics                   // /metrics
 	permAudit                     // the audit trail of logins (a batch's goes with permStatus)
-	permReview                    // review a batch: accept, correct, replace, reject documents, approve
+	permReview                    // review batches: accept, correct, reject documents, approve
 )
 
 // roles lists which roles hold each permission.
 var roles = map[permission][]string{
 	permUpload:  {configs.RoleStation, configs.RoleAdmin},
-	permStatus:  {configs.RoleStation, configs.RoleStaff, configs.RoleOfficer, configs.RoleAdmin},
-	permView:    {configs.RoleStaff, configs.RoleOfficer, configs.RoleAdmin},
+	permStatus:  {configs.RoleStation, configs.RoleStaff, configs.RoleOfficer, configs.RoleReviewer, configs.RoleAdmin},
+	permView:    {configs.RoleStaff, configs.RoleOfficer, configs.RoleReviewer, configs.RoleAdmin},
 	permRetry:   {configs.RoleStaff, configs.RoleAdmin},
 	permPackage: {configs.RoleOfficer, configs.RoleAdmin},
 	permMonitor: {configs.RoleStaff, configs.RoleAdmin},
 	permMetrics: {configs.RoleStaff, configs.RoleAdmin},
 	permAudit:   {configs.RoleAdmin},
-	permReview:  {configs.RoleStaff, configs.RoleAdmin},
+	permReview:  {configs.RoleReviewer, configs.RoleStaff, configs.RoleAdmin},
 }
 
 func allowed(role string, p permission) bool {

@@ -1,123 +1,138 @@
 package server
 
 import (
-	"context"
+	"encoding/json"
+	"errors"
+	"io"
 	"net/http"
-	"net/url"
-	"strconv"
+	"strings"
 
-	"github.com/sohoa-vn/sohoa/ocr"
+	"github.com/sohoa-vn/sohoa/pipeline/audit"
 	"github.com/sohoa-vn/sohoa/pipeline/queue"
 )
 
-// lowWordConfidence is the word confidence (0..100) under which the review
-// screen marks a word: ocr.LowWordConfidence, the threshold under which the
-// page's low-confidence flag counts a word (ocr.Signals).
-const lowWordConfidence = ocr.LowWordConfidence
+// The review API (role reviewer, staff, admin): the JSON face of the queue's
+// review methods, which check the states and write the audit trail. The
+// review screen's forms call the same methods.
 
-// reviewWidth is the width of the page rendering the review screen loads
-// first; zooming in loads larger ones, up to full resolution.
-const reviewWidth = 1200
-
-// reviewDocView is the review screen of one document.
-type reviewDocView struct {
-	Batch     string
-	Summary   *BatchSummary
-	Doc       *queue.DocumentDetail
-	Fields    []queue.FieldView
-	Pages     []reviewPage
-	Threshold int
-	Review    *reviewDocState // the document's review, nil when the batch is not under review
+// actor is who makes request r, for the audit trail.
+func actor(r *http.Request, who *principal) audit.Actor {
+	return audit.Actor{Name: who.Name, Role: who.Role, Addr: clientAddr(r)}
 }
 
-// reviewPage is one page of the review screen: its image and its OCR text by line.
-type reviewPage struct {
-	*queue.PageDetail
-	Lines [][]reviewWord
-	Low   int // words under the threshold
-}
-
-// reviewWord is one OCR word, marked when its confidence is under lowWordConfidence.
-type reviewWord struct {
-	Text string
-	Conf int
-	Low  bool
-}
-
-// pageWords returns a done page's OCR words, read once however many ask.
-func (s *Server) pageWords(ctx context.Context, id string, doc, page int) ([]ocr.Word, error) {
-	return s.caches.words.Get(pageCacheKey(id, doc, page), func() ([]ocr.Word, error) {
-		return s.q.PageWords(context.WithoutCancel(ctx), id, doc, page)
-	})
-}
-
-// lines groups words by their OCR line, marking the low-confidence ones.
-func lines(words []ocr.Word) (out [][]reviewWord, low int) {
-	last := -1
-	for _, w := range words {
-		if w.Line != last || len(out) == 0 {
-			out = append(out, nil)
-			last = w.Line
-		}
-		rw := reviewWord{Text: w.Text, Conf: int(w.Confidence + 0.5), Low: w.Confidence < lowWordConfidence}
-		if rw.Low {
-			low++
-		}
-		out[len(out)-1] = append(out[len(out)-1], rw)
+// apiReview returns batch {id}'s review plan (queue.ReviewPlan).
+func (s *Server) apiReview(w http.ResponseWriter, r *http.Request, who *principal) {
+	p, err := s.q.ReviewPlan(r.Context(), r.PathValue("id"))
+	if err != nil {
+		s.reviewFail(w, r, err)
+		return
 	}
-	return out, low
+	writeJSON(w, http.StatusOK, p)
 }
 
-// reviewDocPage shows document {doc} of batch {id} for review: each page
-// large with zoom and pan, its OCR text with the low-confidence words
-// marked, its flags, and the metadata as the catalogue gives it beside what
-// the page reads, mismatches highlighted; with the review's forms for the
-// roles that may review. Secret documents (mode 03) are refused as by the API.
-func (s *Server) reviewDocPage(w http.ResponseWriter, r *http.Request, who *principal) {
-	id, doc, ok := s.docParam(w, r)
+// apiAccept accepts document {doc} of batch {id}.
+func (s *Server) apiAccept(w http.ResponseWriter, r *http.Request, who *principal) {
+	id, doc := r.PathValue("id"), r.PathValue("doc")
+	if err := s.q.Accept(r.Context(), id, doc, actor(r, who)); err != nil {
+		s.reviewFail(w, r, err)
+		return
+	}
+	s.forget(id)
+	writeJSON(w, http.StatusOK, map[string]any{"batchId": id, "doc": doc, "review": "accepted"})
+}
+
+// apiCorrect corrects a metadata field of document {doc} of batch {id}:
+// field and value, as a form or a JSON object.
+func (s *Server) apiCorrect(w http.ResponseWriter, r *http.Request, who *principal) {
+	id, doc := r.PathValue("id"), r.PathValue("doc")
+	in, ok := reviewInput(w, r, "field", "value")
 	if !ok {
 		return
 	}
-	ctx := r.Context()
-	sum, err := s.summary(ctx, id)
-	if err != nil {
-		s.pageError(w, r, err)
+	if err := s.q.Correct(r.Context(), id, doc, in["field"], in["value"], actor(r, who)); err != nil {
+		s.reviewFail(w, r, err)
 		return
 	}
-	v := reviewDocView{Batch: id, Summary: sum, Doc: doc, Threshold: lowWordConfidence}
-	if v.Fields, err = s.q.DocumentFields(ctx, id, doc.Doc); err != nil {
-		s.pageError(w, r, err)
+	s.forget(id)
+	writeJSON(w, http.StatusOK, map[string]any{"batchId": id, "doc": doc, "field": in["field"], "value": in["value"]})
+}
+
+// apiReject sends document {doc} of batch {id} back to the station: reason.
+func (s *Server) apiReject(w http.ResponseWriter, r *http.Request, who *principal) {
+	id, doc := r.PathValue("id"), r.PathValue("doc")
+	in, ok := reviewInput(w, r, "reason")
+	if !ok {
 		return
 	}
-	for _, pg := range doc.Pages {
-		rp := reviewPage{PageDetail: pg}
-		if pg.State == queue.PageDone {
-			words, err := s.pageWords(ctx, id, doc.Doc, pg.Page)
-			if err != nil {
-				s.pageError(w, r, err)
-				return
-			}
-			rp.Lines, rp.Low = lines(words)
+	if err := s.q.RejectDocument(r.Context(), id, doc, in["reason"], actor(r, who)); err != nil {
+		s.reviewFail(w, r, err)
+		return
+	}
+	s.forget(id)
+	writeJSON(w, http.StatusOK, map[string]any{"batchId": id, "doc": doc, "review": "rejected"})
+}
+
+// apiApprove approves batch {id}: its package is then assembled, sealed and locked.
+func (s *Server) apiApprove(w http.ResponseWriter, r *http.Request, who *principal) {
+	id := r.PathValue("id")
+	if err := s.q.Approve(r.Context(), id, actor(r, who)); err != nil {
+		s.reviewFail(w, r, err)
+		return
+	}
+	s.forget(id)
+	writeJSON(w, http.StatusAccepted, map[string]any{"batchId": id, "state": "approved"})
+}
+
+// reviewInput reads the named values from a JSON object or a form.
+func reviewInput(w http.ResponseWriter, r *http.Request, names ...string) (map[string]string, bool) {
+	out := map[string]string{}
+	if strings.HasPrefix(r.Header.Get("Content-Type"), "application/json") {
+		if err := json.NewDecoder(io.LimitReader(r.Body, 1<<16)).Decode(&out); err != nil {
+			writeError(w, http.StatusBadRequest, "malformed", "body: "+err.Error(), nil)
+			return nil, false
 		}
-		v.Pages = append(v.Pages, rp)
+		return out, true
 	}
-	if v.Review, err = s.reviewDocState(ctx, id, doc.Doc); err != nil {
-		s.pageError(w, r, err)
-		return
+	r.Body = http.MaxBytesReader(w, r.Body, 1<<16)
+	if err := r.ParseForm(); err != nil {
+		writeError(w, http.StatusBadRequest, "malformed", "form: "+err.Error(), nil)
+		return nil, false
 	}
-	s.render(w, r, "review", http.StatusOK, page{Who: who, Data: v, Error: r.URL.Query().Get("error")})
+	for _, n := range names {
+		out[n] = r.PostForm.Get(n)
+	}
+	return out, true
 }
 
-// pageError answers a dashboard request that failed with the error's status and its text.
-func (s *Server) pageError(w http.ResponseWriter, r *http.Request, err error) {
-	code, _ := errStatus(err)
-	if code >= 500 {
-		s.log.Error("dashboard", "path", r.URL.Path, "error", err)
-	}
-	http.Error(w, err.Error(), code)
+// reviewMessages are the sentences, Vietnamese then English, of the review's refusals.
+var reviewMessages = []struct {
+	err    error
+	vi, en string
+}{
+	{queue.ErrSealed, "Lô đã được niêm phong: không thể sửa hay thay trang nữa.", "The batch is sealed: nothing in it can be changed any more."},
+	{queue.ErrSampleNotAccepted, "Chưa duyệt được: còn văn bản trong mẫu kiểm tra chưa được chấp nhận.", "Not approved: some sampled documents are not accepted yet."},
+	{queue.ErrNotReviewable, "Lô không ở bước kiểm tra (đang xử lý, đã duyệt hoặc đang chờ thay trang).", "The batch is not waiting for a review (processing, approved, or waiting for replaced pages)."},
+	{queue.ErrInvalidField, "Giá trị sửa không hợp lệ: xem chi tiết và nhập lại.", "The corrected value is not valid: see the detail and enter it again."},
+	{queue.ErrUnknownDocument, "Không có văn bản này trong lô.", "The batch has no such document."},
+	{queue.ErrRunning, "Lô vừa được người khác thay đổi: tải lại trang và thử lại.", "The batch was changed at the same time: reload and try again."},
 }
 
-// docPath is the dashboard path of document doc of batch id, with suffix.
-func docPath(id string, doc int, suffix string) string {
-	return "/batches/" + url.PathEscape(id) + "/documents/" + strconv.Itoa(doc) + suffix
+// reviewFail answers a refused review action: its status, a sentence in
+// Vietnamese (English with ?lang=en) and the technical text as detail.
+func (s *Server) reviewFail(w http.ResponseWriter, r *http.Request, err error) {
+	code, name := errStatus(err)
+	if errors.Is(err, queue.ErrUnknownDocument) {
+		code, name = http.StatusNotFound, "not_found"
+	}
+	for _, m := range reviewMessages {
+		if errors.Is(err, m.err) {
+			msg := m.vi
+			if r.URL.Query().Get("lang") == "en" {
+				msg = m.en
+			}
+			writeJSON(w, code, apiError{Code: name, Message: msg, Detail: err.Error()})
+			return
+		}
+	}
+	s.fail(w, err)
 }

@@ -154,6 +154,11 @@ func (s *Server) routes() {
 	s.handle("POST /api/v1/batches/{id}/retry", "api_retry", s.require(permRetry, false, s.apiRetry))
 	s.handle("GET /api/v1/batches/{id}/package", "api_package", s.require(permPackage, false, s.apiPackage))
 	s.handle("GET /api/v1/batches/{id}/audit", "api_audit", s.require(permStatus, false, s.apiAudit))
+	s.handle("GET /api/v1/batches/{id}/review", "api_review", s.require(permReview, false, s.apiReview))
+	s.handle("POST /api/v1/batches/{id}/documents/{doc}/accept", "api_accept", s.require(permReview, false, s.apiAccept))
+	s.handle("POST /api/v1/batches/{id}/documents/{doc}/fields", "api_correct", s.require(permReview, false, s.apiCorrect))
+	s.handle("POST /api/v1/batches/{id}/documents/{doc}/reject", "api_reject", s.require(permReview, false, s.apiReject))
+	s.handle("POST /api/v1/batches/{id}/approve", "api_approve", s.require(permReview, false, s.apiApprove))
 	s.handle("GET /api/v1/audit", "api_audit_system", s.require(permAudit, false, s.apiSystemAudit))
 	s.handle("GET /api/v1/batches/{id}/documents/{doc}/pdf", "api_pdf", s.require(permView, false, s.apiPDF))
 	s.handle("GET /api/v1/batches/{id}/documents/{doc}/pages/{page}/thumbnail", "api_thumbnail", s.require(permView, false, s.apiThumbnail))
@@ -210,6 +215,7 @@ type apiError struct {
 	Code     string             `json:"error"`   // machine-readable
 	Message  string             `json:"message"` // for people
 	Problems []pipeline.Problem `json:"problems,omitempty"`
+	Detail   string             `json:"detail,omitempty"` // the technical text, when Message is a sentence for people
 }
 
 func writeError(w http.ResponseWriter, status int, code, msg string, problems []pipeline.Problem) {
@@ -234,6 +240,14 @@ func errStatus(err error) (int, string) {
 		return http.StatusConflict, "running"
 	case errors.Is(err, queue.ErrUnknownDocument):
 		return http.StatusBadRequest, "not_retryable"
+	case errors.Is(err, queue.ErrSealed):
+		return http.StatusConflict, "sealed"
+	case errors.Is(err, queue.ErrNotReviewable):
+		return http.StatusConflict, "not_reviewable"
+	case errors.Is(err, queue.ErrSampleNotAccepted):
+		return http.StatusConflict, "sample_not_accepted"
+	case errors.Is(err, queue.ErrInvalidField):
+		return http.StatusUnprocessableEntity, "invalid_field"
 	}
 	return http.StatusInternalServerError, "internal"
 }

@@ -22,6 +22,9 @@ const (
 	BatchIncomplete BatchState = "incomplete" // packaged, some documents failed
 	BatchFailed     BatchState = "failed"     // not packaged: the batch or package task ran out of retries
 	BatchCopying    BatchState = "copying"    // complete package archived, not yet in every copy of the archive
+	BatchReview     BatchState = "review"     // every document processed, waiting for a reviewer (chờ duyệt); nothing packaged yet
+	BatchApproved   BatchState = "approved"   // approved by a reviewer, being packaged (đã duyệt, đang đóng gói)
+	BatchRejected   BatchState = "rejected"   // a document sent back to the station (trả lại), waiting for its pages to be replaced
 )
 
 // String returns the state as stored and shown ("queued", ...).
@@ -30,8 +33,22 @@ func (s BatchState) String() string { return string(s) }
 // MarshalBinary lets the state be written to Redis as its text.
 func (s BatchState) MarshalBinary() ([]byte, error) { return []byte(s), nil }
 
-// Finished reports whether a batch in state s has no task left to run.
-func (s BatchState) Finished() bool { return s != BatchQueued && s != BatchCopying && batches.known(s) }
+// Finished reports whether a batch in state s has no task left to run: a
+// batch in review or rejected waits for a person, not for a worker.
+func (s BatchState) Finished() bool {
+	return s != BatchQueued && s != BatchCopying && s != BatchApproved && batches.known(s)
+}
+
+// Sealed reports whether a batch in state s has its package archived: its
+// originals, fields and review can no longer change (complete, copying) or
+// change only through Retry (incomplete).
+func (s BatchState) Sealed() bool {
+	return s == BatchComplete || s == BatchCopying || s == BatchIncomplete
+}
+
+// Reviewable reports whether a batch in state s takes a reviewer's actions on
+// its documents (accept, correct, reject).
+func (s BatchState) Reviewable() bool { return s == BatchReview || s == BatchRejected }
 
 // ParseBatch returns the batch state named s, or an error naming it.
 func ParseBatch(s string) (BatchState, error) {

@@ -2,13 +2,15 @@ package state
 
 import (
 	"errors"
+	"slices"
 	"testing"
 )
 
 // Every transition in the table is allowed, and only those: every other pair
 // of known states is refused.
 func TestTransitionTable(t *testing.T) {
-	bs := []BatchState{BatchQueued, BatchComplete, BatchIncomplete, BatchFailed, BatchCopying}
+	bs := []BatchState{BatchQueued, BatchComplete, BatchIncomplete, BatchFailed, BatchCopying, BatchReview, BatchApproved, BatchRejected}
+	rs := []ReviewState{ReviewUnreviewed, ReviewAccepted, ReviewRejected}
 	ds := []DocState{DocPending, DocDone, DocEmpty, DocFailed}
 	allowed := map[[2]string]bool{}
 	for _, tr := range transitions {
@@ -37,9 +39,20 @@ func TestTransitionTable(t *testing.T) {
 			}
 		}
 	}
-	// The table as documented: 5 batch transitions, 5 document ones.
-	if nb != 7 || nd != 5 || len(transitions) != nb+nd {
-		t.Errorf("%d batch and %d document transitions allowed, table has %d rows; want 7, 5, 12", nb, nd, len(transitions))
+	nr := 0
+	for _, from := range rs {
+		for _, to := range rs {
+			err := CheckReview(from, to)
+			if want := allowed[[2]string{string(from), string(to)}]; want != (err == nil) {
+				t.Errorf("review %s -> %s: allowed %v, got %v", from, to, want, err)
+			} else if want {
+				nr++
+			}
+		}
+	}
+	// The table as documented: 16 batch transitions, 5 document ones, 5 review ones.
+	if nb != 16 || nd != 5 || nr != 5 || len(transitions) != nb+nd+nr {
+		t.Errorf("%d batch, %d document and %d review transitions allowed, table has %d rows; want 16, 5, 5, 26", nb, nd, nr, len(transitions))
 	}
 }
 
@@ -48,6 +61,8 @@ func stringOf(s any) string {
 	case BatchState:
 		return string(v)
 	case DocState:
+		return string(v)
+	case ReviewState:
 		return string(v)
 	}
 	return ""
@@ -100,17 +115,19 @@ func TestTransitions(t *testing.T) {
 }
 
 func TestBatchSources(t *testing.T) {
-	got := BatchSources(BatchQueued)
-	if len(got) != 2 || got[0] != BatchFailed || got[1] != BatchIncomplete {
-		t.Errorf("sources of queued: %v, want [failed incomplete]", got)
+	if got, want := BatchSources(BatchQueued), []BatchState{BatchFailed, BatchIncomplete, BatchReview, BatchRejected}; !slices.Equal(got, want) {
+		t.Errorf("sources of queued: %v, want %v", got, want)
 	}
-	if got := BatchSources(BatchComplete); len(got) != 2 || got[0] != BatchQueued || got[1] != BatchCopying {
-		t.Errorf("sources of complete: %v, want [queued copying]", got)
+	if got, want := BatchSources(BatchComplete), []BatchState{BatchQueued, BatchCopying, BatchApproved}; !slices.Equal(got, want) {
+		t.Errorf("sources of complete: %v, want %v", got, want)
+	}
+	if got, want := BatchSources(BatchApproved), []BatchState{BatchReview}; !slices.Equal(got, want) {
+		t.Errorf("sources of approved: %v, want %v", got, want)
 	}
 }
 
 func TestParse(t *testing.T) {
-	for _, s := range []string{"queued", "complete", "incomplete", "failed", "copying"} {
+	for _, s := range []string{"queued", "complete", "incomplete", "failed", "copying", "review", "approved", "rejected"} {
 		if st, err := ParseBatch(s); err != nil || st.String() != s {
 			t.Errorf("ParseBatch(%q) = %q, %v", s, st, err)
 		}

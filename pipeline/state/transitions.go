@@ -10,7 +10,7 @@ import (
 // A new state (a review step, say) is a line per transition that reaches or
 // leaves it.
 var transitions = []struct {
-	from, to any // BatchState or DocState
+	from, to any // BatchState, DocState or ReviewState
 	why      string
 }{
 	// Batches.
@@ -21,6 +21,16 @@ var transitions = []struct {
 	{BatchCopying, BatchComplete, "replicate task: the package is stored, locked and verified in every copy"},
 	{BatchFailed, BatchQueued, "Retry re-runs the failed batch or package task"},
 	{BatchIncomplete, BatchQueued, "Retry re-runs the failed documents; Replace re-runs replaced pages"},
+	// Review (review.required): nothing is packaged, sealed or locked before Approve.
+	{BatchQueued, BatchReview, "every document processed (review.required): waiting for a reviewer"},
+	{BatchReview, BatchApproved, "Approve: every sampled document accepted; the package task is enqueued"},
+	{BatchApproved, BatchComplete, "package task after approval: every document done, the package sealed and archived"},
+	{BatchApproved, BatchIncomplete, "package task after approval: some documents failed, the package archived unsealed"},
+	{BatchApproved, BatchCopying, "package task after approval: sealed and archived in the primary; copies configured"},
+	{BatchApproved, BatchFailed, "the package task after approval ran out of retries"},
+	{BatchReview, BatchRejected, "RejectDocument: a document sent back to the station with a reason"},
+	{BatchReview, BatchQueued, "Replace in review: the replaced pages are processed again"},
+	{BatchRejected, BatchQueued, "Replace of a rejected document's pages: they are processed again"},
 
 	// Documents.
 	{DocPending, DocDone, "document task: every page done, its PDF made"},
@@ -28,6 +38,13 @@ var transitions = []struct {
 	{DocPending, DocFailed, "a page failed, or the PDF, or the document task ran out of retries"},
 	{DocFailed, DocPending, "Retry re-runs it"},
 	{DocDone, DocPending, "Replace re-runs it with a replaced page"},
+
+	// A document's review.
+	{ReviewUnreviewed, ReviewAccepted, "Accept: a reviewer found its pages and metadata right"},
+	{ReviewUnreviewed, ReviewRejected, "RejectDocument: sent back to the station with a reason"},
+	{ReviewAccepted, ReviewRejected, "RejectDocument: a reviewer changed their mind before approval"},
+	{ReviewAccepted, ReviewUnreviewed, "Replace: a page of it replaced, to be reviewed again"},
+	{ReviewRejected, ReviewUnreviewed, "Replace: a page of it replaced, to be reviewed again"},
 }
 
 // table is the transitions of one kind of state, by state: the states each may go to.
@@ -51,6 +68,7 @@ func tableOf[S ~string]() table[S] {
 var (
 	batches = tableOf[BatchState]()
 	docs    = tableOf[DocState]()
+	reviews = tableOf[ReviewState]()
 )
 
 func (t table[S]) known(s S) bool { _, ok := t[s]; return ok }
@@ -103,6 +121,15 @@ func BatchSources(to BatchState) []BatchState {
 // a *TransitionError otherwise.
 func CheckDoc(from, to DocState) error {
 	if !docs.allows(from, to) {
+		return &TransitionError{From: from.String(), To: to.String()}
+	}
+	return nil
+}
+
+// CheckReview returns nil if a document's review may go from state from to
+// state to, and a *TransitionError otherwise.
+func CheckReview(from, to ReviewState) error {
+	if !reviews.allows(from, to) {
 		return &TransitionError{From: from.String(), To: to.String()}
 	}
 	return nil
