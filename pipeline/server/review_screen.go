@@ -30,6 +30,15 @@ type reviewDocView struct {
 	Review    *reviewDocState // the document's review, nil when the batch is not under review
 }
 
+// reviewDocState is where a document stands in its batch's review.
+type reviewDocState struct {
+	Review  string // unreviewed, accepted or rejected
+	Sampled bool   // a reviewer must accept it before the batch is approved
+	Flagged bool
+	Reason  string // why it was rejected
+	Open    bool   // the batch is in review: the forms act
+}
+
 // reviewPage is one page of the review screen: its image and its OCR text by line.
 type reviewPage struct {
 	*queue.PageDetail
@@ -101,7 +110,7 @@ func (s *Server) reviewDocPage(w http.ResponseWriter, r *http.Request, who *prin
 		}
 		v.Pages = append(v.Pages, rp)
 	}
-	if v.Review, err = s.reviewDocState(ctx, id, doc.Doc); err != nil {
+	if v.Review, err = s.reviewDocState(r, id, doc.Doc); err != nil {
 		s.pageError(w, r, err)
 		return
 	}
