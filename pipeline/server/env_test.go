@@ -41,10 +41,17 @@ type testEnv struct {
 	srv     *httptest.Server
 	tokens  map[string]string // role -> token
 	tempDir string
-	cache   string // the server's batch cache folder
+	cache   string              // the server's batch cache folder
+	review  queue.ReviewOptions // the review step of the server's and workers' queues
 }
 
 func newEnv(t testing.TB, maxUpload int64, adjust ...func(*Config)) *testEnv {
+	t.Helper()
+	return newReviewEnv(t, maxUpload, queue.ReviewOptions{}, adjust...)
+}
+
+// newReviewEnv is newEnv with the queues' review step set to review.
+func newReviewEnv(t testing.TB, maxUpload int64, review queue.ReviewOptions, adjust ...func(*Config)) *testEnv {
 	t.Helper()
 	svc := testenv.Get(t)
 	ctx := context.Background()
@@ -56,11 +63,11 @@ func newEnv(t testing.TB, maxUpload int64, adjust ...func(*Config)) *testEnv {
 		}
 		return s
 	}
-	e := &testEnv{t: t, redis: testenv.RedisURL(t), tokens: map[string]string{}, tempDir: t.TempDir()}
+	e := &testEnv{t: t, redis: testenv.RedisURL(t), tokens: map[string]string{}, tempDir: t.TempDir(), review: review}
 	e.stores = queue.Stores{Inbox: bucket("inbox", false), Work: bucket("work", false), Archive: bucket("archive", true)}
 	var err error
 	e.cache = t.TempDir()
-	e.q, err = queue.New(e.redis, e.stores, queue.Options{Retries: 1, CacheDir: e.cache, Logger: quietLogger()})
+	e.q, err = queue.New(e.redis, e.stores, queue.Options{Retries: 1, CacheDir: e.cache, Logger: quietLogger(), Review: review})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -107,7 +114,7 @@ func (e *testEnv) startWorker(n int) {
 	mrdb := redis.NewClient(ro) // the recorder's own, as "sohoa worker" has
 	e.t.Cleanup(func() { mrdb.Close() })
 	wq, err := queue.New(e.redis, e.stores, queue.Options{Retries: 1, CacheDir: e.t.TempDir(), Logger: quietLogger(),
-		Observer: metrics.NewRecorder(mrdb, quietLogger())})
+		Observer: metrics.NewRecorder(mrdb, quietLogger()), Review: e.review})
 	if err != nil {
 		e.t.Fatal(err)
 	}

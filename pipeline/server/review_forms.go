@@ -184,18 +184,3 @@ func (s *Server) reviewListPage(w http.ResponseWriter, r *http.Request, who *pri
 	}
 	s.render(w, r, "reviewlist", http.StatusOK, page{Who: who, Data: v, Error: r.URL.Query().Get("error")})
 }
-
-// reviewDocState returns document doc's review, nil when its batch is not under review.
-func (s *Server) reviewDocState(r *http.Request, id string, doc int) (*reviewDocState, error) {
-	p, err := s.q.ReviewPlan(r.Context(), id)
-	if err != nil {
-		return nil, err
-	}
-	for _, d := range p.Documents {
-		if d.Doc == doc {
-			return &reviewDocState{Review: d.Review.String(), Sampled: d.Sampled, Flagged: d.Flagged, Reason: d.Reason,
-				Open: p.State.Reviewable()}, nil
-		}
-	}
-	return nil, nil
-}

@@ -37,6 +37,34 @@ type reviewDocState struct {
 	Flagged bool
 	Reason  string // why it was rejected
 	Open    bool   // the batch is in review: the forms act
+	// Corrected holds the value before the reviewer's correction, by field tag.
+	Corrected map[string]string
+}
+
+// docReview returns document doc's review in plan (nil when it is not in the
+// plan) and applies its corrections to fields: the corrected value replaces
+// the catalogue's, and a mismatch the correction resolved is no longer one.
+func docReview(plan queue.ReviewPlan, doc int, fields []queue.FieldView) *reviewDocState {
+	for _, d := range plan.Documents {
+		if d.Doc != doc {
+			continue
+		}
+		rs := &reviewDocState{Review: d.Review.String(), Sampled: d.Sampled, Flagged: d.Flagged, Reason: d.Reason,
+			Open: plan.State.Reviewable(), Corrected: map[string]string{}}
+		for _, c := range d.Corrections {
+			for i := range fields {
+				if f := &fields[i]; f.Tag == c.Field {
+					if _, ok := rs.Corrected[f.Tag]; !ok {
+						rs.Corrected[f.Tag] = f.Catalogue
+					}
+					f.Catalogue = c.After
+					f.Mismatch = f.Mismatch && f.Page != c.After
+				}
+			}
+		}
+		return rs
+	}
+	return nil
 }
 
 // reviewPage is one page of the review screen: its image and its OCR text by line.
@@ -110,10 +138,13 @@ func (s *Server) reviewDocPage(w http.ResponseWriter, r *http.Request, who *prin
 		}
 		v.Pages = append(v.Pages, rp)
 	}
-	if v.Review, err = s.reviewDocState(r, id, doc.Doc); err != nil {
+	plan, err := s.q.ReviewPlan(ctx, id)
+	if err != nil {
 		s.pageError(w, r, err)
 		return
 	}
+	v.Review = docReview(plan, doc.Doc, v.Fields)
+
 	s.render(w, r, "review", http.StatusOK, page{Who: who, Data: v, Error: r.URL.Query().Get("error")})
 }
 
