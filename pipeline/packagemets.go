@@ -80,6 +80,15 @@ func (p *Packager) writePremis(software, version string) (bag.Entry, error) {
 		}
 	}
 	supersededPremis(pb.prem, p.opts.Superseded)
+	var pdfs []string
+	for _, f := range p.rec.Files {
+		for _, d := range f.Documents {
+			if d.PDF != "" {
+				pdfs = append(pdfs, d.PDF)
+			}
+		}
+	}
+	inspectionPremis(pb.prem, p.opts.Inspection, p.inspection, pdfs)
 	var buf bytes.Buffer
 	if err := mets.WritePremis(&buf, pb.prem); err != nil {
 		return bag.Entry{}, fmt.Errorf("batch %s: %w", p.b.ID, err)

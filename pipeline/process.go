@@ -52,6 +52,10 @@ type Options struct {
 	// package pipeline/audit), written as AuditTrailFile, a tag file covered by
 	// the tag manifest.
 	AuditTrail []byte
+	// Inspection, when set, is the batch's review before sealing: its signed
+	// record is written as InspectionFile and the review recorded in PREMIS
+	// as a validation event.
+	Inspection *Inspection
 }
 
 // AuditTrailFile is where a package holds its batch's audit trail.
@@ -160,13 +164,14 @@ func Process(ctx context.Context, b *Batch, outDir string, opts Options) (*Repor
 // as pages come back from its workers; the queue workers use it once every
 // document of a batch is done, so both write the same package.
 type Packager struct {
-	b         *Batch
-	opts      Options
-	w         *bag.Writer
-	rep       *Report
-	rec       *batchRecord
-	start     time.Time
-	originals map[string]Original // by file, as hashed when read for processing
+	b          *Batch
+	opts       Options
+	w          *bag.Writer
+	rep        *Report
+	rec        *batchRecord
+	start      time.Time
+	originals  map[string]Original // by file, as hashed when read for processing
+	inspection *bag.Entry          // the inspection record written, if any
 }
 
 // NewPackager starts the package of b at outDir/<batch id>, written in a
@@ -205,6 +210,7 @@ func (p *Packager) Abort() { p.w.Abort() }
 // incomplete, and the error wraps ErrIncomplete.
 func (p *Packager) Finish() (*Report, error) {
 	rep, b := p.rep, p.b
+	var err error
 	rep.Complete = len(rep.Failures) == 0
 	rep.Elapsed = p.opts.Now().Sub(p.start)
 	if m := rep.Elapsed.Minutes(); m > 0 {
@@ -215,6 +221,9 @@ func (p *Packager) Finish() (*Report, error) {
 		summary.Bag = p.opts.Location
 	}
 	p.rec.finish(&summary, p.originals, p.opts.Now())
+	if p.inspection, err = p.addInspection(); err != nil {
+		return nil, err
+	}
 	if err := p.writeMETS(p.opts.Now()); err != nil {
 		return nil, err
 	}

@@ -26,6 +26,36 @@ type Record struct {
 	Widths       []float64 // the columns' share of the width
 	Rows         [][]string
 	Closing      string
+	// Number is the record's number and symbol after "Số: " (e.g.
+	// "12/BB-KT"); empty leaves the form's blanks "……/BB-……" to fill in.
+	Number string
+	// Signers are the headings of the two signature blocks, left and right,
+	// each with its note; empty: the person who drew it up and the head of the agency.
+	Signers [2][2]string
+}
+
+// numberLine is the record's "Số: …/BB-…" line.
+func (r *Record) numberLine() string {
+	if r.Number == "" {
+		return "Số: ……/BB-……"
+	}
+	return "Số: " + r.Number
+}
+
+// place is where the record is drawn up, or the form's blank.
+func (r *Record) place() string {
+	if r.Place == "" {
+		return "……………"
+	}
+	return r.Place
+}
+
+// signers returns the signature blocks' headings and notes.
+func (r *Record) signers() [2][2]string {
+	if r.Signers == ([2][2]string{}) {
+		return [2][2]string{{"NGƯỜI LẬP BIÊN BẢN", "(Ký, ghi rõ họ tên)"}, {"THỦ TRƯỞNG CƠ QUAN", "(Ký số của cơ quan)"}}
+	}
+	return r.Signers
 }
 
 var vietnam = time.FixedZone("ICT", 7*3600)
@@ -138,8 +168,8 @@ func actionVi(a string) string {
 // Text writes the record as plain text (UTF-8).
 func (r *Record) Text(w io.Writer) error {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s\nCỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM\nĐộc lập - Tự do - Hạnh phúc\n%s, %s\n\n%s\n%s\n\n",
-		strings.ToUpper(r.Organisation), r.Place, vnDate(r.Created), r.Title, r.Subject)
+	fmt.Fprintf(&b, "%s\n%s\nCỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM\nĐộc lập - Tự do - Hạnh phúc\n%s, %s\n\n%s\n%s\n\n",
+		strings.ToUpper(r.Organisation), r.numberLine(), r.place(), vnDate(r.Created), r.Title, r.Subject)
 	for _, l := range r.Lines {
 		b.WriteString(l + "\n")
 	}
@@ -188,8 +218,14 @@ func (r *Record) WritePDF(w io.Writer) error {
 	l.text(marginL+half*0.9, l.y, half*1.1, "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", gopdf.Bold, 11, gopdf.Center)
 	l.y += 14
 	l.text(marginL+half*0.9, l.y, half*1.1, "Độc lập - Tự do - Hạnh phúc", gopdf.Bold, 12, gopdf.Center)
+	// The rules of Nghị định 30/2020: under the agency, and under the motto
+	// as long as it; then the record's number on the left.
+	l.gp.SetLineWidth(0.6)
+	l.gp.Line(marginL+half*0.3, l.y+15, marginL+half*0.6, l.y+15)
+	l.gp.Line(marginL+half*0.9+half*1.1*0.2, l.y+15, marginL+half*0.9+half*1.1*0.8, l.y+15)
 	l.y += 22
-	l.text(marginL+half*0.9, l.y, half*1.1, r.Place+", "+vnDate(r.Created), gopdf.Regular, 12, gopdf.Center)
+	l.text(marginL, l.y, half*0.9, r.numberLine(), gopdf.Regular, 12, gopdf.Center)
+	l.text(marginL+half*0.9, l.y, half*1.1, r.place()+", "+vnDate(r.Created), gopdf.Regular, 12, gopdf.Center)
 	l.y += 30
 	l.text(marginL, l.y, contentW, r.Title, gopdf.Bold, 14, gopdf.Center)
 	l.y += 18
@@ -206,11 +242,12 @@ func (r *Record) WritePDF(w io.Writer) error {
 	if l.y+90 > pageH-marginB {
 		l.newPage()
 	}
-	l.text(marginL, l.y, half, "NGƯỜI LẬP BIÊN BẢN", gopdf.Bold, 12, gopdf.Center)
-	l.text(marginL+half, l.y, half, "THỦ TRƯỞNG CƠ QUAN", gopdf.Bold, 12, gopdf.Center)
+	sg := r.signers()
+	l.text(marginL, l.y, half, sg[0][0], gopdf.Bold, 12, gopdf.Center)
+	l.text(marginL+half, l.y, half, sg[1][0], gopdf.Bold, 12, gopdf.Center)
 	l.y += 15
-	l.text(marginL, l.y, half, "(Ký, ghi rõ họ tên)", gopdf.Regular, 11, gopdf.Center)
-	l.text(marginL+half, l.y, half, "(Ký số của cơ quan)", gopdf.Regular, 11, gopdf.Center)
+	l.text(marginL, l.y, half, sg[0][1], gopdf.Regular, 11, gopdf.Center)
+	l.text(marginL+half, l.y, half, sg[1][1], gopdf.Regular, 11, gopdf.Center)
 	if l.err != nil {
 		return fmt.Errorf("backup record: %w", l.err)
 	}

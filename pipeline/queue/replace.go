@@ -121,7 +121,9 @@ func (q *Queue) checkSame(ctx context.Context, b *pipeline.Batch, sums map[strin
 // other files, documents or pages, or another metadata sheet, give
 // ErrConflict. Replace works on a batch whose package was written incomplete;
 // it returns ErrRunning while the batch's tasks run and ErrSealed once its
-// package is complete (sealed and locked). Nothing is stored when it refuses.
+// package is complete (sealed and locked). In review (or rejected) the
+// documents whose pages are replaced are processed again and go back to
+// unreviewed; the earlier originals are kept as superseded versions. Nothing is stored when it refuses.
 func (q *Queue) Replace(ctx context.Context, b *pipeline.Batch, lo pipeline.LoadOptions) (*ReplaceResult, error) {
 	id := b.ID
 	res := &ReplaceResult{BatchID: id}
@@ -311,6 +313,9 @@ func (q *Queue) recordReplace(ctx context.Context, id string, newSums, added map
 			}
 			for d := range docs {
 				pipe.HDel(ctx, keyDocs(id), strconv.Itoa(d))
+				// Reviewed again once processed (accepted or rejected to unreviewed).
+				pipe.HDel(ctx, keyReview(id), strconv.Itoa(d))
+				pipe.HDel(ctx, keyRejections(id), strconv.Itoa(d))
 			}
 			pipe.SAdd(ctx, keyRetry(id), steps.strings())
 			return nil
@@ -330,12 +335,14 @@ func (q *Queue) recordReplace(ctx context.Context, id string, newSums, added map
 // replaceable returns why a batch in state cannot have originals replaced, or nil.
 func replaceable(id string, st state.BatchState) error {
 	switch st {
-	case StateIncomplete:
+	case StateIncomplete, state.BatchReview, state.BatchRejected:
 		return nil
-	case StateComplete:
+	case StateComplete, StateCopying:
 		return fmt.Errorf("replace %s: %w: a page can no longer be replaced", id, ErrSealed)
 	case StateQueued:
-		return fmt.Errorf("replace %s: wait until it is packaged: %w", id, ErrRunning)
+		return fmt.Errorf("replace %s: wait until it is packaged or in review: %w", id, ErrRunning)
+	case state.BatchApproved:
+		return fmt.Errorf("replace %s: it is approved and being packaged: %w", id, ErrRunning)
 	}
 	return fmt.Errorf("replace %s: the batch failed (%s): run sohoa retry first", id, st)
 }

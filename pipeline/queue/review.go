@@ -24,6 +24,9 @@ type ReviewOptions struct {
 	// Sample is the share (0 to 1) of the unflagged documents a reviewer must
 	// accept, besides every flagged one (see Sampled).
 	Sample float64
+	// Place is where the inspection record is drawn up (e.g. "Hà Nội"); empty
+	// leaves the form's blank.
+	Place string
 }
 
 // Errors of the review actions.

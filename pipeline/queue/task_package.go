@@ -80,15 +80,27 @@ func (q *Queue) packageRetention(complete bool) *storage.Retention {
 
 // packageInputs returns what the package task of batch id works from: the
 // batch's meta, its local copy with every original fetched, and the status of
-// each document. The batch is nil (and the error too) when the batch is not
-// queued any more: a late duplicate of the task.
+// each document. The batch is nil (and the error too) when there is nothing
+// to package: a late duplicate of the task (the batch is neither queued nor
+// approved), or a batch that waits for its review (see holdForReview).
 func (q *Queue) packageInputs(ctx context.Context, id string) (*meta, *pipeline.Batch, map[int]state.DocStatus, error) {
 	m, err := q.meta(ctx, id)
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	if m.state != StateQueued {
+	if m.state != StateQueued && m.state != state.BatchApproved {
 		return nil, nil, nil, nil
+	}
+	h, err := q.rdb.HGetAll(ctx, keyDocs(id)).Result()
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("batch %s: %w", id, err)
+	}
+	docStatus, err := docStatuses(h)
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("batch %s: %w", id, err)
+	}
+	if held, err := q.holdForReview(ctx, id, m.state, docStatus); held || err != nil {
+		return nil, nil, nil, err
 	}
 	b, err := q.batch(ctx, id, m)
 	if err != nil {
@@ -102,14 +114,6 @@ func (q *Queue) packageInputs(ctx context.Context, id string) (*meta, *pipeline.
 	}
 	if err := q.fetchFiles(ctx, id, b.Dir, originals); err != nil {
 		return nil, nil, nil, err
-	}
-	h, err := q.rdb.HGetAll(ctx, keyDocs(id)).Result()
-	if err != nil {
-		return nil, nil, nil, fmt.Errorf("batch %s: %w", id, err)
-	}
-	docStatus, err := docStatuses(h)
-	if err != nil {
-		return nil, nil, nil, fmt.Errorf("batch %s: %w", id, err)
 	}
 	return m, b, docStatus, nil
 }
@@ -126,6 +130,15 @@ func (q *Queue) assemble(ctx context.Context, id string, m *meta, b *pipeline.Ba
 	if po.AuditTrail, err = q.auditTrail(ctx, id); err != nil {
 		return nil, err
 	}
+	if m.state == state.BatchApproved { // reviewed: the record goes into the package
+		if po.Inspection, err = q.inspection(ctx, id, b); err != nil {
+			return nil, err
+		}
+	}
+	b, fixed, err := q.correctedBatch(ctx, id, b)
+	if err != nil {
+		return nil, err
+	}
 	po.Overwrite = true
 	po.Now = func() time.Time { return m.submitted } // the same package from every run
 	po.Location = id + "/"                           // in the archive store
@@ -138,7 +151,7 @@ func (q *Queue) assemble(ctx context.Context, id string, m *meta, b *pipeline.Ba
 		if len(dr.d.Pages) == 0 {
 			continue // as in Process
 		}
-		if err := q.addDocument(ctx, pk, id, i, dr, docStatus[i]); err != nil {
+		if err := q.addDocument(ctx, pk, id, i, dr, docStatus[i], fixed[i], m, b); err != nil {
 			return nil, err
 		}
 	}
@@ -149,8 +162,9 @@ func (q *Queue) assemble(ctx context.Context, id string, m *meta, b *pipeline.Ba
 	return rep, nil
 }
 
-// addDocument adds document i of batch id, whose status is st, to the package.
-func (q *Queue) addDocument(ctx context.Context, pk *pipeline.Packager, id string, i int, dr docRef, st state.DocStatus) error {
+// addDocument adds document i of batch id, whose status is st, to the
+// package; a corrected one with its PDF made again (correctedOutput).
+func (q *Queue) addDocument(ctx context.Context, pk *pipeline.Packager, id string, i int, dr docRef, st state.DocStatus, corrected bool, m *meta, b *pipeline.Batch) error {
 	results, errs, err := q.loadPages(ctx, id, i, dr.d)
 	if err != nil {
 		return err
@@ -162,7 +176,11 @@ func (q *Queue) addDocument(ctx context.Context, pk *pipeline.Packager, id strin
 		// too rather than build it here.
 		errs[0] = errors.New(st.Reason)
 	}
-	if st.State == state.DocDone && !dr.d.Stack {
+	if st.State == state.DocDone && !dr.d.Stack && corrected {
+		if dout, err = q.correctedOutput(ctx, id, i, dr, results, m, b); err != nil {
+			return err
+		}
+	} else if st.State == state.DocDone && !dr.d.Stack {
 		dout = &pipeline.DocumentOutput{}
 		for ext, dst := range map[string]*[]byte{"pdf": &dout.PDF, "txt": &dout.Text, "alto.xml": &dout.ALTO} {
 			if *dst, err = getAll(ctx, q.stores.Work, docKey(id, i, ext)); err != nil {
