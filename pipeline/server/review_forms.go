@@ -130,7 +130,7 @@ func (s *Server) replaceForm(w http.ResponseWriter, r *http.Request, who *princi
 	}
 	s.record(r.Context(), r, who, audit.Entry{Action: audit.Replace, Batch: id, What: strings.Join(res.Files, ", "),
 		Before: before, After: s.stateOf(r.Context(), id), Detail: fmt.Sprintf("document %d (%s) page %d: new scan %q; %d pages re-run", doc.Doc, doc.Code, p, hdr.Filename, res.Pages)})
-	reviewBack(w, r, back, "")
+	http.Redirect(w, r, back+"?done=replace", http.StatusSeeOther)
 }
 
 // extOf is a file name's extension, lower-case, without the dot.

@@ -28,6 +28,7 @@ type reviewDocView struct {
 	Pages     []reviewPage
 	Threshold int
 	Review    *reviewDocState // the document's review, nil when the batch is not under review
+	Replaced  bool            // a page's new scan was just taken
 }
 
 // reviewDocState is where a document stands in its batch's review.
@@ -121,7 +122,7 @@ func (s *Server) reviewDocPage(w http.ResponseWriter, r *http.Request, who *prin
 		s.pageError(w, r, err)
 		return
 	}
-	v := reviewDocView{Batch: id, Summary: sum, Doc: doc, Threshold: lowWordConfidence}
+	v := reviewDocView{Batch: id, Summary: sum, Doc: doc, Threshold: lowWordConfidence, Replaced: r.URL.Query().Get("done") == "replace"}
 	if v.Fields, err = s.q.DocumentFields(ctx, id, doc.Doc); err != nil {
 		s.pageError(w, r, err)
 		return
