@@ -34,16 +34,20 @@ const (
 	maxLists   = 16     // batch lists, by limit (each lives detailTTL)
 	maxImages  = 48     // review renderings, up to a few MB each
 	maxWords   = 256    // pages' OCR words for the review screen, ~50 KB each
+	maxPlans   = 1000   // review plans (each lives detailTTL)
+	maxFields  = 4000   // documents' catalogue and page values (each lives detailTTL)
 )
 
 // caches are the server's in-memory caches.
 type caches struct {
-	lists   *cache.Cache[[]*BatchSummary] // the batch list, by limit
-	details *cache.Cache[maskedDetail]    // batch details, by id
-	sums    *cache.Cache[*queue.PageSum]  // done pages' results, by pageCacheKey
-	thumbs  *cache.Cache[[]byte]          // done pages' thumbnails, by pageCacheKey
-	images  *cache.Cache[pageImage]       // review renderings, by pageCacheKey and width
-	words   *cache.Cache[[]ocr.Word]      // done pages' OCR words, by pageCacheKey
+	lists   *cache.Cache[[]*BatchSummary]   // the batch list, by limit
+	details *cache.Cache[maskedDetail]      // batch details, by id
+	sums    *cache.Cache[*queue.PageSum]    // done pages' results, by pageCacheKey
+	thumbs  *cache.Cache[[]byte]            // done pages' thumbnails, by pageCacheKey
+	images  *cache.Cache[pageImage]         // review renderings, by pageCacheKey and width
+	words   *cache.Cache[[]ocr.Word]        // done pages' OCR words, by pageCacheKey
+	plans   *cache.Cache[queue.ReviewPlan]  // review plans, by batch id
+	fields  *cache.Cache[[]queue.FieldView] // documents' metadata side by side, by "id/doc"
 }
 
 func newCaches() caches {
@@ -54,6 +58,8 @@ func newCaches() caches {
 		thumbs:  cache.New[[]byte](maxThumbs, 0),
 		images:  cache.New[pageImage](maxImages, 0),
 		words:   cache.New[[]ocr.Word](maxWords, 0),
+		plans:   cache.New[queue.ReviewPlan](maxPlans, detailTTL),
+		fields:  cache.New[[]queue.FieldView](maxFields, detailTTL),
 	}
 }
 
@@ -119,6 +125,21 @@ func (s *Server) forget(id string) {
 	s.caches.thumbs.ForgetPrefix(id + "/")
 	s.caches.images.ForgetPrefix(id + "/")
 	s.caches.words.ForgetPrefix(id + "/")
+	s.caches.plans.Forget(id)
+	s.caches.fields.ForgetPrefix(id + "/")
+}
+
+// reviewPlan returns batch id's review plan, reused for detailTTL by every
+// request asking at the same time (forget drops it after an action).
+func (s *Server) reviewPlan(ctx context.Context, id string) (queue.ReviewPlan, error) {
+	return s.caches.plans.Get(id, func() (queue.ReviewPlan, error) { return s.q.ReviewPlan(context.WithoutCancel(ctx), id) })
+}
+
+// docFields returns document doc's metadata side by side (queue.DocumentFields), reused for detailTTL.
+func (s *Server) docFields(ctx context.Context, id string, doc int) ([]queue.FieldView, error) {
+	return s.caches.fields.Get(fmt.Sprintf("%s/%d", id, doc), func() ([]queue.FieldView, error) {
+		return s.q.DocumentFields(context.WithoutCancel(ctx), id, doc)
+	})
 }
 
 // thumbnail returns a small JPEG of a done page's normalized image

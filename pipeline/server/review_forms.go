@@ -171,7 +171,7 @@ func (s *Server) reviewListPage(w http.ResponseWriter, r *http.Request, who *pri
 		s.pageError(w, r, err)
 		return
 	}
-	p, err := s.q.ReviewPlan(r.Context(), id)
+	p, err := s.reviewPlan(r.Context(), id)
 	if err != nil {
 		s.pageError(w, r, err)
 		return

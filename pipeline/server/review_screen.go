@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 
 	"github.com/sohoa-vn/sohoa/ocr"
@@ -123,7 +124,8 @@ func (s *Server) reviewDocPage(w http.ResponseWriter, r *http.Request, who *prin
 		return
 	}
 	v := reviewDocView{Batch: id, Summary: sum, Doc: doc, Threshold: lowWordConfidence, Replaced: r.URL.Query().Get("done") == "replace"}
-	if v.Fields, err = s.q.DocumentFields(ctx, id, doc.Doc); err != nil {
+	fields, err := s.docFields(ctx, id, doc.Doc)
+	if err != nil {
 		s.pageError(w, r, err)
 		return
 	}
@@ -139,7 +141,8 @@ func (s *Server) reviewDocPage(w http.ResponseWriter, r *http.Request, who *prin
 		}
 		v.Pages = append(v.Pages, rp)
 	}
-	plan, err := s.q.ReviewPlan(ctx, id)
+	v.Fields = slices.Clone(fields) // docReview applies the corrections to this copy
+	plan, err := s.reviewPlan(ctx, id)
 	if err != nil {
 		s.pageError(w, r, err)
 		return
