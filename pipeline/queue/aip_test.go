@@ -9,12 +9,14 @@ import (
 	"path"
 	"path/filepath"
 	"sort"
+	"strings"
 	"testing"
 
 	"github.com/hibiken/asynq"
 
 	"github.com/sohoa-vn/sohoa/pipeline"
 	"github.com/sohoa-vn/sohoa/pipeline/aip"
+	"github.com/sohoa-vn/sohoa/pipeline/audit"
 	"github.com/sohoa-vn/sohoa/pipeline/testenv"
 	"github.com/sohoa-vn/sohoa/storage"
 )
@@ -96,6 +98,9 @@ func TestAIPArchived(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, d := range diffSnapshots(before, snapshot(t, arch)) {
+		if strings.HasPrefix(d, "added "+audit.ArchivePrefix) {
+			continue // the state change this run records (set back to queued above, it moves again)
+		}
 		t.Errorf("archive changed by the redelivered package task: %s", d)
 	}
 }

@@ -30,10 +30,10 @@ func (q *Queue) auditState(ctx context.Context, id string, before, after state.B
 }
 
 // auditTrail returns batch id's audit trail as JSON lines, for its package:
-// the entries up to the last one that queued or approved the batch (its
-// submission, a retry, a replacement, its approval after review), so that
-// every run of one package task writes the same package; what happens later
-// is in the trail, not in this package.
+// the entries up to the last one that gave the batch new content to package
+// (packageCut), so that every run of one package task, and of its Retry,
+// writes the same package; what happens later is in the trail, not in this
+// package.
 func (q *Queue) auditTrail(ctx context.Context, id string) ([]byte, error) {
 	es, err := q.AuditTrail(ctx, id)
 	if err != nil {
@@ -41,9 +41,23 @@ func (q *Queue) auditTrail(ctx context.Context, id string) ([]byte, error) {
 	}
 	end := 0
 	for i, e := range es {
-		if e.After == StateQueued.String() || (e.Action == audit.State && e.After == state.BatchApproved.String()) {
+		if packageCut(e) {
 			end = i + 1
 		}
 	}
 	return audit.JSONLines(es[:end]), nil
+}
+
+// packageCut reports whether e gave its batch new content to package: its
+// submission, a replacement of pages, its approval after review. A retry
+// re-runs the same content (a package task that failed after locking part
+// of a complete package writes the same one again), so it does not.
+func packageCut(e audit.Entry) bool {
+	switch {
+	case e.Action == audit.Retry, e.Action == audit.State && e.Detail == retryDetail:
+		return false
+	case e.Action == audit.State && e.After == state.BatchApproved.String():
+		return true
+	}
+	return e.After == StateQueued.String()
 }

@@ -260,7 +260,7 @@ func (q *Queue) recordRetry(ctx context.Context, tx *redis.Tx, b *retryBatch, se
 			pipe.HDel(ctx, keyDocMeta(id), strconv.Itoa(d))
 		}
 		pipe.HDel(ctx, keyBatch(id), "error", "finished")
-		moved = q.sendTransition(ctx, pipe, id, StateQueued, system, "retry")
+		moved = q.sendTransition(ctx, pipe, id, StateQueued, system, retryDetail)
 		pipe.SAdd(ctx, keyRetry(id), steps.strings())
 		return nil
 	})

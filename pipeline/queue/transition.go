@@ -53,6 +53,9 @@ var worker = audit.Actor{Name: auditWho}
 // caller records the request with its own name beside it.
 var system = audit.Actor{Name: "sohoa"}
 
+// retryDetail is the detail of the state change made by Retry.
+const retryDetail = "retry"
+
 // sendTransition sends on c the transition of batch id to state to, made by
 // by for detail, with fields (name, value pairs) written with it. c is the
 // client, or the pipeline of a transaction (MULTI) that the transition is part of.

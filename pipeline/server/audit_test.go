@@ -93,8 +93,10 @@ func TestAuditTrail(t *testing.T) {
 	wants := []want{
 		{audit.Submit, "test-station", "", "queued", "3 documents, 3 pages, 3 files"},
 		{audit.State, "worker", "queued", "incomplete", ""},
+		{audit.State, "sohoa", "incomplete", "queued", ""}, // the state change, by the queue; the request with its person follows
 		{audit.Retry, "lan", "incomplete; document 0 failed", "queued", "documents 0"},
 		{audit.State, "worker", "queued", "incomplete", ""},
+		{audit.State, "sohoa", "incomplete", "queued", ""},
 		{audit.Replace, "test-station", "incomplete; document 0 failed", "queued", "H49.64.33.2024.01.VTLT/1/page-001.tif"},
 		{audit.State, "worker", "queued", "complete", ""},
 		{audit.Download, "test-staff", "", "", "document 1 (H49.64.33.2024.01.VTLT.0000002) PDF"},
@@ -110,10 +112,10 @@ func TestAuditTrail(t *testing.T) {
 			t.Errorf("entry %d = %+v, want %+v", i, g, w)
 		}
 	}
-	if g := trail.Entries[2]; g.Role != configs.RoleStaff || g.Addr != "127.0.0.1" || !g.Time.Equal(clock.Now()) {
+	if g := trail.Entries[3]; g.Role != configs.RoleStaff || g.Addr != "127.0.0.1" || !g.Time.Equal(clock.Now()) {
 		t.Errorf("retry entry: %+v", g)
 	}
-	if g := trail.Entries[4]; !strings.Contains(g.Detail, "new SHA-256: H49.64.33.2024.01.VTLT/1/page-001.tif "+sha(good)) {
+	if g := trail.Entries[6]; !strings.Contains(g.Detail, "new SHA-256: H49.64.33.2024.01.VTLT/1/page-001.tif "+sha(good)) {
 		t.Errorf("replace entry detail: %q", g.Detail)
 	}
 
@@ -123,8 +125,8 @@ func TestAuditTrail(t *testing.T) {
 		t.Fatalf("no %s in the package: %v", pipeline.AuditTrailFile, keysOf(bagFiles))
 	}
 	lines := strings.Split(strings.TrimSpace(string(jl)), "\n")
-	if len(lines) != 5 {
-		t.Errorf("package trail has %d entries, want 5 (submit to replace):\n%s", len(lines), jl)
+	if len(lines) != 7 {
+		t.Errorf("package trail has %d entries, want 7 (submit to replace):\n%s", len(lines), jl)
 	}
 	for i, l := range lines {
 		var g audit.Entry

@@ -75,7 +75,7 @@ func newReviewEnv(t testing.TB, maxUpload int64, review queue.ReviewOptions, adj
 	}
 	t.Cleanup(func() { e.q.Close() })
 	var toks []configs.Token
-	for _, role := range []string{configs.RoleStation, configs.RoleStaff, configs.RoleOfficer, configs.RoleAdmin} {
+	for _, role := range []string{configs.RoleStation, configs.RoleStaff, configs.RoleOfficer, configs.RoleAdmin, configs.RoleReviewer} {
 		tok, sum, err := NewToken()
 		if err != nil {
 			t.Fatal(err)
