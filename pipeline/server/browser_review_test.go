@@ -5,6 +5,8 @@ import (
 	"context"
 	"encoding/binary"
 	"errors"
+	"fmt"
+	"io"
 	"hash/crc32"
 	"image"
 	"image/png"
@@ -177,6 +179,7 @@ func TestBrowserReview(t *testing.T) {
 		t.Errorf("the corrected field is still a mismatch (%d, %v)", n, err)
 	}
 	// Replace the blank page with a new scan; it is processed again and the batch comes back to review.
+	oldImage := e.pageImage(id, 0, 2)
 	scan := filepath.Join(t.TempDir(), "page-002.png")
 	if err := os.WriteFile(scan, blankPNG(t, 250), 0o644); err != nil {
 		t.Fatal(err)
@@ -200,6 +203,9 @@ func TestBrowserReview(t *testing.T) {
 	plan = e.reviewPlan(id)
 	if plan.Counts.Replaced != 1 || plan.Counts.Corrected != 1 {
 		t.Fatalf("after the replacement: counts %+v", plan.Counts)
+	}
+	if bytes.Equal(e.pageImage(id, 0, 2), oldImage) {
+		t.Error("after the replacement the page image is the old scan's")
 	}
 	// Accept every sampled document from its review screen.
 	for _, d := range plan.Documents {
@@ -264,6 +270,18 @@ func (e *testEnv) archived(id string) map[string]bool {
 		e.t.Fatal(err)
 	}
 	return keys
+}
+
+// pageImage returns the full rendering of page p of document doc of batch id, as staff.
+func (e *testEnv) pageImage(id string, doc, p int) []byte {
+	e.t.Helper()
+	resp := e.do("GET", fmt.Sprintf("/api/v1/batches/%s/documents/%d/pages/%d/image", id, doc, p), configs.RoleStaff, nil, "")
+	defer resp.Body.Close()
+	data, err := io.ReadAll(resp.Body)
+	if err != nil || resp.StatusCode != http.StatusOK {
+		e.t.Fatalf("page image %d/%d: %d %v", doc, p, resp.StatusCode, err)
+	}
+	return data
 }
 
 // poll waits until the JavaScript expression expr is true in the page.

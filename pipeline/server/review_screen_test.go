@@ -7,6 +7,7 @@ import (
 
 	"github.com/sohoa-vn/sohoa/ocr"
 	"github.com/sohoa-vn/sohoa/pipeline/queue"
+	"github.com/sohoa-vn/sohoa/pipeline/state"
 )
 
 // TestReviewScreen: the review screen shows the catalogue and page values side
@@ -57,6 +58,38 @@ func TestReviewScreen(t *testing.T) {
 	for role, open := range map[string]bool{"officer": true, "staff": false} {
 		if html := render(role, open); strings.Contains(html, "<form") {
 			t.Errorf("%s, batch open %v: the review screen shows forms", role, open)
+		}
+	}
+}
+
+// TestReviewListApprove: the review list offers Approve only when the plan is
+// approvable (every sampled document accepted) and only to roles that may review.
+func TestReviewListApprove(t *testing.T) {
+	v, err := newViews()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		role       string
+		approvable bool
+		want       bool
+	}{{"reviewer", true, true}, {"staff", true, true}, {"reviewer", false, false}, {"officer", true, false}} {
+		plan := queue.ReviewPlan{Batch: "b1", State: state.BatchReview, Approvable: c.approvable,
+			Documents: []queue.ReviewDoc{{Doc: 0, Code: "H49.1", State: state.DocDone, Review: state.ReviewAccepted, Sampled: true}}}
+		lv := reviewListView{Summary: &BatchSummary{BatchStatus: &queue.BatchStatus{ID: "b1", State: state.BatchReview}}, Plan: plan}
+		if !c.approvable {
+			lv.Plan.Documents[0].Review, lv.Waiting = state.ReviewUnreviewed, 1
+		}
+		var buf bytes.Buffer
+		p := page{T: labels["vi"], Lang: "vi", Who: &principal{Role: c.role}, Data: lv}
+		if err := v.pages["reviewlist"].ExecuteTemplate(&buf, "content", p); err != nil {
+			t.Fatal(err)
+		}
+		if got := strings.Contains(buf.String(), `id="approve"`); got != c.want {
+			t.Errorf("%s, approvable %v: Approve shown %v, want %v", c.role, c.approvable, got, c.want)
+		}
+		if !strings.Contains(buf.String(), `id="rdoc-0"`) {
+			t.Errorf("%s: the document is not listed", c.role)
 		}
 	}
 }
