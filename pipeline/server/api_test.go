@@ -503,7 +503,12 @@ func TestSecret(t *testing.T) {
 			t.Errorf("%s of a secret document: %d", p, resp.StatusCode)
 		}
 	}
-	resp := e.do("GET", "/batches/"+id, configs.RoleAdmin, nil, "")
+	resp := e.do("GET", "/batches/"+id+"/documents/0/review", configs.RoleAdmin, nil, "")
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusForbidden {
+		t.Errorf("review screen of a secret document: %d", resp.StatusCode)
+	}
+	resp = e.do("GET", "/batches/"+id, configs.RoleAdmin, nil, "")
 	html, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
 	if resp.StatusCode != 200 || bytes.Contains(html, []byte("<img")) || bytes.Contains(html, []byte(subject)) || bytes.Contains(html, []byte("/pdf")) {
