@@ -57,6 +57,9 @@ type Review struct {
 	// reviewer must accept, chosen deterministically from the batch id; every
 	// flagged document is reviewed whatever the share.
 	Sample float64 `yaml:"sample"`
+	// Place is where the inspection record is drawn up (e.g. "Hà Nội"),
+	// printed before its date; empty leaves the form's blank.
+	Place string `yaml:"place"`
 }
 
 // Server holds the settings of "sohoa serve": the dashboard, the HTTP API and the metrics.

@@ -60,7 +60,7 @@ func openQueue(ctx context.Context, cfg *configs.Config, adjust ...func(*queue.O
 		CleanWork: cfg.Queue.CleanWork,
 		Logger:    log,
 		AIP:       aipOptions(cfg),
-		Review:    queue.ReviewOptions{Required: cfg.Review.Required, Sample: cfg.Review.Sample},
+		Review:    queue.ReviewOptions{Required: cfg.Review.Required, Sample: cfg.Review.Sample, Place: cfg.Review.Place},
 	}
 	if opts.Signer, err = loadSigner(cfg); err != nil {
 		return nil, err

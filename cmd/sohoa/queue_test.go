@@ -76,6 +76,8 @@ queue:
 retention:
   mode: GOVERNANCE
   years: 1
+review:
+  required: false
 `, svc.RedisAddr, db, svc.S3Endpoint, e.prefix, e.prefix, e.prefix)
 	if err := os.WriteFile(e.config, []byte(cfg), 0o644); err != nil {
 		t.Fatal(err)

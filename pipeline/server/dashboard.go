@@ -16,6 +16,7 @@ import (
 
 	"github.com/sohoa-vn/sohoa/pipeline/audit"
 	"github.com/sohoa-vn/sohoa/pipeline/queue"
+	"github.com/sohoa-vn/sohoa/pipeline/state"
 )
 
 //go:embed templates/*.html
@@ -173,7 +174,8 @@ type listView struct {
 func (s *Server) listPage(w http.ResponseWriter, r *http.Request, who *principal) {
 	qv := r.URL.Query()
 	v := listView{Query: strings.TrimSpace(qv.Get("q")), State: qv.Get("state"), Page: 1,
-		States: []string{queue.StateQueued.String(), queue.StateCopying.String(), queue.StateComplete.String(), queue.StateIncomplete.String(), queue.StateFailed.String()}}
+		States: []string{queue.StateQueued.String(), state.BatchReview.String(), state.BatchRejected.String(), state.BatchApproved.String(),
+			queue.StateCopying.String(), queue.StateComplete.String(), queue.StateIncomplete.String(), queue.StateFailed.String()}}
 	if !slices.Contains(v.States, v.State) {
 		v.State = ""
 	}
