@@ -48,7 +48,6 @@ var labels = map[string]map[string]string{
 		"needReason":   "Hãy ghi lý do trả lại văn bản.", "needScan": "Hãy chọn tệp ảnh quét mới.",
 		"sampleNotAccepted": "Chưa phê duyệt được: còn văn bản được chọn kiểm tra chưa đạt. Kiểm tra và chấp nhận từng văn bản trong danh sách.",
 		"scanRejected":      "Tệp quét mới không dùng được: %s. Quét lại trang và tải lên tệp cùng định dạng.",
-		"review":            "chờ duyệt", "approved": "đã phê duyệt", "rejected": "bị trả lại",
 	},
 	"en": {
 		"title": "Archive digitization", "batches": "Batches", "batch": "Batch", "state": "State",
@@ -96,6 +95,5 @@ var labels = map[string]map[string]string{
 		"needReason":   "Give the reason for sending the document back.", "needScan": "Choose the new scan's file.",
 		"sampleNotAccepted": "Cannot approve yet: a sampled document is not accepted. Review and accept each one in the list.",
 		"scanRejected":      "The new scan cannot be used: %s. Scan the page again and upload a file of the same format.",
-		"review":            "awaiting review", "approved": "approved", "rejected": "sent back",
 	},
 }
