@@ -47,7 +47,9 @@ var labels = map[string]map[string]string{
 		"badValue":     "Giá trị không hợp lệ cho trường này: sửa lại theo mẫu như khi nộp lô.",
 		"needReason":   "Hãy ghi lý do trả lại văn bản.", "needScan": "Hãy chọn tệp ảnh quét mới.",
 		"sampleNotAccepted": "Chưa phê duyệt được: còn văn bản được chọn kiểm tra chưa đạt. Kiểm tra và chấp nhận từng văn bản trong danh sách.",
-		"scanRejected":      "Tệp quét mới không dùng được: %s. Quét lại trang và tải lên tệp cùng định dạng.",
+		"correctedFrom":     "đã sửa, trước là", "audit-accept": "Chấp nhận văn bản", "audit-reject": "Trả lại văn bản",
+		"replacedNotice": "Đã nhận bản quét mới; bản cũ được giữ lại. Trang đang được xử lý lại: lô sẽ trở lại bước kiểm tra khi xong.",
+		"scanRejected":   "Tệp quét mới không dùng được: %s. Quét lại trang và tải lên tệp cùng định dạng.",
 	},
 	"en": {
 		"title": "Archive digitization", "batches": "Batches", "batch": "Batch", "state": "State",
@@ -94,6 +96,8 @@ var labels = map[string]map[string]string{
 		"badValue":     "The value is not valid for this field: correct it as at submission.",
 		"needReason":   "Give the reason for sending the document back.", "needScan": "Choose the new scan's file.",
 		"sampleNotAccepted": "Cannot approve yet: a sampled document is not accepted. Review and accept each one in the list.",
-		"scanRejected":      "The new scan cannot be used: %s. Scan the page again and upload a file of the same format.",
+		"correctedFrom":     "corrected, was", "audit-accept": "Document accepted", "audit-reject": "Document sent back",
+		"replacedNotice": "The new scan was received; the old one is kept. The page is being processed again: the batch returns to review when it is done.",
+		"scanRejected":   "The new scan cannot be used: %s. Scan the page again and upload a file of the same format.",
 	},
 }

@@ -2,6 +2,7 @@ package server
 
 import (
 	"bytes"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -90,6 +91,37 @@ func TestReviewListApprove(t *testing.T) {
 		}
 		if !strings.Contains(buf.String(), `id="rdoc-0"`) {
 			t.Errorf("%s: the document is not listed", c.role)
+		}
+	}
+}
+
+// TestReviewLabels: every label the review templates use, and the ones they
+// build (fields, review states, audit actions), exists in Vietnamese and English.
+func TestReviewLabels(t *testing.T) {
+	used := map[string]bool{}
+	for _, name := range []string{"review", "reviewlist"} {
+		data, err := templateFS.ReadFile("templates/" + name + ".html")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range regexp.MustCompile(`\$t\.(\w+)`).FindAllStringSubmatch(string(data), -1) {
+			used[m[1]] = true
+		}
+	}
+	for _, f := range queue.ReviewFields {
+		used["field-"+f] = true
+	}
+	for _, k := range []string{"review-unreviewed", "review-accepted", "review-rejected", "audit-accept", "audit-reject", "audit-correct", "audit-approve", "audit-replace", "metadata-mismatch"} {
+		used[k] = true
+	}
+	if len(used) < 30 {
+		t.Fatalf("only %d labels found in the templates", len(used))
+	}
+	for k := range used {
+		for _, l := range []string{"vi", "en"} {
+			if labels[l][k] == "" {
+				t.Errorf("label %q missing in %s", k, l)
+			}
 		}
 	}
 }
