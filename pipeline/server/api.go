@@ -606,11 +606,7 @@ func (s *Server) apiPDF(w http.ResponseWriter, r *http.Request, who *principal) 
 }
 
 func (s *Server) apiThumbnail(w http.ResponseWriter, r *http.Request, _ *principal) {
-	id, doc, ok := s.docParam(w, r)
-	if !ok {
-		return
-	}
-	pg, ok := donePage(w, r, doc)
+	id, doc, pg, ok := s.pageParam(w, r)
 	if !ok {
 		return
 	}

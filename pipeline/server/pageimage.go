@@ -48,26 +48,26 @@ func (s *Server) pageRendering(ctx context.Context, id string, doc, page, width 
 	})
 }
 
-// donePage finds the {page} of a document the request names, answering 404
-// unless it is processed. Secret documents were refused by docParam.
-func donePage(w http.ResponseWriter, r *http.Request, doc *queue.DocumentDetail) (*queue.PageDetail, bool) {
+// pageParam finds the batch, document and {page} a request names, answering
+// 404 unless the page is processed, and 403 for a secret document (docParam).
+func (s *Server) pageParam(w http.ResponseWriter, r *http.Request) (string, *queue.DocumentDetail, *queue.PageDetail, bool) {
+	id, doc, ok := s.docParam(w, r)
+	if !ok {
+		return "", nil, nil, false
+	}
 	p, err := strconv.Atoi(r.PathValue("page"))
 	if err != nil || p < 1 || p > len(doc.Pages) || doc.Pages[p-1].State != queue.PageDone {
 		writeError(w, http.StatusNotFound, "not_found", "no such processed page", nil)
-		return nil, false
+		return "", nil, nil, false
 	}
-	return doc.Pages[p-1], true
+	return id, doc, doc.Pages[p-1], true
 }
 
 // apiPageImage serves a done page's normalized image for the review screen:
 // ?width=N pixels (rounded up to imageStep, at most the page's own width;
 // none or 0: full resolution). Secret documents (mode 03) are refused (403).
 func (s *Server) apiPageImage(w http.ResponseWriter, r *http.Request, _ *principal) {
-	id, doc, ok := s.docParam(w, r)
-	if !ok {
-		return
-	}
-	pg, ok := donePage(w, r, doc)
+	id, doc, pg, ok := s.pageParam(w, r)
 	if !ok {
 		return
 	}
