@@ -96,6 +96,7 @@ type DocumentDetail struct {
 type docMeta struct {
 	FromPage   []string            `json:"fromPage,omitempty"`
 	Mismatches []pipeline.Mismatch `json:"mismatches,omitempty"`
+	Page       map[string]string   `json:"page,omitempty"` // every field read from the page, by tag (review screen)
 }
 
 // recordDocMeta keeps, for the dashboard, which fields of document d were read from its
@@ -104,7 +105,7 @@ func (q *Queue) recordDocMeta(ctx context.Context, id string, d int, df *pipelin
 	if df == nil || df.Secrecy != "" {
 		return nil
 	}
-	m := docMeta{Mismatches: df.Mismatches}
+	m := docMeta{Mismatches: df.Mismatches, Page: pageValues(df.Page)}
 	for tag, s := range df.Sources {
 		if s.Source == catalogue.SourcePage {
 			m.FromPage = append(m.FromPage, tag)
@@ -213,23 +214,9 @@ func (q *Queue) Detail(ctx context.Context, id string) (*BatchDetail, error) {
 // structure returns the hồ sơ, documents and pages of batch id, without
 // state, from the structure Submit keeps in Redis: nothing is downloaded.
 func (q *Queue) structure(ctx context.Context, id string) ([]*FileDetail, error) {
-	var b *pipeline.Batch
-	data, err := q.rdb.Get(ctx, keyStructure(id)).Bytes()
-	switch {
-	case err == nil:
-		if b, err = decodeStructure(data, ""); err != nil {
-			return nil, fmt.Errorf("batch %s: structure: %w", id, err)
-		}
-	case errors.Is(err, redis.Nil): // submitted without one: load it
-		m, err := q.meta(ctx, id)
-		if err != nil {
-			return nil, err
-		}
-		if b, err = q.batch(ctx, id, m); err != nil {
-			return nil, err
-		}
-	default:
-		return nil, fmt.Errorf("batch %s: structure: %w", id, err)
+	b, err := q.structureBatch(ctx, id)
+	if err != nil {
+		return nil, err
 	}
 	var files []*FileDetail
 	var fd *FileDetail
@@ -247,6 +234,27 @@ func (q *Queue) structure(ctx context.Context, id string) ([]*FileDetail, error)
 		fd.Documents = append(fd.Documents, dd)
 	}
 	return files, nil
+}
+
+// structureBatch returns batch id as Submit described it (catalogue metadata,
+// documents and pages), from Redis, or loaded when it was submitted without one.
+func (q *Queue) structureBatch(ctx context.Context, id string) (*pipeline.Batch, error) {
+	data, err := q.rdb.Get(ctx, keyStructure(id)).Bytes()
+	switch {
+	case err == nil:
+		b, err := decodeStructure(data, "")
+		if err != nil {
+			return nil, fmt.Errorf("batch %s: structure: %w", id, err)
+		}
+		return b, nil
+	case errors.Is(err, redis.Nil): // submitted without one: load it
+		m, err := q.meta(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		return q.batch(ctx, id, m)
+	}
+	return nil, fmt.Errorf("batch %s: structure: %w", id, err)
 }
 
 type redisStrings struct {

@@ -606,16 +606,11 @@ func (s *Server) apiPDF(w http.ResponseWriter, r *http.Request, who *principal) 
 }
 
 func (s *Server) apiThumbnail(w http.ResponseWriter, r *http.Request, _ *principal) {
-	id, doc, ok := s.docParam(w, r)
+	id, doc, pg, ok := s.pageParam(w, r)
 	if !ok {
 		return
 	}
-	p, err := strconv.Atoi(r.PathValue("page"))
-	if err != nil || p < 1 || p > len(doc.Pages) || doc.Pages[p-1].State != queue.PageDone {
-		writeError(w, http.StatusNotFound, "not_found", "no such processed page", nil)
-		return
-	}
-	data, err := s.thumbnail(r.Context(), id, doc.Doc, p)
+	data, err := s.thumbnail(r.Context(), id, doc.Doc, pg.Page)
 	if err != nil {
 		s.fail(w, err)
 		return

@@ -496,14 +496,19 @@ func TestSecret(t *testing.T) {
 	if sum := e.waitFinished(id, 3*time.Minute); sum.State != queue.StateComplete {
 		t.Fatalf("secret batch: %+v", sum.BatchStatus)
 	}
-	for _, p := range []string{"/documents/0/pages/1/thumbnail", "/documents/0/pdf"} {
+	for _, p := range []string{"/documents/0/pages/1/thumbnail", "/documents/0/pdf", "/documents/0/pages/1/image", "/documents/0/pages/1/image?width=800"} {
 		resp := e.do("GET", "/api/v1/batches/"+id+p, configs.RoleAdmin, nil, "")
 		resp.Body.Close()
 		if resp.StatusCode != http.StatusForbidden {
 			t.Errorf("%s of a secret document: %d", p, resp.StatusCode)
 		}
 	}
-	resp := e.do("GET", "/batches/"+id, configs.RoleAdmin, nil, "")
+	resp := e.do("GET", "/batches/"+id+"/documents/0/review", configs.RoleAdmin, nil, "")
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusForbidden {
+		t.Errorf("review screen of a secret document: %d", resp.StatusCode)
+	}
+	resp = e.do("GET", "/batches/"+id, configs.RoleAdmin, nil, "")
 	html, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
 	if resp.StatusCode != 200 || bytes.Contains(html, []byte("<img")) || bytes.Contains(html, []byte(subject)) || bytes.Contains(html, []byte("/pdf")) {

@@ -40,27 +40,19 @@ func chromium(t *testing.T) string {
 	return ""
 }
 
-// TestBrowser drives the dashboard with headless Chromium: log in with a user name and password, watch a
-// batch with a corrupt page in the list and in its detail (live, without
-// reloading), press Retry on the failed page, and see the batch finish.
-// Screenshots of the batch list and the batch detail are saved as artefacts.
-func TestBrowser(t *testing.T) {
-	exe := chromium(t)
-	e := newEnv(t, 64<<20)
-	e.addUser("lan.nguyen", configs.RoleStaff, "mật-khẩu-của-lan")
-	id := e.upload(batchFiles(t, "web-browser-1", true))
-	e.startWorker(1)
+// browser starts headless Chromium (exe) for the test, and returns its
+// context (8 minutes at most) and an action saving a full screenshot as an artefact.
+func browser(t *testing.T, exe string) (context.Context, func(name string) chromedp.Action[chromedp.Void]) {
+	t.Helper()
 	art := artifactsDir(t)
-
 	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(exe), chromedp.NoSandbox,
 		chromedp.WindowSize(1280, 1000))
 	actx, cancel := chromedp.NewExecAllocator(context.Background(), opts...)
-	defer cancel()
+	t.Cleanup(cancel)
 	ctx, cancel := chromedp.NewContext(actx, chromedp.WithLogf(t.Logf))
-	defer cancel()
+	t.Cleanup(cancel)
 	ctx, cancel = context.WithTimeout(ctx, 8*time.Minute)
-	defer cancel()
-
+	t.Cleanup(cancel)
 	shot := func(name string) chromedp.Action[chromedp.Void] {
 		return chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
 			buf, err := chromedp.FullScreenshot(100)(ctx, tg)
@@ -72,7 +64,23 @@ func TestBrowser(t *testing.T) {
 			return os.WriteFile(p, buf, 0o644)
 		})
 	}
-	css := func(s string) chromedp.CSS { return chromedp.CSS(s) }
+	return ctx, shot
+}
+
+// css is a CSS selector for chromedp.
+func css(s string) chromedp.CSS { return chromedp.CSS(s) }
+
+// TestBrowser drives the dashboard with headless Chromium: log in with a user name and password, watch a
+// batch with a corrupt page in the list and in its detail (live, without
+// reloading), press Retry on the failed page, and see the batch finish.
+// Screenshots of the batch list and the batch detail are saved as artefacts.
+func TestBrowser(t *testing.T) {
+	exe := chromium(t)
+	e := newEnv(t, 64<<20)
+	e.addUser("lan.nguyen", configs.RoleStaff, "mật-khẩu-của-lan")
+	id := e.upload(batchFiles(t, "web-browser-1", true))
+	e.startWorker(1)
+	ctx, shot := browser(t, exe)
 	row := `tr[data-batch="` + id + `"]`
 	// Not logged in: the dashboard sends the browser to the login page.
 	err := chromedp.Do(ctx,

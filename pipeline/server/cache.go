@@ -13,6 +13,7 @@ import (
 
 	"golang.org/x/image/draw"
 
+	"github.com/sohoa-vn/sohoa/ocr"
 	"github.com/sohoa-vn/sohoa/pipeline/cache"
 	"github.com/sohoa-vn/sohoa/pipeline/pdfa"
 	"github.com/sohoa-vn/sohoa/pipeline/queue"
@@ -31,14 +32,22 @@ const (
 	maxSums    = 200000 // page results, ~150 bytes each
 	maxThumbs  = 4000   // thumbnails, ~15 KB each
 	maxLists   = 16     // batch lists, by limit (each lives detailTTL)
+	maxImages  = 48     // review renderings, up to a few MB each
+	maxWords   = 256    // pages' OCR words for the review screen, ~50 KB each
+	maxPlans   = 1000   // review plans (each lives detailTTL)
+	maxFields  = 4000   // documents' catalogue and page values (each lives detailTTL)
 )
 
 // caches are the server's in-memory caches.
 type caches struct {
-	lists   *cache.Cache[[]*BatchSummary] // the batch list, by limit
-	details *cache.Cache[maskedDetail]    // batch details, by id
-	sums    *cache.Cache[*queue.PageSum]  // done pages' results, by pageCacheKey
-	thumbs  *cache.Cache[[]byte]          // done pages' thumbnails, by pageCacheKey
+	lists   *cache.Cache[[]*BatchSummary]   // the batch list, by limit
+	details *cache.Cache[maskedDetail]      // batch details, by id
+	sums    *cache.Cache[*queue.PageSum]    // done pages' results, by pageCacheKey
+	thumbs  *cache.Cache[[]byte]            // done pages' thumbnails, by pageCacheKey
+	images  *cache.Cache[pageImage]         // review renderings, by pageCacheKey and width
+	words   *cache.Cache[[]ocr.Word]        // done pages' OCR words, by pageCacheKey
+	plans   *cache.Cache[queue.ReviewPlan]  // review plans, by batch id
+	fields  *cache.Cache[[]queue.FieldView] // documents' metadata side by side, by "id/doc"
 }
 
 func newCaches() caches {
@@ -47,6 +56,10 @@ func newCaches() caches {
 		details: cache.New[maskedDetail](maxDetails, detailTTL),
 		sums:    cache.New[*queue.PageSum](maxSums, 0),
 		thumbs:  cache.New[[]byte](maxThumbs, 0),
+		images:  cache.New[pageImage](maxImages, 0),
+		words:   cache.New[[]ocr.Word](maxWords, 0),
+		plans:   cache.New[queue.ReviewPlan](maxPlans, detailTTL),
+		fields:  cache.New[[]queue.FieldView](maxFields, detailTTL),
 	}
 }
 
@@ -102,10 +115,31 @@ func (s *Server) loadDetail(ctx context.Context, id string) (maskedDetail, error
 	return maskedDetail{d, mask}, nil
 }
 
-// forget drops what the server remembers of batch id (after a retry).
+// forget drops what the server remembers of batch id (after a retry, a
+// replacement or a review action): its detail, and its pages' results,
+// renderings and words, which a replaced page changes.
 func (s *Server) forget(id string) {
 	s.caches.details.Forget(id)
 	s.caches.lists.ForgetPrefix("")
+	s.caches.sums.ForgetPrefix(id + "/")
+	s.caches.thumbs.ForgetPrefix(id + "/")
+	s.caches.images.ForgetPrefix(id + "/")
+	s.caches.words.ForgetPrefix(id + "/")
+	s.caches.plans.Forget(id)
+	s.caches.fields.ForgetPrefix(id + "/")
+}
+
+// reviewPlan returns batch id's review plan, reused for detailTTL by every
+// request asking at the same time (forget drops it after an action).
+func (s *Server) reviewPlan(ctx context.Context, id string) (queue.ReviewPlan, error) {
+	return s.caches.plans.Get(id, func() (queue.ReviewPlan, error) { return s.q.ReviewPlan(context.WithoutCancel(ctx), id) })
+}
+
+// docFields returns document doc's metadata side by side (queue.DocumentFields), reused for detailTTL.
+func (s *Server) docFields(ctx context.Context, id string, doc int) ([]queue.FieldView, error) {
+	return s.caches.fields.Get(fmt.Sprintf("%s/%d", id, doc), func() ([]queue.FieldView, error) {
+		return s.q.DocumentFields(context.WithoutCancel(ctx), id, doc)
+	})
 }
 
 // thumbnail returns a small JPEG of a done page's normalized image
@@ -113,26 +147,27 @@ func (s *Server) forget(id string) {
 func (s *Server) thumbnail(ctx context.Context, id string, doc, page int) ([]byte, error) {
 	k := pageCacheKey(id, doc, page)
 	return s.caches.thumbs.Get(k, func() ([]byte, error) {
-		return s.makeThumbnail(context.WithoutCancel(ctx), k, id, doc, page)
+		return s.scaledPage(context.WithoutCancel(ctx), k, id, doc, page, thumbWidth, 80)
 	})
 }
 
-func (s *Server) makeThumbnail(ctx context.Context, k, id string, doc, page int) ([]byte, error) {
+// scaledPage returns a done page's normalized image scaled to width pixels, as a JPEG of quality.
+func (s *Server) scaledPage(ctx context.Context, k, id string, doc, page, width, quality int) ([]byte, error) {
 	_, im, err := s.q.PageResult(ctx, id, doc, page)
 	if err != nil {
 		return nil, err
 	}
 	img, err := decodeImage(im)
 	if err != nil {
-		return nil, fmt.Errorf("thumbnail %s: %w", k, err)
+		return nil, fmt.Errorf("page image %s: %w", k, err)
 	}
 	b := img.Bounds()
-	h := max(1, b.Dy()*thumbWidth/max(1, b.Dx()))
-	dst := image.NewRGBA(image.Rect(0, 0, thumbWidth, h))
+	h := max(1, b.Dy()*width/max(1, b.Dx()))
+	dst := image.NewRGBA(image.Rect(0, 0, width, h))
 	draw.ApproxBiLinear.Scale(dst, dst.Bounds(), img, b, draw.Src, nil)
 	var buf bytes.Buffer
-	if err := jpeg.Encode(&buf, dst, &jpeg.Options{Quality: 80}); err != nil {
-		return nil, fmt.Errorf("thumbnail %s: %w", k, err)
+	if err := jpeg.Encode(&buf, dst, &jpeg.Options{Quality: quality}); err != nil {
+		return nil, fmt.Errorf("page image %s: %w", k, err)
 	}
 	return buf.Bytes(), nil
 }

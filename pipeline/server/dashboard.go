@@ -56,11 +56,12 @@ func newViews() (*views, error) {
 		"why": func(lang string, t map[string]string, stage, reason string) whyView {
 			return whyView{E: explain(lang, stage, reason), T: t, Stage: stage, Reason: reason}
 		},
-		"ict": func(t time.Time) string { return t.In(ict).Format("15:04:05 02/01/2006") + " ICT" },
-		"f1":  func(x float64) string { return fmt.Sprintf("%.1f", x) },
-		"esc": url.PathEscape,
+		"ict":         func(t time.Time) string { return t.In(ict).Format("15:04:05 02/01/2006") + " ICT" },
+		"f1":          func(x float64) string { return fmt.Sprintf("%.1f", x) },
+		"esc":         url.PathEscape,
+		"reviewWidth": func() int { return reviewWidth },
 	}
-	for _, name := range []string{"list", "detail", "login"} {
+	for _, name := range []string{"list", "detail", "login", "review", "reviewlist"} {
 		t, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/"+name+".html")
 		if err != nil {
 			return nil, fmt.Errorf("dashboard templates: %w", err)
@@ -89,7 +90,7 @@ type whyView struct {
 }
 
 // perms names the permissions templates ask about with Can.
-var perms = map[string]permission{"monitor": permMonitor, "package": permPackage, "retry": permRetry, "audit": permAudit, "view": permView}
+var perms = map[string]permission{"monitor": permMonitor, "package": permPackage, "retry": permRetry, "audit": permAudit, "view": permView, "review": permReview}
 
 // Can reports whether the logged-in caller holds the permission named perm,
 // so that a page shows no link its reader cannot open.

@@ -41,8 +41,8 @@ type testEnv struct {
 	srv     *httptest.Server
 	tokens  map[string]string // role -> token
 	tempDir string
-	cache   string // the server's batch cache folder
-	review  queue.ReviewOptions
+	cache   string              // the server's batch cache folder
+	review  queue.ReviewOptions // the review step of the server's and workers' queues
 }
 
 func newEnv(t testing.TB, maxUpload int64, adjust ...func(*Config)) *testEnv {
@@ -50,7 +50,9 @@ func newEnv(t testing.TB, maxUpload int64, adjust ...func(*Config)) *testEnv {
 	return newReviewEnv(t, maxUpload, queue.ReviewOptions{}, adjust...)
 }
 
-// newReviewEnv is newEnv with the queue's (and its workers') review options.
+// newReviewEnv is newEnv with the queues' review step set to review; with
+// review.Required the packages are locked (one-day governance retention),
+// as on an installation with retention.
 func newReviewEnv(t testing.TB, maxUpload int64, review queue.ReviewOptions, adjust ...func(*Config)) *testEnv {
 	t.Helper()
 	svc := testenv.Get(t)
@@ -67,7 +69,7 @@ func newReviewEnv(t testing.TB, maxUpload int64, review queue.ReviewOptions, adj
 	e.stores = queue.Stores{Inbox: bucket("inbox", false), Work: bucket("work", false), Archive: bucket("archive", true)}
 	var err error
 	e.cache = t.TempDir()
-	e.q, err = queue.New(e.redis, e.stores, queue.Options{Retries: 1, CacheDir: e.cache, Logger: quietLogger(), Review: review})
+	e.q, err = queue.New(e.redis, e.stores, queue.Options{Retries: 1, CacheDir: e.cache, Logger: quietLogger(), Review: review, Retention: e.retention()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -104,6 +106,16 @@ func quietLogger() *slog.Logger {
 	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 }
 
+// retention is the lock the env's queues put on package objects: none, or a day with review.Required.
+func (e *testEnv) retention() func(time.Time) *storage.Retention {
+	if !e.review.Required {
+		return nil
+	}
+	return func(now time.Time) *storage.Retention {
+		return &storage.Retention{Mode: storage.Governance, Until: now.Add(24 * time.Hour)}
+	}
+}
+
 // startWorker runs queue tasks in this process with n OCR engines, recording metrics as "sohoa worker" does.
 func (e *testEnv) startWorker(n int) {
 	e.t.Helper()
@@ -114,7 +126,7 @@ func (e *testEnv) startWorker(n int) {
 	mrdb := redis.NewClient(ro) // the recorder's own, as "sohoa worker" has
 	e.t.Cleanup(func() { mrdb.Close() })
 	wq, err := queue.New(e.redis, e.stores, queue.Options{Retries: 1, CacheDir: e.t.TempDir(), Logger: quietLogger(),
-		Observer: metrics.NewRecorder(mrdb, quietLogger()), Review: e.review})
+		Observer: metrics.NewRecorder(mrdb, quietLogger()), Review: e.review, Retention: e.retention()})
 	if err != nil {
 		e.t.Fatal(err)
 	}

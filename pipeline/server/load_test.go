@@ -15,7 +15,7 @@ import (
 	"github.com/sohoa-vn/sohoa/configs"
 )
 
-// TestLoad runs 200 concurrent readers of the dashboard and the API on
+// TestLoad runs 200 concurrent readers of the dashboard, the review pages and the API on
 // loopback for 30 s (SOHOA_LOAD_SECONDS) while a batch is processed, and
 // reports the latency percentiles. It asserts that the batch completes, that
 // every request succeeds and, as a generous sanity bound only, that p99 stays
@@ -46,12 +46,18 @@ func TestLoad(t *testing.T) {
 		{"/api/v1/batches/" + id, configs.RoleOfficer},
 		{"/api/v1/batches/" + id + "/documents/0/pages/1/thumbnail", configs.RoleStaff}, // 404 until the page is done
 		{"/healthz", ""},
+		// The review pages: the list, a document's screen and its large page rendering (404 until done).
+		{"/batches/" + id + "/review", configs.RoleStaff},
+		{"/batches/" + id + "/documents/0/review", configs.RoleStaff},
+		{"/api/v1/batches/" + id + "/documents/0/pages/1/image?width=1200", configs.RoleStaff},
 	}
+	const firstReview = 8 // paths[firstReview:] are the review pages
 	ctx, cancel := context.WithTimeout(context.Background(), dur)
 	defer cancel()
 	var (
 		mu        sync.Mutex
 		latencies []time.Duration
+		review    []time.Duration // the review pages' share of latencies
 		failures  []string
 		wg        sync.WaitGroup
 	)
@@ -60,7 +66,7 @@ func TestLoad(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			var mine []time.Duration
+			var mine, mineReview []time.Duration
 			for i := r; ctx.Err() == nil; i++ {
 				p := paths[i%len(paths)]
 				req, _ := http.NewRequest("GET", e.url+p.path, nil)
@@ -77,6 +83,9 @@ func TestLoad(t *testing.T) {
 					}
 				}
 				mine = append(mine, time.Since(t0))
+				if i%len(paths) >= firstReview {
+					mineReview = append(mineReview, mine[len(mine)-1])
+				}
 				if err != nil {
 					mu.Lock()
 					failures = append(failures, p.path+": "+err.Error())
@@ -90,6 +99,7 @@ func TestLoad(t *testing.T) {
 			}
 			mu.Lock()
 			latencies = append(latencies, mine...)
+			review = append(review, mineReview...)
 			mu.Unlock()
 		}()
 	}
@@ -103,7 +113,10 @@ func TestLoad(t *testing.T) {
 		t.Errorf("%d of %d requests failed, e.g. %s", len(failures), len(latencies), failures[0])
 	}
 	slices.Sort(latencies)
+	slices.Sort(review)
 	pct := func(p float64) time.Duration { return latencies[int(p*float64(len(latencies)-1))] }
+	t.Logf("load: review pages (list, document screen, page image): %d requests, p50 %v, p99 %v, max %v",
+		len(review), review[len(review)/2], review[int(0.99*float64(len(review)-1))], review[len(review)-1])
 	t.Logf("load: %d readers, %d requests in %v (%.0f/s): p50 %v, p90 %v, p99 %v, max %v; batch %s finished %v after submit",
 		readers, len(latencies), elapsed.Round(time.Millisecond), float64(len(latencies))/elapsed.Seconds(),
 		pct(0.5), pct(0.9), pct(0.99), latencies[len(latencies)-1], sum.State, sum.FinishedAt.Sub(sum.Submitted).Round(time.Second))

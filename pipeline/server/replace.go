@@ -48,6 +48,7 @@ func (s *Server) apiReplace(w http.ResponseWriter, r *http.Request, who *princip
 		writeError(w, http.StatusBadGateway, "replace_failed", err.Error(), nil)
 		return
 	}
+	s.forget(id)
 	s.log.Info("originals replaced", "batch", id, "by", who.Name, "files", res.Files)
 	s.record(r.Context(), r, who, audit.Entry{Action: audit.Replace, Batch: id, What: strings.Join(res.Files, ", "),
 		Before: before, After: s.stateOf(r.Context(), id), Detail: fmt.Sprintf("%s; %d pages re-run; new SHA-256: %s", docList(res.Document), res.Pages, newSums(b, res.Files))})

@@ -162,6 +162,7 @@ func (s *Server) routes() {
 	s.handle("GET /api/v1/audit", "api_audit_system", s.require(permAudit, false, s.apiSystemAudit))
 	s.handle("GET /api/v1/batches/{id}/documents/{doc}/pdf", "api_pdf", s.require(permView, false, s.apiPDF))
 	s.handle("GET /api/v1/batches/{id}/documents/{doc}/pages/{page}/thumbnail", "api_thumbnail", s.require(permView, false, s.apiThumbnail))
+	s.handle("GET /api/v1/batches/{id}/documents/{doc}/pages/{page}/image", "api_page_image", s.require(permView, false, s.apiPageImage))
 
 	s.handle("GET /login", "login", s.loginPage)
 	s.handle("POST /login", "login", s.login)
@@ -169,6 +170,13 @@ func (s *Server) routes() {
 	s.handle("GET /{$}", "dashboard_list", s.require(permView, true, s.listPage))
 	s.handle("GET /batches/{id}", "dashboard_detail", s.require(permView, true, s.detailPage))
 	s.handle("POST /batches/{id}/retry", "dashboard_retry", s.require(permRetry, true, s.retryForm))
+	s.handle("GET /batches/{id}/review", "dashboard_review", s.require(permReview, true, s.reviewListPage))
+	s.handle("POST /batches/{id}/approve", "dashboard_approve", s.require(permReview, true, s.approveForm))
+	s.handle("GET /batches/{id}/documents/{doc}/review", "dashboard_review_doc", s.require(permReview, true, s.reviewDocPage))
+	s.handle("POST /batches/{id}/documents/{doc}/accept", "dashboard_accept", s.require(permReview, true, s.reviewAction(s.acceptForm)))
+	s.handle("POST /batches/{id}/documents/{doc}/fields", "dashboard_correct", s.require(permReview, true, s.reviewAction(s.correctForm)))
+	s.handle("POST /batches/{id}/documents/{doc}/reject", "dashboard_reject", s.require(permReview, true, s.reviewAction(s.rejectForm)))
+	s.handle("POST /batches/{id}/documents/{doc}/pages/{page}/replace", "dashboard_replace_page", s.require(permReview, true, s.replaceForm))
 	s.handle("GET /static/", "static", http.FileServerFS(staticFS).ServeHTTP)
 
 	// The queue monitor: read-only for staff, full for admins.
