@@ -101,7 +101,7 @@ func (q *Queue) packageInputs(ctx context.Context, id string) (*meta, *pipeline.
 			originals = append(originals, pg.File)
 		}
 	}
-	if err := q.fetchFiles(ctx, id, b.Dir, originals); err != nil {
+	if _, err := q.fetchFiles(ctx, id, b.Dir, originals); err != nil {
 		return nil, nil, nil, err
 	}
 	h, err := q.rdb.HGetAll(ctx, keyDocs(id)).Result()
@@ -212,6 +212,7 @@ func (q *Queue) cleanPackaged(ctx context.Context, id string, complete bool) {
 	}
 	q.forgetBatch(id)
 	os.RemoveAll(filepath.Join(q.opts.CacheDir, id))
+	q.local.forget(filepath.Join(q.opts.CacheDir, id))
 }
 
 // cleanWork deletes the intermediate objects of batch id from the work store.
