@@ -168,6 +168,14 @@ func (q *Queue) docPagesDone(ctx context.Context, id string, d, n int) error {
 // succeeded, and enqueues the document task when all n pages of the
 // document have finished (n < 0: look the count up).
 func (q *Queue) afterPages(ctx context.Context, pipe redis.Pipeliner, id string, d, n int, ran func()) error {
+	done := pipe.SCard(ctx, keyDocPages(id, d))
+	retries := pipe.HGet(ctx, keyBatch(id), "retries")
+	if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
+		return fmt.Errorf("batch %s document %d: %w", id, d, err)
+	}
+	if ran != nil {
+		ran()
+	}
 	if n < 0 {
 		m, err := q.meta(ctx, id)
 		if err != nil {
@@ -178,14 +186,6 @@ func (q *Queue) afterPages(ctx context.Context, pipe redis.Pipeliner, id string,
 			return err
 		}
 		n = len(documents(b)[d].d.Pages)
-	}
-	done := pipe.SCard(ctx, keyDocPages(id, d))
-	retries := pipe.HGet(ctx, keyBatch(id), "retries")
-	if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
-		return fmt.Errorf("batch %s document %d: %w", id, d, err)
-	}
-	if ran != nil {
-		ran()
 	}
 	if int(done.Val()) < n {
 		return nil
