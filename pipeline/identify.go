@@ -49,6 +49,19 @@ func (s *Originals) Identify(batchDir string, pg *Page) (Original, error) {
 	return e.o, nil
 }
 
+// Known records o as the identity of its file, found by the caller (a queue worker that
+// checked its copy against the SHA-256 recorded at submit), so that no page hashes it again.
+func (s *Originals) Known(o Original) {
+	e := &originalOnce{o: o}
+	e.once.Do(func() {})
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.files == nil {
+		s.files = make(map[string]*originalOnce)
+	}
+	s.files[o.File] = e
+}
+
 // hashOriginal streams pg's file through SHA-256.
 func hashOriginal(batchDir string, pg *Page) (Original, error) {
 	f, err := os.Open(filepath.Join(batchDir, filepath.FromSlash(pg.File)))

@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"testing"
 
 	"github.com/sohoa-vn/sohoa/ocr"
@@ -166,5 +167,18 @@ func TestProcessPageReadsOnePage(t *testing.T) {
 	t.Logf("page %d of a %d KB file: %d KB allocated", pg.FilePage, len(data)>>10, alloc>>10)
 	if alloc > uint64(len(data))/2 {
 		t.Errorf("processing one page allocated %d KB, the file is %d KB: the file was read whole", alloc>>10, len(data)>>10)
+	}
+}
+
+// TestOriginalsKnown checks that an identity given with Known is what every page of the file
+// gets, without the file being read (here it does not even exist).
+func TestOriginalsKnown(t *testing.T) {
+	var s Originals
+	want := Original{File: "scan.tif", SHA256: strings.Repeat("ab", 32), Size: 411}
+	s.Known(want)
+	for _, n := range []int{1, 2} {
+		if o, err := s.Identify(t.TempDir(), &Page{File: "scan.tif", FilePage: n}); err != nil || o != want {
+			t.Errorf("page %d: %+v, %v; want the known %+v", n, o, err, want)
+		}
 	}
 }

@@ -88,28 +88,55 @@ func (q *Queue) fetch(ctx context.Context, id string, m *meta) (*pipeline.Batch,
 
 // fetchFiles makes sure the named files of batch id are in its local folder
 // dir, downloading the missing ones from the inbox, each checked against the
-// SHA-256 recorded at submit.
-func (q *Queue) fetchFiles(ctx context.Context, id, dir string, files []string) error {
-	for _, file := range files {
+// SHA-256 recorded at submit, and returns their identities. A file this
+// worker has checked before and that has not changed since is not read
+// again (localCopies); the recorded sums and versions of all the files are
+// read in one round trip.
+func (q *Queue) fetchFiles(ctx context.Context, id, dir string, files []string) (map[string]pipeline.Original, error) {
+	pipe := q.rdb.Pipeline()
+	sums := pipe.HMGet(ctx, keyFiles(id), files...)
+	vers := pipe.HMGet(ctx, keyVersions(id), files...)
+	if _, err := pipe.Exec(ctx); err != nil {
+		return nil, fmt.Errorf("batch %s: %w", id, err)
+	}
+	out := make(map[string]pipeline.Original, len(files))
+	for i, file := range files {
+		sum, _ := sums.Val()[i].(string)
+		if sum == "" {
+			return nil, fmt.Errorf("batch %s: %s was not submitted", id, file)
+		}
 		dst := filepath.Join(dir, filepath.FromSlash(file))
-		sum, err := q.rdb.HGet(ctx, keyFiles(id), file).Result()
-		if errors.Is(err, redis.Nil) {
-			return fmt.Errorf("batch %s: %s was not submitted", id, file)
-		} else if err != nil {
-			return fmt.Errorf("batch %s: %w", id, err)
-		}
-		if have, _, err := bag.HashFile(dst); err == nil && have == sum {
-			continue // the current version is here already (an older one, replaced since, is not)
-		}
-		key, err := q.originalKey(ctx, id, file)
+		size, err := q.fetchFile(ctx, id, file, dst, sum, vers.Val()[i])
 		if err != nil {
-			return err
+			return nil, err
 		}
-		if _, err := storage.Download(ctx, q.stores.Inbox, key, dst, storage.DownloadOptions{SHA256: sum}); err != nil {
-			return fmt.Errorf("batch %s: %w", id, err)
+		out[file] = pipeline.Original{File: file, SHA256: sum, Size: size}
+	}
+	return out, nil
+}
+
+// fetchFile makes sure dst holds file of batch id with SHA-256 sum,
+// downloading it from the inbox (the key of its last version when it was
+// replaced: versions, a JSON list or nil) unless it is there already, and
+// returns its size.
+func (q *Queue) fetchFile(ctx context.Context, id, file, dst, sum string, versions any) (int64, error) {
+	if size, ok := q.local.checked(dst, sum); ok {
+		return size, nil
+	}
+	if have, _, err := bag.HashFile(dst); err == nil && have == sum {
+		return q.local.record(dst, sum) // the current version is here already (an older one, replaced since, is not)
+	}
+	key := inboxKey(id, file)
+	if js, ok := versions.(string); ok {
+		var err error
+		if key, err = lastVersionKey(id, file, js); err != nil {
+			return 0, err
 		}
 	}
-	return nil
+	if _, err := storage.Download(ctx, q.stores.Inbox, key, dst, storage.DownloadOptions{SHA256: sum}); err != nil {
+		return 0, fmt.Errorf("batch %s: %w", id, err)
+	}
+	return q.local.record(dst, sum)
 }
 
 // structure is a loaded batch as Submit stores it in Redis, so that workers

@@ -25,7 +25,7 @@ import (
 func BenchmarkSecondCopy(b *testing.B) {
 	const rounds = 2
 	ctx := context.Background()
-	batch, err := pipeline.Load(ctx, benchBatch(b), pipeline.LoadOptions{})
+	batch, err := pipeline.Load(ctx, benchBatch(b, 12), pipeline.LoadOptions{})
 	if err != nil {
 		b.Fatal(err)
 	}

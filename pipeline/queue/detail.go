@@ -29,15 +29,16 @@ const FlagLowDPI = "low-dpi"
 // lowDPI reports whether pg's file records less than pipeline.MinDPI (or nothing).
 func lowDPI(pg *pipeline.Page) bool { return min(pg.Info.DPIX, pg.Info.DPIY) < pipeline.MinDPI }
 
-// recordFlags keeps a processed page's flags in Redis, where Flagged counts them.
-func (q *Queue) recordFlags(ctx context.Context, p pagePayload, pg *pipeline.Page, flags []string) error {
+// recordFlags keeps a processed page's flags in Redis (through c, a
+// pipeline of the page's writes), where Flagged counts them.
+func recordFlags(ctx context.Context, c redis.Cmdable, p pagePayload, pg *pipeline.Page, flags []string) error {
 	if lowDPI(pg) {
 		flags = append(flags[:len(flags):len(flags)], FlagLowDPI)
 	}
 	if len(flags) == 0 {
 		return nil
 	}
-	if err := q.rdb.HSet(ctx, keyFlags(p.Batch), pageRef{p.Doc, p.Page}.String(), strings.Join(flags, ",")).Err(); err != nil {
+	if err := c.HSet(ctx, keyFlags(p.Batch), pageRef{p.Doc, p.Page}.String(), strings.Join(flags, ",")).Err(); err != nil {
 		return fmt.Errorf("page %+v: flags: %w", p, err)
 	}
 	return nil

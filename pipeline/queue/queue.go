@@ -100,6 +100,7 @@ type Queue struct {
 	opts   Options
 
 	batches *cache.Cache[*pipeline.Batch] // local copies, by batchCacheKey
+	local   localCopies                   // the originals checked in those copies
 }
 
 // New connects to the Redis at redisURL (redis://[:password@]host:port/db).

@@ -2,11 +2,8 @@ package queue
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"sort"
@@ -45,7 +42,7 @@ type SubmitResult struct {
 func (q *Queue) Submit(ctx context.Context, b *pipeline.Batch, lo pipeline.LoadOptions, onFile func(done, total int)) (*SubmitResult, error) {
 	files := batchFiles(b)
 	res := &SubmitResult{BatchID: b.ID, Files: len(files)}
-	local, _, err := localSums(b)
+	local, sizes, err := localSums(b)
 	if err != nil {
 		return res, err
 	}
@@ -63,7 +60,7 @@ func (q *Queue) Submit(ctx context.Context, b *pipeline.Batch, lo pipeline.LoadO
 			return res, err
 		}
 	}
-	sums, err := q.uploadFiles(ctx, b, files, local, known, renew, onFile, res)
+	sums, err := q.uploadFiles(ctx, b, files, local, sizes, known, renew, onFile, res)
 	if err != nil {
 		return res, err
 	}
@@ -91,14 +88,14 @@ func (q *Queue) Submit(ctx context.Context, b *pipeline.Batch, lo pipeline.LoadO
 // already known, whose files were all stored before it was recorded, some
 // perhaps as later versions by Replace) and returns their SHA-256 by name,
 // counting uploads in res and telling onFile.
-func (q *Queue) uploadFiles(ctx context.Context, b *pipeline.Batch, files []string, local map[string]string, known bool,
+func (q *Queue) uploadFiles(ctx context.Context, b *pipeline.Batch, files []string, local map[string]string, sizes map[string]int64, known bool,
 	renew func(context.Context), onFile func(done, total int), res *SubmitResult) (map[string]any, error) {
 	sums := map[string]any{}
 	for i, f := range files {
 		sum, up := local[f], false
 		if !known {
 			var err error
-			sum, up, err = q.upload(ctx, b, f)
+			up, err = q.upload(ctx, b, f, sum, sizes[f])
 			if err != nil {
 				return nil, err
 			}
@@ -174,30 +171,24 @@ func batchFiles(b *pipeline.Batch) []string {
 	return out
 }
 
-// upload puts one file of b into the inbox unless it is there already with the same SHA-256.
-func (q *Queue) upload(ctx context.Context, b *pipeline.Batch, file string) (sum string, uploaded bool, err error) {
-	f, err := os.Open(filepath.Join(b.Dir, filepath.FromSlash(file)))
-	if err != nil {
-		return "", false, fmt.Errorf("submit %s: %w", file, err)
-	}
-	defer f.Close()
-	h := sha256.New()
-	size, err := io.Copy(h, f)
-	if err != nil {
-		return "", false, fmt.Errorf("submit %s: %w", file, err)
-	}
-	sum = hex.EncodeToString(h.Sum(nil))
+// upload puts one file of b, whose SHA-256 and size were found by
+// localSums, into the inbox unless it is there already with the same
+// SHA-256. The file is not hashed again: the store checks the content it
+// receives against sum (a file changed since is refused).
+func (q *Queue) upload(ctx context.Context, b *pipeline.Batch, file, sum string, size int64) (uploaded bool, err error) {
 	key := inboxKey(b.ID, file)
 	if info, err := q.stores.Inbox.Stat(ctx, key); err == nil && info.SHA256 == sum {
-		return sum, false, nil
+		return false, nil
 	} else if err != nil && !errors.Is(err, storage.ErrNotExist) {
-		return "", false, fmt.Errorf("submit %s: %w", file, err)
+		return false, fmt.Errorf("submit %s: %w", file, err)
 	}
-	if _, err := f.Seek(0, io.SeekStart); err != nil {
-		return "", false, fmt.Errorf("submit %s: %w", file, err)
+	f, err := os.Open(filepath.Join(b.Dir, filepath.FromSlash(file)))
+	if err != nil {
+		return false, fmt.Errorf("submit %s: %w", file, err)
 	}
+	defer f.Close()
 	if _, err := q.stores.Inbox.Put(ctx, key, f, size, storage.PutOptions{SHA256: sum}); err != nil {
-		return "", false, fmt.Errorf("submit %s: %w", file, err)
+		return false, fmt.Errorf("submit %s: %w", file, err)
 	}
-	return sum, true, nil
+	return true, nil
 }

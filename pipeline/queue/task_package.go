@@ -5,18 +5,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io/fs"
 	"os"
-	"path"
 	"path/filepath"
 	"slices"
-	"sort"
 	"time"
 
 	"github.com/hibiken/asynq"
 
 	"github.com/sohoa-vn/sohoa/pipeline"
-	"github.com/sohoa-vn/sohoa/pipeline/bag"
 	"github.com/sohoa-vn/sohoa/pipeline/seal"
 	"github.com/sohoa-vn/sohoa/pipeline/state"
 	"github.com/sohoa-vn/sohoa/storage"
@@ -112,7 +108,7 @@ func (q *Queue) packageInputs(ctx context.Context, id string) (*meta, *pipeline.
 			originals = append(originals, pg.File)
 		}
 	}
-	if err := q.fetchFiles(ctx, id, b.Dir, originals); err != nil {
+	if _, err := q.fetchFiles(ctx, id, b.Dir, originals); err != nil {
 		return nil, nil, nil, err
 	}
 	return m, b, docStatus, nil
@@ -229,6 +225,7 @@ func (q *Queue) cleanPackaged(ctx context.Context, id string, complete bool) {
 	}
 	q.forgetBatch(id)
 	os.RemoveAll(filepath.Join(q.opts.CacheDir, id))
+	q.local.forget(filepath.Join(q.opts.CacheDir, id))
 }
 
 // cleanWork deletes the intermediate objects of batch id from the work store.
@@ -244,78 +241,4 @@ func (q *Queue) cleanWork(ctx context.Context, id string) {
 	if err != nil {
 		q.opts.Logger.Warn("cleaning the work store", "batch", id, "error", err)
 	}
-}
-
-// archive writes the bag at dir to the archive store under id/, with
-// retention ret. Objects already there that are not part of this bag, or
-// differ, are deleted first: they are left from an incomplete package (never
-// locked) that this one replaces. With ret set every unlocked object is
-// rewritten so that the whole package is locked; locked ones were written by
-// an earlier delivery of this same package and are kept, and must be equal.
-func (q *Queue) archive(ctx context.Context, id, dir string, ret *storage.Retention) error {
-	files := map[string]string{} // key -> file
-	err := filepath.WalkDir(dir, func(p string, de fs.DirEntry, err error) error {
-		if err != nil || de.IsDir() {
-			return err
-		}
-		rel, err := filepath.Rel(dir, p)
-		if err != nil {
-			return err
-		}
-		files[path.Join(id, filepath.ToSlash(rel))] = p
-		return nil
-	})
-	if err != nil {
-		return err
-	}
-	var old []string
-	if err := q.stores.Archive.List(ctx, id+"/", func(o storage.ObjectInfo) error { old = append(old, o.Key); return nil }); err != nil {
-		return err
-	}
-	for _, key := range old {
-		if file, ok := files[key]; ok && ret == nil {
-			info, err := q.stores.Archive.Stat(ctx, key)
-			if err != nil {
-				return err
-			}
-			if sum, _, err := bag.HashFile(file); err != nil {
-				return err
-			} else if sum == info.SHA256 {
-				continue
-			}
-		}
-		if err := q.stores.Archive.Delete(ctx, key); err != nil && !errors.Is(err, storage.ErrLocked) {
-			return fmt.Errorf("replacing the incomplete package: %w", err)
-		}
-	}
-	keys := make([]string, 0, len(files))
-	for k := range files {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, key := range keys {
-		if err := putFile(ctx, q.stores.Archive, key, files[key], ret); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// putFile stores a file under key; an equal object already there is kept, a different one is an error.
-func putFile(ctx context.Context, s storage.Store, key, name string, ret *storage.Retention) error {
-	sum, _, err := bag.HashFile(name)
-	if err != nil {
-		return err
-	}
-	f, err := os.Open(name)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return err
-	}
-	_, err = s.Put(ctx, key, f, fi.Size(), storage.PutOptions{SHA256: sum, Retention: ret})
-	return err
 }

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/hibiken/asynq"
+	"github.com/redis/go-redis/v9"
 
 	"github.com/sohoa-vn/sohoa/ocr"
 	"github.com/sohoa-vn/sohoa/pipeline"
@@ -68,9 +69,15 @@ func (q *Queue) handlePage(ctx context.Context, t *asynq.Task, pool *ocr.Pool) e
 		return fmt.Errorf("page %+v: not in the batch: %w", p, asynq.SkipRetry)
 	}
 	pg := docs[p.Doc].d.Pages[p.Page-1]
-	if err := q.fetchFiles(ctx, p.Batch, b.Dir, []string{pg.File}); err != nil {
+	// The file is checked against the SHA-256 recorded at submit as it is
+	// fetched (or was, by an earlier page of it): that is its identity, not
+	// hashed again for this page.
+	known, err := q.fetchFiles(ctx, p.Batch, b.Dir, []string{pg.File})
+	if err != nil {
 		return fmt.Errorf("page %s %d: %w", pg.File, pg.FilePage, err)
 	}
+	var originals pipeline.Originals
+	originals.Known(known[pg.File])
 	eng, err := pool.Get(ctx)
 	if err != nil {
 		return fmt.Errorf("page %s %d: %w", pg.File, pg.FilePage, err)
@@ -78,7 +85,8 @@ func (q *Queue) handlePage(ctx context.Context, t *asynq.Task, pool *ocr.Pool) e
 	taskID, _ := asynq.GetTaskID(ctx)
 	q.opts.Logger.Info("page started", "task", taskID, "file", pg.File, "page", pg.FilePage)
 	po := q.opts.Pipeline
-	res, err := pipeline.ProcessPage(ctx, eng, b.Dir, pg, pipeline.PageOptions{DPI: pg.DPI, MinConfidence: minConfidence(po), Encode: po.Encode})
+	res, err := pipeline.ProcessPage(ctx, eng, b.Dir, pg, pipeline.PageOptions{DPI: pg.DPI, MinConfidence: minConfidence(po), Encode: po.Encode,
+		Originals: &originals})
 	pool.Put(eng)
 	if err != nil {
 		var pe *pipeline.PageError
@@ -99,14 +107,11 @@ func (q *Queue) handlePage(ctx context.Context, t *asynq.Task, pool *ocr.Pool) e
 		return fmt.Errorf("page %s %d: %w", pg.File, pg.FilePage, err)
 	}
 	q.observeStage(ctx, StageUpload, time.Since(t0))
-	if err := q.recordFlags(ctx, p, pg, res.Flags); err != nil {
-		return err
-	}
-	return q.pageFinished(ctx, p, nil, func() {
+	return q.pageFinished(ctx, p, nil, len(docs[p.Doc].d.Pages), func() {
 		if q.opts.Observer != nil {
 			q.opts.Observer.PageDone(ctx, res)
 		}
-	})
+	}, func(pipe redis.Pipeliner) error { return recordFlags(ctx, pipe, p, pg, res.Flags) })
 }
 
 func minConfidence(o pipeline.Options) float64 {
@@ -127,30 +132,50 @@ func putOnce(ctx context.Context, s storage.Store, key string, data []byte, ret 
 	return err
 }
 
-// pageFinished records a page as finished (failed when fl is set) and, when it
-// was the last of its document, enqueues the document task. recorded is
-// called when this call recorded the page, not an earlier or concurrent
-// delivery of its task: what it counts is counted once.
-func (q *Queue) pageFinished(ctx context.Context, p pagePayload, fl *failure, recorded func()) error {
+// pageFinished records a page as finished (failed when fl is set; writes
+// queue its other records first) and, when it was the last of the n pages
+// of its document (n < 0: look the count up), enqueues the document task,
+// in one round trip to Redis. recorded is called when this call recorded
+// the page, not an earlier or concurrent delivery of its task: what it
+// counts is counted once.
+func (q *Queue) pageFinished(ctx context.Context, p pagePayload, fl *failure, n int, recorded func(), writes ...func(redis.Pipeliner) error) error {
+	pipe := q.rdb.Pipeline()
 	if fl != nil {
 		js, _ := json.Marshal(fl)
-		if err := q.rdb.HSetNX(ctx, keyPageFails(p.Batch), pageRef{p.Doc, p.Page}.String(), js).Err(); err != nil {
-			return fmt.Errorf("page %+v: %w", p, err)
+		pipe.HSetNX(ctx, keyPageFails(p.Batch), pageRef{p.Doc, p.Page}.String(), js)
+	}
+	for _, w := range writes {
+		if err := w(pipe); err != nil {
+			return err
 		}
 	}
-	added, err := q.rdb.SAdd(ctx, keyDocPages(p.Batch, p.Doc), p.Page).Result()
-	if err != nil {
-		return fmt.Errorf("page %+v: %w", p, err)
-	}
-	if added == 1 && recorded != nil {
-		recorded()
-	}
-	return q.docPagesDone(ctx, p.Batch, p.Doc, -1)
+	added := pipe.SAdd(ctx, keyDocPages(p.Batch, p.Doc), p.Page)
+	return q.afterPages(ctx, pipe, p.Batch, p.Doc, n, func() {
+		if added.Val() == 1 && recorded != nil {
+			recorded()
+		}
+	})
 }
 
 // docPagesDone enqueues the document task when all n pages of document d have
 // finished (n < 0: look the count up).
 func (q *Queue) docPagesDone(ctx context.Context, id string, d, n int) error {
+	return q.afterPages(ctx, q.rdb.Pipeline(), id, d, n, nil)
+}
+
+// afterPages runs pipe (the writes of a page, if any) with the reading of
+// document d's finished pages and the batch's round, calls ran once it
+// succeeded, and enqueues the document task when all n pages of the
+// document have finished (n < 0: look the count up).
+func (q *Queue) afterPages(ctx context.Context, pipe redis.Pipeliner, id string, d, n int, ran func()) error {
+	done := pipe.SCard(ctx, keyDocPages(id, d))
+	retries := pipe.HGet(ctx, keyBatch(id), "retries")
+	if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
+		return fmt.Errorf("batch %s document %d: %w", id, d, err)
+	}
+	if ran != nil {
+		ran()
+	}
 	if n < 0 {
 		m, err := q.meta(ctx, id)
 		if err != nil {
@@ -162,16 +187,15 @@ func (q *Queue) docPagesDone(ctx context.Context, id string, d, n int) error {
 		}
 		n = len(documents(b)[d].d.Pages)
 	}
-	done, err := q.rdb.SCard(ctx, keyDocPages(id, d)).Result()
-	if err != nil {
-		return fmt.Errorf("batch %s document %d: %w", id, d, err)
-	}
-	if int(done) < n {
+	if int(done.Val()) < n {
 		return nil
 	}
-	round, err := q.round(ctx, id)
+	round, err := retries.Int()
+	if errors.Is(err, redis.Nil) {
+		round, err = 0, nil
+	}
 	if err != nil {
-		return err
+		return fmt.Errorf("batch %s: retries: %w", id, err)
 	}
 	return q.enqueue(ctx, TypeDocument, docPayload{id, d}, docTaskID(id, d, round))
 }

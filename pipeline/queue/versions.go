@@ -3,14 +3,11 @@ package queue
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"sort"
 	"time"
-
-	"github.com/redis/go-redis/v9"
 
 	"github.com/sohoa-vn/sohoa/pipeline"
 	"github.com/sohoa-vn/sohoa/storage"
@@ -55,14 +52,9 @@ func (q *Queue) versions(ctx context.Context, id string) (map[string][]version, 
 	return out, nil
 }
 
-// originalKey returns the inbox key of the current version of file in batch id.
-func (q *Queue) originalKey(ctx context.Context, id, file string) (string, error) {
-	js, err := q.rdb.HGet(ctx, keyVersions(id), file).Result()
-	if errors.Is(err, redis.Nil) {
-		return inboxKey(id, file), nil
-	} else if err != nil {
-		return "", fmt.Errorf("batch %s: versions: %w", id, err)
-	}
+// lastVersionKey returns the inbox key of the last of the versions of file
+// in batch id recorded as js (the JSON list under keyVersions).
+func lastVersionKey(id, file, js string) (string, error) {
 	var vs []version
 	if err := json.Unmarshal([]byte(js), &vs); err != nil || len(vs) == 0 {
 		return "", fmt.Errorf("batch %s: versions of %s: %q", id, file, js)

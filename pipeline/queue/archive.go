@@ -1,0 +1,124 @@
+package queue
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"sort"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/sohoa-vn/sohoa/pipeline/bag"
+	"github.com/sohoa-vn/sohoa/storage"
+)
+
+// archivePuts is how many objects of a package are stored at once: the
+// package's last step waits on round trips to the store, not on the CPU.
+const archivePuts = 4
+
+// archive writes the bag at dir to the archive store under id/, with
+// retention ret. Objects already there that are not part of this bag, or
+// differ, are deleted first: they are left from an incomplete package (never
+// locked) that this one replaces. With ret set every unlocked object is
+// rewritten so that the whole package is locked; locked ones were written by
+// an earlier delivery of this same package and are kept, and must be equal.
+// Files listed in a manifest of the bag are not hashed again: the store
+// checks each body against the manifest's SHA-256 and refuses a mismatch.
+func (q *Queue) archive(ctx context.Context, id, dir string, ret *storage.Retention) error {
+	files, sums, err := bagFiles(dir, id)
+	if err != nil {
+		return err
+	}
+	sum := func(key string) (string, error) {
+		if s, ok := sums[key]; ok {
+			return s, nil
+		}
+		s, _, err := bag.HashFile(files[key])
+		return s, err
+	}
+	var old []string
+	if err := q.stores.Archive.List(ctx, id+"/", func(o storage.ObjectInfo) error { old = append(old, o.Key); return nil }); err != nil {
+		return err
+	}
+	for _, key := range old {
+		if _, ok := files[key]; ok && ret == nil {
+			info, err := q.stores.Archive.Stat(ctx, key)
+			if err != nil {
+				return err
+			}
+			if s, err := sum(key); err != nil {
+				return err
+			} else if s == info.SHA256 {
+				continue
+			}
+		}
+		if err := q.stores.Archive.Delete(ctx, key); err != nil && !errors.Is(err, storage.ErrLocked) {
+			return fmt.Errorf("replacing the incomplete package: %w", err)
+		}
+	}
+	keys := make([]string, 0, len(files))
+	for k := range files {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(archivePuts)
+	for _, key := range keys {
+		g.Go(func() error {
+			s, err := sum(key)
+			if err != nil {
+				return err
+			}
+			return putFile(gctx, q.stores.Archive, key, files[key], s, ret)
+		})
+	}
+	return g.Wait()
+}
+
+// bagFiles returns the files under dir by their key under prefix, and the
+// SHA-256 of those listed in a manifest or tag manifest of a bag under dir.
+func bagFiles(dir, prefix string) (files, sums map[string]string, err error) {
+	files, sums = map[string]string{}, map[string]string{}
+	err = filepath.WalkDir(dir, func(p string, de fs.DirEntry, err error) error {
+		if err != nil || de.IsDir() {
+			return err
+		}
+		rel, err := filepath.Rel(dir, p)
+		if err != nil {
+			return err
+		}
+		key := path.Join(prefix, filepath.ToSlash(rel))
+		files[key] = p
+		if n := de.Name(); n == "manifest-sha256.txt" || n == "tagmanifest-sha256.txt" {
+			m, err := bag.ReadManifest(p)
+			if err != nil {
+				return err
+			}
+			for f, s := range m {
+				sums[path.Join(path.Dir(key), f)] = s
+			}
+		}
+		return nil
+	})
+	return files, sums, err
+}
+
+// putFile stores the file name, whose SHA-256 is sum, under key; an equal
+// object already there is kept, a different one is an error.
+func putFile(ctx context.Context, s storage.Store, key, name, sum string, ret *storage.Retention) error {
+	f, err := os.Open(name)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return err
+	}
+	_, err = s.Put(ctx, key, f, fi.Size(), storage.PutOptions{SHA256: sum, Retention: ret})
+	return err
+}
