@@ -93,6 +93,9 @@ func (q *Queue) fetch(ctx context.Context, id string, m *meta) (*pipeline.Batch,
 // again (localCopies); the recorded sums and versions of all the files are
 // read in one round trip.
 func (q *Queue) fetchFiles(ctx context.Context, id, dir string, files []string) (map[string]pipeline.Original, error) {
+	if len(files) == 0 {
+		return map[string]pipeline.Original{}, nil
+	}
 	pipe := q.rdb.Pipeline()
 	sums := pipe.HMGet(ctx, keyFiles(id), files...)
 	vers := pipe.HMGet(ctx, keyVersions(id), files...)

@@ -49,7 +49,7 @@ func (q *Queue) ReplacePage(ctx context.Context, id string, doc, page int, scan 
 	defer os.RemoveAll(tmp)
 	dir := filepath.Join(tmp, id)
 	others := slices.DeleteFunc(slices.Clone(files), func(f string) bool { return f == file })
-	if err := q.fetchFiles(ctx, id, dir, others); err != nil {
+	if _, err := q.fetchFiles(ctx, id, dir, others); err != nil {
 		return nil, err
 	}
 	dst := filepath.Join(dir, filepath.FromSlash(file))
