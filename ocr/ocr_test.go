@@ -529,3 +529,32 @@ func TestHalve(t *testing.T) {
 		t.Errorf("pixels %v, want [30 50]", h.Pix)
 	}
 }
+
+// TestOrientationSparsePage checks that a page with text in its top part only, turned, is
+// decided from windows with text, without classifying the whole page.
+func TestOrientationSparsePage(t *testing.T) {
+	samples, images := loadSamples(t)
+	e := newTestEngine(t)
+	ctx := context.Background()
+	for _, s := range samples {
+		up := cloneGray(rotateGray(restoreOrientation(images[s.Name], s.RotationDeg), -s.SkewDeg))
+		b := up.Bounds()
+		// Keep the top quarter (heading and first lines); the rest becomes paper.
+		draw.Draw(up, image.Rect(b.Min.X, b.Min.Y+b.Dy()/4, b.Max.X, b.Max.Y), image.NewUniform(color.Gray{0xff}), image.Point{}, draw.Src)
+		for _, deg := range []int{0, 90, 180} {
+			before := e.osd.pixels
+			o, err := e.DetectOrientation(ctx, turn(up, deg))
+			if err != nil {
+				t.Fatal(err)
+			}
+			px := e.osd.pixels - before
+			t.Logf("%s turned %d°: %d° (confidence %.1f), %.0f%% of the page classified", s.Name, deg, o.Degrees, o.Confidence, 100*float64(px)/float64(b.Dx()*b.Dy()))
+			if o.Degrees != deg {
+				t.Errorf("%s turned %d°: orientation %d° (confidence %.2f)", s.Name, deg, o.Degrees, o.Confidence)
+			}
+			if px >= int64(b.Dx()*b.Dy())/2 {
+				t.Errorf("%s turned %d°: %d pixels classified, the whole page of %d looked at", s.Name, deg, px, b.Dx()*b.Dy())
+			}
+		}
+	}
+}
