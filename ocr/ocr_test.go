@@ -558,3 +558,89 @@ func TestOrientationSparsePage(t *testing.T) {
 		}
 	}
 }
+
+// TestRecognitionScale checks which pages are reduced for Tesseract, and by how much.
+func TestRecognitionScale(t *testing.T) {
+	for _, tt := range []struct {
+		target, dpi, want float64
+	}{
+		{0, 300, 1},
+		{200, 300, 200 / 300.0},
+		{200, 0, 1},
+		{200, 200, 1},
+		{200, 1.04 * 200, 1},
+		{250, 300, 250 / 300.0},
+		{250, 600, 250 / 600.0},
+		{-1, 600, 1},
+	} {
+		if got := (Options{RecognitionDPI: tt.target}).recognitionScale(tt.dpi); math.Abs(got-tt.want) > 1e-9 {
+			t.Errorf("RecognitionDPI %v, page %v dpi: scale %v, want %v", tt.target, tt.dpi, got, tt.want)
+		}
+	}
+}
+
+// TestRecognizeAtBoxes checks that the words of a 300-dpi page read at the recognition
+// resolution have their boxes in the page's own coordinates: on the words read alike, they
+// cover the boxes found at 300 dpi.
+func TestRecognizeAtBoxes(t *testing.T) {
+	samples, images := loadSamples(t)
+	var s sample
+	for _, c := range samples {
+		if c.DPI == 300 {
+			s = c
+			break
+		}
+	}
+	if s.DPI != 300 {
+		t.Fatal("no 300-dpi sample")
+	}
+	straight := rotateGray(restoreOrientation(images[s.Name], s.RotationDeg), -s.SkewDeg)
+	const dpi = 200
+	e, err := NewEngine(Options{RecognitionDPI: dpi})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	ctx := context.Background()
+	full, err := e.Recognize(ctx, straight)
+	if err != nil {
+		t.Fatal(err)
+	}
+	reduced, err := e.RecognizeAt(ctx, straight, 300)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkResult(t, reduced, straight.Bounds())
+	at := map[string][]image.Rectangle{}
+	for _, w := range full.Words {
+		at[w.Text] = append(at[w.Text], w.Box)
+	}
+	var matched, aligned int
+	for _, w := range reduced.Words {
+		best := 0.0
+		for _, b := range at[w.Text] {
+			best = max(best, iou(w.Box, b))
+		}
+		if len(at[w.Text]) > 0 {
+			matched++
+			if best >= 0.7 {
+				aligned++
+			}
+		}
+	}
+	t.Logf("%s: %d words at 300 dpi, %d at %d dpi; %d read alike, %d of them with IoU >= 0.7", s.Name, len(full.Words), len(reduced.Words), dpi, matched, aligned)
+	if matched < len(full.Words)*9/10 || aligned < matched*95/100 {
+		t.Errorf("%d of %d words read alike, %d of them aligned (want 90%% and 95%%)", matched, len(full.Words), aligned)
+	}
+}
+
+// iou is the intersection over union of two boxes.
+func iou(a, b image.Rectangle) float64 {
+	in := a.Intersect(b)
+	i := float64(in.Dx() * in.Dy())
+	u := float64(a.Dx()*a.Dy()+b.Dx()*b.Dy()) - i
+	if u <= 0 {
+		return 0
+	}
+	return i / u
+}
