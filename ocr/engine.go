@@ -62,14 +62,21 @@ func NewEngine(opts Options) (*Engine, error) {
 	return e, nil
 }
 
-// Recognize finds the words on img.
+// Recognize finds the words on img, at img's resolution (see RecognizeAt).
+func (e *Engine) Recognize(ctx context.Context, img image.Image) (*Result, error) {
+	return e.RecognizeAt(ctx, img, 0)
+}
+
+// RecognizeAt finds the words on img, a page of dpi dots per inch (0 when unknown). A page
+// of more than Options.RecognitionDPI, when set, is reduced to it for Tesseract; the word boxes
+// are still in img's coordinates.
 //
 // Tesseract reads a gray copy of img from which the Engine's Dropout inks are removed; img
 // itself is not changed. The words then go into NĐ 30 reading order and junk words are
 // marked (see Word.Region and Word.Junk), unless Options.Skip says otherwise.
 // Word boxes are in img's coordinates. ctx is checked before recognition starts; a
 // recognition under way is not interrupted.
-func (e *Engine) Recognize(ctx context.Context, img image.Image) (*Result, error) {
+func (e *Engine) RecognizeAt(ctx context.Context, img image.Image, dpi float64) (*Result, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("ocr: recognize: %w", err)
 	}
@@ -86,7 +93,7 @@ func (e *Engine) Recognize(ctx context.Context, img image.Image) (*Result, error
 	e.buf = appendBMP(e.buf[:0], g)
 	times.Image = time.Since(t0)
 	t0 = time.Now()
-	boxes, err := e.tess.words(e.buf)
+	boxes, err := e.tess.words(e.buf, e.opts.recognitionScale(dpi))
 	if err != nil {
 		return nil, fmt.Errorf("ocr: recognize: %w", err)
 	}

@@ -529,3 +529,118 @@ func TestHalve(t *testing.T) {
 		t.Errorf("pixels %v, want [30 50]", h.Pix)
 	}
 }
+
+// TestOrientationSparsePage checks that a page with text in its top part only, turned, is
+// decided from windows with text, without classifying the whole page.
+func TestOrientationSparsePage(t *testing.T) {
+	samples, images := loadSamples(t)
+	e := newTestEngine(t)
+	ctx := context.Background()
+	for _, s := range samples {
+		up := cloneGray(rotateGray(restoreOrientation(images[s.Name], s.RotationDeg), -s.SkewDeg))
+		b := up.Bounds()
+		// Keep the top quarter (heading and first lines); the rest becomes paper.
+		draw.Draw(up, image.Rect(b.Min.X, b.Min.Y+b.Dy()/4, b.Max.X, b.Max.Y), image.NewUniform(color.Gray{0xff}), image.Point{}, draw.Src)
+		for _, deg := range []int{0, 90, 180} {
+			before := e.osd.pixels
+			o, err := e.DetectOrientation(ctx, turn(up, deg))
+			if err != nil {
+				t.Fatal(err)
+			}
+			px := e.osd.pixels - before
+			t.Logf("%s turned %d°: %d° (confidence %.1f), %.0f%% of the page classified", s.Name, deg, o.Degrees, o.Confidence, 100*float64(px)/float64(b.Dx()*b.Dy()))
+			if o.Degrees != deg {
+				t.Errorf("%s turned %d°: orientation %d° (confidence %.2f)", s.Name, deg, o.Degrees, o.Confidence)
+			}
+			if px >= int64(b.Dx()*b.Dy())/2 {
+				t.Errorf("%s turned %d°: %d pixels classified, the whole page of %d looked at", s.Name, deg, px, b.Dx()*b.Dy())
+			}
+		}
+	}
+}
+
+// TestRecognitionScale checks which pages are reduced for Tesseract, and by how much.
+func TestRecognitionScale(t *testing.T) {
+	for _, tt := range []struct {
+		target, dpi, want float64
+	}{
+		{0, 300, 1},
+		{200, 300, 200 / 300.0},
+		{200, 0, 1},
+		{200, 200, 1},
+		{200, 1.04 * 200, 1},
+		{250, 300, 250 / 300.0},
+		{250, 600, 250 / 600.0},
+		{-1, 600, 1},
+	} {
+		if got := (Options{RecognitionDPI: tt.target}).recognitionScale(tt.dpi); math.Abs(got-tt.want) > 1e-9 {
+			t.Errorf("RecognitionDPI %v, page %v dpi: scale %v, want %v", tt.target, tt.dpi, got, tt.want)
+		}
+	}
+}
+
+// TestRecognizeAtBoxes checks that the words of a 300-dpi page read at the recognition
+// resolution have their boxes in the page's own coordinates: on the words read alike, they
+// cover the boxes found at 300 dpi.
+func TestRecognizeAtBoxes(t *testing.T) {
+	samples, images := loadSamples(t)
+	var s sample
+	for _, c := range samples {
+		if c.DPI == 300 {
+			s = c
+			break
+		}
+	}
+	if s.DPI != 300 {
+		t.Fatal("no 300-dpi sample")
+	}
+	straight := rotateGray(restoreOrientation(images[s.Name], s.RotationDeg), -s.SkewDeg)
+	const dpi = 200
+	e, err := NewEngine(Options{RecognitionDPI: dpi})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	ctx := context.Background()
+	full, err := e.Recognize(ctx, straight)
+	if err != nil {
+		t.Fatal(err)
+	}
+	reduced, err := e.RecognizeAt(ctx, straight, 300)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkResult(t, reduced, straight.Bounds())
+	at := map[string][]image.Rectangle{}
+	for _, w := range full.Words {
+		at[w.Text] = append(at[w.Text], w.Box)
+	}
+	var matched, aligned int
+	for _, w := range reduced.Words {
+		best := 0.0
+		for _, b := range at[w.Text] {
+			best = max(best, iou(w.Box, b))
+		}
+		if len(at[w.Text]) > 0 {
+			matched++
+			if best >= 0.7 {
+				aligned++
+			}
+		}
+	}
+	t.Logf("%s: %d words at 300 dpi, %d at %d dpi; %d read alike, %d of them with IoU >= 0.7", s.Name, len(full.Words), len(reduced.Words), dpi, matched, aligned)
+	if matched < len(full.Words)*9/10 || aligned < matched*95/100 {
+		t.Errorf("%d of %d words read alike, %d of them aligned (want 90%% and 95%%)", matched, len(full.Words), aligned)
+	}
+}
+
+// iou is the intersection over union of two boxes.
+func iou(a, b image.Rectangle) float64 {
+	in := a.Intersect(b)
+	i := float64(in.Dx() * in.Dy())
+	u := float64(a.Dx()*a.Dy()+b.Dx()*b.Dy()) - i
+	if u <= 0 {
+		return 0
+	}
+	return i / u
+}

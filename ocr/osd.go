@@ -37,6 +37,7 @@ import (
 	"fmt"
 	"image"
 	"os"
+	"slices"
 	"strconv"
 	"unsafe"
 )
@@ -44,15 +45,20 @@ import (
 // Orientation detection classifies character blobs in each of the four orientations, by
 // default up to 250 of them, which costs about as much as recognising a third of the page,
 // whatever the resolution. DetectOrientation therefore classifies at most 5×osdMinCharacters
-// blobs (Tesseract's min_characters_to_try), and first looks only at the middle of the page, a
-// window of osdWindow of its width and height; it looks at the whole page only when that window
-// gives a confidence below osdRetryConfidence (too little text in it, or unclear).
-// Measured on the 4 samples in all 4 turns and 40 generated pages: no page wrong, 0.24 s a page
-// instead of 0.42 s with Tesseract's default of 50.
+// blobs (Tesseract's min_characters_to_try), and looks at windows of osdWindow of the page's
+// width and height before it looks at the whole page: first the middle of the page, then the
+// windows of a 3×3 grid with the most text (most edges between ink and paper), at most
+// osdMaxWindows in all, skipping windows with less text than osdMinWindowEdges. The first window
+// whose confidence reaches osdRetryConfidence decides; so do windows that agree and whose
+// confidences add up to it while none of them points elsewhere with a confidence of 1 or more.
+// Only when no window decides is the whole page classified, which costs about three times as much
+// on a 300-dpi page (0.7 s instead of 0.2 s). A page without text in any window is not
+// classified at all: Tesseract would find too little text to decide.
 const (
 	osdWindow          = 0.3
 	osdRetryConfidence = 3
 	osdMinCharacters   = 20
+	osdMaxWindows      = 4
 )
 
 // osdMaxSide is the longest side, in pixels, of the page orientation detection works on.
@@ -63,6 +69,8 @@ const osdMaxSide = 4000
 // osdAPI is a Tesseract instance loaded with the "osd" data.
 type osdAPI struct {
 	h *C.TessBaseAPI
+	// pixels counts the pixels classified so far, for tests of what detection looks at.
+	pixels int64
 }
 
 func newOSD(tessdataDir string) (*osdAPI, error) {
@@ -127,13 +135,98 @@ func (e *Engine) DetectOrientation(ctx context.Context, img image.Image) (Orient
 	ppi := int(float64(max(b.Dx(), b.Dy())) / 11.69)
 	ppi = max(70, min(ppi, 2400))
 
-	w, h := int(float64(b.Dx())*osdWindow), int(float64(b.Dy())*osdWindow)
-	win := image.Rect(0, 0, w, h).Add(b.Min).Add(image.Pt((b.Dx()-w)/2, (b.Dy()-h)/2))
-	o, err := e.osd.detect(g.SubImage(win).(*image.Gray), ppi)
-	if err != nil || o.Confidence >= osdRetryConfidence {
-		return o, err
+	wins := osdWindows(g)
+	if len(wins) == 0 {
+		return Orientation{}, nil // no text anywhere: too little to decide
+	}
+	votes := map[int]float64{}
+	for _, win := range wins {
+		o, err := e.osd.detect(g.SubImage(win).(*image.Gray), ppi)
+		if err != nil || o.Confidence >= osdRetryConfidence {
+			return o, err
+		}
+		if o.Confidence >= 1 {
+			votes[o.Degrees] += o.Confidence
+		}
+		if len(votes) == 1 && votes[o.Degrees] >= osdRetryConfidence {
+			return Orientation{Degrees: o.Degrees, Confidence: votes[o.Degrees]}, nil
+		}
 	}
 	return e.osd.detect(g, ppi)
+}
+
+// osdMinWindowEdges is the least number of ink edges, counted by osdWindows on every
+// osdEdgeRowStep-th row, that a window needs to be tried: about two words of print at 300 dpi.
+const (
+	osdMinWindowEdges = 60
+	osdEdgeRowStep    = 4
+)
+
+// osdInkLevels are the lowest and highest gray levels osdWindows takes as its ink threshold.
+var osdInkLevels = [2]int{96, 160}
+
+// osdWindows returns the windows of g, each osdWindow of its width and height, in which
+// DetectOrientation looks for text: the middle of the page, when it has text, then the windows of a
+// 3×3 grid over the page in decreasing order of text, at most osdMaxWindows in all. Text is
+// counted as edges from paper to ink (Otsu's threshold, within osdInkLevels) on every osdEdgeRowStep-th row, which
+// solid dark areas (scanner borders, pictures) have few of.
+func osdWindows(g *image.Gray) []image.Rectangle {
+	b := g.Bounds()
+	w, h := int(float64(b.Dx())*osdWindow), int(float64(b.Dy())*osdWindow)
+	if w == 0 || h == 0 {
+		return nil
+	}
+	// Otsu's threshold, kept between osdInkLevels: on a page mostly of blank paper it would
+	// separate shades of paper rather than ink from paper.
+	thresh, _ := otsu(g)
+	thresh = max(osdInkLevels[0], min(thresh, osdInkLevels[1]))
+	// edges counts the paper-to-ink edges in r.
+	edges := func(r image.Rectangle) int {
+		n := 0
+		for y := r.Min.Y; y < r.Max.Y; y += osdEdgeRowStep {
+			row := g.Pix[g.PixOffset(r.Min.X, y):g.PixOffset(r.Max.X, y)]
+			ink := true
+			for _, v := range row {
+				dark := int(v) < thresh
+				if dark && !ink {
+					n++
+				}
+				ink = dark
+			}
+		}
+		return n
+	}
+	at := func(cx, cy float64) image.Rectangle {
+		x := b.Min.X + int(cx*float64(b.Dx())) - w/2
+		y := b.Min.Y + int(cy*float64(b.Dy())) - h/2
+		return image.Rect(x, y, x+w, y+h).Intersect(b)
+	}
+	type cand struct {
+		r image.Rectangle
+		n int
+	}
+	var grid []cand
+	for _, cy := range []float64{0.2, 0.5, 0.8} {
+		for _, cx := range []float64{0.2, 0.5, 0.8} {
+			if cx == 0.5 && cy == 0.5 {
+				continue
+			}
+			r := at(cx, cy)
+			grid = append(grid, cand{r, edges(r)})
+		}
+	}
+	slices.SortStableFunc(grid, func(a, c cand) int { return c.n - a.n })
+	var wins []image.Rectangle
+	if mid := at(0.5, 0.5); edges(mid) >= osdMinWindowEdges {
+		wins = append(wins, mid)
+	}
+	for _, c := range grid {
+		if len(wins) == osdMaxWindows || c.n < osdMinWindowEdges {
+			break
+		}
+		wins = append(wins, c.r)
+	}
+	return wins
 }
 
 // detect runs orientation detection on g, of ppi dots per inch.
@@ -144,6 +237,7 @@ func (o *osdAPI) detect(g *image.Gray, ppi int) (Orientation, error) {
 	}
 	var deg C.int
 	var conf C.float
+	o.pixels += int64(b.Dx()) * int64(b.Dy())
 	r := C.sohoa_osd_detect(o.h, (*C.l_uint8)(unsafe.Pointer(&g.Pix[0])),
 		C.int(b.Dx()), C.int(b.Dy()), C.int(g.Stride), C.int(ppi), &deg, &conf)
 	switch r {

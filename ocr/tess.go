@@ -6,12 +6,19 @@ package ocr
 #include <leptonica/allheaders.h>
 #include <tesseract/capi.h>
 
-// sohoa_set_image hands Tesseract the image encoded in buf (a BMP) and sets the resolution to
-// 70 dpi when the image carries none, as gosseract did. It returns 0 on success, 1 when
-// Leptonica cannot read buf.
-static int sohoa_set_image(TessBaseAPI *h, const l_uint8 *buf, size_t n) {
+// sohoa_set_image hands Tesseract the image encoded in buf (a BMP), reduced by scale when
+// scale is below 1 (Leptonica's pixScale: linear interpolation and sharpening), and sets the
+// resolution to 70 dpi when the image carries none, as gosseract did. It returns 0 on success,
+// 1 when Leptonica cannot read buf or reduce it.
+static int sohoa_set_image(TessBaseAPI *h, const l_uint8 *buf, size_t n, float scale) {
 	PIX *pix = pixReadMem(buf, n);
 	if (pix == NULL) return 1;
+	if (scale < 1) {
+		PIX *small = pixScale(pix, scale, scale);
+		pixDestroy(&pix);
+		if (small == NULL) return 1;
+		pix = small;
+	}
 	TessBaseAPISetImage2(h, pix);
 	pixDestroy(&pix);
 	if (TessBaseAPIGetSourceYResolution(h) < 70) TessBaseAPISetSourceResolution(h, 70);
@@ -53,6 +60,7 @@ import (
 	"errors"
 	"fmt"
 	"image"
+	"math"
 	"unsafe"
 )
 
@@ -128,13 +136,15 @@ func (t *tessAPI) close() {
 	t.h = nil
 }
 
-// words recognises the image encoded in bmp (see appendBMP) and returns its words in
-// Tesseract's order, blocks without words left out.
-func (t *tessAPI) words(bmp []byte) ([]tessBox, error) {
+// words recognises the image encoded in bmp (see appendBMP), reduced by scale when scale is
+// below 1, and returns its words in Tesseract's order, blocks without words left out. Word
+// boxes are in the coordinates of bmp's image, whatever the scale: the reduced image's boxes are
+// scaled back and rounded outwards.
+func (t *tessAPI) words(bmp []byte, scale float64) ([]tessBox, error) {
 	if len(bmp) == 0 {
 		return nil, errors.New("empty image")
 	}
-	if C.sohoa_set_image(t.h, (*C.l_uint8)(unsafe.Pointer(&bmp[0])), C.size_t(len(bmp))) != 0 {
+	if C.sohoa_set_image(t.h, (*C.l_uint8)(unsafe.Pointer(&bmp[0])), C.size_t(len(bmp)), C.float(scale)) != 0 {
 		return nil, errors.New("Leptonica cannot read the page image")
 	}
 	defer C.TessBaseAPIClear(t.h)
@@ -154,7 +164,7 @@ func (t *tessAPI) words(bmp []byte) ([]tessBox, error) {
 	var w C.sohoa_word
 	for C.sohoa_next_word(ri, &w) != 0 {
 		b := tessBox{
-			Box:        image.Rect(int(w.x1), int(w.y1), int(w.x2), int(w.y2)),
+			Box:        scaleBack(image.Rect(int(w.x1), int(w.y1), int(w.x2), int(w.y2)), scale),
 			Confidence: float64(w.conf),
 			Block:      int(w.block),
 			Paragraph:  int(w.para),
@@ -168,4 +178,14 @@ func (t *tessAPI) words(bmp []byte) ([]tessBox, error) {
 		out = append(out, b)
 	}
 	return out, nil
+}
+
+// scaleBack returns r, a box on an image reduced by scale, in the coordinates of the image
+// before reduction, rounded outwards. A scale of 1 or more returns r.
+func scaleBack(r image.Rectangle, scale float64) image.Rectangle {
+	if scale >= 1 || scale <= 0 {
+		return r
+	}
+	return image.Rect(int(math.Floor(float64(r.Min.X)/scale)), int(math.Floor(float64(r.Min.Y)/scale)),
+		int(math.Ceil(float64(r.Max.X)/scale)), int(math.Ceil(float64(r.Max.Y)/scale)))
 }

@@ -165,7 +165,13 @@ func Normalize(ctx context.Context, eng *ocr.Engine, img image.Image) (image.Ima
 	}
 	if _, crop := normalize.CropBorders(gray); crop != gray.Bounds() {
 		g.Crop, g.Cropped = crop, true
-		apply(func(m image.Image) (image.Image, error) { return normalize.Crop(m, crop), nil })
+		// The gray copy is cropped too rather than converted again from the cropped colour.
+		img = normalize.Crop(img, crop)
+		if gi, ok := img.(*image.Gray); ok {
+			gray = gi
+		} else {
+			gray = normalize.Crop(gray, crop).(*image.Gray)
+		}
 	}
 	return img, gray, g, nil
 }
@@ -217,7 +223,11 @@ func ProcessPage(ctx context.Context, eng *ocr.Engine, batchDir string, pg *Page
 
 	t0 = time.Now()
 	// The engine reads the colour image: its colour dropout needs the hues.
-	r, err := eng.Recognize(ctx, norm)
+	dpi := opts.DPI
+	if dpi == 0 {
+		dpi = pg.DPI
+	}
+	r, err := eng.RecognizeAt(ctx, norm, dpi)
 	if err != nil {
 		return fail(StageOCR, err)
 	}
