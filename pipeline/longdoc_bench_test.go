@@ -20,7 +20,7 @@ import (
 // longDocPages returns n small text pages for the long-document benchmark: the eight bands of
 // the sample qd-chinh-ly-p01 halved (1240×219 pixels, 8-bit gray; recorded as 200 dpi, the
 // least TT 05 accepts), in turn.
-func longDocPages(b *testing.B, n int) []*image.Gray {
+func longDocPages(b testing.TB, n int) []*image.Gray {
 	b.Helper()
 	img, _, err := scan.Decode("../testdata/samples/qd-chinh-ly-p01.jpg", 1)
 	if err != nil {
