@@ -342,11 +342,20 @@ func (r *runner) keep(st *docState, res *PageResult) error {
 		}
 		st.spool = sp
 	}
-	sr, err := st.spool.Put(res.Image.Data)
+	return res.Spill(st.spool)
+}
+
+// Spill moves the page's encoded image into sp: Spilled is set and
+// Image.Data released. A page already spilled, or without image, is left as it is.
+func (r *PageResult) Spill(sp *pdfa.Spool) error {
+	if r.Spilled != nil || len(r.Image.Data) == 0 {
+		return nil
+	}
+	sr, err := sp.Put(r.Image.Data)
 	if err != nil {
 		return err
 	}
-	res.Spilled, res.Image.Data = sr, nil
+	r.Spilled, r.Image.Data = sr, nil
 	return nil
 }
 
