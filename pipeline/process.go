@@ -348,14 +348,11 @@ func (r *runner) keep(st *docState, res *PageResult) error {
 // Spill moves the page's encoded image into sp: Spilled is set and
 // Image.Data released. A page already spilled, or without image, is left as it is.
 func (r *PageResult) Spill(sp *pdfa.Spool) error {
-	if r.Spilled != nil || len(r.Image.Data) == 0 {
-		return nil
-	}
-	sr, err := sp.Put(r.Image.Data)
-	if err != nil {
+	p := pdfa.Page{Image: r.Image, Spilled: r.Spilled}
+	if err := sp.Spill(&p); err != nil {
 		return err
 	}
-	r.Spilled, r.Image.Data = sr, nil
+	r.Image, r.Spilled = p.Image, p.Spilled
 	return nil
 }
 

@@ -47,9 +47,9 @@ func (s *Spool) Put(data []byte) (*io.SectionReader, error) {
 }
 
 // Spill moves page p's encoded image into the spool: p.Spilled is set and
-// p.Image.Data released. A page already spilled is left as it is.
+// p.Image.Data released. A page already spilled, or without image, is left as it is.
 func (s *Spool) Spill(p *Page) error {
-	if p.Spilled != nil {
+	if p.Spilled != nil || len(p.Image.Data) == 0 {
 		return nil
 	}
 	r, err := s.Put(p.Image.Data)
