@@ -190,7 +190,7 @@ func archiveFields(f *File, d *Document) map[string]string {
 // layer reads like the .txt file.
 func pdfPage(p *PageResult) pdfa.Page {
 	// Scanners record square pixels; the page's resolution is used for both axes.
-	pp := pdfa.Page{Image: p.Image, DPIX: p.Page.DPI, DPIY: p.Page.DPI}
+	pp := pdfa.Page{Image: p.Image, Spilled: p.Spilled, DPIX: p.Page.DPI, DPIY: p.Page.DPI}
 	for _, wd := range p.OCR.Words {
 		if wd.Junk {
 			continue

@@ -20,7 +20,7 @@ import (
 // longDocPages returns n small text pages for the long-document benchmark: the eight bands of
 // the sample qd-chinh-ly-p01 halved (1240×219 pixels, 8-bit gray; recorded as 200 dpi, the
 // least TT 05 accepts), in turn.
-func longDocPages(b *testing.B, n int) []*image.Gray {
+func longDocPages(b testing.TB, n int) []*image.Gray {
 	b.Helper()
 	img, _, err := scan.Decode("../testdata/samples/qd-chinh-ly-p01.jpg", 1)
 	if err != nil {
@@ -85,10 +85,13 @@ func peakRSS(b *testing.B) int64 {
 }
 
 // BenchmarkLongDocument runs process (2 workers) on one document of 300 pages stored as one
-// multi-page TIFF, on the same 300 pages as single-page TIFFs, and on the first 30 pages as one
-// TIFF, and reports the peak resident size of the process (RSS-MB) and the CPU per page
-// (cpu-ms/page) of each, with the ratios of the multi-page run to the single files. Before the
-// fix every page of the TIFF read and hashed the whole file.
+// multi-page TIFF, on the same 300 pages as single-page TIFFs, on the first 20 pages as one
+// TIFF, and on the 300-page TIFF again with every encoded page held in memory until the PDF is
+// written (SpillBytes -1, as before pages spilled), and reports the peak resident size of the
+// process (RSS-MB), per worker (RSS/worker-MB), and the CPU per page (cpu-ms/page) of each, with
+// the ratios of the multi-page run to the single files (before the fix every page of the TIFF
+// read and hashed the whole file), of the 300-page document to the 20-page one (flat with
+// document length: 1.0) and of the held run to the spilled one.
 func BenchmarkLongDocument(b *testing.B) {
 	const n = 300
 	pages := longDocPages(b, n)
@@ -103,7 +106,7 @@ func BenchmarkLongDocument(b *testing.B) {
 		}
 	}
 	write("multi/H49.64.33.2025.01.LONG/1/doc.tif", multiTIFF(pages, 200))
-	write("short/H49.64.33.2025.01.LONG/1/doc.tif", multiTIFF(pages[:n/10], 200))
+	write("short/H49.64.33.2025.01.LONG/1/doc.tif", multiTIFF(pages[:20], 200))
 	for i, p := range pages {
 		write(fmt.Sprintf("single/H49.64.33.2025.01.LONG/1/p%03d.tif", i+1), multiTIFF([]*image.Gray{p}, 200))
 	}
@@ -112,14 +115,14 @@ func BenchmarkLongDocument(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer eng.Close()
-	run := func(name string) (rss int64, cpuPerPage time.Duration) {
+	run := func(name string, spill int64) (rss int64, cpuPerPage time.Duration) {
 		batch, err := Load(context.Background(), filepath.Join(dir, name), LoadOptions{})
 		if err != nil {
 			b.Fatal(err)
 		}
 		resetPeakRSS(b)
 		c0 := processCPU()
-		rep, err := Process(context.Background(), batch, b.TempDir(), Options{Workers: benchWorkers, Engines: eng})
+		rep, err := Process(context.Background(), batch, b.TempDir(), Options{Workers: benchWorkers, Engines: eng, SpillBytes: spill})
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -129,16 +132,23 @@ func BenchmarkLongDocument(b *testing.B) {
 		return peakRSS(b), (processCPU() - c0) / time.Duration(batch.Pages())
 	}
 	for b.Loop() {
-		singleRSS, singleCPU := run("single")
-		multiRSS, multiCPU := run("multi")
-		shortRSS, shortCPU := run("short")
-		b.ReportMetric(float64(multiRSS)/(1<<20), "multi-RSS-MB")
-		b.ReportMetric(float64(singleRSS)/(1<<20), "single-RSS-MB")
-		b.ReportMetric(float64(shortRSS)/(1<<20), "30p-RSS-MB")
+		singleRSS, singleCPU := run("single", 0)
+		multiRSS, multiCPU := run("multi", 0)
+		shortRSS, shortCPU := run("short", 0)
+		heldRSS, _ := run("multi", -1)
+		mb := func(v int64) float64 { return float64(v) / (1 << 20) }
+		b.ReportMetric(mb(multiRSS), "multi-RSS-MB")
+		b.ReportMetric(mb(multiRSS)/benchWorkers, "multi-RSS/worker-MB")
+		b.ReportMetric(mb(singleRSS), "single-RSS-MB")
+		b.ReportMetric(mb(shortRSS), "20p-RSS-MB")
+		b.ReportMetric(mb(shortRSS)/benchWorkers, "20p-RSS/worker-MB")
+		b.ReportMetric(mb(heldRSS), "held-RSS-MB")
 		b.ReportMetric(float64(multiCPU.Milliseconds()), "multi-cpu-ms/page")
 		b.ReportMetric(float64(singleCPU.Milliseconds()), "single-cpu-ms/page")
-		b.ReportMetric(float64(shortCPU.Milliseconds()), "30p-cpu-ms/page")
+		b.ReportMetric(float64(shortCPU.Milliseconds()), "20p-cpu-ms/page")
 		b.ReportMetric(float64(multiRSS)/float64(singleRSS), "RSS-multi/single")
+		b.ReportMetric(float64(multiRSS)/float64(shortRSS), "RSS-300p/20p")
+		b.ReportMetric(float64(heldRSS)/float64(multiRSS), "RSS-held/spilled")
 		b.ReportMetric(float64(multiCPU)/float64(singleCPU), "cpu-multi/single")
 	}
 }

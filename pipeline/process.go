@@ -6,7 +6,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
+	"os"
 	"path"
 	"path/filepath"
 	"runtime"
@@ -48,6 +50,12 @@ type Options struct {
 	// Isolated allows documents whose pages carry a secrecy mark (MẬT, TỐI MẬT, TUYỆT
 	// MẬT); set only on an isolated installation. Otherwise such a document fails.
 	Isolated bool
+	// SpillBytes bounds the encoded page images held in memory at once by the
+	// documents in progress: a page that would pass it goes to its document's
+	// spill file in the run's work folder, read back when the PDF is written,
+	// so memory does not grow with document length. 0 means
+	// DefaultSpillBytesPerWorker times Workers; negative, never spill.
+	SpillBytes int64
 	// AuditTrail, when set, is the batch's audit trail so far (JSON lines,
 	// package pipeline/audit), written as AuditTrailFile, a tag file covered by
 	// the tag manifest.
@@ -60,6 +68,10 @@ type Options struct {
 
 // vietnamTime is the zone of the dates written into the PDFs (+07:00).
 var vietnamTime = time.FixedZone("+07:00", 7*3600)
+
+// DefaultSpillBytesPerWorker is the default share of Options.SpillBytes per
+// worker: about a dozen encoded pages of a 300-dpi A4 scan.
+const DefaultSpillBytesPerWorker = 4 << 20
 
 // AuditTrailFile is where a package holds its batch's audit trail.
 const AuditTrailFile = "metadata/audit-trail.jsonl"
@@ -90,6 +102,9 @@ func (o *Options) defaults() {
 	}
 	if o.Logger == nil {
 		o.Logger = slog.Default()
+	}
+	if o.SpillBytes == 0 {
+		o.SpillBytes = DefaultSpillBytesPerWorker * int64(o.Workers)
 	}
 }
 
@@ -175,6 +190,7 @@ type Packager struct {
 	start      time.Time
 	originals  map[string]Original // by file, as hashed when read for processing
 	inspection *bag.Entry          // the inspection record written, if any
+	work       string              // the run's work folder (spill files, PDFs before they enter the bag)
 }
 
 // NewPackager starts the package of b at outDir/<batch id>, written in a
@@ -189,9 +205,19 @@ func NewPackager(b *Batch, outDir string, opts Options) (*Packager, error) {
 	if err != nil {
 		return nil, err
 	}
+	work, err := os.MkdirTemp(outDir, "."+b.ID+".work-")
+	if err != nil {
+		w.Abort()
+		return nil, fmt.Errorf("batch %s: work folder: %w", b.ID, err)
+	}
 	return &Packager{b: b, opts: opts, w: w, rep: rep, rec: newRecord(b, opts, start), start: start,
-		originals: map[string]Original{}}, nil
+		originals: map[string]Original{}, work: work}, nil
 }
+
+// WorkDir is the package's work folder, next to the package (never among the
+// originals), removed by Finish and Abort: documents' spill files and PDFs
+// before they enter the package are written there.
+func (p *Packager) WorkDir() string { return p.work }
 
 // DocumentOptions returns the options the documents of this package are built with.
 func (p *Packager) DocumentOptions() DocumentOptions { return p.opts.DocumentOptions(p.start) }
@@ -205,8 +231,11 @@ func (o Options) DocumentOptions(start time.Time) DocumentOptions {
 		OCREngine: fmt.Sprintf("Tesseract %s (%s)", ocr.Version(), o.Languages), Signer: o.Signer, Isolated: o.Isolated}
 }
 
-// Abort discards the package if Finish has not been called.
-func (p *Packager) Abort() { p.w.Abort() }
+// Abort discards the package if Finish has not been called, and the work folder.
+func (p *Packager) Abort() {
+	p.w.Abort()
+	os.RemoveAll(p.work)
+}
 
 // Finish writes metadata/preservation/premis.xml, metadata/METS.xml,
 // metadata/batch.json and bag-info.txt and moves the bag to its
@@ -214,6 +243,7 @@ func (p *Packager) Abort() { p.w.Abort() }
 // incomplete, and the error wraps ErrIncomplete.
 func (p *Packager) Finish() (*Report, error) {
 	rep, b := p.rep, p.b
+	defer os.RemoveAll(p.work)
 	var err error
 	rep.Complete = len(rep.Failures) == 0
 	rep.Elapsed = p.opts.Now().Sub(p.start)
@@ -284,6 +314,7 @@ type runner struct {
 	opts      Options
 	pk        *Packager
 	originals Originals // each original hashed once for all its pages
+	held      int64     // encoded image bytes held in memory by the documents in progress
 }
 
 type pageJob struct {
@@ -303,6 +334,51 @@ type docState struct {
 	results []*PageResult
 	errs    []error
 	left    int
+	held    int64       // encoded image bytes of this document in memory
+	spool   *pdfa.Spool // its spill file, once a page spilled
+}
+
+// keep holds a page's encoded image in memory while the documents in
+// progress hold less than opts.SpillBytes, and otherwise moves it to the
+// document's spill file in the work folder.
+func (r *runner) keep(st *docState, res *PageResult) error {
+	n := int64(len(res.Image.Data))
+	if r.opts.SpillBytes < 0 || r.held+n <= r.opts.SpillBytes {
+		r.held += n
+		st.held += n
+		return nil
+	}
+	if st.spool == nil {
+		sp, err := pdfa.NewSpool(r.pk.WorkDir())
+		if err != nil {
+			return err
+		}
+		st.spool = sp
+	}
+	return res.Spill(st.spool)
+}
+
+// Spill moves the page's encoded image into sp: Spilled is set and
+// Image.Data released. A page already spilled, or without image, is left as it is.
+func (r *PageResult) Spill(sp *pdfa.Spool) error {
+	p := pdfa.Page{Image: r.Image, Spilled: r.Spilled}
+	if err := sp.Spill(&p); err != nil {
+		return err
+	}
+	r.Image, r.Spilled = p.Image, p.Spilled
+	return nil
+}
+
+// release lets go of a finished document's pages and removes its spill file.
+func (r *runner) release(st *docState) {
+	r.held -= st.held
+	st.held, st.results = 0, nil
+	if st.spool != nil {
+		if err := st.spool.Close(); err != nil {
+			r.opts.Logger.Warn("spill file not removed", "document", st.doc.Source, "err", err)
+		}
+		st.spool = nil
+	}
 }
 
 // pages feeds every page to the workers in batch order and finishes each
@@ -349,18 +425,24 @@ func (r *runner) pages(ctx context.Context, pool *ocr.Pool) error {
 		n++
 		st := d.job.doc
 		i := d.job.pg.Index - 1
+		if d.res != nil {
+			if err := r.keep(st, d.res); err != nil {
+				d.res, d.err = nil, &PageError{d.job.pg.File, d.job.pg.FilePage, StagePDF, fmt.Errorf("spill: %w", err)}
+			}
+		}
 		st.results[i], st.errs[i] = d.res, d.err
 		st.left--
 		if r.opts.OnPage != nil {
 			r.opts.OnPage(PageEvent{Done: n, Total: r.pk.rep.Pages, Page: d.job.pg, Err: d.err, Result: d.res})
 		}
-		if st.left == 0 && firstErr == nil {
-			err := r.pk.AddDocument(ctx, st.file, st.doc, st.results, st.errs, nil)
-			st.results = nil // release the document's images
-			if err != nil {
-				firstErr = err // a bag that cannot be written: stop feeding, drain
-				cancel()
+		if st.left == 0 {
+			if firstErr == nil {
+				if err := r.pk.AddDocument(ctx, st.file, st.doc, st.results, st.errs, nil); err != nil {
+					firstErr = err // a bag that cannot be written: stop feeding, drain
+					cancel()
+				}
 			}
+			r.release(st)
 		}
 	}
 	return firstErr
@@ -381,22 +463,60 @@ func (r *runner) processOne(ctx context.Context, pool *ocr.Pool, j pageJob) (*Pa
 // DocumentOutput is a finished document's files: its PDF/A, plain text and ALTO XML.
 type DocumentOutput struct {
 	PDF, Text, ALTO []byte
+	// PDFFile, when set, is the file holding the PDF (made by
+	// MakeDocumentFile in a work folder); PDF is then nil.
+	PDFFile string
 }
 
 // MakeDocument builds a document's files from its processed pages with
 // BuildDocument, DocumentText and WriteALTO.
 func MakeDocument(ctx context.Context, b *Batch, f *File, d *Document, pages []*PageResult, opts DocumentOptions) (*DocumentOutput, error) {
+	var pdf bytes.Buffer
+	out, err := makeDocument(ctx, &pdf, b, f, d, pages, opts)
+	if err != nil {
+		return nil, err
+	}
+	out.PDF = pdf.Bytes()
+	return out, nil
+}
+
+// MakeDocumentFile is MakeDocument with the PDF written to a new file in dir
+// (a work folder) rather than held in memory: out.PDFFile names it, and the
+// caller removes it.
+func MakeDocumentFile(ctx context.Context, dir string, b *Batch, f *File, d *Document, pages []*PageResult, opts DocumentOptions) (out *DocumentOutput, err error) {
+	fh, err := os.CreateTemp(dir, "doc-*.pdf")
+	if err != nil {
+		return nil, fmt.Errorf("%s: %s: %w", d.Source, StagePDF, err)
+	}
+	defer func() {
+		if cerr := fh.Close(); err == nil && cerr != nil {
+			err = fmt.Errorf("%s: %s: %w", d.Source, StagePDF, cerr)
+		}
+		if err != nil {
+			os.Remove(fh.Name())
+			out = nil
+		}
+	}()
+	if out, err = makeDocument(ctx, fh, b, f, d, pages, opts); err != nil {
+		return nil, err
+	}
+	out.PDFFile = fh.Name()
+	return out, nil
+}
+
+// makeDocument writes the document's PDF to pdf and returns its text and ALTO.
+func makeDocument(ctx context.Context, pdf io.Writer, b *Batch, f *File, d *Document, pages []*PageResult, opts DocumentOptions) (*DocumentOutput, error) {
 	if df := d.ApplyFields(pages); df.Secrecy != "" && !opts.Isolated {
 		return nil, &SecretError{Mark: df.Secrecy}
 	}
-	var pdf, altoXML bytes.Buffer
-	if err := BuildDocument(ctx, &pdf, b, f, d, pages, opts); err != nil {
+	var altoXML bytes.Buffer
+	if err := BuildDocument(ctx, pdf, b, f, d, pages, opts); err != nil {
 		return nil, err
 	}
 	if err := WriteALTO(&altoXML, f, d, pages, opts); err != nil {
 		return nil, err
 	}
-	return &DocumentOutput{PDF: pdf.Bytes(), Text: []byte(DocumentText(pages)), ALTO: altoXML.Bytes()}, nil
+	return &DocumentOutput{Text: []byte(DocumentText(pages)), ALTO: altoXML.Bytes()}, nil
 }
 
 // AddDocument writes a document's originals and, when every page succeeded,
@@ -469,7 +589,7 @@ func (p *Packager) AddDocument(ctx context.Context, f *File, d *Document, result
 	docRec.fields(d, df)
 	if failure == nil && out == nil {
 		var err error
-		out, err = MakeDocument(ctx, p.b, f, d, results, p.DocumentOptions())
+		out, err = MakeDocumentFile(ctx, p.work, p.b, f, d, results, p.DocumentOptions())
 		if err != nil {
 			stage := StagePDF
 			var se *SignError
@@ -481,7 +601,7 @@ func (p *Packager) AddDocument(ctx context.Context, f *File, d *Document, result
 	}
 	if failure == nil {
 		dir := f.Meta.FileCode
-		pe, err := p.w.AddPayload(path.Join(dir, PDFName(dir, d.Meta.DocOrdinal)), bytes.NewReader(out.PDF))
+		pe, err := p.addPDF(path.Join(dir, PDFName(dir, d.Meta.DocOrdinal)), out)
 		if err != nil {
 			return err
 		}
@@ -506,6 +626,16 @@ func (p *Packager) AddDocument(ctx context.Context, f *File, d *Document, result
 		p.rep.DocumentsDone++
 	}
 	return nil
+}
+
+// addPDF adds a document's PDF to the package, from its file when it has one
+// (the file is removed then).
+func (p *Packager) addPDF(name string, out *DocumentOutput) (bag.Entry, error) {
+	if out.PDFFile == "" {
+		return p.w.AddPayload(name, bytes.NewReader(out.PDF))
+	}
+	defer os.Remove(out.PDFFile)
+	return p.w.AddPayloadFile(name, out.PDFFile)
 }
 
 func failureOf(d *Document, err error) *Failure {

@@ -84,8 +84,10 @@ func processSample(t *testing.T) (string, *Report) {
 			return
 		}
 		sampleOut = out
-		// Dropout as configured by default (ocr.dropout: red,blue).
-		sampleRep, sampleErr = Process(context.Background(), b, out, Options{Workers: 2, Producer: "sohoa test", Dropout: ocr.InkRed | ocr.InkBlue})
+		// Dropout as configured by default (ocr.dropout: red,blue). Every page is
+		// spilled (SpillBytes 1), so the conformance and text-layer tests check
+		// PDFs written from spill files.
+		sampleRep, sampleErr = Process(context.Background(), b, out, Options{Workers: 2, Producer: "sohoa test", Dropout: ocr.InkRed | ocr.InkBlue, SpillBytes: 1})
 	})
 	if sampleErr != nil {
 		t.Fatal(sampleErr)

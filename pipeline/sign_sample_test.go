@@ -37,7 +37,8 @@ func TestSignedSampleBatchPKCS11(t *testing.T) {
 		t.Fatal(err)
 	}
 	out := t.TempDir()
-	rep, err := Process(ctx, b, out, Options{Workers: 2, Producer: "sohoa test", PDF: pdfa.Options{Part: pdfa.PDFA1B},
+	// Every page spilled (SpillBytes 1): the signed PDFs are written from spill files.
+	rep, err := Process(ctx, b, out, Options{Workers: 2, Producer: "sohoa test", PDF: pdfa.Options{Part: pdfa.PDFA1B}, SpillBytes: 1,
 		Signer: &pades.Signer{Key: key, Opts: pades.Options{Roots: roots, Location: "Bắc Minh"}}})
 	if err != nil {
 		t.Fatal(err)

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"image"
 	"image/color"
+	"io"
 	"math"
 	"os"
 	"path/filepath"
@@ -115,9 +116,12 @@ type PageResult struct {
 	Width    int // normalized image size in pixels
 	Height   int
 	Image    pdfa.Image
-	OCR      *ocr.Result
-	Flags    []string
-	Timings  Timings
+	// Spilled, when set, holds Image.Data's bytes (Image.Data is then nil) in
+	// the spill file of the document in progress (see Options.SpillBytes).
+	Spilled *io.SectionReader
+	OCR     *ocr.Result
+	Flags   []string
+	Timings Timings
 	// SignerWords are a second reading of SignerRegion, the signer block of a page whose
 	// first reading found no signer's name (see fields.SignerRegion); nil otherwise.
 	SignerWords  []ocr.Word

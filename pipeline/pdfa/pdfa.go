@@ -8,16 +8,19 @@
 // ToUnicode CMap) so that the invisible text extracts as the exact
 // Vietnamese words.
 //
-// The PDF objects are built on pdfcpu's object model (pdfcpu has no PDF/A
-// support). They are serialized with pdfcpu.WriteIncrement over all objects in
-// ascending order, after a header written here, rather than with
-// pdfcpu.WriteContext, which stamps the wall-clock time into the Info
-// dictionary and the trailer /ID, hard-codes a %PDF-1.7 header and orders
-// objects by Go map iteration.
+// The PDF objects are pdfcpu's types (pdfcpu has no PDF/A support), written
+// one after another in ascending number order by a small object writer
+// (objwriter.go) that records their offsets for the cross-reference table:
+// pdfcpu's own writers serialize a model.Context that holds every object,
+// page images included, so a document would be in memory whole, and
+// pdfcpu.WriteContext stamps the wall-clock time into the Info dictionary
+// and the trailer /ID, hard-codes a %PDF-1.7 header and orders objects by Go
+// map iteration. A page's image may come from a spill file (Page.Spilled,
+// Spool) rather than memory: memory for writing stays the same whatever the
+// number of pages.
 package pdfa
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"crypto/sha256"
@@ -31,8 +34,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/pdfcpu/pdfcpu/pkg/pdfcpu"
-	"github.com/pdfcpu/pdfcpu/pkg/pdfcpu/model"
 	"github.com/pdfcpu/pdfcpu/pkg/pdfcpu/types"
 )
 
@@ -57,6 +58,9 @@ type Page struct {
 	DPIX, DPIY float64 // the page's physical size is Width/DPIX by Height/DPIY inches
 	Words      []Word
 	Lines      []int // optional: Lines[i] is the line number of Words[i] (same length as Words), for text reconstruction order
+	// Spilled, when set, holds the encoded image (Image.Data's bytes, which are
+	// then empty), in a spill file (see Spool); it is read when the page is written.
+	Spilled *io.SectionReader
 }
 
 // maxPageSize is the largest page side in points (PDF 1.4 and PDF/A-1 limit: 200 inches).
@@ -89,17 +93,16 @@ func Write(ctx context.Context, w io.Writer, pages []Page, meta Metadata, opts O
 	}
 	docID := meta.DocumentID
 	if strings.TrimSpace(docID) == "" {
-		docID = contentID(pages, meta)
+		var err error
+		if docID, err = contentID(pages, meta); err != nil {
+			return fmt.Errorf("write PDF/A: %w", err)
+		}
 	}
 	dm, err := newDocMeta(meta, docID)
 	if err != nil {
 		return fmt.Errorf("write PDF/A: %w", err)
 	}
-	pctx, err := build(ctx, pages, dm, part)
-	if err != nil {
-		return fmt.Errorf("write PDF/A: %w", err)
-	}
-	if err := serialize(w, pctx); err != nil {
+	if err := writeDocument(ctx, w, pages, dm, part); err != nil {
 		return fmt.Errorf("write PDF/A: %w", err)
 	}
 	return nil
@@ -111,7 +114,10 @@ func checkPage(p *Page) error {
 	if im.Width <= 0 || im.Height <= 0 {
 		return fmt.Errorf("bad image size %dx%d", im.Width, im.Height)
 	}
-	if len(im.Data) == 0 {
+	switch {
+	case p.Spilled != nil && len(im.Data) > 0:
+		return errors.New("image data both in memory and spilled")
+	case p.Spilled != nil && p.Spilled.Size() == 0, p.Spilled == nil && len(im.Data) == 0:
 		return errors.New("no image data")
 	}
 	switch {
@@ -143,7 +149,7 @@ func pageSize(p *Page) (w, h float64) {
 }
 
 // contentID derives a stable document identifier from the pages and metadata.
-func contentID(pages []Page, meta Metadata) string {
+func contentID(pages []Page, meta Metadata) (string, error) {
 	h := sha256.New()
 	put := func(s string) {
 		var n [8]byte
@@ -157,10 +163,15 @@ func contentID(pages []Page, meta Metadata) string {
 	put(meta.Identifier)
 	put(meta.Date.String())
 	put(meta.Producer)
-	for _, p := range pages {
+	for i := range pages {
+		p := &pages[i]
 		im := p.Image
 		put(fmt.Sprintf("%d %d %d %d %v %g %g", im.Filter, im.Width, im.Height, im.BitsPerComponent, im.Gray, p.DPIX, p.DPIY))
-		put(string(im.Data))
+		data, err := p.imageData()
+		if err != nil {
+			return "", fmt.Errorf("page %d: %w", i+1, err)
+		}
+		put(string(data))
 		for i, w := range p.Words {
 			put(fmt.Sprintf("%s %v", w.Text, w.Box))
 			if p.Lines != nil {
@@ -169,147 +180,38 @@ func contentID(pages []Page, meta Metadata) string {
 		}
 	}
 	s := hex.EncodeToString(h.Sum(nil))
-	return fmt.Sprintf("uuid:%s-%s-%s-%s-%s", s[0:8], s[8:12], s[12:16], s[16:20], s[20:32])
-}
-
-// builder adds objects to a pdfcpu cross-reference table.
-type builder struct {
-	xt *model.XRefTable
-}
-
-func (b *builder) add(o types.Object) (types.IndirectRef, error) {
-	ir, err := b.xt.IndRefForNewObject(o)
-	if err != nil {
-		return types.IndirectRef{}, err
-	}
-	return *ir, nil
-}
-
-// stream adds a stream object with the given (already encoded) data; filter
-// is "" for an unfiltered stream.
-func (b *builder) stream(d types.Dict, data []byte, filter string) (types.IndirectRef, error) {
-	if d == nil {
-		d = types.NewDict()
-	}
-	n := int64(len(data))
-	sd := types.StreamDict{Dict: d, Raw: data, StreamLength: &n}
-	if filter != "" {
-		sd.InsertName("Filter", filter)
-		sd.FilterPipeline = []types.PDFFilter{{Name: filter}}
-	}
-	sd.Insert("Length", types.Integer(n))
-	return b.add(sd)
+	return fmt.Sprintf("uuid:%s-%s-%s-%s-%s", s[0:8], s[8:12], s[12:16], s[16:20], s[20:32]), nil
 }
 
 // minFlateJPEGSaving is the share of a JPEG stream's bytes that Flate over it must save for
 // the page image to be stored that way.
 const minFlateJPEGSaving = 0.01
 
-// jpegStream adds a JPEG image stream. When zlib compresses the JPEG data by at least
-// minFlateJPEGSaving (entropy coding with the standard Huffman tables leaves runs, above all
-// on sparse pages), the stream is stored as [/FlateDecode /DCTDecode]: the same JPEG, so the
-// same pixels, in fewer bytes. Both filters are allowed by PDF/A-1 and PDF/A-2.
-func (b *builder) jpegStream(d types.Dict, data []byte) (types.IndirectRef, error) {
-	z, err := deflate(data)
-	if err != nil {
-		return types.IndirectRef{}, err
-	}
-	if float64(len(z)) > float64(len(data))*(1-minFlateJPEGSaving) {
-		return b.stream(d, data, "DCTDecode")
-	}
-	n := int64(len(z))
-	sd := types.StreamDict{Dict: d, Raw: z, StreamLength: &n}
-	sd.Insert("Filter", types.Array{types.Name("FlateDecode"), types.Name("DCTDecode")})
-	sd.FilterPipeline = []types.PDFFilter{{Name: "FlateDecode"}, {Name: "DCTDecode"}}
-	sd.Insert("Length", types.Integer(n))
-	return b.add(sd)
-}
-
-// flateStream compresses data and adds it as a stream.
-func (b *builder) flateStream(d types.Dict, data []byte) (types.IndirectRef, error) {
-	z, err := deflate(data)
-	if err != nil {
-		return types.IndirectRef{}, err
-	}
-	return b.stream(d, z, "FlateDecode")
-}
-
 func hexString(s string) types.HexLiteral { return types.HexLiteral(s) }
 
-// build creates the pdfcpu context holding the whole document.
-func build(ctx context.Context, pages []Page, dm docMeta, part Part) (*model.Context, error) {
-	xt, err := pdfcpu.CreateXRefTableWithRootDict()
-	if err != nil {
-		return nil, fmt.Errorf("create document: %w", err)
-	}
-	conf := &model.Configuration{
-		Eol:               types.EolLF,
-		ValidationMode:    model.ValidationRelaxed,
-		WriteObjectStream: false,
-		WriteXRefStream:   false,
-	}
-	pctx := pdfcpu.CreateContext(xt, conf)
-	b := &builder{xt: xt}
-	catalog, err := xt.Catalog()
-	if err != nil {
-		return nil, fmt.Errorf("create document: %w", err)
-	}
+func ref(n int) types.IndirectRef { return *types.NewIndirectRef(n, 0) }
 
-	// Document information dictionary, XMP and output intent.
-	info := types.NewDict()
-	if dm.title != "" {
-		info.Insert("Title", hexString(pdfTextString(dm.title)))
-	}
-	if dm.creator != "" {
-		info.Insert("Author", hexString(pdfTextString(dm.creator)))
-	}
-	if dm.producer != "" {
-		info.Insert("Producer", hexString(pdfTextString(dm.producer)))
-		info.Insert("Creator", hexString(pdfTextString(dm.producer)))
-	}
-	if !dm.date.IsZero() {
-		info.Insert("CreationDate", types.StringLiteral(pdfDate(dm.date)))
-		info.Insert("ModDate", types.StringLiteral(pdfDate(dm.date)))
-	}
-	infoRef, err := b.add(info)
-	if err != nil {
-		return nil, err
-	}
-	xt.Info = &infoRef
-	id := sha256.Sum256([]byte(dm.documentID))
-	idHex := types.HexLiteral(strings.ToUpper(hex.EncodeToString(id[:16])))
-	xt.ID = types.Array{idHex, idHex}
+// Object numbers. They follow from the document's shape (whether it has a
+// text layer, how many pages), so every reference is known before the object
+// it names is written, and objects are written in ascending order.
+const (
+	catalogObj = 1
+	infoObj    = 2
+	xmpObj     = 3
+	iccObj     = 4
+	pagesObj   = 5
+	fontObj    = 6 // the font's six objects: file, descriptor, CIDToGIDMap, CIDFont, ToUnicode, Type0 font
+	fontObjs   = 6
+)
 
-	partNum := "2"
-	if part == PDFA1B {
-		partNum = "1"
-	}
-	xmpRef, err := b.stream(types.Dict{"Type": types.Name("Metadata"), "Subtype": types.Name("XML")}, dm.xmpPacket(partNum), "")
-	if err != nil {
-		return nil, err
-	}
-	iccRef, err := b.flateStream(types.Dict{"N": types.Integer(3)}, srgbICC())
-	if err != nil {
-		return nil, err
-	}
-	intent := types.Dict{
-		"Type":                      types.Name("OutputIntent"),
-		"S":                         types.Name("GTS_PDFA1"),
-		"OutputConditionIdentifier": types.StringLiteral("sRGB IEC61966-2.1"),
-		"Info":                      types.StringLiteral("sRGB IEC61966-2.1"),
-		"RegistryName":              types.StringLiteral("http://www.color.org"),
-		"DestOutputProfile":         iccRef,
-	}
-	pagesDict := types.Dict{"Type": types.Name("Pages")}
-	pagesRef, err := b.add(pagesDict)
-	if err != nil {
-		return nil, err
-	}
-	catalog.Insert("Pages", pagesRef)
-	catalog.Insert("Metadata", xmpRef)
-	catalog.Insert("OutputIntents", types.Array{intent})
-	catalog.Insert("Lang", hexString(pdfTextString(dm.language)))
+// objsPerPage: each page is its image, its content stream and its page dictionary.
+const objsPerPage = 3
 
+// writeDocument writes the whole document through an objWriter, one page at
+// a time: a page's image is read (from memory or its spill file), written
+// and let go before the next, so the memory needed does not grow with the
+// number of pages.
+func writeDocument(ctx context.Context, w io.Writer, pages []Page, dm docMeta, part Part) error {
 	// The text layer of every page is laid out first: the font's ToUnicode
 	// CMap lists the CIDs that the pages use.
 	lines := make([][][]textWord, len(pages))
@@ -328,31 +230,125 @@ func build(ctx context.Context, pages []Page, dm docMeta, part Part) (*model.Con
 			}
 		}
 	}
-	var fontRef types.IndirectRef
+	firstPage := fontObj
 	if len(used) > 0 {
-		if fontRef, err = b.font(used); err != nil {
-			return nil, fmt.Errorf("font: %w", err)
-		}
+		firstPage += fontObjs
 	}
-	kids := types.Array{}
+	o := newObjWriter(w)
+
+	partNum := "2"
+	if part == PDFA1B {
+		partNum = "1"
+	}
+	intent := types.Dict{
+		"Type":                      types.Name("OutputIntent"),
+		"S":                         types.Name("GTS_PDFA1"),
+		"OutputConditionIdentifier": types.StringLiteral("sRGB IEC61966-2.1"),
+		"Info":                      types.StringLiteral("sRGB IEC61966-2.1"),
+		"RegistryName":              types.StringLiteral("http://www.color.org"),
+		"DestOutputProfile":         ref(iccObj),
+	}
+	if err := o.object(catalogObj, types.Dict{
+		"Type":          types.Name("Catalog"),
+		"Pages":         ref(pagesObj),
+		"Metadata":      ref(xmpObj),
+		"OutputIntents": types.Array{intent},
+		"Lang":          hexString(pdfTextString(dm.language)),
+	}); err != nil {
+		return err
+	}
+
+	// Document information dictionary, XMP and output intent profile.
+	info := types.NewDict()
+	if dm.title != "" {
+		info.Insert("Title", hexString(pdfTextString(dm.title)))
+	}
+	if dm.creator != "" {
+		info.Insert("Author", hexString(pdfTextString(dm.creator)))
+	}
+	if dm.producer != "" {
+		info.Insert("Producer", hexString(pdfTextString(dm.producer)))
+		info.Insert("Creator", hexString(pdfTextString(dm.producer)))
+	}
+	if !dm.date.IsZero() {
+		info.Insert("CreationDate", types.StringLiteral(pdfDate(dm.date)))
+		info.Insert("ModDate", types.StringLiteral(pdfDate(dm.date)))
+	}
+	if err := o.object(infoObj, info); err != nil {
+		return err
+	}
+	if err := o.stream(xmpObj, types.Dict{"Type": types.Name("Metadata"), "Subtype": types.Name("XML")}, dm.xmpPacket(partNum)); err != nil {
+		return err
+	}
+	if err := o.flateStream(iccObj, types.Dict{"N": types.Integer(3)}, srgbICC()); err != nil {
+		return err
+	}
+	kids := make(types.Array, len(pages))
+	for i := range pages {
+		kids[i] = ref(firstPage + objsPerPage*i + 2)
+	}
+	if err := o.object(pagesObj, types.Dict{"Type": types.Name("Pages"), "Kids": kids, "Count": types.Integer(len(pages))}); err != nil {
+		return err
+	}
+	var font types.IndirectRef
+	if len(used) > 0 {
+		if err := o.font(used); err != nil {
+			return fmt.Errorf("font: %w", err)
+		}
+		font = ref(fontObj + fontObjs - 1)
+	}
 	for i := range pages {
 		if err := ctx.Err(); err != nil {
-			return nil, err
+			return err
 		}
-		ref, err := b.page(&pages[i], lines[i], pagesRef, fontRef)
-		if err != nil {
-			return nil, fmt.Errorf("page %d: %w", i+1, err)
+		if err := o.page(firstPage+objsPerPage*i, &pages[i], lines[i], font); err != nil {
+			return fmt.Errorf("page %d: %w", i+1, err)
 		}
-		kids = append(kids, ref)
 	}
-	pagesDict.Insert("Kids", kids)
-	pagesDict.Insert("Count", types.Integer(len(kids)))
-	xt.PageCount = len(kids)
-	return pctx, nil
+	id := sha256.Sum256([]byte(dm.documentID))
+	idHex := types.HexLiteral(strings.ToUpper(hex.EncodeToString(id[:16])))
+	return o.finish(types.Dict{"Root": ref(catalogObj), "Info": ref(infoObj), "ID": types.Array{idHex, idHex}})
 }
 
-// page adds one page with its image and text layer.
-func (b *builder) page(p *Page, lines [][]textWord, parent, font types.IndirectRef) (types.IndirectRef, error) {
+// flateStream compresses data and writes it as stream n.
+func (o *objWriter) flateStream(n int, d types.Dict, data []byte) error {
+	z, err := deflate(data)
+	if err != nil {
+		return err
+	}
+	return o.stream(n, d, z, "FlateDecode")
+}
+
+// jpegStream writes a JPEG image as stream n. When zlib compresses the JPEG data by at least
+// minFlateJPEGSaving (entropy coding with the standard Huffman tables leaves runs, above all
+// on sparse pages), the stream is stored as [/FlateDecode /DCTDecode]: the same JPEG, so the
+// same pixels, in fewer bytes. Both filters are allowed by PDF/A-1 and PDF/A-2.
+func (o *objWriter) jpegStream(n int, d types.Dict, data []byte) error {
+	z, err := deflate(data)
+	if err != nil {
+		return err
+	}
+	if float64(len(z)) > float64(len(data))*(1-minFlateJPEGSaving) {
+		return o.stream(n, d, data, "DCTDecode")
+	}
+	return o.stream(n, d, z, "FlateDecode", "DCTDecode")
+}
+
+// imageData returns the page's encoded image: Image.Data, or the bytes read
+// back from its spill file.
+func (p *Page) imageData() ([]byte, error) {
+	if p.Spilled == nil {
+		return p.Image.Data, nil
+	}
+	b := make([]byte, p.Spilled.Size())
+	if _, err := io.ReadFull(io.NewSectionReader(p.Spilled, 0, p.Spilled.Size()), b); err != nil {
+		return nil, fmt.Errorf("read spilled image: %w", err)
+	}
+	return b, nil
+}
+
+// page writes one page as objects n (image), n+1 (content) and n+2 (page).
+func (o *objWriter) page(n int, p *Page, lines [][]textWord, font types.IndirectRef) error {
 	im := p.Image
 	cs := "DeviceRGB"
 	if im.Gray {
@@ -366,16 +362,18 @@ func (b *builder) page(p *Page, lines [][]textWord, parent, font types.IndirectR
 		"ColorSpace":       types.Name(cs),
 		"BitsPerComponent": types.Integer(im.BitsPerComponent),
 	}
-	var imgRef types.IndirectRef
-	var err error
+	data, err := p.imageData()
+	if err != nil {
+		return err
+	}
 	switch {
 	case im.Filter == Flate:
-		imgRef, err = b.stream(imgDict, im.Data, "FlateDecode")
+		err = o.stream(n, imgDict, data, "FlateDecode")
 	default:
-		imgRef, err = b.jpegStream(imgDict, im.Data)
+		err = o.jpegStream(n, imgDict, data)
 	}
 	if err != nil {
-		return types.IndirectRef{}, err
+		return err
 	}
 
 	w, h := pageSize(p)
@@ -383,21 +381,20 @@ func (b *builder) page(p *Page, lines [][]textWord, parent, font types.IndirectR
 	iw, ih, iy := imagePlacement(w, h)
 	fmt.Fprintf(&c, "q\n%s 0 0 %s 0 %s cm\n/Im0 Do\nQ\n", fineNum(iw), fineNum(ih), fineNum(iy))
 	writeText(&c, lines, w/float64(im.Width), h/float64(im.Height), h)
-	contentRef, err := b.flateStream(nil, c.Bytes())
-	if err != nil {
-		return types.IndirectRef{}, err
+	if err := o.flateStream(n+1, nil, c.Bytes()); err != nil {
+		return err
 	}
 
-	res := types.Dict{"XObject": types.Dict{"Im0": imgRef}}
+	res := types.Dict{"XObject": types.Dict{"Im0": ref(n)}}
 	if len(lines) > 0 {
 		res.Insert("Font", types.Dict{"F0": font})
 	}
-	return b.add(types.Dict{
+	return o.object(n+2, types.Dict{
 		"Type":      types.Name("Page"),
-		"Parent":    parent,
+		"Parent":    ref(pagesObj),
 		"MediaBox":  types.Array{types.Integer(0), types.Integer(0), types.Float(w), types.Float(h)},
 		"Resources": res,
-		"Contents":  contentRef,
+		"Contents":  ref(n + 1),
 	})
 }
 
@@ -435,13 +432,14 @@ func fineNum(v float64) string {
 	return strconv.FormatFloat(v, 'f', -1, 64)
 }
 
-// font adds the Type0 GlyphLessFont whose ToUnicode CMap maps the used CIDs.
-func (b *builder) font(used map[uint16]bool) (types.IndirectRef, error) {
-	file, err := b.flateStream(types.Dict{"Length1": types.Integer(len(glyphLessFont))}, glyphLessFont)
-	if err != nil {
-		return types.IndirectRef{}, err
+// font writes the Type0 GlyphLessFont, whose ToUnicode CMap maps the used
+// CIDs, as objects fontObj to fontObj+5 (the Type0 font last).
+func (o *objWriter) font(used map[uint16]bool) error {
+	n := fontObj
+	if err := o.flateStream(n, types.Dict{"Length1": types.Integer(len(glyphLessFont))}, glyphLessFont); err != nil {
+		return err
 	}
-	desc, err := b.add(types.Dict{
+	if err := o.object(n+1, types.Dict{
 		"Type":        types.Name("FontDescriptor"),
 		"FontName":    types.Name("GlyphLessFont"),
 		"Flags":       types.Integer(5), // fixed pitch, symbolic
@@ -451,20 +449,18 @@ func (b *builder) font(used map[uint16]bool) (types.IndirectRef, error) {
 		"Descent":     types.Integer(-1),
 		"CapHeight":   types.Integer(1000),
 		"StemV":       types.Integer(80),
-		"FontFile2":   file,
-	})
-	if err != nil {
-		return types.IndirectRef{}, err
+		"FontFile2":   ref(n),
+	}); err != nil {
+		return err
 	}
 	gidMap, err := cidToGIDMap()
 	if err != nil {
-		return types.IndirectRef{}, err
+		return err
 	}
-	gidRef, err := b.stream(nil, gidMap, "FlateDecode")
-	if err != nil {
-		return types.IndirectRef{}, err
+	if err := o.stream(n+2, nil, gidMap, "FlateDecode"); err != nil {
+		return err
 	}
-	cidFont, err := b.add(types.Dict{
+	if err := o.object(n+3, types.Dict{
 		"Type":     types.Name("Font"),
 		"Subtype":  types.Name("CIDFontType2"),
 		"BaseFont": types.Name("GlyphLessFont"),
@@ -473,61 +469,22 @@ func (b *builder) font(used map[uint16]bool) (types.IndirectRef, error) {
 			"Ordering":   types.StringLiteral("Identity"),
 			"Supplement": types.Integer(0),
 		},
-		"FontDescriptor": desc,
+		"FontDescriptor": ref(n + 1),
 		"DW":             types.Integer(glyphWidth),
 		"W":              types.Array{types.Integer(0), types.Integer(65535), types.Integer(glyphWidth)},
-		"CIDToGIDMap":    gidRef,
-	})
-	if err != nil {
-		return types.IndirectRef{}, err
+		"CIDToGIDMap":    ref(n + 2),
+	}); err != nil {
+		return err
 	}
-	toUni, err := b.flateStream(nil, toUnicodeCMap(used))
-	if err != nil {
-		return types.IndirectRef{}, err
+	if err := o.flateStream(n+4, nil, toUnicodeCMap(used)); err != nil {
+		return err
 	}
-	return b.add(types.Dict{
+	return o.object(n+5, types.Dict{
 		"Type":            types.Name("Font"),
 		"Subtype":         types.Name("Type0"),
 		"BaseFont":        types.Name("GlyphLessFont"),
 		"Encoding":        types.Name("Identity-H"),
-		"DescendantFonts": types.Array{cidFont},
-		"ToUnicode":       toUni,
+		"DescendantFonts": types.Array{ref(n + 3)},
+		"ToUnicode":       ref(n + 4),
 	})
-}
-
-// serialize writes the document with pdfcpu's object and cross-reference
-// table writer.
-//
-// pdfcpu.WriteContext cannot produce a conformant, deterministic file: it
-// always stamps the wall-clock time into the Info dictionary's CreationDate
-// and ModDate and its own name into Producer (breaking the agreement with
-// XMP), derives the second trailer /ID from the wall-clock time, hard-codes
-// a %PDF-1.7 header, and walks the object graph through Go maps, so the object
-// order (and every offset) changes from run to run. pdfcpu.WriteIncrement
-// serializes exactly the objects listed in Write.ObjNrs, in that order,
-// followed by a classic cross-reference table (no streams when
-// WriteXRefStream is off) and a trailer with /Size, /Root, /Info and /ID; it
-// adds /Prev only when Write.Increment is set, which it is not here. So the
-// header is written here, then all objects in ascending number order through
-// WriteIncrement: no byte of pdfcpu's output is patched afterwards.
-func serialize(w io.Writer, pctx *model.Context) error {
-	bw := bufio.NewWriterSize(w, 1<<16)
-	pctx.Write = model.NewWriteContext(types.EolLF)
-	pctx.Write.Writer = bw
-	if _, err := bw.WriteString(header); err != nil {
-		return err
-	}
-	pctx.Write.Offset = int64(len(header))
-	for n := 1; n < *pctx.Size; n++ {
-		if e, ok := pctx.Find(n); ok && !e.Free {
-			pctx.Write.ObjNrs = append(pctx.Write.ObjNrs, n)
-		}
-	}
-	if err := pdfcpu.WriteIncrement(pctx); err != nil {
-		return fmt.Errorf("serialize: %w", err)
-	}
-	if err := bw.Flush(); err != nil {
-		return fmt.Errorf("serialize: %w", err)
-	}
-	return nil
 }

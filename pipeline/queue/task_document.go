@@ -2,15 +2,22 @@ package queue
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
+	"os"
 	"strconv"
 	"time"
 
 	"github.com/hibiken/asynq"
 
 	"github.com/sohoa-vn/sohoa/pipeline"
+	"github.com/sohoa-vn/sohoa/pipeline/pdfa"
 	"github.com/sohoa-vn/sohoa/pipeline/state"
+	"github.com/sohoa-vn/sohoa/storage"
 )
 
 func (q *Queue) handleDocument(ctx context.Context, t *asynq.Task) error {
@@ -32,7 +39,12 @@ func (q *Queue) handleDocument(ctx context.Context, t *asynq.Task) error {
 		return err
 	}
 	dr := documents(b)[p.Doc]
-	results, errs, err := q.loadPages(ctx, p.Batch, p.Doc, dr.d)
+	work, err := q.docWorkDir()
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(work)
+	results, errs, err := q.loadSpilled(ctx, p.Batch, p.Doc, dr.d, work)
 	if err != nil {
 		return err
 	}
@@ -48,15 +60,18 @@ func (q *Queue) handleDocument(ctx context.Context, t *asynq.Task) error {
 	}
 	if status.State == state.DocDone && !dr.d.Stack { // a stack's documents are built by the package task, once it is split
 		t0 := time.Now()
-		out, err := pipeline.MakeDocument(ctx, b, dr.f, dr.d, results, q.opts.Pipeline.DocumentOptions(m.submitted))
+		out, err := pipeline.MakeDocumentFile(ctx, work, b, dr.f, dr.d, results, q.opts.Pipeline.DocumentOptions(m.submitted))
 		q.observeStage(ctx, pipeline.StagePDF, time.Since(t0))
 		if err != nil {
 			status = state.Failed(fmt.Sprintf("%s: %s", pipeline.StagePDF, err))
 		} else {
+			if err := putFileOnce(ctx, q.stores.Work, docKey(p.Batch, p.Doc, "pdf"), out.PDFFile); err != nil {
+				return fmt.Errorf("document %s: %w", dr.d.Source, err)
+			}
 			for _, f := range []struct {
 				ext  string
 				data []byte
-			}{{"pdf", out.PDF}, {"txt", out.Text}, {"alto.xml", out.ALTO}} {
+			}{{"txt", out.Text}, {"alto.xml", out.ALTO}} {
 				if err := putOnce(ctx, q.stores.Work, docKey(p.Batch, p.Doc, f.ext), f.data, nil); err != nil {
 					return fmt.Errorf("document %s: %w", dr.d.Source, err)
 				}
@@ -70,6 +85,68 @@ func (q *Queue) handleDocument(ctx context.Context, t *asynq.Task) error {
 		return fmt.Errorf("document %s: %w", dr.d.Source, err)
 	}
 	return q.docsDone(ctx, p.Batch)
+}
+
+// docWorkDir makes a work folder for one document task (its pages' spill file
+// and its PDF), beside the worker's batch copies, never among originals.
+func (q *Queue) docWorkDir() (string, error) {
+	if err := os.MkdirAll(q.opts.CacheDir, 0o700); err != nil {
+		return "", fmt.Errorf("document work folder: %w", err)
+	}
+	dir, err := os.MkdirTemp(q.opts.CacheDir, ".doc-")
+	if err != nil {
+		return "", fmt.Errorf("document work folder: %w", err)
+	}
+	return dir, nil
+}
+
+// loadSpilled loads a document's page results one page at a time, moving
+// each page's encoded image to a spill file in work as it is read, so that a
+// long document's pages are never in memory together.
+func (q *Queue) loadSpilled(ctx context.Context, id string, d int, doc *pipeline.Document, work string) ([]*pipeline.PageResult, []error, error) {
+	sp, err := pdfa.NewSpool(work) // removed with work
+	if err != nil {
+		return nil, nil, err
+	}
+	results := make([]*pipeline.PageResult, len(doc.Pages))
+	errs := make([]error, len(doc.Pages))
+	for i, pg := range doc.Pages {
+		one := *doc
+		one.Pages = []*pipeline.Page{pg}
+		rs, es, err := q.loadPages(ctx, id, d, &one)
+		if err != nil {
+			return nil, nil, err
+		}
+		if rs[0] != nil {
+			if err := rs[0].Spill(sp); err != nil {
+				return nil, nil, fmt.Errorf("document %d: %w", d, err)
+			}
+		}
+		results[i], errs[i] = rs[0], es[0]
+	}
+	return results, errs, nil
+}
+
+// putFileOnce stores the file at name under key unless the key exists.
+func putFileOnce(ctx context.Context, s storage.Store, key, name string) error {
+	f, err := os.Open(name)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	h := sha256.New()
+	size, err := io.Copy(h, f)
+	if err != nil {
+		return fmt.Errorf("%s: %w", name, err)
+	}
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return err
+	}
+	_, err = s.Put(ctx, key, f, size, storage.PutOptions{SHA256: hex.EncodeToString(h.Sum(nil))})
+	if errors.Is(err, storage.ErrExists) {
+		return nil
+	}
+	return err
 }
 
 // finishDoc records the status of a document that finished (pending to
