@@ -150,7 +150,7 @@ func VerifyPackage(ctx context.Context, s storage.Store, id string, roots *x509.
 	sealed := false
 	err = s.List(ctx, id+"/", func(o storage.ObjectInfo) error {
 		rel := strings.TrimPrefix(o.Key, id+"/")
-		if rel == seal.SignatureFile {
+		if rel == bag.SignatureFile {
 			sealed = true
 		}
 		return download(ctx, s, o.Key, filepath.Join(pkg, filepath.FromSlash(path.Clean(rel))))

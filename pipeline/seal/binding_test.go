@@ -20,6 +20,7 @@ import (
 
 	"github.com/smallstep/pkcs7"
 
+	"github.com/sohoa-vn/sohoa/pipeline/bag"
 	"github.com/sohoa-vn/sohoa/pipeline/pades"
 	"github.com/sohoa-vn/sohoa/pipeline/pades/tsatest"
 	"github.com/sohoa-vn/sohoa/pipeline/seal"
@@ -275,11 +276,11 @@ func sealedAt(t *testing.T, f *fixture, id string, s seal.Signer, at time.Time, 
 	if err := seal.MakeWritable(dir); err != nil {
 		t.Fatal(err)
 	}
-	tm, err := os.ReadFile(filepath.Join(dir, seal.TagManifest))
+	tm, err := os.ReadFile(filepath.Join(dir, bag.TagManifestFile))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(filepath.Join(dir, seal.SignatureFile), cmsAt(t, s, tm, at, tsa), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, bag.SignatureFile), cmsAt(t, s, tm, at, tsa), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	return dir

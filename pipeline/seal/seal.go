@@ -45,18 +45,6 @@ import (
 	"github.com/sohoa-vn/sohoa/pipeline/bag"
 )
 
-// File names in a sealed bag, relative to its root.
-//
-// Deprecated: use the constants of package bag (bag.TagManifestFile,
-// bag.SignatureFile, bag.METSFile, bag.InfoFile); these remain for code
-// written against them.
-const (
-	TagManifest   = bag.TagManifestFile
-	SignatureFile = bag.SignatureFile
-	METSFile      = bag.METSFile
-	BagInfo       = bag.InfoFile
-)
-
 // bag-info.txt labels written by Seal.
 const (
 	PreviousLabel      = "Previous-Seal-SHA256" // fingerprint of the organisation's previous seal
