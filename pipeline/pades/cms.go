@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"crypto/x509"
 	"encoding/asn1"
-	"fmt"
 
 	"github.com/smallstep/pkcs7"
 
@@ -31,34 +30,14 @@ type signingCertificateV2 struct {
 // signing certificate and chain, signing-certificate-v2, and the signature
 // timestamp from tsa when not nil.
 func signCMS(ctx context.Context, k seal.Signer, content []byte, tsa *TSA) ([]byte, error) {
-	sd, err := pkcs7.NewSignedData(content)
-	if err != nil {
-		return nil, fmt.Errorf("cms: %w", err)
-	}
-	sd.SetDigestAlgorithm(pkcs7.OIDDigestAlgorithmSHA256)
 	h := sha256.Sum256(k.Certificate().Raw)
-	cfg := pkcs7.SignerInfoConfig{ExtraSignedAttributes: []pkcs7.Attribute{
+	o := seal.CMSOptions{Attributes: []pkcs7.Attribute{
 		{Type: oidSigningCertificateV2, Value: signingCertificateV2{Certs: []essCertIDv2{{CertHash: h[:]}}}},
 	}}
-	if err := sd.AddSignerChain(k.Certificate(), k, k.Chain(), cfg); err != nil {
-		return nil, fmt.Errorf("cms: %w", err)
-	}
-	sd.Detach()
 	if tsa != nil {
-		si := &sd.GetSignedData().SignerInfos[0]
-		token, err := tsa.Stamp(ctx, si.EncryptedDigest)
-		if err != nil {
-			return nil, err
-		}
-		if err := si.SetUnauthenticatedAttributes([]pkcs7.Attribute{{Type: oidTimeStampToken, Value: asn1.RawValue{FullBytes: token}}}); err != nil {
-			return nil, fmt.Errorf("cms: timestamp: %w", err)
-		}
+		o.Stamper = tsa
 	}
-	der, err := sd.Finish()
-	if err != nil {
-		return nil, fmt.Errorf("cms: %w", err)
-	}
-	return der, nil
+	return seal.SignCMSWith(ctx, k, content, o)
 }
 
 // certHashOK reports whether the signing-certificate-v2 hash names cert.
