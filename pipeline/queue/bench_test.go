@@ -37,23 +37,11 @@ func processCPU() time.Duration {
 func BenchmarkQueueOverhead(b *testing.B) {
 	const rounds = 3
 	ctx := context.Background()
-	batch, err := pipeline.Load(ctx, benchBatch(b), pipeline.LoadOptions{})
-	if err != nil {
-		b.Fatal(err)
-	}
+	batch := loadBenchBatch(b)
 	// Both sides keep their OCR engines across rounds, as a long-running
 	// worker does: a pool starts its engines lazily, and Tesseract's start-up
 	// is not what is measured.
-	pool, err := ocr.NewPool(benchWorkers, ocr.Options{Languages: "vie"})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer pool.Close()
-	workerPool, err := ocr.NewPool(benchWorkers, ocr.Options{Languages: "vie"})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer workerPool.Close()
+	pool, workerPool := benchPool(b), benchPool(b)
 	var proc, procCPU, queue, queueCPU time.Duration
 	b.ResetTimer()
 	for i := 0; i < b.N*rounds; i++ {
@@ -68,28 +56,10 @@ func BenchmarkQueueOverhead(b *testing.B) {
 		b.StopTimer()
 		q, _, _ := newTestQueue(b)
 		q.opts.Pipeline.Languages = "vie"
-		srv := asynq.NewServerFromRedisClient(q.Redis(), q.ServerConfig(benchWorkers))
-		if err := srv.Start(q.Handler(workerPool)); err != nil {
-			b.Fatal(err)
-		}
+		srv := startBenchWorker(b, q, workerPool)
 		b.StartTimer()
 		start, startCPU = time.Now(), processCPU()
-		if _, err := q.Submit(ctx, batch, pipeline.LoadOptions{}, nil); err != nil {
-			b.Fatal(err)
-		}
-		for {
-			s, err := q.Status(ctx, batch.ID)
-			if err != nil {
-				b.Fatal(err)
-			}
-			if s.Finished() {
-				if s.State != StateComplete {
-					b.Fatalf("queue run: %+v", s)
-				}
-				break
-			}
-			time.Sleep(10 * time.Millisecond)
-		}
+		runBenchBatch(b, q, batch)
 		queue, queueCPU = queue+time.Since(start), queueCPU+processCPU()-startCPU
 		b.StopTimer()
 		srv.Shutdown()
@@ -126,4 +96,60 @@ func benchBatch(b *testing.B) string {
 		}
 	}
 	return dir
+}
+
+// loadBenchBatch loads benchBatch's batch.
+func loadBenchBatch(b *testing.B) *pipeline.Batch {
+	b.Helper()
+	batch, err := pipeline.Load(context.Background(), benchBatch(b), pipeline.LoadOptions{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return batch
+}
+
+// benchPool starts a pool of benchWorkers Vietnamese OCR engines, closed when
+// the benchmark ends.
+func benchPool(b *testing.B) *ocr.Pool {
+	b.Helper()
+	pool, err := ocr.NewPool(benchWorkers, ocr.Options{Languages: "vie"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { pool.Close() })
+	return pool
+}
+
+// startBenchWorker starts a worker of benchWorkers on q with the engines of
+// pool; the caller shuts it down.
+func startBenchWorker(b *testing.B, q *Queue, pool *ocr.Pool) *asynq.Server {
+	b.Helper()
+	srv := asynq.NewServerFromRedisClient(q.Redis(), q.ServerConfig(benchWorkers))
+	if err := srv.Start(q.Handler(pool)); err != nil {
+		b.Fatal(err)
+	}
+	return srv
+}
+
+// runBenchBatch submits batch to q and waits until it is finished; it fails
+// the benchmark unless the batch is complete.
+func runBenchBatch(b *testing.B, q *Queue, batch *pipeline.Batch) {
+	b.Helper()
+	ctx := context.Background()
+	if _, err := q.Submit(ctx, batch, pipeline.LoadOptions{}, nil); err != nil {
+		b.Fatal(err)
+	}
+	for {
+		s, err := q.Status(ctx, batch.ID)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if s.Finished() {
+			if s.State != StateComplete {
+				b.Fatalf("queue run: %+v", s)
+			}
+			return
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 }
