@@ -94,34 +94,17 @@ func dropout(img image.Image, k Inks) (*image.Gray, *inkGrid) {
 	w, h := b.Dx(), b.Dy()
 	d := &dropper{k: k, w: w, g: image.NewGray(b), lift: make([]uint8, w*h), class: make([]uint8, w*h),
 		rowCore: make([]bool, h), ink: newInkGrid(b)}
-	switch m := img.(type) {
-	case *image.YCbCr:
+	if m, ok := img.(*image.YCbCr); ok {
 		d.ycbcr(m)
-	case *image.NRGBA:
+	} else if pix, stride, ok := opaqueRGBA(img); ok {
 		for y := 0; y < h; y++ {
-			src := m.Pix[y*m.Stride : y*m.Stride+4*w]
+			src := pix[y*stride : y*stride+4*w]
 			for x := 0; x < w; x++ {
-				s := src[4*x : 4*x+4 : 4*x+4]
-				if s[3] != 0xff {
-					d.g.Pix[y*d.g.Stride+x] = nrgbaGray(color.NRGBA{s[0], s[1], s[2], s[3]})
-					continue
-				}
+				s := src[4*x : 4*x+3 : 4*x+3]
 				d.pixel(x, y, uint32(s[0]), uint32(s[1]), uint32(s[2]))
 			}
 		}
-	case *image.RGBA:
-		for y := 0; y < h; y++ {
-			src := m.Pix[y*m.Stride : y*m.Stride+4*w]
-			for x := 0; x < w; x++ {
-				s := src[4*x : 4*x+4 : 4*x+4]
-				if s[3] != 0xff {
-					d.g.Pix[y*d.g.Stride+x] = grayOnWhite(color.RGBA{s[0], s[1], s[2], s[3]})
-					continue
-				}
-				d.pixel(x, y, uint32(s[0]), uint32(s[1]), uint32(s[2]))
-			}
-		}
-	default:
+	} else {
 		for y := 0; y < h; y++ {
 			for x := 0; x < w; x++ {
 				c := color.NRGBAModel.Convert(img.At(b.Min.X+x, b.Min.Y+y)).(color.NRGBA)
@@ -135,6 +118,21 @@ func dropout(img image.Image, k Inks) (*image.Gray, *inkGrid) {
 	}
 	d.finish(h)
 	return d.g, d.ink
+}
+
+// opaqueRGBA returns the pixels of an opaque *image.NRGBA or *image.RGBA,
+// which are laid out alike (R, G, B, A bytes; premultiplied and straight
+// colours are the same at full alpha). Scans are composited on white when
+// they are read, so these are the images the product gives; any other image,
+// or one with transparent pixels, takes the generic path.
+func opaqueRGBA(img image.Image) (pix []uint8, stride int, ok bool) {
+	switch m := img.(type) {
+	case *image.NRGBA:
+		return m.Pix, m.Stride, m.Opaque()
+	case *image.RGBA:
+		return m.Pix, m.Stride, m.Opaque()
+	}
+	return nil, 0, false
 }
 
 // dropper holds the state of one dropout.

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"image"
 	"image/color"
+	"image/draw"
 	"testing"
 )
 
@@ -79,6 +80,32 @@ func TestDropoutGray(t *testing.T) {
 	}
 	if a, b := at(none, 55, 30), at(both, 55, 30); a != b {
 		t.Errorf("paper %d with dropout, %d without", b, a)
+	}
+	// The same page as premultiplied *image.RGBA drops alike.
+	rgba := image.NewRGBA(img.Rect)
+	draw.Draw(rgba, rgba.Rect, img, image.Point{}, draw.Src)
+	if d := DropoutGray(rgba, InkRed|InkBlue); !bytes.Equal(d.Pix, both.Pix) {
+		t.Error("the page as RGBA: not the gray of the page as NRGBA")
+	}
+	// A page with transparent pixels: they are paper (composited on white),
+	// and the ink of its opaque pixels is still dropped.
+	for _, m := range []draw.Image{image.NewNRGBA(img.Rect), image.NewRGBA(img.Rect)} {
+		draw.Draw(m, m.Bounds(), img, image.Point{}, draw.Src)
+		m.Set(55, 30, color.NRGBA{0, 0, 0, 0})
+		m.Set(56, 30, color.NRGBA{0, 0, 0, 0x80})
+		d := DropoutGray(m, InkRed|InkBlue)
+		if v := at(d, 55, 30); v != 0xff {
+			t.Errorf("%T: transparent pixel: gray %d, want 255", m, v)
+		}
+		if v := at(d, 56, 30); v < 0x7e || v > 0x81 {
+			t.Errorf("%T: half-transparent black: gray %d, want about 128", m, v)
+		}
+		if v := at(d, 17, 30); v < 180 {
+			t.Errorf("%T with transparent pixels: red seal, dropout: gray %d, want light", m, v)
+		}
+		if v := at(d, 8, 11); v >= 140 {
+			t.Errorf("%T with transparent pixels: print, dropout: gray %d, want dark", m, v)
+		}
 	}
 	// A gray image is read as it is.
 	g := ToGray(img)

@@ -16,13 +16,6 @@ import (
 	"github.com/sohoa-vn/sohoa/pipeline/state"
 )
 
-// Paths of the package's METS and PREMIS files, relative to the bag root:
-// bag.METSFile and bag.PremisFile, which new code uses.
-const (
-	METSFile   = bag.METSFile
-	PremisFile = bag.PremisFile
-)
-
 // DescriptionNS is the XML namespace of the hồ sơ and document descriptions
 // in the METS dmdSecs, whose elements are the TT 05/2025 metadata tags.
 const DescriptionNS = "urn:sohoa:tt05-2025"
@@ -59,7 +52,7 @@ func (p *Packager) writeMETS(now time.Time) error {
 	if err := mets.Write(&buf, m, root); err != nil {
 		return fmt.Errorf("batch %s: %w", p.b.ID, err)
 	}
-	_, err = p.w.AddTag(METSFile, bytes.NewReader(buf.Bytes()))
+	_, err = p.w.AddTag(bag.METSFile, bytes.NewReader(buf.Bytes()))
 	return err
 }
 
@@ -93,7 +86,7 @@ func (p *Packager) writePremis(software, version string) (bag.Entry, error) {
 	if err := mets.WritePremis(&buf, pb.prem); err != nil {
 		return bag.Entry{}, fmt.Errorf("batch %s: %w", p.b.ID, err)
 	}
-	return p.w.AddTag(PremisFile, bytes.NewReader(buf.Bytes()))
+	return p.w.AddTag(bag.PremisFile, bytes.NewReader(buf.Bytes()))
 }
 
 // premisBuilder builds the PREMIS record of a package.

@@ -63,7 +63,7 @@ func runExport(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		store, err := archiveStore(ctx, cfg, *archiveDir)
 		if err != nil {
 			fmt.Fprintln(stderr, "sohoa:", err)
-			return exitFailed
+			return exitUsage
 		}
 		tmp, err := os.MkdirTemp("", "sohoa-export-")
 		if err != nil {

@@ -71,7 +71,8 @@ func openBucket(ctx context.Context, cfg *configs.Config, name string, lock bool
 }
 
 // archiveStore opens the store finished packages are read from: the local
-// store at dir when set, else the configured S3 archive bucket.
+// store at dir when set, else the configured S3 archive bucket. A store that
+// cannot be opened is an environment the command cannot run in (exitUsage).
 func archiveStore(ctx context.Context, cfg *configs.Config, dir string) (storage.Store, error) {
 	if dir != "" {
 		if _, err := os.Stat(dir); err != nil {
@@ -146,7 +147,7 @@ func runHandoverPull(ctx context.Context, args []string, stdout, stderr io.Write
 	store, err := archiveStore(ctx, cfg, *archiveDir)
 	if err != nil {
 		fmt.Fprintln(stderr, "sohoa:", err)
-		return exitFailed
+		return exitUsage
 	}
 	bar := newByteBar(stderr, "pull", *quiet)
 	res, err := handover.Pull(ctx, store, id, *out, handover.PullOptions{Progress: bar.set})
@@ -357,7 +358,7 @@ func runFixity(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	store, err := archiveStore(ctx, cfg, *archiveDir)
 	if err != nil {
 		fmt.Fprintln(stderr, "sohoa:", err)
-		return exitFailed
+		return exitUsage
 	}
 	res, err := fixity.Check(ctx, store, fixity.Options{Logger: newLogger(io.Discard)})
 	if err != nil {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io/fs"
 	"maps"
+	"net"
 	"os"
 	"os/exec"
 	"path"
@@ -388,5 +389,40 @@ func TestHandoverLocal(t *testing.T) {
 	txt, _ := os.ReadFile(filepath.Join(filepath.Dir(rec), "bb.txt"))
 	if code != exitFailed || !strings.Contains(stderr, "checksum mismatch") || !strings.Contains(string(txt), "Kết quả kiểm tra: Không đạt") {
 		t.Errorf("record of an altered bag: exit %d\n%s\n%s", code, stderr, txt)
+	}
+}
+
+// TestArchiveUnavailableIsExit2: a store that cannot be opened (a local
+// store folder that does not exist, an S3 endpoint where nothing listens) is
+// an environment the command cannot run in: exit 2 naming it, for handover
+// pull, export sip and fixity alike, and nothing is pulled.
+func TestArchiveUnavailableIsExit2(t *testing.T) {
+	missing := filepath.Join(t.TempDir(), "no-such-store")
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	closed := l.Addr().String()
+	l.Close()
+	t.Setenv("SOHOA_S3_ACCESS_KEY", "sohoa-test")
+	t.Setenv("SOHOA_S3_SECRET_KEY", "sohoa-test-secret")
+	cfg := filepath.Join(t.TempDir(), "sohoa.yaml")
+	if err := os.WriteFile(cfg, []byte("s3:\n  endpoint: "+closed+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"pull, local store", []string{"handover", "pull", "b1", "--out", filepath.Join(t.TempDir(), "o"), "--archive-dir", missing}, "no-such-store"},
+		{"export sip, local store", []string{"export", "sip", "b1", "--out", filepath.Join(t.TempDir(), "o"), "--archive-dir", missing}, "no-such-store"},
+		{"fixity, local store", []string{"fixity", "--archive-dir", missing}, "no-such-store"},
+		{"pull, S3 down", []string{"handover", "pull", "b1", "--out", filepath.Join(t.TempDir(), "o"), "--config", cfg}, closed},
+	} {
+		code, _, stderr := sohoa(t, c.args...)
+		if code != exitUsage || !strings.Contains(stderr, c.want) {
+			t.Errorf("%s: exit %d, want %d naming %s\n%s", c.name, code, exitUsage, c.want, stderr)
+		}
 	}
 }

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"context"
+	"crypto/x509"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -61,8 +63,20 @@ func TestKeygenPKCS11ProcessVerify(t *testing.T) {
 			}
 		}
 	}
-	if tsa.Served() < len(pdfs) {
-		t.Errorf("the TSA issued %d timestamps for %d PDFs", tsa.Served(), len(pdfs))
+	if tsa.Served() < len(pdfs)+1 {
+		t.Errorf("the TSA issued %d timestamps for %d PDFs and the seal", tsa.Served(), len(pdfs))
+	}
+	// The package seal is timestamped too, so it outlives the certificate.
+	certs, err := seal.ParseCertificates(append(caPEM, tsa.CAPEM...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	roots := x509.NewCertPool()
+	for _, c := range certs {
+		roots.AddCert(c)
+	}
+	if r, err := seal.Verify(context.Background(), pkg, seal.VerifyOptions{Roots: roots}); err != nil || r.Stamped.IsZero() {
+		t.Errorf("the package seal has no verified timestamp (%v): %+v", err, r)
 	}
 	trust := writeTrust(t, "organisations:\n  - identifier: H49.64.33\n    subject: {organization: \"Sở Nội vụ tỉnh Bắc Minh\", organizationalUnit: \"sohoa DEVELOPMENT ONLY - NOT FOR PRODUCTION\"}\n")
 	code, stdout, _ = sohoa(t, "verify", pkg, "--ca", bundle, "--trust", trust)

@@ -221,6 +221,7 @@ func runProcess(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	switch {
 	case err == nil && signer != nil:
 		chain, serr := seal.FolderChain(*out)
+		chain.Stamper = sealStamper(cfg)
 		var link *seal.Link
 		if serr == nil {
 			link, serr = chain.Seal(ctx, rep.Bag, signer)

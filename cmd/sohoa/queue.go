@@ -68,6 +68,7 @@ func openQueue(ctx context.Context, cfg *configs.Config, adjust ...func(*queue.O
 	if opts.Pipeline.Signer, err = pdfSigner(cfg, opts.Signer); err != nil {
 		return nil, err
 	}
+	opts.Stamper = sealStamper(cfg)
 	if cfg.Retention.Mode != "none" {
 		mode, years := cfg.Retention.Mode, cfg.Retention.Years
 		opts.Retention = func(now time.Time) *storage.Retention {

@@ -10,7 +10,6 @@ import (
 	"io"
 	"io/fs"
 	"net"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -32,6 +31,7 @@ import (
 	"github.com/sohoa-vn/sohoa/pipeline/testenv"
 	"github.com/sohoa-vn/sohoa/storage"
 	"github.com/sohoa-vn/sohoa/storage/s3"
+	"github.com/sohoa-vn/sohoa/storage/s3/s3test"
 )
 
 // queueEnv is a deployment for one test: its own Redis database and buckets, a config file and the sohoa binary.
@@ -537,7 +537,7 @@ func waitLogLine(t *testing.T, w *exec.Cmd, match, attr string) string {
 	}
 }
 
-// serviceProcess is a service (MinIO, Redis) run by one test, which the test
+// serviceProcess is a service (Redis) run by one test, which the test
 // can kill and start again: command makes its command line, ready tells when
 // it answers.
 type serviceProcess struct {
@@ -591,50 +591,6 @@ func (p *serviceProcess) stop() {
 	p.cmd = nil
 }
 
-// minioServer is a MinIO process of one test, which the test can stop and start again.
-type minioServer struct {
-	serviceProcess
-	bin, dir, console string
-}
-
-const minioUser, minioPassword = "sohoa-outage", "sohoa-outage-secret"
-
-// startMinio starts a dedicated MinIO (the binary scripts/with-services.sh
-// uses, from PATH or $(go env GOPATH)/bin) on free loopback ports with its own
-// data folder; it fails the test if there is none.
-func startMinio(t *testing.T) *minioServer {
-	t.Helper()
-	bin, err := exec.LookPath("minio")
-	if err != nil {
-		gopath, gerr := exec.Command("go", "env", "GOPATH").Output()
-		if gerr != nil {
-			t.Fatalf("go env GOPATH: %v", gerr)
-		}
-		bin = filepath.Join(strings.TrimSpace(string(gopath)), "bin", "minio")
-		if _, err := os.Stat(bin); err != nil {
-			t.Fatalf("minio not found in PATH or %s (install it with scripts/deps.sh --services)", bin)
-		}
-	}
-	m := &minioServer{bin: bin, dir: t.TempDir(), console: freeAddr(t)}
-	m.serviceProcess = serviceProcess{name: "minio", addr: freeAddr(t), command: func() *exec.Cmd {
-		cmd := exec.Command(m.bin, "server", "--quiet", "--address", m.addr, "--console-address", m.console, m.dir)
-		cmd.Env = append(os.Environ(), "MINIO_ROOT_USER="+minioUser, "MINIO_ROOT_PASSWORD="+minioPassword)
-		return cmd
-	}, ready: func() error {
-		resp, err := http.Get("http://" + m.addr + "/minio/health/live")
-		if err != nil {
-			return err
-		}
-		resp.Body.Close()
-		if resp.StatusCode != http.StatusOK {
-			return fmt.Errorf("health: %s", resp.Status)
-		}
-		return nil
-	}}
-	m.launch(t)
-	return m
-}
-
 func freeAddr(t *testing.T) string {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
@@ -665,13 +621,13 @@ func (e *queueEnv) submitMidway(t *testing.T, id string) (string, *queue.Queue) 
 // it again: the workers wait and retry, and the batch completes without any
 // manual action, every document exactly once, with a valid package.
 func TestQueueOutage(t *testing.T) {
-	m := startMinio(t)
+	m := s3test.Start(t)
 	svc := testenv.Get(t)
-	svc.S3Endpoint, svc.S3AccessKey, svc.S3SecretKey = m.addr, minioUser, minioPassword
+	svc.S3Endpoint, svc.S3AccessKey, svc.S3SecretKey = m.Addr, s3test.AccessKey, s3test.SecretKey
 	e := newQueueEnvOn(t, svc, testenv.RedisDB(t))
 	dir, q := e.submitMidway(t, "outage-1")
 	ctx := context.Background()
-	m.stop()
+	m.Stop()
 	stopped := time.Now()
 	time.Sleep(20 * time.Second)
 	st, err := q.Status(ctx, "outage-1")
@@ -681,7 +637,7 @@ func TestQueueOutage(t *testing.T) {
 	if st.Finished() {
 		t.Fatalf("batch finished while MinIO was down: %+v", st)
 	}
-	m.start(t)
+	m.Start(t)
 	t.Logf("MinIO down for %v, with the batch at %d of %d pages", time.Since(stopped).Round(time.Millisecond), st.PagesDone, st.Pages)
 
 	st = e.waitFinished(t, "outage-1", 4*time.Minute)

@@ -281,6 +281,15 @@ func pdfSigner(cfg *configs.Config, s seal.Signer) (pipeline.PDFSigner, error) {
 	return &pades.Signer{Key: s, Opts: o}, nil
 }
 
+// sealStamper is the TSA that timestamps package seals: seal.tsaURL's, as
+// for the PDFs; nil when none is configured.
+func sealStamper(cfg *configs.Config) seal.Stamper {
+	if cfg.Seal.TSAURL == "" {
+		return nil
+	}
+	return &pades.TSA{URL: cfg.Seal.TSAURL}
+}
+
 // loadTrust reads the trust file; nil, and no error, when file is empty.
 func loadTrust(file string) (*seal.Trust, error) {
 	if file == "" {

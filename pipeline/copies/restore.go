@@ -52,7 +52,7 @@ func Packages(ctx context.Context, s storage.Store) ([]string, error) {
 // Restored is what Restore did with one package.
 type Restored struct {
 	ID      string
-	Objects int   // objects of the package in the source copy
+	Objects int   // objects of the package, and of its audit trail's mirror, in the source copy
 	Missing int   // of those, absent from the target before the restore (dry run: would be copied)
 	Bytes   int64 // bytes copied
 	Err     error // the package could not be restored or did not verify
@@ -74,8 +74,8 @@ type RestoreOptions struct {
 
 // Restore rebuilds the store to from the copy from: each package ids (every
 // package of from when ids is empty) is copied with Replicate (verified
-// SHA-256 and lock), then read back from to and verified with VerifyPackage;
-// the seal chain is copied too. A package that fails is reported in its
+// SHA-256 and lock), with its audit trail's mirror, then read back from to
+// and verified with VerifyPackage; the seal chain is copied too. A package that fails is reported in its
 // Restored and the next one goes on; the error is for a copy that cannot be
 // listed or a cancelled context.
 func Restore(ctx context.Context, from storage.Store, to Copy, ids []string, opts RestoreOptions) ([]Restored, error) {
@@ -90,7 +90,7 @@ func Restore(ctx context.Context, from storage.Store, to Copy, ids []string, opt
 	for _, id := range ids {
 		r := Restored{ID: id}
 		var keys []string
-		for _, prefix := range packagePrefixes(id) {
+		for _, prefix := range batchPrefixes(id) {
 			if err := from.List(ctx, prefix, func(o storage.ObjectInfo) error { keys = append(keys, o.Key); return nil }); err != nil {
 				return out, fmt.Errorf("package %s: %w", id, err)
 			}
@@ -107,7 +107,7 @@ func Restore(ctx context.Context, from storage.Store, to Copy, ids []string, opt
 		case opts.DryRun:
 		default:
 			var err error
-			for _, prefix := range packagePrefixes(id) {
+			for _, prefix := range batchPrefixes(id) {
 				var fig Figures
 				fig, err = Replicate(ctx, from, to, prefix, now)
 				r.Bytes += fig.Bytes
@@ -150,7 +150,7 @@ func VerifyPackage(ctx context.Context, s storage.Store, id string, roots *x509.
 	sealed := false
 	err = s.List(ctx, id+"/", func(o storage.ObjectInfo) error {
 		rel := strings.TrimPrefix(o.Key, id+"/")
-		if rel == seal.SignatureFile {
+		if rel == bag.SignatureFile {
 			sealed = true
 		}
 		return download(ctx, s, o.Key, filepath.Join(pkg, filepath.FromSlash(path.Clean(rel))))
@@ -214,8 +214,16 @@ func download(ctx context.Context, s storage.Store, key, name string) error {
 	return nil
 }
 
-// packagePrefixes are the key prefixes of package id in an archive store: its
+// PackagePrefixes are the key prefixes of package id in an archive store: its
 // bag and its AIP_hoso zips.
-func packagePrefixes(id string) []string {
+func PackagePrefixes(id string) []string {
 	return []string{id + "/", aip.ArchivePrefix + id + "/"}
 }
+
+// AuditPrefix is the key prefix of the audit trail's mirror of batch id in an
+// archive store (see audit.ArchivePrefix). Its entries are kept in every copy
+// with the batch, as the seal chain is.
+func AuditPrefix(id string) string { return audit.ArchivePrefix + id + "/" }
+
+// batchPrefixes are PackagePrefixes and AuditPrefix: what Restore brings back of batch id.
+func batchPrefixes(id string) []string { return append(PackagePrefixes(id), AuditPrefix(id)) }

@@ -23,15 +23,6 @@ import (
 	"github.com/sohoa-vn/sohoa/storage"
 )
 
-// Names of the bag's manifests and of the seal's signature over the tag manifest.
-//
-// Deprecated: use bag.ManifestFile, bag.TagManifestFile and bag.SignatureFile.
-const (
-	ManifestName    = bag.ManifestFile
-	TagManifestName = bag.TagManifestFile
-	SignatureName   = bag.SignatureFile
-)
-
 // Errors reported by Pull. They are wrapped with context; test with errors.Is.
 var (
 	// ErrNotEmpty means the output folder exists and is not empty.

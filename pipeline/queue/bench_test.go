@@ -48,23 +48,11 @@ func BenchmarkQueueOverheadOneWorker(b *testing.B) { benchQueueOverhead(b, 10, 1
 func benchQueueOverhead(b *testing.B, pages, workers int) {
 	const rounds = 3
 	ctx := context.Background()
-	batch, err := pipeline.Load(ctx, benchBatch(b, pages), pipeline.LoadOptions{})
-	if err != nil {
-		b.Fatal(err)
-	}
+	batch := loadBenchBatch(b, pages)
 	// Both sides keep their OCR engines across rounds, as a long-running
 	// worker does: a pool starts its engines lazily, and Tesseract's start-up
 	// is not what is measured.
-	pool, err := ocr.NewPool(workers, ocr.Options{Languages: "vie"})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer pool.Close()
-	workerPool, err := ocr.NewPool(workers, ocr.Options{Languages: "vie"})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer workerPool.Close()
+	pool, workerPool := benchPool(b, workers), benchPool(b, workers)
 	var proc, procCPU, queue, queueCPU, submit, tail time.Duration
 	b.ResetTimer()
 	for i := 0; i < b.N*rounds; i++ {
@@ -79,33 +67,11 @@ func benchQueueOverhead(b *testing.B, pages, workers int) {
 		b.StopTimer()
 		q, _, _ := newTestQueue(b)
 		q.opts.Pipeline.Languages = "vie"
-		srv := asynq.NewServerFromRedisClient(q.Redis(), q.ServerConfig(workers))
-		if err := srv.Start(q.Handler(workerPool)); err != nil {
-			b.Fatal(err)
-		}
+		srv := startBenchWorker(b, q, workerPool, workers)
 		b.StartTimer()
 		start, startCPU = time.Now(), processCPU()
-		if _, err := q.Submit(ctx, batch, pipeline.LoadOptions{}, nil); err != nil {
-			b.Fatal(err)
-		}
-		submit += time.Since(start)
-		var docsDone time.Time
-		for {
-			s, err := q.Status(ctx, batch.ID)
-			if err != nil {
-				b.Fatal(err)
-			}
-			if docsDone.IsZero() && s.DocumentsDone+s.DocumentsFailed == s.Documents {
-				docsDone = time.Now()
-			}
-			if s.Finished() {
-				if s.State != StateComplete {
-					b.Fatalf("queue run: %+v", s)
-				}
-				break
-			}
-			time.Sleep(10 * time.Millisecond)
-		}
+		took, docsDone := runBenchBatch(b, q, batch)
+		submit += took
 		queue, queueCPU = queue+time.Since(start), queueCPU+processCPU()-startCPU
 		tail += time.Since(docsDone)
 		b.StopTimer()
@@ -144,4 +110,66 @@ func benchBatch(b *testing.B, n int) string {
 		}
 	}
 	return dir
+}
+
+// loadBenchBatch loads benchBatch's batch of n pages.
+func loadBenchBatch(b *testing.B, n int) *pipeline.Batch {
+	b.Helper()
+	batch, err := pipeline.Load(context.Background(), benchBatch(b, n), pipeline.LoadOptions{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return batch
+}
+
+// benchPool starts a pool of n Vietnamese OCR engines, closed when the
+// benchmark ends.
+func benchPool(b *testing.B, n int) *ocr.Pool {
+	b.Helper()
+	pool, err := ocr.NewPool(n, ocr.Options{Languages: "vie"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { pool.Close() })
+	return pool
+}
+
+// startBenchWorker starts a worker of n on q with the engines of pool; the
+// caller shuts it down.
+func startBenchWorker(b *testing.B, q *Queue, pool *ocr.Pool, n int) *asynq.Server {
+	b.Helper()
+	srv := asynq.NewServerFromRedisClient(q.Redis(), q.ServerConfig(n))
+	if err := srv.Start(q.Handler(pool)); err != nil {
+		b.Fatal(err)
+	}
+	return srv
+}
+
+// runBenchBatch submits batch to q and waits until it is finished; it fails
+// the benchmark unless the batch is complete. It returns how long Submit
+// took and when the last document was done (what follows is packaging).
+func runBenchBatch(b *testing.B, q *Queue, batch *pipeline.Batch) (submit time.Duration, docsDone time.Time) {
+	b.Helper()
+	ctx := context.Background()
+	start := time.Now()
+	if _, err := q.Submit(ctx, batch, pipeline.LoadOptions{}, nil); err != nil {
+		b.Fatal(err)
+	}
+	submit = time.Since(start)
+	for {
+		s, err := q.Status(ctx, batch.ID)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if docsDone.IsZero() && s.DocumentsDone+s.DocumentsFailed == s.Documents {
+			docsDone = time.Now()
+		}
+		if s.Finished() {
+			if s.State != StateComplete {
+				b.Fatalf("queue run: %+v", s)
+			}
+			return submit, docsDone
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 }

@@ -7,10 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hibiken/asynq"
-
-	"github.com/sohoa-vn/sohoa/ocr"
-	"github.com/sohoa-vn/sohoa/pipeline"
 	"github.com/sohoa-vn/sohoa/pipeline/copies"
 	"github.com/sohoa-vn/sohoa/storage/s3"
 	"github.com/sohoa-vn/sohoa/storage/s3/s3test"
@@ -25,15 +21,8 @@ import (
 func BenchmarkSecondCopy(b *testing.B) {
 	const rounds = 2
 	ctx := context.Background()
-	batch, err := pipeline.Load(ctx, benchBatch(b, 12), pipeline.LoadOptions{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	pool, err := ocr.NewPool(benchWorkers, ocr.Options{Languages: "vie"})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer pool.Close()
+	batch := loadBenchBatch(b, 12)
+	pool := benchPool(b, benchWorkers)
 	m := s3test.Start(b)
 	run := func(withCopy bool) time.Duration {
 		b.StopTimer()
@@ -49,29 +38,11 @@ func BenchmarkSecondCopy(b *testing.B) {
 			}
 			q.opts.Copies = []copies.Copy{{Name: "ban-sao-1", Store: cs}}
 		}
-		srv := asynq.NewServerFromRedisClient(q.Redis(), q.ServerConfig(benchWorkers))
-		if err := srv.Start(q.Handler(pool)); err != nil {
-			b.Fatal(err)
-		}
+		srv := startBenchWorker(b, q, pool, benchWorkers)
 		defer srv.Shutdown()
 		b.StartTimer()
 		start := time.Now()
-		if _, err := q.Submit(ctx, batch, pipeline.LoadOptions{}, nil); err != nil {
-			b.Fatal(err)
-		}
-		for {
-			s, err := q.Status(ctx, batch.ID)
-			if err != nil {
-				b.Fatal(err)
-			}
-			if s.Finished() {
-				if s.State != StateComplete {
-					b.Fatalf("queue run (copy %v): %+v", withCopy, s)
-				}
-				break
-			}
-			time.Sleep(10 * time.Millisecond)
-		}
+		runBenchBatch(b, q, batch)
 		return time.Since(start)
 	}
 	var one, two time.Duration

@@ -23,8 +23,9 @@ import (
 // TestCopiesWaitForCopy: the archive has a copy on a second MinIO server,
 // which is down when the batch is packaged. The batch waits in StateCopying
 // with the reason (never complete with one copy); once the server is back the
-// retried replicate step copies the package and the seal chain, and the batch
-// completes with every object in both stores, equal and locked.
+// retried replicate step copies the package, its audit trail so far and the
+// seal chain, and the batch completes with every object in both stores, equal
+// and locked.
 // layout: long: one scenario told step by step against two MinIO servers,
 // each step asserting what the previous one left.
 func TestCopiesWaitForCopy(t *testing.T) {
@@ -57,13 +58,28 @@ func TestCopiesWaitForCopy(t *testing.T) {
 		t.Fatalf("after the copy came back: %+v", st)
 	}
 	primary, copied := snapshot(t, arch), snapshot(t, cs)
-	for key := range primary {
+	// The audit trail's mirror goes with the batch as far as it was written
+	// when the package was copied: each entry copied is the primary's, and
+	// the entries after (the batch complete) stay in the primary alone.
+	trail := 0
+	for key, sum := range copied {
 		if strings.HasPrefix(key, audit.ArchivePrefix) {
-			delete(primary, key) // the audit trail's mirror, written by the server and workers, not a package
+			if !strings.HasPrefix(key, audit.ArchivePrefix+b.ID+"/") || primary[key] != sum {
+				t.Errorf("audit mirror in the copy: %s (SHA-256 %s) is not the primary's entry of batch %s", key, sum, b.ID)
+			}
+			trail++
+		}
+	}
+	for key := range primary {
+		if _, ok := copied[key]; !ok && strings.HasPrefix(key, audit.ArchivePrefix) {
+			delete(primary, key)
 		}
 	}
 	if len(primary) == 0 || !sameSnapshot(primary, copied) {
 		t.Fatalf("copy differs from the primary: %v", diffSnapshots(primary, copied))
+	}
+	if trail == 0 {
+		t.Error("the batch's audit trail is not in the copy")
 	}
 	chain := 0
 	for key := range copied {
@@ -71,6 +87,9 @@ func TestCopiesWaitForCopy(t *testing.T) {
 			chain++
 		}
 		for name, s := range map[string]storage.CopyStore{"primary": arch, "copy": cs} {
+			if name == "primary" && strings.HasPrefix(key, audit.ArchivePrefix) {
+				continue // the audit mirror is appended to, unlocked, in the primary (the bucket keeps versions)
+			}
 			if r, err := s.RetentionOf(ctx, key); err != nil || r == nil || r.Mode != storage.Governance {
 				t.Errorf("%s: %s has retention %+v (%v), want %s", name, key, r, err, storage.Governance)
 			}
@@ -79,7 +98,7 @@ func TestCopiesWaitForCopy(t *testing.T) {
 	if chain == 0 {
 		t.Error("the seal chain is not in the copy")
 	}
-	t.Logf("%d objects in both stores, %d of them seal chain entries", len(copied), chain)
+	t.Logf("%d objects in both stores, %d of them seal chain entries, %d audit entries", len(copied), chain, trail)
 
 	// Restore drill: an empty locked bucket (the primary rebuilt on new
 	// hardware) is restored from the copy; every package is verified (seal,

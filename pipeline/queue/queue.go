@@ -75,6 +75,9 @@ type Options struct {
 	// last step before it is archived. The organisation's chain of seals is
 	// kept in the archive store under seal.StoreChainPrefix.
 	Signer seal.Signer
+	// Stamper, when set with Signer, timestamps every seal (RFC 3161), so
+	// that the package still verifies after the certificate expires.
+	Stamper seal.Stamper
 	// Observer, when set, is told about every page and stage, for metrics.
 	Observer Observer
 	// AIP holds the codes of the AIP_hoso packages written beside each package.

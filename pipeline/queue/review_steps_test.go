@@ -207,7 +207,7 @@ func checkInspectionRecord(t *testing.T, pkg string, p ReviewPlan) {
 	if sig := pdfatest.Tool(t, "pdfsig", file); !strings.Contains(sig, "Signature is Valid") || !strings.Contains(sig, "Total document signed") {
 		t.Errorf("pdfsig:\n%s", sig)
 	}
-	premis, err := os.ReadFile(filepath.Join(pkg, filepath.FromSlash(pipeline.PremisFile)))
+	premis, err := os.ReadFile(filepath.Join(pkg, filepath.FromSlash(bag.PremisFile)))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -190,7 +190,7 @@ func (q *Queue) addDocument(ctx context.Context, pk *pipeline.Packager, id strin
 // sealPackage seals the complete bag at bagDir of batch id onto the
 // organisation's chain of seals in the archive store.
 func (q *Queue) sealPackage(ctx context.Context, id, bagDir string, ret *storage.Retention) error {
-	chain := seal.StoreChain{Store: q.stores.Archive, Retention: ret}
+	chain := seal.StoreChain{Store: q.stores.Archive, Retention: ret, Stamper: q.opts.Stamper}
 	link, err := chain.Seal(ctx, bagDir, q.opts.Signer)
 	if err != nil {
 		return fmt.Errorf("batch %s: %w", id, err)

@@ -9,7 +9,6 @@ import (
 
 	"github.com/hibiken/asynq"
 
-	"github.com/sohoa-vn/sohoa/pipeline/aip"
 	"github.com/sohoa-vn/sohoa/pipeline/copies"
 	"github.com/sohoa-vn/sohoa/pipeline/seal"
 	"github.com/sohoa-vn/sohoa/pipeline/state"
@@ -44,8 +43,8 @@ func (q *Queue) awaitCopies(ctx context.Context, id string) error {
 	return err
 }
 
-// handleReplicate copies the package of batch id, and the seal chain, into
-// every copy, verified and locked (copies.Replicate), then records the batch
+// handleReplicate copies the package of batch id, its audit trail's mirror so
+// far and the seal chain into every copy, verified and locked (copies.Replicate), then records the batch
 // complete. A copy that fails (down, refusing, holding a different object)
 // leaves the batch in StateCopying with the reason in its "copies" field, and
 // the task is retried.
@@ -64,22 +63,34 @@ func (q *Queue) handleReplicate(ctx context.Context, t *asynq.Task) error {
 		return nil // a late duplicate
 	}
 	now := time.Now()
-	for _, c := range q.opts.Copies {
-		for _, prefix := range []string{p.Batch + "/", aip.ArchivePrefix + p.Batch + "/", seal.StoreChainPrefix} {
-			fig, err := copies.Replicate(ctx, q.stores.Archive, c, prefix, now)
-			if err != nil {
-				if herr := q.rdb.HSet(context.WithoutCancel(ctx), keyBatch(p.Batch), "copies", err.Error()).Err(); herr != nil {
-					err = errors.Join(err, herr)
-				}
-				return fmt.Errorf("batch %s: %w", p.Batch, err)
+	replicate := func(c copies.Copy, prefix string) (copies.Figures, error) {
+		fig, err := copies.Replicate(ctx, q.stores.Archive, c, prefix, now)
+		if err != nil {
+			if herr := q.rdb.HSet(context.WithoutCancel(ctx), keyBatch(p.Batch), "copies", err.Error()).Err(); herr != nil {
+				err = errors.Join(err, herr)
 			}
-			if prefix != seal.StoreChainPrefix {
-				q.opts.Logger.Info("package copied", "batch", p.Batch, "copy", c.Name, "objects", fig.Objects, "copied", fig.Copied, "bytes", fig.Bytes)
-				if q.opts.BackupLog != nil && fig.Copied > 0 { // a retry that copies nothing adds no entry
-					if err := q.opts.BackupLog(ctx, p.Batch, c.Name, fig); err != nil {
-						return fmt.Errorf("batch %s: backup log: %w", p.Batch, err)
-					}
+			return fig, fmt.Errorf("batch %s: %w", p.Batch, err)
+		}
+		return fig, nil
+	}
+	for _, c := range q.opts.Copies {
+		for _, prefix := range copies.PackagePrefixes(p.Batch) {
+			fig, err := replicate(c, prefix)
+			if err != nil {
+				return err
+			}
+			q.opts.Logger.Info("package copied", "batch", p.Batch, "copy", c.Name, "objects", fig.Objects, "copied", fig.Copied, "bytes", fig.Bytes)
+			if q.opts.BackupLog != nil && fig.Copied > 0 { // a retry that copies nothing adds no entry
+				if err := q.opts.BackupLog(ctx, p.Batch, c.Name, fig); err != nil {
+					return fmt.Errorf("batch %s: backup log: %w", p.Batch, err)
 				}
+			}
+		}
+		// The records that go with the package: the batch's audit trail so
+		// far (its mirror in the archive bucket) and the seal chain.
+		for _, prefix := range []string{copies.AuditPrefix(p.Batch), seal.StoreChainPrefix} {
+			if _, err := replicate(c, prefix); err != nil {
+				return err
 			}
 		}
 	}

@@ -11,6 +11,7 @@ import (
 	"crypto/x509/pkix"
 	"encoding/asn1"
 	"encoding/pem"
+	"errors"
 	"math/big"
 	"os"
 	"path/filepath"
@@ -20,6 +21,7 @@ import (
 
 	"github.com/smallstep/pkcs7"
 
+	"github.com/sohoa-vn/sohoa/pipeline/bag"
 	"github.com/sohoa-vn/sohoa/pipeline/pades"
 	"github.com/sohoa-vn/sohoa/pipeline/pades/tsatest"
 	"github.com/sohoa-vn/sohoa/pipeline/seal"
@@ -79,7 +81,7 @@ func (ca *nationalCA) issue(t *testing.T, org, id string, tmpl x509.Certificate)
 func sealedAs(t *testing.T, f *fixture, id string, s seal.Signer) string {
 	t.Helper()
 	dir := unsealedCopy(t, f, id)
-	if _, err := seal.Seal(context.Background(), dir, s, nil); err != nil {
+	if _, err := seal.Seal(context.Background(), dir, s, nil, nil); err != nil {
 		t.Fatal(err)
 	}
 	return dir
@@ -275,11 +277,11 @@ func sealedAt(t *testing.T, f *fixture, id string, s seal.Signer, at time.Time, 
 	if err := seal.MakeWritable(dir); err != nil {
 		t.Fatal(err)
 	}
-	tm, err := os.ReadFile(filepath.Join(dir, seal.TagManifest))
+	tm, err := os.ReadFile(filepath.Join(dir, bag.TagManifestFile))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(filepath.Join(dir, seal.SignatureFile), cmsAt(t, s, tm, at, tsa), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, bag.SignatureFile), cmsAt(t, s, tm, at, tsa), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	return dir
@@ -348,4 +350,36 @@ func TestSigningTime(t *testing.T) {
 		seal.Failed, seal.CodeCertificateExpired)
 	check("stamped, judged after the certificate expired: the timestamp's time counts", good,
 		seal.VerifyOptions{Now: func() time.Time { return now.AddDate(3, 0, 0) }}, seal.Passed)
+
+	// Sealed as the product seals (the chain of a process output folder) with
+	// the TSA: stamped, so it verifies after the certificate expired too.
+	chain, err := seal.FolderChain(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	chain.Stamper = &pades.TSA{URL: tsa.URL}
+	served := tsa.Served()
+	product := unsealedCopy(t, f, "product-stamped")
+	if _, err := chain.Seal(context.Background(), product, own); err != nil {
+		t.Fatal(err)
+	}
+	if tsa.Served() != served+1 {
+		t.Errorf("the TSA issued %d timestamps for one seal", tsa.Served()-served)
+	}
+	r = check("sealed with the TSA", product, seal.VerifyOptions{}, seal.Passed)
+	if r.Stamped.IsZero() || r.Stamped.Sub(now).Abs() > time.Minute {
+		t.Errorf("sealed with the TSA: timestamp %v, want about %v", r.Stamped, now)
+	}
+	check("sealed with the TSA, judged after the certificate expired", product,
+		seal.VerifyOptions{Now: func() time.Time { return now.AddDate(3, 0, 0) }}, seal.Passed)
+	// The TSA is down: no seal without its timestamp.
+	tsa.Stop()
+	chain.Stamper = &pades.TSA{URL: tsa.URL, Retries: 1, Backoff: func(int) time.Duration { return 0 }}
+	down := unsealedCopy(t, f, "product-tsa-down")
+	if _, err := chain.Seal(context.Background(), down, own); err == nil || !errors.Is(err, pades.ErrTSA) {
+		t.Errorf("sealed with the TSA down: %v, want an error wrapping pades.ErrTSA", err)
+	}
+	if _, err := os.Stat(filepath.Join(down, bag.SignatureFile)); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("sealed with the TSA down: the signature file is there (%v)", err)
+	}
 }

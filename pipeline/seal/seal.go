@@ -45,18 +45,6 @@ import (
 	"github.com/sohoa-vn/sohoa/pipeline/bag"
 )
 
-// File names in a sealed bag, relative to its root.
-//
-// Deprecated: use the constants of package bag (bag.TagManifestFile,
-// bag.SignatureFile, bag.METSFile, bag.InfoFile); these remain for code
-// written against them.
-const (
-	TagManifest   = bag.TagManifestFile
-	SignatureFile = bag.SignatureFile
-	METSFile      = bag.METSFile
-	BagInfo       = bag.InfoFile
-)
-
 // bag-info.txt labels written by Seal.
 const (
 	PreviousLabel      = "Previous-Seal-SHA256" // fingerprint of the organisation's previous seal
@@ -81,9 +69,12 @@ type Link struct {
 // Seal signs the finished, valid bag at bagDir with s: it records prev (nil
 // for an organisation's first seal) in bag-info.txt, updates the tag
 // manifest, writes the detached signature tagmanifest-sha256.txt.p7s and
-// makes the bag read-only. The bag must hold metadata/METS.xml. It returns
-// the new seal's link.
-func Seal(ctx context.Context, bagDir string, s Signer, prev *Link) (*Link, error) {
+// makes the bag read-only. The bag must hold metadata/METS.xml. With ts (nil
+// for none) the signature carries an RFC 3161 timestamp, the time Verify
+// judges the certificate at, so that the seal still verifies once the
+// certificate has expired; a timestamp that cannot be had leaves the bag
+// unsealed. It returns the new seal's link.
+func Seal(ctx context.Context, bagDir string, s Signer, prev *Link, ts Stamper) (*Link, error) {
 	if s == nil {
 		return nil, errors.New("seal: no signer")
 	}
@@ -132,7 +123,7 @@ func Seal(ctx context.Context, bagDir string, s Signer, prev *Link) (*Link, erro
 	if err != nil {
 		return nil, fmt.Errorf("seal %s: %w", bagDir, err)
 	}
-	der, err := SignCMS(s, tm)
+	der, err := SignCMSWith(ctx, s, tm, CMSOptions{Stamper: ts})
 	if err != nil {
 		return nil, fmt.Errorf("seal %s: %w", bagDir, err)
 	}

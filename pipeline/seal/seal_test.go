@@ -425,7 +425,7 @@ func TestSealRefusesSealedAndInvalidBags(t *testing.T) {
 	f := setup(t)
 	ctx := context.Background()
 	dir := sealedCopy(t, f)
-	if _, err := seal.Seal(ctx, dir, f.signer, nil); err == nil || !strings.Contains(err.Error(), seal.ErrSealed.Error()) {
+	if _, err := seal.Seal(ctx, dir, f.signer, nil, nil); err == nil || !strings.Contains(err.Error(), seal.ErrSealed.Error()) {
 		t.Errorf("sealing a sealed package: %v", err)
 	}
 	dir = filepath.Join(t.TempDir(), "bag")
@@ -433,7 +433,7 @@ func TestSealRefusesSealedAndInvalidBags(t *testing.T) {
 		t.Fatal(err)
 	}
 	flipByte(t, filepath.Join(dir, payloadFile(t, dir, ".pdf")), 10)
-	if _, err := seal.Seal(ctx, dir, f.signer, nil); err == nil || !strings.Contains(err.Error(), "not valid") {
+	if _, err := seal.Seal(ctx, dir, f.signer, nil, nil); err == nil || !strings.Contains(err.Error(), "not valid") {
 		t.Errorf("sealing an invalid bag: %v", err)
 	}
 	if _, err := os.Stat(filepath.Join(dir, bag.SignatureFile)); err == nil {
@@ -766,7 +766,7 @@ func TestIntermediateCAAndRSA(t *testing.T) {
 		t.Fatalf("%d intermediates loaded, want 1", len(s.Intermediates))
 	}
 	pkg := unsealedCopy(t, f, "rsa-1")
-	if _, err := seal.Seal(context.Background(), pkg, s, nil); err != nil {
+	if _, err := seal.Seal(context.Background(), pkg, s, nil, nil); err != nil {
 		t.Fatal(err)
 	}
 	roots := x509.NewCertPool()

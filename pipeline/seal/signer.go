@@ -2,16 +2,19 @@ package seal
 
 import (
 	"bytes"
+	"context"
 	"crypto"
 	"crypto/ecdsa"
 	"crypto/ed25519"
 	"crypto/rsa"
 	"crypto/x509"
+	"encoding/asn1"
 	"encoding/pem"
 	"errors"
 	"fmt"
 	"io"
 	"os"
+	"time"
 
 	"github.com/smallstep/pkcs7"
 )
@@ -161,19 +164,68 @@ func SamePublicKey(a, b crypto.PublicKey) bool {
 	return err1 == nil && err2 == nil && bytes.Equal(ab, bb)
 }
 
+// Stamper obtains RFC 3161 timestamps for signatures; pades.TSA is one.
+type Stamper interface {
+	// Stamp returns a timestamp token (a DER ContentInfo) over the SHA-256
+	// of sig, or an error: never a signature without its timestamp.
+	Stamp(ctx context.Context, sig []byte) ([]byte, error)
+}
+
+// CMSOptions are the optional parts of a CMS signature.
+type CMSOptions struct {
+	// Attributes are signed attributes added to the standard ones.
+	Attributes []pkcs7.Attribute
+	// Stamper, when set, timestamps the signature: the token is added as the
+	// unsigned attribute id-aa-signatureTimeStampToken (RFC 3161 Appendix A).
+	Stamper Stamper
+	// SigningTime, when not zero, is the signing-time attribute, instead of
+	// the wall clock smallstep/pkcs7 would write: with it and a deterministic
+	// scheme (RSA PKCS #1 v1.5) the same content gives the same bytes.
+	SigningTime time.Time
+}
+
 // SignCMS returns a detached CMS SignedData over content made with s,
 // DER-encoded, with SHA-256, the signing time as a signed attribute, and the
 // signing certificate and intermediates included.
 func SignCMS(s Signer, content []byte) ([]byte, error) {
+	return SignCMSWith(context.Background(), s, content, CMSOptions{})
+}
+
+// SignCMSWith is SignCMS with the extra signed attributes and the timestamp
+// of o. A timestamp that cannot be had is an error (wrapping the Stamper's).
+func SignCMSWith(ctx context.Context, s Signer, content []byte, o CMSOptions) ([]byte, error) {
 	sd, err := pkcs7.NewSignedData(content)
 	if err != nil {
 		return nil, fmt.Errorf("cms: %w", err)
 	}
 	sd.SetDigestAlgorithm(pkcs7.OIDDigestAlgorithmSHA256)
-	if err := sd.AddSignerChain(s.Certificate(), s, s.Chain(), pkcs7.SignerInfoConfig{}); err != nil {
+	// smallstep/pkcs7 stamps the signing-time attribute with the wall clock
+	// and signs at once: for a given signing time it gets a key that only
+	// says which it is, and the attributes are signed below at that time.
+	var key crypto.Signer = s
+	if !o.SigningTime.IsZero() {
+		key = publicOnly{s}
+	}
+	if err := sd.AddSignerChain(s.Certificate(), key, s.Chain(), pkcs7.SignerInfoConfig{ExtraSignedAttributes: o.Attributes}); err != nil {
 		return nil, fmt.Errorf("cms: %w", err)
 	}
+	if !o.SigningTime.IsZero() {
+		si := &sd.GetSignedData().SignerInfos[0]
+		if err := signAttributesAt(s, &si.AuthenticatedAttributes, &si.EncryptedDigest, o.SigningTime); err != nil {
+			return nil, fmt.Errorf("cms: %w", err)
+		}
+	}
 	sd.Detach()
+	if o.Stamper != nil {
+		si := &sd.GetSignedData().SignerInfos[0]
+		token, err := o.Stamper.Stamp(ctx, si.EncryptedDigest)
+		if err != nil {
+			return nil, fmt.Errorf("cms: timestamp: %w", err)
+		}
+		if err := si.SetUnauthenticatedAttributes([]pkcs7.Attribute{{Type: oidTimeStampToken, Value: asn1.RawValue{FullBytes: token}}}); err != nil {
+			return nil, fmt.Errorf("cms: timestamp: %w", err)
+		}
+	}
 	der, err := sd.Finish()
 	if err != nil {
 		return nil, fmt.Errorf("cms: %w", err)

@@ -34,6 +34,7 @@ type StoreChain struct {
 	Store     storage.Store
 	Prefix    string             // default StoreChainPrefix
 	Retention *storage.Retention // lock put on entries; nil for none
+	Stamper   Stamper            // when set, every seal is timestamped (see Seal)
 }
 
 // storeEntry is one chain entry object.
@@ -163,7 +164,7 @@ func (c StoreChain) Seal(ctx context.Context, bagDir string, s Signer) (*Link, e
 				prev = &head.Link
 			}
 		}
-		link, err := Seal(ctx, bagDir, s, prev)
+		link, err := Seal(ctx, bagDir, s, prev, c.Stamper)
 		if err != nil {
 			return nil, err
 		}

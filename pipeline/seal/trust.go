@@ -14,6 +14,8 @@ import (
 	"strings"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/sohoa-vn/sohoa/pipeline/bag"
 )
 
 // Trust says, for each organisation (by the Organization-Identifier its
@@ -235,7 +237,7 @@ func (t *Trust) CheckBinding(orgID string, c *x509.Certificate) *Problem {
 			What: fmt.Sprintf("no trust configured (--trust): whether the signer %q is organisation %q's own cannot be told", who, orgID),
 			Vi:   fmt.Sprintf("chưa đối chiếu được người ký %s với tổ chức %s: chưa cấu hình chứng thư tin cậy của tổ chức (--trust)", who, orgID)}
 	case orgID == "":
-		return &Problem{Check: CheckSigner, Code: CodeSignerNotOrganisation, Path: BagInfo,
+		return &Problem{Check: CheckSigner, Code: CodeSignerNotOrganisation, Path: bag.InfoFile,
 			What: "no Organization-Identifier: the signer cannot be bound to an organisation",
 			Vi:   "gói tin không ghi mã định danh tổ chức (Organization-Identifier), không đối chiếu được người ký"}
 	}

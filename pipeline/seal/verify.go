@@ -321,7 +321,7 @@ func (r *Report) checkSignature(dir string, roots *x509.CertPool, trust *Trust, 
 		if ua.Type.Equal(oidTimeStampToken) {
 			t, err := VerifyTimestamp(ua.Value.Bytes, p7.Signers[0].EncryptedDigest, roots)
 			if err != nil {
-				r.add(CheckTime, CodeSigningTime, SignatureFile, "dấu thời gian của chữ ký niêm phong không hợp lệ: "+err.Error(), "the seal's timestamp: %v", err)
+				r.add(CheckTime, CodeSigningTime, bag.SignatureFile, "dấu thời gian của chữ ký niêm phong không hợp lệ: "+err.Error(), "the seal's timestamp: %v", err)
 			} else {
 				r.Stamped = t
 			}
@@ -335,7 +335,7 @@ func (r *Report) checkSignature(dir string, roots *x509.CertPool, trust *Trust, 
 		times.NotBefore = t
 	}
 	for _, p := range CheckTimes(r.Signer, times) {
-		p.Path = SignatureFile
+		p.Path = bag.SignatureFile
 		r.Add(p)
 	}
 	if roots == nil {

@@ -67,20 +67,27 @@ func (c CodeList) Lookup(v string) (code string, ok bool) {
 	return "", false
 }
 
-// DocType is a type of administrative document (NĐ 30/2020, Phụ lục III).
+// DocType is a type of document: its TT 05/2025 typeName code (Phụ lục I)
+// and, for the administrative documents of NĐ 30/2020 (Phụ lục III), the
+// abbreviation that opens their notation.
 type DocType struct {
+	Code   string // TT 05 typeName code: "02"
 	Name   string // Vietnamese name, as written in the catalogue: Quyết định
-	Abbrev string // abbreviation used in a notation: QĐ ("" for công văn)
+	Abbrev string // abbreviation used in a notation: QĐ ("" for công văn, thư công and the types NĐ 30 does not list)
 }
 
-// DocTypes are the document types the catalogue offers and the field reader recognises.
+// DocTypes are the 32 document types of TT 05/2025's typeName list, in code
+// order: the types the catalogue offers and the field reader recognises.
 var DocTypes = []DocType{
-	{"Nghị quyết", "NQ"}, {"Quyết định", "QĐ"}, {"Chỉ thị", "CT"}, {"Quy chế", "QC"}, {"Quy định", "QyĐ"},
-	{"Thông báo", "TB"}, {"Hướng dẫn", "HD"}, {"Chương trình", "CTr"}, {"Kế hoạch", "KH"}, {"Phương án", "PA"},
-	{"Đề án", "ĐA"}, {"Dự án", "DA"}, {"Báo cáo", "BC"}, {"Biên bản", "BB"}, {"Tờ trình", "TTr"},
-	{"Hợp đồng", "HĐ"}, {"Công văn", ""}, {"Công điện", "CĐ"}, {"Bản ghi nhớ", "BGN"}, {"Bản thỏa thuận", "BTT"},
-	{"Giấy ủy quyền", "GUQ"}, {"Giấy mời", "GM"}, {"Giấy giới thiệu", "GGT"}, {"Giấy nghỉ phép", "GNP"},
-	{"Phiếu gửi", "PG"}, {"Phiếu chuyển", "PC"}, {"Phiếu báo", "PB"}, {"Thư công", ""},
+	{"01", "Nghị quyết", "NQ"}, {"02", "Quyết định", "QĐ"}, {"03", "Chỉ thị", "CT"}, {"04", "Quy chế", "QC"},
+	{"05", "Quy định", "QyĐ"}, {"06", "Thông cáo", "TC"}, {"07", "Thông báo", "TB"}, {"08", "Hướng dẫn", "HD"},
+	{"09", "Chương trình", "CTr"}, {"10", "Kế hoạch", "KH"}, {"11", "Phương án", "PA"}, {"12", "Đề án", "ĐA"},
+	{"13", "Dự án", "DA"}, {"14", "Báo cáo", "BC"}, {"15", "Tờ trình", "TTr"}, {"16", "Giấy ủy quyền", "GUQ"},
+	{"17", "Phiếu gửi", "PG"}, {"18", "Phiếu chuyển", "PC"}, {"19", "Phiếu báo", "PB"}, {"20", "Biên bản", "BB"},
+	{"21", "Hợp đồng", "HĐ"}, {"22", "Công văn", ""}, {"23", "Công điện", "CĐ"}, {"24", "Bản ghi nhớ", "BGN"},
+	{"25", "Bản thỏa thuận", "BTT"}, {"26", "Giấy mời", "GM"}, {"27", "Giấy giới thiệu", "GGT"},
+	{"28", "Giấy nghỉ phép", "GNP"}, {"29", "Thư công", ""}, {"30", "Bản đồ", ""}, {"31", "Bản vẽ kỹ thuật", ""},
+	{"32", "Khác", ""},
 }
 
 // TypeNames returns the names of DocTypes, in order.
@@ -119,16 +126,16 @@ func Fold(v string) string {
 	return strings.Join(strings.Fields(strings.ToLower(norm.NFC.String(v))), " ")
 }
 
-// TypeName is the typeName code list of TT 05/2025 (Phụ lục I): packages carry
-// the code, not the name.
-var TypeName = CodeList{
-	"01": "Nghị quyết", "02": "Quyết định", "03": "Chỉ thị", "04": "Quy chế", "05": "Quy định",
-	"06": "Thông cáo", "07": "Thông báo", "08": "Hướng dẫn", "09": "Chương trình", "10": "Kế hoạch",
-	"11": "Phương án", "12": "Đề án", "13": "Dự án", "14": "Báo cáo", "15": "Tờ trình",
-	"16": "Giấy ủy quyền", "17": "Phiếu gửi", "18": "Phiếu chuyển", "19": "Phiếu báo", "20": "Biên bản",
-	"21": "Hợp đồng", "22": "Công văn", "23": "Công điện", "24": "Bản ghi nhớ", "25": "Bản thỏa thuận",
-	"26": "Giấy mời", "27": "Giấy giới thiệu", "28": "Giấy nghỉ phép", "29": "Thư công", "30": "Bản đồ",
-	"31": "Bản vẽ kỹ thuật", "32": "Khác",
+// TypeName is the typeName code list of TT 05/2025 (Phụ lục I), made from
+// DocTypes: packages carry the code, not the name.
+var TypeName = typeNames()
+
+func typeNames() CodeList {
+	c := CodeList{}
+	for _, t := range DocTypes {
+		c[t.Code] = t.Name
+	}
+	return c
 }
 
 // TypeCode returns the TT 05 typeName code of v: a code ("02", "2"), a name in
@@ -139,7 +146,7 @@ func TypeCode(v string) (code string, ok bool) {
 		return c, true
 	}
 	if t, ok := LookupType(v); ok {
-		return TypeName.Lookup(t.Name)
+		return t.Code, true
 	}
 	return "", false
 }
