@@ -8,28 +8,17 @@ import (
 	"io"
 	"math"
 	"math/rand/v2"
-	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/sohoa-vn/sohoa/pipeline/pdfa/pdfatest"
 	"github.com/sohoa-vn/sohoa/pipeline/turbojpeg"
-	"golang.org/x/image/tiff"
 )
 
 // scanCrop returns an 800x800 crop of the colour sample tt-so-hoa-p01.tif (200 dpi, text and
 // tinted paper) as an *image.NRGBA, the type deskewed colour pages have, and its gray copy.
 func scanCrop(t *testing.T) (*image.NRGBA, *image.Gray) {
 	t.Helper()
-	f, err := os.Open(filepath.Join(samples, "tt-so-hoa-p01.tif"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	src, err := tiff.Decode(f)
-	if err != nil {
-		t.Fatal(err)
-	}
+	src := loadImage(t, "tt-so-hoa-p01.tif")
 	r := image.Rect(0, 0, 800, 800)
 	c, g := image.NewNRGBA(r), image.NewGray(r)
 	for y := range 800 {

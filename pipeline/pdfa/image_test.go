@@ -16,7 +16,6 @@ import (
 	"testing"
 
 	"github.com/sohoa-vn/sohoa/pipeline/pdfa/pdfatest"
-	"golang.org/x/image/tiff"
 )
 
 func TestEncodeImage(t *testing.T) {
@@ -228,20 +227,7 @@ func TestImageFidelity(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.file, func(t *testing.T) {
-			var src image.Image
-			if strings.HasSuffix(c.file, ".tif") {
-				f, err := os.Open(filepath.Join(samples, c.file))
-				if err != nil {
-					t.Fatal(err)
-				}
-				src, err = tiff.Decode(f)
-				f.Close()
-				if err != nil {
-					t.Fatal(err)
-				}
-			} else {
-				src = loadImage(t, c.file)
-			}
+			src := loadImage(t, c.file)
 			enc, err := EncodeImage(src, EncodeOptions{})
 			if err != nil {
 				t.Fatal(err)
