@@ -161,8 +161,12 @@ type Scan struct {
 
 // PDF holds the PDF/A writer settings.
 type PDF struct {
-	Part        string `yaml:"part"`        // "2b" or "1b"
-	JPEGQuality int    `yaml:"jpegQuality"` // 0 = the writer's default
+	Part string `yaml:"part"` // "2b" or "1b"
+	// PSNR is the fidelity target of re-encoded page images, in dB against the normalized
+	// page as rendered at the scan's resolution: each page gets the smallest JPEG that keeps
+	// it. 0 = the writer's default (37); under 35 is refused.
+	PSNR        float64 `yaml:"psnr"`
+	JPEGQuality int     `yaml:"jpegQuality"` // 0 = search by PSNR; else fixed, never under 35 dB
 }
 
 // Seal names the organisation's signing key and certificate, with which every
@@ -305,6 +309,8 @@ func (c *Config) Check() error {
 		return fmt.Errorf("config: workers %d: must be 0 (number of cores) or more", c.Workers)
 	case c.PDF.Part != "1b" && c.PDF.Part != "2b":
 		return fmt.Errorf("config: pdf.part %q: must be 1b or 2b", c.PDF.Part)
+	case c.PDF.PSNR != 0 && !(c.PDF.PSNR >= 35 && c.PDF.PSNR <= 100): // NaN too
+		return fmt.Errorf("config: pdf.psnr %v: must be 0 (default, 37 dB) or from 35 to 100 dB", c.PDF.PSNR)
 	case c.PDF.JPEGQuality < 0 || c.PDF.JPEGQuality > 100:
 		return fmt.Errorf("config: pdf.jpegQuality %d: must be 1-100 (0 = default)", c.PDF.JPEGQuality)
 	case c.OCR.MinConfidence < 0 || c.OCR.MinConfidence > 100:

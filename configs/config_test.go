@@ -124,3 +124,18 @@ func TestOCRDropout(t *testing.T) {
 		}
 	}
 }
+
+// TestPDFPSNR checks the fidelity floor: pdf.psnr under 35 dB is refused, from the file or the
+// environment.
+func TestPDFPSNR(t *testing.T) {
+	for _, v := range []string{"0", "35", "37", "42.5"} {
+		if _, err := Load("", []string{"SOHOA_PDF_PSNR=" + v}); err != nil {
+			t.Errorf("pdf.psnr %s refused: %v", v, err)
+		}
+	}
+	for _, v := range []string{"34.9", "20", "-1", "NaN", "101"} {
+		if _, err := Load("", []string{"SOHOA_PDF_PSNR=" + v}); err == nil || !strings.Contains(err.Error(), "pdf.psnr") {
+			t.Errorf("pdf.psnr %s: error %v, want one naming pdf.psnr", v, err)
+		}
+	}
+}

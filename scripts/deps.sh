@@ -13,6 +13,8 @@ PACKAGES=(
   python3-pil fonts-liberation2 curl
   chromium fonts-noto-core
   softhsm2 opensc
+  libturbojpeg0-dev
+  ocrmypdf
 )
 MINIO_VERSION=v0.0.0-20260212201848-7aac2a2c5b7c
 

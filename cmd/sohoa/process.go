@@ -205,7 +205,7 @@ func runProcess(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		MinConfidence: cfg.OCR.MinConfidence,
 		Overwrite:     *overwrite,
 		PDF:           pdfa.Options{Part: pdfa.Part(cfg.PDF.Part)},
-		Encode:        pdfa.EncodeOptions{JPEGQuality: cfg.PDF.JPEGQuality},
+		Encode:        pdfa.EncodeOptions{PSNR: cfg.PDF.PSNR, JPEGQuality: cfg.PDF.JPEGQuality},
 		Producer:      "sohoa " + Version,
 		Logger:        logger,
 		OnPage:        progress.page,

@@ -52,7 +52,7 @@ func openQueue(ctx context.Context, cfg *configs.Config, adjust ...func(*queue.O
 			Dropout:       dropout,
 			MinConfidence: cfg.OCR.MinConfidence,
 			PDF:           pdfa.Options{Part: pdfa.Part(cfg.PDF.Part)},
-			Encode:        pdfa.EncodeOptions{JPEGQuality: cfg.PDF.JPEGQuality},
+			Encode:        pdfa.EncodeOptions{PSNR: cfg.PDF.PSNR, JPEGQuality: cfg.PDF.JPEGQuality},
 			Producer:      "sohoa " + Version,
 			Isolated:      cfg.Isolated,
 		},

@@ -7,7 +7,9 @@ import (
 	"errors"
 	"fmt"
 	"image"
-	"image/jpeg"
+	"math"
+
+	"github.com/sohoa-vn/sohoa/pipeline/turbojpeg"
 )
 
 // Filter names how a page image is encoded.
@@ -39,30 +41,42 @@ type Image struct {
 	Width, Height    int  // pixels
 	Gray             bool // DeviceGray, else DeviceRGB
 	BitsPerComponent int  // 8, or 1 for bitonal (Flate only)
+	// Quality is the JPEG quality EncodeImage chose (0 for Flate and for a passed-through JPEG).
+	Quality int
+	// PSNR is the fidelity of the encoding EncodeImage chose, in dB against the normalized page:
+	// +Inf for lossless Flate, 0 when not measured (a passed-through JPEG is the scan itself).
+	PSNR float64
 }
-
-// DefaultJPEGQuality is the JPEG quality EncodeImage uses when EncodeOptions.JPEGQuality is 0.
-//
-// It is the smallest quality (of 60, 65, ..., 90) at which every normalized sample page, rendered
-// by pdftoppm at its scan resolution, stays 3 dB (half the error) above the 35 dB PSNR floor:
-// at 70 the worst sample (a 200-dpi colour page stored losslessly) keeps 38.1 dB and the four
-// samples average 340 KB of image per page, against 40.7 dB and 587 KB at 85 and 37.9 dB at 65
-// (pipeline.BenchmarkJPEGQuality).
-const DefaultJPEGQuality = 70
 
 // EncodeOptions controls EncodeImage.
 type EncodeOptions struct {
-	JPEGQuality int // 1..100; 0 means DefaultJPEGQuality
+	// PSNR is the fidelity target in dB: EncodeImage writes the smallest JPEG whose rendering
+	// stays at or above it against the normalized page. 0 means DefaultPSNR; a target under
+	// MinPSNR is refused.
+	PSNR float64
+	// JPEGQuality, when not 0, fixes the JPEG quality (1..100) instead of searching. A page
+	// that this quality would bring under MinPSNR gets the smallest higher quality that keeps
+	// MinPSNR.
+	JPEGQuality int
 }
 
-// EncodeImage encodes a normalized page image for embedding: *image.Gray as 8-bit gray JPEG, a gray image holding only
-// 0 and 255 as 1-bit Flate (lossless), anything else as 24-bit RGB JPEG (colour stays colour: never convert colour to gray).
+// EncodeImage encodes a normalized page image for embedding: a gray image holding only 0 and
+// 255 as 1-bit Flate (lossless), any other *image.Gray as a gray JPEG, anything else as a
+// 24-bit colour JPEG (colour stays colour, even when the content is gray: TT 05/2025). The
+// JPEG is progressive with optimal Huffman tables (libjpeg-turbo), 4:2:0, at the smallest
+// quality whose decoded pixels, which are what a reader renders at the scan's resolution,
+// stay at or above the fidelity target. When no JPEG quality reaches it (colour detail that
+// 4:2:0 cannot keep), the image is stored losslessly (8-bit Flate).
 func EncodeImage(img image.Image, opts EncodeOptions) (Image, error) {
-	q := opts.JPEGQuality
-	if q == 0 {
-		q = DefaultJPEGQuality
+	target := opts.PSNR
+	if target == 0 {
+		target = DefaultPSNR
 	}
-	if q < 1 || q > 100 {
+	if !(target >= MinPSNR && target <= 100) { // NaN too
+		return Image{}, fmt.Errorf("encode image: PSNR target %v dB: must be from %v to 100", opts.PSNR, MinPSNR)
+	}
+	q := opts.JPEGQuality
+	if q < 0 || q > 100 {
 		return Image{}, fmt.Errorf("encode image: JPEG quality %d out of range 1..100", q)
 	}
 	if img == nil {
@@ -80,22 +94,24 @@ func EncodeImage(img image.Image, opts EncodeOptions) (Image, error) {
 			if err != nil {
 				return Image{}, fmt.Errorf("encode bitonal image: %w", err)
 			}
-			out.Data, out.Filter, out.BitsPerComponent = data, Flate, 1
+			out.Data, out.Filter, out.BitsPerComponent, out.PSNR = data, Flate, 1, math.Inf(1)
 			return out, nil
 		}
 	}
-	// image/jpeg writes *image.Gray as a one-component JPEG and everything else
-	// as three-component YCbCr. It has fast paths for *image.RGBA and
-	// *image.YCbCr only: an opaque *image.NRGBA holds the same bytes as an RGBA.
-	if m, ok := img.(*image.NRGBA); ok && m.Opaque() {
-		img = &image.RGBA{Pix: m.Pix, Stride: m.Stride, Rect: m.Rect}
+	ref := newReference(img)
+	var err error
+	if q != 0 {
+		out.Data, out.Quality, out.PSNR, err = ref.fixedJPEG(q)
+	} else {
+		out.Data, out.Quality, out.PSNR, err = ref.smallestJPEG(target, 1)
 	}
-	var buf bytes.Buffer
-	buf.Grow(b.Dx() * b.Dy() / 4)
-	if err := jpeg.Encode(&buf, img, &jpeg.Options{Quality: q}); err != nil {
+	out.Filter = DCT
+	if errors.Is(err, errTargetMissed) {
+		out.Data, out.Quality, out.PSNR, out.Filter, err = ref.lossless(), 0, math.Inf(1), Flate, nil
+	}
+	if err != nil {
 		return Image{}, fmt.Errorf("encode JPEG: %w", err)
 	}
-	out.Data, out.Filter = buf.Bytes(), DCT
 	return out, nil
 }
 
@@ -153,7 +169,9 @@ func PassThroughJPEG(data []byte) (Image, error) {
 	if err != nil {
 		return Image{}, fmt.Errorf("pass-through JPEG: %w", err)
 	}
-	if _, err := jpeg.Decode(bytes.NewReader(data)); err != nil {
+	// libjpeg-turbo, as poppler, and stricter than image/jpeg: corrupt data libjpeg would only
+	// warn about is refused too.
+	if _, err := turbojpeg.Decode(data); err != nil {
 		return Image{}, fmt.Errorf("pass-through JPEG: decode: %w", err)
 	}
 	return Image{

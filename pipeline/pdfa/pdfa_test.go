@@ -19,6 +19,7 @@ import (
 	"time"
 	"unicode"
 
+	"golang.org/x/image/tiff"
 	"golang.org/x/text/unicode/norm"
 
 	"github.com/sohoa-vn/sohoa/pipeline/pdfa/pdfatest"
@@ -34,9 +35,12 @@ func loadImage(t testing.TB, name string) image.Image {
 	}
 	defer f.Close()
 	var img image.Image
-	if strings.HasSuffix(name, ".png") {
+	switch {
+	case strings.HasSuffix(name, ".png"):
 		img, err = png.Decode(f)
-	} else {
+	case strings.HasSuffix(name, ".tif"):
+		img, err = tiff.Decode(f)
+	default:
 		img, err = jpeg.Decode(f)
 	}
 	if err != nil {

@@ -1,0 +1,173 @@
+package pdfa
+
+import (
+	"bytes"
+	"compress/zlib"
+	"image"
+	"image/color"
+	"io"
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/sohoa-vn/sohoa/pipeline/pdfa/pdfatest"
+	"github.com/sohoa-vn/sohoa/pipeline/turbojpeg"
+)
+
+// scanCrop returns an 800x800 crop of the colour sample tt-so-hoa-p01.tif (200 dpi, text and
+// tinted paper) as an *image.NRGBA, the type deskewed colour pages have, and its gray copy.
+func scanCrop(t *testing.T) (*image.NRGBA, *image.Gray) {
+	t.Helper()
+	src := loadImage(t, "tt-so-hoa-p01.tif")
+	r := image.Rect(0, 0, 800, 800)
+	c, g := image.NewNRGBA(r), image.NewGray(r)
+	for y := range 800 {
+		for x := range 800 {
+			v := src.At(x+400, y+300)
+			c.Set(x, y, v)
+			g.Set(x, y, v)
+		}
+	}
+	return c, g
+}
+
+// decodedPSNR decodes a page image written by EncodeImage as a PDF reader does (libjpeg) and
+// returns its PSNR against src.
+func decodedPSNR(t *testing.T, src image.Image, im Image) float64 {
+	t.Helper()
+	if im.Filter != DCT {
+		t.Fatalf("%v image, want a JPEG", im.Filter)
+	}
+	dec, err := turbojpeg.Decode(im.Data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pdfatest.PSNR(src, dec)
+}
+
+// TestFidelityTarget checks that EncodeImage meets the target and takes the smallest quality
+// that does: the quality under the chosen one misses the target on the whole page or on the
+// sample the search runs on.
+func TestFidelityTarget(t *testing.T) {
+	colour, gray := scanCrop(t)
+	for _, c := range []struct {
+		name string
+		img  image.Image
+	}{{"colour", colour}, {"gray", gray}} {
+		prev := 0
+		for _, target := range []float64{35, 37, 40} {
+			im, err := EncodeImage(c.img, EncodeOptions{PSNR: target})
+			if err != nil {
+				t.Fatal(err)
+			}
+			v := decodedPSNR(t, c.img, im)
+			t.Logf("%s, target %v dB: quality %d, %d bytes, %.2f dB (reported %.2f)", c.name, target, im.Quality, len(im.Data), v, im.PSNR)
+			if v < target || math.Abs(v-im.PSNR) > 0.01 {
+				t.Errorf("%s, target %v dB: %.2f dB, reported %.2f", c.name, target, v, im.PSNR)
+			}
+			if f, err := scanJPEG(im.Data); err != nil || f.marker != 0xC2 || im.Gray != (c.name == "gray") {
+				t.Errorf("%s: frame %+v (%v), gray=%v: want a progressive JPEG, gray only for a gray page", c.name, f, err, im.Gray)
+			}
+			if len(im.Data) <= prev {
+				t.Errorf("%s: target %v dB takes %d bytes, a lower one %d", c.name, target, len(im.Data), prev)
+			}
+			prev = len(im.Data)
+			ref := newReference(c.img)
+			_, whole, err := ref.measure(turbojpeg.Options{Quality: im.Quality - 1, Subsampling: subsampling})
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, sampled, err := ref.sample().measure(turbojpeg.Options{Quality: im.Quality - 1, Subsampling: subsampling})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if whole >= target && sampled >= target {
+				t.Errorf("%s, target %v dB: quality %d chosen, %d keeps %.2f dB (sample %.2f)", c.name, target, im.Quality, im.Quality-1, whole, sampled)
+			}
+		}
+	}
+}
+
+// TestFidelityCheckedOnWholePage feeds the search a page whose sampled rows are blank paper
+// and whose other rows are fine noise: the sample is met at the lowest quality, the page is
+// not. The page must still meet the target.
+func TestFidelityCheckedOnWholePage(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	img := image.NewGray(image.Rect(0, 0, 320, 320))
+	for y := range 320 {
+		for x := range 320 {
+			v := uint8(235)
+			if (y/sampleBand)%sampleEvery != 0 {
+				v = uint8(100 + r.IntN(100))
+			}
+			img.SetGray(x, y, color.Gray{v})
+		}
+	}
+	ref := newReference(img)
+	_, sampled, err := ref.sample().measure(turbojpeg.Options{Quality: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sampled < DefaultPSNR {
+		t.Fatalf("the sample keeps %.1f dB at quality 10: the test page does not fool the sample", sampled)
+	}
+	im, err := EncodeImage(img, EncodeOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := decodedPSNR(t, img, im)
+	t.Logf("quality %d, %.2f dB (sample at quality 10: %.2f dB)", im.Quality, v, sampled)
+	if v < DefaultPSNR {
+		t.Errorf("page at %.2f dB, under the %v dB target", v, DefaultPSNR)
+	}
+}
+
+// TestFixedQualityKeepsFloor checks that a fixed JPEG quality never takes a page under MinPSNR.
+func TestFixedQualityKeepsFloor(t *testing.T) {
+	colour, _ := scanCrop(t)
+	im, err := EncodeImage(colour, EncodeOptions{JPEGQuality: 5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := decodedPSNR(t, colour, im)
+	t.Logf("quality 5 asked: quality %d, %.2f dB", im.Quality, v)
+	if im.Quality <= 5 || v < MinPSNR {
+		t.Errorf("quality %d, %.2f dB: under the %v dB floor", im.Quality, v, MinPSNR)
+	}
+}
+
+// TestLosslessWhenNoJPEGReaches checks that a page no 4:2:0 JPEG keeps at the target (colour
+// noise) is stored losslessly, in 24-bit colour, pixel for pixel.
+func TestLosslessWhenNoJPEGReaches(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	img := image.NewRGBA(image.Rect(0, 0, 64, 48))
+	for i := range img.Pix {
+		img.Pix[i] = uint8(r.IntN(256))
+		if i%4 == 3 {
+			img.Pix[i] = 255
+		}
+	}
+	im, err := EncodeImage(img, EncodeOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if im.Filter != Flate || im.Gray || im.BitsPerComponent != 8 || !math.IsInf(im.PSNR, 1) {
+		t.Fatalf("%v gray=%v bpc=%d PSNR %v, want lossless 8-bit RGB Flate", im.Filter, im.Gray, im.BitsPerComponent, im.PSNR)
+	}
+	zr, err := zlib.NewReader(bytes.NewReader(im.Data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, err := io.ReadAll(zr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(raw) != 3*64*48 {
+		t.Fatalf("%d bytes, want %d", len(raw), 3*64*48)
+	}
+	for i := range 64 * 48 {
+		if !bytes.Equal(raw[3*i:3*i+3], img.Pix[4*i:4*i+3]) {
+			t.Fatalf("pixel %d differs", i)
+		}
+	}
+}
