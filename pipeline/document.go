@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 	"time"
 
@@ -30,8 +31,12 @@ type DocumentOptions struct {
 
 // PDFSigner signs a finished PDF/A as an incremental update, for the
 // organisation org (shown in the visible signature); pades.Signer is one.
+// SignPDF signs a PDF in memory; SignPDFFile signs the PDF in f (open for
+// reading and writing) in place, appending the update, with memory that does
+// not grow with the file's size; both give the same bytes.
 type PDFSigner interface {
 	SignPDF(ctx context.Context, pdf []byte, org string) ([]byte, error)
+	SignPDFFile(ctx context.Context, f *os.File, org string) error
 }
 
 // SignError is a document whose PDF could not be signed.
@@ -111,7 +116,10 @@ func DocumentID(docCode string, pages []*PageResult) string {
 	return fmt.Sprintf("uuid:%s-%s-%s-%s-%s", sum[0:8], sum[8:12], sum[12:16], sum[16:20], sum[20:32])
 }
 
-// BuildDocument writes a document's searchable PDF/A to w from its processed pages.
+// BuildDocument writes a document's searchable PDF/A to w from its processed
+// pages, signed when opts.Signer is set. When w is an empty *os.File open for
+// reading and writing (MakeDocumentFile's), the PDF is written to it and
+// signed in place; otherwise it is signed in memory.
 func BuildDocument(ctx context.Context, w io.Writer, b *Batch, f *File, d *Document, pages []*PageResult, opts DocumentOptions) error {
 	ps := make([]pdfa.Page, len(pages))
 	for i, p := range pages {
@@ -145,6 +153,15 @@ func BuildDocument(ctx context.Context, w io.Writer, b *Batch, f *File, d *Docum
 	if opts.Signer == nil {
 		if err := pdfa.Write(ctx, w, ps, meta, opts.PDF); err != nil {
 			return fmt.Errorf("%s: %s: %w", d.Source, StagePDF, err)
+		}
+		return nil
+	}
+	if fh, ok := w.(*os.File); ok {
+		if err := pdfa.Write(ctx, fh, ps, meta, opts.PDF); err != nil {
+			return fmt.Errorf("%s: %s: %w", d.Source, StagePDF, err)
+		}
+		if err := opts.Signer.SignPDFFile(ctx, fh, b.Organisation.Name); err != nil {
+			return fmt.Errorf("%s: %s: %w", d.Source, StageSign, &SignError{err})
 		}
 		return nil
 	}

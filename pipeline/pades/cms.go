@@ -27,21 +27,22 @@ type signingCertificateV2 struct {
 	Certs []essCertIDv2
 }
 
-// signCMS makes the detached CMS SignedData over content: SHA-256, the
+// signCMS makes the detached CMS SignedData over the content whose SHA-256
+// is digest: SHA-256, the
 // signing certificate and chain, signing-certificate-v2, the signing-time
 // attribute at now (the time /M states), and the signature timestamp from
 // tsa when not nil. With an RSA key (PKCS #1 v1.5 is deterministic) and no
-// TSA the same content, key and time give the same bytes; ECDSA draws a
+// TSA the same digest, key and time give the same bytes; ECDSA draws a
 // random number per signature, and a TSA stamps its own time.
-func signCMS(ctx context.Context, k seal.Signer, content []byte, tsa *TSA, now time.Time) ([]byte, error) {
+func signCMS(ctx context.Context, k seal.Signer, digest []byte, tsa *TSA, now time.Time) ([]byte, error) {
 	h := sha256.Sum256(k.Certificate().Raw)
 	o := seal.CMSOptions{Attributes: []pkcs7.Attribute{
 		{Type: oidSigningCertificateV2, Value: signingCertificateV2{Certs: []essCertIDv2{{CertHash: h[:]}}}},
-	}, SigningTime: now}
+	}, SigningTime: now, Digest: digest}
 	if tsa != nil {
 		o.Stamper = tsa
 	}
-	return seal.SignCMSWith(ctx, k, content, o)
+	return seal.SignCMSWith(ctx, k, nil, o)
 }
 
 // certHashOK reports whether the signing-certificate-v2 hash names cert.

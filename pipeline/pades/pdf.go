@@ -45,15 +45,17 @@ func lastStartXRef(data []byte) (int64, error) {
 
 // increment collects the objects of an incremental update.
 type increment struct {
-	base    []byte
+	base    int64 // the length of the file it is added to
 	buf     bytes.Buffer
 	offsets map[int]int64 // object number -> offset in the whole file
 	next    int           // next free object number
 }
 
-func newIncrement(base []byte, size int) *increment {
-	inc := &increment{base: base, offsets: map[int]int64{}, next: size}
-	if len(base) > 0 && base[len(base)-1] != '\n' {
+// newIncrement starts the update of a file of n bytes (ending with a newline
+// when newline) whose trailer's /Size is size.
+func newIncrement(n int64, newline bool, size int) *increment {
+	inc := &increment{base: n, offsets: map[int]int64{}, next: size}
+	if n > 0 && !newline {
 		inc.buf.WriteByte('\n')
 	}
 	return inc
@@ -66,7 +68,7 @@ func (inc *increment) alloc() int {
 	return n
 }
 
-func (inc *increment) offset() int64 { return int64(len(inc.base) + inc.buf.Len()) }
+func (inc *increment) offset() int64 { return inc.base + int64(inc.buf.Len()) }
 
 // object writes object n with body (a serialized PDF object).
 func (inc *increment) object(n int, body string) {
@@ -84,7 +86,8 @@ func (inc *increment) stream(n int, d types.Dict, data []byte) {
 	inc.buf.WriteString("\nendstream\nendobj\n")
 }
 
-// finish writes the classic cross-reference section and trailer and returns the whole file.
+// finish writes the classic cross-reference section and trailer and returns
+// the update (to be appended to the file).
 func (inc *increment) finish(trailer types.Dict, prev int64) []byte {
 	xref := inc.offset()
 	nums := make([]int, 0, len(inc.offsets))
@@ -108,9 +111,7 @@ func (inc *increment) finish(trailer types.Dict, prev int64) []byte {
 	trailer["Size"] = types.Integer(inc.next)
 	trailer["Prev"] = types.Integer(prev)
 	fmt.Fprintf(&inc.buf, "trailer\n%s\nstartxref\n%d\n%%%%EOF\n", trailer.PDFString(), xref)
-	out := make([]byte, 0, len(inc.base)+inc.buf.Len())
-	out = append(out, inc.base...)
-	return append(out, inc.buf.Bytes()...)
+	return inc.buf.Bytes()
 }
 
 func sortInts(a []int) {

@@ -79,7 +79,7 @@ func TestPDFSignerRules(t *testing.T) {
 	dir := t.TempDir()
 	for _, c := range cases {
 		// The forger's tool signs whatever it is given: no certificate check before.
-		out, err := sign(context.Background(), in, c.signer, c.opts, c.opts.nowOr(now))
+		out, err := signBytes(context.Background(), in, c.signer, c.opts, c.opts.nowOr(now))
 		if err != nil {
 			t.Fatalf("%s: %v", c.file, err)
 		}

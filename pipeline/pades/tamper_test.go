@@ -88,7 +88,7 @@ func appendUpdate(t *testing.T, data []byte, objs map[int]string, newObjs []stri
 	if err != nil {
 		t.Fatal(err)
 	}
-	inc := newIncrement(data, *pctx.XRefTable.Size)
+	inc := newIncrement(int64(len(data)), data[len(data)-1] == '\n', *pctx.XRefTable.Size)
 	for n, body := range objs {
 		inc.object(n, body)
 	}
@@ -99,7 +99,7 @@ func appendUpdate(t *testing.T, data []byte, objs map[int]string, newObjs []stri
 	if pctx.XRefTable.Info != nil {
 		tr["Info"] = *pctx.XRefTable.Info
 	}
-	return inc.finish(tr, prev)
+	return append(append([]byte{}, data...), inc.finish(tr, prev)...)
 }
 
 func TestVerifyAndTamper(t *testing.T) {

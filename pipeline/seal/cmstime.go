@@ -29,15 +29,19 @@ type cmsAttribute struct {
 }
 
 // signAttributesAt sets the signing-time attribute of the signed attributes
-// *attrs to now, sorts them as DER orders a SET OF, and signs their DER
+// *attrs to now (and the messageDigest attribute to digest when not nil), sorts them as DER orders a SET OF, and signs their DER
 // encoding with k (SHA-256) into *sig.
 func signAttributesAt[A interface {
 	~struct {
 		Type  asn1.ObjectIdentifier
 		Value asn1.RawValue `asn1:"set"`
 	}
-}](k crypto.Signer, attrs *[]A, sig *[]byte, now time.Time) error {
+}](k crypto.Signer, attrs *[]A, sig *[]byte, now time.Time, digest []byte) error {
 	t, err := asn1.Marshal(now.UTC())
+	if err != nil {
+		return err
+	}
+	md, err := asn1.Marshal(digest)
 	if err != nil {
 		return err
 	}
@@ -49,6 +53,9 @@ func signAttributesAt[A interface {
 		if list[i].Type.Equal(pkcs7.OIDAttributeSigningTime) {
 			list[i].Value = asn1.RawValue{Tag: asn1.TagSet, IsCompound: true, Bytes: t}
 			found = true
+		}
+		if digest != nil && list[i].Type.Equal(pkcs7.OIDAttributeMessageDigest) {
+			list[i].Value = asn1.RawValue{Tag: asn1.TagSet, IsCompound: true, Bytes: md}
 		}
 		if enc[i], err = asn1.Marshal(list[i]); err != nil {
 			return err

@@ -182,6 +182,11 @@ type CMSOptions struct {
 	// the wall clock smallstep/pkcs7 would write: with it and a deterministic
 	// scheme (RSA PKCS #1 v1.5) the same content gives the same bytes.
 	SigningTime time.Time
+	// Digest, when set, is the SHA-256 of the content, which the caller
+	// hashed itself (a large file, streamed) and which is then not passed:
+	// the messageDigest attribute is Digest. The result is the same bytes as
+	// with the content.
+	Digest []byte
 }
 
 // SignCMS returns a detached CMS SignedData over content made with s,
@@ -202,6 +207,9 @@ func SignCMSWith(ctx context.Context, s Signer, content []byte, o CMSOptions) ([
 	// smallstep/pkcs7 stamps the signing-time attribute with the wall clock
 	// and signs at once: for a given signing time it gets a key that only
 	// says which it is, and the attributes are signed below at that time.
+	if o.Digest != nil && o.SigningTime.IsZero() {
+		o.SigningTime = time.Now()
+	}
 	var key crypto.Signer = s
 	if !o.SigningTime.IsZero() {
 		key = publicOnly{s}
@@ -211,7 +219,7 @@ func SignCMSWith(ctx context.Context, s Signer, content []byte, o CMSOptions) ([
 	}
 	if !o.SigningTime.IsZero() {
 		si := &sd.GetSignedData().SignerInfos[0]
-		if err := signAttributesAt(s, &si.AuthenticatedAttributes, &si.EncryptedDigest, o.SigningTime); err != nil {
+		if err := signAttributesAt(s, &si.AuthenticatedAttributes, &si.EncryptedDigest, o.SigningTime, o.Digest); err != nil {
 			return nil, fmt.Errorf("cms: %w", err)
 		}
 	}
