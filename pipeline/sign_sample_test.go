@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/sohoa-vn/sohoa/ocr/accuracy"
@@ -15,6 +16,27 @@ import (
 	"github.com/sohoa-vn/sohoa/pipeline/pdfa"
 	"github.com/sohoa-vn/sohoa/pipeline/pdfa/pdfatest"
 )
+
+// callCount counts the PDFs a signer signs in memory and in place.
+type callCount struct {
+	PDFSigner
+	mu           sync.Mutex
+	bytes, files int
+}
+
+func (c *callCount) SignPDF(ctx context.Context, pdf []byte, org string) ([]byte, error) {
+	c.mu.Lock()
+	c.bytes++
+	c.mu.Unlock()
+	return c.PDFSigner.SignPDF(ctx, pdf, org)
+}
+
+func (c *callCount) SignPDFFile(ctx context.Context, f *os.File, org string) error {
+	c.mu.Lock()
+	c.files++
+	c.mu.Unlock()
+	return c.PDFSigner.SignPDFFile(ctx, f, org)
+}
 
 var (
 	sigBBoxPage = regexp.MustCompile(`<page width="([\d.]+)" height="([\d.]+)">`)
@@ -37,15 +59,22 @@ func TestSignedSampleBatchPKCS11(t *testing.T) {
 		t.Fatal(err)
 	}
 	out := t.TempDir()
+	signer := &callCount{PDFSigner: &pades.Signer{Key: key, Opts: pades.Options{Roots: roots, Location: "Bắc Minh"}}}
 	// Every page spilled (SpillBytes 1): the signed PDFs are written from spill files.
 	rep, err := Process(ctx, b, out, Options{Workers: 2, Producer: "sohoa test", PDF: pdfa.Options{Part: pdfa.PDFA1B}, SpillBytes: 1,
-		Signer: &pades.Signer{Key: key, Opts: pades.Options{Roots: roots, Location: "Bắc Minh"}}})
+		Signer: signer})
 	if err != nil {
 		t.Fatal(err)
 	}
 	dir := filepath.Join(out, rep.BatchID)
 	rec := readRecord(t, dir)
 	docs := 0
+	defer func() {
+		// Each PDF was signed in its file, never read into memory to be signed.
+		if signer.files != docs || signer.bytes != 0 {
+			t.Errorf("%d documents; %d signed in place, %d in memory; want all in place", docs, signer.files, signer.bytes)
+		}
+	}()
 	for _, f := range rec.Files {
 		for _, d := range f.Documents {
 			if d.Status != "done" {
