@@ -38,6 +38,7 @@ func TestProcessSpillsLongDocument(t *testing.T) {
 		pdf              []byte
 		maxHeld, total   int64 // largest encoded bytes in memory at once; all pages' bytes
 		spilled, results int
+		spilledBytes     int64 // encoded bytes of the pages spilled
 	}
 	run := func(spill int64) outcome {
 		t.Helper()
@@ -61,6 +62,7 @@ func TestProcessSpillsLongDocument(t *testing.T) {
 			o.maxHeld = max(o.maxHeld, inMemory)
 			if ev.Result.Spilled != nil {
 				o.spilled++
+				o.spilledBytes += ev.Result.Spilled.Size()
 				o.total += ev.Result.Spilled.Size()
 			} else {
 				o.total += int64(len(ev.Result.Image.Data))
@@ -98,8 +100,10 @@ func TestProcessSpillsLongDocument(t *testing.T) {
 	if disk.maxHeld > bound {
 		t.Errorf("encoded pages in memory reached %d bytes, over the bound of %d", disk.maxHeld, bound)
 	}
-	if disk.spilled < n/2 {
-		t.Errorf("%d of %d pages spilled with a bound of a quarter of the document", disk.spilled, n)
+	// Whatever the pages' sizes (fidelity-targeted coding makes them uneven),
+	// what is not held in memory is on disk: at least total - bound bytes.
+	if disk.spilled == 0 || disk.spilledBytes < disk.total-bound {
+		t.Errorf("%d of %d pages (%d of %d bytes) spilled with a bound of %d", disk.spilled, n, disk.spilledBytes, disk.total, bound)
 	}
 	if !bytes.Equal(disk.pdf, mem.pdf) {
 		t.Errorf("PDF built from spilled pages differs from the in-memory build (%d vs %d bytes)", len(disk.pdf), len(mem.pdf))
