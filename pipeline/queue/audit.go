@@ -49,12 +49,13 @@ func (q *Queue) auditTrail(ctx context.Context, id string) ([]byte, error) {
 }
 
 // packageCut reports whether e gave its batch new content to package: its
-// submission, a replacement of pages, its approval after review. A retry
+// submission, a replacement of pages, a retry that re-ran documents, its
+// approval after review. A retry of only the failed batch or package task
 // re-runs the same content (a package task that failed after locking part
 // of a complete package writes the same one again), so it does not.
 func packageCut(e audit.Entry) bool {
 	switch {
-	case e.Action == audit.Retry, e.Action == audit.State && e.Detail == retryDetail:
+	case e.Action == audit.Retry, e.Action == audit.State && e.Detail == retryTaskDetail:
 		return false
 	case e.Action == audit.State && e.After == state.BatchApproved.String():
 		return true

@@ -260,7 +260,11 @@ func (q *Queue) recordRetry(ctx context.Context, tx *redis.Tx, b *retryBatch, se
 			pipe.HDel(ctx, keyDocMeta(id), strconv.Itoa(d))
 		}
 		pipe.HDel(ctx, keyBatch(id), "error", "finished")
-		moved = q.sendTransition(ctx, pipe, id, StateQueued, system, retryDetail)
+		detail := retryDetail
+		if len(sel) == 0 {
+			detail = retryTaskDetail
+		}
+		moved = q.sendTransition(ctx, pipe, id, StateQueued, system, detail)
 		pipe.SAdd(ctx, keyRetry(id), steps.strings())
 		return nil
 	})

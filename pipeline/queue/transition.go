@@ -53,8 +53,13 @@ var worker = audit.Actor{Name: auditWho}
 // caller records the request with its own name beside it.
 var system = audit.Actor{Name: "sohoa"}
 
-// retryDetail is the detail of the state change made by Retry.
-const retryDetail = "retry"
+// retryDetail is the detail of the state change made by a Retry that
+// re-runs documents (their package may change); retryTaskDetail, of one
+// that only re-runs the failed batch or package task (the same content).
+const (
+	retryDetail     = "retry"
+	retryTaskDetail = "retry task"
+)
 
 // sendTransition sends on c the transition of batch id to state to, made by
 // by for detail, with fields (name, value pairs) written with it. c is the
