@@ -6,6 +6,7 @@ import (
 	"io"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/hibiken/asynq"
 
@@ -83,7 +84,13 @@ func TestPermanentStorageErrors(t *testing.T) {
 	insp := asynq.NewInspector(ro)
 	defer insp.Close()
 	for _, id := range []string{pageTaskID(b.ID, 0, 1, 0), docTaskID(b.ID, 2, 0), packageTaskID(b.ID, 0)} {
+		// The failure handler records the batch's state before asynq moves
+		// the task out of active: wait for the move, not for a time.
 		ti, err := insp.GetTaskInfo("default", id)
+		for deadline := time.Now().Add(time.Minute); err == nil && ti.State == asynq.TaskStateActive && time.Now().Before(deadline); {
+			time.Sleep(20 * time.Millisecond)
+			ti, err = insp.GetTaskInfo("default", id)
+		}
 		if err != nil || ti.Retried != 0 || ti.State != asynq.TaskStateArchived {
 			t.Errorf("task %s: %+v, %v; want archived without a retry", id, ti, err)
 		}
