@@ -38,6 +38,7 @@ import (
 	"net/url"
 	"os"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -181,14 +182,15 @@ func (s *Store) Put(ctx context.Context, key string, r io.Reader, size int64, op
 		}
 		return sameObject(key, info, size, sum)
 	}
+	read, eof, rerr := body.outcome()
 	switch {
-	case body.err == errTooLong:
+	case rerr == errTooLong:
 		return storage.ObjectInfo{}, fmt.Errorf("s3 put %q: %w (size %d)", key, errTooLong, size)
-	case body.err != nil:
+	case rerr != nil:
 		// The caller's reader failed: not a network fault, whatever the HTTP layer made of it.
-		return storage.ObjectInfo{}, fmt.Errorf("s3 put %q: reading content after %d bytes: %w", key, body.n, body.err)
-	case body.n < size && body.eof:
-		return storage.ObjectInfo{}, fmt.Errorf("s3 put %q: read %d bytes, size says %d", key, body.n, size)
+		return storage.ObjectInfo{}, fmt.Errorf("s3 put %q: reading content after %d bytes: %w", key, read, rerr)
+	case read < size && eof:
+		return storage.ObjectInfo{}, fmt.Errorf("s3 put %q: read %d bytes, size says %d", key, read, size)
 	}
 	resp := errorResponse(err)
 	switch resp.Code {
@@ -261,7 +263,11 @@ func hashContent(ctx context.Context, r io.Reader, size int64) (io.Reader, int64
 // trackingReader passes size bytes of the caller's reader to the upload and records what happened: bytes read,
 // a read error, a short reader (EOF before size bytes) or a long one (more than size bytes). A long reader makes
 // it fail before the last byte is passed on, so that the upload is aborted.
+// The HTTP transport may go on reading the body after PutObject has returned
+// (http.RoundTripper may close the body in another goroutine), so its record
+// is read under mu, through outcome.
 type trackingReader struct {
+	mu   sync.Mutex
 	r    io.Reader
 	left int64 // bytes still expected
 	n    int64
@@ -272,7 +278,17 @@ type trackingReader struct {
 // errTooLong reports a reader with more bytes than the size given to Put.
 var errTooLong = errors.New("content is longer than the size given")
 
+// outcome returns the bytes read so far, whether the reader reached its end,
+// and the read error, if any.
+func (t *trackingReader) outcome() (n int64, eof bool, err error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.n, t.eof, t.err
+}
+
 func (t *trackingReader) Read(p []byte) (int, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
 	if t.err != nil {
 		return 0, t.err
 	}
