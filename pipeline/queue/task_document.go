@@ -108,21 +108,21 @@ func (q *Queue) loadSpilled(ctx context.Context, id string, d int, doc *pipeline
 	if err != nil {
 		return nil, nil, err
 	}
+	fails, err := q.pageFailures(ctx, id)
+	if err != nil {
+		return nil, nil, err
+	}
 	results := make([]*pipeline.PageResult, len(doc.Pages))
 	errs := make([]error, len(doc.Pages))
 	for i, pg := range doc.Pages {
-		one := *doc
-		one.Pages = []*pipeline.Page{pg}
-		rs, es, err := q.loadPages(ctx, id, d, &one)
-		if err != nil {
+		if results[i], errs[i], err = q.loadPage(ctx, id, d, pg, fails); err != nil {
 			return nil, nil, err
 		}
-		if rs[0] != nil {
-			if err := rs[0].Spill(sp); err != nil {
+		if results[i] != nil {
+			if err := results[i].Spill(sp); err != nil {
 				return nil, nil, fmt.Errorf("document %d: %w", d, err)
 			}
 		}
-		results[i], errs[i] = rs[0], es[0]
 	}
 	return results, errs, nil
 }

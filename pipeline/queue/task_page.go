@@ -202,40 +202,56 @@ func (q *Queue) afterPages(ctx context.Context, pipe redis.Pipeliner, id string,
 
 // loadPages returns the results and errors of a document's pages, as the page tasks stored them.
 func (q *Queue) loadPages(ctx context.Context, id string, d int, doc *pipeline.Document) ([]*pipeline.PageResult, []error, error) {
-	fails, err := q.rdb.HGetAll(ctx, keyPageFails(id)).Result()
+	fails, err := q.pageFailures(ctx, id)
 	if err != nil {
-		return nil, nil, fmt.Errorf("batch %s: %w", id, err)
+		return nil, nil, err
 	}
 	results := make([]*pipeline.PageResult, len(doc.Pages))
 	errs := make([]error, len(doc.Pages))
 	for i, pg := range doc.Pages {
-		if js, ok := fails[pageRef{d, pg.Index}.String()]; ok {
-			var fl failure
-			if err := json.Unmarshal([]byte(js), &fl); err != nil {
-				return nil, nil, fmt.Errorf("batch %s: failure record: %w", id, err)
-			}
-			errs[i] = &pipeline.PageError{File: fl.File, Page: fl.Page, Stage: fl.Stage, Err: errors.New(fl.Reason)}
-			if fl.File == "" {
-				errs[i] = &pipeline.PageError{File: pg.File, Page: pg.FilePage, Stage: fl.Stage, Err: errors.New(fl.Reason)}
-			}
-			continue
-		}
-		data, err := getAll(ctx, q.stores.Work, pageKey(id, d, pg.Index))
-		if err != nil {
+		if results[i], errs[i], err = q.loadPage(ctx, id, d, pg, fails); err != nil {
 			return nil, nil, err
 		}
-		var pr pageResult
-		if err := gob.NewDecoder(bytes.NewReader(data)).Decode(&pr); err != nil {
-			return nil, nil, fmt.Errorf("page result %s: %w", pageKey(id, d, pg.Index), err)
-		}
-		res := &pipeline.PageResult{Page: pg, Original: pr.Original, Geometry: pr.Geometry, Width: pr.Width, Height: pr.Height,
-			Image: pr.Image, OCR: pr.OCR, Flags: pr.Flags, Timings: pr.Timings, SignerWords: pr.SignerWords, SignerRegion: pr.SignerRegion}
-		if res.OCR == nil {
-			res.OCR = &ocr.Result{}
-		}
-		results[i] = res
 	}
 	return results, errs, nil
+}
+
+// pageFailures returns the failure records of batch id's pages, by pageRef.
+func (q *Queue) pageFailures(ctx context.Context, id string) (map[string]string, error) {
+	fails, err := q.rdb.HGetAll(ctx, keyPageFails(id)).Result()
+	if err != nil {
+		return nil, fmt.Errorf("batch %s: %w", id, err)
+	}
+	return fails, nil
+}
+
+// loadPage returns page pg of document d of batch id: its stored result, or
+// its failure as a *pipeline.PageError when fails (pageFailures) holds one.
+func (q *Queue) loadPage(ctx context.Context, id string, d int, pg *pipeline.Page, fails map[string]string) (res *pipeline.PageResult, pageErr, err error) {
+	if js, ok := fails[pageRef{d, pg.Index}.String()]; ok {
+		var fl failure
+		if err := json.Unmarshal([]byte(js), &fl); err != nil {
+			return nil, nil, fmt.Errorf("batch %s: failure record: %w", id, err)
+		}
+		if fl.File == "" {
+			return nil, &pipeline.PageError{File: pg.File, Page: pg.FilePage, Stage: fl.Stage, Err: errors.New(fl.Reason)}, nil
+		}
+		return nil, &pipeline.PageError{File: fl.File, Page: fl.Page, Stage: fl.Stage, Err: errors.New(fl.Reason)}, nil
+	}
+	data, err := getAll(ctx, q.stores.Work, pageKey(id, d, pg.Index))
+	if err != nil {
+		return nil, nil, err
+	}
+	var pr pageResult
+	if err := gob.NewDecoder(bytes.NewReader(data)).Decode(&pr); err != nil {
+		return nil, nil, fmt.Errorf("page result %s: %w", pageKey(id, d, pg.Index), err)
+	}
+	res = &pipeline.PageResult{Page: pg, Original: pr.Original, Geometry: pr.Geometry, Width: pr.Width, Height: pr.Height,
+		Image: pr.Image, OCR: pr.OCR, Flags: pr.Flags, Timings: pr.Timings, SignerWords: pr.SignerWords, SignerRegion: pr.SignerRegion}
+	if res.OCR == nil {
+		res.OCR = &ocr.Result{}
+	}
+	return res, nil, nil
 }
 
 func getAll(ctx context.Context, s storage.Store, key string) ([]byte, error) {
