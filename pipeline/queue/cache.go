@@ -152,31 +152,40 @@ type structure struct {
 
 // encodeStructure returns b's structure, without its local folder, as JSON.
 func encodeStructure(b *pipeline.Batch) ([]byte, error) {
-	cp := *b
+	cp := copyDocuments(b)
 	cp.Dir = ""
-	st := structure{Batch: &cp, Unreadable: map[string]string{}}
+	st := structure{Batch: cp, Unreadable: map[string]string{}}
+	for n, r := range documents(cp) {
+		pages := make([]*pipeline.Page, len(r.d.Pages))
+		for k, pg := range r.d.Pages {
+			pc := *pg
+			if pc.Unreadable != nil {
+				st.Unreadable[fmt.Sprintf("%d/%d", n, pc.Index)] = pc.Unreadable.Error()
+				pc.Unreadable = nil
+			}
+			pages[k] = &pc
+		}
+		r.d.Pages = pages
+	}
+	return json.Marshal(&st)
+}
+
+// copyDocuments returns a copy of b down to its documents: its files and
+// documents are new values that can be changed without changing b; their
+// pages are still b's.
+func copyDocuments(b *pipeline.Batch) *pipeline.Batch {
+	cp := *b
 	cp.Files = make([]*pipeline.File, len(b.Files))
-	n := 0
 	for i, f := range b.Files {
 		fc := *f
 		fc.Documents = make([]*pipeline.Document, len(f.Documents))
 		for j, d := range f.Documents {
 			dc := *d
-			dc.Pages = make([]*pipeline.Page, len(d.Pages))
-			for k, pg := range d.Pages {
-				pc := *pg
-				if pc.Unreadable != nil {
-					st.Unreadable[fmt.Sprintf("%d/%d", n, pc.Index)] = pc.Unreadable.Error()
-					pc.Unreadable = nil
-				}
-				dc.Pages[k] = &pc
-			}
 			fc.Documents[j] = &dc
-			n++
 		}
 		cp.Files[i] = &fc
 	}
-	return json.Marshal(&st)
+	return &cp
 }
 
 // decodeStructure returns the batch stored by encodeStructure, with Dir set to dir.

@@ -20,18 +20,8 @@ func (q *Queue) correctedBatch(ctx context.Context, id string, b *pipeline.Batch
 	if err != nil || len(cs) == 0 {
 		return b, nil, err
 	}
-	nb := *b
-	nb.Files = make([]*pipeline.File, len(b.Files))
-	for i, f := range b.Files {
-		fc := *f
-		fc.Documents = make([]*pipeline.Document, len(f.Documents))
-		for j, d := range f.Documents {
-			dc := *d
-			fc.Documents[j] = &dc
-		}
-		nb.Files[i] = &fc
-	}
-	docs := documents(&nb)
+	nb := copyDocuments(b)
+	docs := documents(nb)
 	fixed := map[int]bool{}
 	for _, c := range cs {
 		if c.Doc < 0 || c.Doc >= len(docs) {
@@ -42,7 +32,7 @@ func (q *Queue) correctedBatch(ctx context.Context, id string, b *pipeline.Batch
 		}
 		fixed[c.Doc] = true
 	}
-	return &nb, fixed, nil
+	return nb, fixed, nil
 }
 
 // correctedOutput returns the PDF, text and ALTO of document i of batch id
