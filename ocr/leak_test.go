@@ -9,7 +9,7 @@ import (
 
 // leakPage returns a small page for the engine memory checks: a band of text lines of the
 // 300-dpi sample qd-chinh-ly-p01, straightened, so that one recognition takes little time but
-// finds some words.
+// finds some 30 words (a leak per word shows in a few pages).
 func leakPage(tb testing.TB) *image.Gray {
 	tb.Helper()
 	samples, images := loadSamples(tb)
@@ -19,7 +19,7 @@ func leakPage(tb testing.TB) *image.Gray {
 			g := rotateGray(up, -s.SkewDeg)
 			b := g.Bounds()
 			y0 := b.Min.Y + b.Dy()*2/5
-			band := image.Rect(b.Min.X, y0, b.Min.X+b.Dx()*3/5, y0+b.Dy()/16)
+			band := image.Rect(b.Min.X, y0, b.Min.X+b.Dx()*3/5, y0+b.Dy()/8)
 			return cloneGray(g.SubImage(band).(*image.Gray))
 		}
 	}
@@ -57,23 +57,28 @@ func median(v []int64) int64 {
 	return s[len(s)/2]
 }
 
-// TestEngineNoLeak checks that recognising pages with one engine does not grow its C memory:
-// the median C heap over the last 25 pages of 150 is within 96 KB of that over the first 25.
-// gosseract v2.4.1's GetBoundingBoxesVerbose kept the result iterator and every word's text of
-// every page: about 1.8 KB a page on this band (225 KB over the 125 pages between the windows),
-// 7–14 KB on a full page.
+// TestEngineNoLeak checks that recognising pages with one engine does not grow its C memory.
+// The C heap is measured after each of 150 pages; its medians over three windows of 25 pages
+// (first, middle, last) must not rise from each window to the next by more than 96 KB.
+// Tesseract's caches move the heap in steps of some 30–150 KB now and then, which can lift
+// one interval; a leak lifts both. gosseract v2.4.1's GetBoundingBoxesVerbose kept the
+// result iterator and every word's text of every page: about 110 bytes a word, some 200 KB
+// over each interval on this band, 7–14 KB a page on a full page.
 func TestEngineNoLeak(t *testing.T) {
 	page := leakPage(t)
 	const n, window = 150, 25
 	heap, words := engineCHeap(t, page, n)
-	if words < 10 {
-		t.Fatalf("the test page gave %d words, want at least 10", words)
+	if words < 20 {
+		t.Fatalf("the test page gave %d words, want at least 20", words)
 	}
-	first, last := median(heap[:window]), median(heap[n-window:])
-	t.Logf("C heap median %d bytes over pages %d-%d, %d bytes over pages %d-%d (%d words a page)",
-		first, leakWarmup+1, leakWarmup+window, last, leakWarmup+n-window+1, leakWarmup+n, words)
-	if grow := last - first; grow > 96<<10 {
-		t.Errorf("C heap grew by %d KB over %d pages (%d bytes a page)", grow>>10, n-window,
-			grow/int64(n-window))
+	mid := (n - window) / 2
+	first, middle, last := median(heap[:window]), median(heap[mid:mid+window]), median(heap[n-window:])
+	t.Logf("C heap medians over pages %d-%d, %d-%d, %d-%d: %d, %d, %d bytes (%d words a page)",
+		leakWarmup+1, leakWarmup+window, leakWarmup+mid+1, leakWarmup+mid+window,
+		leakWarmup+n-window+1, leakWarmup+n, first, middle, last, words)
+	const limit = 96 << 10
+	if a, b := middle-first, last-middle; a > limit && b > limit {
+		t.Errorf("C heap grew by %d KB, then by %d KB, over %d pages each (%d bytes a page)",
+			a>>10, b>>10, mid, (a+b)/int64(n-window))
 	}
 }
