@@ -419,6 +419,10 @@ func TestArchiveUnavailableIsExit2(t *testing.T) {
 		{"export sip, local store", []string{"export", "sip", "b1", "--out", filepath.Join(t.TempDir(), "o"), "--archive-dir", missing}, "no-such-store"},
 		{"fixity, local store", []string{"fixity", "--archive-dir", missing}, "no-such-store"},
 		{"pull, S3 down", []string{"handover", "pull", "b1", "--out", filepath.Join(t.TempDir(), "o"), "--config", cfg}, closed},
+		{"submit, S3 down", []string{"submit", "../../testdata/batch", "--config", cfg}, closed},
+		{"worker, S3 down", []string{"worker", "--config", cfg}, closed},
+		{"serve, S3 down", []string{"serve", "--config", cfg}, closed},
+		{"restore, S3 down", []string{"restore", "--from", "copy1", "--to", "primary", "--config", cfg}, closed},
 	} {
 		code, _, stderr := sohoa(t, c.args...)
 		if code != exitUsage || !strings.Contains(stderr, c.want) {

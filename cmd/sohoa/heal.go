@@ -23,7 +23,7 @@ func runHeal(ctx context.Context, cfg *configs.Config, save bool, stdout, stderr
 	stores, err := archiveStores(ctx, cfg)
 	if err != nil {
 		fmt.Fprintln(stderr, "sohoa:", err)
-		return exitFailed
+		return exitUsage
 	}
 	h, err := fixity.Heal(ctx, stores, fixity.Options{Logger: newLogger(io.Discard)})
 	if err != nil {

@@ -116,7 +116,7 @@ func runSubmit(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	q, err := openQueue(ctx, cfg)
 	if err != nil {
 		fmt.Fprintln(stderr, "sohoa:", err)
-		return exitFailed
+		return exitUsage
 	}
 	defer q.Close()
 	if *replace {
@@ -212,7 +212,7 @@ func runWorker(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	q, err := openQueue(ctx, cfg, func(o *queue.Options) { o.Observer = recorder })
 	if err != nil {
 		fmt.Fprintln(stderr, "sohoa:", err)
-		return exitFailed
+		return exitUsage
 	}
 	defer q.Close()
 	if err := q.CheckNoEviction(ctx); err != nil {

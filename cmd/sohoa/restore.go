@@ -51,7 +51,7 @@ func runRestore(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	stores, err := archiveStores(ctx, cfg)
 	if err != nil {
 		fmt.Fprintln(stderr, "sohoa:", err)
-		return exitFailed
+		return exitUsage
 	}
 	var src, dst *copies.Copy
 	var names []string

@@ -43,7 +43,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	q, err := openQueue(ctx, cfg, func(o *queue.Options) { o.CacheDir = filepath.Join(os.TempDir(), "sohoa-serve") })
 	if err != nil {
 		fmt.Fprintln(stderr, "sohoa:", err)
-		return exitFailed
+		return exitUsage
 	}
 	defer q.Close()
 	connOpt, err := asynq.ParseRedisURI(cfg.Redis.URL)
