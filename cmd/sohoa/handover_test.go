@@ -395,7 +395,8 @@ func TestHandoverLocal(t *testing.T) {
 // TestArchiveUnavailableIsExit2: a store that cannot be opened (a local
 // store folder that does not exist, an S3 endpoint where nothing listens) is
 // an environment the command cannot run in: exit 2 naming it, for handover
-// pull, export sip and fixity alike, and nothing is pulled.
+// pull, export sip, fixity, restore, submit, worker and serve alike, and
+// nothing is pulled.
 func TestArchiveUnavailableIsExit2(t *testing.T) {
 	missing := filepath.Join(t.TempDir(), "no-such-store")
 	l, err := net.Listen("tcp", "127.0.0.1:0")
