@@ -537,6 +537,30 @@ func waitLogLine(t *testing.T, w *exec.Cmd, match, attr string) string {
 	}
 }
 
+// waitAnyLog waits, for limit at most, until the log of one of workers
+// (written to files) has a line containing match.
+func waitAnyLog(t *testing.T, workers []*exec.Cmd, match string, limit time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(limit)
+	for {
+		for _, w := range workers {
+			f, ok := w.Stderr.(*os.File)
+			if !ok {
+				t.Fatal("worker log is not a file")
+			}
+			if data, err := os.ReadFile(f.Name()); err != nil {
+				t.Fatal(err)
+			} else if strings.Contains(string(data), match) {
+				return
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no worker logged %q in %v", match, limit)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
 // serviceProcess is a service (Redis) run by one test, which the test
 // can kill and start again: command makes its command line, ready tells when
 // it answers.
@@ -617,9 +641,12 @@ func (e *queueEnv) submitMidway(t *testing.T, id string) (string, *queue.Queue) 
 	return dir, q
 }
 
-// TestQueueOutage stops MinIO for 20 s in the middle of a batch, then starts
-// it again: the workers wait and retry, and the batch completes without any
-// manual action, every document exactly once, with a valid package.
+// TestQueueOutage stops MinIO in the middle of a batch until a worker has
+// logged a retry of S3, then starts it again: the workers wait and retry, and
+// the batch completes without any manual action, every document exactly once,
+// with a valid package. The outage lasts until that signal, not a fixed time:
+// a worker busy with OCR for longer than a fixed outage would never meet it,
+// and an outage longer than the retry budget (a minute) would cost a task retry.
 func TestQueueOutage(t *testing.T) {
 	m := s3test.Start(t)
 	svc := testenv.Get(t)
@@ -629,7 +656,7 @@ func TestQueueOutage(t *testing.T) {
 	ctx := context.Background()
 	m.Stop()
 	stopped := time.Now()
-	time.Sleep(20 * time.Second)
+	waitAnyLog(t, e.workers, "s3 unavailable, retrying", 3*time.Minute)
 	st, err := q.Status(ctx, "outage-1")
 	if err != nil {
 		t.Fatal(err)
