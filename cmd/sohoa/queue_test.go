@@ -223,7 +223,7 @@ func TestQueueHappyPath(t *testing.T) {
 	}
 	e.startWorker(t, "worker1.log")
 	e.startWorker(t, "worker2.log")
-	st := e.waitFinished(t, id, 3*time.Minute)
+	st := e.waitFinished(t, id, testenv.WaitLimit)
 	t.Logf("queue run: %v", time.Since(start).Round(time.Millisecond))
 	if st.State != queue.StateComplete || st.DocumentsDone != 4 || st.PagesDone != 4 || st.PagesFailed != 0 {
 		t.Errorf("status = %+v", st)
@@ -348,7 +348,7 @@ func TestQueuePoison(t *testing.T) {
 	}
 	e.startWorker(t, "worker1.log")
 	e.startWorker(t, "worker2.log")
-	st := e.waitFinished(t, "poison-1", 3*time.Minute)
+	st := e.waitFinished(t, "poison-1", testenv.WaitLimit)
 	if st.State != queue.StateIncomplete || st.DocumentsDone != 3 || st.DocumentsFailed != 1 || st.PagesDone != 3 || st.PagesFailed != 1 {
 		t.Errorf("status = %+v", st)
 	}
@@ -388,7 +388,7 @@ func TestQueuePoison(t *testing.T) {
 	if err != nil || out != "poison-1: re-running documents 2 (1 pages)\n" {
 		t.Errorf("retry: %q, %v", out, err)
 	}
-	st2 := e.waitFinished(t, "poison-1", 3*time.Minute)
+	st2 := e.waitFinished(t, "poison-1", testenv.WaitLimit)
 	if st2.State != queue.StateIncomplete || st2.DocumentsDone != 3 || st2.DocumentsFailed != 1 || st2.PagesDone != 3 || st2.PagesFailed != 1 ||
 		st2.Failures[1] != reason || st2.Retries != 1 {
 		t.Errorf("status after retry = %+v, want as before (%q) with one retry", st2, reason)
@@ -432,7 +432,7 @@ func TestQueuePoison(t *testing.T) {
 		!strings.Contains(string(msg), "re-running 1 page(s) of documents 2") {
 		t.Errorf("submit --replace: %v\n%s", err, msg)
 	}
-	st3 := e.waitFinished(t, "poison-1", 3*time.Minute)
+	st3 := e.waitFinished(t, "poison-1", testenv.WaitLimit)
 	if st3.State != queue.StateComplete || st3.DocumentsDone != 4 || st3.PagesDone != 4 || st3.Retries != 2 {
 		t.Errorf("status after submit --replace = %+v", st3)
 	}
@@ -488,7 +488,7 @@ func TestQueueCrash(t *testing.T) {
 	// minute): about a minute of waiting, as in production.
 	e.startWorker(t, "worker-b.log")
 	e.startWorker(t, "worker-c.log")
-	st := e.waitFinished(t, "crash-1", 3*time.Minute)
+	st := e.waitFinished(t, "crash-1", testenv.WaitLimit)
 	if st.State != queue.StateComplete || st.DocumentsDone != 4 || st.PagesDone != 4 {
 		t.Errorf("status = %+v", st)
 	}
@@ -667,7 +667,7 @@ func TestQueueOutage(t *testing.T) {
 	m.Start(t)
 	t.Logf("MinIO down for %v, with the batch at %d of %d pages", time.Since(stopped).Round(time.Millisecond), st.PagesDone, st.Pages)
 
-	st = e.waitFinished(t, "outage-1", 4*time.Minute)
+	st = e.waitFinished(t, "outage-1", testenv.WaitLimit)
 	if st.State != queue.StateComplete || st.DocumentsDone != 4 || st.PagesDone != 4 || st.PagesFailed != 0 || st.Retries != 0 {
 		t.Errorf("status = %+v", st)
 	}
@@ -740,7 +740,7 @@ func TestQueueRedisRestart(t *testing.T) {
 		t.Fatalf("batch state after the Redis restart: %v", err)
 	}
 	t.Logf("Redis restarted with the batch at %d of %d pages, state %s", st.PagesDone, st.Pages, st.State)
-	st = e.waitFinished(t, "redis-1", 4*time.Minute)
+	st = e.waitFinished(t, "redis-1", testenv.WaitLimit)
 	if st.State != queue.StateComplete || st.DocumentsDone != 4 || st.PagesDone != 4 || st.PagesFailed != 0 || st.Retries != 0 {
 		t.Errorf("status = %+v", st)
 	}

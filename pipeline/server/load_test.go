@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/sohoa-vn/sohoa/configs"
+	"github.com/sohoa-vn/sohoa/pipeline/testenv"
 )
 
 // TestLoad runs 200 concurrent readers of the dashboard, the review pages and the API on
@@ -105,7 +106,7 @@ func TestLoad(t *testing.T) {
 	}
 	wg.Wait()
 	elapsed := time.Since(start)
-	sum := e.waitFinished(id, 3*time.Minute)
+	sum := e.waitFinished(id, testenv.WaitLimit)
 	if sum.State != "complete" || sum.PagesDone != 2 {
 		t.Errorf("batch under load: %+v", sum.BatchStatus)
 	}

@@ -180,6 +180,13 @@ func Main(m *testing.M, cleanup ...func()) {
 	os.Exit(code)
 }
 
+// WaitLimit is how long a test waits for a batch to finish, or for a worker
+// to show a sign, before it gives up: a guard against a hung test, never a
+// measurement. It is generous because make test runs the packages in
+// parallel, some under -race, on two shared cores, where a small batch that
+// takes half a minute alone can take several.
+const WaitLimit = 8 * time.Minute
+
 // Finisher is a batch status that says whether the batch is finished.
 type Finisher interface{ Finished() bool }
 
