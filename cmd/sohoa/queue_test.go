@@ -504,7 +504,7 @@ func TestQueueCrash(t *testing.T) {
 	checkCompletePackage(t, out)
 }
 
-// waitLogLine waits, for a minute at most, until the log of the worker w
+// waitLogLine waits, for testenv.WaitLimit at most, until the log of the worker w
 // (written to a file) has a line containing match, and returns the value of
 // that line's attribute attr (slog's text format).
 func waitLogLine(t *testing.T, w *exec.Cmd, match, attr string) string {
@@ -513,7 +513,7 @@ func waitLogLine(t *testing.T, w *exec.Cmd, match, attr string) string {
 	if !ok {
 		t.Fatal("worker log is not a file")
 	}
-	deadline := time.Now().Add(time.Minute)
+	deadline := time.Now().Add(testenv.WaitLimit)
 	for {
 		data, err := os.ReadFile(f.Name())
 		if err != nil {
@@ -531,7 +531,7 @@ func waitLogLine(t *testing.T, w *exec.Cmd, match, attr string) string {
 			t.Fatalf("log line %q has no %s", line, attr)
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("no %s in the worker's log after a minute:\n%s", match, data)
+			t.Fatalf("no %s in the worker's log after %v:\n%s", match, testenv.WaitLimit, data)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
@@ -656,7 +656,7 @@ func TestQueueOutage(t *testing.T) {
 	ctx := context.Background()
 	m.Stop()
 	stopped := time.Now()
-	waitAnyLog(t, e.workers, "s3 unavailable, retrying", 3*time.Minute)
+	waitAnyLog(t, e.workers, "s3 unavailable, retrying", testenv.WaitLimit)
 	st, err := q.Status(ctx, "outage-1")
 	if err != nil {
 		t.Fatal(err)
@@ -759,10 +759,10 @@ func TestQueueRedisRestart(t *testing.T) {
 	}
 }
 
-// waitPageDone waits, for 2 minutes at most, until a page of batch id is done.
+// waitPageDone waits, for testenv.WaitLimit at most, until a page of batch id is done.
 func waitPageDone(t *testing.T, q *queue.Queue, id string) {
 	t.Helper()
-	deadline := time.Now().Add(2 * time.Minute)
+	deadline := time.Now().Add(testenv.WaitLimit)
 	for {
 		st, err := q.Status(context.Background(), id)
 		if err != nil {
@@ -772,7 +772,7 @@ func waitPageDone(t *testing.T, q *queue.Queue, id string) {
 			return
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("no page done after 2 minutes: %+v", st)
+			t.Fatalf("no page done after %v: %+v", testenv.WaitLimit, st)
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
