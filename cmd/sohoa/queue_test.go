@@ -615,16 +615,6 @@ func (p *serviceProcess) stop() {
 	p.cmd = nil
 }
 
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
-}
-
 // submitMidway submits a copy of the sample batch as id, starts two workers
 // and waits until one of its pages is done: the moment the outage tests pull
 // a service away. It returns the batch folder and a Queue to watch it.
@@ -708,7 +698,7 @@ func startRedis(t *testing.T) *redisServer {
 		t.Fatal("redis-server not found in PATH (install it with scripts/deps.sh --services)")
 	}
 	r := &redisServer{dir: t.TempDir()}
-	r.serviceProcess = serviceProcess{name: "redis", addr: freeAddr(t), command: func() *exec.Cmd {
+	r.serviceProcess = serviceProcess{name: "redis", addr: testenv.FreeAddr(t), command: func() *exec.Cmd {
 		_, port, _ := net.SplitHostPort(r.addr)
 		return exec.Command("redis-server", "--port", port, "--bind", "127.0.0.1", "--dir", r.dir, "--save", "",
 			"--appendonly", "yes", "--appendfsync", "always", "--maxmemory-policy", "noeviction")

@@ -2,6 +2,9 @@ package testenv
 
 import (
 	"context"
+	"fmt"
+	"net"
+	"os"
 	"slices"
 	"strconv"
 	"sync"
@@ -93,5 +96,34 @@ func TestRedisDBLeases(t *testing.T) {
 		} else if err != nil && err != redis.Nil {
 			t.Fatal(err)
 		}
+	}
+}
+
+// TestFreeAddr: the addresses are free and below the kernel's ephemeral
+// port range, where no outgoing connection or Listen(":0") takes them.
+func TestFreeAddr(t *testing.T) {
+	data, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var low, high int
+	if _, err := fmt.Sscan(string(data), &low, &high); err != nil {
+		t.Fatalf("ip_local_port_range %q: %v", data, err)
+	}
+	for range 20 {
+		addr := FreeAddr(t)
+		_, p, err := net.SplitHostPort(addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		port, err := strconv.Atoi(p)
+		if err != nil || port >= low && port <= high {
+			t.Fatalf("FreeAddr = %s, in the ephemeral range %d-%d", addr, low, high)
+		}
+		l, err := net.Listen("tcp", addr)
+		if err != nil {
+			t.Fatalf("FreeAddr = %s, not free: %v", addr, err)
+		}
+		l.Close()
 	}
 }
