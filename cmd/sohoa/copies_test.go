@@ -203,7 +203,7 @@ func TestRestoreCommand(t *testing.T) {
 }
 
 // checkBackupRecords writes the incident record of incident and the backup
-// report of today, signed with a development key, and checks them with
+// report of yesterday and today, signed with a development key, and checks them with
 // pdftotext and pdfsig.
 func checkBackupRecords(t *testing.T, e *queueEnv, env []string, incident, key string) {
 	t.Helper()
@@ -213,7 +213,10 @@ func checkBackupRecords(t *testing.T, e *queueEnv, env []string, incident, key s
 	}
 	env = append(append([]string(nil), env...), "SOHOA_SEAL_KEYFILE="+keys.Key, "SOHOA_SEAL_CERTFILE="+keys.Cert, "SOHOA_SEAL_CAFILE="+keys.CA)
 	dir := t.TempDir()
-	today := time.Now().In(time.FixedZone("ICT", 7*3600)).Format("2006-01-02")
+	// The report covers yesterday and today (+07:00): the checks it counts ran
+	// earlier in the test, which may have started before midnight.
+	now := time.Now().In(time.FixedZone("ICT", 7*3600))
+	yesterday, today := now.AddDate(0, 0, -1).Format("2006-01-02"), now.Format("2006-01-02")
 	org := "Sở Nội vụ tỉnh Bắc Minh"
 	for _, c := range []struct {
 		args []string
@@ -222,7 +225,7 @@ func checkBackupRecords(t *testing.T, e *queueEnv, env []string, incident, key s
 		{[]string{"backup", "incident", incident, "--out", filepath.Join(dir, "su-co.pdf"), "--org", org, "--place", "Bắc Minh"},
 			[]string{"CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "BIÊN BẢN", "Xử lý sự cố và phục hồi dữ liệu lưu trữ số", "Sự cố số " + incident,
 				"Số đối tượng bị hỏng hoặc mất: 2; đã phục hồi: 2", "phục hồi từ ban-sao-1 (phiên bản", "bị thay đổi", "bị mất"}},
-		{[]string{"backup", "report", "--from", today, "--to", today, "--out", filepath.Join(dir, "sao-luu.pdf"), "--org", org, "--place", "Bắc Minh"},
+		{[]string{"backup", "report", "--from", yesterday, "--to", today, "--out", filepath.Join(dir, "sao-luu.pdf"), "--org", org, "--place", "Bắc Minh"},
 			[]string{"BIÊN BẢN", "Sao lưu tài liệu lưu trữ số", "2 lần kiểm tra toàn vẹn, 1 sự cố", incident, "kiểm tra", "sự cố"}},
 	} {
 		out, stderr, code := e.run(t, env, c.args...)

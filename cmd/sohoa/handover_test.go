@@ -25,6 +25,7 @@ import (
 	"github.com/sohoa-vn/sohoa/pipeline/handover"
 	"github.com/sohoa-vn/sohoa/pipeline/handover/handovertest"
 	"github.com/sohoa-vn/sohoa/pipeline/seal"
+	"github.com/sohoa-vn/sohoa/pipeline/testenv"
 	"github.com/sohoa-vn/sohoa/storage"
 	"github.com/sohoa-vn/sohoa/storage/local"
 	"github.com/sohoa-vn/sohoa/storage/s3"
@@ -333,7 +334,7 @@ func TestFixityCommand(t *testing.T) {
 	}
 	e.env = append(e.env, append(env, "SOHOA_FIXITY_SCHEDULE=@every 1s")...)
 	e.startWorker(t, "worker.log")
-	deadline := time.Now().Add(30 * time.Second)
+	deadline := time.Now().Add(testenv.WaitLimit)
 	for {
 		res, err := fixity.Last(ctx, rdb)
 		if err != nil {
@@ -346,7 +347,7 @@ func TestFixityCommand(t *testing.T) {
 			break
 		}
 		if time.Now().After(deadline) {
-			t.Fatal("no periodic fixity check within 30 s")
+			t.Fatalf("no periodic fixity check within %v", testenv.WaitLimit)
 		}
 		time.Sleep(200 * time.Millisecond)
 	}

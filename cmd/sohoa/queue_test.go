@@ -223,7 +223,7 @@ func TestQueueHappyPath(t *testing.T) {
 	}
 	e.startWorker(t, "worker1.log")
 	e.startWorker(t, "worker2.log")
-	st := e.waitFinished(t, id, 3*time.Minute)
+	st := e.waitFinished(t, id, testenv.WaitLimit)
 	t.Logf("queue run: %v", time.Since(start).Round(time.Millisecond))
 	if st.State != queue.StateComplete || st.DocumentsDone != 4 || st.PagesDone != 4 || st.PagesFailed != 0 {
 		t.Errorf("status = %+v", st)
@@ -348,7 +348,7 @@ func TestQueuePoison(t *testing.T) {
 	}
 	e.startWorker(t, "worker1.log")
 	e.startWorker(t, "worker2.log")
-	st := e.waitFinished(t, "poison-1", 3*time.Minute)
+	st := e.waitFinished(t, "poison-1", testenv.WaitLimit)
 	if st.State != queue.StateIncomplete || st.DocumentsDone != 3 || st.DocumentsFailed != 1 || st.PagesDone != 3 || st.PagesFailed != 1 {
 		t.Errorf("status = %+v", st)
 	}
@@ -388,7 +388,7 @@ func TestQueuePoison(t *testing.T) {
 	if err != nil || out != "poison-1: re-running documents 2 (1 pages)\n" {
 		t.Errorf("retry: %q, %v", out, err)
 	}
-	st2 := e.waitFinished(t, "poison-1", 3*time.Minute)
+	st2 := e.waitFinished(t, "poison-1", testenv.WaitLimit)
 	if st2.State != queue.StateIncomplete || st2.DocumentsDone != 3 || st2.DocumentsFailed != 1 || st2.PagesDone != 3 || st2.PagesFailed != 1 ||
 		st2.Failures[1] != reason || st2.Retries != 1 {
 		t.Errorf("status after retry = %+v, want as before (%q) with one retry", st2, reason)
@@ -432,7 +432,7 @@ func TestQueuePoison(t *testing.T) {
 		!strings.Contains(string(msg), "re-running 1 page(s) of documents 2") {
 		t.Errorf("submit --replace: %v\n%s", err, msg)
 	}
-	st3 := e.waitFinished(t, "poison-1", 3*time.Minute)
+	st3 := e.waitFinished(t, "poison-1", testenv.WaitLimit)
 	if st3.State != queue.StateComplete || st3.DocumentsDone != 4 || st3.PagesDone != 4 || st3.Retries != 2 {
 		t.Errorf("status after submit --replace = %+v", st3)
 	}
@@ -488,7 +488,7 @@ func TestQueueCrash(t *testing.T) {
 	// minute): about a minute of waiting, as in production.
 	e.startWorker(t, "worker-b.log")
 	e.startWorker(t, "worker-c.log")
-	st := e.waitFinished(t, "crash-1", 3*time.Minute)
+	st := e.waitFinished(t, "crash-1", testenv.WaitLimit)
 	if st.State != queue.StateComplete || st.DocumentsDone != 4 || st.PagesDone != 4 {
 		t.Errorf("status = %+v", st)
 	}
@@ -504,7 +504,7 @@ func TestQueueCrash(t *testing.T) {
 	checkCompletePackage(t, out)
 }
 
-// waitLogLine waits, for a minute at most, until the log of the worker w
+// waitLogLine waits, for testenv.WaitLimit at most, until the log of the worker w
 // (written to a file) has a line containing match, and returns the value of
 // that line's attribute attr (slog's text format).
 func waitLogLine(t *testing.T, w *exec.Cmd, match, attr string) string {
@@ -513,7 +513,7 @@ func waitLogLine(t *testing.T, w *exec.Cmd, match, attr string) string {
 	if !ok {
 		t.Fatal("worker log is not a file")
 	}
-	deadline := time.Now().Add(time.Minute)
+	deadline := time.Now().Add(testenv.WaitLimit)
 	for {
 		data, err := os.ReadFile(f.Name())
 		if err != nil {
@@ -531,7 +531,31 @@ func waitLogLine(t *testing.T, w *exec.Cmd, match, attr string) string {
 			t.Fatalf("log line %q has no %s", line, attr)
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("no %s in the worker's log after a minute:\n%s", match, data)
+			t.Fatalf("no %s in the worker's log after %v:\n%s", match, testenv.WaitLimit, data)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// waitAnyLog waits, for limit at most, until the log of one of workers
+// (written to files) has a line containing match.
+func waitAnyLog(t *testing.T, workers []*exec.Cmd, match string, limit time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(limit)
+	for {
+		for _, w := range workers {
+			f, ok := w.Stderr.(*os.File)
+			if !ok {
+				t.Fatal("worker log is not a file")
+			}
+			if data, err := os.ReadFile(f.Name()); err != nil {
+				t.Fatal(err)
+			} else if strings.Contains(string(data), match) {
+				return
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no worker logged %q in %v", match, limit)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
@@ -591,16 +615,6 @@ func (p *serviceProcess) stop() {
 	p.cmd = nil
 }
 
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
-}
-
 // submitMidway submits a copy of the sample batch as id, starts two workers
 // and waits until one of its pages is done: the moment the outage tests pull
 // a service away. It returns the batch folder and a Queue to watch it.
@@ -617,9 +631,12 @@ func (e *queueEnv) submitMidway(t *testing.T, id string) (string, *queue.Queue) 
 	return dir, q
 }
 
-// TestQueueOutage stops MinIO for 20 s in the middle of a batch, then starts
-// it again: the workers wait and retry, and the batch completes without any
-// manual action, every document exactly once, with a valid package.
+// TestQueueOutage stops MinIO in the middle of a batch until a worker has
+// logged a retry of S3, then starts it again: the workers wait and retry, and
+// the batch completes without any manual action, every document exactly once,
+// with a valid package. The outage lasts until that signal, not a fixed time:
+// a worker busy with OCR for longer than a fixed outage would never meet it,
+// and an outage longer than the retry budget (a minute) would cost a task retry.
 func TestQueueOutage(t *testing.T) {
 	m := s3test.Start(t)
 	svc := testenv.Get(t)
@@ -629,7 +646,7 @@ func TestQueueOutage(t *testing.T) {
 	ctx := context.Background()
 	m.Stop()
 	stopped := time.Now()
-	time.Sleep(20 * time.Second)
+	waitAnyLog(t, e.workers, "s3 unavailable, retrying", testenv.WaitLimit)
 	st, err := q.Status(ctx, "outage-1")
 	if err != nil {
 		t.Fatal(err)
@@ -640,7 +657,7 @@ func TestQueueOutage(t *testing.T) {
 	m.Start(t)
 	t.Logf("MinIO down for %v, with the batch at %d of %d pages", time.Since(stopped).Round(time.Millisecond), st.PagesDone, st.Pages)
 
-	st = e.waitFinished(t, "outage-1", 4*time.Minute)
+	st = e.waitFinished(t, "outage-1", testenv.WaitLimit)
 	if st.State != queue.StateComplete || st.DocumentsDone != 4 || st.PagesDone != 4 || st.PagesFailed != 0 || st.Retries != 0 {
 		t.Errorf("status = %+v", st)
 	}
@@ -681,7 +698,7 @@ func startRedis(t *testing.T) *redisServer {
 		t.Fatal("redis-server not found in PATH (install it with scripts/deps.sh --services)")
 	}
 	r := &redisServer{dir: t.TempDir()}
-	r.serviceProcess = serviceProcess{name: "redis", addr: freeAddr(t), command: func() *exec.Cmd {
+	r.serviceProcess = serviceProcess{name: "redis", addr: testenv.FreeAddr(t), command: func() *exec.Cmd {
 		_, port, _ := net.SplitHostPort(r.addr)
 		return exec.Command("redis-server", "--port", port, "--bind", "127.0.0.1", "--dir", r.dir, "--save", "",
 			"--appendonly", "yes", "--appendfsync", "always", "--maxmemory-policy", "noeviction")
@@ -713,7 +730,7 @@ func TestQueueRedisRestart(t *testing.T) {
 		t.Fatalf("batch state after the Redis restart: %v", err)
 	}
 	t.Logf("Redis restarted with the batch at %d of %d pages, state %s", st.PagesDone, st.Pages, st.State)
-	st = e.waitFinished(t, "redis-1", 4*time.Minute)
+	st = e.waitFinished(t, "redis-1", testenv.WaitLimit)
 	if st.State != queue.StateComplete || st.DocumentsDone != 4 || st.PagesDone != 4 || st.PagesFailed != 0 || st.Retries != 0 {
 		t.Errorf("status = %+v", st)
 	}
@@ -732,10 +749,10 @@ func TestQueueRedisRestart(t *testing.T) {
 	}
 }
 
-// waitPageDone waits, for 2 minutes at most, until a page of batch id is done.
+// waitPageDone waits, for testenv.WaitLimit at most, until a page of batch id is done.
 func waitPageDone(t *testing.T, q *queue.Queue, id string) {
 	t.Helper()
-	deadline := time.Now().Add(2 * time.Minute)
+	deadline := time.Now().Add(testenv.WaitLimit)
 	for {
 		st, err := q.Status(context.Background(), id)
 		if err != nil {
@@ -745,7 +762,7 @@ func waitPageDone(t *testing.T, q *queue.Queue, id string) {
 			return
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("no page done after 2 minutes: %+v", st)
+			t.Fatalf("no page done after %v: %+v", testenv.WaitLimit, st)
 		}
 		time.Sleep(50 * time.Millisecond)
 	}

@@ -20,6 +20,7 @@ import (
 	"github.com/sohoa-vn/sohoa/configs"
 	"github.com/sohoa-vn/sohoa/pipeline/bag"
 	"github.com/sohoa-vn/sohoa/pipeline/queue"
+	"github.com/sohoa-vn/sohoa/pipeline/testenv"
 	"github.com/sohoa-vn/sohoa/storage"
 )
 
@@ -340,7 +341,7 @@ func TestUploadProcessDownload(t *testing.T) {
 	if resp.StatusCode != http.StatusAccepted || !strings.Contains(string(data), `"batchId": "web-ok-1"`) {
 		t.Fatalf("upload: %d %s", resp.StatusCode, data)
 	}
-	sum := e.waitFinished("web-ok-1", 3*time.Minute)
+	sum := e.waitFinished("web-ok-1", testenv.WaitLimit)
 	if sum.State != queue.StateComplete || sum.PagesDone != 2 || sum.PagesFailed != 0 || sum.PagesFlagged != 1 || sum.PagesPerMinute <= 0 {
 		t.Errorf("summary = %+v %+v", sum, sum.BatchStatus)
 	}
@@ -447,7 +448,7 @@ func TestRetry(t *testing.T) {
 	e := newEnv(t, 64<<20)
 	e.startWorker(1)
 	id := e.upload(batchFiles(t, "web-retry-1", true))
-	sum := e.waitFinished(id, 3*time.Minute)
+	sum := e.waitFinished(id, testenv.WaitLimit)
 	if sum.State != queue.StateIncomplete || sum.PagesFailed != 1 {
 		t.Fatalf("first run: %+v", sum.BatchStatus)
 	}
@@ -462,7 +463,7 @@ func TestRetry(t *testing.T) {
 	if resp.StatusCode != http.StatusAccepted || !strings.Contains(string(data), `"pagesRetried": 1`) {
 		t.Fatalf("retry: %d %s", resp.StatusCode, data)
 	}
-	sum = e.waitRetried(id, 1, 3*time.Minute)
+	sum = e.waitRetried(id, 1, testenv.WaitLimit)
 	if sum.State != queue.StateIncomplete || sum.PagesDone != 2 || sum.PagesFailed != 1 {
 		t.Errorf("after retry: %+v", sum.BatchStatus)
 	}
@@ -493,7 +494,7 @@ func TestSecret(t *testing.T) {
 			"paperFileCode": "H49.K1.G3.H12.45", "documents": [{"docOrdinal": 1, "mode": "03", "subject": "` + subject + `"}]}]}`),
 		"web-secret-1/H49.64.33.2024.01.VTLT/1/page-001.jpg": jpg,
 	})
-	if sum := e.waitFinished(id, 3*time.Minute); sum.State != queue.StateComplete {
+	if sum := e.waitFinished(id, testenv.WaitLimit); sum.State != queue.StateComplete {
 		t.Fatalf("secret batch: %+v", sum.BatchStatus)
 	}
 	for _, p := range []string{"/documents/0/pages/1/thumbnail", "/documents/0/pdf", "/documents/0/pages/1/image", "/documents/0/pages/1/image?width=800"} {

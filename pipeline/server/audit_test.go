@@ -18,6 +18,7 @@ import (
 	"github.com/sohoa-vn/sohoa/pipeline"
 	"github.com/sohoa-vn/sohoa/pipeline/audit"
 	"github.com/sohoa-vn/sohoa/pipeline/queue"
+	"github.com/sohoa-vn/sohoa/pipeline/testenv"
 )
 
 // TestAuditTrail: every action that exists today leaves an entry with who,
@@ -42,7 +43,7 @@ func TestAuditTrail(t *testing.T) {
 	const id = "web-audit-1"
 	files := batchFiles(t, id, true)
 	e.upload(files)
-	if sum := e.waitFinished(id, 3*time.Minute); sum.State != queue.StateIncomplete {
+	if sum := e.waitFinished(id, testenv.WaitLimit); sum.State != queue.StateIncomplete {
 		t.Fatalf("first run: %+v", sum.BatchStatus)
 	}
 	// Lan retries the failed document from the dashboard (it fails again: still corrupt).
@@ -53,7 +54,7 @@ func TestAuditTrail(t *testing.T) {
 	if resp, err := http.DefaultTransport.RoundTrip(req); err != nil || resp.StatusCode != http.StatusSeeOther || strings.Contains(resp.Header.Get("Location"), "error") {
 		t.Fatalf("retry: %v %v", resp, err)
 	}
-	e.waitRetried(id, 1, 3*time.Minute)
+	e.waitRetried(id, 1, testenv.WaitLimit)
 	// The station replaces the page with a good scan; the batch completes.
 	good, err := os.ReadFile(filepath.Join("../../testdata/samples", "tt-so-hoa-p01.tif"))
 	if err != nil {
@@ -65,7 +66,7 @@ func TestAuditTrail(t *testing.T) {
 	if resp.StatusCode != http.StatusAccepted {
 		t.Fatalf("replace: %d", resp.StatusCode)
 	}
-	if sum := e.waitRetried(id, 2, 3*time.Minute); sum.State != queue.StateComplete {
+	if sum := e.waitRetried(id, 2, testenv.WaitLimit); sum.State != queue.StateComplete {
 		t.Fatalf("after the replacement: %+v", sum.BatchStatus)
 	}
 	// Downloads: a PDF (staff) and the package (officer).

@@ -13,6 +13,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/sohoa-vn/sohoa/configs"
+	"github.com/sohoa-vn/sohoa/pipeline/testenv"
 )
 
 // artifactsDir is where the browser test leaves its screenshots: $SOHOA_TEST_ARTIFACTS, else out/artifacts.
@@ -145,7 +146,7 @@ func TestBrowser(t *testing.T) {
 	}
 	// The page runs again (and, still corrupt, fails again); the detail page
 	// follows it live.
-	e.waitRetried(id, 1, 3*time.Minute)
+	e.waitRetried(id, 1, testenv.WaitLimit)
 	err = chromedp.Do(ctx,
 		chromedp.WaitVisible(css(`#page-2-1 img`)),
 		chromedp.WaitVisible(css(`#page-0-1.state-failed`)),

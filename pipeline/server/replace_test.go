@@ -9,10 +9,10 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/sohoa-vn/sohoa/configs"
 	"github.com/sohoa-vn/sohoa/pipeline/queue"
+	"github.com/sohoa-vn/sohoa/pipeline/testenv"
 )
 
 // TestReplaceEndpoint: a station replaces the corrupt page of a batch packaged
@@ -26,7 +26,7 @@ func TestReplaceEndpoint(t *testing.T) {
 	const id = "web-replace-1"
 	files := batchFiles(t, id, true)
 	e.upload(files)
-	if sum := e.waitFinished(id, 3*time.Minute); sum.State != queue.StateIncomplete || sum.PagesFailed != 1 {
+	if sum := e.waitFinished(id, testenv.WaitLimit); sum.State != queue.StateIncomplete || sum.PagesFailed != 1 {
 		t.Fatalf("first run: %+v", sum.BatchStatus)
 	}
 	good, err := os.ReadFile(filepath.Join("../../testdata/samples", "tt-so-hoa-p01.tif"))
@@ -60,7 +60,7 @@ func TestReplaceEndpoint(t *testing.T) {
 		res.Pages != 1 || len(res.Documents) != 1 || res.Documents[0] != 0 {
 		t.Fatalf("replace: %s (%v)", body, err)
 	}
-	sum := e.waitRetried(id, 1, 3*time.Minute)
+	sum := e.waitRetried(id, 1, testenv.WaitLimit)
 	if sum.State != queue.StateComplete || sum.PagesDone != 3 || sum.PagesFailed != 0 || sum.DocumentsDone != 3 {
 		t.Fatalf("after the replacement: %+v", sum.BatchStatus)
 	}

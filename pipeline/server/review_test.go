@@ -14,6 +14,7 @@ import (
 	"github.com/sohoa-vn/sohoa/pipeline/audit"
 	"github.com/sohoa-vn/sohoa/pipeline/queue"
 	"github.com/sohoa-vn/sohoa/pipeline/state"
+	"github.com/sohoa-vn/sohoa/pipeline/testenv"
 )
 
 // post sends a review form (or JSON when js) to path as role, and returns the status and body.
@@ -63,7 +64,7 @@ func TestReviewAPI(t *testing.T) {
 	const id = "review-api-1"
 	files := batchFiles(t, id, false)
 	e.upload(files)
-	if st := e.waitFinished(id, 4*time.Minute); st.State != state.BatchReview {
+	if st := e.waitFinished(id, testenv.WaitLimit); st.State != state.BatchReview {
 		t.Fatalf("state %s, want review", st.State)
 	}
 	base := "/api/v1/batches/" + id
@@ -100,7 +101,7 @@ func TestReviewAPI(t *testing.T) {
 	if code, body := e.post(base+"/approve", configs.RoleReviewer, nil, false); code != http.StatusAccepted {
 		t.Fatalf("approve: %d %s", code, body)
 	}
-	if st := e.waitFinished(id, 4*time.Minute); st.State != state.BatchComplete {
+	if st := e.waitFinished(id, testenv.WaitLimit); st.State != state.BatchComplete {
 		t.Fatalf("after approval: %s", st.State)
 	}
 	if _, err := e.stores.Archive.Stat(t.Context(), id+"/"+pipeline.InspectionFile); err != nil {

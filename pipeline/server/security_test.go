@@ -268,7 +268,7 @@ func TestSecretMasked(t *testing.T) {
 			"paperFileCode": "H49.K1.G3.H12.45", "documents": [{"docOrdinal": 1, "mode": "03", "subject": "` + subject + `"}]}]}`),
 		"lo-mat-1/H49.64.33.2024.01.VTLT/1/" + fname: corruptTIFF(tif, len(tif)/3), // corrupt: it fails, with a reason naming the file
 	})
-	sum := e.waitFinished(id, 3*time.Minute)
+	sum := e.waitFinished(id, testenv.WaitLimit)
 	if sum.PagesFailed != 1 {
 		t.Fatalf("the corrupt secret page did not fail: %+v", sum.BatchStatus)
 	}

@@ -18,6 +18,8 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io/fs"
+	mrand "math/rand/v2"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -179,6 +181,34 @@ func Main(m *testing.M, cleanup ...func()) {
 	}
 	os.Exit(code)
 }
+
+// FreeAddr returns a loopback address (127.0.0.1:port) on which nothing
+// listens, for a service a test starts, and may stop and start again, itself.
+// The port is below the kernel's ephemeral range (32768 and up, as
+// scripts/with-services.sh picks its ports): a port from Listen(":0") lies in
+// that range, where, while the service is down, another package's outgoing
+// connection or Listen(":0") may take it and the restart then fails.
+func FreeAddr(tb testing.TB) string {
+	tb.Helper()
+	for range 200 {
+		addr := fmt.Sprintf("127.0.0.1:%d", 20000+mrand.IntN(12000))
+		l, err := net.Listen("tcp", addr)
+		if err != nil {
+			continue // in use
+		}
+		l.Close()
+		return addr
+	}
+	tb.Fatal("testenv: no free loopback port from 20000 to 31999")
+	return ""
+}
+
+// WaitLimit is how long a test waits for a batch to finish, or for a worker
+// to show a sign, before it gives up: a guard against a hung test, never a
+// measurement. It is generous because make test runs the packages in
+// parallel, some under -race, on two shared cores, where a small batch that
+// takes half a minute alone can take several.
+const WaitLimit = 8 * time.Minute
 
 // Finisher is a batch status that says whether the batch is finished.
 type Finisher interface{ Finished() bool }

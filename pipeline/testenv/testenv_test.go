@@ -2,6 +2,9 @@ package testenv
 
 import (
 	"context"
+	"fmt"
+	"net"
+	"os"
 	"slices"
 	"strconv"
 	"sync"
@@ -43,6 +46,7 @@ func TestRedisDBLeases(t *testing.T) {
 
 	const n = 24
 	dbs := make([]int, n)
+	tokens := map[int]string{} // the value of each of this test's leases
 	t.Run("leases", func(t *testing.T) {
 		var wg sync.WaitGroup
 		for i := range n {
@@ -53,6 +57,13 @@ func TestRedisDBLeases(t *testing.T) {
 			}()
 		}
 		wg.Wait()
+		for _, db := range dbs {
+			tok, err := admin.Get(ctx, leasePrefix+strconv.Itoa(db)).Result()
+			if err != nil {
+				t.Fatalf("lease of database %d: %v", db, err)
+			}
+			tokens[db] = tok
+		}
 		// The counter comes round to a database still leased: it is passed over.
 		if err := admin.Set(ctx, counterKey, dbs[0]-PoolStart, 0).Err(); err != nil {
 			t.Fatal(err)
@@ -76,15 +87,43 @@ func TestRedisDBLeases(t *testing.T) {
 		}
 		seen[db] = true
 	}
-	keys, err := admin.Keys(ctx, leasePrefix+"*").Result()
+	// The leases are given back. Other test processes lease databases of the
+	// same pool meanwhile, and the counter was set back to these very
+	// databases: one may already be leased again, under another value.
+	for db, tok := range tokens {
+		if v, err := admin.Get(ctx, leasePrefix+strconv.Itoa(db)).Result(); err == nil && v == tok {
+			t.Errorf("lease of database %d still held after its test ended", db)
+		} else if err != nil && err != redis.Nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// TestFreeAddr: the addresses are free and below the kernel's ephemeral
+// port range, where no outgoing connection or Listen(":0") takes them.
+func TestFreeAddr(t *testing.T) {
+	data, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range")
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, k := range keys { // other test processes may hold leases of their own
-		for db := range seen {
-			if k == leasePrefix+strconv.Itoa(db) {
-				t.Errorf("lease %s still held after its test ended", k)
-			}
+	var low, high int
+	if _, err := fmt.Sscan(string(data), &low, &high); err != nil {
+		t.Fatalf("ip_local_port_range %q: %v", data, err)
+	}
+	for range 20 {
+		addr := FreeAddr(t)
+		_, p, err := net.SplitHostPort(addr)
+		if err != nil {
+			t.Fatal(err)
 		}
+		port, err := strconv.Atoi(p)
+		if err != nil || port >= low && port <= high {
+			t.Fatalf("FreeAddr = %s, in the ephemeral range %d-%d", addr, low, high)
+		}
+		l, err := net.Listen("tcp", addr)
+		if err != nil {
+			t.Fatalf("FreeAddr = %s, not free: %v", addr, err)
+		}
+		l.Close()
 	}
 }

@@ -9,7 +9,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"time"
 
 	"github.com/sohoa-vn/sohoa/storage"
 )
@@ -51,7 +50,7 @@ func (s *Store) Replace(ctx context.Context, key string, r io.Reader, size int64
 	if opts.SHA256 == "" {
 		return storage.ObjectInfo{}, fmt.Errorf("local replace %q: the expected SHA-256 is required", key)
 	}
-	if err := storage.CheckPutOptions(opts, time.Now()); err != nil {
+	if err := storage.CheckPutOptions(opts, s.clock()); err != nil {
 		return storage.ObjectInfo{}, fmt.Errorf("local replace %q: %w", key, err)
 	}
 	tmp, err := os.CreateTemp(s.tmp, "replace-*")

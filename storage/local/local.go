@@ -47,6 +47,9 @@ type Store struct {
 	root string // absolute
 	meta string // <root>/.sohoa/meta
 	tmp  string // <root>/.sohoa/tmp
+	// now tells the time retention is checked against (time.Now when nil); tests set it to pass a
+	// retention period without waiting for it.
+	now func() time.Time
 }
 
 var _ storage.Store = (*Store)(nil)
@@ -72,6 +75,14 @@ func New(root string) (*Store, error) {
 	}
 	s.removeStaleTemps(time.Now())
 	return s, nil
+}
+
+// clock returns the current time.
+func (s *Store) clock() time.Time {
+	if s.now == nil {
+		return time.Now()
+	}
+	return s.now()
 }
 
 // Root returns the absolute directory holding the objects.
@@ -108,7 +119,7 @@ func (s *Store) Put(ctx context.Context, key string, r io.Reader, size int64, op
 	if err := storage.ValidateKey(key); err != nil {
 		return storage.ObjectInfo{}, fmt.Errorf("local put: %w", err)
 	}
-	if err := storage.CheckPutOptions(opts, time.Now()); err != nil {
+	if err := storage.CheckPutOptions(opts, s.clock()); err != nil {
 		return storage.ObjectInfo{}, fmt.Errorf("local put %q: %w", key, err)
 	}
 	tmp, err := os.CreateTemp(s.tmp, "put-*")
@@ -417,7 +428,7 @@ func (s *Store) Delete(ctx context.Context, key string) error {
 		if !ok {
 			return fmt.Errorf("local delete %q: %w (read-only file without retention record)", key, storage.ErrLocked)
 		}
-		if sc.RetainMode != "" && time.Now().Before(sc.RetainUntil) {
+		if sc.RetainMode != "" && s.clock().Before(sc.RetainUntil) {
 			return fmt.Errorf("local delete %q: %w (%s until %s)", key, storage.ErrLocked, sc.RetainMode, sc.RetainUntil.Format(time.RFC3339))
 		}
 	}

@@ -6,7 +6,6 @@ package s3test
 
 import (
 	"context"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -16,6 +15,8 @@ import (
 
 	"github.com/minio/minio-go/v7"
 	"github.com/minio/minio-go/v7/pkg/credentials"
+
+	"github.com/sohoa-vn/sohoa/pipeline/testenv"
 )
 
 // Credentials of every server started here.
@@ -49,23 +50,13 @@ func Start(t testing.TB) *Server {
 			t.Fatalf("minio not found in PATH or %s (install it with scripts/deps.sh --services)", bin)
 		}
 	}
-	m := &Server{bin: bin, Dir: t.TempDir(), Addr: freeAddr(t), console: freeAddr(t)}
+	m := &Server{bin: bin, Dir: t.TempDir(), Addr: testenv.FreeAddr(t), console: testenv.FreeAddr(t)}
 	if m.log, err = os.Create(filepath.Join(t.TempDir(), "minio.log")); err != nil {
 		t.Fatal(err)
 	}
 	m.Start(t)
 	t.Cleanup(func() { m.Stop(); m.log.Close() })
 	return m
-}
-
-func freeAddr(t testing.TB) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
 }
 
 // Start (re)starts the server on its address and data folder and waits until
