@@ -9,7 +9,8 @@ import (
 
 // Pool holds up to n Engines, one per worker.
 //
-// Engines are started on demand, so a Pool that is never busy keeps only one in memory.
+// A Pool from NewPool starts Engines on demand, so a Pool that is never busy keeps only one in
+// memory; one from StartPool starts all of them at once.
 // All methods are safe for concurrent use.
 type Pool struct {
 	opts  Options
