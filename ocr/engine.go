@@ -17,6 +17,11 @@ import (
 //
 // Page segmentation is automatic (Tesseract's PSM_AUTO, 3). Tesseract's chatter on every page
 // ("Estimating resolution as 450") goes to debug_file, here discarded.
+//
+// tessedit_do_invert (Tesseract 5 reads a line of low confidence a second time inverted) stays
+// on, as in bare tesseract: turned off, it saved no measurable CPU on the samples, and a "`"
+// read from the signature on admin sample s04/page-002 reached the text layer
+// (TestAdminNoHandwriting), its confidence no longer low enough for it to be junk.
 func defaultVariables() map[string]string {
 	return map[string]string{
 		"tessedit_pageseg_mode": "3",

@@ -9,7 +9,8 @@ import (
 
 // Pool holds up to n Engines, one per worker.
 //
-// Engines are started on demand, so a Pool that is never busy keeps only one in memory.
+// A Pool from NewPool starts Engines on demand, so a Pool that is never busy keeps only one in
+// memory; one from StartPool starts all of them at once.
 // All methods are safe for concurrent use.
 type Pool struct {
 	opts  Options
@@ -36,6 +37,40 @@ func NewPool(n int, opts Options) (*Pool, error) {
 		return nil, fmt.Errorf("ocr: new pool: %w", err)
 	}
 	return &Pool{opts: opts, slots: make(chan struct{}, n), idle: []*Engine{e}}, nil
+}
+
+// StartPool returns a Pool of n Engines configured by opts, all started at once, in parallel:
+// for a run that keeps n workers busy from its start, starting them one after the other (as
+// NewPool and Get do) leaves cores idle while the first Engine loads its models.
+func StartPool(n int, opts Options) (*Pool, error) {
+	if n < 1 {
+		return nil, fmt.Errorf("ocr: start pool: size %d, want at least 1", n)
+	}
+	if err := CheckLanguages(opts.Languages, opts.TessdataDir); err != nil {
+		return nil, fmt.Errorf("ocr: start pool: %w", err)
+	}
+	p := &Pool{opts: opts, slots: make(chan struct{}, n)}
+	engines := make([]*Engine, n)
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range engines {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			engines[i], errs[i] = NewEngine(opts)
+		}()
+	}
+	wg.Wait()
+	for _, e := range engines {
+		if e != nil {
+			p.idle = append(p.idle, e)
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		p.Close()
+		return nil, fmt.Errorf("ocr: start pool: %w", err)
+	}
+	return p, nil
 }
 
 // Get returns a free Engine, starting a new one if fewer than n exist.

@@ -159,7 +159,8 @@ func Process(ctx context.Context, b *Batch, outDir string, opts Options) (*Repor
 
 	pool := opts.Engines
 	if pool == nil {
-		pool, err = ocr.NewPool(opts.Workers, ocr.Options{Languages: opts.Languages, Dropout: opts.Dropout})
+		// Every worker is busy from the start: its engine is started beside the others.
+		pool, err = ocr.StartPool(max(1, min(opts.Workers, b.Pages())), ocr.Options{Languages: opts.Languages, Dropout: opts.Dropout})
 		if err != nil {
 			return nil, fmt.Errorf("ocr: %w", err)
 		}

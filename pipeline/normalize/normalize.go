@@ -148,12 +148,19 @@ func deskew(dst []uint8, dstStride int, src []uint8, stride, w, h, n int, bg []u
 				i := iy*s64 + ix*n64
 				p0 := src[i : i+2*n64 : i+2*n64]
 				p1 := src[i+s64 : i+s64+2*n64 : i+s64+2*n64]
-				for c := range n {
-					p00, p01 := int64(p0[c]), int64(p0[n+c])
-					p10, p11 := int64(p1[c]), int64(p1[n+c])
-					top := p00<<8 + (p01-p00)*fx
-					bot := p10<<8 + (p11-p10)*fx
-					row[x+c] = uint8((top<<8 + (bot-top)*fy + 1<<15) >> 16)
+				switch n { // the same sums, written out for 1 and 4 bytes a pixel (twice as fast)
+				case 1:
+					row[x] = lerp2(p0[0], p0[1], p1[0], p1[1], fx, fy)
+				case 4:
+					px, p0, p1 := row[x:x+4:x+4], p0[:8:8], p1[:8:8]
+					px[0] = lerp2(p0[0], p0[4], p1[0], p1[4], fx, fy)
+					px[1] = lerp2(p0[1], p0[5], p1[1], p1[5], fx, fy)
+					px[2] = lerp2(p0[2], p0[6], p1[2], p1[6], fx, fy)
+					px[3] = lerp2(p0[3], p0[7], p1[3], p1[7], fx, fy)
+				default:
+					for c := range n {
+						row[x+c] = lerp2(p0[c], p0[n+c], p1[c], p1[n+c], fx, fy)
+					}
 				}
 			case ix < -1 || iy < -1 || ix >= w64 || iy >= h64:
 				copy(row[x:x+n], bg)
@@ -170,6 +177,14 @@ func deskew(dst []uint8, dstStride int, src []uint8, stride, w, h, n int, bg []u
 			sy += stepY
 		}
 	}
+}
+
+// lerp2 interpolates bilinearly between the samples p00, p01 (one row) and p10, p11 (the next
+// row) with 8-bit weights fx along the row and fy across, rounding to nearest.
+func lerp2(p00, p01, p10, p11 uint8, fx, fy int64) uint8 {
+	top := int64(p00)<<8 + (int64(p01)-int64(p00))*fx
+	bot := int64(p10)<<8 + (int64(p11)-int64(p10))*fx
+	return uint8((top<<8 + (bot-top)*fy + 1<<15) >> 16)
 }
 
 // toNRGBA returns img as an *image.NRGBA with its origin at (0, 0), itself
