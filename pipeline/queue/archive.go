@@ -18,7 +18,7 @@ import (
 
 // archivePuts is how many objects of a package are stored at once: the
 // package's last step waits on round trips to the store, not on the CPU.
-const archivePuts = 4
+const archivePuts = 16
 
 // archive writes the bag at dir to the archive store under id/, with
 // retention ret. Objects already there that are not part of this bag, or

@@ -39,6 +39,40 @@ func (c *countingStore) Put(ctx context.Context, key string, r io.Reader, size i
 	return c.Store.Put(ctx, key, r, size, opts)
 }
 
+// offStore is an inbox on a station switched off during a submit: it stores
+// the submit's first two files, the first only after the second (so that
+// they finish out of order, as parallel uploads may), and holds every other
+// put until the submit's context is cancelled, storing nothing: what the
+// station left is then exactly those two, whatever was in flight.
+type offStore struct {
+	storage.Store
+	first, second string // keys
+	secondDone    chan struct{}
+}
+
+// switchedOff returns an offStore over s for a submit of b.
+func switchedOff(s storage.Store, b *pipeline.Batch) *offStore {
+	files := batchFiles(b)
+	return &offStore{Store: s, first: inboxKey(b.ID, files[0]), second: inboxKey(b.ID, files[1]), secondDone: make(chan struct{})}
+}
+
+func (o *offStore) Put(ctx context.Context, key string, r io.Reader, size int64, opts storage.PutOptions) (storage.ObjectInfo, error) {
+	switch key {
+	case o.second:
+		defer close(o.secondDone)
+		return o.Store.Put(ctx, key, r, size, opts)
+	case o.first:
+		select {
+		case <-o.secondDone:
+			return o.Store.Put(ctx, key, r, size, opts)
+		case <-ctx.Done():
+			return storage.ObjectInfo{}, ctx.Err()
+		}
+	}
+	<-ctx.Done()
+	return storage.ObjectInfo{}, ctx.Err()
+}
+
 // newTestQueue returns a Queue on a Redis database of its own (testenv) and
 // fresh buckets, its inbox and its Redis URL.
 func newTestQueue(t testing.TB) (*Queue, *countingStore, string) {

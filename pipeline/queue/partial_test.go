@@ -67,13 +67,21 @@ func TestSubmitAfterFailedSubmit(t *testing.T) {
 	q, inbox, _ := newTestQueue(t)
 	a := loadSample(t)
 	ctx, cancel := context.WithCancel(context.Background())
+	q.stores.Inbox = switchedOff(inbox, a)
+	files := batchFiles(a)
 	if _, err := q.Submit(ctx, a, pipeline.LoadOptions{}, func(done, total int) {
+		for _, f := range files[:done] { // told in file order, once stored
+			if _, err := inbox.Stat(context.Background(), inboxKey(a.ID, f)); err != nil {
+				t.Errorf("told %d of %d files stored before %s was: %v", done, total, f, err)
+			}
+		}
 		if done == 2 {
 			cancel() // the station is switched off after two files
 		}
 	}); err == nil {
 		t.Fatal("interrupted submit reported no error")
 	}
+	q.stores.Inbox = inbox // switched on again
 	left := inboxSums(t, inbox, a.ID)
 	const changed = "H49.64.33.2024.01.VTLT/1/page-001.jpg"
 	if len(left) != 2 || left[changed] == "" {

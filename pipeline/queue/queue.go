@@ -156,14 +156,22 @@ func (q *Queue) Handler(pool *ocr.Pool) *asynq.ServeMux {
 	return mux
 }
 
-// ServerConfig returns an asynq.Config for a worker running concurrency tasks at
-// once, with the error handler that records pages whose retries ran out.
+// ioSlots is how many tasks a worker runs besides its OCR engines' count:
+// while every engine recognises a page, these fetch the next page's
+// original, store a finished page's result, or build and store a document,
+// which wait on the stores rather than use the CPU. A page task in such a
+// slot waits for an engine (ocr.Pool.Get) with its original fetched.
+const ioSlots = 1
+
+// ServerConfig returns an asynq.Config for a worker with concurrency OCR
+// engines (it runs ioSlots more tasks at once, see ioSlots), with the error
+// handler that records pages whose retries ran out.
 func (q *Queue) ServerConfig(concurrency int) asynq.Config {
 	return asynq.Config{
-		Concurrency:     concurrency,
+		Concurrency:     concurrency + ioSlots,
 		ShutdownTimeout: 30 * time.Second,
 		// Look for new tasks often when idle: a batch's stages follow each other.
-		TaskCheckInterval: 100 * time.Millisecond,
+		TaskCheckInterval: 20 * time.Millisecond,
 		Logger:            asynqLogger{q.opts.Logger},
 		ErrorHandler:      asynq.ErrorHandlerFunc(q.handleError),
 		RetryDelayFunc: func(n int, err error, t *asynq.Task) time.Duration {

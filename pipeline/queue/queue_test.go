@@ -27,6 +27,7 @@ func TestSubmitResume(t *testing.T) {
 	q, inbox, url := newTestQueue(t)
 	b := loadSample(t)
 	ctx, cancel := context.WithCancel(context.Background())
+	q.stores.Inbox = switchedOff(inbox, b)
 	_, err := q.Submit(ctx, b, pipeline.LoadOptions{}, func(done, total int) {
 		if done == 2 {
 			cancel() // the station is switched off after two files
@@ -47,6 +48,7 @@ func TestSubmitResume(t *testing.T) {
 		t.Errorf("interrupted batch is known to status: %v", err)
 	}
 
+	q.stores.Inbox = inbox // switched on again
 	inbox.puts.Store(0)
 	res, err := q.Submit(context.Background(), b, pipeline.LoadOptions{}, nil)
 	if err != nil {

@@ -8,9 +8,11 @@ import (
 	"path/filepath"
 	"sort"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/redis/go-redis/v9"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/sohoa-vn/sohoa/pipeline"
 	"github.com/sohoa-vn/sohoa/storage"
@@ -84,30 +86,58 @@ func (q *Queue) Submit(ctx context.Context, b *pipeline.Batch, lo pipeline.LoadO
 	return res, nil
 }
 
+// submitPuts is how many originals Submit stores at once: each waits on a
+// round trip to the inbox store (and the store's check of its SHA-256).
+const submitPuts = 4
+
 // uploadFiles stores the files of batch b in the inbox (none for a batch
 // already known, whose files were all stored before it was recorded, some
-// perhaps as later versions by Replace) and returns their SHA-256 by name,
-// counting uploads in res and telling onFile.
+// perhaps as later versions by Replace), submitPuts at a time, and returns
+// their SHA-256 by name, counting uploads in res. onFile is told in file
+// order: when it hears done, the first done files are stored.
 func (q *Queue) uploadFiles(ctx context.Context, b *pipeline.Batch, files []string, local map[string]string, sizes map[string]int64, known bool,
 	renew func(context.Context), onFile func(done, total int), res *SubmitResult) (map[string]any, error) {
 	sums := map[string]any{}
+	for _, f := range files {
+		sums[f] = local[f]
+	}
+	var mu sync.Mutex
+	stored, next := make([]bool, len(files)), 0
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(submitPuts)
 	for i, f := range files {
-		sum, up := local[f], false
-		if !known {
-			var err error
-			up, err = q.upload(ctx, b, f, sum, sizes[f])
-			if err != nil {
-				return nil, err
+		if gctx.Err() != nil {
+			break // a put failed or the submit was stopped: store no more
+		}
+		g.Go(func() error {
+			up := false
+			if !known {
+				var err error
+				if up, err = q.upload(gctx, b, f, local[f], sizes[f]); err != nil {
+					return err
+				}
 			}
-		}
-		sums[f] = sum
-		if up {
-			res.Uploaded++
-			renew(ctx)
-		}
-		if onFile != nil {
-			onFile(i+1, len(files))
-		}
+			if up {
+				renew(gctx)
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			if up {
+				res.Uploaded++
+			}
+			for stored[i] = true; next < len(files) && stored[next]; next++ {
+				if onFile != nil {
+					onFile(next+1, len(files))
+				}
+			}
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("submit %s: %w", b.ID, err)
 	}
 	return sums, nil
 }

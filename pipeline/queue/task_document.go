@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/hibiken/asynq"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/sohoa-vn/sohoa/pipeline"
 	"github.com/sohoa-vn/sohoa/pipeline/pdfa"
@@ -65,16 +66,8 @@ func (q *Queue) handleDocument(ctx context.Context, t *asynq.Task) error {
 		if err != nil {
 			status = state.Failed(fmt.Sprintf("%s: %s", pipeline.StagePDF, err))
 		} else {
-			if err := putFileOnce(ctx, q.stores.Work, docKey(p.Batch, p.Doc, "pdf"), out.PDFFile); err != nil {
+			if err := q.storeDocument(ctx, p, out); err != nil {
 				return fmt.Errorf("document %s: %w", dr.d.Source, err)
-			}
-			for _, f := range []struct {
-				ext  string
-				data []byte
-			}{{"txt", out.Text}, {"alto.xml", out.ALTO}} {
-				if err := putOnce(ctx, q.stores.Work, docKey(p.Batch, p.Doc, f.ext), f.data, nil); err != nil {
-					return fmt.Errorf("document %s: %w", dr.d.Source, err)
-				}
 			}
 			if err := q.recordDocMeta(ctx, p.Batch, p.Doc, dr.d.ApplyFields(results)); err != nil {
 				return err
@@ -125,6 +118,16 @@ func (q *Queue) loadSpilled(ctx context.Context, id string, d int, doc *pipeline
 		}
 	}
 	return results, errs, nil
+}
+
+// storeDocument stores the PDF, text and ALTO of document p in the work
+// store, at once: each waits on its round trips to the store.
+func (q *Queue) storeDocument(ctx context.Context, p docPayload, out *pipeline.DocumentOutput) error {
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return putFileOnce(gctx, q.stores.Work, docKey(p.Batch, p.Doc, "pdf"), out.PDFFile) })
+	g.Go(func() error { return putOnce(gctx, q.stores.Work, docKey(p.Batch, p.Doc, "txt"), out.Text, nil) })
+	g.Go(func() error { return putOnce(gctx, q.stores.Work, docKey(p.Batch, p.Doc, "alto.xml"), out.ALTO, nil) })
+	return g.Wait()
 }
 
 // putFileOnce stores the file at name under key unless the key exists.

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"slices"
 	"time"
 
 	"github.com/hibiken/asynq"
@@ -143,48 +142,14 @@ func (q *Queue) assemble(ctx context.Context, id string, m *meta, b *pipeline.Ba
 		return nil, err
 	}
 	defer pk.Abort()
-	for i, dr := range documents(b) {
-		if len(dr.d.Pages) == 0 {
-			continue // as in Process
-		}
-		if err := q.addDocument(ctx, pk, id, i, dr, docStatus[i], fixed[i], m, b); err != nil {
-			return nil, err
-		}
+	if err := q.addDocuments(ctx, pk, id, docStatus, fixed, m, b); err != nil {
+		return nil, err
 	}
 	rep, err := pk.Finish()
 	if err != nil && !errors.Is(err, pipeline.ErrIncomplete) {
 		return nil, err
 	}
 	return rep, nil
-}
-
-// addDocument adds document i of batch id, whose status is st, to the
-// package; a corrected one with its PDF made again (correctedOutput).
-func (q *Queue) addDocument(ctx context.Context, pk *pipeline.Packager, id string, i int, dr docRef, st state.DocStatus, corrected bool, m *meta, b *pipeline.Batch) error {
-	results, errs, err := q.loadPages(ctx, id, i, dr.d)
-	if err != nil {
-		return err
-	}
-	var dout *pipeline.DocumentOutput
-	if st.State == state.DocFailed && !slices.ContainsFunc(errs, func(e error) bool { return e != nil }) {
-		// The document failed after its pages (its task ran out of
-		// retries, or its PDF could not be made): fail it in the package
-		// too rather than build it here.
-		errs[0] = errors.New(st.Reason)
-	}
-	if st.State == state.DocDone && !dr.d.Stack && corrected {
-		if dout, err = q.correctedOutput(ctx, id, i, dr, results, m, b); err != nil {
-			return err
-		}
-	} else if st.State == state.DocDone && !dr.d.Stack {
-		dout = &pipeline.DocumentOutput{}
-		for ext, dst := range map[string]*[]byte{"pdf": &dout.PDF, "txt": &dout.Text, "alto.xml": &dout.ALTO} {
-			if *dst, err = getAll(ctx, q.stores.Work, docKey(id, i, ext)); err != nil {
-				return err
-			}
-		}
-	}
-	return pk.AddDocument(ctx, dr.f, dr.d, results, errs, dout)
 }
 
 // sealPackage seals the complete bag at bagDir of batch id onto the

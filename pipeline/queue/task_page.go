@@ -200,22 +200,6 @@ func (q *Queue) afterPages(ctx context.Context, pipe redis.Pipeliner, id string,
 	return q.enqueue(ctx, TypeDocument, docPayload{id, d}, docTaskID(id, d, round))
 }
 
-// loadPages returns the results and errors of a document's pages, as the page tasks stored them.
-func (q *Queue) loadPages(ctx context.Context, id string, d int, doc *pipeline.Document) ([]*pipeline.PageResult, []error, error) {
-	fails, err := q.pageFailures(ctx, id)
-	if err != nil {
-		return nil, nil, err
-	}
-	results := make([]*pipeline.PageResult, len(doc.Pages))
-	errs := make([]error, len(doc.Pages))
-	for i, pg := range doc.Pages {
-		if results[i], errs[i], err = q.loadPage(ctx, id, d, pg, fails); err != nil {
-			return nil, nil, err
-		}
-	}
-	return results, errs, nil
-}
-
 // pageFailures returns the failure records of batch id's pages, by pageRef.
 func (q *Queue) pageFailures(ctx context.Context, id string) (map[string]string, error) {
 	fails, err := q.rdb.HGetAll(ctx, keyPageFails(id)).Result()

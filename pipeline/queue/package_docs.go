@@ -1,0 +1,111 @@
+package queue
+
+import (
+	"context"
+	"errors"
+	"slices"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/sohoa-vn/sohoa/pipeline"
+	"github.com/sohoa-vn/sohoa/pipeline/state"
+)
+
+// The package task downloads the stored results of a run of up to
+// packageGets documents at once, ahead of adding them to the package in batch
+// order: the downloads wait on round trips to the work store. A run ends
+// once it holds packagePages pages, so that no more than about that many
+// pages' results are in memory together (a longer document is a run of its own,
+// held whole as when it is added alone).
+const (
+	packageGets  = 4
+	packagePages = 16
+)
+
+// docInputs are the stored results of one document, as the package takes them.
+type docInputs struct {
+	results []*pipeline.PageResult
+	errs    []error
+	out     *pipeline.DocumentOutput // nil: none stored (failed, a stack, or corrected)
+}
+
+// addDocuments adds the batch's documents (docStatus: their status; fixed:
+// those a reviewer corrected) to the package in batch order, downloading
+// their results a run of documents at a time (packageGets, packagePages).
+func (q *Queue) addDocuments(ctx context.Context, pk *pipeline.Packager, id string, docStatus map[int]state.DocStatus, fixed map[int]bool, m *meta, b *pipeline.Batch) error {
+	fails, err := q.pageFailures(ctx, id)
+	if err != nil {
+		return err
+	}
+	docs := documents(b)
+	for start, end := 0, 0; start < len(docs); start = end {
+		for pages := 0; end < len(docs) && end-start < packageGets && pages < packagePages; end++ {
+			pages += len(docs[end].d.Pages)
+		}
+		in := make([]*docInputs, end-start)
+		g, gctx := errgroup.WithContext(ctx)
+		for i := start; i < end; i++ {
+			if len(docs[i].d.Pages) == 0 {
+				continue // as in Process
+			}
+			g.Go(func() (err error) {
+				in[i-start], err = q.documentInputs(gctx, id, i, docs[i], docStatus[i], fixed[i], fails)
+				return err
+			})
+		}
+		if err := g.Wait(); err != nil {
+			return err
+		}
+		for i := start; i < end; i++ {
+			if in[i-start] == nil {
+				continue
+			}
+			if err := q.addDocument(ctx, pk, id, i, docs[i], docStatus[i], fixed[i], in[i-start], m, b); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// documentInputs downloads the stored results of document i of batch id,
+// whose status is st, with its pages' failures from fails (pageFailures);
+// not the document's PDF, text and ALTO when corrected (made again).
+func (q *Queue) documentInputs(ctx context.Context, id string, i int, dr docRef, st state.DocStatus, corrected bool, fails map[string]string) (*docInputs, error) {
+	in := &docInputs{results: make([]*pipeline.PageResult, len(dr.d.Pages)), errs: make([]error, len(dr.d.Pages))}
+	for k, pg := range dr.d.Pages {
+		var err error
+		if in.results[k], in.errs[k], err = q.loadPage(ctx, id, i, pg, fails); err != nil {
+			return nil, err
+		}
+	}
+	if st.State == state.DocDone && !dr.d.Stack && !corrected {
+		in.out = &pipeline.DocumentOutput{}
+		for ext, dst := range map[string]*[]byte{"pdf": &in.out.PDF, "txt": &in.out.Text, "alto.xml": &in.out.ALTO} {
+			var err error
+			if *dst, err = getAll(ctx, q.stores.Work, docKey(id, i, ext)); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return in, nil
+}
+
+// addDocument adds document i of batch id, whose status is st and whose
+// stored results are in, to the package; a corrected one with its PDF made
+// again (correctedOutput).
+func (q *Queue) addDocument(ctx context.Context, pk *pipeline.Packager, id string, i int, dr docRef, st state.DocStatus, corrected bool, in *docInputs, m *meta, b *pipeline.Batch) error {
+	if st.State == state.DocFailed && !slices.ContainsFunc(in.errs, func(e error) bool { return e != nil }) {
+		// The document failed after its pages (its task ran out of
+		// retries, or its PDF could not be made): fail it in the package
+		// too rather than build it here.
+		in.errs[0] = errors.New(st.Reason)
+	}
+	if st.State == state.DocDone && !dr.d.Stack && corrected {
+		var err error
+		if in.out, err = q.correctedOutput(ctx, id, i, dr, in.results, m, b); err != nil {
+			return err
+		}
+	}
+	return pk.AddDocument(ctx, dr.f, dr.d, in.results, in.errs, in.out)
+}
