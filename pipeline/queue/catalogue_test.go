@@ -8,7 +8,6 @@ import (
 	"path/filepath"
 	"slices"
 	"testing"
-	"time"
 
 	"github.com/sohoa-vn/sohoa/pipeline"
 	"github.com/sohoa-vn/sohoa/pipeline/bag"
@@ -22,7 +21,7 @@ func runToRecord(t *testing.T, q *Queue, id string) (string, []byte) {
 	t.Helper()
 	_, stop := startWorker(t, q, 2)
 	defer stop()
-	if st := waitFinished(t, q, id, 3*time.Minute); st.State != StateComplete {
+	if st := waitFinished(t, q, id, batchLimit); st.State != StateComplete {
 		t.Fatalf("status = %+v", st)
 	}
 	pkg, _ := testenv.FetchPackage(t, q.stores.Archive, id)

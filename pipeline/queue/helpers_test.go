@@ -128,7 +128,7 @@ func startWorker(tb testing.TB, q *Queue, n int) (*ocr.Pool, func()) {
 // batchLimit bounds the wait for a test batch to finish: a guard against a
 // hung test, not a measurement. Under the race detector (make test) on a busy
 // shared machine a page can take a minute.
-const batchLimit = 8 * time.Minute
+const batchLimit = testenv.WaitLimit
 
 func waitFinished(tb testing.TB, q *Queue, id string, limit time.Duration) *BatchStatus {
 	tb.Helper()

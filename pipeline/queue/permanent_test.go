@@ -11,6 +11,7 @@ import (
 	"github.com/hibiken/asynq"
 
 	"github.com/sohoa-vn/sohoa/pipeline"
+	"github.com/sohoa-vn/sohoa/pipeline/testenv"
 	"github.com/sohoa-vn/sohoa/storage"
 )
 
@@ -87,7 +88,7 @@ func TestPermanentStorageErrors(t *testing.T) {
 		// The failure handler records the batch's state before asynq moves
 		// the task out of active: wait for the move, not for a time.
 		ti, err := insp.GetTaskInfo("default", id)
-		for deadline := time.Now().Add(time.Minute); err == nil && ti.State == asynq.TaskStateActive && time.Now().Before(deadline); {
+		for deadline := time.Now().Add(testenv.WaitLimit); err == nil && ti.State == asynq.TaskStateActive && time.Now().Before(deadline); {
 			time.Sleep(20 * time.Millisecond)
 			ti, err = insp.GetTaskInfo("default", id)
 		}

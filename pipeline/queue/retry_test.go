@@ -288,7 +288,7 @@ func retentionMode(t *testing.T, s *s3.Store, key string) string {
 // batch's complete package is written (its work objects are deleted then).
 func waitEmpty(t *testing.T, s storage.Store) {
 	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
+	deadline := time.Now().Add(testenv.WaitLimit)
 	for {
 		var keys []string
 		if err := s.List(context.Background(), "", func(o storage.ObjectInfo) error { keys = append(keys, o.Key); return nil }); err != nil {
