@@ -560,10 +560,10 @@ func (s *Server) tarObject(ctx context.Context, tw *tar.Writer, name string, oi 
 
 // docParam reads the {doc} (and {page}) path values and checks that the
 // document exists and may be shown (not secret).
-func (s *Server) docParam(w http.ResponseWriter, r *http.Request) (id string, doc *queue.DocumentDetail, ok bool) {
+func (s *Server) docParam(w http.ResponseWriter, r *http.Request) (id string, round int, doc *queue.DocumentDetail, ok bool) {
 	id, d, ok := s.batchParam(w, r)
 	if !ok {
-		return "", nil, false
+		return "", 0, nil, false
 	}
 	n, err := strconv.Atoi(r.PathValue("doc"))
 	for _, f := range d.Files {
@@ -575,17 +575,17 @@ func (s *Server) docParam(w http.ResponseWriter, r *http.Request) (id string, do
 	}
 	if doc == nil {
 		writeError(w, http.StatusNotFound, "not_found", "no such document", nil)
-		return "", nil, false
+		return "", 0, nil, false
 	}
 	if doc.Secret {
 		writeError(w, http.StatusForbidden, "secret", "secret documents (mode 03) are not shown", nil)
-		return "", nil, false
+		return "", 0, nil, false
 	}
-	return id, doc, true
+	return id, d.Status.Retries, doc, true
 }
 
 func (s *Server) apiPDF(w http.ResponseWriter, r *http.Request, who *principal) {
-	id, doc, ok := s.docParam(w, r)
+	id, _, doc, ok := s.docParam(w, r)
 	if !ok {
 		return
 	}
@@ -606,11 +606,11 @@ func (s *Server) apiPDF(w http.ResponseWriter, r *http.Request, who *principal) 
 }
 
 func (s *Server) apiThumbnail(w http.ResponseWriter, r *http.Request, _ *principal) {
-	id, doc, pg, ok := s.pageParam(w, r)
+	id, round, doc, pg, ok := s.pageParam(w, r)
 	if !ok {
 		return
 	}
-	data, err := s.thumbnail(r.Context(), id, doc.Doc, pg.Page)
+	data, err := s.thumbnail(r.Context(), id, round, doc.Doc, pg.Page)
 	if err != nil {
 		s.fail(w, err)
 		return

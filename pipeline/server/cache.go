@@ -63,8 +63,14 @@ func newCaches() caches {
 	}
 }
 
-// pageCacheKey is the key of a page in the caches.
-func pageCacheKey(id string, doc, page int) string { return fmt.Sprintf("%s/%d/%d", id, doc, page) }
+// pageCacheKey is the key of a page of batch id in the caches, in the
+// batch's round (BatchStatus.Retries): every retry and replacement moves the
+// round on in the transaction that resets the pages it re-runs, so a page
+// re-run by another process (submit --replace, another server) is never
+// served from what this server kept of it before.
+func pageCacheKey(id string, round, doc, page int) string {
+	return fmt.Sprintf("%s/%d/%d/%d", id, round, doc, page)
+}
 
 // maskedDetail is a batch's detail and the replacer that masks its secret
 // names (nil without secrets).
@@ -101,7 +107,7 @@ func (s *Server) loadDetail(ctx context.Context, id string) (maskedDetail, error
 				if pg.State != queue.PageDone {
 					continue
 				}
-				sum, err := s.caches.sums.Get(pageCacheKey(id, doc.Doc, pg.Page), func() (*queue.PageSum, error) {
+				sum, err := s.caches.sums.Get(pageCacheKey(id, d.Status.Retries, doc.Doc, pg.Page), func() (*queue.PageSum, error) {
 					sum, _, err := s.q.PageResult(ctx, id, doc.Doc, pg.Page)
 					return sum, err
 				})
@@ -144,8 +150,8 @@ func (s *Server) docFields(ctx context.Context, id string, doc int) ([]queue.Fie
 
 // thumbnail returns a small JPEG of a done page's normalized image
 // (orientation and skew applied), made once however many ask at the same time.
-func (s *Server) thumbnail(ctx context.Context, id string, doc, page int) ([]byte, error) {
-	k := pageCacheKey(id, doc, page)
+func (s *Server) thumbnail(ctx context.Context, id string, round, doc, page int) ([]byte, error) {
+	k := pageCacheKey(id, round, doc, page)
 	return s.caches.thumbs.Get(k, func() ([]byte, error) {
 		return s.scaledPage(context.WithoutCancel(ctx), k, id, doc, page, thumbWidth, 80)
 	})

@@ -32,8 +32,8 @@ func renderWidth(want, full int) int {
 // pageRendering returns a done page's normalized image width pixels wide (renderWidth):
 // at full width a JPEG page is served as stored, other pages are encoded
 // once; each rendering is made once however many ask at the same time.
-func (s *Server) pageRendering(ctx context.Context, id string, doc, page, width int) (pageImage, error) {
-	k := pageCacheKey(id, doc, page)
+func (s *Server) pageRendering(ctx context.Context, id string, round, doc, page, width int) (pageImage, error) {
+	k := pageCacheKey(id, round, doc, page)
 	return s.caches.images.Get(fmt.Sprintf("%s/%d", k, width), func() (pageImage, error) {
 		ctx := context.WithoutCancel(ctx)
 		_, im, err := s.q.PageResult(ctx, id, doc, page)
@@ -50,24 +50,24 @@ func (s *Server) pageRendering(ctx context.Context, id string, doc, page, width 
 
 // pageParam finds the batch, document and {page} a request names, answering
 // 404 unless the page is processed, and 403 for a secret document (docParam).
-func (s *Server) pageParam(w http.ResponseWriter, r *http.Request) (string, *queue.DocumentDetail, *queue.PageDetail, bool) {
-	id, doc, ok := s.docParam(w, r)
+func (s *Server) pageParam(w http.ResponseWriter, r *http.Request) (string, int, *queue.DocumentDetail, *queue.PageDetail, bool) {
+	id, round, doc, ok := s.docParam(w, r)
 	if !ok {
-		return "", nil, nil, false
+		return "", 0, nil, nil, false
 	}
 	p, err := strconv.Atoi(r.PathValue("page"))
 	if err != nil || p < 1 || p > len(doc.Pages) || doc.Pages[p-1].State != queue.PageDone {
 		writeError(w, http.StatusNotFound, "not_found", "no such processed page", nil)
-		return "", nil, nil, false
+		return "", 0, nil, nil, false
 	}
-	return id, doc, doc.Pages[p-1], true
+	return id, round, doc, doc.Pages[p-1], true
 }
 
 // apiPageImage serves a done page's normalized image for the review screen:
 // ?width=N pixels (rounded up to imageStep, at most the page's own width;
 // none or 0: full resolution). Secret documents (mode 03) are refused (403).
 func (s *Server) apiPageImage(w http.ResponseWriter, r *http.Request, _ *principal) {
-	id, doc, pg, ok := s.pageParam(w, r)
+	id, round, doc, pg, ok := s.pageParam(w, r)
 	if !ok {
 		return
 	}
@@ -88,7 +88,7 @@ func (s *Server) apiPageImage(w http.ResponseWriter, r *http.Request, _ *princip
 		writeError(w, http.StatusNotFound, "not_found", "the page has no image", nil)
 		return
 	}
-	img, err := s.pageRendering(r.Context(), id, doc.Doc, pg.Page, renderWidth(want, full))
+	img, err := s.pageRendering(r.Context(), id, round, doc.Doc, pg.Page, renderWidth(want, full))
 	if err != nil {
 		s.fail(w, err)
 		return

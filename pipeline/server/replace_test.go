@@ -2,6 +2,7 @@ package server
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -79,4 +80,46 @@ func corruptTIFF(good []byte, from int) []byte {
 	bad := bytes.Clone(good)
 	clear(bad[from : len(bad)-4096])
 	return bad
+}
+
+// TestPageCachesFollowReplacement: a page replaced outside this server
+// (submit --replace on a station, another server's review screen) is not
+// served from what this server kept of it: its thumbnail and full rendering
+// after the re-run are the new scan's.
+func TestPageCachesFollowReplacement(t *testing.T) {
+	e := newEnv(t, 64<<20)
+	e.startWorker(1)
+	const id = "web-replace-cache"
+	e.upload(batchFiles(t, id, true))
+	if sum := e.waitFinished(id, testenv.WaitLimit); sum.State != queue.StateIncomplete || sum.PagesDone != 2 {
+		t.Fatalf("first run: %+v", sum.BatchStatus)
+	}
+	const page = "/api/v1/batches/" + id + "/documents/1/pages/1/"
+	get := func(path string) []byte {
+		t.Helper()
+		resp := e.do("GET", path, configs.RoleStaff, nil, "")
+		data, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("GET %s: %d %s", path, resp.StatusCode, data)
+		}
+		return data
+	}
+	thumb, image := get(page+"thumbnail"), get(page+"image?width=800")
+	scan, err := os.ReadFile(filepath.Join("../../testdata/samples", "bb-giao-nhan-p01.jpg"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.q.ReplacePage(context.Background(), id, 1, 1, bytes.NewReader(scan), t.TempDir()); err != nil {
+		t.Fatal(err)
+	}
+	if sum := e.waitRetried(id, 1, testenv.WaitLimit); sum.PagesDone != 2 {
+		t.Fatalf("after the replacement: %+v", sum.BatchStatus)
+	}
+	if bytes.Equal(get(page+"thumbnail"), thumb) {
+		t.Error("the thumbnail is the replaced scan's")
+	}
+	if bytes.Equal(get(page+"image?width=800"), image) {
+		t.Error("the page rendering is the replaced scan's")
+	}
 }

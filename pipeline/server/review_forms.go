@@ -93,7 +93,7 @@ var errNeedReason = errors.New("a document is sent back with a reason")
 // the new original is stored as a version, the old one kept, and the
 // document is processed again.
 func (s *Server) replaceForm(w http.ResponseWriter, r *http.Request, who *principal) {
-	id, doc, ok := s.docParam(w, r)
+	id, _, doc, ok := s.docParam(w, r)
 	if !ok {
 		return
 	}

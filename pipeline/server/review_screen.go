@@ -84,8 +84,8 @@ type reviewWord struct {
 }
 
 // pageWords returns a done page's OCR words, read once however many ask.
-func (s *Server) pageWords(ctx context.Context, id string, doc, page int) ([]ocr.Word, error) {
-	return s.caches.words.Get(pageCacheKey(id, doc, page), func() ([]ocr.Word, error) {
+func (s *Server) pageWords(ctx context.Context, id string, round, doc, page int) ([]ocr.Word, error) {
+	return s.caches.words.Get(pageCacheKey(id, round, doc, page), func() ([]ocr.Word, error) {
 		return s.q.PageWords(context.WithoutCancel(ctx), id, doc, page)
 	})
 }
@@ -113,7 +113,7 @@ func lines(words []ocr.Word) (out [][]reviewWord, low int) {
 // the page reads, mismatches highlighted; with the review's forms for the
 // roles that may review. Secret documents (mode 03) are refused as by the API.
 func (s *Server) reviewDocPage(w http.ResponseWriter, r *http.Request, who *principal) {
-	id, doc, ok := s.docParam(w, r)
+	id, round, doc, ok := s.docParam(w, r)
 	if !ok {
 		return
 	}
@@ -132,7 +132,7 @@ func (s *Server) reviewDocPage(w http.ResponseWriter, r *http.Request, who *prin
 	for _, pg := range doc.Pages {
 		rp := reviewPage{PageDetail: pg}
 		if pg.State == queue.PageDone {
-			words, err := s.pageWords(ctx, id, doc.Doc, pg.Page)
+			words, err := s.pageWords(ctx, id, round, doc.Doc, pg.Page)
 			if err != nil {
 				s.pageError(w, r, err)
 				return
