@@ -159,7 +159,7 @@ func runSubmit(ctx context.Context, args []string, stdout, stderr io.Writer) int
 
 // replaceBatch runs submit --replace.
 func replaceBatch(ctx context.Context, cfg *configs.Config, q *queue.Queue, b *pipeline.Batch, lo pipeline.LoadOptions, stdout, stderr io.Writer) int {
-	res, err := q.Replace(ctx, b, lo)
+	res, err := q.Replace(ctx, b, lo, audit.Actor{Name: osUser()})
 	if err != nil {
 		fmt.Fprintln(stderr, "sohoa:", err)
 		if errors.Is(err, queue.ErrConflict) || errors.Is(err, queue.ErrSealed) || errors.Is(err, queue.ErrRunning) {
@@ -368,7 +368,7 @@ func runRetry(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		return exitFailed
 	}
 	defer q.Close()
-	res, err := q.Retry(ctx, pos[0], docs)
+	res, err := q.Retry(ctx, pos[0], docs, audit.Actor{Name: osUser()})
 	if err != nil {
 		fmt.Fprintln(stderr, "sohoa:", err)
 		if errors.Is(err, queue.ErrUnknownBatch) || errors.Is(err, queue.ErrUnknownDocument) {

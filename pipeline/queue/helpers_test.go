@@ -16,6 +16,7 @@ import (
 
 	"github.com/sohoa-vn/sohoa/ocr"
 	"github.com/sohoa-vn/sohoa/pipeline"
+	"github.com/sohoa-vn/sohoa/pipeline/audit"
 	"github.com/sohoa-vn/sohoa/pipeline/pades"
 	"github.com/sohoa-vn/sohoa/pipeline/seal"
 	"github.com/sohoa-vn/sohoa/pipeline/testenv"
@@ -223,3 +224,6 @@ func withDevSigner(t *testing.T, q *Queue) (*x509.CertPool, *seal.Trust) {
 	q.opts.Pipeline.Signer = &pades.Signer{Key: q.opts.Signer, Opts: pades.Options{Roots: roots}}
 	return roots, seal.NewTrust("H49.64.33", q.opts.Signer.Certificate())
 }
+
+// tester is the person the tests' retries and replacements are made by.
+var tester = audit.Actor{Name: "tester", Role: "staff"}

@@ -16,6 +16,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/sohoa-vn/sohoa/pipeline"
+	"github.com/sohoa-vn/sohoa/pipeline/audit"
 	"github.com/sohoa-vn/sohoa/pipeline/bag"
 	"github.com/sohoa-vn/sohoa/pipeline/state"
 )
@@ -123,8 +124,9 @@ func (q *Queue) checkSame(ctx context.Context, b *pipeline.Batch, sums map[strin
 // it returns ErrRunning while the batch's tasks run and ErrSealed once its
 // package is complete (sealed and locked). In review (or rejected) the
 // documents whose pages are replaced are processed again and go back to
+// The batch's state change is recorded in the audit trail as who's.
 // unreviewed; the earlier originals are kept as superseded versions. Nothing is stored when it refuses.
-func (q *Queue) Replace(ctx context.Context, b *pipeline.Batch, lo pipeline.LoadOptions) (*ReplaceResult, error) {
+func (q *Queue) Replace(ctx context.Context, b *pipeline.Batch, lo pipeline.LoadOptions, who audit.Actor) (*ReplaceResult, error) {
 	id := b.ID
 	res := &ReplaceResult{BatchID: id}
 	sums, sizes, err := localSums(b)
@@ -161,7 +163,7 @@ func (q *Queue) Replace(ctx context.Context, b *pipeline.Batch, lo pipeline.Load
 	for _, f := range changed {
 		newSums[f] = sums[f]
 	}
-	if err := q.recordReplace(ctx, id, newSums, added, structure, steps, docs, pages); err != nil {
+	if err := q.recordReplace(ctx, id, newSums, added, structure, steps, docs, pages, who); err != nil {
 		return nil, err
 	}
 	res.Files = changed
@@ -273,8 +275,9 @@ func replaceTasks(b *pipeline.Batch, changed []string, res *ReplaceResult) (step
 // recordReplace records, in one Redis transaction that fails (ErrRunning) if
 // the batch changed meanwhile, the new files' SHA-256 and versions, the new
 // structure, a new round and version of batch id queued again, what it
-// forgets of the pages and documents re-run, and the tasks to enqueue.
-func (q *Queue) recordReplace(ctx context.Context, id string, newSums, added map[string]any, structure []byte, steps plan, docs map[int]bool, pages []pageRef) error {
+// forgets of the pages and documents re-run, and the tasks to enqueue; the
+// state change as who's.
+func (q *Queue) recordReplace(ctx context.Context, id string, newSums, added map[string]any, structure []byte, steps plan, docs map[int]bool, pages []pageRef, who audit.Actor) error {
 	err := q.rdb.Watch(ctx, func(tx *redis.Tx) error {
 		h, err := tx.HGetAll(ctx, keyBatch(id)).Result()
 		if err != nil {
@@ -305,7 +308,7 @@ func (q *Queue) recordReplace(ctx context.Context, id string, newSums, added map
 			pipe.HSet(ctx, keyFiles(id), newSums)
 			pipe.HSet(ctx, keyVersions(id), added)
 			pipe.Set(ctx, keyStructure(id), structure, 0)
-			moved = q.sendTransition(ctx, pipe, id, StateQueued, system, "pages replaced", "retries", round+1, "version", gen+1)
+			moved = q.sendTransition(ctx, pipe, id, StateQueued, who, "pages replaced", "retries", round+1, "version", gen+1)
 			pipe.HDel(ctx, keyBatch(id), "error", "finished")
 			forgetPages(ctx, pipe, id, pages)
 			for _, r := range pages {

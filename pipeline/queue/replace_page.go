@@ -9,6 +9,7 @@ import (
 	"slices"
 
 	"github.com/sohoa-vn/sohoa/pipeline"
+	"github.com/sohoa-vn/sohoa/pipeline/audit"
 )
 
 // ReplacePage replaces the original file of page (1-based) of document doc
@@ -17,8 +18,9 @@ import (
 // inbox (each checked against its SHA-256), the file is overwritten, the
 // batch is loaded again with the options it was submitted with, and Replace
 // stores the new version (the old one kept) and re-runs its document. A file
+// The batch's state change is recorded in the audit trail as who's.
 // holding several pages (a multi-page TIFF) is replaced whole.
-func (q *Queue) ReplacePage(ctx context.Context, id string, doc, page int, scan io.Reader, tmpDir string) (*ReplaceResult, error) {
+func (q *Queue) ReplacePage(ctx context.Context, id string, doc, page int, scan io.Reader, tmpDir string, who audit.Actor) (*ReplaceResult, error) {
 	m, err := q.meta(ctx, id)
 	if err != nil {
 		return nil, err
@@ -71,5 +73,5 @@ func (q *Queue) ReplacePage(ctx context.Context, id string, doc, page int, scan 
 	if err != nil {
 		return nil, fmt.Errorf("replace %s: %s: %w", id, file, err)
 	}
-	return q.Replace(ctx, nb, m.lo)
+	return q.Replace(ctx, nb, m.lo, who)
 }

@@ -68,7 +68,7 @@ func TestReplaceCorruptPage(t *testing.T) {
 	if st.State != StateIncomplete || st.DocumentsFailed != 1 || st.Failures[1] == "" {
 		t.Fatalf("status = %+v, want document 2 failed", st)
 	}
-	if _, err := q.Replace(ctx, b, pipeline.LoadOptions{}); err != nil {
+	if _, err := q.Replace(ctx, b, pipeline.LoadOptions{}, tester); err != nil {
 		t.Fatalf("replace with nothing changed: %v", err)
 	}
 
@@ -86,7 +86,7 @@ func TestReplaceCorruptPage(t *testing.T) {
 		t.Errorf("refused submit stored something: %s", d)
 	}
 	pagesBefore := obs.done.Load()
-	res, err := q.Replace(ctx, b, pipeline.LoadOptions{})
+	res, err := q.Replace(ctx, b, pipeline.LoadOptions{}, tester)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -138,7 +138,7 @@ func TestReplaceCorruptPage(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, file), corruptTIFF(good, len(good)/2), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := q.Replace(ctx, loadDir(t, dir), pipeline.LoadOptions{}); !errors.Is(err, ErrSealed) {
+	if _, err := q.Replace(ctx, loadDir(t, dir), pipeline.LoadOptions{}, tester); !errors.Is(err, ErrSealed) {
 		t.Errorf("replace in a complete batch: %v, want ErrSealed", err)
 	}
 	if err := os.WriteFile(filepath.Join(dir, file), good, 0o644); err != nil {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/sohoa-vn/sohoa/pipeline/audit"
 	"github.com/sohoa-vn/sohoa/pipeline/state"
 )
 
@@ -40,11 +41,12 @@ func (r *RetryResult) Nothing() bool { return len(r.Documents) == 0 && !r.Batch 
 // Retry first records what it re-runs, in one Redis transaction that fails
 // (ErrRunning) if another Retry of the batch got there first, then enqueues
 // it: a Retry interrupted in between is finished by calling Retry again.
-func (q *Queue) Retry(ctx context.Context, id string, docs []string) (*RetryResult, error) {
+// The batch's state change is recorded in the audit trail as who's.
+func (q *Queue) Retry(ctx context.Context, id string, docs []string, who audit.Actor) (*RetryResult, error) {
 	var steps plan
 	err := q.rdb.Watch(ctx, func(tx *redis.Tx) error {
 		var err error
-		steps, err = q.planRetry(ctx, tx, id, docs)
+		steps, err = q.planRetry(ctx, tx, id, docs, who)
 		return err
 	}, keyBatch(id), keyRetry(id))
 	if errors.Is(err, redis.TxFailedErr) {
@@ -72,7 +74,7 @@ type retryBatch struct {
 
 // planRetry records in a transaction on tx what Retry re-runs, and returns
 // the steps to enqueue (those of an interrupted Retry, if any).
-func (q *Queue) planRetry(ctx context.Context, tx *redis.Tx, id string, docs []string) (plan, error) {
+func (q *Queue) planRetry(ctx context.Context, tx *redis.Tx, id string, docs []string, who audit.Actor) (plan, error) {
 	b, err := readRetryBatch(ctx, tx, id)
 	if err != nil {
 		return nil, err
@@ -97,7 +99,7 @@ func (q *Queue) planRetry(ctx context.Context, tx *redis.Tx, id string, docs []s
 	if len(steps) == 0 {
 		return nil, confirmNothing(ctx, tx, id)
 	}
-	if err := q.recordRetry(ctx, tx, b, sel, steps, pages); err != nil {
+	if err := q.recordRetry(ctx, tx, b, sel, steps, pages, who); err != nil {
 		return nil, err
 	}
 	return steps, nil
@@ -246,7 +248,7 @@ func retrySteps(ctx context.Context, tx *redis.Tx, id string, sel []int) (plan, 
 // recordRetry records, in a transaction on tx, that batch b is queued again
 // in its next round for steps: the selected documents and failed pages are
 // forgotten, and the steps kept until enqueueRetry has enqueued them.
-func (q *Queue) recordRetry(ctx context.Context, tx *redis.Tx, b *retryBatch, sel []int, steps plan, pages []pageRef) error {
+func (q *Queue) recordRetry(ctx context.Context, tx *redis.Tx, b *retryBatch, sel []int, steps plan, pages []pageRef, who audit.Actor) error {
 	id := b.id
 	if err := state.CheckBatch(b.state, StateQueued); err != nil {
 		return fmt.Errorf("retry %s: %w", id, err)
@@ -264,7 +266,7 @@ func (q *Queue) recordRetry(ctx context.Context, tx *redis.Tx, b *retryBatch, se
 		if len(sel) == 0 {
 			detail = retryTaskDetail
 		}
-		moved = q.sendTransition(ctx, pipe, id, StateQueued, system, detail)
+		moved = q.sendTransition(ctx, pipe, id, StateQueued, who, detail)
 		pipe.SAdd(ctx, keyRetry(id), steps.strings())
 		return nil
 	})

@@ -143,7 +143,7 @@ func TestRetryTransient(t *testing.T) {
 
 	// S3 is back.
 	work.set()
-	if _, err := q.Retry(ctx, b.ID, []string{"H49.64.33.2024.01.VTLT.0000002"}); !errors.Is(err, ErrUnknownDocument) {
+	if _, err := q.Retry(ctx, b.ID, []string{"H49.64.33.2024.01.VTLT.0000002"}, tester); !errors.Is(err, ErrUnknownDocument) {
 		t.Errorf("retry of a document that did not fail: %v, want ErrUnknownDocument", err)
 	}
 	// Two operators retry at the same time: one round of tasks is started. The
@@ -154,7 +154,7 @@ func TestRetryTransient(t *testing.T) {
 	var errs [2]error
 	for i := range results {
 		wg.Add(1)
-		go func() { defer wg.Done(); results[i], errs[i] = q.Retry(ctx, b.ID, nil) }()
+		go func() { defer wg.Done(); results[i], errs[i] = q.Retry(ctx, b.ID, nil, tester) }()
 	}
 	wg.Wait()
 	var res *RetryResult
@@ -176,7 +176,7 @@ func TestRetryTransient(t *testing.T) {
 	if fmt.Sprint(res.Documents) != "[0 2]" || res.Pages != 1 || res.Package || res.Batch {
 		t.Errorf("retry = %+v, want documents 0 and 2, one page", res)
 	}
-	if _, err := q.Retry(ctx, b.ID, nil); !errors.Is(err, ErrRunning) {
+	if _, err := q.Retry(ctx, b.ID, nil, tester); !errors.Is(err, ErrRunning) {
 		t.Errorf("retry while running: %v, want ErrRunning", err)
 	}
 	st = waitFinished(t, q, b.ID, batchLimit)
@@ -195,7 +195,7 @@ func TestRetryTransient(t *testing.T) {
 		}
 	}
 	waitEmpty(t, work.Store)
-	if res, err := q.Retry(ctx, b.ID, nil); err != nil || !res.Nothing() {
+	if res, err := q.Retry(ctx, b.ID, nil, tester); err != nil || !res.Nothing() {
 		t.Errorf("retry of a complete batch: %+v, %v; want nothing to do", res, err)
 	}
 }
@@ -229,7 +229,7 @@ func TestRetryFailedTasks(t *testing.T) {
 	}
 
 	inbox.set()
-	res, err := q.Retry(ctx, b.ID, nil)
+	res, err := q.Retry(ctx, b.ID, nil, tester)
 	if err != nil || !res.Batch || res.Package || len(res.Documents) != 0 {
 		t.Fatalf("retry = %+v, %v; want the batch task", res, err)
 	}
@@ -243,7 +243,7 @@ func TestRetryFailedTasks(t *testing.T) {
 	}
 
 	archive.set()
-	res, err = q.Retry(ctx, b.ID, nil)
+	res, err = q.Retry(ctx, b.ID, nil, tester)
 	if err != nil || !res.Package || res.Batch || len(res.Documents) != 0 {
 		t.Fatalf("retry = %+v, %v; want the package task", res, err)
 	}

@@ -115,7 +115,7 @@ func rejectAndReplace(t *testing.T, q *Queue, dir, id string) {
 	if err := os.WriteFile(filepath.Join(dir, replacedPNG), rescan(png), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	res, err := q.Replace(ctx, loadDir(t, dir), pipeline.LoadOptions{})
+	res, err := q.Replace(ctx, loadDir(t, dir), pipeline.LoadOptions{}, tester)
 	if err != nil || len(res.Files) != 1 || res.Pages != 1 {
 		t.Fatalf("replace in review: %+v, %v", res, err)
 	}
@@ -248,7 +248,7 @@ func refusedAfterSealing(t *testing.T, q *Queue, dir, id string) {
 	}
 	png, _ := os.ReadFile(filepath.Join(dir, replacedPNG))
 	os.WriteFile(filepath.Join(dir, replacedPNG), rescan(png), 0o644)
-	if _, err := q.Replace(ctx, loadDir(t, dir), pipeline.LoadOptions{}); !errors.Is(err, ErrSealed) {
+	if _, err := q.Replace(ctx, loadDir(t, dir), pipeline.LoadOptions{}, tester); !errors.Is(err, ErrSealed) {
 		t.Errorf("replace after sealing: %v, want ErrSealed", err)
 	}
 }

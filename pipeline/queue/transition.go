@@ -49,10 +49,6 @@ type transitionCmd struct {
 // worker is the actor of the transitions made by tasks.
 var worker = audit.Actor{Name: auditWho}
 
-// system is the actor of the transitions made by Retry and Replace, whose
-// caller records the request with its own name beside it.
-var system = audit.Actor{Name: "sohoa"}
-
 // retryDetail is the detail of the state change made by a Retry that
 // re-runs documents (their package may change); retryTaskDetail, of one
 // that only re-runs the failed batch or package task (the same content).

@@ -482,7 +482,7 @@ func (s *Server) apiRetry(w http.ResponseWriter, r *http.Request, who *principal
 	}
 	id := r.PathValue("id")
 	before := s.stateOf(r.Context(), id)
-	res, err := s.q.Retry(r.Context(), id, docNumbers(req.Documents))
+	res, err := s.q.Retry(r.Context(), id, docNumbers(req.Documents), actor(r, who))
 	if err != nil {
 		s.fail(w, err)
 		return

@@ -94,10 +94,10 @@ func TestAuditTrail(t *testing.T) {
 	wants := []want{
 		{audit.Submit, "test-station", "", "queued", "3 documents, 3 pages, 3 files"},
 		{audit.State, "worker", "queued", "incomplete", ""},
-		{audit.State, "sohoa", "incomplete", "queued", ""}, // the state change, by the queue; the request with its person follows
+		{audit.State, "lan", "incomplete", "queued", ""}, // the state change, by the person who asked; the request follows
 		{audit.Retry, "lan", "incomplete; document 0 failed", "queued", "documents 0"},
 		{audit.State, "worker", "queued", "incomplete", ""},
-		{audit.State, "sohoa", "incomplete", "queued", ""},
+		{audit.State, "test-station", "incomplete", "queued", ""},
 		{audit.Replace, "test-station", "incomplete; document 0 failed", "queued", "H49.64.33.2024.01.VTLT/1/page-001.tif"},
 		{audit.State, "worker", "queued", "complete", ""},
 		{audit.Download, "test-staff", "", "", "document 1 (H49.64.33.2024.01.VTLT.0000002) PDF"},

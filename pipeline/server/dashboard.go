@@ -328,7 +328,7 @@ func (s *Server) retryForm(w http.ResponseWriter, r *http.Request, who *principa
 	}
 	back := "/batches/" + url.PathEscape(id)
 	before := s.stateOf(r.Context(), id)
-	res, err := s.q.Retry(r.Context(), id, docNumbers(docs))
+	res, err := s.q.Retry(r.Context(), id, docNumbers(docs), actor(r, who))
 	if err != nil {
 		s.log.Warn("dashboard retry", "batch", id, "error", err)
 		http.Redirect(w, r, back+"?error="+url.QueryEscape(err.Error()), http.StatusSeeOther)

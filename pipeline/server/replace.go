@@ -29,7 +29,7 @@ func (s *Server) apiReplace(w http.ResponseWriter, r *http.Request, who *princip
 		return
 	}
 	before := s.stateOf(r.Context(), id)
-	res, err := s.q.Replace(r.Context(), b, lo)
+	res, err := s.q.Replace(r.Context(), b, lo, actor(r, who))
 	switch {
 	case errors.Is(err, queue.ErrUnknownBatch):
 		writeError(w, http.StatusNotFound, "not_found", err.Error(), nil)

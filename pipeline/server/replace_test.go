@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/sohoa-vn/sohoa/configs"
+	"github.com/sohoa-vn/sohoa/pipeline/audit"
 	"github.com/sohoa-vn/sohoa/pipeline/queue"
 	"github.com/sohoa-vn/sohoa/pipeline/testenv"
 )
@@ -110,7 +111,7 @@ func TestPageCachesFollowReplacement(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.q.ReplacePage(context.Background(), id, 1, 1, bytes.NewReader(scan), t.TempDir()); err != nil {
+	if _, err := e.q.ReplacePage(context.Background(), id, 1, 1, bytes.NewReader(scan), t.TempDir(), audit.Actor{Name: "another-server"}); err != nil {
 		t.Fatal(err)
 	}
 	if sum := e.waitRetried(id, 1, testenv.WaitLimit); sum.PagesDone != 2 {

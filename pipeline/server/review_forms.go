@@ -117,7 +117,7 @@ func (s *Server) replaceForm(w http.ResponseWriter, r *http.Request, who *princi
 		return
 	}
 	before := s.stateOf(r.Context(), id)
-	res, err := s.q.ReplacePage(r.Context(), id, doc.Doc, p, f, s.cfg.TempDir)
+	res, err := s.q.ReplacePage(r.Context(), id, doc.Doc, p, f, s.cfg.TempDir, actor(r, who))
 	s.forget(id)
 	if err != nil {
 		msg := s.reviewRefusal(w, r, err)
