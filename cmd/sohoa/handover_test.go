@@ -396,8 +396,9 @@ func TestHandoverLocal(t *testing.T) {
 // TestArchiveUnavailableIsExit2: a store that cannot be opened (a local
 // store folder that does not exist, an S3 endpoint where nothing listens) is
 // an environment the command cannot run in: exit 2 naming it, for handover
-// pull, export sip, fixity, restore, submit, worker and serve alike, and
-// nothing is pulled.
+// pull, export sip, fixity, restore, submit, worker and serve alike, and a
+// Redis that does not answer for status and retry (named by its address,
+// never its password); nothing is pulled.
 func TestArchiveUnavailableIsExit2(t *testing.T) {
 	missing := filepath.Join(t.TempDir(), "no-such-store")
 	l, err := net.Listen("tcp", "127.0.0.1:0")
@@ -410,6 +411,10 @@ func TestArchiveUnavailableIsExit2(t *testing.T) {
 	t.Setenv("SOHOA_S3_SECRET_KEY", "sohoa-test-secret")
 	cfg := filepath.Join(t.TempDir(), "sohoa.yaml")
 	if err := os.WriteFile(cfg, []byte("s3:\n  endpoint: "+closed+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	redisDown := filepath.Join(t.TempDir(), "sohoa.yaml")
+	if err := os.WriteFile(redisDown, []byte("redis:\n  url: redis://:secret-pw@"+closed+"/0\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	for _, c := range []struct {
@@ -425,9 +430,11 @@ func TestArchiveUnavailableIsExit2(t *testing.T) {
 		{"worker, S3 down", []string{"worker", "--config", cfg}, closed},
 		{"serve, S3 down", []string{"serve", "--config", cfg}, closed},
 		{"restore, S3 down", []string{"restore", "--from", "copy1", "--to", "primary", "--config", cfg}, closed},
+		{"status, Redis down", []string{"status", "--config", redisDown}, closed},
+		{"retry, Redis down", []string{"retry", "b1", "--config", redisDown}, closed},
 	} {
 		code, _, stderr := sohoa(t, c.args...)
-		if code != exitUsage || !strings.Contains(stderr, c.want) {
+		if code != exitUsage || !strings.Contains(stderr, c.want) || strings.Contains(stderr, "secret-pw") {
 			t.Errorf("%s: exit %d, want %d naming %s\n%s", c.name, code, exitUsage, c.want, stderr)
 		}
 	}

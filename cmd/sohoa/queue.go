@@ -89,6 +89,26 @@ func openQueue(ctx context.Context, cfg *configs.Config, adjust ...func(*queue.O
 	return queue.New(cfg.Redis.URL, st, opts)
 }
 
+// openRedisQueue connects to the Redis of cfg only, for the commands that
+// need no bucket, and checks that it answers: an unreachable Redis is an
+// environment the command cannot run in, named by its address (never its
+// password).
+func openRedisQueue(ctx context.Context, cfg *configs.Config, opts queue.Options) (*queue.Queue, error) {
+	q, err := queue.New(cfg.Redis.URL, queue.Stores{}, opts)
+	if err != nil {
+		return nil, err
+	}
+	if err := q.Redis().Ping(ctx).Err(); err != nil {
+		q.Close()
+		addr := "?"
+		if o, perr := redis.ParseURL(cfg.Redis.URL); perr == nil {
+			addr = o.Addr
+		}
+		return nil, fmt.Errorf("redis at %s: %w", addr, err)
+	}
+	return q, nil
+}
+
 func runSubmit(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := newFlagSet("submit", "BATCH_DIR [flags]",
 		"Validates a batch exactly as process does, uploads its originals to the inbox bucket (each checked\n"+
@@ -283,10 +303,10 @@ func runStatus(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	if !ok {
 		return code
 	}
-	q, err := queue.New(cfg.Redis.URL, queue.Stores{}, queue.Options{}) // status needs Redis only
+	q, err := openRedisQueue(ctx, cfg, queue.Options{}) // status needs Redis only
 	if err != nil {
 		fmt.Fprintln(stderr, "sohoa:", err)
-		return exitFailed
+		return exitUsage
 	}
 	defer q.Close()
 	ids := pos
@@ -362,10 +382,10 @@ func runRetry(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	if !ok {
 		return code
 	}
-	q, err := queue.New(cfg.Redis.URL, queue.Stores{}, queue.Options{Retries: cfg.Queue.Retries}) // Redis only
+	q, err := openRedisQueue(ctx, cfg, queue.Options{Retries: cfg.Queue.Retries}) // Redis only
 	if err != nil {
 		fmt.Fprintln(stderr, "sohoa:", err)
-		return exitFailed
+		return exitUsage
 	}
 	defer q.Close()
 	res, err := q.Retry(ctx, pos[0], docs, audit.Actor{Name: osUser()})
