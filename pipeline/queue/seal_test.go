@@ -11,12 +11,14 @@ import (
 	"github.com/sohoa-vn/sohoa/pipeline"
 	"github.com/sohoa-vn/sohoa/pipeline/audit"
 	"github.com/sohoa-vn/sohoa/pipeline/pades"
+	"github.com/sohoa-vn/sohoa/pipeline/pades/tsatest"
 	"github.com/sohoa-vn/sohoa/pipeline/seal"
 	"github.com/sohoa-vn/sohoa/pipeline/testenv"
 )
 
-// TestSealedPackage: with a signer, the package task seals the package
-// before archiving it; the archived package verifies, the organisation's
+// TestSealedPackage: with a signer and a time-stamp server, the package task
+// seals the package, timestamped, before archiving it; the archived package
+// verifies, the organisation's
 // chain is in the archive, and a package task delivered again after sealing
 // restores the same seal instead of making another.
 func TestSealedPackage(t *testing.T) {
@@ -24,6 +26,10 @@ func TestSealedPackage(t *testing.T) {
 	q.opts.CleanWork = false // the package task runs again below, from the work store
 	ctx := context.Background()
 	roots, trust := withDevSigner(t, q)
+	tsa := tsatest.Start(t) // every seal is timestamped, as with seal.tsaURL
+	q.opts.Stamper = &pades.TSA{URL: tsa.URL}
+	roots = roots.Clone()
+	roots.AddCert(tsa.CA)
 
 	b := loadSample(t)
 	if _, err := q.Submit(ctx, b, pipeline.LoadOptions{}, nil); err != nil {
@@ -53,6 +59,9 @@ func TestSealedPackage(t *testing.T) {
 	}
 	if !r.OK() || r.Fingerprint == "" || r.Files != 16 {
 		t.Fatalf("archived package: %d files, seal %q, problems %v", r.Files, r.Fingerprint, r.Problems)
+	}
+	if r.Stamped.IsZero() {
+		t.Errorf("archived package: the seal has no timestamp from the Stamper")
 	}
 	head, err := seal.StoreChain{Store: q.stores.Archive}.Head(ctx, "H49.64.33")
 	if err != nil || head == nil || head.SHA256 != r.Fingerprint || head.Batch != b.ID {
