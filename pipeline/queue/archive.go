@@ -65,18 +65,30 @@ func (q *Queue) archive(ctx context.Context, id, dir string, ret *storage.Retent
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
+	put := func(ctx context.Context, key string) error {
+		s, err := sum(key)
+		if err != nil {
+			return err
+		}
+		return putFile(ctx, q.stores.Archive, key, files[key], s, ret)
+	}
+	// The bag's tag manifest is stored last, once every other object is: a
+	// package whose tag manifest is in the archive is whole.
+	last := path.Join(id, bag.TagManifestFile)
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(archivePuts)
 	for _, key := range keys {
-		g.Go(func() error {
-			s, err := sum(key)
-			if err != nil {
-				return err
-			}
-			return putFile(gctx, q.stores.Archive, key, files[key], s, ret)
-		})
+		if key != last {
+			g.Go(func() error { return put(gctx, key) })
+		}
 	}
-	return g.Wait()
+	if err := g.Wait(); err != nil {
+		return err
+	}
+	if _, ok := files[last]; !ok {
+		return nil
+	}
+	return put(ctx, last)
 }
 
 // bagFiles returns the files under dir by their key under prefix, and the
