@@ -24,41 +24,33 @@ type Pool struct {
 // NewPool returns a Pool of at most n Engines configured by opts. It starts one Engine at
 // once, so that bad options are reported here.
 func NewPool(n int, opts Options) (*Pool, error) {
-	if n < 1 {
-		return nil, fmt.Errorf("ocr: new pool: size %d, want at least 1", n)
-	}
-	// Tesseract runs with whichever of the languages it could load: refuse
-	// a missing one here rather than OCR every page without it.
-	if err := CheckLanguages(opts.Languages, opts.TessdataDir); err != nil {
-		return nil, fmt.Errorf("ocr: new pool: %w", err)
-	}
-	e, err := NewEngine(opts)
-	if err != nil {
-		return nil, fmt.Errorf("ocr: new pool: %w", err)
-	}
-	return &Pool{opts: opts, slots: make(chan struct{}, n), idle: []*Engine{e}}, nil
+	return startPool("new pool", n, 1, opts)
 }
 
 // StartPool returns a Pool of n Engines configured by opts, all started at once, in parallel:
 // for a run that keeps n workers busy from its start, starting them one after the other (as
 // NewPool and Get do) leaves cores idle while the first Engine loads its models.
 func StartPool(n int, opts Options) (*Pool, error) {
+	return startPool("start pool", n, n, opts)
+}
+
+// startPool returns a Pool of at most n Engines configured by opts, with started of them
+// started at once, in parallel; op names the caller in errors.
+func startPool(op string, n, started int, opts Options) (*Pool, error) {
 	if n < 1 {
-		return nil, fmt.Errorf("ocr: start pool: size %d, want at least 1", n)
+		return nil, fmt.Errorf("ocr: %s: size %d, want at least 1", op, n)
 	}
+	// Tesseract runs with whichever of the languages it could load: refuse
+	// a missing one here rather than OCR every page without it.
 	if err := CheckLanguages(opts.Languages, opts.TessdataDir); err != nil {
-		return nil, fmt.Errorf("ocr: start pool: %w", err)
+		return nil, fmt.Errorf("ocr: %s: %w", op, err)
 	}
 	p := &Pool{opts: opts, slots: make(chan struct{}, n)}
-	engines := make([]*Engine, n)
-	errs := make([]error, n)
+	engines := make([]*Engine, started)
+	errs := make([]error, started)
 	var wg sync.WaitGroup
 	for i := range engines {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			engines[i], errs[i] = NewEngine(opts)
-		}()
+		wg.Go(func() { engines[i], errs[i] = NewEngine(opts) })
 	}
 	wg.Wait()
 	for _, e := range engines {
@@ -68,7 +60,7 @@ func StartPool(n int, opts Options) (*Pool, error) {
 	}
 	if err := errors.Join(errs...); err != nil {
 		p.Close()
-		return nil, fmt.Errorf("ocr: start pool: %w", err)
+		return nil, fmt.Errorf("ocr: %s: %w", op, err)
 	}
 	return p, nil
 }
