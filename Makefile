@@ -103,6 +103,7 @@ fuzz-run:
 	$(FUZZ) '^FuzzUntar$$' ./pipeline/server
 	$(FUZZ) '^FuzzHeaders$$' ./pipeline/scan
 	$(FUZZ) '^FuzzBatchSheet$$' ./pipeline
+	$(FUZZ) '^FuzzCatalogueCSV$$' ./pipeline/catalogue
 	$(FUZZ) '^FuzzManifest$$' ./pipeline/bag
 	$(FUZZ) '^FuzzVerify$$' ./pipeline/seal
 
