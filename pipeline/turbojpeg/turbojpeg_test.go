@@ -274,3 +274,40 @@ func TestNoLeak(t *testing.T) {
 		t.Errorf("C heap grew by %d KB over %d rounds", (after-before)>>10, n)
 	}
 }
+
+// TestDecodeInto checks that DecodeInto writes every pixel (alpha too) into the caller's
+// buffer when it is large enough, as Decode would into new memory, and into new memory when it
+// is not.
+func TestDecodeInto(t *testing.T) {
+	img := page(90, 70)
+	for _, m := range []image.Image{img, grayOf(img)} {
+		data, err := Encode(m, Options{Quality: 60})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := Decode(data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, size := range []int{4 * 90 * 70, 100} {
+			buf := bytes.Repeat([]byte{0xA5}, size)
+			got, err := DecodeInto(buf, data)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var pix, wp []byte
+			switch g := got.(type) {
+			case *image.Gray:
+				pix, wp = g.Pix, want.(*image.Gray).Pix
+			case *image.RGBA:
+				pix, wp = g.Pix, want.(*image.RGBA).Pix
+			}
+			if got.Bounds() != want.Bounds() || !bytes.Equal(pix, wp) {
+				t.Errorf("%T into %d bytes: %v, pixels differ from Decode's %v", m, size, got.Bounds(), want.Bounds())
+			}
+			if shared := &pix[0] == &buf[0]; shared != (size >= len(wp)) {
+				t.Errorf("%T into %d bytes: buffer used %v", m, size, shared)
+			}
+		}
+	}
+}
