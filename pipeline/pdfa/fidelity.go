@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"compress/zlib"
 	"errors"
-	"fmt"
 	"image"
 	"image/draw"
 	"math"
@@ -34,15 +33,12 @@ type reference struct {
 	pix  []byte
 	w, h int
 	size int // bytes a pixel: 1 or 4
-	// dec receives the decoded pixels of each candidate encoding (turbojpeg.DecodeInto), so that
-	// the trials of a page allocate it once; a sample shares its page's.
-	dec *[]byte
 }
 
 // newReference prepares img. A gray image stays one channel; anything else is RGB.
 func newReference(img image.Image) *reference {
 	b := img.Bounds()
-	r := &reference{w: b.Dx(), h: b.Dy(), dec: new([]byte)}
+	r := &reference{w: b.Dx(), h: b.Dy()}
 	switch m := img.(type) {
 	case *image.Gray:
 		if m.Rect.Min != (image.Point{}) || m.Stride != m.Rect.Dx() {
@@ -70,39 +66,17 @@ func newReference(img image.Image) *reference {
 	return r
 }
 
-// psnr returns the PSNR in dB of dec (a decoded JPEG of r's size, *image.Gray or *image.RGBA
-// packed with origin (0, 0)) against r, over gray or RGB samples; +Inf when they are equal.
-func (r *reference) psnr(dec image.Image) (float64, error) {
-	var pix []byte
-	switch m := dec.(type) {
-	case *image.Gray:
-		pix = m.Pix
-	case *image.RGBA:
-		pix = m.Pix
-	}
-	if dec.Bounds() != image.Rect(0, 0, r.w, r.h) || len(pix) != len(r.pix) {
-		return 0, fmt.Errorf("decoded image %v (%T) does not match the page's %dx%d", dec.Bounds(), dec, r.w, r.h)
-	}
-	var se uint64
-	if r.size == 1 {
-		for i, v := range r.pix {
-			d := int(v) - int(pix[i])
-			se += uint64(d * d)
-		}
-	} else {
-		for i := 0; i < len(r.pix); i += 4 {
-			d0, d1, d2 := int(r.pix[i])-int(pix[i]), int(r.pix[i+1])-int(pix[i+1]), int(r.pix[i+2])-int(pix[i+2])
-			se += uint64(d0*d0 + d1*d1 + d2*d2)
-		}
-	}
+// psnr returns the PSNR in dB of an encoding of r whose decoded samples differ from r's by se
+// (the sum of the squared differences over gray or RGB samples); +Inf when they are equal.
+func (r *reference) psnr(se uint64) float64 {
 	if se == 0 {
-		return math.Inf(1), nil
+		return math.Inf(1)
 	}
 	n := float64(r.w * r.h)
 	if r.size == 4 {
 		n *= 3
 	}
-	return 10 * math.Log10(255*255*n/float64(se)), nil
+	return 10 * math.Log10(255*255*n/float64(se))
 }
 
 // sampleBand, sampleEvery: the quality search runs on a sample of the page, the rows of every
@@ -119,7 +93,7 @@ func (r *reference) sample() *reference {
 	if bands < 4 {
 		return r
 	}
-	s := &reference{w: r.w, h: bands * sampleBand, size: r.size, dec: r.dec}
+	s := &reference{w: r.w, h: bands * sampleBand, size: r.size}
 	row := r.w * r.size
 	s.pix = make([]byte, 0, s.h*row)
 	for k := range bands {
@@ -141,15 +115,12 @@ func (r *reference) measure(o turbojpeg.Options) ([]byte, float64, error) {
 	if err != nil {
 		return nil, 0, err
 	}
-	if cap(*r.dec) < len(r.pix) {
-		*r.dec = make([]byte, len(r.pix))
-	}
-	dec, err := turbojpeg.DecodeInto(*r.dec, data)
+	// Decoded a band of rows at a time and compared as it goes: the decoded page is never held.
+	se, err := turbojpeg.SquaredError(data, r.pix, r.w, r.h, r.size == 1)
 	if err != nil {
 		return nil, 0, err
 	}
-	v, err := r.psnr(dec)
-	return data, v, err
+	return data, r.psnr(se), nil
 }
 
 // errTargetMissed: no JPEG quality reaches the fidelity target.

@@ -1,12 +1,14 @@
 // Package turbojpeg encodes and decodes JPEG images with libjpeg-turbo, through its TurboJPEG
-// C API (Debian's libturbojpeg0-dev, version 2.1 on Debian 12: the TurboJPEG 2.x functions).
+// C API (Debian's libturbojpeg0-dev, version 2.1 on Debian 12: the TurboJPEG 2.x functions),
+// and compares a JPEG's decoded pixels with a reference a band of rows at a time through
+// libjpeg's own API (libjpeg62-turbo-dev, the same libjpeg-turbo), which TurboJPEG 2.1 lacks.
 //
 // libjpeg-turbo encodes several times faster than Go's image/jpeg and, in progressive mode,
 // writes optimal Huffman tables (its progressive mode always computes them; the 2.x API has no
 // per-call switch for optimal tables in baseline mode, only a process-wide environment
-// variable, which this package does not use). Every call allocates its own TurboJPEG instance
-// and frees it, and everything TurboJPEG allocated, before it returns: the package holds no
-// state and is safe for concurrent use.
+// variable, which this package does not use). Every call allocates its own TurboJPEG (or
+// libjpeg) instance and frees it, and everything the library allocated, before it returns: the
+// package holds no state and is safe for concurrent use.
 package turbojpeg
 
 /*
@@ -209,39 +211,25 @@ func DecodeConfig(data []byte) (Config, error) {
 // with libjpeg's accurate inverse transform and smooth chroma upsampling, as poppler renders
 // a JPEG in a PDF. Corrupt or truncated data is an error, even where libjpeg would only warn.
 func Decode(data []byte) (image.Image, error) {
-	return DecodeInto(nil, data)
-}
-
-// DecodeInto is Decode writing the pixels into buf's memory when its capacity holds them (one
-// byte a pixel for a gray JPEG, four for colour), so that a caller decoding many JPEGs of one
-// size allocates once; else into new memory. The returned image shares buf's memory: it is
-// valid until buf is used again.
-func DecodeInto(buf []byte, data []byte) (image.Image, error) {
 	cfg, err := DecodeConfig(data)
 	if err != nil {
 		return nil, err
 	}
 	r := image.Rect(0, 0, cfg.Width, cfg.Height)
-	size, pf := 4, C.int(C.TJPF_RGBA)
-	if cfg.Gray {
-		size, pf = 1, C.TJPF_GRAY
-	}
-	n := size * cfg.Width * cfg.Height
-	var pix []byte
-	if cap(buf) >= n {
-		pix = buf[:n]
-	} else {
-		pix = make([]byte, n)
-	}
 	var img image.Image
+	var pix []byte
+	var stride int
+	pf := C.int(C.TJPF_RGBA)
 	if cfg.Gray {
-		img = &image.Gray{Pix: pix, Stride: cfg.Width, Rect: r}
+		g := image.NewGray(r)
+		img, pix, stride, pf = g, g.Pix, g.Stride, C.TJPF_GRAY
 	} else {
-		img = &image.RGBA{Pix: pix, Stride: 4 * cfg.Width, Rect: r}
+		m := image.NewRGBA(r)
+		img, pix, stride = m, m.Pix, m.Stride
 	}
 	var msg [errLen]C.char
 	if C.sohoa_tj_decode((*C.uchar)(unsafe.Pointer(&data[0])), C.ulong(len(data)), (*C.uchar)(unsafe.Pointer(&pix[0])),
-		C.int(cfg.Width), C.int(size*cfg.Width), C.int(cfg.Height), pf, C.TJFLAG_ACCURATEDCT, &msg[0], errLen) != 0 {
+		C.int(cfg.Width), C.int(stride), C.int(cfg.Height), pf, C.TJFLAG_ACCURATEDCT, &msg[0], errLen) != 0 {
 		return nil, fmt.Errorf("turbojpeg: decode: %s", C.GoString(&msg[0]))
 	}
 	return img, nil

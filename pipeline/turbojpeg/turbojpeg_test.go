@@ -254,6 +254,16 @@ func TestNoLeak(t *testing.T) {
 				if _, err := Decode(data); err != nil {
 					t.Fatal(err)
 				}
+				ref, gray := img.Pix, false
+				if g, ok := m.(*image.Gray); ok {
+					ref, gray = g.Pix, true
+				}
+				if _, err := SquaredError(data, ref, 200, 150, gray); err != nil {
+					t.Fatal(err)
+				}
+				if _, err := SquaredError(data[:len(data)/2], ref, 200, 150, gray); err == nil { // the error path frees too
+					t.Fatal("truncated JPEG compared")
+				}
 			}
 		}
 		if _, err := Decode([]byte{0xFF, 0xD8, 0xFF}); err == nil { // the error path frees too
@@ -275,38 +285,62 @@ func TestNoLeak(t *testing.T) {
 	}
 }
 
-// TestDecodeInto checks that DecodeInto writes every pixel (alpha too) into the caller's
-// buffer when it is large enough, as Decode would into new memory, and into new memory when it
-// is not.
-func TestDecodeInto(t *testing.T) {
-	img := page(90, 70)
-	for _, m := range []image.Image{img, grayOf(img)} {
-		data, err := Encode(m, Options{Quality: 60})
-		if err != nil {
-			t.Fatal(err)
-		}
-		want, err := Decode(data)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, size := range []int{4 * 90 * 70, 100} {
-			buf := bytes.Repeat([]byte{0xA5}, size)
-			got, err := DecodeInto(buf, data)
+// TestSquaredError checks SquaredError against Decode and a sum over its pixels, gray and
+// colour (4:2:0, so that chroma upsampling plays its part), and that it refuses a JPEG of
+// another size or kind and corrupt data, as Decode does.
+func TestSquaredError(t *testing.T) {
+	img := page(301, 203) // not a whole number of blocks or of bands of rows
+	gray := grayOf(img)
+	for _, c := range []struct {
+		m    image.Image
+		ref  []byte
+		gray bool
+	}{{img, img.Pix, false}, {gray, gray.Pix, true}} {
+		for _, progressive := range []bool{false, true} {
+			data, err := Encode(c.m, Options{Quality: 40, Progressive: progressive})
 			if err != nil {
 				t.Fatal(err)
 			}
-			var pix, wp []byte
-			switch g := got.(type) {
-			case *image.Gray:
-				pix, wp = g.Pix, want.(*image.Gray).Pix
-			case *image.RGBA:
-				pix, wp = g.Pix, want.(*image.RGBA).Pix
+			dec, err := Decode(data)
+			if err != nil {
+				t.Fatal(err)
 			}
-			if got.Bounds() != want.Bounds() || !bytes.Equal(pix, wp) {
-				t.Errorf("%T into %d bytes: %v, pixels differ from Decode's %v", m, size, got.Bounds(), want.Bounds())
+			var want uint64
+			if c.gray {
+				for i, v := range dec.(*image.Gray).Pix {
+					d := int(v) - int(c.ref[i])
+					want += uint64(d * d)
+				}
+			} else {
+				for i, v := range dec.(*image.RGBA).Pix {
+					if i%4 != 3 {
+						d := int(v) - int(c.ref[i])
+						want += uint64(d * d)
+					}
+				}
 			}
-			if shared := &pix[0] == &buf[0]; shared != (size >= len(wp)) {
-				t.Errorf("%T into %d bytes: buffer used %v", m, size, shared)
+			got, err := SquaredError(data, c.ref, 301, 203, c.gray)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Logf("gray %v, progressive %v: squared error %d", c.gray, progressive, got)
+			if got != want || want == 0 {
+				t.Errorf("gray %v, progressive %v: squared error %d, over Decode's pixels %d", c.gray, progressive, got, want)
+			}
+			for name, bad := range map[string]func() (uint64, error){
+				"other size": func() (uint64, error) { return SquaredError(data, c.ref[:len(c.ref)-len(c.ref)/203], 301, 202, c.gray) },
+				"other kind": func() (uint64, error) {
+					return SquaredError(data, make([]byte, 301*203*5-len(c.ref)), 301, 203, !c.gray)
+				},
+				"truncated":  func() (uint64, error) { return SquaredError(data[:len(data)*2/3], c.ref, 301, 203, c.gray) },
+				"not a JPEG": func() (uint64, error) { return SquaredError([]byte("GIF89a......"), c.ref, 301, 203, c.gray) },
+				"short ref":  func() (uint64, error) { return SquaredError(data, c.ref[1:], 301, 203, c.gray) },
+			} {
+				if _, err := bad(); err == nil {
+					t.Errorf("gray %v, %s: no error", c.gray, name)
+				} else {
+					t.Logf("gray %v, %s: %v", c.gray, name, err)
+				}
 			}
 		}
 	}

@@ -1,0 +1,126 @@
+package turbojpeg
+
+/*
+#cgo LDFLAGS: -ljpeg
+#include <stdio.h>
+#include <setjmp.h>
+#include <jpeglib.h>
+
+// sohoa_jerr is a libjpeg error manager that returns to sohoa_sq_error instead of exiting, on
+// an error and on a warning (corrupt data) alike, with the message.
+struct sohoa_jerr {
+	struct jpeg_error_mgr pub;
+	jmp_buf jb;
+	char *msg;
+	int msglen;
+};
+
+static void sohoa_jerr_exit(j_common_ptr c) {
+	struct sohoa_jerr *e = (struct sohoa_jerr *)c->err;
+	char buf[JMSG_LENGTH_MAX];
+	(*c->err->format_message)(c, buf);
+	snprintf(e->msg, e->msglen, "%s", buf);
+	longjmp(e->jb, 1);
+}
+
+static void sohoa_jerr_emit(j_common_ptr c, int level) {
+	if (level < 0) sohoa_jerr_exit(c); // a warning: corrupt or truncated data
+}
+
+// sohoa_sq_error decodes the JPEG buf as tjDecompress2 does with TJFLAG_ACCURATEDCT (islow
+// inverse transform, smooth chroma upsampling), a band of rows at a time, and adds up the
+// squared differences of its samples to ref's: width x height packed rows of one byte a pixel
+// (gray, for a one-component JPEG) or four (RGB and one ignored, for a colour JPEG). It returns
+// 0, or -1 with the error message copied into msg.
+static int sohoa_sq_error(const unsigned char *buf, unsigned long n, const unsigned char *ref,
+		int width, int height, int gray, unsigned long long *se, char *msg, int msglen) {
+	struct jpeg_decompress_struct cinfo;
+	struct sohoa_jerr jerr;
+	cinfo.err = jpeg_std_error(&jerr.pub);
+	jerr.pub.error_exit = sohoa_jerr_exit;
+	jerr.pub.emit_message = sohoa_jerr_emit;
+	jerr.msg = msg;
+	jerr.msglen = msglen;
+	jpeg_create_decompress(&cinfo);
+	if (setjmp(jerr.jb)) {
+		jpeg_destroy_decompress(&cinfo);
+		return -1;
+	}
+	jpeg_mem_src(&cinfo, buf, n);
+	jpeg_read_header(&cinfo, TRUE);
+	if ((int)cinfo.image_width != width || (int)cinfo.image_height != height || (cinfo.num_components == 1) != (gray != 0)) {
+		snprintf(msg, msglen, "JPEG %ux%u with %d components, reference %dx%d %s", cinfo.image_width,
+			cinfo.image_height, cinfo.num_components, width, height, gray ? "gray" : "colour");
+		jpeg_destroy_decompress(&cinfo);
+		return -1;
+	}
+	int ps = gray ? 1 : 4;
+	cinfo.out_color_space = gray ? JCS_GRAYSCALE : JCS_EXT_RGBX;
+	cinfo.dct_method = JDCT_ISLOW;
+	jpeg_start_decompress(&cinfo);
+	enum { band = 16 };
+	JSAMPARRAY rows = (*cinfo.mem->alloc_sarray)((j_common_ptr)&cinfo, JPOOL_IMAGE, (JDIMENSION)width * ps, band);
+	unsigned long long acc = 0;
+	while (cinfo.output_scanline < cinfo.output_height) {
+		size_t y = cinfo.output_scanline;
+		JDIMENSION got = jpeg_read_scanlines(&cinfo, rows, band);
+		for (JDIMENSION i = 0; i < got; i++) {
+			const unsigned char *a = ref + (y + i) * (size_t)width * ps, *b = rows[i];
+			unsigned long long row = 0;
+			if (gray) {
+				for (int x = 0; x < width; x++) {
+					int d = a[x] - b[x];
+					row += d * d;
+				}
+			} else {
+				for (int x = 0; x < 4 * width; x += 4) {
+					int d0 = a[x] - b[x], d1 = a[x + 1] - b[x + 1], d2 = a[x + 2] - b[x + 2];
+					row += d0 * d0 + d1 * d1 + d2 * d2;
+				}
+			}
+			acc += row;
+		}
+	}
+	jpeg_finish_decompress(&cinfo);
+	jpeg_destroy_decompress(&cinfo);
+	*se = acc;
+	return 0;
+}
+*/
+import "C"
+
+import (
+	"errors"
+	"fmt"
+	"unsafe"
+)
+
+// SquaredError decodes a JPEG to the pixels Decode gives and returns the sum of the squared
+// differences of its samples to ref's, without holding the decoded image: ref is width x height
+// packed rows, one byte a pixel (gray) for a one-component JPEG, four (R, G, B and one
+// ignored, as an *image.RGBA's Pix) for a colour one. A JPEG of another size or kind is an
+// error, and so is corrupt or truncated data, as for Decode. (Through libjpeg's own API, which
+// decodes a band of rows at a time; TurboJPEG 2.1 decodes whole images only.)
+func SquaredError(data, ref []byte, width, height int, gray bool) (uint64, error) {
+	if len(data) == 0 {
+		return 0, errors.New("turbojpeg: empty data")
+	}
+	ps := 4
+	if gray {
+		ps = 1
+	}
+	if width <= 0 || height <= 0 || len(ref) != ps*width*height {
+		return 0, fmt.Errorf("turbojpeg: reference of %d bytes for %dx%d pixels of %d bytes", len(ref), width, height, ps)
+	}
+	var se C.ulonglong
+	var msg [errLen]C.char
+	g := C.int(0)
+	if gray {
+		g = 1
+	}
+	if C.sohoa_sq_error((*C.uchar)(unsafe.Pointer(&data[0])), C.ulong(len(data)), (*C.uchar)(unsafe.Pointer(&ref[0])),
+		C.int(width), C.int(height), g, &se, &msg[0], errLen) != 0 {
+		return 0, fmt.Errorf("turbojpeg: decode: %s", C.GoString(&msg[0]))
+	}
+	return uint64(se), nil
+}
