@@ -66,8 +66,20 @@ func TestFidelityTarget(t *testing.T) {
 			if v < target || math.Abs(v-im.PSNR) > 0.01 {
 				t.Errorf("%s, target %v dB: %.2f dB, reported %.2f", c.name, target, v, im.PSNR)
 			}
-			if f, err := scanJPEG(im.Data); err != nil || f.marker != 0xC2 || im.Gray != (c.name == "gray") {
-				t.Errorf("%s: frame %+v (%v), gray=%v: want a progressive JPEG, gray only for a gray page", c.name, f, err, im.Gray)
+			want := byte(0xC0) // baseline
+			if progressive {
+				want = 0xC2
+			}
+			if f, err := scanJPEG(im.Data); err != nil || f.marker != want || im.Gray != (c.name == "gray") {
+				t.Errorf("%s: frame %+v (%v), gray=%v: want SOF %#x, gray only for a gray page", c.name, f, err, im.Gray, want)
+			}
+			// Optimal Huffman tables: smaller than libjpeg-turbo's standard tables.
+			std, err := turbojpeg.Encode(newReference(c.img).img, turbojpeg.Options{Quality: im.Quality, Subsampling: subsampling})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if float64(len(im.Data)) > 0.97*float64(len(std)) {
+				t.Errorf("%s: %d bytes, %d with the standard tables", c.name, len(im.Data), len(std))
 			}
 			if len(im.Data) <= prev {
 				t.Errorf("%s: target %v dB takes %d bytes, a lower one %d", c.name, target, len(im.Data), prev)

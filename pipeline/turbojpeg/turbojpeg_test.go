@@ -115,6 +115,10 @@ func TestEncodeDecode(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			opt, err := Encode(c.img, Options{Quality: 95, Subsampling: S444, Optimize: true})
+			if err != nil {
+				t.Fatal(err)
+			}
 			want := 3
 			if c.gray {
 				want = 1
@@ -124,6 +128,9 @@ func TestEncodeDecode(t *testing.T) {
 			}
 			if m, n := sof(t, prog); m != 0xC2 || n != want {
 				t.Errorf("progressive: SOF %#x with %d components, want 0xc2 with %d", m, n, want)
+			}
+			if m, n := sof(t, opt); m != 0xC0 || n != want {
+				t.Errorf("optimized: SOF %#x with %d components, want 0xc0 with %d", m, n, want)
 			}
 			a, err := Decode(base)
 			if err != nil {
@@ -142,6 +149,14 @@ func TestEncodeDecode(t *testing.T) {
 			// Progressive coding changes the bytes, not the pixels.
 			if v := psnr(a, p); !math.IsInf(v, 1) {
 				t.Errorf("baseline and progressive decode differently (%.1f dB)", v)
+			}
+			o, err := Decode(opt)
+			if err != nil {
+				t.Fatal(err)
+			}
+			// So do optimal tables.
+			if v := psnr(a, o); !math.IsInf(v, 1) || len(opt) >= len(base) {
+				t.Errorf("optimized: %d bytes, baseline %d, decoded %.1f dB apart", len(opt), len(base), v)
 			}
 			if v := psnr(c.img, a); v < 35 {
 				t.Errorf("quality 95 gives %.1f dB", v)
@@ -190,6 +205,28 @@ func TestSmallerThanImageJPEG(t *testing.T) {
 	if len(s444) <= len(prog) {
 		t.Errorf("4:4:4 %d bytes, 4:2:0 %d: subsampling ignored", len(s444), len(prog))
 	}
+	for _, sub := range []Subsampling{S420, S422, S444} {
+		base, err := Encode(img, Options{Quality: 70, Subsampling: sub})
+		if err != nil {
+			t.Fatal(err)
+		}
+		opt, err := Encode(img, Options{Quality: 70, Subsampling: sub, Optimize: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		a, err := Decode(base)
+		if err != nil {
+			t.Fatal(err)
+		}
+		o, err := Decode(opt)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("%v: baseline %d bytes, optimal tables %d", sub, len(base), len(opt))
+		if float64(len(opt)) > 0.97*float64(len(base)) || !math.IsInf(psnr(a, o), 1) {
+			t.Errorf("%v: optimal tables %d bytes, baseline %d, decoded %.1f dB apart: want 3%% saved, the same pixels", sub, len(opt), len(base), psnr(a, o))
+		}
+	}
 	q30, err := Encode(img, Options{Quality: 30, Progressive: true})
 	if err != nil {
 		t.Fatal(err)
@@ -234,8 +271,8 @@ func TestRejects(t *testing.T) {
 	}
 }
 
-// TestNoLeak checks that Encode and Decode free what libjpeg-turbo allocates: 100 rounds of
-// encoding (baseline and progressive, colour and gray) and decoding a 200x150 image leave the C
+// TestNoLeak checks that Encode, Decode and SquaredError free what libjpeg-turbo allocates: 100
+// rounds of encoding (baseline, progressive and optimal tables, colour and gray) and decoding a 200x150 image leave the C
 // heap where it was after 20 rounds, within 64 KB (a round allocates over 1 MB in libjpeg's
 // pools; the four output buffers alone, if kept, would add about 20 KB a round).
 func TestNoLeak(t *testing.T) {
@@ -246,8 +283,8 @@ func TestNoLeak(t *testing.T) {
 	gray := grayOf(img)
 	round := func() {
 		for _, m := range []image.Image{img, gray} {
-			for _, p := range []bool{false, true} {
-				data, err := Encode(m, Options{Quality: 60, Progressive: p})
+			for _, o := range []Options{{Quality: 60}, {Quality: 60, Progressive: true}, {Quality: 60, Optimize: true}} {
+				data, err := Encode(m, o)
 				if err != nil {
 					t.Fatal(err)
 				}

@@ -3,6 +3,7 @@ package turbojpeg
 /*
 #cgo LDFLAGS: -ljpeg
 #include <stdio.h>
+#include <stdlib.h>
 #include <setjmp.h>
 #include <jpeglib.h>
 
@@ -25,6 +26,57 @@ static void sohoa_jerr_exit(j_common_ptr c) {
 
 static void sohoa_jerr_emit(j_common_ptr c, int level) {
 	if (level < 0) sohoa_jerr_exit(c); // a warning: corrupt or truncated data
+}
+
+// sohoa_jpeg_encode compresses the packed pixels src (one byte a pixel when gray, else RGBX)
+// into a baseline JPEG with optimal Huffman tables, as tjCompress2 would with
+// TJFLAG_ACCURATEDCT and the same quality and subsampling (so the same quantised coefficients,
+// and the same pixels decoded), into a buffer the caller frees with free(); it returns 0, or
+// -1 with the error message copied into msg.
+static int sohoa_jpeg_encode(const unsigned char *src, int width, int pitch, int height, int gray,
+		int hsamp, int vsamp, int quality, unsigned char **out, unsigned long *size, char *msg, int msglen) {
+	struct jpeg_compress_struct cinfo;
+	struct sohoa_jerr jerr;
+	cinfo.err = jpeg_std_error(&jerr.pub);
+	jerr.pub.error_exit = sohoa_jerr_exit;
+	jerr.pub.emit_message = sohoa_jerr_emit;
+	jerr.msg = msg;
+	jerr.msglen = msglen;
+	*out = NULL;
+	*size = 0;
+	jpeg_create_compress(&cinfo);
+	if (setjmp(jerr.jb)) {
+		jpeg_destroy_compress(&cinfo);
+		free(*out);
+		*out = NULL;
+		return -1;
+	}
+	jpeg_mem_dest(&cinfo, out, size);
+	cinfo.image_width = width;
+	cinfo.image_height = height;
+	cinfo.input_components = gray ? 1 : 4;
+	cinfo.in_color_space = gray ? JCS_GRAYSCALE : JCS_EXT_RGBX;
+	jpeg_set_defaults(&cinfo);
+	jpeg_set_colorspace(&cinfo, gray ? JCS_GRAYSCALE : JCS_YCbCr);
+	jpeg_set_quality(&cinfo, quality, TRUE);
+	cinfo.dct_method = JDCT_ISLOW;
+	cinfo.optimize_coding = TRUE;
+	if (!gray) {
+		cinfo.comp_info[0].h_samp_factor = hsamp;
+		cinfo.comp_info[0].v_samp_factor = vsamp;
+		for (int i = 1; i < 3; i++) {
+			cinfo.comp_info[i].h_samp_factor = 1;
+			cinfo.comp_info[i].v_samp_factor = 1;
+		}
+	}
+	jpeg_start_compress(&cinfo, TRUE);
+	while (cinfo.next_scanline < cinfo.image_height) {
+		JSAMPROW row = (JSAMPROW)(src + (size_t)cinfo.next_scanline * pitch);
+		jpeg_write_scanlines(&cinfo, &row, 1);
+	}
+	jpeg_finish_compress(&cinfo);
+	jpeg_destroy_compress(&cinfo);
+	return 0;
 }
 
 // sohoa_sq_error decodes the JPEG buf as tjDecompress2 does with TJFLAG_ACCURATEDCT (islow
@@ -94,6 +146,31 @@ import (
 	"fmt"
 	"unsafe"
 )
+
+// encodeOptimized writes a baseline JPEG with optimal Huffman tables of the packed pixels pix
+// (one byte a pixel when gray, else RGBX), as Encode says.
+func encodeOptimized(pix []byte, width, stride, height int, gray bool, sub Subsampling, quality int) ([]byte, error) {
+	h, v := 2, 2
+	switch sub {
+	case S444:
+		h, v = 1, 1
+	case S422:
+		h, v = 2, 1
+	}
+	g := C.int(0)
+	if gray {
+		g = 1
+	}
+	var out *C.uchar
+	var size C.ulong
+	var msg [errLen]C.char
+	if C.sohoa_jpeg_encode((*C.uchar)(unsafe.Pointer(&pix[0])), C.int(width), C.int(stride), C.int(height), g,
+		C.int(h), C.int(v), C.int(quality), &out, &size, &msg[0], errLen) != 0 {
+		return nil, fmt.Errorf("turbojpeg: encode: %s", C.GoString(&msg[0]))
+	}
+	defer C.free(unsafe.Pointer(out))
+	return C.GoBytes(unsafe.Pointer(out), C.int(size)), nil
+}
 
 // SquaredError decodes a JPEG to the pixels Decode gives and returns the sum of the squared
 // differences of its samples to ref's, without holding the decoded image: ref is width x height
