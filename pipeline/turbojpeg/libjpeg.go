@@ -7,8 +7,8 @@ package turbojpeg
 #include <setjmp.h>
 #include <jpeglib.h>
 
-// sohoa_jerr is a libjpeg error manager that returns to sohoa_sq_error instead of exiting, on
-// an error and on a warning (corrupt data) alike, with the message.
+// sohoa_jerr is a libjpeg error manager that returns to its caller's setjmp instead of exiting,
+// on an error and on a warning (corrupt data) alike, with the message.
 struct sohoa_jerr {
 	struct jpeg_error_mgr pub;
 	jmp_buf jb;
@@ -28,6 +28,16 @@ static void sohoa_jerr_emit(j_common_ptr c, int level) {
 	if (level < 0) sohoa_jerr_exit(c); // a warning: corrupt or truncated data
 }
 
+// sohoa_jerr_init sets e up to report into msg and returns its libjpeg error manager.
+static struct jpeg_error_mgr *sohoa_jerr_init(struct sohoa_jerr *e, char *msg, int msglen) {
+	struct jpeg_error_mgr *m = jpeg_std_error(&e->pub);
+	m->error_exit = sohoa_jerr_exit;
+	m->emit_message = sohoa_jerr_emit;
+	e->msg = msg;
+	e->msglen = msglen;
+	return m;
+}
+
 // sohoa_jpeg_encode compresses the packed pixels src (one byte a pixel when gray, else RGBX)
 // into a baseline JPEG with optimal Huffman tables, as tjCompress2 would with
 // TJFLAG_ACCURATEDCT and the same quality and subsampling (so the same quantised coefficients,
@@ -37,11 +47,7 @@ static int sohoa_jpeg_encode(const unsigned char *src, int width, int pitch, int
 		int hsamp, int vsamp, int quality, unsigned char **out, unsigned long *size, char *msg, int msglen) {
 	struct jpeg_compress_struct cinfo;
 	struct sohoa_jerr jerr;
-	cinfo.err = jpeg_std_error(&jerr.pub);
-	jerr.pub.error_exit = sohoa_jerr_exit;
-	jerr.pub.emit_message = sohoa_jerr_emit;
-	jerr.msg = msg;
-	jerr.msglen = msglen;
+	cinfo.err = sohoa_jerr_init(&jerr, msg, msglen);
 	*out = NULL;
 	*size = 0;
 	jpeg_create_compress(&cinfo);
@@ -88,11 +94,7 @@ static int sohoa_sq_error(const unsigned char *buf, unsigned long n, const unsig
 		int width, int height, int gray, unsigned long long *se, char *msg, int msglen) {
 	struct jpeg_decompress_struct cinfo;
 	struct sohoa_jerr jerr;
-	cinfo.err = jpeg_std_error(&jerr.pub);
-	jerr.pub.error_exit = sohoa_jerr_exit;
-	jerr.pub.emit_message = sohoa_jerr_emit;
-	jerr.msg = msg;
-	jerr.msglen = msglen;
+	cinfo.err = sohoa_jerr_init(&jerr, msg, msglen);
 	jpeg_create_decompress(&cinfo);
 	if (setjmp(jerr.jb)) {
 		jpeg_destroy_decompress(&cinfo);
