@@ -145,16 +145,16 @@ func final(q int) turbojpeg.Options {
 }
 
 // smallestJPEG returns the JPEG of r (final: baseline with optimal Huffman tables, or
-// progressive) at the smallest quality from lo to 100 whose
-// decoded pixels stay at or above target dB PSNR against r, with its quality and PSNR. The
-// quality is searched on a sample of the page (search), then checked on the whole page and
-// raised while the whole page misses the target. It returns errTargetMissed when even quality
-// 100 misses it.
+// progressive) at the smallest quality from lo to 100 whose decoded pixels stay at or above
+// target dB PSNR against r, with its quality and PSNR. The quality is searched on a sample of
+// the page (search), then checked on the whole page and raised while the whole page misses the
+// target. It returns errTargetMissed when even quality 100 misses it.
 //
-// "Smallest" is as PSNR grows with the quality, which it does but for a few tenths of a dB
-// here and there: the chosen quality q meets the target on the whole page, and q-1 misses it on
-// the sample or on the whole page (q = lo aside). Where the sample's PSNR does not grow
-// everywhere, q is one of the qualities where it crosses the target, not always the lowest.
+// "Smallest" is as the PSNR grows with the quality, which it does but for dips of up to about
+// half a dB on the samples (and a peak at a JPEG original's own quality): the chosen quality q
+// meets the target on the whole page, and q-1 misses it on the sample (q = lo aside). Where the
+// sample's PSNR dips, q is one of the qualities where it crosses the target, not always the
+// lowest (as with the bisection before).
 func (r *reference) smallestJPEG(target float64, lo int) (data []byte, q int, v float64, err error) {
 	hi, _, err := search(r.sample().trial, target, lo, searchStart)
 	if err != nil {
@@ -172,8 +172,9 @@ func (r *reference) smallestJPEG(target float64, lo int) (data []byte, q int, v 
 	return nil, 0, v, errTargetMissed
 }
 
-// searchStart is the quality search's first trial: the middle of the qualities chosen for the
-// pages of pipeline.BenchmarkProcessVsTesseract and BenchmarkBytesVsOCRmyPDF (24 to 71 at 37 dB).
+// searchStart is the quality search's first trial: about the middle of the qualities chosen at
+// 37 dB for the pages of testdata/samples (24 to 71), which pipeline.BenchmarkProcessVsTesseract
+// processes.
 const searchStart = 50
 
 // trial returns the PSNR of a baseline JPEG of r at quality q (what search tries).
@@ -182,14 +183,14 @@ func (r *reference) trial(q int) (float64, error) {
 	return v, err
 }
 
-// search returns a quality q from lo to 100 at which trial (the PSNR at a quality) keeps
-// target dB while q-1 does not (q = lo when lo keeps it; 100, untried, when no quality tried under 100
-// does), and how many trials it took: the quality a bisection would find when the PSNR grows
-// with the quality. It keeps a bisection's bracket (lo-1 missed, hi met or is 100) but tries
+// search returns a quality q from lo to 100 at which trial (the PSNR at a quality) keeps target
+// dB while q-1 does not (q = lo when lo keeps it; 100, untried, when no quality tried under 100
+// does), and how many trials it took: where the PSNR grows with the quality, the quality a
+// bisection finds. It keeps a bisection's bracket (lo-1 missed, hi met or is 100) but tries
 // first the quality start, then those a model of the PSNR predicts (psnrModel), so that the
 // pages of testdata/samples take 4 to 5 trials instead of a bisection's 7 over 1..100 (90
-// against 145 for the 7 pages, colour and gray, at 35, 37 and 40 dB, the same quality in 19
-// of the 21 cases, all 7 at 37 dB); where the model keeps missing, it bisects.
+// against 145 over the 4 pages, the 3 colour ones also in gray, at 35, 37 and 40 dB; the same
+// quality in 19 of the 21 cases, all 7 at 37 dB); where the model keeps missing, it bisects.
 func search(trial func(q int) (float64, error), target float64, lo, start int) (q, trials int, err error) {
 	hi := 100 // the smallest quality known to meet the target, or 100
 	var m psnrModel
