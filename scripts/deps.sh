@@ -13,7 +13,7 @@ PACKAGES=(
   python3-pil fonts-liberation2 curl
   chromium fonts-noto-core
   softhsm2 opensc
-  libturbojpeg0-dev
+  libturbojpeg0-dev libjpeg62-turbo-dev
   ocrmypdf
 )
 MINIO_VERSION=v0.0.0-20260212201848-7aac2a2c5b7c

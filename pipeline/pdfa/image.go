@@ -63,7 +63,7 @@ type EncodeOptions struct {
 // EncodeImage encodes a normalized page image for embedding: a gray image holding only 0 and
 // 255 as 1-bit Flate (lossless), any other *image.Gray as a gray JPEG, anything else as a
 // 24-bit colour JPEG (colour stays colour, even when the content is gray: TT 05/2025). The
-// JPEG is progressive with optimal Huffman tables (libjpeg-turbo), 4:2:0, at the smallest
+// JPEG has optimal Huffman tables (libjpeg-turbo; baseline, see progressive), 4:2:0, at the smallest
 // quality whose decoded pixels, which are what a reader renders at the scan's resolution,
 // stay at or above the fidelity target. When no JPEG quality reaches it (colour detail that
 // 4:2:0 cannot keep), the image is stored losslessly (8-bit Flate).

@@ -115,6 +115,10 @@ func TestEncodeDecode(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			opt, err := Encode(c.img, Options{Quality: 95, Subsampling: S444, Optimize: true})
+			if err != nil {
+				t.Fatal(err)
+			}
 			want := 3
 			if c.gray {
 				want = 1
@@ -124,6 +128,9 @@ func TestEncodeDecode(t *testing.T) {
 			}
 			if m, n := sof(t, prog); m != 0xC2 || n != want {
 				t.Errorf("progressive: SOF %#x with %d components, want 0xc2 with %d", m, n, want)
+			}
+			if m, n := sof(t, opt); m != 0xC0 || n != want {
+				t.Errorf("optimized: SOF %#x with %d components, want 0xc0 with %d", m, n, want)
 			}
 			a, err := Decode(base)
 			if err != nil {
@@ -142,6 +149,14 @@ func TestEncodeDecode(t *testing.T) {
 			// Progressive coding changes the bytes, not the pixels.
 			if v := psnr(a, p); !math.IsInf(v, 1) {
 				t.Errorf("baseline and progressive decode differently (%.1f dB)", v)
+			}
+			o, err := Decode(opt)
+			if err != nil {
+				t.Fatal(err)
+			}
+			// So do optimal tables.
+			if v := psnr(a, o); !math.IsInf(v, 1) || len(opt) >= len(base) {
+				t.Errorf("optimized: %d bytes, baseline %d, decoded %.1f dB apart", len(opt), len(base), v)
 			}
 			if v := psnr(c.img, a); v < 35 {
 				t.Errorf("quality 95 gives %.1f dB", v)
@@ -190,6 +205,28 @@ func TestSmallerThanImageJPEG(t *testing.T) {
 	if len(s444) <= len(prog) {
 		t.Errorf("4:4:4 %d bytes, 4:2:0 %d: subsampling ignored", len(s444), len(prog))
 	}
+	for _, sub := range []Subsampling{S420, S422, S444} {
+		base, err := Encode(img, Options{Quality: 70, Subsampling: sub})
+		if err != nil {
+			t.Fatal(err)
+		}
+		opt, err := Encode(img, Options{Quality: 70, Subsampling: sub, Optimize: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		a, err := Decode(base)
+		if err != nil {
+			t.Fatal(err)
+		}
+		o, err := Decode(opt)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("%v: baseline %d bytes, optimal tables %d", sub, len(base), len(opt))
+		if float64(len(opt)) > 0.97*float64(len(base)) || !math.IsInf(psnr(a, o), 1) {
+			t.Errorf("%v: optimal tables %d bytes, baseline %d, decoded %.1f dB apart: want 3%% saved, the same pixels", sub, len(opt), len(base), psnr(a, o))
+		}
+	}
 	q30, err := Encode(img, Options{Quality: 30, Progressive: true})
 	if err != nil {
 		t.Fatal(err)
@@ -234,10 +271,11 @@ func TestRejects(t *testing.T) {
 	}
 }
 
-// TestNoLeak checks that Encode and Decode free what libjpeg-turbo allocates: 100 rounds of
-// encoding (baseline and progressive, colour and gray) and decoding a 200x150 image leave the C
-// heap where it was after 20 rounds, within 64 KB (a round allocates over 1 MB in libjpeg's
-// pools; the four output buffers alone, if kept, would add about 20 KB a round).
+// TestNoLeak checks that Encode, Decode and SquaredError free what libjpeg-turbo allocates: 100
+// rounds of encoding (baseline, progressive and optimal tables, colour and gray), decoding and
+// comparing a 200x150 image (and a truncated one) leave the C heap where it was after 20 rounds,
+// within 64 KB (a round allocates over 1 MB in libjpeg's pools; the six output buffers alone,
+// if kept, would add about 30 KB a round).
 func TestNoLeak(t *testing.T) {
 	// One OS thread, so that every call allocates from the same malloc arena.
 	runtime.LockOSThread()
@@ -246,13 +284,23 @@ func TestNoLeak(t *testing.T) {
 	gray := grayOf(img)
 	round := func() {
 		for _, m := range []image.Image{img, gray} {
-			for _, p := range []bool{false, true} {
-				data, err := Encode(m, Options{Quality: 60, Progressive: p})
+			for _, o := range []Options{{Quality: 60}, {Quality: 60, Progressive: true}, {Quality: 60, Optimize: true}} {
+				data, err := Encode(m, o)
 				if err != nil {
 					t.Fatal(err)
 				}
 				if _, err := Decode(data); err != nil {
 					t.Fatal(err)
+				}
+				ref, gray := img.Pix, false
+				if g, ok := m.(*image.Gray); ok {
+					ref, gray = g.Pix, true
+				}
+				if _, err := SquaredError(data, ref, 200, 150, gray); err != nil {
+					t.Fatal(err)
+				}
+				if _, err := SquaredError(data[:len(data)/2], ref, 200, 150, gray); err == nil { // the error path frees too
+					t.Fatal("truncated JPEG compared")
 				}
 			}
 		}
@@ -272,5 +320,66 @@ func TestNoLeak(t *testing.T) {
 	t.Logf("C heap %d bytes after %d rounds, %d after %d more", before, warmup, after, n)
 	if after-before > 64<<10 {
 		t.Errorf("C heap grew by %d KB over %d rounds", (after-before)>>10, n)
+	}
+}
+
+// TestSquaredError checks SquaredError against Decode and a sum over its pixels, gray and
+// colour (4:2:0, so that chroma upsampling plays its part), and that it refuses a JPEG of
+// another size or kind and corrupt data, as Decode does.
+func TestSquaredError(t *testing.T) {
+	img := page(301, 203) // not a whole number of blocks or of bands of rows
+	gray := grayOf(img)
+	for _, c := range []struct {
+		m    image.Image
+		ref  []byte
+		gray bool
+	}{{img, img.Pix, false}, {gray, gray.Pix, true}} {
+		for _, progressive := range []bool{false, true} {
+			data, err := Encode(c.m, Options{Quality: 40, Progressive: progressive})
+			if err != nil {
+				t.Fatal(err)
+			}
+			dec, err := Decode(data)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var want uint64
+			if c.gray {
+				for i, v := range dec.(*image.Gray).Pix {
+					d := int(v) - int(c.ref[i])
+					want += uint64(d * d)
+				}
+			} else {
+				for i, v := range dec.(*image.RGBA).Pix {
+					if i%4 != 3 {
+						d := int(v) - int(c.ref[i])
+						want += uint64(d * d)
+					}
+				}
+			}
+			got, err := SquaredError(data, c.ref, 301, 203, c.gray)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Logf("gray %v, progressive %v: squared error %d", c.gray, progressive, got)
+			if got != want || want == 0 {
+				t.Errorf("gray %v, progressive %v: squared error %d, over Decode's pixels %d", c.gray, progressive, got, want)
+			}
+			for name, bad := range map[string]func() (uint64, error){
+				"other size": func() (uint64, error) { return SquaredError(data, c.ref[:len(c.ref)-len(c.ref)/203], 301, 202, c.gray) },
+				"other kind": func() (uint64, error) {
+					return SquaredError(data, make([]byte, 301*203*5-len(c.ref)), 301, 203, !c.gray)
+				},
+				"truncated":  func() (uint64, error) { return SquaredError(data[:len(data)*2/3], c.ref, 301, 203, c.gray) },
+				"not a JPEG": func() (uint64, error) { return SquaredError([]byte("GIF89a......"), c.ref, 301, 203, c.gray) },
+				"short ref":  func() (uint64, error) { return SquaredError(data, c.ref[1:], 301, 203, c.gray) },
+			} {
+				if _, err := bad(); err == nil {
+					t.Errorf("gray %v, %s: no error", c.gray, name)
+				} else {
+					t.Logf("gray %v, %s: %v", c.gray, name, err)
+				}
+			}
+		}
 	}
 }
