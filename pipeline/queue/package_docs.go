@@ -18,7 +18,7 @@ import (
 // pages' results are in memory together (a longer document is a run of its own,
 // held whole as when it is added alone).
 const (
-	packageGets  = 4
+	packageGets  = 16
 	packagePages = 16
 )
 
@@ -70,23 +70,29 @@ func (q *Queue) addDocuments(ctx context.Context, pk *pipeline.Packager, id stri
 
 // documentInputs downloads the stored results of document i of batch id,
 // whose status is st, with its pages' failures from fails (pageFailures);
-// not the document's PDF, text and ALTO when corrected (made again).
+// not the document's PDF, text and ALTO when corrected (made again). The
+// objects are downloaded at once: each waits on a round trip to the store.
 func (q *Queue) documentInputs(ctx context.Context, id string, i int, dr docRef, st state.DocStatus, corrected bool, fails map[string]string) (*docInputs, error) {
 	in := &docInputs{results: make([]*pipeline.PageResult, len(dr.d.Pages)), errs: make([]error, len(dr.d.Pages))}
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(packagePages)
 	for k, pg := range dr.d.Pages {
-		var err error
-		if in.results[k], in.errs[k], err = q.loadPage(ctx, id, i, pg, fails); err != nil {
-			return nil, err
-		}
+		g.Go(func() (err error) {
+			in.results[k], in.errs[k], err = q.loadPage(gctx, id, i, pg, fails)
+			return err
+		})
 	}
 	if st.State == state.DocDone && !dr.d.Stack && !corrected {
 		in.out = &pipeline.DocumentOutput{}
 		for ext, dst := range map[string]*[]byte{"pdf": &in.out.PDF, "txt": &in.out.Text, "alto.xml": &in.out.ALTO} {
-			var err error
-			if *dst, err = getAll(ctx, q.stores.Work, docKey(id, i, ext)); err != nil {
-				return nil, err
-			}
+			g.Go(func() (err error) {
+				*dst, err = getAll(gctx, q.stores.Work, docKey(id, i, ext))
+				return err
+			})
 		}
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
 	}
 	return in, nil
 }

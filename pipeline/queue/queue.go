@@ -3,7 +3,8 @@
 // worker machines can share the work.
 //
 // A batch is submitted by uploading its originals to the inbox store and
-// enqueueing one batch task. The batch task enqueues a page task per page; a
+// enqueueing one batch task (and the first page tasks, so that workers start
+// at once). The batch task enqueues a page task per page; a
 // page task runs pipeline.ProcessPage and stores the result in the work store;
 // when every page of a document has finished, a document task runs
 // pipeline.MakeDocument; when every document has finished, a package task

@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -74,8 +75,21 @@ func TestSubmitResume(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(tasks) != 1 || tasks[0].ID != b.ID || tasks[0].Type != TypeBatch {
-		t.Errorf("pending tasks = %v, want the one batch task", tasks)
+	// The batch task, and the page tasks Submit enqueued itself (startPages).
+	want := []string{TypeBatch + " " + b.ID}
+	for d, dr := range documents(b) {
+		for _, pg := range dr.d.Pages {
+			want = append(want, TypePage+" "+pageTaskID(b.ID, d, pg.Index, 0))
+		}
+	}
+	var got []string
+	for _, ti := range tasks {
+		got = append(got, ti.Type+" "+ti.ID)
+	}
+	slices.Sort(got)
+	slices.Sort(want)
+	if !slices.Equal(got, want) {
+		t.Errorf("pending tasks = %q, want %q", got, want)
 	}
 	st, err := q.Status(context.Background(), b.ID)
 	if err != nil {

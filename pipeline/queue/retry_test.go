@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hibiken/asynq"
 	"github.com/minio/minio-go/v7"
 
 	"github.com/sohoa-vn/sohoa/pipeline"
@@ -214,10 +215,19 @@ func TestRetryFailedTasks(t *testing.T) {
 	if _, err := q.Submit(ctx, b, pipeline.LoadOptions{}, nil); err != nil {
 		t.Fatal(err)
 	}
-	// As submitted by an earlier sohoa, without the structure: workers
+	// As submitted by an earlier sohoa, without the structure (and with the
+	// batch task alone, not the first page tasks, see startPages): workers
 	// download the whole batch and load it, and the inbox fails them.
 	if err := q.rdb.Del(ctx, keyStructure(b.ID)).Err(); err != nil {
 		t.Fatal(err)
+	}
+	insp := asynq.NewInspectorFromRedisClient(q.rdb)
+	for d, dr := range documents(b) {
+		for _, pg := range dr.d.Pages {
+			if err := insp.DeleteTask("default", pageTaskID(b.ID, d, pg.Index, 0)); err != nil {
+				t.Fatal(err)
+			}
+		}
 	}
 	inbox.set(inboxKey(b.ID, pipeline.MetadataFile))
 	archive.set(b.ID + "/" + bag.TagManifestFile) // the last object of the package

@@ -31,7 +31,7 @@ type SubmitResult struct {
 
 // Submit uploads the originals of b (and its metadata sheet) to the inbox
 // store, each verified by its SHA-256, skipping those already there with the
-// same SHA-256, then enqueues the batch once. lo must be the options b was
+// same SHA-256, then enqueues the batch once (with its first pages, see startPages). lo must be the options b was
 // loaded with; workers load the batch again with them. onFile, when set, is
 // called after each file.
 //
@@ -75,6 +75,9 @@ func (q *Queue) Submit(ctx context.Context, b *pipeline.Batch, lo pipeline.LoadO
 		return res, fmt.Errorf("submit %s: %w", b.ID, err)
 	} else if n {
 		return res, nil
+	}
+	if err := q.startPages(ctx, b); err != nil {
+		return res, err
 	}
 	if err := q.enqueue(ctx, TypeBatch, batchPayload{b.ID}, batchTaskID(b.ID, 0)); err != nil {
 		return res, err
@@ -140,6 +143,32 @@ func (q *Queue) uploadFiles(ctx context.Context, b *pipeline.Batch, files []stri
 		return nil, fmt.Errorf("submit %s: %w", b.ID, err)
 	}
 	return sums, nil
+}
+
+// submitPages is how many page tasks Submit enqueues itself, enough to keep
+// a few workers busy: see startPages.
+const submitPages = 16
+
+// startPages enqueues the page tasks of the first submitPages pages of
+// batch b (of its first round), which Submit has recorded: a worker takes
+// them at its next look at the queue, where it would otherwise first run
+// the batch task and look again (asynq.Config.TaskCheckInterval) for the
+// pages that task enqueues. The batch task still enqueues every page; for
+// these its enqueue is a no-op (the TaskID is taken).
+func (q *Queue) startPages(ctx context.Context, b *pipeline.Batch) error {
+	n := 0
+	for i, dr := range documents(b) {
+		for _, pg := range dr.d.Pages {
+			if n == submitPages {
+				return nil
+			}
+			if err := q.enqueue(ctx, TypePage, pagePayload{b.ID, i, pg.Index}, pageTaskID(b.ID, i, pg.Index, 0)); err != nil {
+				return err
+			}
+			n++
+		}
+	}
+	return nil
 }
 
 // recordBatch records batch b with its files' sums, its structure and its

@@ -5,7 +5,10 @@
 // x-amz-checksum-sha256, which the server verifies against the bytes it receives before it creates the object, and
 // as the user metadata x-amz-meta-sohoa-sha256, which Stat returns. The PUT is conditional (If-None-Match: *), so the
 // server refuses to replace an existing object: a Put of the same bytes then succeeds (idempotent), a Put of other
-// bytes fails with storage.ErrExists. Get verifies the server's full-object checksum when the stream reaches EOF.
+// bytes fails with storage.ErrExists. A Put of a small object (up to 1 MiB) sends its PUT at once; a larger one first
+// asks whether the key is taken (HEAD), so that putting it again sends no body. The body itself is sent unsigned
+// (UNSIGNED-PAYLOAD, not hashed again chunk by chunk on both sides): the signed checksum header binds it. Get
+// verifies the server's full-object checksum when the stream reaches EOF.
 //
 // The client makes one attempt per call (minio-go's own retries are turned off) and classifies failures: connection
 // errors, timeouts, HTTP 5xx/408/429 and S3 throttling codes satisfy storage.IsTransient. Wrap the Store with
@@ -76,6 +79,11 @@ const metaSHA256 = "Sohoa-Sha256"
 
 // maxObjectSize is the largest object a single PUT may carry on AWS S3.
 const maxObjectSize = 5 << 30
+
+// probeSize is the size above which Put asks whether the key is taken (HEAD)
+// before it uploads: below it, sending the bytes of a rare repeated Put costs
+// less than a round trip on every Put.
+const probeSize = 1 << 20
 
 // New connects to the endpoint in cfg and returns a Store on cfg.Bucket, creating the bucket if it does not exist.
 func New(ctx context.Context, cfg Config) (*Store, error) {
@@ -160,11 +168,16 @@ func (s *Store) Put(ctx context.Context, key string, r io.Reader, size int64, op
 		}
 	}
 
-	// The common idempotent case (a retried or repeated Put) costs a HEAD instead of an upload.
-	if info, err := s.Stat(ctx, key); err == nil {
-		return sameObject(key, info, size, sum)
-	} else if !errors.Is(err, storage.ErrNotExist) {
-		return storage.ObjectInfo{}, fmt.Errorf("s3 put: %w", err)
+	// A large object already there (a retried or repeated Put) costs a HEAD
+	// instead of an upload. A small one is sent at once: the PUT is
+	// conditional, so an object already there is refused and looked at then,
+	// and the usual case, a new key, saves a round trip.
+	if size > probeSize {
+		if info, err := s.Stat(ctx, key); err == nil {
+			return sameObject(key, info, size, sum)
+		} else if !errors.Is(err, storage.ErrNotExist) {
+			return storage.ObjectInfo{}, fmt.Errorf("s3 put: %w", err)
+		}
 	}
 
 	po, err := putOptions(sum, opts)
@@ -195,7 +208,7 @@ func (s *Store) Put(ctx context.Context, key string, r io.Reader, size int64, op
 	resp := errorResponse(err)
 	switch resp.Code {
 	case "PreconditionFailed":
-		// Someone stored the key between our HEAD and PUT.
+		// The key is taken (by an earlier Put, or by someone between our HEAD and PUT).
 		info, serr := s.Stat(ctx, key)
 		if serr != nil {
 			return storage.ObjectInfo{}, fmt.Errorf("s3 put: %w", serr)
@@ -521,6 +534,10 @@ func putOptions(sum string, opts storage.PutOptions) (minio.PutObjectOptions, er
 			metaSHA256:              sum,
 		},
 		DisableMultipart: true,
+		// The payload is not signed chunk by chunk (which hashes it once more
+		// on both sides): the signed x-amz-checksum-sha256 header above binds
+		// the body, which the server checks against it.
+		DisableContentSha256: true,
 	}
 	if opts.Retention != nil {
 		po.Mode = minio.RetentionMode(opts.Retention.Mode)

@@ -14,7 +14,9 @@ import (
 	"net/http/httputil"
 	"net/url"
 	"os"
+	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -217,16 +219,37 @@ func TestNewRequiresLockAtCreation(t *testing.T) {
 }
 
 // faultProxy forwards to MinIO, or answers 503 while failing > 0 (counting down), or not at all once closed.
+// It notes the method of every request it is sent, with the payload hash
+// header of a PUT (requests).
 type faultProxy struct {
 	srv     *httptest.Server
 	failing atomic.Int32
 	failed  atomic.Int32
+
+	mu   sync.Mutex
+	reqs []string
+}
+
+// requests returns the requests noted since the last call ("HEAD", "PUT <x-amz-content-sha256>") and forgets them.
+func (p *faultProxy) requests() []string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	r := p.reqs
+	p.reqs = nil
+	return r
 }
 
 func newFaultProxy(t *testing.T, endpoint string) *faultProxy {
 	p := &faultProxy{}
 	rp := httputil.NewSingleHostReverseProxy(&url.URL{Scheme: "http", Host: endpoint})
 	p.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		note := r.Method
+		if r.Method == http.MethodPut {
+			note += " " + r.Header.Get("X-Amz-Content-Sha256")
+		}
+		p.mu.Lock()
+		p.reqs = append(p.reqs, note)
+		p.mu.Unlock()
 		if p.failing.Add(-1) >= 0 {
 			p.failed.Add(1)
 			io.Copy(io.Discard, r.Body)
@@ -292,6 +315,40 @@ func TestTransientErrors(t *testing.T) {
 	cancel()
 	if _, err := s.Stat(cctx, "k"); err == nil || storage.IsTransient(err) {
 		t.Errorf("Stat with a cancelled context = %v, want a permanent error", err)
+	}
+}
+
+// TestPutRoundTrips checks what a Put costs in requests: a small object is
+// sent at once (its PUT is conditional) and looked at after; a large one is
+// looked for first, so that putting it again sends no body. The body is
+// never signed chunk by chunk (UNSIGNED-PAYLOAD): the server checks it
+// against the signed x-amz-checksum-sha256 instead.
+func TestPutRoundTrips(t *testing.T) {
+	cfg := testConfig(t)
+	proxy := newFaultProxy(t, cfg.Endpoint)
+	cfg.Endpoint = proxy.endpoint()
+	s := newTestStore(t, cfg)
+	small, large := []byte("a small object"), bytes.Repeat([]byte("large "), probeSize/6+1)
+	const put = "PUT UNSIGNED-PAYLOAD"
+	for _, c := range []struct {
+		name, key string
+		body      []byte
+		want      []string
+	}{
+		{"new small object", "rt/small", small, []string{put, "HEAD"}},
+		{"small object again", "rt/small", small, []string{put, "HEAD"}}, // refused (412), then looked at
+		{"new large object", "rt/large", large, []string{"HEAD", put, "HEAD"}},
+		{"large object again", "rt/large", large, []string{"HEAD"}},
+	} {
+		key := c.key
+		proxy.requests()
+		info, err := s.Put(t.Context(), key, bytes.NewReader(c.body), int64(len(c.body)), storage.PutOptions{SHA256: hexSum(c.body)})
+		if err != nil || info.SHA256 != hexSum(c.body) || info.Size != int64(len(c.body)) {
+			t.Fatalf("%s: Put = %+v, %v", c.name, info, err)
+		}
+		if got := proxy.requests(); !slices.Equal(got, c.want) {
+			t.Errorf("%s: requests %q, want %q", c.name, got, c.want)
+		}
 	}
 }
 
