@@ -101,80 +101,136 @@ func Deskew(img image.Image, skewDeg float64) image.Image {
 	if !(math.Abs(skewDeg) >= MinSkew) || math.IsInf(skewDeg, 0) { // also NaN
 		return img
 	}
-	if g, ok := asGray(img); ok {
-		bg := background(g).(color.Gray)
-		dst := image.NewGray(g.Rect)
-		deskew(dst.Pix, dst.Stride, g.Pix, g.Stride, g.Rect.Dx(), g.Rect.Dy(), 1, []uint8{bg.Y}, skewDeg)
-		return dst
-	}
-	bg := background(img).(color.NRGBA)
-	src := toNRGBA(img)
-	dst := image.NewNRGBA(src.Rect)
-	deskew(dst.Pix, dst.Stride, src.Pix, src.Stride, src.Rect.Dx(), src.Rect.Dy(), 4, []uint8{bg.R, bg.G, bg.B, bg.A}, skewDeg)
-	return dst
+	m, _ := Turn(img, 0, skewDeg)
+	return m
 }
 
-// deskew turns the w×h image in src clockwise by deg degrees about its
-// centre, with bilinear interpolation, into dst of the same size, filling the
-// uncovered corners with bg. Pixels have n bytes (1 or 4), of which bg has
-// the fill values.
-func deskew(dst []uint8, dstStride int, src []uint8, stride, w, h, n int, bg []uint8, deg float64) {
+// Turn turns img clockwise by the quarter turns degrees (0, 90, 180 or 270, as Rotate) and
+// then deskews it by skewDeg (as Deskew), in one resampling: the result is that of
+// Deskew(Rotate(img, degrees), skewDeg) without the intermediate image. A skew under MinSkew
+// is a quarter turn alone (Rotate, which copies pixels); Turn(img, 0, 0) returns img itself.
+func Turn(img image.Image, degrees int, skewDeg float64) (image.Image, error) {
+	if !(math.Abs(skewDeg) >= MinSkew) || math.IsInf(skewDeg, 0) { // also NaN
+		return Rotate(img, degrees)
+	}
+	switch degrees {
+	case 0, 90, 180, 270:
+	default:
+		return nil, fmt.Errorf("normalize: turn by %d degrees: only 0, 90, 180 and 270 are quarter turns", degrees)
+	}
+	b := img.Bounds()
+	size := image.Rect(0, 0, b.Dx(), b.Dy())
+	if degrees%180 != 0 {
+		size = image.Rect(0, 0, b.Dy(), b.Dx())
+	}
+	// The background is sampled along the edges, which a quarter turn only reorders.
+	if g, ok := asGray(img); ok {
+		bg := background(g).(color.Gray)
+		dst := image.NewGray(size)
+		deskew(dst.Pix, dst.Stride, src{g.Pix, g.Stride, g.Rect.Dx(), g.Rect.Dy()}, 1, []uint8{bg.Y}, degrees, skewDeg)
+		return dst, nil
+	}
+	bg := background(img).(color.NRGBA)
+	s := toNRGBA(img)
+	dst := image.NewNRGBA(size)
+	deskew(dst.Pix, dst.Stride, src{s.Pix, s.Stride, s.Rect.Dx(), s.Rect.Dy()}, 4, []uint8{bg.R, bg.G, bg.B, bg.A}, degrees, skewDeg)
+	return dst, nil
+}
+
+// src is the w×h source image of deskew, its rows stride bytes apart.
+type src struct {
+	pix          []uint8
+	stride, w, h int
+}
+
+// deskewTile is the side, in pixels, of the square tiles in which deskew fills dst, so that
+// a quarter turn, which reads the source along its columns, stays in the cache.
+const deskewTile = 64
+
+// deskew turns the image s clockwise by the quarter turns q (0, 90, 180 or 270) and then by
+// deg degrees about its centre, with bilinear interpolation, into dst (s's size, its sides
+// swapped for 90 and 270), filling the uncovered corners with bg. Pixels have n bytes (1 or
+// 4), of which bg has the fill values.
+func deskew(dst []uint8, dstStride int, s src, n int, bg []uint8, q int, deg float64) {
 	sin, cos := math.Sincos(deg * math.Pi / 180)
+	w, h := s.w, s.h
+	dw, dh := w, h
+	if q%180 != 0 {
+		dw, dh = h, w
+	}
 	cx, cy := float64(w-1)/2, float64(h-1)/2
-	// The output pixel (x, y) takes the source point R(-deg)·(x-cx, y-cy) + c:
-	// sx = cos·(x-cx) + sin·(y-cy) + cx, sy = -sin·(x-cx) + cos·(y-cy) + cy.
-	// Coordinates are 16.16 fixed point, stepped along each row; the
+	dcx, dcy := float64(dw-1)/2, float64(dh-1)/2
+	// The output pixel (x, y) takes the point (u, v) = R(-deg)·(x-dcx, y-dcy) of the upright
+	// page, u = cos·(x-dcx) + sin·(y-dcy), v = -sin·(x-dcx) + cos·(y-dcy), which the quarter
+	// turn took from the source point c + Q⁻¹·(u, v). The source point is then
+	// (a·(x-dcx) + b·(y-dcy) + cx, c·(x-dcx) + d·(y-dcy) + cy).
+	a, b, c, d := cos, sin, -sin, cos
+	switch q {
+	case 90: // (v, -u)
+		a, b, c, d = -sin, cos, -cos, -sin
+	case 180: // (-u, -v)
+		a, b, c, d = -cos, -sin, sin, -cos
+	case 270: // (-v, u)
+		a, b, c, d = sin, -cos, cos, sin
+	}
+	// Coordinates are 16.16 fixed point, stepped along each row of a tile; the
 	// interpolation weights have 8 bits.
 	const one = 1 << 16
-	stepX, stepY := int64(math.Round(cos*one)), int64(math.Round(-sin*one))
-	w64, h64, s64, n64 := int64(w), int64(h), int64(stride), int64(n)
+	stepX, stepY := int64(math.Round(a*one)), int64(math.Round(c*one))
+	w64, h64, s64, n64 := int64(w), int64(h), int64(s.stride), int64(n)
+	pix := s.pix
 	// at returns the sample c of pixel (x, y), bg outside the image.
 	at := func(x, y int64, c int) int64 {
 		if x < 0 || y < 0 || x >= w64 || y >= h64 {
 			return int64(bg[c])
 		}
-		return int64(src[y*s64+x*n64+int64(c)])
+		return int64(pix[y*s64+x*n64+int64(c)])
 	}
-	for y := range h {
-		fy := float64(y) - cy
-		sx := int64(math.Round((-cx*cos + fy*sin + cx) * one))
-		sy := int64(math.Round((cx*sin + fy*cos + cy) * one))
-		row := dst[y*dstStride : y*dstStride+w*n]
-		for x := 0; x < len(row); x += n {
-			ix, iy := sx>>16, sy>>16
-			fx, fy := (sx>>8)&0xff, (sy>>8)&0xff
-			switch {
-			case ix >= 0 && iy >= 0 && ix < w64-1 && iy < h64-1:
-				i := iy*s64 + ix*n64
-				p0 := src[i : i+2*n64 : i+2*n64]
-				p1 := src[i+s64 : i+s64+2*n64 : i+s64+2*n64]
-				switch n { // the same sums, written out for 1 and 4 bytes a pixel (twice as fast)
-				case 1:
-					row[x] = lerp2(p0[0], p0[1], p1[0], p1[1], fx, fy)
-				case 4:
-					px, p0, p1 := row[x:x+4:x+4], p0[:8:8], p1[:8:8]
-					px[0] = lerp2(p0[0], p0[4], p1[0], p1[4], fx, fy)
-					px[1] = lerp2(p0[1], p0[5], p1[1], p1[5], fx, fy)
-					px[2] = lerp2(p0[2], p0[6], p1[2], p1[6], fx, fy)
-					px[3] = lerp2(p0[3], p0[7], p1[3], p1[7], fx, fy)
-				default:
-					for c := range n {
-						row[x+c] = lerp2(p0[c], p0[n+c], p1[c], p1[n+c], fx, fy)
+	for ty := 0; ty < dh; ty += deskewTile {
+		for tx := 0; tx < dw; tx += deskewTile {
+			fx0 := float64(tx) - dcx
+			for y := ty; y < min(ty+deskewTile, dh); y++ {
+				fy := float64(y) - dcy
+				sx := int64(math.Round((a*fx0 + b*fy + cx) * one))
+				sy := int64(math.Round((c*fx0 + d*fy + cy) * one))
+				row := dst[y*dstStride+tx*n : y*dstStride+min(tx+deskewTile, dw)*n]
+				for x := 0; x < len(row); x += n {
+					ix, iy := sx>>16, sy>>16
+					fx, fy := (sx>>8)&0xff, (sy>>8)&0xff
+					switch {
+					case ix >= 0 && iy >= 0 && ix < w64-1 && iy < h64-1:
+						i := iy*s64 + ix*n64
+						p0 := pix[i : i+2*n64 : i+2*n64]
+						p1 := pix[i+s64 : i+s64+2*n64 : i+s64+2*n64]
+						switch n { // the same sums, written out for 1 and 4 bytes a pixel (twice as fast)
+						case 1:
+							row[x] = lerp2(p0[0], p0[1], p1[0], p1[1], fx, fy)
+						case 4:
+							px, p0, p1 := row[x:x+4:x+4], p0[:8:8], p1[:8:8]
+							px[0] = lerp2(p0[0], p0[4], p1[0], p1[4], fx, fy)
+							px[1] = lerp2(p0[1], p0[5], p1[1], p1[5], fx, fy)
+							px[2] = lerp2(p0[2], p0[6], p1[2], p1[6], fx, fy)
+							px[3] = lerp2(p0[3], p0[7], p1[3], p1[7], fx, fy)
+						default:
+							for c := range n {
+								row[x+c] = lerp2(p0[c], p0[n+c], p1[c], p1[n+c], fx, fy)
+							}
+						}
+					case ix < -1 || iy < -1 || ix >= w64 || iy >= h64:
+						copy(row[x:x+n], bg)
+					default: // on the edge: interpolate with the background
+						for c := range n {
+							p00, p01 := at(ix, iy, c), at(ix+1, iy, c)
+							p10, p11 := at(ix, iy+1, c), at(ix+1, iy+1, c)
+							top := p00<<8 + (p01-p00)*fx
+							bot := p10<<8 + (p11-p10)*fx
+							row[x+c] = uint8((top<<8 + (bot-top)*fy + 1<<15) >> 16)
+						}
 					}
-				}
-			case ix < -1 || iy < -1 || ix >= w64 || iy >= h64:
-				copy(row[x:x+n], bg)
-			default: // on the edge: interpolate with the background
-				for c := range n {
-					p00, p01 := at(ix, iy, c), at(ix+1, iy, c)
-					p10, p11 := at(ix, iy+1, c), at(ix+1, iy+1, c)
-					top := p00<<8 + (p01-p00)*fx
-					bot := p10<<8 + (p11-p10)*fx
-					row[x+c] = uint8((top<<8 + (bot-top)*fy + 1<<15) >> 16)
+					sx += stepX
+					sy += stepY
 				}
 			}
-			sx += stepX
-			sy += stepY
 		}
 	}
 }
@@ -199,6 +255,13 @@ func toNRGBA(img image.Image) *image.NRGBA {
 		if m.Rect.Min == (image.Point{}) && m.Opaque() {
 			return &image.NRGBA{Pix: m.Pix, Stride: m.Stride, Rect: m.Rect}
 		}
+	case *image.YCbCr:
+		// image/draw converts YCbCr to RGBA in one pass (opaque: the same bytes as NRGBA),
+		// at half the cost of imaging.Clone.
+		r := image.Rect(0, 0, m.Rect.Dx(), m.Rect.Dy())
+		dst := image.NewRGBA(r)
+		draw.Draw(dst, r, m, m.Rect.Min, draw.Src)
+		return &image.NRGBA{Pix: dst.Pix, Stride: dst.Stride, Rect: r}
 	}
 	return imaging.Clone(img)
 }
@@ -264,9 +327,8 @@ func CropBorders(img image.Image) (image.Image, image.Rectangle) {
 	if b.Empty() {
 		return img, b
 	}
-	dark := darkMask(img)
+	isDark := darkTest(img)
 	w, h := b.Dx(), b.Dy()
-	isDark := func(x, y int) bool { return dark[y*w+x] }
 	// r is the kept area, in coordinates relative to b.Min.
 	r := image.Rect(0, 0, w, h)
 	rowDark := func(y int) bool {
@@ -316,28 +378,27 @@ func CropBorders(img image.Image) (image.Image, image.Rectangle) {
 // pixel as dark.
 const DarkLevel = 80
 
-// darkMask reports for each pixel of img, row by row, whether it is darker
-// than DarkLevel.
-func darkMask(img image.Image) []bool {
+// darkTest returns a test of whether the pixel (x, y) of img, counted from its bounds'
+// minimum, is darker than DarkLevel. It reads the pixel when asked: CropBorders looks at the
+// rows and columns along the edges only, up to the first that is not border.
+func darkTest(img image.Image) func(x, y int) bool {
 	b := img.Bounds()
-	w, h := b.Dx(), b.Dy()
-	m := make([]bool, w*h)
-	if g, ok := img.(*image.Gray); ok {
-		for y := range h {
-			row := g.Pix[g.PixOffset(b.Min.X, b.Min.Y+y):]
-			for x := range w {
-				m[y*w+x] = row[x] < DarkLevel
-			}
-		}
-		return m
-	}
-	for y := range h {
-		for x := range w {
-			r, g, bl, _ := img.At(b.Min.X+x, b.Min.Y+y).RGBA()
-			m[y*w+x] = (19595*r+38470*g+7471*bl+1<<15)>>24 < DarkLevel
+	// dark16 compares the luma of 16-bit r, g, b as color.GrayModel computes it.
+	dark16 := func(r, g, bl uint32) bool { return (19595*r+38470*g+7471*bl+1<<15)>>24 < DarkLevel }
+	switch m := img.(type) {
+	case *image.Gray:
+		return func(x, y int) bool { return m.Pix[m.PixOffset(b.Min.X+x, b.Min.Y+y)] < DarkLevel }
+	case *image.NRGBA:
+		return func(x, y int) bool {
+			p := m.Pix[m.PixOffset(b.Min.X+x, b.Min.Y+y):]
+			r, g, bl, _ := color.NRGBA{p[0], p[1], p[2], p[3]}.RGBA() // as At, without the interface
+			return dark16(r, g, bl)
 		}
 	}
-	return m
+	return func(x, y int) bool {
+		r, g, bl, _ := img.At(b.Min.X+x, b.Min.Y+y).RGBA()
+		return dark16(r, g, bl)
+	}
 }
 
 // asGray returns img as an *image.Gray if it is a gray image: *image.Gray
