@@ -256,8 +256,10 @@ func toNRGBA(img image.Image) *image.NRGBA {
 			return &image.NRGBA{Pix: m.Pix, Stride: m.Stride, Rect: m.Rect}
 		}
 	case *image.YCbCr:
-		// image/draw converts YCbCr to RGBA in one pass (opaque: the same bytes as NRGBA),
-		// at half the cost of imaging.Clone.
+		if n, ok := ycbcrToNRGBA(m); ok {
+			return n
+		}
+		// image/draw converts YCbCr to RGBA in one pass (opaque: the same bytes as NRGBA).
 		r := image.Rect(0, 0, m.Rect.Dx(), m.Rect.Dy())
 		dst := image.NewRGBA(r)
 		draw.Draw(dst, r, m, m.Rect.Min, draw.Src)
