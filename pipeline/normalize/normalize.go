@@ -13,6 +13,7 @@ import (
 	"image/draw"
 	"math"
 	"slices"
+	"sync"
 
 	"github.com/disintegration/imaging"
 )
@@ -131,11 +132,26 @@ func Turn(img image.Image, degrees int, skewDeg float64) (image.Image, error) {
 		return dst, nil
 	}
 	bg := background(img).(color.NRGBA)
-	s := toNRGBA(img)
+	var s *image.NRGBA
+	if m, ok := img.(*image.YCbCr); ok {
+		// The colour copy of a JPEG page is resampled and dropped: its pixels are kept
+		// for the next page rather than allocated (and cleared) afresh.
+		buf := turnBuffers.Get().(*[]uint8)
+		defer turnBuffers.Put(buf)
+		if n, ok := ycbcrToNRGBA(m, *buf); ok {
+			s, *buf = n, n.Pix
+		}
+	}
+	if s == nil {
+		s = toNRGBA(img)
+	}
 	dst := image.NewNRGBA(size)
 	deskew(dst.Pix, dst.Stride, src{s.Pix, s.Stride, s.Rect.Dx(), s.Rect.Dy()}, 4, []uint8{bg.R, bg.G, bg.B, bg.A}, degrees, skewDeg)
 	return dst, nil
 }
+
+// turnBuffers holds the pixels of colour copies Turn made and dropped.
+var turnBuffers = sync.Pool{New: func() any { return new([]uint8) }}
 
 // src is the w×h source image of deskew, its rows stride bytes apart.
 type src struct {
@@ -256,7 +272,7 @@ func toNRGBA(img image.Image) *image.NRGBA {
 			return &image.NRGBA{Pix: m.Pix, Stride: m.Stride, Rect: m.Rect}
 		}
 	case *image.YCbCr:
-		if n, ok := ycbcrToNRGBA(m); ok {
+		if n, ok := ycbcrToNRGBA(m, nil); ok {
 			return n
 		}
 		// image/draw converts YCbCr to RGBA in one pass (opaque: the same bytes as NRGBA).

@@ -37,9 +37,9 @@ var tjSubsampling = map[image.YCbCrSubsampleRatio]C.int{
 
 // ycbcrToNRGBA converts m, a page as decoded from a JPEG, to opaque NRGBA pixels with
 // libjpeg-turbo's SIMD colour conversion, several times faster than image/draw's; the two
-// round differently by a level at most. It reports false, converting nothing, for planes laid
-// out otherwise than libjpeg-turbo reads them.
-func ycbcrToNRGBA(m *image.YCbCr) (*image.NRGBA, bool) {
+// round differently by a level at most. The pixels go into buf when it is large enough. It
+// reports false, converting nothing, for planes laid out otherwise than libjpeg-turbo reads them.
+func ycbcrToNRGBA(m *image.YCbCr, buf []uint8) (*image.NRGBA, bool) {
 	samp, ok := tjSubsampling[m.SubsampleRatio]
 	w, h := m.Rect.Dx(), m.Rect.Dy()
 	if !ok || m.Rect.Min != (image.Point{}) || w == 0 || h == 0 {
@@ -52,7 +52,10 @@ func ycbcrToNRGBA(m *image.YCbCr) (*image.NRGBA, bool) {
 		len(m.Cb) < m.CStride*(ch-1)+cw || len(m.Cr) < m.CStride*(ch-1)+cw {
 		return nil, false
 	}
-	dst := image.NewNRGBA(image.Rect(0, 0, w, h))
+	if cap(buf) < 4*w*h {
+		buf = make([]uint8, 4*w*h)
+	}
+	dst := &image.NRGBA{Pix: buf[:4*w*h], Stride: 4 * w, Rect: image.Rect(0, 0, w, h)}
 	if C.sohoa_ycbcr_rgba((*C.uchar)(unsafe.Pointer(&m.Y[0])), (*C.uchar)(unsafe.Pointer(&m.Cb[0])),
 		(*C.uchar)(unsafe.Pointer(&m.Cr[0])), C.int(m.YStride), C.int(m.CStride), samp,
 		(*C.uchar)(unsafe.Pointer(&dst.Pix[0])), C.int(w), C.int(dst.Stride), C.int(h)) != 0 {

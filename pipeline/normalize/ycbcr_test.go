@@ -22,7 +22,7 @@ func TestYCbCrToNRGBA(t *testing.T) {
 		if !ok {
 			t.Fatalf("%s: decoded as %T", name, img)
 		}
-		got, ok := ycbcrToNRGBA(m)
+		got, ok := ycbcrToNRGBA(m, nil)
 		if !ok {
 			t.Fatalf("%s: not converted by libjpeg-turbo", name)
 		}
@@ -51,7 +51,7 @@ func TestYCbCrToNRGBA(t *testing.T) {
 			m.Cr[i] = 240 // red from chroma column 4 on: pixels x >= 8
 		}
 	}
-	got, ok := ycbcrToNRGBA(m)
+	got, ok := ycbcrToNRGBA(m, nil)
 	if !ok {
 		t.Fatal("16×16 4:2:0 not converted")
 	}
