@@ -124,26 +124,29 @@ func Turn(img image.Image, degrees int, skewDeg float64) (image.Image, error) {
 	if degrees%180 != 0 {
 		size = image.Rect(0, 0, b.Dy(), b.Dx())
 	}
-	// The background is sampled along the edges, which a quarter turn only reorders.
 	if g, ok := asGray(img); ok {
-		bg := background(g).(color.Gray)
+		bg := background(quarterView{g, degrees}).(color.Gray)
 		dst := image.NewGray(size)
 		deskew(dst.Pix, dst.Stride, src{g.Pix, g.Stride, g.Rect.Dx(), g.Rect.Dy()}, 1, []uint8{bg.Y}, degrees, skewDeg)
 		return dst, nil
 	}
-	bg := background(img).(color.NRGBA)
 	var s *image.NRGBA
 	if m, ok := img.(*image.YCbCr); ok {
 		// The colour copy of a JPEG page is resampled and dropped: its pixels are kept
 		// for the next page rather than allocated (and cleared) afresh.
 		buf := turnBuffers.Get().(*[]uint8)
 		defer turnBuffers.Put(buf)
-		if n, ok := ycbcrToNRGBA(m, *buf); ok {
-			s, *buf = n, n.Pix
-		}
-	}
-	if s == nil {
+		s = ycbcrToNRGBA(m, *buf)
+		*buf = s.Pix
+	} else {
 		s = toNRGBA(img)
+	}
+	// The paper's colour is that of the page as Deskew(Rotate(img, degrees)) sees it.
+	var bg color.NRGBA
+	if degrees == 0 {
+		bg = background(img).(color.NRGBA)
+	} else {
+		bg = background(quarterView{s, degrees}).(color.NRGBA)
 	}
 	dst := image.NewNRGBA(size)
 	deskew(dst.Pix, dst.Stride, src{s.Pix, s.Stride, s.Rect.Dx(), s.Rect.Dy()}, 4, []uint8{bg.R, bg.G, bg.B, bg.A}, degrees, skewDeg)
@@ -152,6 +155,55 @@ func Turn(img image.Image, degrees int, skewDeg float64) (image.Image, error) {
 
 // turnBuffers holds the pixels of colour copies Turn made and dropped.
 var turnBuffers = sync.Pool{New: func() any { return new([]uint8) }}
+
+// ycbcrToNRGBA converts m to opaque NRGBA pixels in buf when it is large enough, with
+// image/draw (the conversion of imaging and image/color, one pass).
+func ycbcrToNRGBA(m *image.YCbCr, buf []uint8) *image.NRGBA {
+	r := image.Rect(0, 0, m.Rect.Dx(), m.Rect.Dy())
+	n := 4 * r.Dx() * r.Dy()
+	if cap(buf) < n {
+		buf = make([]uint8, n)
+	}
+	dst := &image.RGBA{Pix: buf[:n], Stride: 4 * r.Dx(), Rect: r}
+	draw.Draw(dst, r, m, m.Rect.Min, draw.Src)
+	return &image.NRGBA{Pix: dst.Pix, Stride: dst.Stride, Rect: r} // opaque: the same bytes
+}
+
+// quarterView is img turned clockwise by q (0, 90, 180 or 270) degrees, as Rotate turns it,
+// without copying its pixels.
+type quarterView struct {
+	img image.Image
+	q   int
+}
+
+func (v quarterView) ColorModel() color.Model { return v.img.ColorModel() }
+
+func (v quarterView) Bounds() image.Rectangle {
+	b := v.img.Bounds()
+	if v.q%180 != 0 {
+		return image.Rect(0, 0, b.Dy(), b.Dx())
+	}
+	return image.Rect(0, 0, b.Dx(), b.Dy())
+}
+
+func (v quarterView) At(u, w int) color.Color {
+	b := v.img.Bounds()
+	x, y := quarterSource(v.q, u, w, b.Dx(), b.Dy())
+	return v.img.At(b.Min.X+x, b.Min.Y+y)
+}
+
+// quarterSource returns the pixel of a w×h image that the quarter turn q takes to (u, v).
+func quarterSource(q, u, v, w, h int) (x, y int) {
+	switch q {
+	case 90:
+		return v, h - 1 - u
+	case 180:
+		return w - 1 - u, h - 1 - v
+	case 270:
+		return w - 1 - v, u
+	}
+	return u, v
+}
 
 // src is the w×h source image of deskew, its rows stride bytes apart.
 type src struct {
@@ -167,69 +219,76 @@ const deskewTile = 64
 // deg degrees about its centre, with bilinear interpolation, into dst (s's size, its sides
 // swapped for 90 and 270), filling the uncovered corners with bg. Pixels have n bytes (1 or
 // 4), of which bg has the fill values.
+//
+// It computes what turning s into a new image and deskewing that would, to the bit: the
+// positions and weights are those of the turned image R, whose pixel (u, v) it reads where
+// the turn took it from, at o + u·dx + v·dy in s.pix.
 func deskew(dst []uint8, dstStride int, s src, n int, bg []uint8, q int, deg float64) {
 	sin, cos := math.Sincos(deg * math.Pi / 180)
-	w, h := s.w, s.h
-	dw, dh := w, h
+	w, h := s.w, s.h // of R
 	if q%180 != 0 {
-		dw, dh = h, w
+		w, h = h, w
+	}
+	S, N := int64(s.stride), int64(n)
+	var o, dx, dy int64
+	switch q {
+	case 0:
+		o, dx, dy = 0, N, S
+	case 90: // R(u, v) = s(v, h-1-u)
+		o, dx, dy = int64(s.h-1)*S, -S, N
+	case 180: // R(u, v) = s(w-1-u, h-1-v)
+		o, dx, dy = int64(s.h-1)*S+int64(s.w-1)*N, -N, -S
+	case 270: // R(u, v) = s(w-1-v, u)
+		o, dx, dy = int64(s.w-1)*N, S, -N
 	}
 	cx, cy := float64(w-1)/2, float64(h-1)/2
-	dcx, dcy := float64(dw-1)/2, float64(dh-1)/2
-	// The output pixel (x, y) takes the point (u, v) = R(-deg)·(x-dcx, y-dcy) of the upright
-	// page, u = cos·(x-dcx) + sin·(y-dcy), v = -sin·(x-dcx) + cos·(y-dcy), which the quarter
-	// turn took from the source point c + Q⁻¹·(u, v). The source point is then
-	// (a·(x-dcx) + b·(y-dcy) + cx, c·(x-dcx) + d·(y-dcy) + cy).
-	a, b, c, d := cos, sin, -sin, cos
-	switch q {
-	case 90: // (v, -u)
-		a, b, c, d = -sin, cos, -cos, -sin
-	case 180: // (-u, -v)
-		a, b, c, d = -cos, -sin, sin, -cos
-	case 270: // (-v, u)
-		a, b, c, d = sin, -cos, cos, sin
-	}
-	// Coordinates are 16.16 fixed point, stepped along each row of a tile; the
+	// The output pixel (x, y) takes the point R(-deg)·(x-cx, y-cy) + c of R:
+	// sx = cos·(x-cx) + sin·(y-cy) + cx, sy = -sin·(x-cx) + cos·(y-cy) + cy.
+	// Coordinates are 16.16 fixed point, stepped along each row; the
 	// interpolation weights have 8 bits.
 	const one = 1 << 16
-	stepX, stepY := int64(math.Round(a*one)), int64(math.Round(c*one))
-	w64, h64, s64, n64 := int64(w), int64(h), int64(s.stride), int64(n)
+	stepX, stepY := int64(math.Round(cos*one)), int64(math.Round(-sin*one))
+	w64, h64 := int64(w), int64(h)
 	pix := s.pix
-	// at returns the sample c of pixel (x, y), bg outside the image.
+	// at returns the sample c of pixel (x, y) of R, bg outside it.
 	at := func(x, y int64, c int) int64 {
 		if x < 0 || y < 0 || x >= w64 || y >= h64 {
 			return int64(bg[c])
 		}
-		return int64(pix[y*s64+x*n64+int64(c)])
+		return int64(pix[o+x*dx+y*dy+int64(c)])
 	}
-	for ty := 0; ty < dh; ty += deskewTile {
-		for tx := 0; tx < dw; tx += deskewTile {
-			fx0 := float64(tx) - dcx
-			for y := ty; y < min(ty+deskewTile, dh); y++ {
-				fy := float64(y) - dcy
-				sx := int64(math.Round((a*fx0 + b*fy + cx) * one))
-				sy := int64(math.Round((c*fx0 + d*fy + cy) * one))
-				row := dst[y*dstStride+tx*n : y*dstStride+min(tx+deskewTile, dw)*n]
+	for ty := 0; ty < h; ty += deskewTile {
+		for tx := 0; tx < w; tx += deskewTile {
+			for y := ty; y < min(ty+deskewTile, h); y++ {
+				fy := float64(y) - cy
+				sx := int64(math.Round((-cx*cos+fy*sin+cx)*one)) + int64(tx)*stepX
+				sy := int64(math.Round((cx*sin+fy*cos+cy)*one)) + int64(tx)*stepY
+				row := dst[y*dstStride+tx*n : y*dstStride+min(tx+deskewTile, w)*n]
 				for x := 0; x < len(row); x += n {
 					ix, iy := sx>>16, sy>>16
 					fx, fy := (sx>>8)&0xff, (sy>>8)&0xff
 					switch {
 					case ix >= 0 && iy >= 0 && ix < w64-1 && iy < h64-1:
-						i := iy*s64 + ix*n64
-						p0 := pix[i : i+2*n64 : i+2*n64]
-						p1 := pix[i+s64 : i+s64+2*n64 : i+s64+2*n64]
-						switch n { // the same sums, written out for 1 and 4 bytes a pixel (twice as fast)
-						case 1:
+						i := o + ix*dx + iy*dy
+						switch {
+						case q == 0 && n == 1: // the same sums, written out (twice as fast)
+							p0, p1 := pix[i:i+2:i+2], pix[i+S:i+S+2:i+S+2]
 							row[x] = lerp2(p0[0], p0[1], p1[0], p1[1], fx, fy)
-						case 4:
-							px, p0, p1 := row[x:x+4:x+4], p0[:8:8], p1[:8:8]
+						case q == 0 && n == 4:
+							px, p0, p1 := row[x:x+4:x+4], pix[i:i+8:i+8], pix[i+S:i+S+8:i+S+8]
 							px[0] = lerp2(p0[0], p0[4], p1[0], p1[4], fx, fy)
 							px[1] = lerp2(p0[1], p0[5], p1[1], p1[5], fx, fy)
 							px[2] = lerp2(p0[2], p0[6], p1[2], p1[6], fx, fy)
 							px[3] = lerp2(p0[3], p0[7], p1[3], p1[7], fx, fy)
+						case q == 180 && n == 4: // R's row runs backwards in s
+							px, p0, p1 := row[x:x+4:x+4], pix[i-4:i+4:i+4], pix[i-S-4:i-S+4:i-S+4]
+							px[0] = lerp2(p0[4], p0[0], p1[4], p1[0], fx, fy)
+							px[1] = lerp2(p0[5], p0[1], p1[5], p1[1], fx, fy)
+							px[2] = lerp2(p0[6], p0[2], p1[6], p1[2], fx, fy)
+							px[3] = lerp2(p0[7], p0[3], p1[7], p1[3], fx, fy)
 						default:
-							for c := range n {
-								row[x+c] = lerp2(p0[c], p0[n+c], p1[c], p1[n+c], fx, fy)
+							for c := range int64(n) {
+								row[x+int(c)] = lerp2(pix[i+c], pix[i+dx+c], pix[i+dy+c], pix[i+dx+dy+c], fx, fy)
 							}
 						}
 					case ix < -1 || iy < -1 || ix >= w64 || iy >= h64:
@@ -272,14 +331,7 @@ func toNRGBA(img image.Image) *image.NRGBA {
 			return &image.NRGBA{Pix: m.Pix, Stride: m.Stride, Rect: m.Rect}
 		}
 	case *image.YCbCr:
-		if n, ok := ycbcrToNRGBA(m, nil); ok {
-			return n
-		}
-		// image/draw converts YCbCr to RGBA in one pass (opaque: the same bytes as NRGBA).
-		r := image.Rect(0, 0, m.Rect.Dx(), m.Rect.Dy())
-		dst := image.NewRGBA(r)
-		draw.Draw(dst, r, m, m.Rect.Min, draw.Src)
-		return &image.NRGBA{Pix: dst.Pix, Stride: dst.Stride, Rect: r}
+		return ycbcrToNRGBA(m, nil)
 	}
 	return imaging.Clone(img)
 }
