@@ -125,6 +125,10 @@ func Turn(img image.Image, degrees int, skewDeg float64) (image.Image, error) {
 		size = image.Rect(0, 0, b.Dy(), b.Dx())
 	}
 	if g, ok := asGray(img); ok {
+		if degrees%180 != 0 {
+			// Turned first: reading a gray page along its columns costs more than the copy.
+			g, degrees = rotateGray(g, degrees), 0
+		}
 		bg := background(quarterView{g, degrees}).(color.Gray)
 		dst := image.NewGray(size)
 		deskew(dst.Pix, dst.Stride, src{g.Pix, g.Stride, g.Rect.Dx(), g.Rect.Dy()}, 1, []uint8{bg.Y}, degrees, skewDeg)
@@ -280,12 +284,16 @@ func deskew(dst []uint8, dstStride int, s src, n int, bg []uint8, q int, deg flo
 							px[1] = lerp2(p0[1], p0[5], p1[1], p1[5], fx, fy)
 							px[2] = lerp2(p0[2], p0[6], p1[2], p1[6], fx, fy)
 							px[3] = lerp2(p0[3], p0[7], p1[3], p1[7], fx, fy)
-						case q == 180 && n == 4: // R's row runs backwards in s
-							px, p0, p1 := row[x:x+4:x+4], pix[i-4:i+4:i+4], pix[i-S-4:i-S+4:i-S+4]
-							px[0] = lerp2(p0[4], p0[0], p1[4], p1[0], fx, fy)
-							px[1] = lerp2(p0[5], p0[1], p1[5], p1[1], fx, fy)
-							px[2] = lerp2(p0[6], p0[2], p1[6], p1[2], fx, fy)
-							px[3] = lerp2(p0[7], p0[3], p1[7], p1[3], fx, fy)
+						case n == 1: // R's neighbours are elsewhere in s
+							row[x] = lerp2(pix[i], pix[i+dx], pix[i+dy], pix[i+dx+dy], fx, fy)
+						case n == 4:
+							px := row[x : x+4 : x+4]
+							p00, p01 := pix[i:i+4:i+4], pix[i+dx:i+dx+4:i+dx+4]
+							p10, p11 := pix[i+dy:i+dy+4:i+dy+4], pix[i+dx+dy:i+dx+dy+4:i+dx+dy+4]
+							px[0] = lerp2(p00[0], p01[0], p10[0], p11[0], fx, fy)
+							px[1] = lerp2(p00[1], p01[1], p10[1], p11[1], fx, fy)
+							px[2] = lerp2(p00[2], p01[2], p10[2], p11[2], fx, fy)
+							px[3] = lerp2(p00[3], p01[3], p10[3], p11[3], fx, fy)
 						default:
 							for c := range int64(n) {
 								row[x+int(c)] = lerp2(pix[i+c], pix[i+dx+c], pix[i+dy+c], pix[i+dx+dy+c], fx, fy)
