@@ -19,9 +19,9 @@ func TestDeskewPixelSizes(t *testing.T) {
 	}
 	for _, deg := range []float64{2.7, -1.3, 0.2} {
 		out4, out3, out1 := make([]uint8, 4*w*h), make([]uint8, 3*w*h), make([]uint8, w*h)
-		deskew(out4, 4*w, src{in.Pix, in.Stride, w, h}, 4, []uint8{250, 240, 230, 255}, 0, deg)
-		deskew(out3, 3*w, src{rgb, 3 * w, w, h}, 3, []uint8{250, 240, 230}, 0, deg)
-		deskew(out1, w, src{gray, w, w, h}, 1, []uint8{250}, 0, deg)
+		deskew(out4, 4*w, src{in.Pix, in.Stride, w, h, false}, 4, []uint8{250, 240, 230, 255}, 0, deg)
+		deskew(out3, 3*w, src{rgb, 3 * w, w, h, false}, 3, []uint8{250, 240, 230}, 0, deg)
+		deskew(out1, w, src{gray, w, w, h, false}, 1, []uint8{250}, 0, deg)
 		for i := range w * h {
 			if !slices.Equal(out4[4*i:4*i+3], out3[3*i:3*i+3]) || out1[i] != out3[3*i] {
 				t.Fatalf("%v°, pixel %d: 4 bytes %v, 1 byte %v, general loop %v", deg, i, out4[4*i:4*i+4], out1[i], out3[3*i:3*i+3])
@@ -75,4 +75,35 @@ func pixOf(m image.Image) []uint8 {
 		return m.Pix
 	}
 	return nil
+}
+
+// TestTurnOpaque checks that a JPEG page (YCbCr, opaque), whose alpha Turn sets rather than
+// interpolates, comes out as its NRGBA copy does.
+func TestTurnOpaque(t *testing.T) {
+	m := image.NewYCbCr(image.Rect(0, 0, 47, 39), image.YCbCrSubsampleRatio420)
+	rng := randomRGBA(len(m.Y)+2*len(m.Cb), 1, 5).Pix
+	copy(m.Y, rng)
+	copy(m.Cb, rng[len(m.Y):])
+	copy(m.Cr, rng[len(m.Y)+len(m.Cb):])
+	for _, q := range []int{90, 180, 270} {
+		got, err := Turn(m, q, 1.7)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := Turn(ycbcrToNRGBA(m, nil), q, 1.7)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(pixOf(got), pixOf(want)) {
+			t.Errorf("%d°: the YCbCr page turns otherwise than its NRGBA copy", q)
+		}
+	}
+	// Unturned, the paper's colour is estimated from the YCbCr page itself; the page stays opaque.
+	got, err := Turn(m, 0, 1.7)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !got.(*image.NRGBA).Opaque() {
+		t.Error("0°: the YCbCr page turned has transparent pixels")
+	}
 }

@@ -131,11 +131,13 @@ func Turn(img image.Image, degrees int, skewDeg float64) (image.Image, error) {
 		}
 		bg := background(quarterView{g, degrees}).(color.Gray)
 		dst := image.NewGray(size)
-		deskew(dst.Pix, dst.Stride, src{g.Pix, g.Stride, g.Rect.Dx(), g.Rect.Dy()}, 1, []uint8{bg.Y}, degrees, skewDeg)
+		deskew(dst.Pix, dst.Stride, src{g.Pix, g.Stride, g.Rect.Dx(), g.Rect.Dy(), false}, 1, []uint8{bg.Y}, degrees, skewDeg)
 		return dst, nil
 	}
 	var s *image.NRGBA
+	opaque := false
 	if m, ok := img.(*image.YCbCr); ok {
+		opaque = true
 		// The colour copy of a JPEG page is resampled and dropped: its pixels are kept
 		// for the next page rather than allocated (and cleared) afresh.
 		buf := turnBuffers.Get().(*[]uint8)
@@ -153,7 +155,7 @@ func Turn(img image.Image, degrees int, skewDeg float64) (image.Image, error) {
 		bg = background(quarterView{s, degrees}).(color.NRGBA)
 	}
 	dst := image.NewNRGBA(size)
-	deskew(dst.Pix, dst.Stride, src{s.Pix, s.Stride, s.Rect.Dx(), s.Rect.Dy()}, 4, []uint8{bg.R, bg.G, bg.B, bg.A}, degrees, skewDeg)
+	deskew(dst.Pix, dst.Stride, src{s.Pix, s.Stride, s.Rect.Dx(), s.Rect.Dy(), opaque && bg.A == 0xff}, 4, []uint8{bg.R, bg.G, bg.B, bg.A}, degrees, skewDeg)
 	return dst, nil
 }
 
@@ -213,6 +215,9 @@ func quarterSource(q, u, v, w, h int) (x, y int) {
 type src struct {
 	pix          []uint8
 	stride, w, h int
+	// opaque says that the fourth byte of every pixel is 255 (an opaque NRGBA image):
+	// deskew then writes 255 there rather than interpolating it.
+	opaque bool
 }
 
 // deskewTile is the side, in pixels, of the square tiles in which deskew fills dst, so that
@@ -283,7 +288,11 @@ func deskew(dst []uint8, dstStride int, s src, n int, bg []uint8, q int, deg flo
 							px[0] = lerp2(p0[0], p0[4], p1[0], p1[4], fx, fy)
 							px[1] = lerp2(p0[1], p0[5], p1[1], p1[5], fx, fy)
 							px[2] = lerp2(p0[2], p0[6], p1[2], p1[6], fx, fy)
-							px[3] = lerp2(p0[3], p0[7], p1[3], p1[7], fx, fy)
+							if s.opaque {
+								px[3] = 0xff // what lerp2 gives for four 255s
+							} else {
+								px[3] = lerp2(p0[3], p0[7], p1[3], p1[7], fx, fy)
+							}
 						case n == 1: // R's neighbours are elsewhere in s
 							row[x] = lerp2(pix[i], pix[i+dx], pix[i+dy], pix[i+dx+dy], fx, fy)
 						case n == 4:
@@ -293,7 +302,11 @@ func deskew(dst []uint8, dstStride int, s src, n int, bg []uint8, q int, deg flo
 							px[0] = lerp2(p00[0], p01[0], p10[0], p11[0], fx, fy)
 							px[1] = lerp2(p00[1], p01[1], p10[1], p11[1], fx, fy)
 							px[2] = lerp2(p00[2], p01[2], p10[2], p11[2], fx, fy)
-							px[3] = lerp2(p00[3], p01[3], p10[3], p11[3], fx, fy)
+							if s.opaque {
+								px[3] = 0xff
+							} else {
+								px[3] = lerp2(p00[3], p01[3], p10[3], p11[3], fx, fy)
+							}
 						default:
 							for c := range int64(n) {
 								row[x+int(c)] = lerp2(pix[i+c], pix[i+dx+c], pix[i+dy+c], pix[i+dx+dy+c], fx, fy)
