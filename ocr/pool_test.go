@@ -55,14 +55,7 @@ func TestPoolSharesOrientation(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
-	e1, err := p.Get(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	e2, err := p.Get(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
+	e1, e2 := getTwo(t, p)
 	if e1.osd == nil || e1.osd != e2.osd {
 		t.Fatalf("engines of one pool have orientation instances %p and %p, want one shared", e1.osd, e2.osd)
 	}
@@ -94,4 +87,17 @@ func TestPoolSharesOrientation(t *testing.T) {
 	if osd.h != nil {
 		t.Error("the orientation instance outlived the pool and its engines")
 	}
+}
+
+// getTwo takes two Engines from p.
+func getTwo(t *testing.T, p *Pool) (e1, e2 *Engine) {
+	t.Helper()
+	e1, err := p.Get(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e2, err = p.Get(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	return e1, e2
 }
