@@ -3,6 +3,7 @@ package normalize
 import (
 	"fmt"
 	"image"
+	"image/draw"
 	"slices"
 	"testing"
 )
@@ -105,5 +106,23 @@ func TestTurnOpaque(t *testing.T) {
 	}
 	if !got.(*image.NRGBA).Opaque() {
 		t.Error("0°: the YCbCr page turned has transparent pixels")
+	}
+}
+
+// TestYCbCr420ToRGBA checks the 4:2:0 conversion against image/draw's, to the bit, on odd
+// sizes and every level (noise).
+func TestYCbCr420ToRGBA(t *testing.T) {
+	for _, r := range []image.Rectangle{image.Rect(0, 0, 47, 39), image.Rect(0, 0, 64, 2)} {
+		m := image.NewYCbCr(r, image.YCbCrSubsampleRatio420)
+		rng := randomRGBA(len(m.Y)+2*len(m.Cb), 1, 11).Pix
+		copy(m.Y, rng)
+		copy(m.Cb, rng[len(m.Y):])
+		copy(m.Cr, rng[len(m.Y)+len(m.Cb):])
+		got := ycbcrToNRGBA(m, nil)
+		want := image.NewRGBA(r)
+		draw.Draw(want, r, m, r.Min, draw.Src)
+		if !slices.Equal(got.Pix, want.Pix) {
+			t.Errorf("%v: differs from image/draw", r)
+		}
 	}
 }

@@ -171,8 +171,40 @@ func ycbcrToNRGBA(m *image.YCbCr, buf []uint8) *image.NRGBA {
 		buf = make([]uint8, n)
 	}
 	dst := &image.RGBA{Pix: buf[:n], Stride: 4 * r.Dx(), Rect: r}
-	draw.Draw(dst, r, m, m.Rect.Min, draw.Src)
+	if m.SubsampleRatio == image.YCbCrSubsampleRatio420 && m.Rect.Min == (image.Point{}) {
+		ycbcr420ToRGBA(dst, m)
+	} else {
+		draw.Draw(dst, r, m, m.Rect.Min, draw.Src)
+	}
 	return &image.NRGBA{Pix: dst.Pix, Stride: dst.Stride, Rect: r} // opaque: the same bytes
+}
+
+// ycbcr420ToRGBA converts m, 4:2:0 with its origin at (0, 0), into dst of its size with
+// color.YCbCrToRGB's arithmetic, each chroma sample's terms computed once for its four pixels.
+func ycbcr420ToRGBA(dst *image.RGBA, m *image.YCbCr) {
+	w, h := m.Rect.Dx(), m.Rect.Dy()
+	// clamp is color.YCbCrToRGB's rounding of a 16.16 value to 0..255.
+	clamp := func(v int32) uint8 {
+		if uint32(v)&0xff000000 == 0 {
+			return uint8(v >> 16)
+		}
+		return uint8(^(v >> 31))
+	}
+	for y := range h {
+		yrow := m.Y[y*m.YStride : y*m.YStride+w]
+		cb := m.Cb[(y/2)*m.CStride:]
+		cr := m.Cr[(y/2)*m.CStride:]
+		out := dst.Pix[y*dst.Stride : y*dst.Stride+4*w]
+		for x := 0; x < w; x += 2 {
+			cb1, cr1 := int32(cb[x/2])-128, int32(cr[x/2])-128
+			dr, dg, db := 91881*cr1, -22554*cb1-46802*cr1, 116130*cb1
+			for i := x; i < min(x+2, w); i++ {
+				yy := int32(yrow[i]) * 0x10101
+				px := out[4*i : 4*i+4 : 4*i+4]
+				px[0], px[1], px[2], px[3] = clamp(yy+dr), clamp(yy+dg), clamp(yy+db), 0xff
+			}
+		}
+	}
 }
 
 // quarterView is img turned clockwise by q (0, 90, 180 or 270) degrees, as Rotate turns it,
