@@ -41,6 +41,22 @@ type Engine struct {
 // It fails if the languages, the tessdata directory or a variable are not accepted.
 // The caller must Close the Engine.
 func NewEngine(opts Options) (*Engine, error) {
+	e, err := newEngine(opts)
+	if err != nil {
+		return nil, err
+	}
+	osd, err := newOSD(opts.TessdataDir)
+	if err != nil {
+		e.Close()
+		return nil, fmt.Errorf("ocr: new engine: %w", err)
+	}
+	e.osd = osd
+	return e, nil
+}
+
+// newEngine is NewEngine without the orientation detection instance, which the caller gives it
+// (its own, or a Pool's shared one).
+func newEngine(opts Options) (*Engine, error) {
 	langs := opts.Languages
 	if langs == "" {
 		langs = "vie"
@@ -57,14 +73,7 @@ func NewEngine(opts Options) (*Engine, error) {
 		return nil, fmt.Errorf("ocr: new engine: %w", err)
 	}
 	tess.keepChoices = opts.Skip&StepCorrect == 0 && opts.LSTMChoices
-	e := &Engine{tess: tess, opts: opts}
-	osd, err := newOSD(opts.TessdataDir)
-	if err != nil {
-		e.Close()
-		return nil, fmt.Errorf("ocr: new engine: %w", err)
-	}
-	e.osd = osd
-	return e, nil
+	return &Engine{tess: tess, opts: opts}, nil
 }
 
 // Recognize finds the words on img, at img's resolution (see RecognizeAt).
@@ -90,12 +99,18 @@ func (e *Engine) RecognizeAt(ctx context.Context, img image.Image, dpi float64) 
 	}
 	var times StepTimes
 	t0 := time.Now()
-	g, ink := dropout(img, e.opts.Dropout)
-	b := g.Bounds()
+	b := img.Bounds()
 	if b.Empty() {
 		return &Result{}, nil
 	}
-	e.buf = appendBMP(e.buf[:0], g)
+	var ink *inkGrid
+	if m, ok := img.(*image.NRGBA); ok && e.opts.Dropout == 0 {
+		e.buf = appendNRGBABMP(e.buf[:0], m) // what ToGray gives, without the gray copy
+	} else {
+		var g *image.Gray
+		g, ink = dropout(img, e.opts.Dropout)
+		e.buf = appendBMP(e.buf[:0], g)
+	}
 	times.Image = time.Since(t0)
 	t0 = time.Now()
 	boxes, err := e.tess.words(e.buf, e.opts.recognitionScale(dpi))
@@ -163,7 +178,7 @@ func (e *Engine) Close() error {
 		e.tess = nil
 	}
 	if e.osd != nil {
-		e.osd.close()
+		e.osd.release()
 		e.osd = nil
 	}
 	e.buf = nil

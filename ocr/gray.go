@@ -45,18 +45,21 @@ func nrgbaToGray(m *image.NRGBA) *image.Gray {
 	g := image.NewGray(b)
 	w := b.Dx()
 	for y := 0; y < b.Dy(); y++ {
-		src := m.Pix[y*m.Stride : y*m.Stride+4*w]
-		dst := g.Pix[y*g.Stride : y*g.Stride+w]
-		for x := range dst {
-			s := src[4*x : 4*x+4 : 4*x+4]
-			l := luma(uint32(s[0]), uint32(s[1]), uint32(s[2]))
-			if a := uint32(s[3]); a != 0xff {
-				l = (l*a + 0xff*(0xff-a) + 0x7f) / 0xff
-			}
-			dst[x] = uint8(l)
-		}
+		nrgbaRowGray(g.Pix[y*g.Stride:y*g.Stride+w], m.Pix[y*m.Stride:y*m.Stride+4*w])
 	}
 	return g
+}
+
+// nrgbaRowGray writes the gray of the NRGBA pixels src, composited onto white, to dst.
+func nrgbaRowGray(dst, src []uint8) {
+	for x := range dst {
+		s := src[4*x : 4*x+4 : 4*x+4]
+		l := luma(uint32(s[0]), uint32(s[1]), uint32(s[2]))
+		if a := uint32(s[3]); a != 0xff {
+			l = (l*a + 0xff*(0xff-a) + 0x7f) / 0xff
+		}
+		dst[x] = uint8(l)
+	}
 }
 
 func rgbaToGray(m *image.RGBA) *image.Gray {

@@ -338,14 +338,7 @@ func TestPool(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
-	e1, err := p.Get(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	e2, err := p.Get(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
+	e1, e2 := getTwo(t, p)
 	if e1 == e2 {
 		t.Fatal("Get returned the same engine twice")
 	}

@@ -39,6 +39,7 @@ import (
 	"os"
 	"slices"
 	"strconv"
+	"sync"
 	"unsafe"
 )
 
@@ -66,9 +67,13 @@ const (
 // not save time, since the blobs are normalised before classification, but loses accuracy.
 const osdMaxSide = 4000
 
-// osdAPI is a Tesseract instance loaded with the "osd" data.
+// osdAPI is a Tesseract instance loaded with the "osd" data. The Engines of a Pool share one:
+// detection is a small part of a page's work, and each instance costs its loading time and
+// its memory.
 type osdAPI struct {
-	h *C.TessBaseAPI
+	mu   sync.Mutex // held while the instance classifies, and for refs
+	h    *C.TessBaseAPI
+	refs int // holders (Engines, a Pool); the instance is freed when the last lets go
 	// pixels counts the pixels classified so far, for tests of what detection looks at.
 	pixels int64
 }
@@ -101,10 +106,24 @@ func newOSD(tessdataDir string) (*osdAPI, error) {
 		C.TessBaseAPIDelete(h)
 		return nil, errors.New("osd: min_characters_to_try not accepted")
 	}
-	return &osdAPI{h: h}, nil
+	return &osdAPI{h: h, refs: 1}, nil
 }
 
-func (o *osdAPI) close() {
+// acquire adds a holder of o and returns o.
+func (o *osdAPI) acquire() *osdAPI {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.refs++
+	return o
+}
+
+// release lets go of o for one holder, and frees the instance when it was the last.
+func (o *osdAPI) release() {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.refs--; o.refs > 0 || o.h == nil {
+		return
+	}
 	C.TessBaseAPIEnd(o.h)
 	C.TessBaseAPIDelete(o.h)
 	o.h = nil
@@ -237,6 +256,11 @@ func (o *osdAPI) detect(g *image.Gray, ppi int) (Orientation, error) {
 	}
 	var deg C.int
 	var conf C.float
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.h == nil {
+		return Orientation{}, errors.New("ocr: detect orientation: engine is closed")
+	}
 	o.pixels += int64(b.Dx()) * int64(b.Dy())
 	r := C.sohoa_osd_detect(o.h, (*C.l_uint8)(unsafe.Pointer(&g.Pix[0])),
 		C.int(b.Dx()), C.int(b.Dy()), C.int(g.Stride), C.int(ppi), &deg, &conf)

@@ -15,6 +15,7 @@ import (
 type Pool struct {
 	opts  Options
 	slots chan struct{} // one token per Engine handed out by Get
+	osd   *osdAPI       // the orientation detection instance every Engine of the Pool shares
 
 	mu     sync.Mutex
 	idle   []*Engine
@@ -47,14 +48,22 @@ func startPool(op string, n, started int, opts Options) (*Pool, error) {
 	}
 	p := &Pool{opts: opts, slots: make(chan struct{}, n)}
 	engines := make([]*Engine, started)
-	errs := make([]error, started)
+	errs := make([]error, started+1)
 	var wg sync.WaitGroup
 	for i := range engines {
-		wg.Go(func() { engines[i], errs[i] = NewEngine(opts) })
+		wg.Go(func() { engines[i], errs[i] = newEngine(opts) })
 	}
+	wg.Go(func() {
+		if p.osd, errs[started] = newOSD(opts.TessdataDir); errs[started] != nil {
+			errs[started] = fmt.Errorf("ocr: new engine: %w", errs[started])
+		}
+	})
 	wg.Wait()
 	for _, e := range engines {
 		if e != nil {
+			if p.osd != nil {
+				e.osd = p.osd.acquire()
+			}
 			p.idle = append(p.idle, e)
 		}
 	}
@@ -86,12 +95,15 @@ func (p *Pool) Get(ctx context.Context) (*Engine, error) {
 		p.mu.Unlock()
 		return e, nil
 	}
+	osd := p.osd.acquire() // taken while the Pool is open: Close may come before newEngine returns
 	p.mu.Unlock()
-	e, err := NewEngine(p.opts)
+	e, err := newEngine(p.opts)
 	if err != nil {
+		osd.release()
 		<-p.slots
 		return nil, fmt.Errorf("ocr: pool get: %w", err)
 	}
+	e.osd = osd
 	return e, nil
 }
 
@@ -122,6 +134,13 @@ func (p *Pool) Close() error {
 	var errs []error
 	for _, e := range idle {
 		errs = append(errs, e.Close())
+	}
+	p.mu.Lock()
+	osd := p.osd
+	p.osd = nil
+	p.mu.Unlock()
+	if osd != nil {
+		osd.release() // the Pool's own hold: Engines still out keep the instance
 	}
 	return errors.Join(errs...)
 }

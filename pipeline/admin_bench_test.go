@@ -174,7 +174,7 @@ func adminNormalized(b *testing.B) ([]adminBenchPage, []image.Image) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		norm, _, _, err := Normalize(context.Background(), eng, img)
+		norm, _, err := Normalize(context.Background(), eng, img)
 		if err != nil {
 			b.Fatal(err)
 		}

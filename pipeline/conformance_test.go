@@ -382,7 +382,7 @@ func normalizedPage(t testing.TB, eng *ocr.Engine, batchDir string, pr *pageReco
 	if err != nil {
 		t.Fatal(err)
 	}
-	norm, _, geo, err := Normalize(context.Background(), eng, img)
+	norm, geo, err := Normalize(context.Background(), eng, img)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -130,54 +130,49 @@ type PageResult struct {
 
 // Normalize turns a decoded page upright and straight and crops scanner
 // borders. Orientation comes from Tesseract OSD, skew from Leptonica. Finding
-// is done on a gray copy; the archival image keeps its colour. It returns the
-// normalized image and its gray copy (for OCR).
-func Normalize(ctx context.Context, eng *ocr.Engine, img image.Image) (image.Image, *image.Gray, Geometry, error) {
+// is done on a gray copy (the luma plane of a JPEG as decoded, no copy), turned
+// by the quarter turn found before its skew is looked for; the archival image
+// keeps its colour and is resampled once, for the quarter turn and the skew
+// together. It returns the normalized image.
+func Normalize(ctx context.Context, eng *ocr.Engine, img image.Image) (image.Image, Geometry, error) {
 	var g Geometry
 	gray := ocr.ToGray(img)
 	colour := img.ColorModel() != color.GrayModel && img.ColorModel() != color.Gray16Model
 	if !colour {
 		img = gray
 	}
-	// apply transforms the image and takes a new gray copy of it (the image itself when gray).
-	apply := func(f func(image.Image) (image.Image, error)) error {
-		r, err := f(img)
-		if err != nil {
-			return err
-		}
-		img, gray = r, ocr.ToGray(r)
-		return nil
-	}
 
 	o, err := eng.DetectOrientation(ctx, gray)
 	if err != nil {
-		return nil, nil, g, fmt.Errorf("orientation: %w", err)
+		return nil, g, fmt.Errorf("orientation: %w", err)
 	}
 	g.Orientation, g.OrientationConfidence = o.Degrees, o.Confidence
-	if o.Degrees != 0 {
-		if err := apply(func(m image.Image) (image.Image, error) { return normalize.Rotate(m, o.Degrees) }); err != nil {
-			return nil, nil, g, err
-		}
-	}
-	s, err := ocr.DetectSkew(gray)
+	upright, err := normalize.Rotate(gray, o.Degrees)
 	if err != nil {
-		return nil, nil, g, fmt.Errorf("skew: %w", err)
+		return nil, g, err
+	}
+	s, err := ocr.DetectSkew(upright)
+	if err != nil {
+		return nil, g, fmt.Errorf("skew: %w", err)
 	}
 	g.Skew, g.SkewConfidence = s.Degrees, s.Confidence
-	if math.Abs(s.Degrees) >= normalize.MinSkew {
-		apply(func(m image.Image) (image.Image, error) { return normalize.Deskew(m, s.Degrees), nil })
-	}
-	if _, crop := normalize.CropBorders(gray); crop != gray.Bounds() {
-		g.Crop, g.Cropped = crop, true
-		// The gray copy is cropped too rather than converted again from the cropped colour.
-		img = normalize.Crop(img, crop)
-		if gi, ok := img.(*image.Gray); ok {
-			gray = gi
-		} else {
-			gray = normalize.Crop(gray, crop).(*image.Gray)
+	switch {
+	case math.Abs(s.Degrees) >= normalize.MinSkew:
+		if img, err = normalize.Turn(img, o.Degrees, s.Degrees); err != nil {
+			return nil, g, err
+		}
+	case !colour:
+		img = upright // the gray page turned: nothing more to do
+	default:
+		if img, err = normalize.Rotate(img, o.Degrees); err != nil {
+			return nil, g, err
 		}
 	}
-	return img, gray, g, nil
+	if _, crop := normalize.CropBorders(img); crop != img.Bounds() {
+		g.Crop, g.Cropped = crop, true
+		img = normalize.Crop(img, crop)
+	}
+	return img, g, nil
 }
 
 // NeedsNoChange reports whether normalization left the page as scanned, so an
@@ -216,7 +211,7 @@ func ProcessPage(ctx context.Context, eng *ocr.Engine, batchDir string, pg *Page
 	res.Timings.Decode = time.Since(t0)
 
 	t0 = time.Now()
-	norm, _, geo, err := Normalize(ctx, eng, img)
+	norm, geo, err := Normalize(ctx, eng, img)
 	if err != nil {
 		return fail(StageNormalize, err)
 	}

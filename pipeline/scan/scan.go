@@ -251,7 +251,7 @@ func (s source) decode(page int) (image.Image, Info, error) {
 	}
 	img, err := safeDecode(info, func() (image.Image, error) {
 		if format == JPEG {
-			return jpeg.Decode(s.stream())
+			return s.decodeJPEG()
 		}
 		return png.Decode(s.stream())
 	})
@@ -371,4 +371,18 @@ func plural(n int) string {
 		return ""
 	}
 	return "s"
+}
+
+// decodeJPEG decodes the JPEG file with libjpeg-turbo (several times faster than image/jpeg)
+// into the image image/jpeg gives, and with image/jpeg when libjpeg-turbo cannot, so that a
+// corrupt file fails with image/jpeg's error.
+func (s source) decodeJPEG() (image.Image, error) {
+	data := make([]byte, s.size)
+	if _, err := s.r.ReadAt(data, 0); err != nil && err != io.EOF {
+		return nil, err
+	}
+	if img, err := decodeJPEGPlanes(data); err == nil {
+		return img, nil
+	}
+	return jpeg.Decode(bytes.NewReader(data))
 }
