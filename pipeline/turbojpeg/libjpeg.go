@@ -159,14 +159,10 @@ func encodeOptimized(pix []byte, width, stride, height int, gray bool, sub Subsa
 	case S422:
 		h, v = 2, 1
 	}
-	g := C.int(0)
-	if gray {
-		g = 1
-	}
 	var out *C.uchar
 	var size C.ulong
 	var msg [errLen]C.char
-	if C.sohoa_jpeg_encode((*C.uchar)(unsafe.Pointer(&pix[0])), C.int(width), C.int(stride), C.int(height), g,
+	if C.sohoa_jpeg_encode((*C.uchar)(unsafe.Pointer(&pix[0])), C.int(width), C.int(stride), C.int(height), cBool(gray),
 		C.int(h), C.int(v), C.int(quality), &out, &size, &msg[0], errLen) != 0 {
 		return nil, fmt.Errorf("turbojpeg: encode: %s", C.GoString(&msg[0]))
 	}
@@ -193,13 +189,17 @@ func SquaredError(data, ref []byte, width, height int, gray bool) (uint64, error
 	}
 	var se C.ulonglong
 	var msg [errLen]C.char
-	g := C.int(0)
-	if gray {
-		g = 1
-	}
 	if C.sohoa_sq_error((*C.uchar)(unsafe.Pointer(&data[0])), C.ulong(len(data)), (*C.uchar)(unsafe.Pointer(&ref[0])),
-		C.int(width), C.int(height), g, &se, &msg[0], errLen) != 0 {
+		C.int(width), C.int(height), cBool(gray), &se, &msg[0], errLen) != 0 {
 		return 0, fmt.Errorf("turbojpeg: decode: %s", C.GoString(&msg[0]))
 	}
 	return uint64(se), nil
+}
+
+// cBool is b as a C int: 1 or 0.
+func cBool(b bool) C.int {
+	if b {
+		return 1
+	}
+	return 0
 }
