@@ -338,7 +338,7 @@ func (q *Queue) enqueueStep(ctx context.Context, id string, round int, s step, r
 		return q.enqueue(ctx, TypePackage, batchPayload{id}, packageTaskID(id, round))
 	case stepPage:
 		res.Pages++
-		return q.enqueue(ctx, TypePage, pagePayload{id, s.doc, s.page}, pageTaskID(id, s.doc, s.page, round))
+		return q.enqueuePage(ctx, id, s.doc, s.page, round)
 	case stepDoc:
 		return q.enqueue(ctx, TypeDocument, docPayload{id, s.doc}, docTaskID(id, s.doc, round))
 	}

@@ -162,7 +162,7 @@ func (q *Queue) startPages(ctx context.Context, b *pipeline.Batch) error {
 			if n == submitPages {
 				return nil
 			}
-			if err := q.enqueue(ctx, TypePage, pagePayload{b.ID, i, pg.Index}, pageTaskID(b.ID, i, pg.Index, 0)); err != nil {
+			if err := q.enqueuePage(ctx, b.ID, i, pg.Index, 0); err != nil {
 				return err
 			}
 			n++

@@ -36,7 +36,7 @@ func (q *Queue) handleBatch(ctx context.Context, t *asynq.Task) error {
 			}
 		}
 		for _, pg := range dr.d.Pages {
-			if err := q.enqueue(ctx, TypePage, pagePayload{b.ID, i, pg.Index}, pageTaskID(b.ID, i, pg.Index, round)); err != nil {
+			if err := q.enqueuePage(ctx, b.ID, i, pg.Index, round); err != nil {
 				return err
 			}
 		}

@@ -34,6 +34,14 @@ type docPayload struct {
 	Doc   int    `json:"doc"`
 }
 
+// enqueuePage enqueues the page task of page p of document doc of batch id in
+// round: its payload and TaskID are made here only, so that every enqueue of
+// one page (Submit's first pages, the batch task, a retry) names the same
+// task and a second is a no-op.
+func (q *Queue) enqueuePage(ctx context.Context, id string, doc, p, round int) error {
+	return q.enqueue(ctx, TypePage, pagePayload{id, doc, p}, pageTaskID(id, doc, p, round))
+}
+
 // enqueue enqueues a task once: a TaskID already taken is not an error.
 func (q *Queue) enqueue(ctx context.Context, typ string, payload any, id string) error {
 	js, err := json.Marshal(payload)
