@@ -17,6 +17,9 @@ import (
 	"github.com/sohoa-vn/sohoa/pipeline"
 	"github.com/sohoa-vn/sohoa/pipeline/state"
 	"github.com/sohoa-vn/sohoa/pipeline/testenv"
+	"github.com/sohoa-vn/sohoa/storage"
+	"github.com/sohoa-vn/sohoa/storage/s3"
+	"github.com/sohoa-vn/sohoa/storage/s3/s3test"
 )
 
 // benchWorkers is the parallelism of both runs: OCR engines and worker concurrency.
@@ -41,7 +44,8 @@ func processCPU() time.Duration {
 // batch took after its last document was done (tail-s: packaging), and the
 // CPU time the test Redis and MinIO spent during each queue run
 // (redis-cpu-s, minio-cpu-s): on a shared machine it is taken from the
-// pages' cores.
+// pages' cores; and the S3 requests of a queue run (s3-requests, and by
+// method: s3-put, s3-head, s3-get, s3-delete), most of MinIO's CPU.
 func BenchmarkQueueOverhead(b *testing.B) { benchQueueOverhead(b, 12, benchWorkers) }
 
 // BenchmarkQueueOverheadOneWorker is BenchmarkQueueOverhead on 10 one-page
@@ -61,6 +65,7 @@ func benchQueueOverhead(b *testing.B, pages, workers int) {
 	// is not what is measured.
 	pool, workerPool := benchPool(b, workers), benchPool(b, workers)
 	var proc, procCPU, queue, queueCPU, submit, tail, redisCPU, minioCPU time.Duration
+	s3reqs := map[string]int{}
 	b.ResetTimer()
 	for i := 0; i < b.N*rounds; i++ {
 		out := b.TempDir()
@@ -74,6 +79,7 @@ func benchQueueOverhead(b *testing.B, pages, workers int) {
 		b.StopTimer()
 		q, _, _ := newTestQueue(b)
 		q.opts.Pipeline.Languages = "vie"
+		reqs := countS3Requests(b, q)
 		srv := startBenchWorker(b, q, workerPool, workers)
 		b.StartTimer()
 		redis0, minio0 := serviceCPU(b)
@@ -84,6 +90,9 @@ func benchQueueOverhead(b *testing.B, pages, workers int) {
 		tail += time.Since(docsDone)
 		redis1, minio1 := serviceCPU(b)
 		redisCPU, minioCPU = redisCPU+redis1-redis0, minioCPU+minio1-minio0
+		for m, k := range reqs.Take() {
+			s3reqs[m] += k
+		}
 		b.StopTimer()
 		srv.Shutdown()
 		b.StartTimer()
@@ -95,8 +104,45 @@ func benchQueueOverhead(b *testing.B, pages, workers int) {
 	b.ReportMetric(tail.Seconds()/n, "tail-s")
 	b.ReportMetric(redisCPU.Seconds()/n, "redis-cpu-s")
 	b.ReportMetric(minioCPU.Seconds()/n, "minio-cpu-s")
+	reportS3Requests(b, s3reqs, n)
 	b.ReportMetric(queue.Seconds()/proc.Seconds(), "queue/process")
 	b.ReportMetric(queueCPU.Seconds()/procCPU.Seconds(), "cpu-queue/process")
+}
+
+// countS3Requests puts q's inbox, work and archive stores on the same
+// buckets through one s3test.Requests, which counts their requests.
+func countS3Requests(b *testing.B, q *Queue) *s3test.Requests {
+	b.Helper()
+	reqs, err := s3test.NewRequests()
+	if err != nil {
+		b.Fatal(err)
+	}
+	svc := testenv.Get(b)
+	counted := func(s storage.Store) *s3.Store {
+		if c, ok := s.(*countingStore); ok {
+			s = c.Store
+		}
+		cs, err := s3.New(context.Background(), s3.Config{Endpoint: svc.S3Endpoint, Bucket: s.(*s3.Store).Bucket(),
+			AccessKey: svc.S3AccessKey, SecretKey: svc.S3SecretKey, Transport: reqs})
+		if err != nil {
+			b.Fatal(err)
+		}
+		return cs
+	}
+	q.stores.Inbox, q.stores.Work, q.stores.Archive = counted(q.stores.Inbox), counted(q.stores.Work), counted(q.stores.Archive)
+	reqs.Take() // New's look at the buckets
+	return reqs
+}
+
+// reportS3Requests reports the S3 requests of n queue runs, counted by
+// method in reqs, per run: in all (s3-requests) and by method (s3-put, ...).
+func reportS3Requests(b *testing.B, reqs map[string]int, n float64) {
+	total := 0
+	for m, k := range reqs {
+		total += k
+		b.ReportMetric(float64(k)/n, "s3-"+strings.ToLower(m))
+	}
+	b.ReportMetric(float64(total)/n, "s3-requests")
 }
 
 // benchBatch makes a batch of n one-page documents, four to a hồ sơ, from

@@ -62,6 +62,9 @@ type Config struct {
 	// ObjectLock creates the bucket, if missing, with object locking (and hence versioning) enabled; it is required
 	// for PutOptions.Retention. New fails if the bucket exists without object locking.
 	ObjectLock bool
+	// Transport sends the client's HTTP requests; nil means minio-go's default transport. Tests set it to count or
+	// inspect requests (wrapping minio.DefaultTransport).
+	Transport http.RoundTripper
 }
 
 // Store is a storage.Store on one S3 bucket. It is safe for concurrent use.
@@ -91,6 +94,7 @@ func New(ctx context.Context, cfg Config) (*Store, error) {
 		Creds:           credentials.NewStaticV4(cfg.AccessKey, cfg.SecretKey, ""),
 		Secure:          cfg.Secure,
 		Region:          cfg.Region,
+		Transport:       cfg.Transport,
 		TrailingHeaders: true, // needed to send x-amz-checksum-* headers
 		MaxRetries:      1,    // retrying is storage.WithRetry's job
 	})

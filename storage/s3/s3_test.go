@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -25,6 +26,7 @@ import (
 
 	"github.com/sohoa-vn/sohoa/pipeline/testenv"
 	"github.com/sohoa-vn/sohoa/storage"
+	"github.com/sohoa-vn/sohoa/storage/s3/s3test"
 	"github.com/sohoa-vn/sohoa/storage/storagetest"
 )
 
@@ -349,6 +351,28 @@ func TestPutRoundTrips(t *testing.T) {
 		if got := proxy.requests(); !slices.Equal(got, c.want) {
 			t.Errorf("%s: requests %q, want %q", c.name, got, c.want)
 		}
+	}
+}
+
+// TestConfigTransport checks that the store sends its requests through
+// Config.Transport (what the queue's benchmark counts them with).
+func TestConfigTransport(t *testing.T) {
+	cfg := testConfig(t)
+	reqs, err := s3test.NewRequests()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Transport = reqs
+	s := newTestStore(t, cfg)
+	reqs.Take() // New's look at the bucket
+	if _, err := s.Stat(t.Context(), "missing"); !errors.Is(err, storage.ErrNotExist) {
+		t.Fatalf("Stat of a missing key = %v", err)
+	}
+	if err := s.Delete(t.Context(), "missing"); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := reqs.Take(), map[string]int{"HEAD": 1, "DELETE": 1}; !maps.Equal(got, want) {
+		t.Errorf("requests through Config.Transport = %v, want %v", got, want)
 	}
 }
 

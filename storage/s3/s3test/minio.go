@@ -1,7 +1,7 @@
 // Package s3test starts dedicated MinIO servers for tests that stop and start
 // them (an outage) or need several independent S3 endpoints (archive copies):
 // the binary scripts/with-services.sh uses, on free loopback ports, with its
-// own data folder.
+// own data folder; and counts the requests a store sends (Requests).
 package s3test
 
 import (
