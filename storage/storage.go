@@ -39,6 +39,9 @@ import (
 //   - When PutOptions.SHA256 is set, the content is verified against it before the object becomes visible (by the
 //     server for S3, which receives it as x-amz-checksum-sha256); on mismatch Put fails with an error wrapping
 //     [ErrChecksum] and stores nothing. The returned ObjectInfo always carries the SHA-256 of the stored content.
+//     Its ModTime is the stored object's when the object was already there; for a new object it is about when the
+//     object was stored and may come from the caller's clock when the backend acknowledged the write (S3 answers a
+//     PUT without the object's Last-Modified), so it need not equal what Stat and List report.
 //   - Get returns the content as a stream; the caller must close it. Get of a missing key fails with an error wrapping
 //     [ErrNotExist].
 //   - Stat returns Key, Size, SHA256 (lower-case hex) and ModTime without reading the content; a missing key gives

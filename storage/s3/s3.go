@@ -6,7 +6,8 @@
 // as the user metadata x-amz-meta-sohoa-sha256, which Stat returns. The PUT is conditional (If-None-Match: *), so the
 // server refuses to replace an existing object: a Put of the same bytes then succeeds (idempotent), a Put of other
 // bytes fails with storage.ErrExists. A Put of a small object (up to 1 MiB) sends its PUT at once; a larger one first
-// asks whether the key is taken (HEAD), so that putting it again sends no body. The body itself is sent unsigned
+// asks whether the key is taken (HEAD), so that putting it again sends no body. The server's answer to the PUT names
+// the checksum it verified, so a new object is not looked at again: it costs one request (a large one two). The body itself is sent unsigned
 // (UNSIGNED-PAYLOAD, not hashed again chunk by chunk on both sides): the signed checksum header binds it. Get
 // verifies the server's full-object checksum when the stream reaches EOF.
 //
@@ -190,14 +191,9 @@ func (s *Store) Put(ctx context.Context, key string, r io.Reader, size int64, op
 	}
 	po.SetMatchETagExcept("*") // If-None-Match: * — never replace an object
 	body := &trackingReader{r: r, left: size}
-	_, err = s.client.PutObject(ctx, s.bucket, key, body, size, po)
+	up, err := s.client.PutObject(ctx, s.bucket, key, body, size, po)
 	if err == nil {
-		info, err := s.Stat(ctx, key)
-		if err != nil {
-			// Stored, but the HEAD failed: report what was sent.
-			return storage.ObjectInfo{Key: key, Size: size, SHA256: sum, ModTime: time.Now()}, nil
-		}
-		return sameObject(key, info, size, sum)
+		return s.created(ctx, key, size, sum, po, up)
 	}
 	read, eof, rerr := body.outcome()
 	switch {
@@ -222,6 +218,23 @@ func (s *Store) Put(ctx context.Context, key string, r io.Reader, size int64, op
 		return storage.ObjectInfo{}, fmt.Errorf("s3 put %q: %w (server says: %w)", key, storage.ErrChecksum, err)
 	}
 	return storage.ObjectInfo{}, fmt.Errorf("s3 put %q: %w", key, classify(ctx, err))
+}
+
+// created returns the info of the object key that a conditional PUT with options po (of size bytes, SHA-256 sum)
+// has just created, answered by up. The server verified the body against x-amz-checksum-sha256 before it created
+// the object, and If-None-Match made it a new one, so when the answer names the same verified checksum the object is
+// what was sent: no HEAD is needed, and ModTime is when the answer arrived (by this machine's clock; Stat and List
+// report the server's Last-Modified, to the second). A server that does not name the checksum it verified is asked
+// with a HEAD.
+func (s *Store) created(ctx context.Context, key string, size int64, sum string, po minio.PutObjectOptions, up minio.UploadInfo) (storage.ObjectInfo, error) {
+	if up.ChecksumSHA256 != "" && up.ChecksumSHA256 == po.UserMetadata["x-amz-checksum-sha256"] {
+		return storage.ObjectInfo{Key: key, Size: size, SHA256: sum, ModTime: time.Now()}, nil
+	}
+	info, err := s.Stat(ctx, key)
+	if err != nil {
+		return storage.ObjectInfo{}, fmt.Errorf("s3 put %q: stored, but not found to hold what was sent: %w", key, err)
+	}
+	return sameObject(key, info, size, sum)
 }
 
 // sameObject returns stored if it holds the content put (size and sum), else an ErrExists error.
