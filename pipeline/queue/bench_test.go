@@ -90,11 +90,11 @@ func benchQueueOverhead(b *testing.B, pages, workers int) {
 		tail += time.Since(docsDone)
 		redis1, minio1 := serviceCPU(b)
 		redisCPU, minioCPU = redisCPU+redis1-redis0, minioCPU+minio1-minio0
-		for m, k := range reqs.Take() {
-			s3reqs[m] += k
-		}
 		b.StopTimer()
 		srv.Shutdown()
+		for m, k := range reqs.Take() { // with the cleaning after the batch's end
+			s3reqs[m] += k
+		}
 		b.StartTimer()
 	}
 	n := float64(b.N * rounds)
