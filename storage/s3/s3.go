@@ -367,21 +367,18 @@ func (s *Store) Get(ctx context.Context, key string) (io.ReadCloser, error) {
 	if err := storage.ValidateKey(key); err != nil {
 		return nil, fmt.Errorf("s3 get: %w", err)
 	}
-	obj, err := s.client.GetObject(ctx, s.bucket, key, minio.GetObjectOptions{Checksum: true})
+	// One GET, sent here (minio.Client.GetObject would send it lazily and need a HEAD to report a missing key
+	// now); with Checksum the body is verified against the server's full-object checksum at EOF.
+	body, _, _, err := minio.Core{Client: s.client}.GetObject(ctx, s.bucket, key, minio.GetObjectOptions{Checksum: true})
 	if err != nil {
 		return nil, fmt.Errorf("s3 get %q: %w", key, s.mapErr(ctx, err))
 	}
-	// GetObject is lazy; Stat sends the request so that a missing key is reported here.
-	if _, err := obj.Stat(); err != nil {
-		obj.Close()
-		return nil, fmt.Errorf("s3 get %q: %w", key, s.mapErr(ctx, err))
-	}
-	return &object{obj: obj, ctx: ctx}, nil
+	return &object{obj: body, ctx: ctx}, nil
 }
 
 // object classifies errors met while reading a downloaded object.
 type object struct {
-	obj *minio.Object
+	obj io.ReadCloser
 	ctx context.Context
 }
 

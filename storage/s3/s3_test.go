@@ -223,12 +223,14 @@ func TestNewRequiresLockAtCreation(t *testing.T) {
 // faultProxy forwards to MinIO, or answers 503 while failing > 0 (counting down), or not at all once closed.
 // It notes the method of every request it is sent, with the payload hash
 // header of a PUT (requests). With hideChecksums it drops the checksums
-// from MinIO's answers, as servers do that do not verify them.
+// from MinIO's answers, as servers do that do not verify them; with
+// corrupt it changes the first byte of every object body it passes.
 type faultProxy struct {
 	srv           *httptest.Server
 	failing       atomic.Int32
 	failed        atomic.Int32
 	hideChecksums atomic.Bool
+	corrupt       atomic.Bool
 
 	mu   sync.Mutex
 	reqs []string
@@ -254,6 +256,9 @@ func newFaultProxy(t *testing.T, endpoint string) *faultProxy {
 				}
 			}
 		}
+		if p.corrupt.Load() && r.Request.Method == http.MethodGet && r.StatusCode == http.StatusOK {
+			r.Body = &flipFirst{ReadCloser: r.Body}
+		}
 		return nil
 	}
 	p.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -277,6 +282,21 @@ func newFaultProxy(t *testing.T, endpoint string) *faultProxy {
 	}))
 	t.Cleanup(p.srv.Close)
 	return p
+}
+
+// flipFirst changes the first byte read from a body.
+type flipFirst struct {
+	io.ReadCloser
+	done bool
+}
+
+func (f *flipFirst) Read(p []byte) (int, error) {
+	n, err := f.ReadCloser.Read(p)
+	if n > 0 && !f.done {
+		p[0] ^= 0xff
+		f.done = true
+	}
+	return n, err
 }
 
 func (p *faultProxy) endpoint() string { return strings.TrimPrefix(p.srv.URL, "http://") }
@@ -366,6 +386,21 @@ func TestPutRoundTrips(t *testing.T) {
 			t.Errorf("%s: requests %q, want %q", c.name, got, c.want)
 		}
 	}
+	// A Get is one request, found or not.
+	rc, err := s.Get(t.Context(), "rt/small")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := io.ReadAll(rc); err != nil || !bytes.Equal(got, small) {
+		t.Errorf("Get = %q, %v; want %q", got, err, small)
+	}
+	rc.Close()
+	if _, err := s.Get(t.Context(), "rt/missing"); !errors.Is(err, storage.ErrNotExist) {
+		t.Errorf("Get of a missing key = %v, want ErrNotExist", err)
+	}
+	if got, want := proxy.requests(), []string{"GET", "GET"}; !slices.Equal(got, want) {
+		t.Errorf("Get of a stored and a missing key: requests %q, want %q", got, want)
+	}
 	// A server that does not say which checksum it verified is asked what it stored.
 	proxy.hideChecksums.Store(true)
 	if info, err := s.Put(t.Context(), "rt/unconfirmed", bytes.NewReader(small), int64(len(small)), storage.PutOptions{SHA256: hexSum(small)}); err != nil || info.SHA256 != hexSum(small) {
@@ -395,6 +430,28 @@ func TestConfigTransport(t *testing.T) {
 	}
 	if got, want := reqs.Take(), map[string]int{"HEAD": 1, "DELETE": 1}; !maps.Equal(got, want) {
 		t.Errorf("requests through Config.Transport = %v, want %v", got, want)
+	}
+}
+
+// TestGetVerifiesChecksum checks that bytes altered on the way from the
+// server fail the read at EOF: Get verifies the checksum stored at Put.
+func TestGetVerifiesChecksum(t *testing.T) {
+	cfg := testConfig(t)
+	proxy := newFaultProxy(t, cfg.Endpoint)
+	cfg.Endpoint = proxy.endpoint()
+	s := newTestStore(t, cfg)
+	content := []byte("Biên bản giao nhận hồ sơ")
+	if _, err := s.Put(t.Context(), "k", bytes.NewReader(content), int64(len(content)), storage.PutOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	proxy.corrupt.Store(true)
+	rc, err := s.Get(t.Context(), "k")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rc.Close()
+	if got, err := io.ReadAll(rc); err == nil || storage.IsTransient(err) {
+		t.Errorf("reading an object altered on the way = %q, %v; want a permanent checksum error", got, err)
 	}
 }
 
