@@ -221,3 +221,8 @@ func BenchmarkGet(b *testing.B) {
 func TestCopyConformance(t *testing.T) {
 	storagetest.RunCopy(t, func(t *testing.T) storage.CopyStore { return newStore(t) }, true)
 }
+
+// storage.DeleteAll on a store without DeleteMany: one Delete per key.
+func TestDeleteAllConformance(t *testing.T) {
+	storagetest.RunDeleteAll(t, func(t *testing.T) storage.Store { return newStore(t) }, true, 20)
+}

@@ -460,6 +460,9 @@ func (s *Store) Delete(ctx context.Context, key string) error {
 			versions = append(versions, oi.VersionID)
 		}
 	}
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("s3 delete %q: listing versions: %w", key, err) // the listing stopped: not known to be gone
+	}
 	for _, v := range versions {
 		if err := s.client.RemoveObject(ctx, s.bucket, key, minio.RemoveObjectOptions{VersionID: v}); err != nil {
 			return fmt.Errorf("s3 delete %q version %s: %w", key, v, s.mapErr(ctx, err))

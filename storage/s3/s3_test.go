@@ -519,3 +519,51 @@ func TestCopyConformanceLockedBucket(t *testing.T) {
 		return newTestStore(t, cfg)
 	}, true)
 }
+
+func TestDeleteAllConformance(t *testing.T) {
+	storagetest.RunDeleteAll(t, func(t *testing.T) storage.Store { return newTestStore(t, testConfig(t)) }, false, 1003)
+}
+
+// In a locked bucket DeleteMany removes each key's versions one by one, and stops at retained ones.
+func TestDeleteAllConformanceLockedBucket(t *testing.T) {
+	storagetest.RunDeleteAll(t, func(t *testing.T) storage.Store {
+		cfg := testConfig(t)
+		cfg.ObjectLock = true
+		return newTestStore(t, cfg)
+	}, true, 20)
+}
+
+// TestDeleteManyRoundTrips checks that DeleteMany sends one request for up
+// to 1000 keys, and that a request refused as a whole leaves a transient
+// error on each of its keys.
+func TestDeleteManyRoundTrips(t *testing.T) {
+	cfg := testConfig(t)
+	proxy := newFaultProxy(t, cfg.Endpoint)
+	cfg.Endpoint = proxy.endpoint()
+	s := newTestStore(t, cfg)
+	var keys []string
+	for i := range 5 {
+		k := fmt.Sprintf("w/%d", i)
+		if _, err := s.Put(t.Context(), k, strings.NewReader(k), int64(len(k)), storage.PutOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		keys = append(keys, k)
+	}
+	proxy.requests()
+	proxy.failing.Store(1)
+	err := s.DeleteMany(t.Context(), keys)
+	if kes := storage.KeyErrors(err); len(kes) != len(keys) || !storage.IsTransient(kes[0].Err) {
+		t.Errorf("DeleteMany through an HTTP 503 = %v, want a transient error on each of the %d keys", err, len(keys))
+	}
+	if err := s.DeleteMany(t.Context(), keys); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := proxy.requests(), []string{"POST", "POST"}; !slices.Equal(got, want) {
+		t.Errorf("two DeleteMany of %d keys: requests %q, want %q", len(keys), got, want)
+	}
+	for _, k := range keys {
+		if _, err := s.Stat(t.Context(), k); !errors.Is(err, storage.ErrNotExist) {
+			t.Errorf("Stat(%q) after DeleteMany = %v, want ErrNotExist", k, err)
+		}
+	}
+}
