@@ -111,7 +111,7 @@ func benchQueueOverhead(b *testing.B, pages, workers int) {
 
 // countS3Requests puts q's inbox, work and archive stores on the same
 // buckets through one s3test.Requests, which counts their requests.
-func countS3Requests(b *testing.B, q *Queue) *s3test.Requests {
+func countS3Requests(b testing.TB, q *Queue) *s3test.Requests {
 	b.Helper()
 	reqs, err := s3test.NewRequests()
 	if err != nil {

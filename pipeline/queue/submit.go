@@ -233,12 +233,17 @@ func batchFiles(b *pipeline.Batch) []string {
 // upload puts one file of b, whose SHA-256 and size were found by
 // localSums, into the inbox unless it is there already with the same
 // SHA-256. The file is not hashed again: the store checks the content it
-// receives against sum (a file changed since is refused).
+// receives against sum (a file changed since is refused). A new file costs
+// a look (Stat) and one upload: the store is told the key is absent, so it
+// does not look again.
 func (q *Queue) upload(ctx context.Context, b *pipeline.Batch, file, sum string, size int64) (uploaded bool, err error) {
 	key := inboxKey(b.ID, file)
-	if info, err := q.stores.Inbox.Stat(ctx, key); err == nil && info.SHA256 == sum {
+	info, err := q.stores.Inbox.Stat(ctx, key)
+	absent := errors.Is(err, storage.ErrNotExist)
+	switch {
+	case err == nil && info.SHA256 == sum:
 		return false, nil
-	} else if err != nil && !errors.Is(err, storage.ErrNotExist) {
+	case err != nil && !absent:
 		return false, fmt.Errorf("submit %s: %w", file, err)
 	}
 	f, err := os.Open(filepath.Join(b.Dir, filepath.FromSlash(file)))
@@ -246,7 +251,8 @@ func (q *Queue) upload(ctx context.Context, b *pipeline.Batch, file, sum string,
 		return false, fmt.Errorf("submit %s: %w", file, err)
 	}
 	defer f.Close()
-	if _, err := q.stores.Inbox.Put(ctx, key, f, size, storage.PutOptions{SHA256: sum}); err != nil {
+	// Other content under key (not absent) is refused by Put: ErrExists.
+	if _, err := q.stores.Inbox.Put(ctx, key, f, size, storage.PutOptions{SHA256: sum, Absent: absent}); err != nil {
 		return false, fmt.Errorf("submit %s: %w", file, err)
 	}
 	return true, nil

@@ -174,10 +174,10 @@ func (s *Store) Put(ctx context.Context, key string, r io.Reader, size int64, op
 	}
 
 	// A large object already there (a retried or repeated Put) costs a HEAD
-	// instead of an upload. A small one is sent at once: the PUT is
+	// instead of an upload, unless the caller has just looked (Absent). A small one is sent at once: the PUT is
 	// conditional, so an object already there is refused and looked at then,
 	// and the usual case, a new key, saves a round trip.
-	if size > probeSize {
+	if size > probeSize && !opts.Absent {
 		if info, err := s.Stat(ctx, key); err == nil {
 			return sameObject(key, info, size, sum)
 		} else if !errors.Is(err, storage.ErrNotExist) {

@@ -369,16 +369,19 @@ func TestPutRoundTrips(t *testing.T) {
 	for _, c := range []struct {
 		name, key string
 		body      []byte
+		absent    bool
 		want      []string
 	}{
-		{"new small object", "rt/small", small, []string{put}},
-		{"small object again", "rt/small", small, []string{put, "HEAD"}}, // refused (412), then looked at
-		{"new large object", "rt/large", large, []string{"HEAD", put}},
-		{"large object again", "rt/large", large, []string{"HEAD"}},
+		{"new small object", "rt/small", small, false, []string{put}},
+		{"small object again", "rt/small", small, false, []string{put, "HEAD"}}, // refused (412), then looked at
+		{"new large object", "rt/large", large, false, []string{"HEAD", put}},
+		{"new large object known absent", "rt/large2", large, true, []string{put}},
+		{"large object again, wrongly said absent", "rt/large2", large, true, []string{put, "HEAD"}},
+		{"large object again", "rt/large", large, false, []string{"HEAD"}},
 	} {
 		key := c.key
 		proxy.requests()
-		info, err := s.Put(t.Context(), key, bytes.NewReader(c.body), int64(len(c.body)), storage.PutOptions{SHA256: hexSum(c.body)})
+		info, err := s.Put(t.Context(), key, bytes.NewReader(c.body), int64(len(c.body)), storage.PutOptions{SHA256: hexSum(c.body), Absent: c.absent})
 		if err != nil || info.SHA256 != hexSum(c.body) || info.Size != int64(len(c.body)) {
 			t.Fatalf("%s: Put = %+v, %v", c.name, info, err)
 		}

@@ -171,7 +171,8 @@ func testIdempotentPut(t *testing.T, s storage.Store) {
 		t.Fatalf("second Put of the same content: %v", err)
 	}
 	third := put(t, s, "a/k", content, storage.PutOptions{SHA256: sum(content)})
-	for _, info := range []storage.ObjectInfo{second, third} {
+	fourth := put(t, s, "a/k", content, storage.PutOptions{SHA256: sum(content), Absent: true}) // said wrongly: no matter
+	for _, info := range []storage.ObjectInfo{second, third, fourth} {
 		checkInfo(t, "re-Put", info, "a/k", content)
 		if !info.ModTime.Equal(stored.ModTime) {
 			t.Errorf("re-Put ModTime %v, stored %v: the object was rewritten, or re-Put did not report it", info.ModTime, stored.ModTime)
@@ -195,6 +196,9 @@ func testImmutable(t *testing.T, s storage.Store) {
 	}
 	if storage.IsTransient(err) {
 		t.Errorf("ErrExists error %v is transient", err)
+	}
+	if _, err := s.Put(t.Context(), "k", bytes.NewReader(other), int64(len(other)), storage.PutOptions{Absent: true}); !errors.Is(err, storage.ErrExists) {
+		t.Errorf("Put of other content to an existing key said to be absent = %v, want ErrExists", err)
 	}
 	if got := get(t, s, "k"); !bytes.Equal(got, content) {
 		t.Errorf("after refused overwrite Get = %q, want %q", got, content)
