@@ -50,10 +50,16 @@ func JoinKeyErrors(errs []*KeyError) error {
 
 type keyErrors struct{ errs []error }
 
+// keyErrorsShown is how many keys the message of a keyErrors names.
+const keyErrorsShown = 3
+
 func (e *keyErrors) Error() string {
-	msgs := make([]string, len(e.errs))
-	for i, err := range e.errs {
-		msgs[i] = err.Error()
+	var msgs []string
+	for _, err := range e.errs[:min(len(e.errs), keyErrorsShown)] {
+		msgs = append(msgs, err.Error())
+	}
+	if n := len(e.errs) - keyErrorsShown; n > 0 {
+		msgs = append(msgs, fmt.Sprintf("and %d more", n))
 	}
 	return fmt.Sprintf("%d key(s) not deleted: %s", len(e.errs), strings.Join(msgs, "; "))
 }
