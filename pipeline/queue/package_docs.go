@@ -49,7 +49,7 @@ func (q *Queue) addDocuments(ctx context.Context, pk *pipeline.Packager, id stri
 				continue // as in Process
 			}
 			g.Go(func() (err error) {
-				in[i-start], err = q.documentInputs(gctx, id, i, docs[i], docStatus[i], fixed[i], fails)
+				in[i-start], err = q.documentInputs(gctx, id, m.version, i, docs[i], docStatus[i], fixed[i], fails)
 				return err
 			})
 		}
@@ -68,11 +68,12 @@ func (q *Queue) addDocuments(ctx context.Context, pk *pipeline.Packager, id stri
 	return nil
 }
 
-// documentInputs downloads the stored results of document i of batch id,
-// whose status is st, with its pages' failures from fails (pageFailures);
-// not the document's PDF, text and ALTO when corrected (made again). The
-// objects are downloaded at once: each waits on a round trip to the store.
-func (q *Queue) documentInputs(ctx context.Context, id string, i int, dr docRef, st state.DocStatus, corrected bool, fails map[string]string) (*docInputs, error) {
+// documentInputs downloads the stored results of document i of batch id at
+// version, whose status is st, with its pages' failures from fails
+// (pageFailures); not the document's PDF, text and ALTO when corrected (made
+// again), nor those this worker kept when it stored them (localDocument).
+// The objects are downloaded at once: each waits on a round trip to the store.
+func (q *Queue) documentInputs(ctx context.Context, id string, version, i int, dr docRef, st state.DocStatus, corrected bool, fails map[string]string) (*docInputs, error) {
 	in := &docInputs{results: make([]*pipeline.PageResult, len(dr.d.Pages)), errs: make([]error, len(dr.d.Pages))}
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(packagePages)
@@ -86,7 +87,12 @@ func (q *Queue) documentInputs(ctx context.Context, id string, i int, dr docRef,
 		in.out = &pipeline.DocumentOutput{}
 		for ext, dst := range map[string]*[]byte{"pdf": &in.out.PDF, "txt": &in.out.Text, "alto.xml": &in.out.ALTO} {
 			g.Go(func() (err error) {
-				*dst, err = getAll(gctx, q.stores.Work, docKey(id, i, ext))
+				key := docKey(id, i, ext)
+				if data, ok := q.localDocument(key, version); ok {
+					*dst = data
+					return nil
+				}
+				*dst, err = getAll(gctx, q.stores.Work, key)
 				return err
 			})
 		}

@@ -180,8 +180,8 @@ func (q *Queue) recordPackaged(ctx context.Context, id string, complete bool) (s
 }
 
 // cleanPackaged drops what the workers kept of packaged batch id: its
-// results in the work store when complete (and CleanWork is set), and its
-// local copy.
+// results in the work store when complete (and CleanWork is set), its local
+// copy and the document files it kept.
 func (q *Queue) cleanPackaged(ctx context.Context, id string, complete bool) {
 	if complete && q.opts.CleanWork {
 		// The page and document results are in the package now. An
@@ -189,6 +189,7 @@ func (q *Queue) cleanPackaged(ctx context.Context, id string, complete bool) {
 		q.cleanWork(ctx, id)
 	}
 	q.forgetBatch(id)
+	q.forgetDocuments(id)
 	os.RemoveAll(filepath.Join(q.opts.CacheDir, id))
 	q.local.forget(filepath.Join(q.opts.CacheDir, id))
 }
