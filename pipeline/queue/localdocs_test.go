@@ -114,7 +114,7 @@ func TestPackageKeptDocuments(t *testing.T) {
 	// into a new folder, and returns the bag's folder.
 	assemble := func(q *Queue) string {
 		t.Helper()
-		m, qb, docStatus, err := q.packageInputs(ctx, b.ID)
+		m, qb, docStatus, _, err := q.packageInputs(ctx, b.ID)
 		if err != nil || qb == nil {
 			t.Fatalf("package inputs: %v, %v", qb, err)
 		}
