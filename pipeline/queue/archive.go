@@ -28,9 +28,9 @@ const archivePuts = 16
 // an earlier delivery of this same package and are kept, and must be equal.
 // Files listed in a manifest of the bag are not hashed again: the store
 // checks each body against the manifest's SHA-256 and refuses a mismatch.
-// Objects stored early (archiveOriginals, nil for none) are waited for
+// Objects stored early (archiveEarly, nil for none) are waited for
 // first, then treated as objects already there, kept when equal.
-func (q *Queue) archive(ctx context.Context, id, dir string, ret *storage.Retention, early *earlyOriginals) error {
+func (q *Queue) archive(ctx context.Context, id, dir string, ret *storage.Retention, early *earlyPuts) error {
 	stored, err := early.wait()
 	if err != nil {
 		return err

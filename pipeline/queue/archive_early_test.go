@@ -2,6 +2,9 @@ package queue
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
 	"io"
 	"os"
 	"path/filepath"
@@ -34,7 +37,9 @@ func (p *putLog) Put(ctx context.Context, key string, r io.Reader, size int64, o
 // TestArchiveEarlyOriginals: originals stored while the package is
 // assembled are not stored again when the package holds them as they are;
 // one the package holds otherwise (its file changed in between) is
-// replaced by the package's; the tag manifest is still stored last. Nothing
+// replaced by the package's, and a document's file stored early that the
+// package left out (it failed the document) is deleted; the tag manifest
+// is still stored last. Nothing
 // is stored early when the archive holds something of the batch already, or
 // when packages are locked.
 func TestArchiveEarlyOriginals(t *testing.T) {
@@ -69,14 +74,21 @@ func TestArchiveEarlyOriginals(t *testing.T) {
 	}
 	log := &putLog{Store: st}
 	q := &Queue{stores: Stores{Archive: log}}
-	early := q.archiveOriginals(ctx, "b1", batch, originals)
+	early := q.archiveEarly(ctx, "b1", batch, originals)
 	if early == nil {
 		t.Fatal("nothing stored early into an empty archive")
 	}
+	// A document's PDF, stored early, that the package then failed.
+	failed := []byte("a document the package failed")
+	sum := sha256.Sum256(failed)
+	early.putData("b1/data/H/H.1.pdf", hex.EncodeToString(sum[:]), failed)
 	if err := q.archive(ctx, "b1", dir, nil, early); err != nil {
 		t.Fatal(err)
 	}
-	want := []string{"b1/bag-info.txt", "b1/data/originals/1/p1.jpg", "b1/data/originals/2/p1.jpg", "b1/data/originals/2/p1.jpg", "b1/" + bag.TagManifestFile}
+	if _, err := st.Stat(ctx, "b1/data/H/H.1.pdf"); !errors.Is(err, storage.ErrNotExist) {
+		t.Errorf("a document's file stored early and not in the package is left in the archive: %v", err)
+	}
+	want := []string{"b1/bag-info.txt", "b1/data/H/H.1.pdf", "b1/data/originals/1/p1.jpg", "b1/data/originals/2/p1.jpg", "b1/data/originals/2/p1.jpg", "b1/" + bag.TagManifestFile}
 	got := slices.Clone(log.keys)
 	slices.Sort(got[:len(got)-1])
 	if !slices.Equal(got, want) {
@@ -89,7 +101,7 @@ func TestArchiveEarlyOriginals(t *testing.T) {
 	}
 
 	// The archive holds the batch now: nothing early.
-	if e := q.archiveOriginals(ctx, "b1", batch, originals); e != nil {
+	if e := q.archiveEarly(ctx, "b1", batch, originals); e != nil {
 		e.stop()
 		t.Error("originals stored early over a package already in the archive")
 	}
@@ -97,7 +109,7 @@ func TestArchiveEarlyOriginals(t *testing.T) {
 	q.opts.Retention = func(now time.Time) *storage.Retention {
 		return &storage.Retention{Mode: storage.Governance, Until: now.Add(time.Hour)}
 	}
-	if e := q.archiveOriginals(ctx, "b2", batch, originals); e != nil {
+	if e := q.archiveEarly(ctx, "b2", batch, originals); e != nil {
 		e.stop()
 		t.Error("originals stored early while packages are locked")
 	}

@@ -118,7 +118,7 @@ func TestPackageKeptDocuments(t *testing.T) {
 		if err != nil || qb == nil {
 			t.Fatalf("package inputs: %v, %v", qb, err)
 		}
-		rep, err := q.assemble(ctx, b.ID, m, qb, docStatus, t.TempDir())
+		rep, err := q.assemble(ctx, b.ID, m, qb, docStatus, t.TempDir(), nil)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -29,14 +29,14 @@ func (q *Queue) handlePackage(ctx context.Context, t *asynq.Task) error {
 	if err != nil || b == nil {
 		return err // b nil: the batch is no longer queued, nothing to do
 	}
-	early := q.archiveOriginals(ctx, p.Batch, b.Dir, originals)
+	early := q.archiveEarly(ctx, p.Batch, b.Dir, originals)
 	defer early.stop()
 	out := filepath.Join(q.opts.CacheDir, ".packages", fmt.Sprintf("%s-%d", p.Batch, time.Now().UnixNano()))
 	defer func() {
 		seal.MakeWritable(out) // a sealed package is read-only
 		os.RemoveAll(out)
 	}()
-	rep, err := q.assemble(ctx, p.Batch, m, b, docStatus, out)
+	rep, err := q.assemble(ctx, p.Batch, m, b, docStatus, out, early)
 	if err != nil {
 		return err
 	}
@@ -117,9 +117,10 @@ func (q *Queue) packageInputs(ctx context.Context, id string) (*meta, *pipeline.
 }
 
 // assemble writes the bag of batch id under out with pipeline.Packager, from
-// the stored page and document results, and returns its report (an
-// incomplete package is not an error).
-func (q *Queue) assemble(ctx context.Context, id string, m *meta, b *pipeline.Batch, docStatus map[int]state.DocStatus, out string) (*pipeline.Report, error) {
+// the stored page and document results (those stored as they are taken also
+// into the archive through early), and returns its report (an incomplete
+// package is not an error).
+func (q *Queue) assemble(ctx context.Context, id string, m *meta, b *pipeline.Batch, docStatus map[int]state.DocStatus, out string, early *earlyPuts) (*pipeline.Report, error) {
 	po := q.opts.Pipeline
 	var err error
 	if po.Superseded, err = q.superseded(ctx, id); err != nil {
@@ -145,7 +146,7 @@ func (q *Queue) assemble(ctx context.Context, id string, m *meta, b *pipeline.Ba
 		return nil, err
 	}
 	defer pk.Abort()
-	if err := q.addDocuments(ctx, pk, id, docStatus, fixed, m, b); err != nil {
+	if err := q.addDocuments(ctx, pk, id, docStatus, fixed, m, b, early); err != nil {
 		return nil, err
 	}
 	rep, err := pk.Finish()
