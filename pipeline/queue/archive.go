@@ -28,7 +28,13 @@ const archivePuts = 16
 // an earlier delivery of this same package and are kept, and must be equal.
 // Files listed in a manifest of the bag are not hashed again: the store
 // checks each body against the manifest's SHA-256 and refuses a mismatch.
-func (q *Queue) archive(ctx context.Context, id, dir string, ret *storage.Retention) error {
+// Objects stored early (archiveEarly, nil for none) are waited for
+// first, then treated as objects already there, kept when equal.
+func (q *Queue) archive(ctx context.Context, id, dir string, ret *storage.Retention, early *earlyPuts) error {
+	stored, err := early.wait()
+	if err != nil {
+		return err
+	}
 	files, sums, err := bagFiles(dir, id)
 	if err != nil {
 		return err
@@ -44,15 +50,23 @@ func (q *Queue) archive(ctx context.Context, id, dir string, ret *storage.Retent
 	if err := q.stores.Archive.List(ctx, id+"/", func(o storage.ObjectInfo) error { old = append(old, o.Key); return nil }); err != nil {
 		return err
 	}
+	kept := map[string]bool{} // equal objects there already
 	for _, key := range old {
 		if _, ok := files[key]; ok && ret == nil {
-			info, err := q.stores.Archive.Stat(ctx, key)
+			s, err := sum(key)
 			if err != nil {
 				return err
 			}
-			if s, err := sum(key); err != nil {
-				return err
-			} else if s == info.SHA256 {
+			have, ok := stored[key]
+			if !ok {
+				info, err := q.stores.Archive.Stat(ctx, key)
+				if err != nil {
+					return err
+				}
+				have = info.SHA256
+			}
+			if s == have {
+				kept[key] = true
 				continue
 			}
 		}
@@ -78,7 +92,7 @@ func (q *Queue) archive(ctx context.Context, id, dir string, ret *storage.Retent
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(archivePuts)
 	for _, key := range keys {
-		if key != last {
+		if key != last && !kept[key] {
 			g.Go(func() error { return put(gctx, key) })
 		}
 	}

@@ -66,7 +66,7 @@ func TestArchiveTagManifestLast(t *testing.T) {
 	}
 	o := &orderStore{Store: st, watch: "b1/" + bag.TagManifestFile, before: -1}
 	q := &Queue{stores: Stores{Archive: o}}
-	if err := q.archive(context.Background(), "b1", dir, nil); err != nil {
+	if err := q.archive(context.Background(), "b1", dir, nil, nil); err != nil {
 		t.Fatal(err)
 	}
 	if o.before != n || o.finished != n+1 {

@@ -2,12 +2,16 @@ package queue
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
+	"path"
 	"slices"
 
 	"golang.org/x/sync/errgroup"
 
 	"github.com/sohoa-vn/sohoa/pipeline"
+	"github.com/sohoa-vn/sohoa/pipeline/bag"
 	"github.com/sohoa-vn/sohoa/pipeline/state"
 )
 
@@ -31,8 +35,9 @@ type docInputs struct {
 
 // addDocuments adds the batch's documents (docStatus: their status; fixed:
 // those a reviewer corrected) to the package in batch order, downloading
-// their results a run of documents at a time (packageGets, packagePages).
-func (q *Queue) addDocuments(ctx context.Context, pk *pipeline.Packager, id string, docStatus map[int]state.DocStatus, fixed map[int]bool, m *meta, b *pipeline.Batch) error {
+// their results a run of documents at a time (packageGets, packagePages),
+// and storing their stored PDF, text and ALTO into the archive through early.
+func (q *Queue) addDocuments(ctx context.Context, pk *pipeline.Packager, id string, docStatus map[int]state.DocStatus, fixed map[int]bool, m *meta, b *pipeline.Batch, early *earlyPuts) error {
 	fails, err := q.pageFailures(ctx, id)
 	if err != nil {
 		return err
@@ -49,7 +54,7 @@ func (q *Queue) addDocuments(ctx context.Context, pk *pipeline.Packager, id stri
 				continue // as in Process
 			}
 			g.Go(func() (err error) {
-				in[i-start], err = q.documentInputs(gctx, id, i, docs[i], docStatus[i], fixed[i], fails)
+				in[i-start], err = q.documentInputs(gctx, id, m.version, i, docs[i], docStatus[i], fixed[i], fails, early)
 				return err
 			})
 		}
@@ -68,11 +73,15 @@ func (q *Queue) addDocuments(ctx context.Context, pk *pipeline.Packager, id stri
 	return nil
 }
 
-// documentInputs downloads the stored results of document i of batch id,
-// whose status is st, with its pages' failures from fails (pageFailures);
-// not the document's PDF, text and ALTO when corrected (made again). The
-// objects are downloaded at once: each waits on a round trip to the store.
-func (q *Queue) documentInputs(ctx context.Context, id string, i int, dr docRef, st state.DocStatus, corrected bool, fails map[string]string) (*docInputs, error) {
+// documentInputs downloads the stored results of document i of batch id at
+// version, whose status is st, with its pages' failures from fails
+// (pageFailures); not the document's PDF, text and ALTO when corrected (made
+// again), nor those this worker kept when it stored them (localDocument).
+// The objects are downloaded at once: each waits on a round trip to the
+// store. The PDF, text and ALTO are stored through early under the keys they
+// will have in the package: if the package fails the document, archive
+// deletes them.
+func (q *Queue) documentInputs(ctx context.Context, id string, version, i int, dr docRef, st state.DocStatus, corrected bool, fails map[string]string, early *earlyPuts) (*docInputs, error) {
 	in := &docInputs{results: make([]*pipeline.PageResult, len(dr.d.Pages)), errs: make([]error, len(dr.d.Pages))}
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(packagePages)
@@ -84,10 +93,23 @@ func (q *Queue) documentInputs(ctx context.Context, id string, i int, dr docRef,
 	}
 	if st.State == state.DocDone && !dr.d.Stack && !corrected {
 		in.out = &pipeline.DocumentOutput{}
-		for ext, dst := range map[string]*[]byte{"pdf": &in.out.PDF, "txt": &in.out.Text, "alto.xml": &in.out.ALTO} {
+		code, ord := dr.f.Meta.FileCode, dr.d.Meta.DocOrdinal
+		for ext, f := range map[string]struct {
+			dst  *[]byte
+			name string
+		}{"pdf": {&in.out.PDF, pipeline.PDFName(code, ord)}, "txt": {&in.out.Text, pipeline.TextName(code, ord)}, "alto.xml": {&in.out.ALTO, pipeline.ALTOName(code, ord)}} {
 			g.Go(func() (err error) {
-				*dst, err = getAll(gctx, q.stores.Work, docKey(id, i, ext))
-				return err
+				key := docKey(id, i, ext)
+				data, ok := q.localDocument(key, version)
+				if !ok {
+					if data, err = getAll(gctx, q.stores.Work, key); err != nil {
+						return err
+					}
+				}
+				*f.dst = data
+				sum := sha256.Sum256(data)
+				early.putData(path.Join(id, bag.PayloadDir, code, f.name), hex.EncodeToString(sum[:]), data)
+				return nil
 			})
 		}
 	}

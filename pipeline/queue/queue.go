@@ -105,6 +105,7 @@ type Queue struct {
 
 	batches *cache.Cache[*pipeline.Batch] // local copies, by batchCacheKey
 	local   localCopies                   // the originals checked in those copies
+	docs    localDocs                     // the document files this worker stored, kept for the package
 }
 
 // New connects to the Redis at redisURL (redis://[:password@]host:port/db).

@@ -31,5 +31,5 @@ func (q *Queue) archiveAIPs(ctx context.Context, id, bagDir, work string, ret *s
 			q.opts.Logger.Error("no AIP_hoso for a complete hồ sơ", "batch", id, "hoso", r.HoSo, "error", r.Err)
 		}
 	}
-	return q.archive(ctx, aip.ArchivePrefix+id, dir, ret)
+	return q.archive(ctx, aip.ArchivePrefix+id, dir, ret, nil)
 }

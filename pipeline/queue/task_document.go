@@ -1,6 +1,7 @@
 package queue
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -66,7 +67,7 @@ func (q *Queue) handleDocument(ctx context.Context, t *asynq.Task) error {
 		if err != nil {
 			status = state.Failed(fmt.Sprintf("%s: %s", pipeline.StagePDF, err))
 		} else {
-			if err := q.storeDocument(ctx, p, out); err != nil {
+			if err := q.storeDocument(ctx, p, m.version, out); err != nil {
 				return fmt.Errorf("document %s: %w", dr.d.Source, err)
 			}
 			if err := q.recordDocMeta(ctx, p.Batch, p.Doc, dr.d.ApplyFields(results)); err != nil {
@@ -120,36 +121,74 @@ func (q *Queue) loadSpilled(ctx context.Context, id string, d int, doc *pipeline
 	return results, errs, nil
 }
 
-// storeDocument stores the PDF, text and ALTO of document p in the work
-// store, at once: each waits on its round trips to the store.
-func (q *Queue) storeDocument(ctx context.Context, p docPayload, out *pipeline.DocumentOutput) error {
+// storeDocument stores the PDF, text and ALTO of document p, made at batch
+// version, in the work store, at once: each waits on its round trips to the
+// store. Each file the store accepted is kept in the worker's cache folder
+// for the package task (keepDocument); one already there and different
+// (stored by an earlier delivery of the task) stays the stored one, and
+// nothing of it is kept.
+func (q *Queue) storeDocument(ctx context.Context, p docPayload, version int, out *pipeline.DocumentOutput) error {
 	g, gctx := errgroup.WithContext(ctx)
-	g.Go(func() error { return putFileOnce(gctx, q.stores.Work, docKey(p.Batch, p.Doc, "pdf"), out.PDFFile) })
-	g.Go(func() error { return putOnce(gctx, q.stores.Work, docKey(p.Batch, p.Doc, "txt"), out.Text, nil) })
-	g.Go(func() error { return putOnce(gctx, q.stores.Work, docKey(p.Batch, p.Doc, "alto.xml"), out.ALTO, nil) })
+	g.Go(func() error {
+		key := docKey(p.Batch, p.Doc, "pdf")
+		sum, err := putFileOnce(gctx, q.stores.Work, key, out.PDFFile)
+		if sum != "" {
+			q.keepDocument(p.Batch, version, p.Doc, key, sum, func(dst string) error { return os.Rename(out.PDFFile, dst) })
+		}
+		return err
+	})
+	for ext, data := range map[string][]byte{"txt": out.Text, "alto.xml": out.ALTO} {
+		g.Go(func() error {
+			key := docKey(p.Batch, p.Doc, ext)
+			sum, err := putDataOnce(gctx, q.stores.Work, key, data)
+			if sum != "" {
+				q.keepDocument(p.Batch, version, p.Doc, key, sum, func(dst string) error { return writeFileAtomic(dst, data) })
+			}
+			return err
+		})
+	}
 	return g.Wait()
 }
 
-// putFileOnce stores the file at name under key unless the key exists.
-func putFileOnce(ctx context.Context, s storage.Store, key, name string) error {
+// putFileOnce stores the file at name under key unless the key exists. It
+// returns the file's SHA-256 when the store holds it under key now, empty
+// when a different object was there already (and is kept) or on error.
+func putFileOnce(ctx context.Context, s storage.Store, key, name string) (string, error) {
 	f, err := os.Open(name)
 	if err != nil {
-		return err
+		return "", err
 	}
 	defer f.Close()
 	h := sha256.New()
 	size, err := io.Copy(h, f)
 	if err != nil {
-		return fmt.Errorf("%s: %w", name, err)
+		return "", fmt.Errorf("%s: %w", name, err)
 	}
 	if _, err := f.Seek(0, io.SeekStart); err != nil {
-		return err
+		return "", err
 	}
-	_, err = s.Put(ctx, key, f, size, storage.PutOptions{SHA256: hex.EncodeToString(h.Sum(nil))})
+	return putSum(ctx, s, key, f, size, hex.EncodeToString(h.Sum(nil)))
+}
+
+// putDataOnce is putFileOnce for data in memory.
+func putDataOnce(ctx context.Context, s storage.Store, key string, data []byte) (string, error) {
+	sum := sha256.Sum256(data)
+	return putSum(ctx, s, key, bytes.NewReader(data), int64(len(data)), hex.EncodeToString(sum[:]))
+}
+
+// putSum stores r, of size bytes and SHA-256 sum, under key and returns sum
+// when the store holds it there now: it checked the content against sum, or
+// found an equal object. A different object already there is kept; sum is
+// empty then, and it is not an error.
+func putSum(ctx context.Context, s storage.Store, key string, r io.Reader, size int64, sum string) (string, error) {
+	_, err := s.Put(ctx, key, r, size, storage.PutOptions{SHA256: sum})
 	if errors.Is(err, storage.ErrExists) {
-		return nil
+		return "", nil
 	}
-	return err
+	if err != nil {
+		return "", err
+	}
+	return sum, nil
 }
 
 // finishDoc records the status of a document that finished (pending to

@@ -25,16 +25,18 @@ func (q *Queue) handlePackage(ctx context.Context, t *asynq.Task) error {
 	if err := json.Unmarshal(t.Payload(), &p); err != nil {
 		return fmt.Errorf("package task: %v: %w", err, asynq.SkipRetry)
 	}
-	m, b, docStatus, err := q.packageInputs(ctx, p.Batch)
+	m, b, docStatus, originals, err := q.packageInputs(ctx, p.Batch)
 	if err != nil || b == nil {
 		return err // b nil: the batch is no longer queued, nothing to do
 	}
+	early := q.archiveEarly(ctx, p.Batch, b.Dir, originals)
+	defer early.stop()
 	out := filepath.Join(q.opts.CacheDir, ".packages", fmt.Sprintf("%s-%d", p.Batch, time.Now().UnixNano()))
 	defer func() {
 		seal.MakeWritable(out) // a sealed package is read-only
 		os.RemoveAll(out)
 	}()
-	rep, err := q.assemble(ctx, p.Batch, m, b, docStatus, out)
+	rep, err := q.assemble(ctx, p.Batch, m, b, docStatus, out, early)
 	if err != nil {
 		return err
 	}
@@ -48,7 +50,7 @@ func (q *Queue) handlePackage(ctx context.Context, t *asynq.Task) error {
 	if err := q.archiveAIPs(ctx, p.Batch, bagDir, out, ret); err != nil {
 		return fmt.Errorf("batch %s: AIP_hoso: %w", p.Batch, err)
 	}
-	if err := q.archive(ctx, p.Batch, bagDir, ret); err != nil {
+	if err := q.archive(ctx, p.Batch, bagDir, ret, early); err != nil {
 		return fmt.Errorf("batch %s: archive: %w", p.Batch, err)
 	}
 	if rep.Complete && len(q.opts.Copies) > 0 {
@@ -74,32 +76,32 @@ func (q *Queue) packageRetention(complete bool) *storage.Retention {
 }
 
 // packageInputs returns what the package task of batch id works from: the
-// batch's meta, its local copy with every original fetched, and the status of
-// each document. The batch is nil (and the error too) when there is nothing
+// batch's meta, its local copy with every original fetched (and their
+// identities, by file), and the status of each document. The batch is nil (and the error too) when there is nothing
 // to package: a late duplicate of the task (the batch is neither queued nor
 // approved), or a batch that waits for its review (see holdForReview).
-func (q *Queue) packageInputs(ctx context.Context, id string) (*meta, *pipeline.Batch, map[int]state.DocStatus, error) {
+func (q *Queue) packageInputs(ctx context.Context, id string) (*meta, *pipeline.Batch, map[int]state.DocStatus, map[string]pipeline.Original, error) {
 	m, err := q.meta(ctx, id)
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, nil, nil, nil, err
 	}
 	if m.state != StateQueued && m.state != state.BatchApproved {
-		return nil, nil, nil, nil
+		return nil, nil, nil, nil, nil
 	}
 	h, err := q.rdb.HGetAll(ctx, keyDocs(id)).Result()
 	if err != nil {
-		return nil, nil, nil, fmt.Errorf("batch %s: %w", id, err)
+		return nil, nil, nil, nil, fmt.Errorf("batch %s: %w", id, err)
 	}
 	docStatus, err := docStatuses(h)
 	if err != nil {
-		return nil, nil, nil, fmt.Errorf("batch %s: %w", id, err)
+		return nil, nil, nil, nil, fmt.Errorf("batch %s: %w", id, err)
 	}
 	if held, err := q.holdForReview(ctx, id, m.state, docStatus); held || err != nil {
-		return nil, nil, nil, err
+		return nil, nil, nil, nil, err
 	}
 	b, err := q.batch(ctx, id, m)
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, nil, nil, nil, err
 	}
 	var originals []string // they go into the package
 	for _, dr := range documents(b) {
@@ -107,16 +109,18 @@ func (q *Queue) packageInputs(ctx context.Context, id string) (*meta, *pipeline.
 			originals = append(originals, pg.File)
 		}
 	}
-	if _, err := q.fetchFiles(ctx, id, b.Dir, originals); err != nil {
-		return nil, nil, nil, err
+	fetched, err := q.fetchFiles(ctx, id, b.Dir, originals)
+	if err != nil {
+		return nil, nil, nil, nil, err
 	}
-	return m, b, docStatus, nil
+	return m, b, docStatus, fetched, nil
 }
 
 // assemble writes the bag of batch id under out with pipeline.Packager, from
-// the stored page and document results, and returns its report (an
-// incomplete package is not an error).
-func (q *Queue) assemble(ctx context.Context, id string, m *meta, b *pipeline.Batch, docStatus map[int]state.DocStatus, out string) (*pipeline.Report, error) {
+// the stored page and document results (those stored as they are taken also
+// into the archive through early), and returns its report (an incomplete
+// package is not an error).
+func (q *Queue) assemble(ctx context.Context, id string, m *meta, b *pipeline.Batch, docStatus map[int]state.DocStatus, out string, early *earlyPuts) (*pipeline.Report, error) {
 	po := q.opts.Pipeline
 	var err error
 	if po.Superseded, err = q.superseded(ctx, id); err != nil {
@@ -142,7 +146,7 @@ func (q *Queue) assemble(ctx context.Context, id string, m *meta, b *pipeline.Ba
 		return nil, err
 	}
 	defer pk.Abort()
-	if err := q.addDocuments(ctx, pk, id, docStatus, fixed, m, b); err != nil {
+	if err := q.addDocuments(ctx, pk, id, docStatus, fixed, m, b, early); err != nil {
 		return nil, err
 	}
 	rep, err := pk.Finish()
@@ -180,8 +184,8 @@ func (q *Queue) recordPackaged(ctx context.Context, id string, complete bool) (s
 }
 
 // cleanPackaged drops what the workers kept of packaged batch id: its
-// results in the work store when complete (and CleanWork is set), and its
-// local copy.
+// results in the work store when complete (and CleanWork is set), its local
+// copy and the document files it kept.
 func (q *Queue) cleanPackaged(ctx context.Context, id string, complete bool) {
 	if complete && q.opts.CleanWork {
 		// The page and document results are in the package now. An
@@ -189,6 +193,7 @@ func (q *Queue) cleanPackaged(ctx context.Context, id string, complete bool) {
 		q.cleanWork(ctx, id)
 	}
 	q.forgetBatch(id)
+	q.forgetDocuments(id)
 	os.RemoveAll(filepath.Join(q.opts.CacheDir, id))
 	q.local.forget(filepath.Join(q.opts.CacheDir, id))
 }
