@@ -54,7 +54,7 @@ func (q *Queue) handOff(ctx context.Context, typ string, payload any, id string,
 		}
 		return nil
 	}
-	if err := q.inspector.DeleteTask(taskQueue, id); err != nil && !errors.Is(err, asynq.ErrTaskNotFound) {
+	if err := q.inspector.DeleteTask(taskQueue, id); err != nil && !errors.Is(err, asynq.ErrTaskNotFound) && !errors.Is(err, asynq.ErrQueueNotFound) {
 		q.opts.Logger.Warn("stage task of a stage run in place not deleted; it finds the stage done", "task", id, "error", err)
 	}
 	return nil

@@ -20,6 +20,7 @@ import (
 	"github.com/sohoa-vn/sohoa/ocr"
 	"github.com/sohoa-vn/sohoa/pipeline"
 	"github.com/sohoa-vn/sohoa/pipeline/pdfa"
+	"github.com/sohoa-vn/sohoa/pipeline/state"
 	"github.com/sohoa-vn/sohoa/storage"
 )
 
@@ -56,7 +57,7 @@ func (q *Queue) runPage(ctx context.Context, t *asynq.Task, pool *ocr.Pool, hand
 	if err != nil {
 		return err
 	}
-	if m.state != StateQueued {
+	if m.state != StateQueued && m.state != state.BatchUploading {
 		return nil // a late duplicate: the batch has finished (Retry makes it queued again first)
 	}
 	if ok, err := q.rdb.SIsMember(ctx, keyDocPages(p.Batch, p.Doc), p.Page).Result(); err != nil {
@@ -180,11 +181,18 @@ func (q *Queue) docPagesDone(ctx context.Context, id string, d, n int) error {
 func (q *Queue) afterPages(ctx context.Context, pipe redis.Pipeliner, id string, d, n int, handOff bool, ran func()) error {
 	done := pipe.SCard(ctx, keyDocPages(id, d))
 	retries := pipe.HGet(ctx, keyBatch(id), "retries")
+	st := pipe.HGet(ctx, keyBatch(id), "state") // read after the page is recorded
 	if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
 		return fmt.Errorf("batch %s document %d: %w", id, d, err)
 	}
 	if ran != nil {
 		ran()
+	}
+	if st.Val() == state.BatchUploading.String() {
+		// Submit is still storing originals: the batch task, enqueued once
+		// it is queued (after this read), enqueues the documents whose
+		// pages have all finished by then.
+		return nil
 	}
 	if n < 0 {
 		m, err := q.meta(ctx, id)
