@@ -74,18 +74,8 @@ func TestSubmitPagesStartEarly(t *testing.T) {
 // pages ran.
 func interruptedSubmit(t *testing.T, q *Queue, b *pipeline.Batch) int {
 	t.Helper()
-	inbox := q.stores.Inbox
-	ctx, cancel := context.WithCancel(context.Background())
-	q.stores.Inbox = switchedOff(inbox, b)
+	interrupt(t, q, b)
 	files := batchFiles(b)
-	if _, err := q.Submit(ctx, b, pipeline.LoadOptions{}, func(done, total int) {
-		if done == 2 {
-			cancel()
-		}
-	}); err == nil {
-		t.Fatal("interrupted submit reported no error")
-	}
-	q.stores.Inbox = inbox
 	tasks := pageTasksByFile(b)
 	n := len(tasks[files[0]]) + len(tasks[files[1]])
 	if n == 0 {
@@ -105,6 +95,23 @@ func interruptedSubmit(t *testing.T, q *Queue, b *pipeline.Batch) int {
 		}
 	}
 	return n
+}
+
+// interrupt submits b to q with the inbox switched off after two files
+// (TestSubmitResume).
+func interrupt(t *testing.T, q *Queue, b *pipeline.Batch) {
+	t.Helper()
+	inbox := q.stores.Inbox
+	ctx, cancel := context.WithCancel(context.Background())
+	q.stores.Inbox = switchedOff(inbox, b)
+	if _, err := q.Submit(ctx, b, pipeline.LoadOptions{}, func(done, total int) {
+		if done == 2 {
+			cancel()
+		}
+	}); err == nil {
+		t.Fatal("interrupted submit reported no error")
+	}
+	q.stores.Inbox = inbox
 }
 
 // pagesDone is a batch's status, finished (for testenv.WaitBatch) once
@@ -257,17 +264,8 @@ func TestSubmitAbandonedForAnother(t *testing.T) {
 // taken for the new batch's).
 func TestSubmitAbandonedBusy(t *testing.T) {
 	q, inbox, _ := newTestQueue(t)
-	ctx, cancel := context.WithCancel(context.Background())
 	a := loadSample(t)
-	q.stores.Inbox = switchedOff(inbox, a)
-	if _, err := q.Submit(ctx, a, pipeline.LoadOptions{}, func(done, total int) {
-		if done == 2 {
-			cancel()
-		}
-	}); err == nil {
-		t.Fatal("interrupted submit reported no error")
-	}
-	q.stores.Inbox = inbox
+	interrupt(t, q, a)
 	started, release := make(chan struct{}, 1), make(chan struct{})
 	mux := asynq.NewServeMux()
 	mux.HandleFunc(TypePage, func(ctx context.Context, t *asynq.Task) error {
