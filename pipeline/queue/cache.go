@@ -19,9 +19,10 @@ import (
 // makes room by dropping an arbitrary one, fetched again when needed.
 const maxCachedBatches = 1000
 
-// batchCacheKey is the key of batch id's cached copy at meta version v: the
-// originals replaced since (a new version) make a new copy.
-func batchCacheKey(id string, v int) string { return fmt.Sprintf("%s@%d", id, v) }
+// batchCacheKey is the key of batch id's cached copy at meta version v of
+// submission sub (meta.sub): the originals replaced since (a new version),
+// or another batch submitted under the id, make a new copy.
+func batchCacheKey(id string, v int, sub string) string { return fmt.Sprintf("%s@%d@%s", id, v, sub) }
 
 // forgetBatch drops every cached copy of batch id.
 func (q *Queue) forgetBatch(id string) { q.batches.ForgetPrefix(id + "@") }
@@ -29,7 +30,7 @@ func (q *Queue) forgetBatch(id string) { q.batches.ForgetPrefix(id + "@") }
 // batch returns the worker's local copy of a batch, downloading its files
 // from the inbox (verified by SHA-256) and loading it as submit did.
 func (q *Queue) batch(ctx context.Context, id string, m *meta) (*pipeline.Batch, error) {
-	key := batchCacheKey(id, m.version)
+	key := batchCacheKey(id, m.version, m.sub)
 	b, err := q.batches.Get(key, func() (*pipeline.Batch, error) { return q.fetch(ctx, id, m) })
 	if err != nil {
 		return nil, err

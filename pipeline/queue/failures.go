@@ -49,7 +49,7 @@ func (q *Queue) handleError(ctx context.Context, t *asynq.Task, err error) {
 		if errors.As(err, &pe) {
 			fl = failure{File: pe.File, Page: pe.Page, Stage: pe.Stage, Reason: pe.Err.Error()}
 		}
-		rerr = q.pageFinished(ctx, p, &fl, -1, func() {
+		rerr = q.pageFinished(ctx, p, &fl, false, -1, func() {
 			if q.opts.Observer != nil {
 				q.opts.Observer.PageFailed(ctx, fl.Stage)
 			}
@@ -61,7 +61,7 @@ func (q *Queue) handleError(ctx context.Context, t *asynq.Task, err error) {
 		}
 		rerr = q.finishDoc(ctx, p, state.Failed("document: "+err.Error()))
 		if rerr == nil {
-			rerr = q.docsDone(ctx, p.Batch)
+			rerr = q.docsDone(ctx, p.Batch, false)
 		}
 	case TypeBatch, TypePackage:
 		var p batchPayload

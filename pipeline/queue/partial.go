@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/hibiken/asynq"
 	"github.com/redis/go-redis/v9"
 
 	"github.com/sohoa-vn/sohoa/storage"
@@ -89,4 +90,52 @@ func (q *Queue) removePartial(ctx context.Context, id string, local map[string]s
 		}
 	}
 	return len(stale), nil
+}
+
+// removeAbandoned removes batch id, left in state uploading by a submit that
+// never completed, before a different batch is submitted under its id:
+// its page tasks (whatever their state, so that none runs later and their
+// TaskIDs are free for the new batch's), the page results they stored in
+// the work store, and its records. A page task of it still running makes it
+// ErrBusy (with ErrConflict), as a submit still running does: what it would
+// record after the removal would be taken for the new batch's. Its
+// originals are left to removePartial. Called holding the id's claim.
+func (q *Queue) removeAbandoned(ctx context.Context, id string) error {
+	data, err := q.rdb.Get(ctx, keyStructure(id)).Bytes()
+	if err != nil {
+		return fmt.Errorf("submit %s: the unfinished submit's structure: %w", id, err)
+	}
+	b, err := decodeStructure(data, "")
+	if err != nil {
+		return fmt.Errorf("submit %s: the unfinished submit's structure: %w", id, err)
+	}
+	keys := []string{keyBatch(id), keyFiles(id), keyStructure(id), keyDocIndex(id), keyDocCodes(id), keyPageFails(id), keyFlags(id),
+		keyDocs(id), keyDocMeta(id), keyVersions(id), keyRetry(id)}
+	for d, dr := range documents(b) {
+		keys = append(keys, keyDocPages(id, d))
+		for _, pg := range dr.d.Pages {
+			err := q.inspector.DeleteTask(taskQueue, pageTaskID(id, d, pg.Index, 0))
+			if err == nil || errors.Is(err, asynq.ErrTaskNotFound) || errors.Is(err, asynq.ErrQueueNotFound) {
+				continue
+			}
+			if info, ierr := q.inspector.GetTaskInfo(taskQueue, pageTaskID(id, d, pg.Index, 0)); ierr == nil && info.State == asynq.TaskStateActive {
+				return fmt.Errorf("submit %s: %w: %w (a page of an earlier submit of this id that never completed is being processed; submit again in a minute)",
+					id, ErrConflict, ErrBusy)
+			}
+			return fmt.Errorf("submit %s: removing a page task of an earlier submit that never completed: %w", id, err)
+		}
+	}
+	var work []string
+	if err := q.stores.Work.List(ctx, id+"/", func(oi storage.ObjectInfo) error { work = append(work, oi.Key); return nil }); err != nil {
+		return fmt.Errorf("submit %s: results of an earlier submit that never completed: %w", id, err)
+	}
+	for _, k := range work {
+		if err := q.stores.Work.Delete(ctx, k); err != nil {
+			return fmt.Errorf("submit %s: removing %s, left by a submit that never completed: %w", id, k, err)
+		}
+	}
+	if err := q.rdb.Del(ctx, keys...).Err(); err != nil {
+		return fmt.Errorf("submit %s: removing the record of a submit that never completed: %w", id, err)
+	}
+	return nil
 }

@@ -92,21 +92,9 @@ func TestSubmitAfterFailedSubmit(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	// Another batch under the same id: one page has other bytes (after the
-	// JPEG's end, so it still reads), the other files are the same.
-	dir := copyBatch(t)
-	page := filepath.Join(dir, filepath.FromSlash(changed))
-	data, err := os.ReadFile(page)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(page, append(data, 0, 0), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	b, err := pipeline.Load(context.Background(), dir, pipeline.LoadOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	// Another batch under the same id: one page (changed) has other bytes,
+	// the other files are the same.
+	b := otherSample(t)
 	want, _, err := localSums(b)
 	if err != nil {
 		t.Fatal(err)

@@ -98,10 +98,11 @@ type Options struct {
 
 // Queue submits batches, runs their tasks and reports their state.
 type Queue struct {
-	rdb    redis.UniversalClient
-	client *asynq.Client
-	stores Stores
-	opts   Options
+	rdb       redis.UniversalClient
+	client    *asynq.Client
+	inspector *asynq.Inspector // for the fallback tasks of stages handed off (handOff)
+	stores    Stores
+	opts      Options
 
 	batches *cache.Cache[*pipeline.Batch] // local copies, by batchCacheKey
 	local   localCopies                   // the originals checked in those copies
@@ -124,7 +125,7 @@ func New(redisURL string, stores Stores, opts Options) (*Queue, error) {
 		opts.CacheDir = filepath.Join(os.TempDir(), "sohoa-worker")
 	}
 	rdb := redis.NewClient(ro)
-	return &Queue{rdb: rdb, client: asynq.NewClientFromRedisClient(rdb), stores: stores, opts: opts,
+	return &Queue{rdb: rdb, client: asynq.NewClientFromRedisClient(rdb), inspector: asynq.NewInspectorFromRedisClient(rdb), stores: stores, opts: opts,
 		batches: cache.New[*pipeline.Batch](maxCachedBatches, 0)}, nil
 }
 
@@ -151,8 +152,9 @@ func (q *Queue) CheckNoEviction(ctx context.Context) error {
 func (q *Queue) Handler(pool *ocr.Pool) *asynq.ServeMux {
 	mux := asynq.NewServeMux()
 	mux.Handle(TypeBatch, classified(q.handleBatch))
-	mux.Handle(TypePage, classified(func(ctx context.Context, t *asynq.Task) error { return q.handlePage(ctx, t, pool) }))
-	mux.Handle(TypeDocument, classified(q.handleDocument))
+	// A page or document task that finishes its stage runs the next one itself (see handOff).
+	mux.Handle(TypePage, classified(func(ctx context.Context, t *asynq.Task) error { return q.runPage(ctx, t, pool, true) }))
+	mux.Handle(TypeDocument, classified(func(ctx context.Context, t *asynq.Task) error { return q.runDocument(ctx, t, true) }))
 	mux.Handle(TypePackage, classified(q.handlePackage))
 	mux.HandleFunc(TypeReplicate, q.handleReplicate) // every error retried: a copy may come back
 	return mux

@@ -18,6 +18,7 @@ import (
 
 	"github.com/sohoa-vn/sohoa/ocr"
 	"github.com/sohoa-vn/sohoa/pipeline"
+	"github.com/sohoa-vn/sohoa/pipeline/state"
 	"github.com/sohoa-vn/sohoa/pipeline/testenv"
 	"github.com/sohoa-vn/sohoa/storage"
 )
@@ -45,8 +46,10 @@ func TestSubmitResume(t *testing.T) {
 	if stored != 2 {
 		t.Fatalf("%d objects in the inbox after the interrupted run, want 2", stored)
 	}
-	if _, err := q.Status(context.Background(), b.ID); !errors.Is(err, ErrUnknownBatch) {
-		t.Errorf("interrupted batch is known to status: %v", err)
+	// Shown as uploading (đang tải lên), not queued: the id is not taken
+	// (TestSubmitAfterFailedSubmit).
+	if st, err := q.Status(context.Background(), b.ID); err != nil || st.State != state.BatchUploading {
+		t.Errorf("interrupted batch: status %+v, %v; want uploading", st, err)
 	}
 
 	q.stores.Inbox = inbox // switched on again
@@ -75,7 +78,7 @@ func TestSubmitResume(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// The batch task, and the page tasks Submit enqueued itself (startPages).
+	// The batch task, and the page tasks Submit enqueued as their originals arrived.
 	want := []string{TypeBatch + " " + b.ID}
 	for d, dr := range documents(b) {
 		for _, pg := range dr.d.Pages {

@@ -344,6 +344,8 @@ func replaceable(id string, st state.BatchState) error {
 		return fmt.Errorf("replace %s: %w: a page can no longer be replaced", id, ErrSealed)
 	case StateQueued:
 		return fmt.Errorf("replace %s: wait until it is packaged or in review: %w", id, ErrRunning)
+	case state.BatchUploading:
+		return fmt.Errorf("replace %s: its submit has not completed: submit it again to finish: %w", id, ErrRunning)
 	case state.BatchApproved:
 		return fmt.Errorf("replace %s: it is approved and being packaged: %w", id, ErrRunning)
 	}

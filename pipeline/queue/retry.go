@@ -82,7 +82,7 @@ func (q *Queue) planRetry(ctx context.Context, tx *redis.Tx, id string, docs []s
 	if len(b.pending) > 0 {
 		return b.pending, nil // finish an interrupted Retry
 	}
-	if b.state == StateQueued {
+	if b.state == StateQueued || b.state == state.BatchUploading {
 		return nil, fmt.Errorf("retry %s: %w", id, ErrRunning)
 	}
 	sel, err := retrySelection(ctx, tx, b, docs)

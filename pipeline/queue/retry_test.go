@@ -216,7 +216,7 @@ func TestRetryFailedTasks(t *testing.T) {
 		t.Fatal(err)
 	}
 	// As submitted by an earlier sohoa, without the structure (and with the
-	// batch task alone, not the first page tasks, see startPages): workers
+	// batch task alone, not the page tasks Submit enqueues): workers
 	// download the whole batch and load it, and the inbox fails them.
 	if err := q.rdb.Del(ctx, keyStructure(b.ID)).Err(); err != nil {
 		t.Fatal(err)

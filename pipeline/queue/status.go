@@ -28,7 +28,8 @@ type meta struct {
 	submitted time.Time
 	lo        pipeline.LoadOptions
 	state     state.BatchState
-	version   int // how many times originals were replaced (Replace)
+	version   int    // how many times originals were replaced (Replace)
+	sub       string // the submission's token: another batch recorded under the id has another
 }
 
 func (q *Queue) meta(ctx context.Context, id string) (*meta, error) {
@@ -55,6 +56,7 @@ func (q *Queue) meta(ctx context.Context, id string) (*meta, error) {
 	if m.version, err = intField(h, "version"); err != nil {
 		return nil, fmt.Errorf("batch %s: %w", id, err)
 	}
+	m.sub = h["sub"]
 	return m, nil
 }
 

@@ -2,6 +2,8 @@ package queue
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"os"
@@ -15,6 +17,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/sohoa-vn/sohoa/pipeline"
+	"github.com/sohoa-vn/sohoa/pipeline/state"
 	"github.com/sohoa-vn/sohoa/storage"
 )
 
@@ -31,16 +34,24 @@ type SubmitResult struct {
 
 // Submit uploads the originals of b (and its metadata sheet) to the inbox
 // store, each verified by its SHA-256, skipping those already there with the
-// same SHA-256, then enqueues the batch once (with its first pages, see startPages). lo must be the options b was
+// same SHA-256, and enqueues the batch once. lo must be the options b was
 // loaded with; workers load the batch again with them. onFile, when set, is
 // called after each file.
 //
-// An id names one batch. Until a submit completes (the batch is recorded),
-// the id is not taken: a submit that failed half way leaves originals that
-// a new submit of the same batch keeps (it resumes, uploading only what is
-// missing) and a submit of a different batch removes first. Once recorded,
-// a different batch under the id is ErrConflict and nothing is stored. One
-// submit of an id runs at a time (another is ErrBusy, with ErrConflict).
+// The batch's structure and sums are recorded first, in state uploading
+// (state.BatchUploading), and each page's task is enqueued as soon as its
+// original is stored, so that pages start while later originals are still
+// uploading; once every original is stored the batch is queued and its batch
+// task enqueued (the document tasks wait for that, see afterPages).
+//
+// An id names one batch. Until a submit completes (the batch is queued),
+// the id is not taken: a submit that failed half way leaves a batch in
+// state uploading that a new submit of the same batch resumes (uploading
+// only what is missing; pages already processed are not processed again)
+// and that a submit of a different batch removes first, with everything it
+// left (see removeAbandoned). Once queued, a different batch under the id
+// is ErrConflict and nothing is stored. One submit of an id runs at a time
+// (another is ErrBusy, with ErrConflict).
 func (q *Queue) Submit(ctx context.Context, b *pipeline.Batch, lo pipeline.LoadOptions, onFile func(done, total int)) (*SubmitResult, error) {
 	files := batchFiles(b)
 	res := &SubmitResult{BatchID: b.ID, Files: len(files)}
@@ -53,40 +64,99 @@ func (q *Queue) Submit(ctx context.Context, b *pipeline.Batch, lo pipeline.LoadO
 		return res, err
 	}
 	defer release()
-	known, err := q.checkSame(ctx, b, local)
+	st, err := q.recordedState(ctx, b.ID)
 	if err != nil {
-		return res, err // a different batch under a known id: nothing stored
+		return res, err
 	}
-	if !known {
-		if res.Removed, err = q.removePartial(ctx, b.ID, local); err != nil {
+	if st == state.BatchUploading {
+		// An earlier submit never completed: resumed if it is this batch,
+		// removed if it is another.
+		if _, err := q.checkSame(ctx, b, local); errors.Is(err, ErrConflict) {
+			if err := q.removeAbandoned(ctx, b.ID); err != nil {
+				return res, err
+			}
+			st = ""
+		} else if err != nil {
 			return res, err
 		}
 	}
-	sums, err := q.uploadFiles(ctx, b, files, local, sizes, known, renew, onFile, res)
-	if err != nil {
+	known := st != "" && st != state.BatchUploading
+	if known {
+		if _, err := q.checkSame(ctx, b, local); err != nil {
+			return res, err // a different batch under a known id: nothing stored
+		}
+	} else if res.Removed, err = q.removePartial(ctx, b.ID, local); err != nil {
 		return res, err
+	}
+	if st == "" {
+		if err := q.recordBatch(ctx, b, lo, local); err != nil {
+			return res, err
+		}
+	}
+	var stored func(ctx context.Context, file string) error
+	if !known {
+		stored = q.pagesOf(b)
+	}
+	if err := q.uploadFiles(ctx, b, files, local, sizes, known, renew, onFile, res, stored); err != nil {
+		return res, err
+	}
+	if !known {
+		// Every original is stored and every page enqueued: the id is taken.
+		if from, err := q.sendTransition(ctx, q.rdb, b.ID, StateQueued, worker, "submitted").check(); err != nil && from != StateQueued {
+			return res, fmt.Errorf("submit %s: %w", b.ID, err)
+		}
 	}
 	key := keyBatch(b.ID)
-	now := q.now().UTC().Format(time.RFC3339Nano)
-	if err := q.recordBatch(ctx, b, lo, sums, now); err != nil {
-		return res, err
-	}
 	if n, err := q.rdb.HExists(ctx, key, "enqueued").Result(); err != nil {
 		return res, fmt.Errorf("submit %s: %w", b.ID, err)
 	} else if n {
 		return res, nil
 	}
-	if err := q.startPages(ctx, b); err != nil {
-		return res, err
-	}
 	if err := q.enqueue(ctx, TypeBatch, batchPayload{b.ID}, batchTaskID(b.ID, 0)); err != nil {
 		return res, err
 	}
 	res.Enqueued = true
-	if err := q.rdb.HSet(ctx, key, "enqueued", now).Err(); err != nil {
+	if err := q.rdb.HSet(ctx, key, "enqueued", q.now().UTC().Format(time.RFC3339Nano)).Err(); err != nil {
 		return res, fmt.Errorf("submit %s: %w", b.ID, err)
 	}
 	return res, nil
+}
+
+// recordedState returns the state of the batch recorded under id, "" when
+// there is none.
+func (q *Queue) recordedState(ctx context.Context, id string) (state.BatchState, error) {
+	v, err := q.rdb.HGet(ctx, keyBatch(id), "state").Result()
+	if errors.Is(err, redis.Nil) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("submit %s: %w", id, err)
+	}
+	st, err := state.ParseBatch(v)
+	if err != nil {
+		return "", fmt.Errorf("submit %s: %w", id, err)
+	}
+	return st, nil
+}
+
+// pagesOf returns what Submit does once an original of batch b is stored:
+// enqueue the tasks of the pages in it (of the first round).
+func (q *Queue) pagesOf(b *pipeline.Batch) func(ctx context.Context, file string) error {
+	type page struct{ doc, index int }
+	byFile := map[string][]page{}
+	for i, dr := range documents(b) {
+		for _, pg := range dr.d.Pages {
+			byFile[pg.File] = append(byFile[pg.File], page{i, pg.Index})
+		}
+	}
+	return func(ctx context.Context, file string) error {
+		for _, p := range byFile[file] {
+			if err := q.enqueuePage(ctx, b.ID, p.doc, p.index, 0); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
 }
 
 // submitPuts is how many originals Submit stores at once: each waits on a
@@ -94,18 +164,15 @@ func (q *Queue) Submit(ctx context.Context, b *pipeline.Batch, lo pipeline.LoadO
 const submitPuts = 4
 
 // uploadFiles stores the files of batch b in the inbox (none for a batch
-// already known, whose files were all stored before it was recorded, some
-// perhaps as later versions by Replace), submitPuts at a time, and returns
-// their SHA-256 by name, counting uploads in res. onFile is told in file
-// order: when it hears done, the first done files are stored.
+// already known, whose files were all stored before it was queued, some
+// perhaps as later versions by Replace), submitPuts at a time, counting
+// uploads in res, and calls stored (when set) for each file once it is in
+// the inbox, uploaded now or before. onFile is told in file order: when it
+// hears done, the first done files are stored.
 func (q *Queue) uploadFiles(ctx context.Context, b *pipeline.Batch, files []string, local map[string]string, sizes map[string]int64, known bool,
-	renew func(context.Context), onFile func(done, total int), res *SubmitResult) (map[string]any, error) {
-	sums := map[string]any{}
-	for _, f := range files {
-		sums[f] = local[f]
-	}
+	renew func(context.Context), onFile func(done, total int), res *SubmitResult, stored func(context.Context, string) error) error {
 	var mu sync.Mutex
-	stored, next := make([]bool, len(files)), 0
+	inbox, next := make([]bool, len(files)), 0
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(submitPuts)
 	for i, f := range files {
@@ -123,12 +190,17 @@ func (q *Queue) uploadFiles(ctx context.Context, b *pipeline.Batch, files []stri
 			if up {
 				renew(gctx)
 			}
+			if stored != nil {
+				if err := stored(gctx, f); err != nil {
+					return err
+				}
+			}
 			mu.Lock()
 			defer mu.Unlock()
 			if up {
 				res.Uploaded++
 			}
-			for stored[i] = true; next < len(files) && stored[next]; next++ {
+			for inbox[i] = true; next < len(files) && inbox[next]; next++ {
 				if onFile != nil {
 					onFile(next+1, len(files))
 				}
@@ -137,44 +209,24 @@ func (q *Queue) uploadFiles(ctx context.Context, b *pipeline.Batch, files []stri
 		})
 	}
 	if err := g.Wait(); err != nil {
-		return nil, err
+		return err
 	}
 	if err := ctx.Err(); err != nil {
-		return nil, fmt.Errorf("submit %s: %w", b.ID, err)
-	}
-	return sums, nil
-}
-
-// submitPages is how many page tasks Submit enqueues itself, enough to keep
-// a few workers busy: see startPages.
-const submitPages = 16
-
-// startPages enqueues the page tasks of the first submitPages pages of
-// batch b (of its first round), which Submit has recorded: a worker takes
-// them at its next look at the queue, where it would otherwise first run
-// the batch task and look again (asynq.Config.TaskCheckInterval) for the
-// pages that task enqueues. The batch task still enqueues every page; for
-// these its enqueue is a no-op (the TaskID is taken).
-func (q *Queue) startPages(ctx context.Context, b *pipeline.Batch) error {
-	n := 0
-	for i, dr := range documents(b) {
-		for _, pg := range dr.d.Pages {
-			if n == submitPages {
-				return nil
-			}
-			if err := q.enqueuePage(ctx, b.ID, i, pg.Index, 0); err != nil {
-				return err
-			}
-			n++
-		}
+		return fmt.Errorf("submit %s: %w", b.ID, err)
 	}
 	return nil
 }
 
-// recordBatch records batch b with its files' sums, its structure and its
-// load options, submitted at now, in state queued.
-func (q *Queue) recordBatch(ctx context.Context, b *pipeline.Batch, lo pipeline.LoadOptions, sums map[string]any, now string) error {
+// recordBatch records batch b with its files' sums (file -> SHA-256), its
+// structure and its load options, in state uploading, with a new
+// submission token (meta.sub) that tells it from a batch recorded earlier
+// under its id.
+func (q *Queue) recordBatch(ctx context.Context, b *pipeline.Batch, lo pipeline.LoadOptions, local map[string]string) error {
 	key := keyBatch(b.ID)
+	sums := make(map[string]any, len(local))
+	for f, s := range local {
+		sums[f] = s
+	}
 	index, codes := map[string]any{}, map[string]any{}
 	for i, dr := range documents(b) {
 		index[dr.d.Meta.DocCode] = i
@@ -185,11 +237,14 @@ func (q *Queue) recordBatch(ctx context.Context, b *pipeline.Batch, lo pipeline.
 	if err != nil {
 		return fmt.Errorf("submit %s: %w", b.ID, err)
 	}
+	token := make([]byte, 8)
+	if _, err := rand.Read(token); err != nil {
+		return fmt.Errorf("submit %s: %w", b.ID, err)
+	}
 	// The batch is recorded in one transaction: its record appears with its
-	// files and structure or not at all, so a submit stopped here leaves no
-	// half record that would hold the id.
+	// files and structure or not at all.
 	pipe := q.rdb.TxPipeline()
-	pipe.HSetNX(ctx, key, "submitted", now)
+	pipe.HSetNX(ctx, key, "submitted", q.now().UTC().Format(time.RFC3339Nano))
 	pipe.HSet(ctx, keyFiles(b.ID), sums)
 	pipe.Set(ctx, keyStructure(b.ID), structure, 0)
 	if len(index) > 0 {
@@ -197,8 +252,8 @@ func (q *Queue) recordBatch(ctx context.Context, b *pipeline.Batch, lo pipeline.
 		pipe.HSet(ctx, keyDocCodes(b.ID), codes)
 	}
 	pipe.HSet(ctx, key, "dpi", strconv.FormatFloat(lo.DPI, 'g', -1, 64), "isolated", strconv.FormatBool(lo.Isolated),
-		"documents", b.Documents(), "pages", b.Pages())
-	pipe.HSetNX(ctx, key, "state", StateQueued)
+		"documents", b.Documents(), "pages", b.Pages(), "sub", hex.EncodeToString(token))
+	pipe.HSetNX(ctx, key, "state", state.BatchUploading)
 	pipe.ZAddNX(ctx, keyBatches(), redis.Z{Score: float64(time.Now().Unix()), Member: b.ID})
 	if _, err := pipe.Exec(ctx); err != nil {
 		return fmt.Errorf("submit %s: %w", b.ID, err)

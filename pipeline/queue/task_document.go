@@ -22,7 +22,15 @@ import (
 	"github.com/sohoa-vn/sohoa/storage"
 )
 
+// handleDocument runs a document task; when the document is the batch's
+// last, the package task is enqueued.
 func (q *Queue) handleDocument(ctx context.Context, t *asynq.Task) error {
+	return q.runDocument(ctx, t, false)
+}
+
+// runDocument runs a document task; when the document is the batch's last,
+// the package task is enqueued, or with handOff run here (see handOff).
+func (q *Queue) runDocument(ctx context.Context, t *asynq.Task, handOff bool) error {
 	var p docPayload
 	if err := json.Unmarshal(t.Payload(), &p); err != nil {
 		return fmt.Errorf("document task: %v: %w", err, asynq.SkipRetry)
@@ -30,7 +38,7 @@ func (q *Queue) handleDocument(ctx context.Context, t *asynq.Task) error {
 	if ok, err := q.rdb.HExists(ctx, keyDocs(p.Batch), strconv.Itoa(p.Doc)).Result(); err != nil {
 		return fmt.Errorf("document %+v: %w", p, err)
 	} else if ok {
-		return q.docsDone(ctx, p.Batch)
+		return q.docsDone(ctx, p.Batch, false)
 	}
 	m, err := q.meta(ctx, p.Batch)
 	if err != nil {
@@ -78,7 +86,7 @@ func (q *Queue) handleDocument(ctx context.Context, t *asynq.Task) error {
 	if err := q.finishDoc(ctx, p, status); err != nil {
 		return fmt.Errorf("document %s: %w", dr.d.Source, err)
 	}
-	return q.docsDone(ctx, p.Batch)
+	return q.docsDone(ctx, p.Batch, handOff)
 }
 
 // docWorkDir makes a work folder for one document task (its pages' spill file
@@ -201,8 +209,9 @@ func (q *Queue) finishDoc(ctx context.Context, p docPayload, status state.DocSta
 	return q.rdb.HSetNX(ctx, keyDocs(p.Batch), strconv.Itoa(p.Doc), status).Err()
 }
 
-// docsDone enqueues the package task when every document of the batch has finished.
-func (q *Queue) docsDone(ctx context.Context, id string) error {
+// docsDone enqueues the package task when every document of the batch has
+// finished, or with handOff runs it here (see handOff).
+func (q *Queue) docsDone(ctx context.Context, id string, handOff bool) error {
 	n, err := q.rdb.HGet(ctx, keyBatch(id), "documents").Int()
 	if err != nil {
 		return fmt.Errorf("batch %s: %w", id, err)
@@ -217,6 +226,9 @@ func (q *Queue) docsDone(ctx context.Context, id string) error {
 	round, err := q.round(ctx, id)
 	if err != nil {
 		return err
+	}
+	if handOff {
+		return q.handOff(ctx, TypePackage, batchPayload{id}, packageTaskID(id, round), q.handlePackage)
 	}
 	return q.enqueue(ctx, TypePackage, batchPayload{id}, packageTaskID(id, round))
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/sohoa-vn/sohoa/ocr"
 	"github.com/sohoa-vn/sohoa/pipeline"
 	"github.com/sohoa-vn/sohoa/pipeline/pdfa"
+	"github.com/sohoa-vn/sohoa/pipeline/state"
 	"github.com/sohoa-vn/sohoa/storage"
 )
 
@@ -39,7 +40,15 @@ type pageResult struct {
 	SignerRegion image.Rectangle
 }
 
+// handlePage runs a page task; when the page is its document's last, the
+// document task is enqueued.
 func (q *Queue) handlePage(ctx context.Context, t *asynq.Task, pool *ocr.Pool) error {
+	return q.runPage(ctx, t, pool, false)
+}
+
+// runPage runs a page task; when the page is its document's last, the
+// document task is enqueued, or with handOff run here (see handOff).
+func (q *Queue) runPage(ctx context.Context, t *asynq.Task, pool *ocr.Pool, handOff bool) error {
 	var p pagePayload
 	if err := json.Unmarshal(t.Payload(), &p); err != nil {
 		return fmt.Errorf("page task: %v: %w", err, asynq.SkipRetry)
@@ -48,7 +57,7 @@ func (q *Queue) handlePage(ctx context.Context, t *asynq.Task, pool *ocr.Pool) e
 	if err != nil {
 		return err
 	}
-	if m.state != StateQueued {
+	if m.state != StateQueued && m.state != state.BatchUploading {
 		return nil // a late duplicate: the batch has finished (Retry makes it queued again first)
 	}
 	if ok, err := q.rdb.SIsMember(ctx, keyDocPages(p.Batch, p.Doc), p.Page).Result(); err != nil {
@@ -107,7 +116,7 @@ func (q *Queue) handlePage(ctx context.Context, t *asynq.Task, pool *ocr.Pool) e
 		return fmt.Errorf("page %s %d: %w", pg.File, pg.FilePage, err)
 	}
 	q.observeStage(ctx, StageUpload, time.Since(t0))
-	return q.pageFinished(ctx, p, nil, len(docs[p.Doc].d.Pages), func() {
+	return q.pageFinished(ctx, p, nil, handOff, len(docs[p.Doc].d.Pages), func() {
 		if q.opts.Observer != nil {
 			q.opts.Observer.PageDone(ctx, res)
 		}
@@ -135,10 +144,11 @@ func putOnce(ctx context.Context, s storage.Store, key string, data []byte, ret 
 // pageFinished records a page as finished (failed when fl is set; writes
 // queue its other records first) and, when it was the last of the n pages
 // of its document (n < 0: look the count up), enqueues the document task,
-// in one round trip to Redis. recorded is called when this call recorded
+// in one round trip to Redis; with handOff, the document task is run here
+// (see handOff). recorded is called when this call recorded
 // the page, not an earlier or concurrent delivery of its task: what it
 // counts is counted once.
-func (q *Queue) pageFinished(ctx context.Context, p pagePayload, fl *failure, n int, recorded func(), writes ...func(redis.Pipeliner) error) error {
+func (q *Queue) pageFinished(ctx context.Context, p pagePayload, fl *failure, handOff bool, n int, recorded func(), writes ...func(redis.Pipeliner) error) error {
 	pipe := q.rdb.Pipeline()
 	if fl != nil {
 		js, _ := json.Marshal(fl)
@@ -150,7 +160,7 @@ func (q *Queue) pageFinished(ctx context.Context, p pagePayload, fl *failure, n 
 		}
 	}
 	added := pipe.SAdd(ctx, keyDocPages(p.Batch, p.Doc), p.Page)
-	return q.afterPages(ctx, pipe, p.Batch, p.Doc, n, func() {
+	return q.afterPages(ctx, pipe, p.Batch, p.Doc, n, handOff, func() {
 		if added.Val() == 1 && recorded != nil {
 			recorded()
 		}
@@ -160,21 +170,29 @@ func (q *Queue) pageFinished(ctx context.Context, p pagePayload, fl *failure, n 
 // docPagesDone enqueues the document task when all n pages of document d have
 // finished (n < 0: look the count up).
 func (q *Queue) docPagesDone(ctx context.Context, id string, d, n int) error {
-	return q.afterPages(ctx, q.rdb.Pipeline(), id, d, n, nil)
+	return q.afterPages(ctx, q.rdb.Pipeline(), id, d, n, false, nil)
 }
 
 // afterPages runs pipe (the writes of a page, if any) with the reading of
 // document d's finished pages and the batch's round, calls ran once it
 // succeeded, and enqueues the document task when all n pages of the
-// document have finished (n < 0: look the count up).
-func (q *Queue) afterPages(ctx context.Context, pipe redis.Pipeliner, id string, d, n int, ran func()) error {
+// document have finished (n < 0: look the count up), or with handOff runs
+// it here (see handOff).
+func (q *Queue) afterPages(ctx context.Context, pipe redis.Pipeliner, id string, d, n int, handOff bool, ran func()) error {
 	done := pipe.SCard(ctx, keyDocPages(id, d))
 	retries := pipe.HGet(ctx, keyBatch(id), "retries")
+	st := pipe.HGet(ctx, keyBatch(id), "state") // read after the page is recorded
 	if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
 		return fmt.Errorf("batch %s document %d: %w", id, d, err)
 	}
 	if ran != nil {
 		ran()
+	}
+	if st.Val() == state.BatchUploading.String() {
+		// Submit is still storing originals: the batch task, enqueued once
+		// it is queued (after this read), enqueues the documents whose
+		// pages have all finished by then.
+		return nil
 	}
 	if n < 0 {
 		m, err := q.meta(ctx, id)
@@ -196,6 +214,11 @@ func (q *Queue) afterPages(ctx context.Context, pipe redis.Pipeliner, id string,
 	}
 	if err != nil {
 		return fmt.Errorf("batch %s: retries: %w", id, err)
+	}
+	if handOff {
+		return q.handOff(ctx, TypeDocument, docPayload{id, d}, docTaskID(id, d, round), func(ctx context.Context, t *asynq.Task) error {
+			return q.runDocument(ctx, t, true)
+		})
 	}
 	return q.enqueue(ctx, TypeDocument, docPayload{id, d}, docTaskID(id, d, round))
 }

@@ -25,7 +25,7 @@ func transitionRedis(t *testing.T) (*redis.Client, *Queue) {
 	return rdb, &Queue{rdb: rdb, opts: Options{Logger: slog.Default()}}
 }
 
-var batchStates = []state.BatchState{StateQueued, StateComplete, StateIncomplete, StateFailed, StateCopying,
+var batchStates = []state.BatchState{state.BatchUploading, StateQueued, StateComplete, StateIncomplete, StateFailed, StateCopying,
 	state.BatchReview, state.BatchApproved, state.BatchRejected}
 
 // stateEntries returns the state changes in batch id's audit trail.
@@ -88,8 +88,8 @@ func TestTransitionInRedis(t *testing.T) {
 			}
 		}
 	}
-	if allowed != 16 || refused != 48 {
-		t.Errorf("%d transitions allowed, %d refused; want 16 and 48", allowed, refused)
+	if allowed != 17 || refused != 64 {
+		t.Errorf("%d transitions allowed, %d refused; want 17 and 64", allowed, refused)
 	}
 	if _, err := q.transition(ctx, "never-submitted", StateQueued, worker, ""); !errors.Is(err, ErrUnknownBatch) {
 		t.Errorf("transition of an unknown batch: %v, want ErrUnknownBatch", err)

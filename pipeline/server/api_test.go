@@ -411,7 +411,9 @@ func TestUploadProcessDownload(t *testing.T) {
 	if v := e.metric(`sohoa_http_request_duration_seconds_count{code="202",handler="api_upload",method="post"}`); v != 1 {
 		t.Errorf("upload requests timed = %v", v)
 	}
-	if v := e.metric(`asynq_tasks_processed_total{queue="default"}`); v < 5 {
+	// The batch task and the two page tasks; the documents and the package
+	// run in the task that finishes the stage before (queue's handOff).
+	if v := e.metric(`asynq_tasks_processed_total{queue="default"}`); v < 3 {
 		t.Errorf("asynq processed = %v", v)
 	}
 }

@@ -174,7 +174,7 @@ type listView struct {
 func (s *Server) listPage(w http.ResponseWriter, r *http.Request, who *principal) {
 	qv := r.URL.Query()
 	v := listView{Query: strings.TrimSpace(qv.Get("q")), State: qv.Get("state"), Page: 1,
-		States: []string{queue.StateQueued.String(), state.BatchReview.String(), state.BatchRejected.String(), state.BatchApproved.String(),
+		States: []string{state.BatchUploading.String(), queue.StateQueued.String(), state.BatchReview.String(), state.BatchRejected.String(), state.BatchApproved.String(),
 			queue.StateCopying.String(), queue.StateComplete.String(), queue.StateIncomplete.String(), queue.StateFailed.String()}}
 	if !slices.Contains(v.States, v.State) {
 		v.State = ""

@@ -17,6 +17,10 @@ type BatchState string
 
 // Batch states.
 const (
+	// BatchUploading: Submit is storing the batch's originals (đang tải lên);
+	// its pages start as their originals arrive. The id is not taken yet: a
+	// submit of another batch under it removes this one.
+	BatchUploading  BatchState = "uploading"
 	BatchQueued     BatchState = "queued"     // submitted, not packaged yet
 	BatchComplete   BatchState = "complete"   // packaged, every document done
 	BatchIncomplete BatchState = "incomplete" // packaged, some documents failed
@@ -36,7 +40,7 @@ func (s BatchState) MarshalBinary() ([]byte, error) { return []byte(s), nil }
 // Finished reports whether a batch in state s has no task left to run: a
 // batch in review or rejected waits for a person, not for a worker.
 func (s BatchState) Finished() bool {
-	return s != BatchQueued && s != BatchCopying && s != BatchApproved && batches.known(s)
+	return s != BatchUploading && s != BatchQueued && s != BatchCopying && s != BatchApproved && batches.known(s)
 }
 
 // Sealed reports whether a batch in state s has its package archived: its

@@ -14,6 +14,7 @@ var transitions = []struct {
 	why      string
 }{
 	// Batches.
+	{BatchUploading, BatchQueued, "Submit: every original stored and every page enqueued"},
 	{BatchQueued, BatchComplete, "package task: every document done, the package sealed and archived"},
 	{BatchQueued, BatchIncomplete, "package task: some documents failed, the package archived unsealed"},
 	{BatchQueued, BatchFailed, "the batch or package task ran out of retries"},
