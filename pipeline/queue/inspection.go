@@ -62,7 +62,7 @@ func (q *Queue) inspection(ctx context.Context, id string, b *pipeline.Batch) (*
 			return nil, fmt.Errorf("batch %s: inspection record: sign: %w", id, err)
 		}
 	}
-	if err := putOnce(ctx, q.stores.Work, key, pdf, nil); err != nil {
+	if err := putOnce(ctx, q.stores.Work, key, pdf); err != nil {
 		return nil, err
 	}
 	// Another delivery may have stored its own first: use what is stored.

@@ -100,7 +100,7 @@ func TestPackageKeptDocuments(t *testing.T) {
 	}
 	// An earlier delivery of document 2's task stored another text.
 	earlier := []byte("stored by an earlier delivery\n")
-	if err := putOnce(ctx, work, docKey(b.ID, 2, "txt"), earlier, nil); err != nil {
+	if err := putOnce(ctx, work, docKey(b.ID, 2, "txt"), earlier); err != nil {
 		t.Fatal(err)
 	}
 	for d := range docs {
@@ -172,7 +172,7 @@ func TestPackageKeptDocuments(t *testing.T) {
 	if err := work.Delete(ctx, docKey(b.ID, 1, "txt")); err != nil {
 		t.Fatal(err)
 	}
-	if err := putOnce(ctx, work, docKey(b.ID, 1, "txt"), again, nil); err != nil {
+	if err := putOnce(ctx, work, docKey(b.ID, 1, "txt"), again); err != nil {
 		t.Fatal(err)
 	}
 	if err := q1.rdb.HIncrBy(ctx, keyBatch(b.ID), "version", 1).Err(); err != nil {

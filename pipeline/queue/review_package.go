@@ -62,7 +62,7 @@ func (q *Queue) correctedOutput(ctx context.Context, id string, i int, dr docRef
 			ext  string
 			data []byte
 		}{{"pdf", made.PDF}, {"txt", made.Text}, {"alto.xml", made.ALTO}} { // ALTO last: it marks the set stored
-			if err := putOnce(ctx, q.stores.Work, key(f.ext), f.data, nil); err != nil {
+			if err := putOnce(ctx, q.stores.Work, key(f.ext), f.data); err != nil {
 				return nil, err
 			}
 		}

@@ -3,9 +3,7 @@ package queue
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
 	"encoding/gob"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -112,7 +110,7 @@ func (q *Queue) runPage(ctx context.Context, t *asynq.Task, pool *ocr.Pool, hand
 		return fmt.Errorf("page %s %d: %w", pg.File, pg.FilePage, err)
 	}
 	t0 := time.Now()
-	if err := putOnce(ctx, q.stores.Work, pageKey(p.Batch, p.Doc, p.Page), buf.Bytes(), nil); err != nil {
+	if err := putOnce(ctx, q.stores.Work, pageKey(p.Batch, p.Doc, p.Page), buf.Bytes()); err != nil {
 		return fmt.Errorf("page %s %d: %w", pg.File, pg.FilePage, err)
 	}
 	q.observeStage(ctx, StageUpload, time.Since(t0))
@@ -132,12 +130,8 @@ func minConfidence(o pipeline.Options) float64 {
 
 // putOnce stores data under key; an object already there (from an earlier
 // delivery of the same task, whose timings differ) is kept.
-func putOnce(ctx context.Context, s storage.Store, key string, data []byte, ret *storage.Retention) error {
-	sum := sha256.Sum256(data)
-	_, err := s.Put(ctx, key, bytes.NewReader(data), int64(len(data)), storage.PutOptions{SHA256: hex.EncodeToString(sum[:]), Retention: ret})
-	if errors.Is(err, storage.ErrExists) {
-		return nil
-	}
+func putOnce(ctx context.Context, s storage.Store, key string, data []byte) error {
+	_, err := putDataOnce(ctx, s, key, data)
 	return err
 }
 
