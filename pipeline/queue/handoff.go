@@ -2,9 +2,7 @@ package queue
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
-	"fmt"
 	"time"
 
 	"github.com/hibiken/asynq"
@@ -34,18 +32,9 @@ const taskQueue = "default"
 // does: stages are idempotent, asynq delivering at least once. The stage's
 // failure is not the calling task's: it is logged and nil is returned.
 func (q *Queue) handOff(ctx context.Context, typ string, payload any, id string, run func(context.Context, *asynq.Task) error) error {
-	js, err := json.Marshal(payload)
-	if err != nil {
-		return fmt.Errorf("enqueue %s: %w", id, err)
-	}
-	t := asynq.NewTask(typ, js)
-	_, err = q.client.EnqueueContext(ctx, t, asynq.TaskID(id), asynq.MaxRetry(q.opts.Retries),
-		asynq.Retention(taskRetention), asynq.ProcessIn(handOffFallback))
-	if errors.Is(err, asynq.ErrTaskIDConflict) {
-		return nil
-	}
-	if err != nil {
-		return fmt.Errorf("enqueue %s: %w", id, err)
+	t, added, err := q.enqueueTask(ctx, typ, payload, id, asynq.ProcessIn(handOffFallback))
+	if err != nil || !added {
+		return err
 	}
 	if err := run(ctx, t); err != nil {
 		q.opts.Logger.Warn("stage run in place failed; its task runs now", "task", id, "error", err)

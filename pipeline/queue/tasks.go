@@ -44,16 +44,28 @@ func (q *Queue) enqueuePage(ctx context.Context, id string, doc, p, round int) e
 
 // enqueue enqueues a task once: a TaskID already taken is not an error.
 func (q *Queue) enqueue(ctx context.Context, typ string, payload any, id string) error {
+	_, _, err := q.enqueueTask(ctx, typ, payload, id)
+	return err
+}
+
+// enqueueTask enqueues the task typ with payload under TaskID id, with the
+// queue's retries and retention and the further options opts, and returns
+// it; added is false when the TaskID was taken already (not an error).
+func (q *Queue) enqueueTask(ctx context.Context, typ string, payload any, id string, opts ...asynq.Option) (t *asynq.Task, added bool, err error) {
 	js, err := json.Marshal(payload)
 	if err != nil {
-		return fmt.Errorf("enqueue %s: %w", id, err)
+		return nil, false, fmt.Errorf("enqueue %s: %w", id, err)
 	}
-	_, err = q.client.EnqueueContext(ctx, asynq.NewTask(typ, js), asynq.TaskID(id), asynq.MaxRetry(q.opts.Retries),
-		asynq.Retention(taskRetention))
-	if err != nil && !errors.Is(err, asynq.ErrTaskIDConflict) {
-		return fmt.Errorf("enqueue %s: %w", id, err)
+	t = asynq.NewTask(typ, js)
+	_, err = q.client.EnqueueContext(ctx, t, append([]asynq.Option{asynq.TaskID(id), asynq.MaxRetry(q.opts.Retries),
+		asynq.Retention(taskRetention)}, opts...)...)
+	if errors.Is(err, asynq.ErrTaskIDConflict) {
+		return t, false, nil
 	}
-	return nil
+	if err != nil {
+		return nil, false, fmt.Errorf("enqueue %s: %w", id, err)
+	}
+	return t, true, nil
 }
 
 // documents lists the batch's documents in batch order, the order of the Doc numbers in task payloads.
