@@ -245,9 +245,13 @@ func TestSubmitAbandonedForAnother(t *testing.T) {
 	if st.State != StateComplete || st.PagesDone != b.Pages() || st.DocumentsDone != b.Documents() {
 		t.Fatalf("status = %+v; want complete, every page and document done", st)
 	}
+	m, err := q.meta(ctx, b.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
 	for d, dr := range documents(b) {
 		for _, pg := range dr.d.Pages {
-			res, _, err := q.loadPage(ctx, b.ID, d, pg, nil)
+			res, _, err := q.loadPage(ctx, b.ID, m, d, pg, nil)
 			if err != nil {
 				t.Fatal(err)
 			}

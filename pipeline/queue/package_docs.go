@@ -54,7 +54,7 @@ func (q *Queue) addDocuments(ctx context.Context, pk *pipeline.Packager, id stri
 				continue // as in Process
 			}
 			g.Go(func() (err error) {
-				in[i-start], err = q.documentInputs(gctx, id, m.version, i, docs[i], docStatus[i], fixed[i], fails, early)
+				in[i-start], err = q.documentInputs(gctx, id, m, i, docs[i], docStatus[i], fixed[i], fails, early)
 				return err
 			})
 		}
@@ -73,21 +73,21 @@ func (q *Queue) addDocuments(ctx context.Context, pk *pipeline.Packager, id stri
 	return nil
 }
 
-// documentInputs downloads the stored results of document i of batch id at
-// version, whose status is st, with its pages' failures from fails
+// documentInputs takes the stored results of document i of batch id as m
+// describes it, whose status is st, with its pages' failures from fails
 // (pageFailures); not the document's PDF, text and ALTO when corrected (made
-// again), nor those this worker kept when it stored them (localDocument).
-// The objects are downloaded at once: each waits on a round trip to the
+// again). Those this worker kept when it stored them are read here, the
+// others downloaded (workObject), at once: each waits on a round trip to the
 // store. The PDF, text and ALTO are stored through early under the keys they
 // will have in the package: if the package fails the document, archive
 // deletes them.
-func (q *Queue) documentInputs(ctx context.Context, id string, version, i int, dr docRef, st state.DocStatus, corrected bool, fails map[string]string, early *earlyPuts) (*docInputs, error) {
+func (q *Queue) documentInputs(ctx context.Context, id string, m *meta, i int, dr docRef, st state.DocStatus, corrected bool, fails map[string]string, early *earlyPuts) (*docInputs, error) {
 	in := &docInputs{results: make([]*pipeline.PageResult, len(dr.d.Pages)), errs: make([]error, len(dr.d.Pages))}
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(packagePages)
 	for k, pg := range dr.d.Pages {
 		g.Go(func() (err error) {
-			in.results[k], in.errs[k], err = q.loadPage(gctx, id, i, pg, fails)
+			in.results[k], in.errs[k], err = q.loadPage(gctx, id, m, i, pg, fails)
 			return err
 		})
 	}
@@ -98,13 +98,10 @@ func (q *Queue) documentInputs(ctx context.Context, id string, version, i int, d
 			dst  *[]byte
 			name string
 		}{"pdf": {&in.out.PDF, pipeline.PDFName(code, ord)}, "txt": {&in.out.Text, pipeline.TextName(code, ord)}, "alto.xml": {&in.out.ALTO, pipeline.ALTOName(code, ord)}} {
-			g.Go(func() (err error) {
-				key := docKey(id, i, ext)
-				data, ok := q.localDocument(key, version)
-				if !ok {
-					if data, err = getAll(gctx, q.stores.Work, key); err != nil {
-						return err
-					}
+			g.Go(func() error {
+				data, err := q.workObject(gctx, id, m, docKey(id, i, ext))
+				if err != nil {
+					return err
 				}
 				*f.dst = data
 				sum := sha256.Sum256(data)

@@ -106,7 +106,7 @@ type Queue struct {
 
 	batches *cache.Cache[*pipeline.Batch] // local copies, by batchCacheKey
 	local   localCopies                   // the originals checked in those copies
-	docs    localDocs                     // the document files this worker stored, kept for the package
+	kept    keptObjects                   // the work store objects this worker stored and kept (keep)
 }
 
 // New connects to the Redis at redisURL (redis://[:password@]host:port/db).

@@ -54,7 +54,7 @@ func (q *Queue) runDocument(ctx context.Context, t *asynq.Task, handOff bool) er
 		return err
 	}
 	defer os.RemoveAll(work)
-	results, errs, err := q.loadSpilled(ctx, p.Batch, p.Doc, dr.d, work)
+	results, errs, err := q.loadSpilled(ctx, p.Batch, m, p.Doc, dr.d, work)
 	if err != nil {
 		return err
 	}
@@ -75,7 +75,7 @@ func (q *Queue) runDocument(ctx context.Context, t *asynq.Task, handOff bool) er
 		if err != nil {
 			status = state.Failed(fmt.Sprintf("%s: %s", pipeline.StagePDF, err))
 		} else {
-			if err := q.storeDocument(ctx, p, m.version, out); err != nil {
+			if err := q.storeDocument(ctx, p, m, out); err != nil {
 				return fmt.Errorf("document %s: %w", dr.d.Source, err)
 			}
 			if err := q.recordDocMeta(ctx, p.Batch, p.Doc, dr.d.ApplyFields(results)); err != nil {
@@ -102,10 +102,11 @@ func (q *Queue) docWorkDir() (string, error) {
 	return dir, nil
 }
 
-// loadSpilled loads a document's page results one page at a time, moving
-// each page's encoded image to a spill file in work as it is read, so that a
-// long document's pages are never in memory together.
-func (q *Queue) loadSpilled(ctx context.Context, id string, d int, doc *pipeline.Document, work string) ([]*pipeline.PageResult, []error, error) {
+// loadSpilled loads the page results of document d of batch id as m
+// describes it (loadPage) one page at a time, moving each page's encoded
+// image to a spill file in work as it is read, so that a long document's
+// pages are never in memory together.
+func (q *Queue) loadSpilled(ctx context.Context, id string, m *meta, d int, doc *pipeline.Document, work string) ([]*pipeline.PageResult, []error, error) {
 	sp, err := pdfa.NewSpool(work) // removed with work
 	if err != nil {
 		return nil, nil, err
@@ -117,7 +118,7 @@ func (q *Queue) loadSpilled(ctx context.Context, id string, d int, doc *pipeline
 	results := make([]*pipeline.PageResult, len(doc.Pages))
 	errs := make([]error, len(doc.Pages))
 	for i, pg := range doc.Pages {
-		if results[i], errs[i], err = q.loadPage(ctx, id, d, pg, fails); err != nil {
+		if results[i], errs[i], err = q.loadPage(ctx, id, m, d, pg, fails); err != nil {
 			return nil, nil, err
 		}
 		if results[i] != nil {
@@ -129,29 +130,25 @@ func (q *Queue) loadSpilled(ctx context.Context, id string, d int, doc *pipeline
 	return results, errs, nil
 }
 
-// storeDocument stores the PDF, text and ALTO of document p, made at batch
-// version, in the work store, at once: each waits on its round trips to the
-// store. Each file the store accepted is kept in the worker's cache folder
-// for the package task (keepDocument); one already there and different
-// (stored by an earlier delivery of the task) stays the stored one, and
-// nothing of it is kept.
-func (q *Queue) storeDocument(ctx context.Context, p docPayload, version int, out *pipeline.DocumentOutput) error {
+// storeDocument stores the PDF, text and ALTO of document p, made for the
+// batch as m describes it, in the work store, at once: each waits on its
+// round trips to the store. Each file the store accepted is kept in the
+// worker's cache folder for the package task (keep); one already there and
+// different (stored by an earlier delivery of the task) stays the stored
+// one, and nothing of it is kept.
+func (q *Queue) storeDocument(ctx context.Context, p docPayload, m *meta, out *pipeline.DocumentOutput) error {
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error {
 		key := docKey(p.Batch, p.Doc, "pdf")
 		sum, err := putFileOnce(gctx, q.stores.Work, key, out.PDFFile)
-		if sum != "" {
-			q.keepDocument(p.Batch, version, p.Doc, key, sum, func(dst string) error { return os.Rename(out.PDFFile, dst) })
-		}
+		q.keep(p.Batch, m, key, sum, func(dst string) error { return os.Rename(out.PDFFile, dst) })
 		return err
 	})
 	for ext, data := range map[string][]byte{"txt": out.Text, "alto.xml": out.ALTO} {
 		g.Go(func() error {
 			key := docKey(p.Batch, p.Doc, ext)
 			sum, err := putDataOnce(gctx, q.stores.Work, key, data)
-			if sum != "" {
-				q.keepDocument(p.Batch, version, p.Doc, key, sum, func(dst string) error { return writeFileAtomic(dst, data) })
-			}
+			q.keep(p.Batch, m, key, sum, func(dst string) error { return writeFileAtomic(dst, data) })
 			return err
 		})
 	}

@@ -185,7 +185,7 @@ func (q *Queue) recordPackaged(ctx context.Context, id string, complete bool) (s
 
 // cleanPackaged drops what the workers kept of packaged batch id: its
 // results in the work store when complete (and CleanWork is set), its local
-// copy and the document files it kept.
+// copy and the work store objects it kept.
 func (q *Queue) cleanPackaged(ctx context.Context, id string, complete bool) {
 	if complete && q.opts.CleanWork {
 		// The page and document results are in the package now. An
@@ -193,7 +193,7 @@ func (q *Queue) cleanPackaged(ctx context.Context, id string, complete bool) {
 		q.cleanWork(ctx, id)
 	}
 	q.forgetBatch(id)
-	q.forgetDocuments(id)
+	q.forgetKept(id)
 	os.RemoveAll(filepath.Join(q.opts.CacheDir, id))
 	q.local.forget(filepath.Join(q.opts.CacheDir, id))
 }

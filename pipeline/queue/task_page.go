@@ -110,10 +110,14 @@ func (q *Queue) runPage(ctx context.Context, t *asynq.Task, pool *ocr.Pool, hand
 		return fmt.Errorf("page %s %d: %w", pg.File, pg.FilePage, err)
 	}
 	t0 := time.Now()
-	if err := putOnce(ctx, q.stores.Work, pageKey(p.Batch, p.Doc, p.Page), buf.Bytes()); err != nil {
+	key := pageKey(p.Batch, p.Doc, p.Page)
+	sum, err := putDataOnce(ctx, q.stores.Work, key, buf.Bytes())
+	if err != nil {
 		return fmt.Errorf("page %s %d: %w", pg.File, pg.FilePage, err)
 	}
 	q.observeStage(ctx, StageUpload, time.Since(t0))
+	// Kept for the document and package tasks, when they run here.
+	q.keep(p.Batch, m, key, sum, func(dst string) error { return writeFileAtomic(dst, buf.Bytes()) })
 	return q.pageFinished(ctx, p, nil, handOff, len(docs[p.Doc].d.Pages), func() {
 		if q.opts.Observer != nil {
 			q.opts.Observer.PageDone(ctx, res)
@@ -226,9 +230,11 @@ func (q *Queue) pageFailures(ctx context.Context, id string) (map[string]string,
 	return fails, nil
 }
 
-// loadPage returns page pg of document d of batch id: its stored result, or
-// its failure as a *pipeline.PageError when fails (pageFailures) holds one.
-func (q *Queue) loadPage(ctx context.Context, id string, d int, pg *pipeline.Page, fails map[string]string) (res *pipeline.PageResult, pageErr, err error) {
+// loadPage returns page pg of document d of batch id as m describes it: its
+// stored result (the copy this worker kept when it stored it, or else
+// downloaded: workObject), or its failure as a *pipeline.PageError when
+// fails (pageFailures) holds one.
+func (q *Queue) loadPage(ctx context.Context, id string, m *meta, d int, pg *pipeline.Page, fails map[string]string) (res *pipeline.PageResult, pageErr, err error) {
 	if js, ok := fails[pageRef{d, pg.Index}.String()]; ok {
 		var fl failure
 		if err := json.Unmarshal([]byte(js), &fl); err != nil {
@@ -239,7 +245,7 @@ func (q *Queue) loadPage(ctx context.Context, id string, d int, pg *pipeline.Pag
 		}
 		return nil, &pipeline.PageError{File: fl.File, Page: fl.Page, Stage: fl.Stage, Err: errors.New(fl.Reason)}, nil
 	}
-	data, err := getAll(ctx, q.stores.Work, pageKey(id, d, pg.Index))
+	data, err := q.workObject(ctx, id, m, pageKey(id, d, pg.Index))
 	if err != nil {
 		return nil, nil, err
 	}

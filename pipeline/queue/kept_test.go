@@ -149,9 +149,9 @@ func TestPackageKeptDocuments(t *testing.T) {
 	sameTree(t, kept, downloaded)
 
 	// A kept PDF changed on disk (same size) is downloaded instead.
-	q1.docs.mu.Lock()
-	pdf := q1.docs.files[docKey(b.ID, 0, "pdf")].path
-	q1.docs.mu.Unlock()
+	q1.kept.mu.Lock()
+	pdf := q1.kept.files[docKey(b.ID, 0, "pdf")].path
+	q1.kept.mu.Unlock()
 	data, err := os.ReadFile(pdf)
 	if err != nil {
 		t.Fatal(err)
@@ -187,10 +187,10 @@ func TestPackageKeptDocuments(t *testing.T) {
 	}
 
 	q1.cleanPackaged(ctx, b.ID, false)
-	if _, err := os.Stat(q1.docCacheDir(b.ID)); !os.IsNotExist(err) {
+	if _, err := os.Stat(q1.keptDir(b.ID)); !os.IsNotExist(err) {
 		t.Errorf("kept document files left after the batch was packaged: %v", err)
 	}
-	if n := len(q1.docs.files); n != 0 {
+	if n := len(q1.kept.files); n != 0 {
 		t.Errorf("%d kept document files still remembered after the batch was packaged", n)
 	}
 }
