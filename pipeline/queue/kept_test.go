@@ -24,6 +24,7 @@ import (
 	"github.com/sohoa-vn/sohoa/pipeline"
 	"github.com/sohoa-vn/sohoa/pipeline/bag"
 	"github.com/sohoa-vn/sohoa/storage"
+	"github.com/sohoa-vn/sohoa/storage/s3/s3test"
 )
 
 // keyGetStore notes the keys got from it.
@@ -64,6 +65,69 @@ func (s *keyGetStore) take(part string) []string {
 	return out
 }
 
+// twoWorkers are two workers on the same Redis and stores, each with a
+// cache folder of its own and the work store noting the keys got from it,
+// with the sample batch submitted through q1 and its batch task run.
+type twoWorkers struct {
+	q1, q2 *Queue
+	work   *keyGetStore
+	pool   *ocr.Pool // of one OCR engine
+	b      *pipeline.Batch
+}
+
+// newTwoWorkers returns twoWorkers; first, when set, is called with q1
+// before its stores are shared.
+func newTwoWorkers(t *testing.T, first func(q1 *Queue)) *twoWorkers {
+	t.Helper()
+	q1, _, url := newTestQueue(t)
+	if first != nil {
+		first(q1)
+	}
+	w := &twoWorkers{q1: q1, work: &keyGetStore{Store: q1.stores.Work}, b: loadSample(t)}
+	q1.stores.Work = w.work
+	var err error
+	if w.q2, err = New(url, q1.stores, q1.opts); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { w.q2.Close() })
+	w.q2.opts.CacheDir = t.TempDir()
+	if w.pool, err = ocr.NewPool(1, ocr.Options{Languages: "vie"}); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { w.pool.Close() })
+	ctx := context.Background()
+	if _, err := q1.Submit(ctx, w.b, pipeline.LoadOptions{}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := q1.handleBatch(ctx, taskOf(TypeBatch, batchPayload{w.b.ID})); err != nil {
+		t.Fatal(err)
+	}
+	return w
+}
+
+// changeKept changes a byte in the middle of the file q keeps of work
+// store key.
+func changeKept(t *testing.T, q *Queue, key string) {
+	t.Helper()
+	q.kept.mu.Lock()
+	name := q.kept.files[key].path
+	q.kept.mu.Unlock()
+	data, err := os.ReadFile(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data[len(data)/2] ^= 0xff
+	if err := os.WriteFile(name, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// taskOf returns the task of type typ with payload p.
+func taskOf(typ string, p any) *asynq.Task {
+	js, _ := json.Marshal(p)
+	return asynq.NewTask(typ, js)
+}
+
 // TestPackageKeptDocuments: the package task on the worker that built a
 // batch's documents takes their PDF, text and ALTO from the files it kept
 // when it stored them, and downloads none of them; but never a kept file
@@ -77,36 +141,13 @@ func (s *keyGetStore) take(part string) []string {
 // layout: long: one scenario told step by step against real services, each
 // step asserting on the state the previous one left.
 func TestPackageKeptDocuments(t *testing.T) {
-	q1, _, url := newTestQueue(t)
+	w := newTwoWorkers(t, nil)
+	q1, q2, work, pool, b := w.q1, w.q2, w.work, w.pool, w.b
 	ctx := context.Background()
-	work := &keyGetStore{Store: q1.stores.Work}
-	q1.stores.Work = work
-	q2, err := New(url, q1.stores, q1.opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer q2.Close()
-	q2.opts.CacheDir = t.TempDir()
-	pool, err := ocr.NewPool(1, ocr.Options{Languages: "vie"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer pool.Close()
-	task := func(typ string, p any) *asynq.Task {
-		js, _ := json.Marshal(p)
-		return asynq.NewTask(typ, js)
-	}
-	b := loadSample(t)
-	if _, err := q1.Submit(ctx, b, pipeline.LoadOptions{}, nil); err != nil {
-		t.Fatal(err)
-	}
 	docs := documents(b)
-	if err := q1.handleBatch(ctx, task(TypeBatch, batchPayload{b.ID})); err != nil {
-		t.Fatal(err)
-	}
 	for d, dr := range docs {
 		for _, pg := range dr.d.Pages {
-			if err := q1.handlePage(ctx, task(TypePage, pagePayload{b.ID, d, pg.Index}), pool); err != nil {
+			if err := q1.handlePage(ctx, taskOf(TypePage, pagePayload{b.ID, d, pg.Index}), pool); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -117,7 +158,7 @@ func TestPackageKeptDocuments(t *testing.T) {
 		t.Fatal(err)
 	}
 	for d := range docs {
-		if err := q1.handleDocument(ctx, task(TypeDocument, docPayload{b.ID, d})); err != nil {
+		if err := q1.handleDocument(ctx, taskOf(TypeDocument, docPayload{b.ID, d})); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -149,17 +190,7 @@ func TestPackageKeptDocuments(t *testing.T) {
 	sameTree(t, kept, downloaded)
 
 	// A kept PDF changed on disk (same size) is downloaded instead.
-	q1.kept.mu.Lock()
-	pdf := q1.kept.files[docKey(b.ID, 0, "pdf")].path
-	q1.kept.mu.Unlock()
-	data, err := os.ReadFile(pdf)
-	if err != nil {
-		t.Fatal(err)
-	}
-	data[len(data)/2] ^= 0xff
-	if err := os.WriteFile(pdf, data, 0o600); err != nil {
-		t.Fatal(err)
-	}
+	changeKept(t, q1, docKey(b.ID, 0, "pdf"))
 	tampered := assemble(q1)
 	if got, want := work.docGets(), []string{docKey(b.ID, 0, "pdf"), docKey(b.ID, 2, "txt")}; !slices.Equal(got, want) {
 		t.Errorf("with a kept PDF changed on disk the worker downloaded %q, want %q", got, want)
@@ -225,33 +256,10 @@ func assembleBag(t *testing.T, q *Queue, id string) string {
 // layout: long: one scenario told step by step against real services, each
 // step asserting on the state the previous one left.
 func TestKeptPageResults(t *testing.T) {
-	q1, _, url := newTestQueue(t)
+	var reqs *s3test.Requests
+	w := newTwoWorkers(t, func(q1 *Queue) { reqs = countS3Requests(t, q1) })
+	q1, q2, work, pool, b := w.q1, w.q2, w.work, w.pool, w.b
 	ctx := context.Background()
-	reqs := countS3Requests(t, q1)
-	work := &keyGetStore{Store: q1.stores.Work}
-	q1.stores.Work = work
-	q2, err := New(url, q1.stores, q1.opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer q2.Close()
-	q2.opts.CacheDir = t.TempDir()
-	pool, err := ocr.NewPool(1, ocr.Options{Languages: "vie"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer pool.Close()
-	task := func(typ string, p any) *asynq.Task {
-		js, _ := json.Marshal(p)
-		return asynq.NewTask(typ, js)
-	}
-	b := loadSample(t)
-	if _, err := q1.Submit(ctx, b, pipeline.LoadOptions{}, nil); err != nil {
-		t.Fatal(err)
-	}
-	if err := q1.handleBatch(ctx, task(TypeBatch, batchPayload{b.ID})); err != nil {
-		t.Fatal(err)
-	}
 	docs := documents(b)
 	var all []string // every page's result
 	for d, dr := range docs {
@@ -262,7 +270,7 @@ func TestKeptPageResults(t *testing.T) {
 	slices.Sort(all)
 	page := func(q *Queue, d, p int) {
 		t.Helper()
-		if err := q.handlePage(ctx, task(TypePage, pagePayload{b.ID, d, p}), pool); err != nil {
+		if err := q.handlePage(ctx, taskOf(TypePage, pagePayload{b.ID, d, p}), pool); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -333,7 +341,7 @@ func TestKeptPageResults(t *testing.T) {
 	}
 
 	for d := range docs {
-		if err := q1.handleDocument(ctx, task(TypeDocument, docPayload{b.ID, d})); err != nil {
+		if err := q1.handleDocument(ctx, taskOf(TypeDocument, docPayload{b.ID, d})); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -373,17 +381,7 @@ func TestKeptPageResults(t *testing.T) {
 
 	// A kept result changed on disk (same size) is downloaded instead.
 	changed := pageKey(b.ID, 1, 1)
-	q1.kept.mu.Lock()
-	name := q1.kept.files[changed].path
-	q1.kept.mu.Unlock()
-	data, err := os.ReadFile(name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	data[len(data)/2] ^= 0xff
-	if err := os.WriteFile(name, data, 0o600); err != nil {
-		t.Fatal(err)
-	}
+	changeKept(t, q1, changed)
 	sameAsStored(q1, "with a kept result changed on disk")
 	if got, want := work.pageGets(), []string{earlier, changed}; !slices.Equal(got, want) {
 		t.Errorf("with a kept result changed on disk the worker downloaded %q, want %q", got, want)
