@@ -258,7 +258,7 @@ func TestStructure(t *testing.T) {
 }
 
 // TestPageFetchesItsFile: a page task downloads its own file from the inbox,
-// not the whole batch.
+// not the whole batch, and keeps the result it stored (keep) beside it.
 func TestPageFetchesItsFile(t *testing.T) {
 	q, inbox, _ := newTestQueue(t)
 	ctx := context.Background()
@@ -286,8 +286,9 @@ func TestPageFetchesItsFile(t *testing.T) {
 		}
 		return nil
 	})
-	if want := b.ID + "/H49.64.33.2025.02.VTLT/02-bb-giao-nhan.jpg"; len(local) != 1 || local[0] != want {
-		t.Errorf("worker's local files: %v, want only %s", local, want)
+	want := []string{".kept/" + b.ID + "/v0/pages/3/1.gob", b.ID + "/H49.64.33.2025.02.VTLT/02-bb-giao-nhan.jpg"}
+	if !slices.Equal(local, want) {
+		t.Errorf("worker's local files: %q, want only %q", local, want)
 	}
 	if ok, err := q.rdb.SIsMember(ctx, keyDocPages(b.ID, 3), 1).Result(); err != nil || !ok {
 		t.Errorf("page not recorded as done: %v, %v", ok, err)
