@@ -64,6 +64,19 @@ type Options struct {
 	// record is written as InspectionFile and the review recorded in PREMIS
 	// as a validation event.
 	Inspection *Inspection
+	// Staging marks the package of NewPackager as a staging area, set only
+	// by the queue's package task: it builds the package in its cache
+	// folder, copies it to the archive store, which checks every object
+	// against the SHA-256 of the bag's manifests, and removes it; a task
+	// that failed builds it anew. The package's files are then not fsynced
+	// (bag.CreateOptions.NoSync), and the originals and the PDFs made in the
+	// work folder enter it by hard link rather than by copy
+	// (bag.Writer.AddPayloadLink: the digests are still read from the
+	// package's files), so the batch folder must be on the same file system
+	// to gain anything. The package is the same, byte for byte. Process
+	// ignores it: its package, on local disk, is the product, written
+	// durably and apart from the originals.
+	Staging bool
 }
 
 // vietnamTime is the zone of the dates written into the PDFs (+07:00).
@@ -151,6 +164,7 @@ var ErrIncomplete = errors.New("batch incomplete: some documents failed")
 // wrapping bag.ErrExists unless opts.Overwrite is set; an incomplete one is replaced.
 func Process(ctx context.Context, b *Batch, outDir string, opts Options) (*Report, error) {
 	opts.defaults()
+	opts.Staging = false // the package is the product
 	pk, err := NewPackager(b, outDir, opts)
 	if err != nil {
 		return nil, err
@@ -202,7 +216,7 @@ func NewPackager(b *Batch, outDir string, opts Options) (*Packager, error) {
 	opts.defaults()
 	start := opts.Now()
 	rep := &Report{BatchID: b.ID, Documents: b.Documents(), Pages: b.Pages(), Bag: filepath.Join(outDir, b.ID)}
-	w, err := bag.Create(rep.Bag, bag.CreateOptions{Overwrite: opts.Overwrite, Replaceable: isIncompleteBag})
+	w, err := bag.Create(rep.Bag, bag.CreateOptions{Overwrite: opts.Overwrite, Replaceable: isIncompleteBag, NoSync: opts.Staging})
 	if err != nil {
 		return nil, err
 	}
@@ -630,12 +644,15 @@ func (p *Packager) AddDocument(ctx context.Context, f *File, d *Document, result
 }
 
 // addPDF adds a document's PDF to the package, from its file when it has one
-// (the file is removed then).
+// (the file is removed then; a staging package takes it by hard link).
 func (p *Packager) addPDF(name string, out *DocumentOutput) (bag.Entry, error) {
 	if out.PDFFile == "" {
 		return p.w.AddPayload(name, bytes.NewReader(out.PDF))
 	}
 	defer os.Remove(out.PDFFile)
+	if p.opts.Staging {
+		return p.w.AddPayloadLink(name, out.PDFFile)
+	}
 	return p.w.AddPayloadFile(name, out.PDFFile)
 }
 

@@ -18,6 +18,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"syscall"
 	"time"
 )
 
@@ -56,6 +57,9 @@ func (in Info) Get(label string) string {
 type Writer struct {
 	final   string
 	tmp     string
+	noSync  bool                        // CreateOptions.NoSync
+	synced  int                         // files fsynced
+	link    func(src, dst string) error // os.Link; a test makes it fail
 	payload map[string]Entry
 	tags    map[string]Entry
 	done    bool
@@ -68,6 +72,15 @@ type CreateOptions struct {
 	// Replaceable, when set, is asked about an existing bag; if it reports true the
 	// bag is replaced even without Overwrite (for example an incomplete earlier run).
 	Replaceable func(dir string) bool
+	// NoSync leaves the bag's files unsynced: they go to the page cache,
+	// and a crash of the machine may leave them empty or partial, even in a
+	// bag renamed into place. That is safe only for a staging bag: one that
+	// is copied elsewhere, where every file is checked against the SHA-256
+	// of the bag's manifests, then thrown away, and built again from its
+	// sources when anything failed (the queue's package task, whose archive
+	// store verifies each object). A bag that is itself the product (sohoa
+	// process) is always synced.
+	NoSync bool
 }
 
 // Create starts a bag that will be at dir when Finish returns. Files are written
@@ -90,11 +103,20 @@ func Create(dir string, opts CreateOptions) (*Writer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("bag %s: %w", dir, err)
 	}
-	return &Writer{final: dir, tmp: tmp, payload: map[string]Entry{}, tags: map[string]Entry{}}, nil
+	return &Writer{final: dir, tmp: tmp, noSync: opts.NoSync, link: os.Link, payload: map[string]Entry{}, tags: map[string]Entry{}}, nil
 }
 
 // Dir returns the temporary directory the bag is being written in.
 func (w *Writer) Dir() string { return w.tmp }
+
+// Synced returns how many of the files written so far were fsynced: every
+// one, unless the bag was created with CreateOptions.NoSync.
+func (w *Writer) Synced() int { return w.synced }
+
+func (w *Writer) sync(f *os.File) error {
+	w.synced++
+	return f.Sync()
+}
 
 // AddPayload copies r to data/name in the bag, hashing it on the way.
 // name is slash-separated and relative to data/.
@@ -115,6 +137,68 @@ func (w *Writer) AddPayloadFile(name, src string) (Entry, error) {
 	}
 	defer f.Close()
 	return w.AddPayload(name, f)
+}
+
+// AddPayloadLink adds the regular file at src as data/name by a hard link
+// instead of a copy: its bytes are neither read into the bag nor written
+// again. src is neither modified nor removed, but it and the bag's file are
+// then one file, so src must not be changed in place while the bag is in use
+// (replaced by a rename, it is not), and a change of the bag's file's mode
+// (seal.MakeReadOnly) is one of src's. The entry's digest and size are of the
+// bytes read from the bag's file once it is linked, whatever src held
+// before. When src cannot be linked (on another file system, or one without
+// hard links) it is copied as AddPayloadFile does. A symbolic link, FIFO,
+// device or socket is refused (an error wrapping ErrIrregular) and nothing
+// is added.
+func (w *Writer) AddPayloadLink(name, src string) (Entry, error) {
+	rel, dst, err := w.create(path.Join(PayloadDir, name))
+	if err != nil {
+		return Entry{}, err
+	}
+	if err := w.link(src, dst); err != nil {
+		if !linkUnsupported(err) {
+			return Entry{}, fmt.Errorf("bag payload %s: %w", name, err)
+		}
+		f, err := openRegular(src)
+		if err != nil {
+			return Entry{}, fmt.Errorf("bag payload %s: %s: %w", name, src, err)
+		}
+		defer f.Close()
+		return w.AddPayload(name, f)
+	}
+	e, err := w.hashLinked(rel, dst)
+	if err != nil {
+		os.Remove(dst) // the link only: src stays
+		return Entry{}, fmt.Errorf("bag payload %s: %w", name, err)
+	}
+	w.payload[rel] = e
+	return e, nil
+}
+
+// hashLinked returns the entry of the file linked at dst, as read from
+// there, and syncs it unless the bag is not synced.
+func (w *Writer) hashLinked(rel, dst string) (Entry, error) {
+	f, err := openRegular(dst)
+	if err != nil {
+		return Entry{}, err
+	}
+	defer f.Close()
+	h := sha256.New()
+	n, err := io.Copy(h, f)
+	if err == nil && !w.noSync {
+		err = w.sync(f)
+	}
+	if err != nil {
+		return Entry{}, err
+	}
+	return Entry{Path: rel, SHA256: hex.EncodeToString(h.Sum(nil)), Size: n}, nil
+}
+
+// linkUnsupported reports whether a hard link failed because the file
+// systems do not allow it there, rather than because of the file.
+func linkUnsupported(err error) bool {
+	return errors.Is(err, syscall.EXDEV) || errors.Is(err, syscall.EPERM) || errors.Is(err, syscall.EMLINK) ||
+		errors.Is(err, syscall.ENOTSUP) || errors.Is(err, syscall.EOPNOTSUPP)
 }
 
 // AddTag copies r to name (relative to the bag root, outside data/), a tag file
@@ -144,25 +228,20 @@ func (w *Writer) Remove(rel string) error {
 }
 
 func (w *Writer) add(rel string, r io.Reader) (Entry, error) {
-	if w.done {
-		return Entry{}, fmt.Errorf("bag %s: already finished", w.final)
+	rel, dst, err := w.create(rel)
+	if err != nil {
+		return Entry{}, err
 	}
-	rel = path.Clean(rel)
-	if !validRel(rel) {
-		return Entry{}, fmt.Errorf("bag file %q: not a valid relative path", rel)
-	}
-	dst := filepath.Join(w.tmp, filepath.FromSlash(rel))
-	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
-		return Entry{}, fmt.Errorf("bag file %s: %w", rel, err)
-	}
-	f, err := os.Create(dst)
+	// A new file (O_EXCL, the old one removed by create): never written
+	// through a link to a file outside the bag.
+	f, err := os.OpenFile(dst, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o666)
 	if err != nil {
 		return Entry{}, fmt.Errorf("bag file %s: %w", rel, err)
 	}
 	h := sha256.New()
 	n, err := io.Copy(io.MultiWriter(f, h), r)
-	if err == nil {
-		err = f.Sync()
+	if err == nil && !w.noSync {
+		err = w.sync(f)
 	}
 	if cerr := f.Close(); err == nil {
 		err = cerr
@@ -172,6 +251,27 @@ func (w *Writer) add(rel string, r io.Reader) (Entry, error) {
 		return Entry{}, fmt.Errorf("bag file %s: %w", rel, err)
 	}
 	return Entry{Path: rel, SHA256: hex.EncodeToString(h.Sum(nil)), Size: n}, nil
+}
+
+// create checks rel, the path of a new file of the bag, makes its folder
+// and removes a file written there before (a file added again replaces
+// it), and returns rel cleaned and the file's path.
+func (w *Writer) create(rel string) (string, string, error) {
+	if w.done {
+		return "", "", fmt.Errorf("bag %s: already finished", w.final)
+	}
+	rel = path.Clean(rel)
+	if !validRel(rel) {
+		return "", "", fmt.Errorf("bag file %q: not a valid relative path", rel)
+	}
+	dst := filepath.Join(w.tmp, filepath.FromSlash(rel))
+	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+		return "", "", fmt.Errorf("bag file %s: %w", rel, err)
+	}
+	if err := os.Remove(dst); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return "", "", fmt.Errorf("bag file %s: %w", rel, err)
+	}
+	return rel, dst, nil
 }
 
 func validRel(rel string) bool {

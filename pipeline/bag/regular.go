@@ -42,23 +42,11 @@ func irregularWhat(m fs.FileMode) string {
 // (an error wrapping ErrIrregular), and stops with ctx.Err() when ctx is
 // cancelled while it reads.
 func HashRegular(ctx context.Context, p string) (string, int64, error) {
-	// O_NOFOLLOW: a symbolic link fails to open; O_NONBLOCK: a FIFO opens
-	// without waiting for a writer, and is then refused by its mode.
-	f, err := os.OpenFile(p, os.O_RDONLY|syscall.O_NOFOLLOW|syscall.O_NONBLOCK, 0)
+	f, err := openRegular(p)
 	if err != nil {
-		if errors.Is(err, syscall.ELOOP) {
-			return "", 0, fmt.Errorf("%w: a symbolic link", ErrIrregular)
-		}
 		return "", 0, err
 	}
 	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return "", 0, err
-	}
-	if !fi.Mode().IsRegular() {
-		return "", 0, fmt.Errorf("%w: %s", ErrIrregular, irregularWhat(fi.Mode()))
-	}
 	h := sha256.New()
 	buf := make([]byte, 1<<20)
 	var n int64
@@ -77,4 +65,28 @@ func HashRegular(ctx context.Context, p string) (string, int64, error) {
 		}
 	}
 	return hex.EncodeToString(h.Sum(nil)), n, nil
+}
+
+// openRegular opens the regular file at p for reading. It refuses, without
+// reading them, symbolic links, FIFOs, devices and sockets (an error
+// wrapping ErrIrregular).
+func openRegular(p string) (*os.File, error) {
+	// O_NOFOLLOW: a symbolic link fails to open; O_NONBLOCK: a FIFO opens
+	// without waiting for a writer, and is then refused by its mode.
+	f, err := os.OpenFile(p, os.O_RDONLY|syscall.O_NOFOLLOW|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		if errors.Is(err, syscall.ELOOP) {
+			return nil, fmt.Errorf("%w: a symbolic link", ErrIrregular)
+		}
+		return nil, err
+	}
+	fi, err := f.Stat()
+	if err == nil && !fi.Mode().IsRegular() {
+		err = fmt.Errorf("%w: %s", ErrIrregular, irregularWhat(fi.Mode()))
+	}
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	return f, nil
 }

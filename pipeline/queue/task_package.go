@@ -141,6 +141,7 @@ func (q *Queue) assemble(ctx context.Context, id string, m *meta, b *pipeline.Ba
 	po.Overwrite = true
 	po.Now = func() time.Time { return m.submitted } // the same package from every run
 	po.Location = id + "/"                           // in the archive store
+	po.Staging = true                                // archived, then removed: see pipeline.Options.Staging
 	pk, err := pipeline.NewPackager(b, out, po)
 	if err != nil {
 		return nil, err
