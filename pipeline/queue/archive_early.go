@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"sync"
 
+	"golang.org/x/sync/semaphore"
+
 	"github.com/sohoa-vn/sohoa/pipeline"
 	"github.com/sohoa-vn/sohoa/pipeline/bag"
 	"github.com/sohoa-vn/sohoa/storage"
@@ -18,6 +20,12 @@ import (
 // earlyPutsAtOnce is how many objects are stored at once while the package
 // is still assembled: the downloads of the documents' results share the store.
 const earlyPutsAtOnce = 8
+
+// earlyPutBytes bounds the bytes of the documents' files held in memory
+// for storing early, waiting for a slot or being stored: below it, the
+// package goes on assembling while they are stored; above it, taking a
+// document's files waits until earlier ones are stored.
+const earlyPutBytes = 64 << 20
 
 // earlyPuts stores objects of a package in the archive while the rest of
 // it is still assembled: the originals, whose keys and content are known
@@ -28,7 +36,8 @@ type earlyPuts struct {
 	ctx    context.Context
 	cancel context.CancelFunc
 	store  storage.Store
-	sem    chan struct{} // a slot per put in progress
+	sem    chan struct{}       // a slot per put in progress
+	held   *semaphore.Weighted // bytes held in memory for puts (earlyPutBytes)
 	wg     sync.WaitGroup
 	mu     sync.Mutex
 	stored map[string]string // key -> SHA-256 of the object stored under it
@@ -52,8 +61,7 @@ func (q *Queue) archiveEarly(ctx context.Context, id, dir string, originals map[
 	if err := q.stores.Archive.List(ctx, id+"/", func(storage.ObjectInfo) error { return errFound }); err != nil {
 		return nil // errFound, or a listing that failed: archive lists again
 	}
-	ctx, cancel := context.WithCancel(ctx)
-	e := &earlyPuts{ctx: ctx, cancel: cancel, store: q.stores.Archive, sem: make(chan struct{}, earlyPutsAtOnce), stored: map[string]string{}}
+	e := newEarlyPuts(ctx, q.stores.Archive)
 	e.wg.Add(1)
 	go func() { // the caller goes on assembling meanwhile
 		defer e.wg.Done()
@@ -70,49 +78,79 @@ func (q *Queue) archiveEarly(ctx context.Context, id, dir string, originals map[
 					return nil, 0, err
 				}
 				return f, fi.Size(), nil
-			})
+			}, nil)
 		}
 	}()
 	return e
 }
 
-// putData stores data, whose SHA-256 is sum, under key.
-func (e *earlyPuts) putData(key, sum string, data []byte) {
-	e.put(key, sum, func() (io.ReadCloser, int64, error) {
-		return io.NopCloser(bytes.NewReader(data)), int64(len(data)), nil
-	})
+// newEarlyPuts returns an earlyPuts storing into store, until ctx is done
+// or stop is called.
+func newEarlyPuts(ctx context.Context, store storage.Store) *earlyPuts {
+	ctx, cancel := context.WithCancel(ctx)
+	return &earlyPuts{ctx: ctx, cancel: cancel, store: store, sem: make(chan struct{}, earlyPutsAtOnce),
+		held: semaphore.NewWeighted(earlyPutBytes), stored: map[string]string{}}
 }
 
-// put stores the content open returns under key, checked by the store
-// against sum, once a slot is free: it waits for one, so that no more than
-// earlyPutsAtOnce bodies are held, then stores in the background.
-func (e *earlyPuts) put(key, sum string, open func() (io.ReadCloser, int64, error)) {
+// putData stores data, whose SHA-256 is sum, under key. It returns once
+// data is counted within earlyPutBytes (at once, unless that many bytes are
+// held already) and stores it in the background.
+func (e *earlyPuts) putData(key, sum string, data []byte) {
 	if e == nil {
 		return
 	}
-	select {
-	case e.sem <- struct{}{}:
-	case <-e.ctx.Done():
+	n := min(int64(len(data)), earlyPutBytes) // a larger body waits for all the bytes
+	if e.held.Acquire(e.ctx, n) != nil {
+		return // the package task stopped
+	}
+	e.put(key, sum, func() (io.ReadCloser, int64, error) {
+		return io.NopCloser(bytes.NewReader(data)), int64(len(data)), nil
+	}, func() { e.held.Release(n) })
+}
+
+// put stores the content open returns under key, checked by the store
+// against sum, in the background, once one of the earlyPutsAtOnce slots is
+// free, and then calls done (if not nil).
+func (e *earlyPuts) put(key, sum string, open func() (io.ReadCloser, int64, error), done func()) {
+	if e == nil {
 		return
 	}
 	e.wg.Add(1)
 	go func() {
-		defer func() { <-e.sem; e.wg.Done() }()
+		defer e.wg.Done()
+		if done != nil {
+			defer done()
+		}
+		select {
+		case e.sem <- struct{}{}:
+			defer func() { <-e.sem }()
+		case <-e.ctx.Done():
+			e.fail(e.ctx.Err())
+			return
+		}
 		r, size, err := open()
 		if err == nil {
 			_, err = e.store.Put(e.ctx, key, r, size, storage.PutOptions{SHA256: sum})
 			r.Close()
 		}
+		if err != nil {
+			e.fail(err)
+			return
+		}
 		e.mu.Lock()
 		defer e.mu.Unlock()
-		if err != nil && e.err == nil {
-			e.err = err
-			e.cancel()
-		}
-		if err == nil {
-			e.stored[key] = sum
-		}
+		e.stored[key] = sum
 	}()
+}
+
+// fail records err as the first failure, if none was, and stops the other puts.
+func (e *earlyPuts) fail(err error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.err == nil {
+		e.err = err
+		e.cancel()
+	}
 }
 
 // wait waits for what is being stored and returns the SHA-256 of each

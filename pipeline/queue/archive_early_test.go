@@ -5,7 +5,9 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -112,5 +114,74 @@ func TestArchiveEarlyOriginals(t *testing.T) {
 	if e := q.archiveEarly(ctx, "b2", batch, originals); e != nil {
 		e.stop()
 		t.Error("originals stored early while packages are locked")
+	}
+}
+
+// gatedStore is a store whose Puts start (each sends its key on started)
+// and then wait until gate is closed; most is how many were in progress at
+// once.
+type gatedStore struct {
+	storage.Store
+	started        chan string
+	gate           chan struct{}
+	mu             sync.Mutex
+	inFlight, most int
+}
+
+func (g *gatedStore) Put(ctx context.Context, key string, r io.Reader, size int64, opts storage.PutOptions) (storage.ObjectInfo, error) {
+	g.mu.Lock()
+	g.inFlight++
+	g.most = max(g.most, g.inFlight)
+	g.mu.Unlock()
+	defer func() {
+		g.mu.Lock()
+		g.inFlight--
+		g.mu.Unlock()
+	}()
+	g.started <- key
+	<-g.gate
+	return g.Store.Put(ctx, key, r, size, opts)
+}
+
+// TestEarlyPutsHoldNotTheCaller: taking a document's files for storing
+// early does not wait for the store while the bytes held stay within
+// earlyPutBytes (the package goes on assembling meanwhile), and the bytes
+// are counted until each is stored; earlyPutsAtOnce are stored at once. A putData that waited for a free slot would hang this test
+// until go test's timeout.
+func TestEarlyPutsHoldNotTheCaller(t *testing.T) {
+	st, err := local.New(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n, size = 2 * earlyPutsAtOnce, 1 << 10
+	g := &gatedStore{Store: st, started: make(chan string, n), gate: make(chan struct{})}
+	e := newEarlyPuts(context.Background(), g)
+	sums := map[string]string{}
+	for i := range n {
+		data := []byte(fmt.Sprintf("%0*d", size, i))
+		sum := sha256.Sum256(data)
+		key := fmt.Sprintf("b1/data/H/H.%d.pdf", i)
+		sums[key] = hex.EncodeToString(sum[:])
+		e.putData(key, sums[key], data) // returns with every Put waiting at the gate
+	}
+	for range earlyPutsAtOnce {
+		<-g.started
+	}
+	if e.held.TryAcquire(earlyPutBytes - n*size + 1) {
+		t.Errorf("the %d bytes waiting to be stored are not counted within earlyPutBytes", n*size)
+	}
+	close(g.gate)
+	stored, err := e.wait()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if g.most != earlyPutsAtOnce {
+		t.Errorf("%d puts at once, want earlyPutsAtOnce (%d)", g.most, earlyPutsAtOnce)
+	}
+	if !maps.Equal(stored, sums) {
+		t.Errorf("stored %v, want %v", stored, sums)
+	}
+	if !e.held.TryAcquire(earlyPutBytes) {
+		t.Error("the bytes of stored files are still counted")
 	}
 }
