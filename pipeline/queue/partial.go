@@ -125,14 +125,8 @@ func (q *Queue) removeAbandoned(ctx context.Context, id string) error {
 			return fmt.Errorf("submit %s: removing a page task of an earlier submit that never completed: %w", id, err)
 		}
 	}
-	var work []string
-	if err := q.stores.Work.List(ctx, id+"/", func(oi storage.ObjectInfo) error { work = append(work, oi.Key); return nil }); err != nil {
-		return fmt.Errorf("submit %s: results of an earlier submit that never completed: %w", id, err)
-	}
-	for _, k := range work {
-		if err := q.stores.Work.Delete(ctx, k); err != nil {
-			return fmt.Errorf("submit %s: removing %s, left by a submit that never completed: %w", id, k, err)
-		}
+	if err := q.deleteWork(ctx, id); err != nil {
+		return fmt.Errorf("submit %s: removing the results of an earlier submit that never completed: %w", id, err)
 	}
 	if err := q.rdb.Del(ctx, keys...).Err(); err != nil {
 		return fmt.Errorf("submit %s: removing the record of a submit that never completed: %w", id, err)

@@ -199,16 +199,21 @@ func (q *Queue) cleanPackaged(ctx context.Context, id string, complete bool) {
 	q.local.forget(filepath.Join(q.opts.CacheDir, id))
 }
 
-// cleanWork deletes the intermediate objects of batch id from the work store,
-// in as few requests as the store allows (storage.DeleteAll).
-// A failure only leaves garbage behind, so it is logged, not returned.
+// cleanWork deletes the intermediate objects of batch id from the work
+// store (deleteWork). A failure only leaves garbage behind, so it is logged,
+// not returned.
 func (q *Queue) cleanWork(ctx context.Context, id string) {
-	var keys []string
-	err := q.stores.Work.List(ctx, id+"/", func(o storage.ObjectInfo) error { keys = append(keys, o.Key); return nil })
-	if err == nil {
-		err = storage.DeleteAll(ctx, q.stores.Work, keys)
-	}
-	if err != nil {
+	if err := q.deleteWork(ctx, id); err != nil {
 		q.opts.Logger.Warn("cleaning the work store", "batch", id, "error", err)
 	}
+}
+
+// deleteWork deletes every object of batch id from the work store, in as
+// few requests as the store allows (storage.DeleteAll).
+func (q *Queue) deleteWork(ctx context.Context, id string) error {
+	var keys []string
+	if err := q.stores.Work.List(ctx, id+"/", func(o storage.ObjectInfo) error { keys = append(keys, o.Key); return nil }); err != nil {
+		return err
+	}
+	return storage.DeleteAll(ctx, q.stores.Work, keys)
 }
