@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -44,8 +45,16 @@ func processCPU() time.Duration {
 // batch took after its last document was done (tail-s: packaging), and the
 // CPU time the test Redis and MinIO spent during each queue run
 // (redis-cpu-s, minio-cpu-s): on a shared machine it is taken from the
-// pages' cores; and the S3 requests of a queue run (s3-requests, and by
-// method: s3-put, s3-head, s3-get, s3-delete), most of MinIO's CPU.
+// pages' cores. MinIO's is also reported by phase: while Submit ran
+// (minio-submit-s: the originals' upload, with the first pages), from
+// Submit's end to the last document (minio-pages-s: originals fetched,
+// page and document results stored) and after it (minio-package-s: the
+// package stored); and what it is spent on: the S3 requests of a queue run
+// (s3-requests, and by method: s3-put, s3-head, s3-get, s3-delete) and the
+// megabytes of their bodies (s3-mb-sent, s3-mb-received). Besides the ratio
+// of the sums, the median of the rounds' own ratios (queue/process-median)
+// is reported: each round's queue run follows its Process run, so a load
+// that changes between rounds weighs on both halves of a pair alike.
 func BenchmarkQueueOverhead(b *testing.B) { benchQueueOverhead(b, 12, benchWorkers) }
 
 // BenchmarkQueueOverheadOneWorker is BenchmarkQueueOverhead on 10 one-page
@@ -64,7 +73,11 @@ func benchQueueOverhead(b *testing.B, pages, workers int) {
 	// worker does: a pool starts its engines lazily, and Tesseract's start-up
 	// is not what is measured.
 	pool, workerPool := benchPool(b, workers), benchPool(b, workers)
+	svc := findServices(b)
 	var proc, procCPU, queue, queueCPU, submit, tail, redisCPU, minioCPU time.Duration
+	var minioPhase [3]time.Duration // during Submit, then to the last document, then to the end
+	var ratios []float64            // each round's queue/process
+	var sent, received int64
 	s3reqs := map[string]int{}
 	b.ResetTimer()
 	for i := 0; i < b.N*rounds; i++ {
@@ -74,7 +87,8 @@ func benchQueueOverhead(b *testing.B, pages, workers int) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		proc, procCPU = proc+time.Since(start), procCPU+processCPU()-startCPU
+		procWall := time.Since(start)
+		proc, procCPU = proc+procWall, procCPU+processCPU()-startCPU
 
 		b.StopTimer()
 		q, _, _ := newTestQueue(b)
@@ -82,19 +96,27 @@ func benchQueueOverhead(b *testing.B, pages, workers int) {
 		reqs := countS3Requests(b, q)
 		srv := startBenchWorker(b, q, workerPool, workers)
 		b.StartTimer()
-		redis0, minio0 := serviceCPU(b)
+		redis0, minio0 := svc.cpu(b)
 		start, startCPU = time.Now(), processCPU()
-		took, docsDone := runBenchBatch(b, q, batch)
-		submit += took
-		queue, queueCPU = queue+time.Since(start), queueCPU+processCPU()-startCPU
-		tail += time.Since(docsDone)
-		redis1, minio1 := serviceCPU(b)
+		run := runBenchBatch(b, q, batch, svc)
+		queueWall := time.Since(start)
+		submit += run.submit
+		queue, queueCPU = queue+queueWall, queueCPU+processCPU()-startCPU
+		tail += time.Since(run.docsDone)
+		redis1, minio1 := svc.cpu(b)
 		redisCPU, minioCPU = redisCPU+redis1-redis0, minioCPU+minio1-minio0
+		for k, m := range []time.Duration{run.minioSubmitted, run.minioDocsDone, minio1} {
+			minioPhase[k] += m - minio0
+			minio0 = m
+		}
+		ratios = append(ratios, queueWall.Seconds()/procWall.Seconds())
 		b.StopTimer()
 		srv.Shutdown()
 		for m, k := range reqs.Take() { // with the cleaning after the batch's end
 			s3reqs[m] += k
 		}
+		s, r := reqs.TakeBytes()
+		sent, received = sent+s, received+r
 		b.StartTimer()
 	}
 	n := float64(b.N * rounds)
@@ -104,8 +126,15 @@ func benchQueueOverhead(b *testing.B, pages, workers int) {
 	b.ReportMetric(tail.Seconds()/n, "tail-s")
 	b.ReportMetric(redisCPU.Seconds()/n, "redis-cpu-s")
 	b.ReportMetric(minioCPU.Seconds()/n, "minio-cpu-s")
+	for k, name := range []string{"minio-submit-s", "minio-pages-s", "minio-package-s"} {
+		b.ReportMetric(minioPhase[k].Seconds()/n, name)
+	}
 	reportS3Requests(b, s3reqs, n)
+	b.ReportMetric(float64(sent)/1e6/n, "s3-mb-sent")
+	b.ReportMetric(float64(received)/1e6/n, "s3-mb-received")
 	b.ReportMetric(queue.Seconds()/proc.Seconds(), "queue/process")
+	slices.Sort(ratios)
+	b.ReportMetric(ratios[len(ratios)/2], "queue/process-median")
 	b.ReportMetric(queueCPU.Seconds()/procCPU.Seconds(), "cpu-queue/process")
 }
 
@@ -131,6 +160,7 @@ func countS3Requests(b testing.TB, q *Queue) *s3test.Requests {
 	}
 	q.stores.Inbox, q.stores.Work, q.stores.Archive = counted(q.stores.Inbox), counted(q.stores.Work), counted(q.stores.Archive)
 	reqs.Take() // New's look at the buckets
+	reqs.TakeBytes()
 	return reqs
 }
 
@@ -203,21 +233,32 @@ func startBenchWorker(b *testing.B, q *Queue, pool *ocr.Pool, n int) *asynq.Serv
 	return srv
 }
 
+// queueRun is what runBenchBatch saw of one queue run.
+type queueRun struct {
+	submit                        time.Duration // how long Submit took
+	docsDone                      time.Time     // when the last document was done (what follows is packaging)
+	minioSubmitted, minioDocsDone time.Duration // MinIO's CPU time when Submit returned, and at docsDone
+}
+
 // runBenchBatch submits batch to q and waits until it is finished; it fails
 // the benchmark unless the batch is complete. It returns how long Submit
-// took and when the last document was done (what follows is packaging).
-// It looks every 10 ms at the batch's state and its count of finished
-// documents only, in one round trip: the whole Status (a dozen Redis
-// commands) as often would put the waiting's own cost on the queue's side
-// of the ratios.
-func runBenchBatch(b *testing.B, q *Queue, batch *pipeline.Batch) (submit time.Duration, docsDone time.Time) {
+// took, when the last document was done, and MinIO's CPU time (found in
+// svc; none when svc is nil) at both. It looks every 10 ms at the batch's state and its count of
+// finished documents only, in one round trip: the whole Status (a dozen
+// Redis commands) as often would put the waiting's own cost on the queue's
+// side of the ratios.
+func runBenchBatch(b *testing.B, q *Queue, batch *pipeline.Batch, svc *services) queueRun {
 	b.Helper()
 	ctx := context.Background()
+	var run queueRun
 	start := time.Now()
 	if _, err := q.Submit(ctx, batch, pipeline.LoadOptions{}, nil); err != nil {
 		b.Fatal(err)
 	}
-	submit = time.Since(start)
+	run.submit = time.Since(start)
+	if svc != nil {
+		_, run.minioSubmitted = svc.cpu(b)
+	}
 	for {
 		pipe := q.rdb.Pipeline()
 		st := pipe.HGet(ctx, keyBatch(batch.ID), "state")
@@ -225,8 +266,11 @@ func runBenchBatch(b *testing.B, q *Queue, batch *pipeline.Batch) (submit time.D
 		if _, err := pipe.Exec(ctx); err != nil {
 			b.Fatal(err)
 		}
-		if docsDone.IsZero() && int(docs.Val()) == batch.Documents() {
-			docsDone = time.Now()
+		if run.docsDone.IsZero() && int(docs.Val()) == batch.Documents() {
+			run.docsDone = time.Now()
+			if svc != nil {
+				_, run.minioDocsDone = svc.cpu(b)
+			}
 		}
 		if s, err := state.ParseBatch(st.Val()); err != nil {
 			b.Fatal(err)
@@ -234,16 +278,19 @@ func runBenchBatch(b *testing.B, q *Queue, batch *pipeline.Batch) (submit time.D
 			if s, err := q.Status(ctx, batch.ID); err != nil || s.State != StateComplete {
 				b.Fatalf("queue run: %+v, %v", s, err)
 			}
-			return submit, docsDone
+			return run
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
 }
 
-// serviceCPU returns the CPU time (user and system) the test Redis and
-// MinIO processes have used so far, found by the ports they listen on: the
-// queue's share of the machine that its own process's figures leave out.
-func serviceCPU(b *testing.B) (redis, minio time.Duration) {
+// services names the /proc stat files of the test Redis and MinIO.
+type services struct{ redis, minio string }
+
+// findServices finds the test Redis and MinIO processes by the ports they
+// listen on: the queue's share of the machine that its own process's
+// figures leave out.
+func findServices(b *testing.B) *services {
 	b.Helper()
 	svc := testenv.Get(b)
 	_, redisPort, _ := strings.Cut(svc.RedisAddr, ":")
@@ -251,32 +298,38 @@ func serviceCPU(b *testing.B) (redis, minio time.Duration) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	found := 0
+	found := &services{}
 	for _, e := range ents {
 		cmd, err := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
 		if err != nil {
 			continue
 		}
 		c := strings.ReplaceAll(string(cmd), "\x00", " ")
+		stat := filepath.Join("/proc", e.Name(), "stat")
 		// redis-server names itself by its address once started.
-		isRedis := strings.Contains(c, "redis-server") && (strings.Contains(c, svc.RedisAddr) || strings.Contains(c, "--port "+redisPort+" "))
-		isMinio := strings.Contains(c, "minio server") && strings.Contains(c, svc.S3Endpoint+" ")
-		if !isRedis && !isMinio {
-			continue
-		}
-		cpu, err := procCPU(filepath.Join("/proc", e.Name(), "stat"))
-		if err != nil {
-			b.Fatal(err)
-		}
-		found++
-		if isRedis {
-			redis += cpu
-		} else {
-			minio += cpu
+		if strings.Contains(c, "redis-server") && (strings.Contains(c, svc.RedisAddr) || strings.Contains(c, "--port "+redisPort+" ")) {
+			found.redis = stat
+		} else if strings.Contains(c, "minio server") && strings.Contains(c, svc.S3Endpoint+" ") {
+			found.minio = stat
 		}
 	}
-	if found != 2 {
-		b.Fatalf("found %d of the 2 test services (Redis at %s, MinIO at %s) in /proc", found, svc.RedisAddr, svc.S3Endpoint)
+	if found.redis == "" || found.minio == "" {
+		b.Fatalf("the test services (Redis at %s, MinIO at %s) not both found in /proc: %+v", svc.RedisAddr, svc.S3Endpoint, found)
+	}
+	return found
+}
+
+// cpu returns the CPU time (user and system) the test Redis and MinIO
+// have used so far.
+func (s *services) cpu(b *testing.B) (redis, minio time.Duration) {
+	b.Helper()
+	redis, err := procCPU(s.redis)
+	if err != nil {
+		b.Fatal(err)
+	}
+	minio, err = procCPU(s.minio)
+	if err != nil {
+		b.Fatal(err)
 	}
 	return redis, minio
 }

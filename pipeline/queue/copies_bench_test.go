@@ -42,7 +42,7 @@ func BenchmarkSecondCopy(b *testing.B) {
 		defer srv.Shutdown()
 		b.StartTimer()
 		start := time.Now()
-		runBenchBatch(b, q, batch)
+		runBenchBatch(b, q, batch, nil)
 		return time.Since(start)
 	}
 	var one, two time.Duration

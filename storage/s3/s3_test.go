@@ -425,6 +425,7 @@ func TestConfigTransport(t *testing.T) {
 	cfg.Transport = reqs
 	s := newTestStore(t, cfg)
 	reqs.Take() // New's look at the bucket
+	reqs.TakeBytes()
 	if _, err := s.Stat(t.Context(), "missing"); !errors.Is(err, storage.ErrNotExist) {
 		t.Fatalf("Stat of a missing key = %v", err)
 	}
@@ -433,6 +434,30 @@ func TestConfigTransport(t *testing.T) {
 	}
 	if got, want := reqs.Take(), map[string]int{"HEAD": 1, "DELETE": 1}; !maps.Equal(got, want) {
 		t.Errorf("requests through Config.Transport = %v, want %v", got, want)
+	}
+	// The bodies: 3,000 bytes sent by a Put, then received by a Get; a
+	// Stat's answer declares them too but carries none.
+	content := bytes.Repeat([]byte("trang "), 500) // 3,000 bytes
+	reqs.TakeBytes()                               // the errors' answers above
+	if _, err := s.Put(t.Context(), "counted", bytes.NewReader(content), int64(len(content)), storage.PutOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if sent, received := reqs.TakeBytes(); sent != 3000 || received != 0 {
+		t.Errorf("after a Put of 3000 bytes: sent %d, received %d; want 3000, 0", sent, received)
+	}
+	rc, err := s.Get(t.Context(), "counted")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := io.ReadAll(rc); err != nil || len(got) != 3000 {
+		t.Fatalf("Get = %d bytes, %v", len(got), err)
+	}
+	rc.Close()
+	if _, err := s.Stat(t.Context(), "counted"); err != nil {
+		t.Fatal(err)
+	}
+	if sent, received := reqs.TakeBytes(); sent != 0 || received != 3000 {
+		t.Errorf("after a Get and a Stat of 3000 bytes: sent %d, received %d; want 0, 3000", sent, received)
 	}
 }
 
