@@ -75,7 +75,8 @@ type PutOptions struct {
 	SHA256 string
 	// ContentType is the media type recorded with the object (S3 only; storage/local ignores it).
 	ContentType string
-	// Absent says that the caller has just found no object under key (Stat gave ErrNotExist), so a backend that would
+	// Absent says that the caller has just found no object under key (Stat gave ErrNotExist, or a listing of its
+	// prefix did not name it, and nobody else writes there meanwhile), so a backend that would
 	// look for one before sending the content (storage/s3, for objects over 1 MiB) need not. It changes no outcome: an
 	// object stored in between is still found and compared as the contract says.
 	Absent bool

@@ -60,12 +60,15 @@ func (q *Queue) claim(ctx context.Context, id string) (renew func(context.Contex
 // submitted (local: file -> SHA-256), or has other content. Originals equal
 // to the batch's stay, so an interrupted submit of the same batch resumes
 // by uploading only what is missing; a different batch under an id that was
-// never recorded starts clean. It returns the number of objects removed.
+// never recorded starts clean. It returns the number of objects removed and
+// the files that stay (in the inbox, equal to the batch's): while the claim
+// is held, every other file of the batch is absent from the inbox.
 // Called only for an id with no batch record, while holding its claim.
-func (q *Queue) removePartial(ctx context.Context, id string, local map[string]string) (int, error) {
+func (q *Queue) removePartial(ctx context.Context, id string, local map[string]string) (removed int, stored map[string]bool, err error) {
 	prefix := id + "/"
 	var stale []string
-	err := q.stores.Inbox.List(ctx, prefix, func(oi storage.ObjectInfo) error {
+	stored = map[string]bool{}
+	err = q.stores.Inbox.List(ctx, prefix, func(oi storage.ObjectInfo) error {
 		file := strings.TrimPrefix(oi.Key, prefix)
 		sum, ok := local[file]
 		if !ok {
@@ -78,18 +81,20 @@ func (q *Queue) removePartial(ctx context.Context, id string, local map[string]s
 		}
 		if st.SHA256 != sum {
 			stale = append(stale, oi.Key)
+		} else {
+			stored[file] = true
 		}
 		return nil
 	})
 	if err != nil {
-		return 0, fmt.Errorf("submit %s: leftovers of an earlier submit: %w", id, err)
+		return 0, nil, fmt.Errorf("submit %s: leftovers of an earlier submit: %w", id, err)
 	}
 	for _, k := range stale {
 		if err := q.stores.Inbox.Delete(ctx, k); err != nil {
-			return 0, fmt.Errorf("submit %s: removing %s, left by a submit that never completed: %w", id, k, err)
+			return 0, nil, fmt.Errorf("submit %s: removing %s, left by a submit that never completed: %w", id, k, err)
 		}
 	}
-	return len(stale), nil
+	return len(stale), stored, nil
 }
 
 // removeAbandoned removes batch id, left in state uploading by a submit that

@@ -81,11 +81,12 @@ func (q *Queue) Submit(ctx context.Context, b *pipeline.Batch, lo pipeline.LoadO
 		}
 	}
 	known := st != "" && st != state.BatchUploading
+	var stored map[string]bool // files in the inbox already, equal to b's; the others are absent
 	if known {
 		if _, err := q.checkSame(ctx, b, local); err != nil {
 			return res, err // a different batch under a known id: nothing stored
 		}
-	} else if res.Removed, err = q.removePartial(ctx, b.ID, local); err != nil {
+	} else if res.Removed, stored, err = q.removePartial(ctx, b.ID, local); err != nil {
 		return res, err
 	}
 	if st == "" {
@@ -93,11 +94,11 @@ func (q *Queue) Submit(ctx context.Context, b *pipeline.Batch, lo pipeline.LoadO
 			return res, err
 		}
 	}
-	var stored func(ctx context.Context, file string) error
+	var pages func(ctx context.Context, file string) error
 	if !known {
-		stored = q.pagesOf(b)
+		pages = q.pagesOf(b)
 	}
-	if err := q.uploadFiles(ctx, b, files, local, sizes, known, renew, onFile, res, stored); err != nil {
+	if err := q.uploadFiles(ctx, b, files, local, sizes, known, stored, renew, onFile, res, pages); err != nil {
 		return res, err
 	}
 	if !known {
@@ -165,12 +166,13 @@ const submitPuts = 4
 
 // uploadFiles stores the files of batch b in the inbox (none for a batch
 // already known, whose files were all stored before it was queued, some
-// perhaps as later versions by Replace), submitPuts at a time, counting
-// uploads in res, and calls stored (when set) for each file once it is in
-// the inbox, uploaded now or before. onFile is told in file order: when it
-// hears done, the first done files are stored.
+// perhaps as later versions by Replace; none of those in stored, there
+// already, as removePartial found; the others are absent), submitPuts at a
+// time, counting uploads in res, and calls stored (when set) for each file
+// once it is in the inbox, uploaded now or before. onFile is told in file
+// order: when it hears done, the first done files are stored.
 func (q *Queue) uploadFiles(ctx context.Context, b *pipeline.Batch, files []string, local map[string]string, sizes map[string]int64, known bool,
-	renew func(context.Context), onFile func(done, total int), res *SubmitResult, stored func(context.Context, string) error) error {
+	stored map[string]bool, renew func(context.Context), onFile func(done, total int), res *SubmitResult, pages func(context.Context, string) error) error {
 	var mu sync.Mutex
 	inbox, next := make([]bool, len(files)), 0
 	g, gctx := errgroup.WithContext(ctx)
@@ -180,18 +182,15 @@ func (q *Queue) uploadFiles(ctx context.Context, b *pipeline.Batch, files []stri
 			break // a put failed or the submit was stopped: store no more
 		}
 		g.Go(func() error {
-			up := false
-			if !known {
-				var err error
-				if up, err = q.upload(gctx, b, f, local[f], sizes[f]); err != nil {
+			up := !known && !stored[f]
+			if up {
+				if err := q.upload(gctx, b, f, local[f], sizes[f]); err != nil {
 					return err
 				}
-			}
-			if up {
 				renew(gctx)
 			}
-			if stored != nil {
-				if err := stored(gctx, f); err != nil {
+			if pages != nil {
+				if err := pages(gctx, f); err != nil {
 					return err
 				}
 			}
@@ -286,29 +285,19 @@ func batchFiles(b *pipeline.Batch) []string {
 }
 
 // upload puts one file of b, whose SHA-256 and size were found by
-// localSums, into the inbox unless it is there already with the same
-// SHA-256. The file is not hashed again: the store checks the content it
-// receives against sum (a file changed since is refused). A new file costs
-// a look (Stat) and one upload: the store is told the key is absent, so it
-// does not look again.
-func (q *Queue) upload(ctx context.Context, b *pipeline.Batch, file, sum string, size int64) (uploaded bool, err error) {
-	key := inboxKey(b.ID, file)
-	info, err := q.stores.Inbox.Stat(ctx, key)
-	absent := errors.Is(err, storage.ErrNotExist)
-	switch {
-	case err == nil && info.SHA256 == sum:
-		return false, nil
-	case err != nil && !absent:
-		return false, fmt.Errorf("submit %s: %w", file, err)
-	}
+// localSums, into the inbox, where it is absent (removePartial found it
+// so, and the submit's claim keeps it so): one request, with no look first.
+// The file is not hashed again: the store checks the content it receives
+// against sum (a file changed since is refused), and refuses other content
+// found under the key after all (ErrExists).
+func (q *Queue) upload(ctx context.Context, b *pipeline.Batch, file, sum string, size int64) error {
 	f, err := os.Open(filepath.Join(b.Dir, filepath.FromSlash(file)))
 	if err != nil {
-		return false, fmt.Errorf("submit %s: %w", file, err)
+		return fmt.Errorf("submit %s: %w", file, err)
 	}
 	defer f.Close()
-	// Other content under key (not absent) is refused by Put: ErrExists.
-	if _, err := q.stores.Inbox.Put(ctx, key, f, size, storage.PutOptions{SHA256: sum, Absent: absent}); err != nil {
-		return false, fmt.Errorf("submit %s: %w", file, err)
+	if _, err := q.stores.Inbox.Put(ctx, inboxKey(b.ID, file), f, size, storage.PutOptions{SHA256: sum, Absent: true}); err != nil {
+		return fmt.Errorf("submit %s: %w", file, err)
 	}
-	return true, nil
+	return nil
 }
