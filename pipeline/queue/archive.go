@@ -50,7 +50,8 @@ func (q *Queue) archive(ctx context.Context, id, dir string, ret *storage.Retent
 	if err := q.stores.Archive.List(ctx, id+"/", func(o storage.ObjectInfo) error { old = append(old, o.Key); return nil }); err != nil {
 		return err
 	}
-	kept := map[string]bool{} // equal objects there already
+	kept := map[string]bool{}    // equal objects there already
+	present := map[string]bool{} // other objects there still (locked)
 	for _, key := range old {
 		if _, ok := files[key]; ok && ret == nil {
 			s, err := sum(key)
@@ -70,7 +71,9 @@ func (q *Queue) archive(ctx context.Context, id, dir string, ret *storage.Retent
 				continue
 			}
 		}
-		if err := q.stores.Archive.Delete(ctx, key); err != nil && !errors.Is(err, storage.ErrLocked) {
+		if err := q.stores.Archive.Delete(ctx, key); errors.Is(err, storage.ErrLocked) {
+			present[key] = true
+		} else if err != nil {
 			return fmt.Errorf("replacing the incomplete package: %w", err)
 		}
 	}
@@ -84,7 +87,9 @@ func (q *Queue) archive(ctx context.Context, id, dir string, ret *storage.Retent
 		if err != nil {
 			return err
 		}
-		return putFile(ctx, q.stores.Archive, key, files[key], s, ret)
+		// The listing did not name it, or it was deleted since: a large
+		// object goes without a look first (PutOptions.Absent).
+		return putFile(ctx, q.stores.Archive, key, files[key], s, ret, !present[key])
 	}
 	// The bag's tag manifest is stored last, once every other object is: a
 	// package whose tag manifest is in the archive is whole.
@@ -134,8 +139,9 @@ func bagFiles(dir, prefix string) (files, sums map[string]string, err error) {
 }
 
 // putFile stores the file name, whose SHA-256 is sum, under key; an equal
-// object already there is kept, a different one is an error.
-func putFile(ctx context.Context, s storage.Store, key, name, sum string, ret *storage.Retention) error {
+// object already there is kept, a different one is an error. absent says
+// the caller found no object under key (PutOptions.Absent).
+func putFile(ctx context.Context, s storage.Store, key, name, sum string, ret *storage.Retention, absent bool) error {
 	f, err := os.Open(name)
 	if err != nil {
 		return err
@@ -145,6 +151,6 @@ func putFile(ctx context.Context, s storage.Store, key, name, sum string, ret *s
 	if err != nil {
 		return err
 	}
-	_, err = s.Put(ctx, key, f, fi.Size(), storage.PutOptions{SHA256: sum, Retention: ret})
+	_, err = s.Put(ctx, key, f, fi.Size(), storage.PutOptions{SHA256: sum, Retention: ret, Absent: absent})
 	return err
 }

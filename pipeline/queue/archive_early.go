@@ -130,7 +130,9 @@ func (e *earlyPuts) put(key, sum string, open func() (io.ReadCloser, int64, erro
 		}
 		r, size, err := open()
 		if err == nil {
-			_, err = e.store.Put(e.ctx, key, r, size, storage.PutOptions{SHA256: sum})
+			// archiveEarly found nothing under the batch's prefix: the key is
+			// absent, and a large object goes without a look first.
+			_, err = e.store.Put(e.ctx, key, r, size, storage.PutOptions{SHA256: sum, Absent: true})
 			r.Close()
 		}
 		if err != nil {

@@ -21,17 +21,22 @@ import (
 	"github.com/sohoa-vn/sohoa/storage/local"
 )
 
-// putLog notes the keys put into it, in order.
+// putLog notes the keys put into it, in order, and those put as absent
+// (PutOptions.Absent).
 type putLog struct {
 	storage.Store
-	mu   sync.Mutex
-	keys []string
+	mu     sync.Mutex
+	keys   []string
+	absent []string
 }
 
 func (p *putLog) Put(ctx context.Context, key string, r io.Reader, size int64, opts storage.PutOptions) (storage.ObjectInfo, error) {
 	info, err := p.Store.Put(ctx, key, r, size, opts)
 	p.mu.Lock()
 	p.keys = append(p.keys, key)
+	if opts.Absent {
+		p.absent = append(p.absent, key)
+	}
 	p.mu.Unlock()
 	return info, err
 }
@@ -95,6 +100,12 @@ func TestArchiveEarlyOriginals(t *testing.T) {
 	slices.Sort(got[:len(got)-1])
 	if !slices.Equal(got, want) {
 		t.Errorf("stored %q, want %q (the tag manifest last)", log.keys, want)
+	}
+	// Every key was absent when put (the archive held nothing of the batch,
+	// and the changed original was deleted first): no large object is
+	// looked for before it is sent.
+	if got := slices.Sorted(slices.Values(log.absent)); !slices.Equal(got, slices.Sorted(slices.Values(want))) {
+		t.Errorf("stored as absent %q, want all of %q", got, want)
 	}
 	for key, sum := range map[string]string{"b1/data/originals/1/p1.jpg": same, "b1/data/originals/2/p1.jpg": inBag} {
 		if info, err := st.Stat(ctx, key); err != nil || info.SHA256 != sum {
