@@ -63,7 +63,9 @@ func (q *Queue) claim(ctx context.Context, id string) (renew func(context.Contex
 // never recorded starts clean. It returns the number of objects removed and
 // the files that stay (in the inbox, equal to the batch's): while the claim
 // is held, every other file of the batch is absent from the inbox.
-// Called only for an id with no batch record, while holding its claim.
+// Called, holding the id's claim, only when no batch is recorded under id
+// (none was, or an abandoned one was just removed) or this same batch is,
+// still uploading (a resumed submit).
 func (q *Queue) removePartial(ctx context.Context, id string, local map[string]string) (removed int, stored map[string]bool, err error) {
 	prefix := id + "/"
 	var stale []string

@@ -168,7 +168,7 @@ const submitPuts = 4
 // already known, whose files were all stored before it was queued, some
 // perhaps as later versions by Replace; none of those in stored, there
 // already, as removePartial found; the others are absent), submitPuts at a
-// time, counting uploads in res, and calls stored (when set) for each file
+// time, counting uploads in res, and calls pages (when set) for each file
 // once it is in the inbox, uploaded now or before. onFile is told in file
 // order: when it hears done, the first done files are stored.
 func (q *Queue) uploadFiles(ctx context.Context, b *pipeline.Batch, files []string, local map[string]string, sizes map[string]int64, known bool,
