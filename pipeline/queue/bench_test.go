@@ -243,10 +243,10 @@ type queueRun struct {
 // runBenchBatch submits batch to q and waits until it is finished; it fails
 // the benchmark unless the batch is complete. It returns how long Submit
 // took, when the last document was done, and MinIO's CPU time (found in
-// svc; none when svc is nil) at both. It looks every 10 ms at the batch's state and its count of
-// finished documents only, in one round trip: the whole Status (a dozen
-// Redis commands) as often would put the waiting's own cost on the queue's
-// side of the ratios.
+// svc; none when svc is nil) at both. It looks every 10 ms at the batch's
+// state and its count of finished documents only, in one round trip: the
+// whole Status (a dozen Redis commands) as often would put the waiting's
+// own cost on the queue's side of the ratios.
 func runBenchBatch(b *testing.B, q *Queue, batch *pipeline.Batch, svc *services) queueRun {
 	b.Helper()
 	ctx := context.Background()
